@@ -1,0 +1,66 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
+import { AppError, badInput } from '../errors.ts';
+import { ROLES, type Role } from './roles.ts';
+
+const PREFIX = 'adv_';
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function generateSecret(): string {
+  return PREFIX + randomBytes(32).toString('base64url');
+}
+
+export interface Principal {
+  tokenId: string;
+  projectId: string;
+  role: Role;
+  name: string;
+}
+
+/**
+ * Resolves a bearer secret to its token. Only hashes are stored; the lookup is by hash and the
+ * final comparison is constant-time. Missing, unknown and revoked tokens are UNAUTHENTICATED.
+ */
+export async function authenticate(pool: pg.Pool, authorization: string | undefined | null): Promise<Principal> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) throw new AppError('UNAUTHENTICATED', 'Send an API token as `Authorization: Bearer <token>`.');
+  const hash = hashSecret(match[1]);
+  const { rows } = await pool.query<{ id: string; projectId: string; role: Role; name: string; secretHash: string; revokedAt: Date | null }>(
+    `UPDATE "ApiToken" SET "lastUsedAt" = now() WHERE "secretHash" = $1
+     RETURNING id, "projectId", role, name, "secretHash", "revokedAt"`,
+    [hash],
+  );
+  const token = rows[0];
+  if (!token || !timingSafeEqual(Buffer.from(token.secretHash), Buffer.from(hash))) {
+    throw new AppError('UNAUTHENTICATED', 'The API token is not valid.');
+  }
+  if (token.revokedAt) throw new AppError('UNAUTHENTICATED', 'The API token has been revoked.');
+  return { tokenId: token.id, projectId: token.projectId, role: token.role, name: token.name };
+}
+
+export async function createApiToken(
+  pool: pg.Pool,
+  req: { projectId: string; name: string; role: Role; secret?: string },
+): Promise<{ id: string; secret: string }> {
+  const name = req.name.trim();
+  if (name.length < 1 || name.length > 100) throw badInput('A token `name` must be 1 to 100 characters.', { field: 'name' });
+  if (!ROLES.includes(req.role)) throw badInput(`\`role\` must be one of ${ROLES.join(', ')}.`, { field: 'role' });
+  const secret = req.secret ?? generateSecret();
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO "ApiToken" (id, "projectId", name, role, "secretHash", prefix) VALUES (gen_random_uuid(), $1, $2, $3, $4, $5) RETURNING id`,
+    [req.projectId, name, req.role, hashSecret(secret), secret.slice(0, PREFIX.length + 6)],
+  );
+  return { id: rows[0].id, secret };
+}
+
+/** Revokes a token of the project; true if it was active. */
+export async function revokeApiToken(pool: pg.Pool, req: { projectId: string; tokenId: string }): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE "ApiToken" SET "revokedAt" = now() WHERE id = $1 AND "projectId" = $2 AND "revokedAt" IS NULL`,
+    [req.tokenId, req.projectId],
+  );
+  return (rowCount ?? 0) > 0;
+}

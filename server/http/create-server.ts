@@ -1,0 +1,91 @@
+import http from 'node:http';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { schema } from '../schema/index.ts';
+import type { GraphQLContext } from '../schema/context.ts';
+import type { Services } from '../services.ts';
+import { principalFrom } from './authenticate-request.ts';
+import { handleHealth } from './health.ts';
+import { maskError } from './mask-error.ts';
+
+export interface ApiServer {
+  server: http.Server;
+  /** Stops accepting, closes sockets (1001 Going Away), waits for in-flight requests. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API: GraphQL over HTTP (+ GraphiQL and SSE) by Yoga, graphql-ws on the same path,
+ * and the health endpoints. Every concern is configured here, once.
+ */
+export function createApiServer(services: Services, opts: { readyChecks?: () => Promise<Record<string, boolean>> } = {}): ApiServer {
+  const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
+    maskedErrors: { maskError: maskError(services.log) },
+    logging: false,
+    context: async ({ request, connectionParams }) => {
+      const header = (connectionParams?.authorization as string | undefined) ?? request.headers.get('authorization');
+      return { services, ...(await principalFrom(services, header)) };
+    },
+  });
+
+  const server = http.createServer((req, res) => {
+    if (handleHealth(req, res, services, opts.readyChecks)) return;
+    void yoga.handle(req, res);
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const wsServer = useServer<Record<string, unknown>>(
+    {
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onConnect: async (ctx) => {
+        // Refuse a bad credential at connect time (close 4403) rather than on every operation.
+        const auth = ctx.connectionParams?.authorization as string | undefined;
+        if (auth) {
+          const { authError } = await principalFrom(services, auth);
+          if (authError) return false;
+        }
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams,
+          request: { headers: new Headers() },
+        } as never);
+        const document = parse(payload.query);
+        const errors = validate(s, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: s,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables ?? undefined,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+  );
+
+  return {
+    server,
+    async close() {
+      await wsServer.dispose(); // closes every socket with 1001 Going Away
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await yoga.dispose();
+    },
+  };
+}

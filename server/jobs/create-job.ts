@@ -1,0 +1,114 @@
+import type pg from 'pg';
+import { AppError, badInput } from '../errors.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { enqueueRun } from '../engine/enqueue-run.ts';
+import { validateJobInput } from '../guardrails/validate-input.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+import { insertJobEvent, type JobEventRecord } from './job-event.ts';
+
+export interface CreateJobRequest {
+  projectId: string;
+  templateSlug: string;
+  input: unknown;
+  idempotencyKey?: string | null;
+  maxCostUsd?: number | null;
+  createdById: string | null;
+  createdBy: string;
+}
+
+export interface CreateJobResult {
+  jobId: string;
+  created: boolean;
+}
+
+const MAX_INPUT_BYTES = 256 * 1024;
+
+function validateRequest(req: CreateJobRequest): void {
+  if (req.idempotencyKey !== undefined && req.idempotencyKey !== null) {
+    if (req.idempotencyKey.length < 1 || req.idempotencyKey.length > 200) {
+      throw badInput('`idempotencyKey` must be between 1 and 200 characters.', { field: 'idempotencyKey' });
+    }
+  }
+  if (req.maxCostUsd !== undefined && req.maxCostUsd !== null) {
+    if (!Number.isFinite(req.maxCostUsd) || req.maxCostUsd <= 0 || req.maxCostUsd > 1_000_000) {
+      throw badInput('`maxCostUsd` must be a positive amount of at most 1,000,000 USD.', { field: 'maxCostUsd' });
+    }
+  }
+  if (req.input === undefined || req.input === null) throw badInput('`input` is required (a JSON object).', { field: 'input' });
+  if (Buffer.byteLength(JSON.stringify(req.input)) > MAX_INPUT_BYTES) {
+    throw badInput(`\`input\` is larger than ${MAX_INPUT_BYTES / 1024} KiB.`, { field: 'input' });
+  }
+}
+
+/**
+ * Creates a job from the project's template: validates the input against the template's input
+ * schema, then inserts the job, its first event and its queue entry in one transaction.
+ * With an idempotency key, the same key returns the same job (the unique index decides races);
+ * reusing a key for a different request is a CONFLICT.
+ */
+export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: CreateJobRequest): Promise<CreateJobResult> {
+  validateRequest(req);
+  const { rows: templates } = await deps.pool.query(
+    `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor
+     FROM "Template" WHERE "projectId" = $1 AND slug = $2`,
+    [req.projectId, req.templateSlug],
+  );
+  const template = templates[0];
+  if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
+  const valid = validateJobInput(template.inputSchema, req.input);
+  if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
+
+  const spec = {
+    slug: template.slug,
+    version: template.version,
+    name: template.name,
+    crew: template.crew,
+    inputSchema: template.inputSchema,
+    outputSchema: template.outputSchema,
+    requiresReview: template.requiresReview,
+    maxAttempts: template.maxAttempts,
+    timeoutSeconds: template.timeoutSeconds,
+    executor: template.executor,
+  };
+  const inputJson = JSON.stringify(req.input);
+  const outcome = await withTransaction(deps.pool, async (sql) => {
+    const inserted = await sql.query<{ id: string }>(
+      `INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+       ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
+       RETURNING id`,
+      [req.projectId, template.id, template.version, JSON.stringify(spec), inputJson, req.idempotencyKey ?? null, req.maxCostUsd ?? null, req.createdById, req.createdBy],
+    );
+    if (inserted.rows.length === 0) return { jobId: null as string | null, event: null };
+    const jobId = inserted.rows[0].id;
+    const event = await insertJobEvent(sql, jobId, req.projectId, 1, {
+      type: 'STATE_CHANGED',
+      fromState: null,
+      toState: 'QUEUED',
+      message: `Job created from template ${template.slug} v${template.version}`,
+      actor: req.createdBy,
+    });
+    await enqueueRun(sql, jobId);
+    return { jobId, event: event as JobEventRecord | null };
+  });
+
+  if (outcome.jobId) {
+    await deps.events.publish([outcome.event!]);
+    return { jobId: outcome.jobId, created: true };
+  }
+  // The key was taken: by an identical request (return its job) or by a different one (refuse).
+  const { rows } = await deps.pool.query<{ id: string; sameInput: boolean; slug: string }>(
+    `SELECT j.id, j.input = $3::jsonb AS "sameInput", t.slug
+     FROM "Job" j JOIN "Template" t ON t.id = j."templateId"
+     WHERE j."projectId" = $1 AND j."idempotencyKey" = $2`,
+    [req.projectId, req.idempotencyKey, inputJson],
+  );
+  const existing = rows[0];
+  if (!existing) throw new AppError('CONFLICT', 'The idempotency key is in use by a job that is being created; try again.');
+  if (existing.slug !== req.templateSlug || !existing.sameInput) {
+    throw new AppError('CONFLICT', `The idempotency key \`${req.idempotencyKey}\` was already used for a different job (${existing.id}).`, {
+      jobId: existing.id,
+    });
+  }
+  return { jobId: existing.id, created: false };
+}

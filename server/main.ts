@@ -1,0 +1,41 @@
+import { startApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel, { role: config.role });
+const app = await startApp(config, log).catch((err) => {
+  log.error('AutoDev failed to start', { error: String(err?.message ?? err) });
+  process.exit(1);
+});
+
+if (app.url) {
+  const lines = [
+    '',
+    `  AutoDev is running (${config.role}).`,
+    `  GraphQL + GraphiQL: ${app.url}/graphql`,
+    `  Health:             ${app.url}/healthz  ${app.url}/readyz`,
+  ];
+  if (app.adminToken && !config.adminToken) {
+    lines.push(`  Admin token${app.adminTokenGenerated ? ' (new)' : ''}: ${app.adminToken}`);
+    lines.push(`  (kept in ${config.dataDir}/admin-token; send it as "Authorization: Bearer <token>")`);
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+} else {
+  process.stdout.write(`\n  AutoDev worker is running.\n\n`);
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,98 @@
+import { Repeater } from 'graphql-yoga';
+import type pg from 'pg';
+import { readJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
+import type { EventBus } from './event-bus.ts';
+
+/** Events a subscriber may fall behind by before it is cut off (memory stays bounded). */
+export const MAX_PENDING_EVENTS = 10_000;
+
+class Sequencer {
+  private last = new Map<string, number>();
+  constructor(private pool: pg.Pool) {}
+
+  set(jobId: string, seq: number) {
+    this.last.set(jobId, seq);
+  }
+
+  /**
+   * Returns what must be delivered for `e`, in order: nothing for a duplicate, `e` when it is the
+   * next one, and the missing events from the table followed by `e` when there is a gap (events of
+   * one job commit in seq order, but publishes from different processes can arrive out of order).
+   */
+  async next(e: JobEventRecord, known: boolean): Promise<JobEventRecord[]> {
+    const last = this.last.get(e.jobId);
+    if (last === undefined && !known) {
+      this.last.set(e.jobId, e.seq);
+      return [e];
+    }
+    const after = last ?? 0;
+    if (e.seq <= after) return [];
+    if (e.seq === after + 1) {
+      this.last.set(e.jobId, e.seq);
+      return [e];
+    }
+    const missing = (await readJobEvents(this.pool, e.jobId, after, e.seq - after)).filter((m) => m.seq <= e.seq);
+    if (!missing.some((m) => m.seq === e.seq)) missing.push(e);
+    this.last.set(e.jobId, e.seq);
+    return missing;
+  }
+}
+
+/**
+ * The events of one job after `afterSeq`: first replayed from the table, then live. The live
+ * subscription starts before the replay query, and every event passes one sequencer, so events
+ * committed during the replay are neither lost nor delivered twice.
+ */
+export function jobEventStream(deps: { pool: pg.Pool; events: EventBus }, jobId: string, afterSeq: number): AsyncIterableIterator<JobEventRecord> {
+  return new Repeater<JobEventRecord>(async (push, stop) => {
+    const seq = new Sequencer(deps.pool);
+    seq.set(jobId, afterSeq);
+    let chain: Promise<void> = Promise.resolve();
+    let pending = 0;
+    const enqueue = (work: () => Promise<void>) => {
+      if (++pending > MAX_PENDING_EVENTS) return stop(new Error('Subscriber fell too far behind; resubscribe with afterSeq.'));
+      chain = chain.then(work).then(
+        () => void pending--,
+        (err) => stop(err),
+      );
+    };
+    const unsubscribe = await deps.events.onJob(jobId, (e) =>
+      enqueue(async () => {
+        for (const x of await seq.next(e, true)) await push(x);
+      }),
+    );
+    enqueue(async () => {
+      let last = afterSeq;
+      for (;;) {
+        const page = await readJobEvents(deps.pool, jobId, last, 500);
+        for (const e of page) for (const x of await seq.next(e, true)) await push(x);
+        if (page.length < 500) break;
+        last = page[page.length - 1].seq;
+      }
+    });
+    await stop;
+    await unsubscribe();
+  });
+}
+
+/** Every event of the project's jobs from now on, each job's events in seq order without gaps. */
+export function projectEventStream(deps: { pool: pg.Pool; events: EventBus }, projectId: string): AsyncIterableIterator<JobEventRecord> {
+  return new Repeater<JobEventRecord>(async (push, stop) => {
+    const seq = new Sequencer(deps.pool);
+    let chain: Promise<void> = Promise.resolve();
+    let pending = 0;
+    const unsubscribe = await deps.events.onProject(projectId, (e) => {
+      if (++pending > MAX_PENDING_EVENTS) return stop(new Error('Subscriber fell too far behind.'));
+      chain = chain
+        .then(async () => {
+          for (const x of await seq.next(e, false)) await push(x);
+        })
+        .then(
+          () => void pending--,
+          (err) => stop(err),
+        );
+    });
+    await stop;
+    await unsubscribe();
+  });
+}

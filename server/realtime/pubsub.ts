@@ -1,0 +1,28 @@
+import { EventEmitter } from 'node:events';
+
+/** The transport under the event bus: in-memory for one process, Redis across processes. */
+export interface PubSub {
+  publish(channel: string, message: string): Promise<void>;
+  /** Resolves once the subscription is active; returns the unsubscribe function. */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export function createMemoryPubSub(): PubSub {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    async publish(channel, message) {
+      emitter.emit(channel, message);
+    },
+    async subscribe(channel, onMessage) {
+      emitter.on(channel, onMessage);
+      return async () => {
+        emitter.off(channel, onMessage);
+      };
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}

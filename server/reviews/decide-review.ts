@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import { AppError, badInput, notFound } from '../errors.ts';
+import { enqueueRun } from '../engine/enqueue-run.ts';
+import type { JobState } from '../jobs/state-machine.ts';
+import { transitionJob } from '../jobs/transition-job.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+
+export type Decision = 'APPROVE' | 'REJECT' | 'REQUEST_CHANGES';
+
+const OUTCOME: Record<Decision, { status: string; to: JobState; verb: string }> = {
+  APPROVE: { status: 'APPROVED', to: 'SUCCEEDED', verb: 'Approved' },
+  REJECT: { status: 'REJECTED', to: 'REJECTED', verb: 'Rejected' },
+  REQUEST_CHANGES: { status: 'CHANGES_REQUESTED', to: 'QUEUED', verb: 'Changes requested' },
+};
+
+export interface DecideRequest {
+  projectId: string;
+  reviewId: string;
+  decision: Decision;
+  /** The comment (approve, reject) or the feedback for the next attempt (request changes). */
+  text?: string | null;
+  actor: { tokenId: string | null; name: string };
+}
+
+const MAX_TEXT = 20_000;
+
+/**
+ * Records a reviewer's decision and moves the job accordingly, in one transaction:
+ * approve → SUCCEEDED, reject → REJECTED, request changes → QUEUED with the feedback stored
+ * for the next attempt. A review decided by someone else first is a CONFLICT.
+ */
+export async function decideReview(deps: { pool: pg.Pool; events: EventBus }, req: DecideRequest): Promise<void> {
+  const text = req.text?.trim() || null;
+  if (req.decision === 'REJECT' && !text) throw badInput('A rejection needs a `comment` saying why.', { field: 'comment' });
+  if (req.decision === 'REQUEST_CHANGES' && !text) throw badInput('Requesting changes needs `feedback` for the next attempt.', { field: 'feedback' });
+  if (text && text.length > MAX_TEXT) throw badInput(`The comment is longer than ${MAX_TEXT} characters.`, { field: 'comment' });
+
+  const { rows } = await deps.pool.query<{ jobId: string; status: string; decidedBy: string | null }>(
+    `SELECT r."jobId", r.status, r."decidedBy" FROM "Review" r JOIN "Job" j ON j.id = r."jobId"
+     WHERE r.id = $1 AND j."projectId" = $2`,
+    [req.reviewId, req.projectId],
+  );
+  const review = rows[0];
+  if (!review) throw notFound(`Review ${req.reviewId}`);
+  if (review.status !== 'PENDING') {
+    throw new AppError('CONFLICT', `This review is already ${review.status}${review.decidedBy ? ` (by ${review.decidedBy})` : ''}.`, { status: review.status });
+  }
+  const outcome = OUTCOME[req.decision];
+  await transitionJob(deps, {
+    jobId: review.jobId,
+    projectId: req.projectId,
+    from: 'AWAITING_REVIEW',
+    to: outcome.to,
+    actor: req.actor.name,
+    message: text ? `${outcome.verb}: ${text}` : outcome.verb,
+    data: { reviewId: req.reviewId, decision: req.decision, ...(text ? { comment: text } : {}) },
+    patch: req.decision === 'REQUEST_CHANGES' ? { feedback: text } : undefined,
+    effects: async ({ sql }) => {
+      const decided = await sql.query(
+        `UPDATE "Review" SET status = $2, comment = $3, feedback = $4, "decidedById" = $5, "decidedBy" = $6, "decidedAt" = now()
+         WHERE id = $1 AND status = 'PENDING'`,
+        [
+          req.reviewId,
+          outcome.status,
+          req.decision === 'REQUEST_CHANGES' ? null : text,
+          req.decision === 'REQUEST_CHANGES' ? text : null,
+          req.actor.tokenId,
+          req.actor.name,
+        ],
+      );
+      if (decided.rowCount === 0) throw new AppError('CONFLICT', 'Someone else decided this review first; nothing was changed.');
+      if (req.decision === 'REQUEST_CHANGES') await enqueueRun(sql, review.jobId);
+    },
+  });
+}

@@ -1,0 +1,16 @@
+import type { Principal } from '../auth/tokens.ts';
+import type { AppError } from '../errors.ts';
+import type { Services } from '../services.ts';
+
+export interface GraphQLContext {
+  services: Services;
+  /** The caller, or null with the reason in `authError`. */
+  principal: Principal | null;
+  authError: AppError | null;
+}
+
+/** The caller's principal; resolvers behind an auth scope can rely on it. */
+export function principalOf(ctx: GraphQLContext): Principal {
+  if (!ctx.principal) throw ctx.authError ?? new Error('unauthenticated');
+  return ctx.principal;
+}

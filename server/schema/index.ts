@@ -1,0 +1,11 @@
+import { builder } from './builder.ts';
+import './enums.ts';
+import './viewer.ts';
+import './template.ts';
+import './job.ts';
+import './job-event.ts';
+import './review.ts';
+import './budget.ts';
+import './api-token.ts';
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,51 @@
+import { notFound } from '../errors.ts';
+import type { JobEventRecord } from '../jobs/job-event.ts';
+import { jobEventStream, projectEventStream } from '../realtime/job-event-stream.ts';
+import { builder } from './builder.ts';
+import { principalOf } from './context.ts';
+import { JobEventTypeEnum, JobStateEnum } from './enums.ts';
+import { isId } from './ids.ts';
+
+// Fields read only scalar columns, so live events (published JSON) and rows from the table
+// resolve the same way.
+builder.prismaObject('JobEvent', {
+  fields: (t) => ({
+    id: t.id({ select: { id: true }, resolve: (e) => String(e.id) }),
+    seq: t.exposeInt('seq'),
+    jobId: t.exposeID('jobId'),
+    type: t.expose('type', { type: JobEventTypeEnum }),
+    fromState: t.expose('fromState', { type: JobStateEnum, nullable: true }),
+    toState: t.expose('toState', { type: JobStateEnum, nullable: true }),
+    message: t.exposeString('message', { nullable: true }),
+    data: t.expose('data', { type: 'JSON', nullable: true }),
+    actor: t.exposeString('actor'),
+    attemptNumber: t.exposeInt('attemptNumber', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+// A published event has the row's shape, with JSON-friendly id and createdAt.
+const asRow = (e: JobEventRecord) => ({ ...e, id: BigInt(e.id), createdAt: new Date(e.createdAt) }) as never;
+
+builder.subscriptionFields((t) => ({
+  jobEvents: t.prismaField({
+    type: 'JobEvent',
+    authScopes: { viewer: true },
+    description: 'The events of one job after `afterSeq` (default 0: all of them), replayed from storage, then live.',
+    args: { jobId: t.arg.id({ required: true }), afterSeq: t.arg.int({ defaultValue: 0 }) },
+    subscribe: async (_root, args, ctx) => {
+      const p = principalOf(ctx);
+      const job = isId(args.jobId) ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } }) : null;
+      if (!job) throw notFound(`Job ${args.jobId}`);
+      return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0));
+    },
+    resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
+  }),
+  projectEvents: t.prismaField({
+    type: 'JobEvent',
+    authScopes: { viewer: true },
+    description: "Every event of the project's jobs from now on.",
+    subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId),
+    resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
+  }),
+}));

@@ -1,0 +1,157 @@
+import { cancelJob } from '../jobs/cancel-job.ts';
+import { createJob } from '../jobs/create-job.ts';
+import { notFound } from '../errors.ts';
+import { builder } from './builder.ts';
+import { principalOf } from './context.ts';
+import { AttemptStateEnum, JobStateEnum } from './enums.ts';
+import { isId } from './ids.ts';
+import { ReviewRef } from './review.ts';
+
+const money = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+builder.prismaObject('Job', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    state: t.expose('state', { type: JobStateEnum }),
+    template: t.relation('template'),
+    templateVersion: t.exposeInt('templateVersion'),
+    input: t.expose('input', { type: 'JSON' }),
+    output: t.expose('output', { type: 'JSON', nullable: true }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    costUsd: t.float({ select: { costUsd: true }, resolve: (job) => Number(job.costUsd) }),
+    maxCostUsd: t.float({ nullable: true, select: { maxCostUsd: true }, resolve: (job) => money(job.maxCostUsd) }),
+    attemptCount: t.exposeInt('attemptCount'),
+    feedback: t.exposeString('feedback', { nullable: true, description: 'Reviewer feedback waiting for the next attempt.' }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    createdBy: t.exposeString('createdBy'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    attempts: t.relation('attempts', { query: { orderBy: { number: 'asc' } } }),
+    events: t.relation('events', {
+      description: 'The job’s events in seq order, after `afterSeq` (at most `first`, default 500).',
+      args: { afterSeq: t.arg.int({ defaultValue: 0 }), first: t.arg.int({ defaultValue: 500 }) },
+      query: (args) => ({
+        where: { seq: { gt: args.afterSeq ?? 0 } },
+        orderBy: { seq: 'asc' },
+        take: Math.min(Math.max(args.first ?? 500, 1), 1000),
+      }),
+    }),
+    review: t.field({
+      type: ReviewRef,
+      nullable: true,
+      description: 'The most recent review of this job.',
+      select: { reviews: { orderBy: { createdAt: 'desc' }, take: 1 } },
+      resolve: (job) => job.reviews[0] ?? null,
+    }),
+    reviews: t.relation('reviews', { query: { orderBy: { createdAt: 'asc' } } }),
+    artifacts: t.relation('artifacts', { query: { orderBy: { createdAt: 'asc' } } }),
+  }),
+});
+
+builder.prismaObject('JobAttempt', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    number: t.exposeInt('number'),
+    state: t.expose('state', { type: AttemptStateEnum }),
+    executor: t.exposeString('executor'),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    exitReason: t.exposeString('exitReason', { nullable: true }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    costUsd: t.float({ select: { costUsd: true }, resolve: (a) => Number(a.costUsd) }),
+    inputTokens: t.exposeInt('inputTokens'),
+    outputTokens: t.exposeInt('outputTokens'),
+    guardrailResults: t.expose('guardrailResults', { type: 'JSON', nullable: true }),
+    output: t.expose('output', { type: 'JSON', nullable: true }),
+    feedback: t.exposeString('feedback', { nullable: true, description: 'Reviewer feedback this attempt was given.' }),
+    artifacts: t.relation('artifacts'),
+  }),
+});
+
+builder.prismaObject('Artifact', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    path: t.exposeString('path'),
+    contentType: t.exposeString('contentType'),
+    sizeBytes: t.exposeInt('sizeBytes'),
+    sha256: t.exposeString('sha256'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const JobFilter = builder.inputType('JobFilter', {
+  fields: (t) => ({
+    states: t.field({ type: [JobStateEnum] }),
+    templateSlug: t.string(),
+  }),
+});
+
+builder.queryFields((t) => ({
+  jobs: t.prismaConnection({
+    type: 'Job',
+    cursor: 'id',
+    description: "The project's jobs, newest first.",
+    authScopes: { viewer: true },
+    args: { filter: t.arg({ type: JobFilter }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.db.job.findMany({
+        ...query,
+        where: {
+          projectId: principalOf(ctx).projectId,
+          ...(args.filter?.states?.length ? { state: { in: args.filter.states } } : {}),
+          ...(args.filter?.templateSlug ? { template: { slug: args.filter.templateSlug } } : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      }),
+  }),
+  job: t.prismaField({
+    type: 'Job',
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      isId(args.id) ? ctx.services.db.job.findFirst({ ...query, where: { id: args.id, projectId: principalOf(ctx).projectId } }) : null,
+  }),
+}));
+
+const CreateJobInput = builder.inputType('CreateJobInput', {
+  fields: (t) => ({
+    templateSlug: t.string({ required: true }),
+    input: t.field({ type: 'JSON', required: true, description: "Must satisfy the template's input schema." }),
+    idempotencyKey: t.string({ description: 'The same key in the same project returns the same job.' }),
+    maxCostUsd: t.float({ description: 'Stop the job (BUDGET_EXCEEDED) before it spends more than this.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createJob: t.prismaField({
+    type: 'Job',
+    authScopes: { operator: true },
+    args: { input: t.arg({ type: CreateJobInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const p = principalOf(ctx);
+      const { jobId } = await createJob(ctx.services, {
+        projectId: p.projectId,
+        templateSlug: input.templateSlug,
+        input: input.input,
+        idempotencyKey: input.idempotencyKey,
+        maxCostUsd: input.maxCostUsd,
+        createdById: p.tokenId,
+        createdBy: p.name,
+      });
+      return ctx.services.db.job.findUniqueOrThrow({ ...query, where: { id: jobId } });
+    },
+  }),
+  cancelJob: t.prismaField({
+    type: 'Job',
+    authScopes: { operator: true },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: async (query, _root, args, ctx) => {
+      const p = principalOf(ctx);
+      if (!isId(args.id)) throw notFound(`Job ${args.id}`);
+      await cancelJob(ctx.services, { projectId: p.projectId, jobId: args.id, actor: p.name, reason: args.reason });
+      return ctx.services.db.job.findUniqueOrThrow({ ...query, where: { id: args.id } });
+    },
+  }),
+}));

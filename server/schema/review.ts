@@ -1,0 +1,73 @@
+import { notFound } from '../errors.ts';
+import { decideReview, type Decision } from '../reviews/decide-review.ts';
+import { builder } from './builder.ts';
+import { principalOf, type GraphQLContext } from './context.ts';
+import { ReviewStatusEnum } from './enums.ts';
+import { isId } from './ids.ts';
+
+export const ReviewRef = builder.prismaObject('Review', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.expose('status', { type: ReviewStatusEnum }),
+    job: t.relation('job'),
+    attempt: t.relation('attempt', { nullable: true }),
+    output: t.expose('output', { type: 'JSON', nullable: true, description: 'The output under review.' }),
+    comment: t.exposeString('comment', { nullable: true }),
+    feedback: t.exposeString('feedback', { nullable: true, description: 'What the reviewer asked to change.' }),
+    decidedBy: t.exposeString('decidedBy', { nullable: true }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('reviews', (t) =>
+  t.prismaConnection({
+    type: 'Review',
+    cursor: 'id',
+    authScopes: { viewer: true },
+    description: "The project's reviews, oldest first (a queue).",
+    args: { status: t.arg({ type: ReviewStatusEnum }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.db.review.findMany({
+        ...query,
+        where: { job: { projectId: principalOf(ctx).projectId }, ...(args.status ? { status: args.status } : {}) },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      }),
+  }),
+);
+
+async function decide(ctx: GraphQLContext, id: string, decision: Decision, text: string | null | undefined) {
+  const p = principalOf(ctx);
+  if (!isId(id)) throw notFound(`Review ${id}`);
+  await decideReview(ctx.services, { projectId: p.projectId, reviewId: id, decision, text, actor: { tokenId: p.tokenId, name: p.name } });
+}
+
+builder.mutationFields((t) => ({
+  approveReview: t.prismaField({
+    type: 'Review',
+    authScopes: { reviewer: true },
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string() },
+    resolve: async (query, _root, args, ctx) => {
+      await decide(ctx, args.id, 'APPROVE', args.comment);
+      return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
+    },
+  }),
+  rejectReview: t.prismaField({
+    type: 'Review',
+    authScopes: { reviewer: true },
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      await decide(ctx, args.id, 'REJECT', args.comment);
+      return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
+    },
+  }),
+  requestChanges: t.prismaField({
+    type: 'Review',
+    authScopes: { reviewer: true },
+    args: { id: t.arg.id({ required: true }), feedback: t.arg.string({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      await decide(ctx, args.id, 'REQUEST_CHANGES', args.feedback);
+      return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
+    },
+  }),
+}));

@@ -1,0 +1,88 @@
+import { upsertTemplate } from '../templates/upsert-template.ts';
+import { builder } from './builder.ts';
+import { principalOf } from './context.ts';
+
+function withoutNulls(value: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, k === 'executor' ? withoutNulls(v as object) : v]),
+  );
+}
+
+builder.prismaObject('Template', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    slug: t.exposeString('slug'),
+    version: t.exposeInt('version'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    requiresReview: t.exposeBoolean('requiresReview'),
+    maxAttempts: t.exposeInt('maxAttempts'),
+    timeoutSeconds: t.exposeInt('timeoutSeconds'),
+    crew: t.expose('crew', { type: 'JSON', description: 'Agents (role, goal, backstory, model) and tasks (description, expected output, agent).' }),
+    inputSchema: t.expose('inputSchema', { type: 'JSON', description: 'JSON Schema every job input must satisfy.' }),
+    outputSchema: t.expose('outputSchema', { type: 'JSON', description: 'JSON Schema the crew output must satisfy.' }),
+    executor: t.expose('executor', { type: 'JSON' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  templates: t.prismaConnection({
+    type: 'Template',
+    cursor: 'id',
+    authScopes: { viewer: true },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.services.db.template.findMany({ ...query, where: { projectId: principalOf(ctx).projectId }, orderBy: { slug: 'asc' } }),
+  }),
+  template: t.prismaField({
+    type: 'Template',
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.db.template.findUnique({ ...query, where: { projectId_slug: { projectId: principalOf(ctx).projectId, slug: args.slug } } }),
+  }),
+}));
+
+const ExecutorInput = builder.inputType('ExecutorInput', {
+  fields: (t) => ({
+    kind: t.string({ required: true, description: 'local, inline or kubernetes' }),
+    image: t.string(),
+    env: t.stringList({ description: 'Names of environment variables the runner may receive.' }),
+    resources: t.field({ type: 'JSON' }),
+  }),
+});
+
+const TemplateInput = builder.inputType('TemplateInput', {
+  fields: (t) => ({
+    slug: t.string({ required: true }),
+    name: t.string({ required: true }),
+    description: t.string(),
+    requiresReview: t.boolean(),
+    maxAttempts: t.int(),
+    timeoutSeconds: t.int(),
+    crew: t.field({ type: 'JSON', required: true }),
+    inputSchema: t.field({ type: 'JSON', required: true }),
+    outputSchema: t.field({ type: 'JSON', required: true }),
+    executor: t.field({ type: ExecutorInput }),
+  }),
+});
+
+builder.mutationField('upsertTemplate', (t) =>
+  t.prismaField({
+    type: 'Template',
+    authScopes: { admin: true },
+    description: 'Creates a template or updates it (bumping its version). Jobs keep the version they were created from.',
+    args: { input: t.arg({ type: TemplateInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const projectId = principalOf(ctx).projectId;
+      // Only the fields the caller sent: the template schema decides defaults and validity.
+      const definition = withoutNulls(input);
+      const id = await upsertTemplate(ctx.services.pool, projectId, definition);
+      return ctx.services.db.template.findUniqueOrThrow({ ...query, where: { id: id! } });
+    },
+  }),
+);

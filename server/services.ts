@@ -1,0 +1,14 @@
+import type pg from 'pg';
+import type { Config } from './config.ts';
+import type { Db } from './db/prisma.ts';
+import type { EventBus } from './realtime/event-bus.ts';
+import type { Logger } from './logger.ts';
+
+/** What the API and the worker share, passed explicitly instead of module-level singletons. */
+export interface Services {
+  config: Config;
+  pool: pg.Pool;
+  db: Db;
+  events: EventBus;
+  log: Logger;
+}

@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import { badInput } from '../errors.ts';
+import { validateTemplateDefinition, type TemplateDefinition } from '../guardrails/validate-template.ts';
+
+/**
+ * Creates or updates a template of the project; every update bumps `version`. Jobs keep the
+ * spec of the version they were created from. `onlyIfMissing` seeds without overwriting.
+ */
+export async function upsertTemplate(
+  pool: pg.Pool,
+  projectId: string,
+  definition: unknown,
+  opts: { onlyIfMissing?: boolean } = {},
+): Promise<string | null> {
+  const checked = validateTemplateDefinition(definition);
+  if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
+  const t: TemplateDefinition = checked.template;
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO "Template" (id, "projectId", slug, name, description, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor)
+     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT ("projectId", slug) DO ${
+       opts.onlyIfMissing
+         ? 'NOTHING'
+         : `UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, crew = EXCLUDED.crew,
+            "inputSchema" = EXCLUDED."inputSchema", "outputSchema" = EXCLUDED."outputSchema", "requiresReview" = EXCLUDED."requiresReview",
+            "maxAttempts" = EXCLUDED."maxAttempts", "timeoutSeconds" = EXCLUDED."timeoutSeconds", executor = EXCLUDED.executor,
+            version = "Template".version + 1, "updatedAt" = now()`
+     }
+     RETURNING id`,
+    [
+      projectId,
+      t.slug,
+      t.name,
+      t.description ?? '',
+      JSON.stringify(t.crew),
+      JSON.stringify(t.inputSchema),
+      JSON.stringify(t.outputSchema),
+      t.requiresReview ?? false,
+      t.maxAttempts ?? 3,
+      t.timeoutSeconds ?? 600,
+      JSON.stringify(t.executor ?? { kind: 'local' }),
+    ],
+  );
+  return rows[0]?.id ?? null;
+}
