@@ -68,6 +68,9 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   if (!current || (req.projectId && current.projectId !== req.projectId)) throw notFound(`Job ${req.jobId}`);
   const from = current.state;
   const expected = req.from === undefined ? undefined : ([] as JobState[]).concat(req.from);
+  if (expected && !expected.includes(from)) {
+    throw new AppError('CONFLICT', `The job is ${from}, not ${expected.join(' or ')}; nothing was changed.`, { state: from });
+  }
   if (!canTransition(from, req.to)) {
     throw new AppError(
       'INVALID_TRANSITION',
@@ -76,9 +79,6 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
         : `A job that is ${from} cannot become ${req.to}.`,
       { state: from, requested: req.to },
     );
-  }
-  if (expected && !expected.includes(from)) {
-    throw new AppError('CONFLICT', `The job is ${from}, not ${expected.join(' or ')}; nothing was changed.`, { state: from });
   }
 
   const params: unknown[] = [req.jobId, from, current.version, req.to, isTerminal(req.to)];

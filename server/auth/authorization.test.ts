@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driveJob } from '../test/drive-job.ts';
+import { CREATE_JOB, JOB_EVENTS, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { collect, startTestServer, type TestServer } from '../test/harness.ts';
+
+let t: TestServer;
+const tokens: Record<string, string | null> = {};
+beforeAll(async () => {
+  t = await startTestServer();
+  for (const role of ['VIEWER', 'OPERATOR', 'REVIEWER', 'ADMIN'] as const) tokens[role] = await t.token(role);
+  tokens.OTHER_PROJECT_ADMIN = await t.token('ADMIN', 'other-project');
+  const revoked = await t.token('ADMIN');
+  const id = (await t.gql(`{ viewer { tokenId } }`, {}, revoked)).data.viewer.tokenId;
+  await t.gql(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id });
+  tokens.REVOKED = revoked;
+  tokens.MISSING = null;
+  tokens.INVALID = 'adv_not-a-real-token';
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const ROLE_ORDER = ['VIEWER', 'OPERATOR', 'REVIEWER', 'ADMIN'];
+
+async function newJob(state: 'QUEUED' | 'AWAITING_REVIEW' = 'QUEUED') {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  const id = res.data.createJob.id;
+  if (state !== 'QUEUED') await driveJob(t.app.services, id, state);
+  return id;
+}
+async function reviewOf(jobId: string) {
+  return (await t.gql(`query($id: ID!) { job(id: $id) { review { id } } }`, { id: jobId })).data.job.review.id;
+}
+async function ownState() {
+  const q = await t.app.services.pool.query(
+    `SELECT (SELECT count(*) FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE p.slug = 'default')::int AS jobs,
+            (SELECT json_agg(json_build_object('id', id, 'state', state, 'version', version) ORDER BY id) FROM "Job") AS states,
+            (SELECT json_agg(json_build_object('id', id, 'version', version) ORDER BY id) FROM "Template" t WHERE t."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS templates,
+            (SELECT json_agg("limitUsd") FROM "Budget" b WHERE b."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS budget,
+            (SELECT count(*) FROM "ApiToken" a WHERE a."projectId" = (SELECT id FROM "Project" WHERE slug = 'default') AND "revokedAt" IS NULL)::int AS tokens`,
+  );
+  return q.rows[0];
+}
+
+const TEMPLATE = {
+  slug: 'matrix-template',
+  name: 'Matrix',
+  description: 'for the authorization matrix',
+  crew: {
+    process: 'sequential',
+    agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes things.', model: 'gpt-4o-mini' }],
+    tasks: [{ id: 'write', description: 'Write it', expectedOutput: 'Text', agent: 'writer' }],
+  },
+  inputSchema: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'], additionalProperties: false },
+  outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+};
+
+interface MutationCase {
+  name: string;
+  minRole: string;
+  /** Targets an existing resource by id (another project's token must get NOT_FOUND). */
+  targeted: boolean;
+  run(token: string | null): Promise<any>;
+}
+
+const MUTATIONS: MutationCase[] = [
+  {
+    name: 'createJob',
+    minRole: 'OPERATOR',
+    targeted: false,
+    run: (tok) => t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, tok),
+  },
+  {
+    name: 'cancelJob',
+    minRole: 'OPERATOR',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id: await newJob() }, tok),
+  },
+  {
+    name: 'approveReview',
+    minRole: 'REVIEWER',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { approveReview(id: $id) { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
+  },
+  {
+    name: 'rejectReview',
+    minRole: 'REVIEWER',
+    targeted: true,
+    run: async (tok) =>
+      t.gql(`mutation($id: ID!) { rejectReview(id: $id, comment: "no") { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
+  },
+  {
+    name: 'requestChanges',
+    minRole: 'REVIEWER',
+    targeted: true,
+    run: async (tok) =>
+      t.gql(`mutation($id: ID!) { requestChanges(id: $id, feedback: "more") { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
+  },
+  {
+    name: 'upsertTemplate',
+    minRole: 'ADMIN',
+    targeted: false,
+    run: (tok) => t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: TEMPLATE }, tok),
+  },
+  {
+    name: 'setBudget',
+    minRole: 'ADMIN',
+    targeted: false,
+    run: (tok) => t.gql(`mutation { setBudget(input: { limitUsd: 123, period: MONTHLY }) { limitUsd } }`, {}, tok),
+  },
+  {
+    name: 'createApiToken',
+    minRole: 'ADMIN',
+    targeted: false,
+    run: (tok) => t.gql(`mutation { createApiToken(input: { name: "ci", role: VIEWER }) { secret token { id role } } }`, {}, tok),
+  },
+  {
+    name: 'revokeApiToken',
+    minRole: 'ADMIN',
+    targeted: true,
+    run: async (tok) => {
+      const victim = await t.token('VIEWER');
+      const id = (await t.gql(`{ viewer { tokenId } }`, {}, victim)).data.viewer.tokenId;
+      return t.gql(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id }, tok);
+    },
+  },
+];
+
+describe('authorization matrix: every mutation × every kind of caller', () => {
+  const cells: string[] = [];
+  for (const m of MUTATIONS) {
+    it(`${m.name} (needs ${m.minRole})`, async () => {
+      for (const [who, token] of Object.entries(tokens)) {
+        const before = await ownState();
+        const res = await m.run(token);
+        const code = res.errors?.[0]?.extensions?.code;
+        const cell = `${m.name} × ${who}`;
+        cells.push(cell);
+        if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
+          expect(code, cell).toBe('UNAUTHENTICATED');
+          expect(res.errors[0].message, cell).toMatch(/token/i);
+        } else if (who === 'OTHER_PROJECT_ADMIN') {
+          if (m.targeted) expect(code, cell).toBe('NOT_FOUND');
+          else expect(res.errors, cell).toBeUndefined();
+        } else if (ROLE_ORDER.indexOf(who) >= ROLE_ORDER.indexOf(m.minRole)) {
+          expect(res.errors, cell).toBeUndefined();
+          continue; // allowed: our project changed, as asked
+        } else {
+          expect(code, cell).toBe('FORBIDDEN');
+          expect(res.errors[0].message, cell).toContain(m.minRole);
+        }
+        // Refused, or done in another project: nothing of ours changed (the setup's own new rows aside).
+        const after = await ownState();
+        const settled = (s: any) => ({ ...s, jobs: undefined, states: s.states?.filter((x: any) => before.states?.some((y: any) => y.id === x.id)), tokens: undefined });
+        expect(settled(after), cell).toEqual(settled(before));
+        if (!['revokeApiToken'].includes(m.name)) expect(after.tokens, cell).toBe(before.tokens);
+      }
+    });
+  }
+  it('covered every cell', () => {
+    expect(cells.length).toBe(MUTATIONS.length * Object.keys(tokens).length);
+  });
+});
+
+describe('no query or subscription leaks another project', () => {
+  it("another project's admin sees none of our jobs, reviews, templates, budgets or tokens", async () => {
+    const ours = await newJob('AWAITING_REVIEW');
+    const other = tokens.OTHER_PROJECT_ADMIN!;
+    const res = await t.gql(
+      `query($id: ID!) {
+        job(id: $id) { id }
+        jobs(first: 100) { edges { node { id } } }
+        reviews(first: 100) { edges { node { id job { id } } } }
+        templates(first: 100) { edges { node { id slug } } }
+        budgets { id limitUsd }
+        apiTokens { id name }
+        viewer { project { slug } }
+      }`,
+      { id: ours },
+      other,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data.job).toBeNull();
+    expect(res.data.jobs.edges).toEqual([]);
+    expect(res.data.reviews.edges).toEqual([]);
+    expect(res.data.budgets).toEqual([]);
+    expect(res.data.viewer.project.slug).toBe('other-project');
+    const ourTemplateIds = (await t.gql(`{ templates(first: 100) { edges { node { id } } } }`)).data.templates.edges.map((e: any) => e.node.id);
+    for (const e of res.data.templates.edges) expect(ourTemplateIds).not.toContain(e.node.id);
+    expect(res.data.apiTokens.map((x: any) => x.name)).toEqual(['admin-other-project']);
+  });
+
+  it('a viewer may read but not see secrets: apiTokens needs ADMIN', async () => {
+    const res = await t.gql(`{ apiTokens { id } }`, {}, tokens.VIEWER);
+    expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it("jobEvents for another project's job is NOT_FOUND, and projectEvents carries only the caller's project", async () => {
+    const ours = await newJob();
+    const other = t.ws(tokens.OTHER_PROJECT_ADMIN);
+    await expect(collect(other, JOB_EVENTS, { jobId: ours, afterSeq: 0 }, (i) => i.length > 0, 5000).done).rejects.toThrow(/not found/i);
+
+    const theirs = collect(t.ws(tokens.OTHER_PROJECT_ADMIN), `subscription { projectEvents { jobId seq } }`, {}, (i) => i.length >= 1, 15_000);
+    const mine = collect(t.ws(tokens.VIEWER), `subscription { projectEvents { jobId seq } }`, {}, (i) => i.length >= 1, 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const ourNew = await newJob();
+    const theirJob = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, tokens.OTHER_PROJECT_ADMIN);
+    expect((await mine.done).map((d: any) => d.projectEvents.jobId)).toEqual([ourNew]);
+    expect((await theirs.done).map((d: any) => d.projectEvents.jobId)).toEqual([theirJob.data.createJob.id]);
+  });
+
+  it('a WebSocket with an invalid token is refused at connect time', async () => {
+    const ws = t.ws('adv_invalid');
+    await expect(collect(ws, `subscription { projectEvents { seq } }`, {}, () => true, 5000).done).rejects.toBeTruthy();
+  });
+});

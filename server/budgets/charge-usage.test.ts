@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transitionJob } from '../jobs/transition-job.ts';
+import { driveJob } from '../test/drive-job.ts';
+import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+import { chargeUsage } from './charge-usage.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function runningJob(maxCostUsd?: number): Promise<string> {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd } });
+  await driveJob(t.app.services, res.data.createJob.id, 'RUNNING');
+  return res.data.createJob.id;
+}
+
+describe('chargeUsage', () => {
+  it('prices usage from the model price table', async () => {
+    const jobId = await runningJob();
+    // gpt-4o: $2.50 / M input, $10.00 / M output.
+    const r = await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: 1000, outputTokens: 500 });
+    expect(r).toMatchObject({ ok: true, costUsd: 0.0075 });
+    const job = await t.gql(`query($id: ID!) { job(id: $id) { costUsd events { type data } } }`, { id: jobId });
+    expect(job.data.job.costUsd).toBe(0.0075);
+    expect(job.data.job.events.at(-1)).toMatchObject({ type: 'USAGE', data: { model: 'gpt-4o', inputTokens: 1000, outputTokens: 500, costUsd: 0.0075 } });
+    const unknown = await chargeUsage(t.app.services, { jobId, model: 'made-up-model', inputTokens: 1, outputTokens: 1 });
+    expect(unknown).toMatchObject({ ok: false, code: 'UNKNOWN_MODEL' });
+    const negative = await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: -5, outputTokens: 1 });
+    expect(negative).toMatchObject({ ok: false, code: 'INVALID_USAGE' });
+  });
+
+  it('100 concurrent charges never push spend past the project limit; refused ones surface as BUDGET_EXCEEDED', async () => {
+    // A fresh limit for this test: spend so far + exactly 37 charges of $0.01.
+    const before = await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: TOTAL }) { spentUsd } }`);
+    const spentSoFar = before.data.setBudget.spentUsd;
+    const limit = Math.round((spentSoFar + 0.37) * 1e8) / 1e8;
+    const set = await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { limitUsd spentUsd period } }`, { l: limit });
+    expect(set.errors).toBeUndefined();
+
+    const jobs = await Promise.all(Array.from({ length: 10 }, () => runningJob()));
+    // claude-haiku-4-5 costs $1 per million input tokens: 10,000 input tokens = $0.01 exactly.
+    const charges = jobs.flatMap((jobId) => Array.from({ length: 10 }, () => ({ jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })));
+    const results = await Promise.all(charges.map((c) => chargeUsage(t.app.services, c)));
+    const accepted = results.filter((r) => r.ok);
+    const refused = results.filter((r) => !r.ok);
+    expect(accepted).toHaveLength(37);
+    expect(refused).toHaveLength(63);
+    for (const r of refused) expect(r).toMatchObject({ ok: false, code: 'BUDGET_EXCEEDED', scope: 'project' });
+
+    // The engine stops a job whose charge was refused; do the same here.
+    const stopped = new Set(charges.filter((_, i) => !results[i].ok).map((c) => c.jobId));
+    for (const jobId of stopped) {
+      await transitionJob(t.app.services, { jobId, from: 'RUNNING', to: 'BUDGET_EXCEEDED', actor: 'budget' });
+    }
+
+    const after = await t.gql(`{ budgets { limitUsd spentUsd remainingUsd percentUsed } jobs(first: 100, filter: { states: [BUDGET_EXCEEDED] }) { edges { node { id } } } }`);
+    const budget = after.data.budgets[0];
+    expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd);
+    expect(budget.spentUsd).toBeCloseTo(limit, 8);
+    expect(budget.remainingUsd).toBeCloseTo(0, 8);
+    const usage = await t.app.services.pool.query(`SELECT count(*)::int AS n, sum("costUsd") AS total FROM "UsageRecord" WHERE "jobId" = ANY($1)`, [jobs]);
+    expect(usage.rows[0].n).toBe(37);
+    expect(usage.rows[0].total).toBeCloseTo(0.37, 8);
+    const exceeded = new Set(after.data.jobs.edges.map((e: any) => e.node.id));
+    for (const jobId of stopped) expect(exceeded.has(jobId)).toBe(true);
+  });
+
+  it("a job's own maxCostUsd refuses the charge that would cross it, and the project is not charged for it", async () => {
+    await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: MONTHLY }) { id } }`);
+    const jobId = await runningJob(0.025);
+    const spent = async () => (await t.gql(`{ budgets { spentUsd } }`)).data.budgets[0].spentUsd;
+    const start = await spent();
+    const c = { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 };
+    expect((await chargeUsage(t.app.services, c)).ok).toBe(true);
+    expect((await chargeUsage(t.app.services, c)).ok).toBe(true);
+    expect(await chargeUsage(t.app.services, c)).toMatchObject({ ok: false, code: 'BUDGET_EXCEEDED', scope: 'job' });
+    const job = await t.gql(`query($id: ID!) { job(id: $id) { costUsd maxCostUsd } }`, { id: jobId });
+    expect(job.data.job).toEqual({ costUsd: 0.02, maxCostUsd: 0.025 });
+    expect(await spent()).toBeCloseTo(start + 0.02, 8);
+  });
+
+  it('announces the 80% and 100% spend thresholds once each, as job events', async () => {
+    const jobId = await runningJob();
+    const spent = (await t.gql(`{ budgets { spentUsd } }`)).data.budgets[0].spentUsd;
+    await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: MONTHLY }) { id } }`, { l: spent + 0.05 });
+    for (let i = 0; i < 5; i++) await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 });
+    const res = await t.gql(`query($id: ID!) { job(id: $id) { events { type data } } }`, { id: jobId });
+    const thresholds = res.data.job.events.filter((e: any) => e.type === 'BUDGET_THRESHOLD').map((e: any) => e.data.threshold);
+    expect(thresholds).toEqual([80, 100]);
+  });
+});

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+import { CREATE_JOB, FEATURE_INPUT, TRIAGE_INPUT } from '../test/fixtures.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const count = async (sql: string, params: unknown[] = []) => Number((await t.app.services.pool.query(sql, params)).rows[0].count);
+
+describe('createJob', () => {
+  it('creates a QUEUED job with its first event and its queue entry', async () => {
+    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: FEATURE_INPUT, maxCostUsd: 2.5 } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.createJob).toMatchObject({ state: 'QUEUED', costUsd: 0, maxCostUsd: 2.5, template: { slug: 'implement-feature', version: 1 } });
+    const id = res.data.createJob.id;
+    expect(await count(`SELECT count(*) FROM "JobEvent" WHERE "jobId" = $1`, [id])).toBe(1);
+    expect(await count(`SELECT count(*) FROM graphile_worker.jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
+  });
+
+  it('50 concurrent calls with one idempotency key produce exactly one job', async () => {
+    const input = { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'launch-button-double-click' };
+    const results = await Promise.all(Array.from({ length: 50 }, () => t.gql(CREATE_JOB, { input })));
+    expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+    const ids = new Set(results.map((r) => r.data.createJob.id));
+    expect(ids.size).toBe(1);
+    expect(await count(`SELECT count(*) FROM "Job" WHERE "idempotencyKey" = $1`, [input.idempotencyKey])).toBe(1);
+    const [id] = ids;
+    expect(await count(`SELECT count(*) FROM graphile_worker.jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
+    expect(await count(`SELECT count(*) FROM "JobEvent" WHERE "jobId" = $1`, [id])).toBe(1);
+  });
+
+  it('reusing an idempotency key for a different input is a CONFLICT naming the existing job', async () => {
+    const key = 'reused-key';
+    const first = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: key } });
+    const second = await t.gql(CREATE_JOB, {
+      input: { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 'Another bug entirely' }, idempotencyKey: key },
+    });
+    expect(second.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(second.errors?.[0].message).toContain(first.data.createJob.id);
+  });
+
+  it('refuses input that does not satisfy the template schema with BAD_USER_INPUT naming the field, and writes nothing', async () => {
+    const jobsBefore = await count(`SELECT count(*) FROM "Job"`);
+    const queueBefore = await count(`SELECT count(*) FROM graphile_worker.jobs`);
+    const wrongType = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 42 } } });
+    expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(wrongType.errors?.[0].message).toContain('title');
+    const missing = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: { ...FEATURE_INPUT, specification: undefined } } });
+    expect(missing.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(missing.errors?.[0].message).toContain('specification');
+    const unknownTemplate = await t.gql(CREATE_JOB, { input: { templateSlug: 'no-such-template', input: {} } });
+    expect(unknownTemplate.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(unknownTemplate.errors?.[0].message).toContain('no-such-template');
+    const badMax = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd: -1 } });
+    expect(badMax.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(badMax.errors?.[0].message).toContain('maxCostUsd');
+    expect(await count(`SELECT count(*) FROM "Job"`)).toBe(jobsBefore);
+    expect(await count(`SELECT count(*) FROM graphile_worker.jobs`)).toBe(queueBefore);
+  });
+
+  it('a GraphQL type error (wrong variable type) is a coded error, not a crash', async () => {
+    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 5, input: {} } });
+    expect(res.errors?.[0].extensions?.code).toBeTruthy();
+    expect(res.data?.createJob).toBeUndefined();
+  });
+
+  it('lists jobs newest first, filtered by state and template, with cursor pagination', async () => {
+    const page1 = await t.gql(`{ jobs(first: 2) { edges { cursor node { id createdAt } } pageInfo { hasNextPage endCursor } } }`);
+    expect(page1.errors).toBeUndefined();
+    const [a, b] = page1.data.jobs.edges.map((e: any) => e.node);
+    expect(new Date(a.createdAt) >= new Date(b.createdAt)).toBe(true);
+    expect(page1.data.jobs.pageInfo.hasNextPage).toBe(true);
+    const page2 = await t.gql(`query($after: String) { jobs(first: 2, after: $after) { edges { node { id } } } }`, { after: page1.data.jobs.pageInfo.endCursor });
+    expect(page2.data.jobs.edges.map((e: any) => e.node.id)).not.toContain(a.id);
+    const filtered = await t.gql(`{ jobs(filter: { states: [QUEUED], templateSlug: "implement-feature" }) { edges { node { state template { slug } } } } }`);
+    expect(filtered.data.jobs.edges.length).toBeGreaterThan(0);
+    for (const e of filtered.data.jobs.edges) expect(e.node).toEqual({ state: 'QUEUED', template: { slug: 'implement-feature' } });
+  });
+});

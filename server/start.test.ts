@@ -1,0 +1,58 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function postgresPids(dataDir: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', dataDir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('npm start on a clean checkout', () => {
+  it('starts embedded PostgreSQL, prints the URL and an admin token that answers a templates query, and Ctrl-C stops everything', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-start-'));
+    const env = { ...process.env, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+    for (const k of ['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']) delete env[k];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    try {
+      const started = Date.now();
+      while (!/Admin token/.test(out)) {
+        if (child.exitCode !== null) throw new Error(`exited early: ${out}\n${err}`);
+        if (Date.now() - started > 90_000) throw new Error(`not ready after 90 s: ${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const url = /GraphQL \+ GraphiQL: (\S+)\/graphql/.exec(out)![1];
+      const token = /Admin token \(new\): (\S+)/.exec(out)![1];
+      expect((await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim()).toBe(token);
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: true } });
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ templates { edges { node { slug requiresReview } } } }' }),
+      });
+      const body = await res.json();
+      expect(body.errors).toBeUndefined();
+      expect(body.data.templates.edges.map((e: any) => e.node.slug).sort()).toEqual(['implement-feature', 'triage-bug', 'write-unit-tests']);
+      const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await graphiql.text()).toContain('AutoDev GraphQL');
+      expect(postgresPids(dataDir).length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+    }
+    expect(child.exitCode).toBe(0);
+    expect(postgresPids(dataDir)).toEqual([]);
+    await rm(dataDir, { recursive: true, force: true });
+  }, 150_000);
+});

@@ -1,0 +1,24 @@
+/** Valid inputs for the seeded templates. */
+export const TRIAGE_INPUT = {
+  title: 'Checkout page crashes on empty cart',
+  report: 'Clicking "Pay" with an empty cart shows a blank page and a TypeError in the console.',
+};
+
+export const FEATURE_INPUT = {
+  repository: 'acme/shop',
+  title: 'Add CSV export to the orders page',
+  specification: 'Operators need to download the filtered orders table as a CSV file with one row per order.',
+  language: 'typescript',
+};
+
+export const CREATE_JOB = /* GraphQL */ `
+  mutation Create($input: CreateJobInput!) {
+    createJob(input: $input) { id state costUsd maxCostUsd idempotencyKey template { slug version } }
+  }
+`;
+
+export const JOB_EVENTS = /* GraphQL */ `
+  subscription Events($jobId: ID!, $afterSeq: Int) {
+    jobEvents(jobId: $jobId, afterSeq: $afterSeq) { seq jobId type fromState toState message actor data }
+  }
+`;
