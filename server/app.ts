@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_PROJECT_SLUG, ensureBootstrapAdmin, ensureProject, localAdminSecret } from './auth/bootstrap.ts';
+import { DEFAULT_PROJECT_SLUG, ensureBootstrapAdmin, ensureProject } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts';
 import { createPool } from './db/pool.ts';
@@ -12,6 +12,11 @@ import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
+import { createLocalExecutor } from './engine/executor.ts';
+import { startWorker } from './engine/worker.ts';
+import { createLocalArtifactStore } from './storage/artifact-store.ts';
+import { localSecret } from './auth/bootstrap.ts';
+import path from 'node:path';
 
 export interface RunningApp {
   services: Services;
@@ -46,18 +51,31 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     stops.push(() => pubsub.close());
     const db = createPrisma(pool);
     stops.push(() => db.$disconnect());
-    const services: Services = { config, pool, db, events: createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) })), log };
+    const services: Services = {
+      config,
+      pool,
+      db,
+      events: createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) })),
+      log,
+      artifacts: createLocalArtifactStore(path.join(config.dataDir, 'artifacts')),
+      signingKey: config.signingKey ?? (await localSecret(config.dataDir, 'signing-key')).secret,
+    };
 
     const defaultProjectId = await ensureProject(pool, DEFAULT_PROJECT_SLUG, 'Default project');
     await seedTemplates(pool, defaultProjectId);
     let adminToken = config.adminToken;
     let adminTokenGenerated = false;
     if (!adminToken && embedded) {
-      const local = await localAdminSecret(config.dataDir);
+      const local = await localSecret(config.dataDir, 'admin-token');
       adminToken = local.secret;
       adminTokenGenerated = local.generated;
     }
     if (adminToken) await ensureBootstrapAdmin(pool, defaultProjectId, adminToken);
+
+    if (config.role !== 'api') {
+      const worker = await startWorker(services, { executor: createLocalExecutor({ command: config.runnerCommand }), store: services.artifacts });
+      stops.push(() => worker.stop());
+    }
 
     let url: string | undefined;
     if (config.role !== 'worker') {

@@ -13,6 +13,16 @@ export interface Config {
   production: boolean;
   logLevel: string;
   workerConcurrency: number;
+  /** The runner command (argv) the local executor starts; default: the reference runner. */
+  runnerCommand?: string[];
+  /** First retry delay; doubles per attempt. */
+  retryBaseMs: number;
+  /** A running attempt whose heartbeat is older than this is lost and retried. */
+  attemptLeaseMs: number;
+  /** Key for signed artifact download URLs; all API instances must share it. */
+  signingKey?: string;
+  /** Base URL clients reach the API at (for download links); default: the listening address. */
+  publicUrl?: string;
   model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string };
 }
 
@@ -21,6 +31,18 @@ function int(name: string, value: string | undefined, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+/** A JSON array (`["node","runner.js"]`) or a space-separated command line. */
+function parseCommand(value: string): string[] {
+  if (value.trim().startsWith('[')) {
+    const argv = JSON.parse(value);
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+      throw new Error('AUTODEV_RUNNER_COMMAND must be a JSON array of strings');
+    }
+    return argv;
+  }
+  return value.trim().split(/\s+/);
 }
 
 /** Every environment variable AutoDev reads is read here (and listed in the README). */
@@ -40,6 +62,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
+    runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
+    retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
+    attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),
+    signingKey: env.AUTODEV_SIGNING_KEY || undefined,
+    publicUrl: env.AUTODEV_PUBLIC_URL || undefined,
     model: {
       provider,
       baseUrl: env.AUTODEV_MODEL_BASE_URL || undefined,

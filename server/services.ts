@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/prisma.ts';
 import type { EventBus } from './realtime/event-bus.ts';
 import type { Logger } from './logger.ts';
+import type { ArtifactStore } from './storage/artifact-store.ts';
 
 /** What the API and the worker share, passed explicitly instead of module-level singletons. */
 export interface Services {
@@ -11,4 +12,7 @@ export interface Services {
   db: Db;
   events: EventBus;
   log: Logger;
+  artifacts: ArtifactStore;
+  /** Signs artifact download URLs. */
+  signingKey: string;
 }

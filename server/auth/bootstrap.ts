@@ -30,9 +30,9 @@ export async function ensureBootstrapAdmin(pool: pg.Pool, projectId: string, sec
   if (rows.length === 0) await createApiToken(pool, { projectId, name: BOOTSTRAP_TOKEN_NAME, role: 'ADMIN', secret });
 }
 
-/** The embedded default's admin token: generated at first start and kept (mode 600) under the data dir. */
-export async function localAdminSecret(dataDir: string): Promise<{ secret: string; generated: boolean }> {
-  const file = path.join(dataDir, 'admin-token');
+/** A secret generated at first start and kept (mode 600) under the data dir: the embedded admin token, the signing key. */
+export async function localSecret(dataDir: string, name: string): Promise<{ secret: string; generated: boolean }> {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return { secret: (await readFile(file, 'utf8')).trim(), generated: false };
   await mkdir(dataDir, { recursive: true });
   const secret = generateSecret();

@@ -17,7 +17,7 @@ export interface UsageCharge {
 export type ChargeResult =
   | { ok: true; costUsd: number; jobCostUsd: number; events: JobEventRecord[] }
   | { ok: false; code: 'BUDGET_EXCEEDED'; scope: 'project' | 'job'; costUsd: number; message: string }
-  | { ok: false; code: 'UNKNOWN_MODEL' | 'INVALID_USAGE'; message: string };
+  | { ok: false; code: 'UNKNOWN_MODEL' | 'INVALID_USAGE' | 'ATTEMPT_NOT_RUNNING'; message: string };
 
 class Refused extends Error {
   constructor(readonly result: ChargeResult & { ok: false }) {
@@ -102,11 +102,15 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     });
   }
   if (charge.attemptId) {
-    await sql.query(
+    // Only a live attempt may spend: a lost or finished attempt's late reports are refused.
+    const attempt = await sql.query(
       `UPDATE "JobAttempt" SET "costUsd" = "costUsd" + $2::numeric, "inputTokens" = "inputTokens" + $3, "outputTokens" = "outputTokens" + $4
-       WHERE id = $1`,
+       WHERE id = $1 AND state = 'RUNNING'`,
       [charge.attemptId, cost, charge.inputTokens, charge.outputTokens],
     );
+    if (attempt.rowCount === 0) {
+      throw new Refused({ ok: false, code: 'ATTEMPT_NOT_RUNNING', message: 'The attempt is no longer running; its usage is not charged.' });
+    }
   }
   await sql.query(
     `INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd")

@@ -7,6 +7,7 @@ import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
 import { principalFrom } from './authenticate-request.ts';
 import { handleHealth } from './health.ts';
+import { handleArtifactDownload } from './artifact-download.ts';
 import { maskError } from './mask-error.ts';
 
 export interface ApiServer {
@@ -29,12 +30,14 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     logging: false,
     context: async ({ request, connectionParams }) => {
       const header = (connectionParams?.authorization as string | undefined) ?? request.headers.get('authorization');
-      return { services, ...(await principalFrom(services, header)) };
+      const origin = services.config.publicUrl ?? (request.url?.startsWith('http') ? new URL(request.url).origin : '');
+      return { services, origin, ...(await principalFrom(services, header)) };
     },
   });
 
   const server = http.createServer((req, res) => {
     if (handleHealth(req, res, services, opts.readyChecks)) return;
+    if (handleArtifactDownload(req, res, services)) return;
     void yoga.handle(req, res);
   });
 

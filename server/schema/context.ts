@@ -7,6 +7,8 @@ export interface GraphQLContext {
   /** The caller, or null with the reason in `authError`. */
   principal: Principal | null;
   authError: AppError | null;
+  /** Where clients reach this API (for absolute links). */
+  origin: string;
 }
 
 /** The caller's principal; resolvers behind an auth scope can rely on it. */

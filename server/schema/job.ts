@@ -1,6 +1,7 @@
 import { cancelJob } from '../jobs/cancel-job.ts';
 import { createJob } from '../jobs/create-job.ts';
 import { notFound } from '../errors.ts';
+import { signArtifactPath } from '../storage/signed-url.ts';
 import { builder } from './builder.ts';
 import { principalOf } from './context.ts';
 import { AttemptStateEnum, JobStateEnum } from './enums.ts';
@@ -77,6 +78,11 @@ builder.prismaObject('Artifact', {
     sizeBytes: t.exposeInt('sizeBytes'),
     sha256: t.exposeString('sha256'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    downloadUrl: t.string({
+      description: 'A signed link to the file, valid for one hour (no Authorization header needed).',
+      select: { id: true },
+      resolve: (a, _args, ctx) => ctx.origin + signArtifactPath(ctx.services.signingKey, a.id, Date.now() + 3600_000),
+    }),
   }),
 });
 

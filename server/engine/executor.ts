@@ -1,0 +1,76 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunnerEvent } from './protocol/parse-runner-output.ts';
+import { runLocalProcess } from './executors/local-process.ts';
+import { scrubbedEnv } from './executors/scrub-env.ts';
+import type { RunnerSpec } from '../runner/spec.ts';
+
+export interface ExecuteRequest {
+  spec: RunnerSpec;
+  /** Scratch directory of this attempt (removed afterwards). */
+  workDir: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Names of environment variables the template lets the runner see, and values to add. */
+  envAllow: string[];
+  envExtra: Record<string, string>;
+  onEvent(e: RunnerEvent): Promise<void>;
+  onLog(line: string): void;
+}
+
+export type ExecuteOutcome =
+  | { kind: 'exited'; exitCode: number | null; signal: string | null; stderrTail: string }
+  | { kind: 'timeout' | 'cancelled'; stderrTail: string }
+  | { kind: 'violation'; code: string; message: string }
+  | { kind: 'spawn_error'; message: string };
+
+/** Runs one attempt's runner and reports its protocol events; the engine decides what they mean. */
+export interface Executor {
+  name: string;
+  execute(req: ExecuteRequest): Promise<ExecuteOutcome>;
+}
+
+const REFERENCE_RUNNER = fileURLToPath(new URL('../runner/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+/**
+ * Each attempt in its own child process (its own process group), with a scrubbed environment,
+ * a hard timeout that kills the whole group, and cancellation through the AbortSignal.
+ */
+export function createLocalExecutor(opts: { command?: string[] } = {}): Executor {
+  return {
+    name: 'local',
+    async execute(req) {
+      await mkdir(req.workDir, { recursive: true });
+      const specFile = path.join(req.workDir, 'spec.json');
+      await writeFile(specFile, JSON.stringify(req.spec));
+      const [command, ...args] = opts.command ?? [process.execPath, '--import', TSX, REFERENCE_RUNNER];
+      try {
+        const outcome = await runLocalProcess({
+          command,
+          args: [...args, specFile],
+          cwd: req.workDir,
+          env: scrubbedEnv(req.envAllow, { ...req.envExtra, HOME: req.workDir }),
+          timeoutMs: req.timeoutMs,
+          signal: req.signal,
+          onEvent: req.onEvent,
+          onLog: req.onLog,
+        });
+        switch (outcome.kind) {
+          case 'exited':
+            return { kind: 'exited', exitCode: outcome.exitCode, signal: outcome.signal, stderrTail: outcome.stderrTail };
+          case 'timeout':
+          case 'cancelled':
+            return { kind: outcome.kind, stderrTail: outcome.stderrTail };
+          case 'violation':
+            return { kind: 'violation', code: outcome.violation!.code, message: outcome.violation!.message };
+          default:
+            return { kind: 'spawn_error', message: outcome.stderrTail || `could not start ${command}` };
+        }
+      } finally {
+        await rm(req.workDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { AppError } from '../errors.ts';
+import type { Sql } from '../db/transaction.ts';
+import type { JobState } from '../jobs/state-machine.ts';
+import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
+import { openReview } from '../reviews/open-review.ts';
+import { enqueueRun } from './enqueue-run.ts';
+import type { StartedAttempt } from './start-attempt.ts';
+
+export interface GuardrailResult {
+  name: string;
+  passed: boolean;
+  message: string;
+  details?: unknown;
+}
+
+export type AttemptOutcome =
+  | { kind: 'succeeded'; output: unknown; guardrails: GuardrailResult[] }
+  | { kind: 'failed'; code: string; message: string; retryable: boolean; guardrails?: GuardrailResult[]; output?: unknown }
+  | { kind: 'budget_exceeded'; message: string }
+  | { kind: 'cancelled'; message: string };
+
+/** Exponential backoff: base, 2×base, 4×base… capped at 10 minutes. */
+export function retryDelayMs(baseMs: number, attemptNumber: number): number {
+  return Math.min(baseMs * 2 ** (attemptNumber - 1), 10 * 60_000);
+}
+
+async function closeAttempt(
+  sql: Sql,
+  attemptId: string,
+  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED',
+  fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
+) {
+  const { rowCount } = await sql.query(
+    `UPDATE "JobAttempt" SET state = $2, "finishedAt" = now(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
+     WHERE id = $1 AND state = 'RUNNING'`,
+    [
+      attemptId,
+      state,
+      fields.exitReason ?? null,
+      fields.errorCode ?? null,
+      fields.output === undefined ? null : JSON.stringify(fields.output),
+      fields.guardrails ? JSON.stringify(fields.guardrails) : null,
+    ],
+  );
+  // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
+  if (rowCount === 0) throw new AppError('CONFLICT', 'The attempt is no longer running.');
+}
+
+/**
+ * Ends an attempt in exactly one way, together with the job's transition, in one transaction:
+ * SUCCEEDED / AWAITING_REVIEW, back to QUEUED with backoff (retryable failure with attempts left),
+ * FAILED, BUDGET_EXCEEDED, or CANCELLED. Returns the job's state afterwards.
+ */
+export async function finishAttempt(
+  deps: TransitionDeps,
+  attempt: StartedAttempt,
+  outcome: AttemptOutcome,
+  opts: { retryBaseMs: number },
+): Promise<JobState> {
+  const base = { jobId: attempt.jobId, from: 'RUNNING' as const, actor: 'engine', attemptNumber: attempt.number };
+  try {
+    switch (outcome.kind) {
+      case 'succeeded': {
+        const review = attempt.spec.requiresReview;
+        await transitionJob(deps, {
+          ...base,
+          to: review ? 'AWAITING_REVIEW' : 'SUCCEEDED',
+          message: review ? `Attempt ${attempt.number} finished; waiting for review` : `Attempt ${attempt.number} succeeded`,
+          patch: { output: outcome.output, lastError: null },
+          effects: async (tx) => {
+            await closeAttempt(tx.sql, attempt.attemptId, 'SUCCEEDED', { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' });
+            if (review) await openReview(tx, { attemptId: attempt.attemptId, output: outcome.output });
+          },
+        });
+        return review ? 'AWAITING_REVIEW' : 'SUCCEEDED';
+      }
+      case 'budget_exceeded':
+        await transitionJob(deps, {
+          ...base,
+          to: 'BUDGET_EXCEEDED',
+          message: outcome.message,
+          patch: { lastError: outcome.message },
+          effects: (tx) => closeAttempt(tx.sql, attempt.attemptId, 'BUDGET_EXCEEDED', { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' }),
+        });
+        return 'BUDGET_EXCEEDED';
+      case 'failed': {
+        const retry = outcome.retryable && attempt.number < attempt.spec.maxAttempts;
+        const reason = `${outcome.code}: ${outcome.message}`;
+        const delay = retryDelayMs(opts.retryBaseMs, attempt.number);
+        await transitionJob(deps, {
+          ...base,
+          to: retry ? 'QUEUED' : 'FAILED',
+          message: retry
+            ? `Attempt ${attempt.number} failed (${reason}); retrying in ${Math.round(delay / 100) / 10} s`
+            : `Attempt ${attempt.number} failed (${reason})${outcome.retryable ? '; no attempts left' : ''}`,
+          data: { code: outcome.code, retryable: outcome.retryable, ...(retry ? { retryInMs: delay } : {}) },
+          patch: { lastError: reason },
+          effects: async (tx) => {
+            await closeAttempt(tx.sql, attempt.attemptId, 'FAILED', {
+              exitReason: outcome.message,
+              errorCode: outcome.code,
+              output: outcome.output,
+              guardrails: outcome.guardrails,
+            });
+            if (retry) await enqueueRun(tx.sql, attempt.jobId, new Date(Date.now() + delay));
+          },
+        });
+        return retry ? 'QUEUED' : 'FAILED';
+      }
+      case 'cancelled':
+        await deps.pool.query(
+          `UPDATE "JobAttempt" SET state = 'CANCELLED', "finishedAt" = now(), "exitReason" = $2 WHERE id = $1 AND state = 'RUNNING'`,
+          [attempt.attemptId, outcome.message],
+        );
+        return 'CANCELLED';
+    }
+  } catch (err) {
+    if (!(err instanceof AppError) || (err.code !== 'CONFLICT' && err.code !== 'INVALID_TRANSITION')) throw err;
+    // The job moved without us (cancelled, or the attempt was declared lost): record what happened to the attempt.
+    const { rows } = await deps.pool.query<{ state: JobState }>(`SELECT state FROM "Job" WHERE id = $1`, [attempt.jobId]);
+    await deps.pool.query(
+      `UPDATE "JobAttempt" SET state = 'CANCELLED', "finishedAt" = now(), "exitReason" = $2 WHERE id = $1 AND state = 'RUNNING'`,
+      [attempt.attemptId, `job became ${rows[0]?.state} while the attempt ran`],
+    );
+    return rows[0]?.state;
+  }
+}

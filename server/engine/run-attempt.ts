@@ -1,0 +1,208 @@
+import path from 'node:path';
+import { chargeUsage } from '../budgets/charge-usage.ts';
+import { checkOutput, violations } from '../guardrails/check-output.ts';
+import { appendJobEvent, type NewJobEvent } from '../jobs/job-event.ts';
+import type { RunnerSpec } from '../runner/spec.ts';
+import type { Services } from '../services.ts';
+import type { ArtifactStore } from '../storage/artifact-store.ts';
+import type { Executor, ExecuteOutcome } from './executor.ts';
+import { finishAttempt, type AttemptOutcome } from './finish-attempt.ts';
+import type { RunnerEvent } from './protocol/parse-runner-output.ts';
+import { renewHeartbeat } from './recover-lost-attempts.ts';
+import { startAttempt, type StartedAttempt } from './start-attempt.ts';
+import { storeArtifact } from './store-artifact.ts';
+
+export interface EngineContext {
+  services: Services;
+  executor: Executor;
+  store: ArtifactStore;
+  workerId: string;
+  /** Aborted when the worker shuts down. */
+  shutdown: AbortSignal;
+}
+
+const TASK_OUTPUT_IN_EVENT = 4000;
+
+function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
+  const m = services.config.model;
+  return {
+    jobId: a.jobId,
+    attempt: a.number,
+    template: { slug: a.spec.slug, version: a.spec.version },
+    crew: a.spec.crew,
+    input: a.input,
+    outputSchema: a.spec.outputSchema,
+    feedback: a.feedback,
+    provider: { kind: m.provider, ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}), ...(m.model ? { model: m.model } : {}) },
+  } as RunnerSpec;
+}
+
+/**
+ * The graphile-worker task: claims the job, runs one attempt through the executor, turns every
+ * runner event into stored + published job events (charging usage as it arrives), checks the
+ * output against the guardrails, and ends the attempt in exactly one outcome.
+ */
+export async function runAttempt(ctx: EngineContext, jobId: string): Promise<void> {
+  const { services } = ctx;
+  const attempt = await startAttempt(services, { jobId, workerId: ctx.workerId, executor: ctx.executor.name });
+  if (!attempt) return;
+
+  const abort = new AbortController();
+  let stop: null | { kind: 'cancelled' | 'lost' | 'shutdown' } | { kind: 'budget'; message: string } | { kind: 'refused'; code: string; message: string } = null;
+  const halt = (reason: NonNullable<typeof stop>) => {
+    stop ??= reason;
+    abort.abort();
+  };
+  const onShutdown = () => halt({ kind: 'shutdown' });
+  ctx.shutdown.addEventListener('abort', onShutdown);
+  // Cancellation reaches this worker through the event bus at once, and through the heartbeat at the latest.
+  const unsubscribe = await services.events.onJob(jobId, (e) => {
+    if (e.type === 'STATE_CHANGED' && e.toState === 'CANCELLED') halt({ kind: 'cancelled' });
+  });
+  const heartbeatMs = Math.max(200, Math.floor(services.config.attemptLeaseMs / 6));
+  const beat = async () => {
+    const hb = await renewHeartbeat(services, attempt.attemptId).catch(() => null);
+    if (hb && !hb.alive) halt({ kind: 'lost' });
+    else if (hb?.jobState === 'CANCELLED') halt({ kind: 'cancelled' });
+  };
+  const heartbeat = setInterval(beat, heartbeatMs);
+  await beat();
+
+  let result: { output: unknown } | null = null;
+  let runnerError: { code: string; message: string; retryable: boolean } | null = null;
+  const append = async (ev: Omit<NewJobEvent, 'attemptNumber'>) => {
+    const e = await appendJobEvent(services.pool, jobId, { ...ev, attemptNumber: attempt.number });
+    await services.events.publish([e]);
+  };
+
+  const onEvent = async (event: RunnerEvent) => {
+    if (abort.signal.aborted) return; // nothing is recorded or charged after a stop
+    switch (event.type) {
+      case 'log':
+        return append({ type: 'LOG', message: event.message, data: { level: event.level, agent: event.agent, task: event.task }, actor: event.agent ?? 'runner' });
+      case 'task_started':
+        return append({
+          type: 'TASK_STARTED',
+          message: `Task ${event.task} started by ${event.agent} (${event.index + 1}/${event.total})`,
+          data: { task: event.task, agent: event.agent, index: event.index, total: event.total },
+          actor: event.agent,
+        });
+      case 'task_completed':
+        return append({
+          type: 'TASK_COMPLETED',
+          message: `Task ${event.task} completed`,
+          data: { task: event.task, agent: event.agent, output: event.output.slice(0, TASK_OUTPUT_IN_EVENT), truncated: event.output.length > TASK_OUTPUT_IN_EVENT },
+          actor: event.agent,
+        });
+      case 'usage': {
+        const charged = await chargeUsage(services, {
+          jobId,
+          attemptId: attempt.attemptId,
+          attemptNumber: attempt.number,
+          model: event.model,
+          inputTokens: event.inputTokens,
+          outputTokens: event.outputTokens,
+        });
+        if (charged.ok) return;
+        if (charged.code === 'BUDGET_EXCEEDED') return halt({ kind: 'budget', message: charged.message });
+        if (charged.code === 'ATTEMPT_NOT_RUNNING') return halt({ kind: 'lost' });
+        return halt({ kind: 'refused', code: charged.code, message: charged.message });
+      }
+      case 'artifact': {
+        const body = Buffer.from(event.content, event.encoding === 'base64' ? 'base64' : 'utf8');
+        try {
+          await storeArtifact(services, ctx.store, attempt, { path: path.posix.normalize(event.path), contentType: event.contentType, body });
+        } catch (err) {
+          halt({ kind: 'refused', code: 'ARTIFACT_REFUSED', message: (err as Error).message });
+        }
+        return;
+      }
+      case 'result':
+        result = { output: event.output };
+        return;
+      case 'error':
+        runnerError = { code: event.code, message: event.message, retryable: event.retryable };
+        return;
+    }
+  };
+
+  let executed: ExecuteOutcome;
+  try {
+    executed = await ctx.executor.execute({
+      spec: runnerSpec(services, attempt),
+      workDir: path.join(services.config.dataDir, 'attempts', jobId, String(attempt.number)),
+      timeoutMs: attempt.spec.timeoutSeconds * 1000,
+      signal: abort.signal,
+      envAllow: attempt.spec.executor?.env ?? [],
+      envExtra: services.config.model.apiKey ? { AUTODEV_MODEL_API_KEY: services.config.model.apiKey } : {},
+      onEvent,
+      onLog: (line) => {
+        if (!abort.signal.aborted) void append({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner' }).catch(() => {});
+      },
+    });
+  } finally {
+    clearInterval(heartbeat);
+    ctx.shutdown.removeEventListener('abort', onShutdown);
+    await unsubscribe();
+  }
+
+  const outcome = decideOutcome(attempt, executed, stop, result, runnerError);
+  const guardrails = outcome && 'guardrails' in outcome ? outcome.guardrails : undefined;
+  if (guardrails) {
+    const failed = violations(guardrails);
+    await append({
+      type: 'GUARDRAIL',
+      message: failed.length ? `Guardrails failed: ${failed.map((g) => g.name).join(', ')}` : `Guardrails passed (${guardrails.length} checks)`,
+      data: { results: guardrails },
+      actor: 'guardrails',
+    });
+  }
+  if (outcome) await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs });
+}
+
+function decideOutcome(
+  attempt: StartedAttempt,
+  executed: ExecuteOutcome,
+  stop: any,
+  result: { output: unknown } | null,
+  runnerError: { code: string; message: string; retryable: boolean } | null,
+): AttemptOutcome | null {
+  if (stop?.kind === 'lost') return null; // recovery already moved the job on
+  if (stop?.kind === 'cancelled') return { kind: 'cancelled', message: 'cancelled while running' };
+  if (stop?.kind === 'budget') return { kind: 'budget_exceeded', message: stop.message };
+  if (stop?.kind === 'refused') return { kind: 'failed', code: stop.code, message: stop.message, retryable: false };
+  if (stop?.kind === 'shutdown') return { kind: 'failed', code: 'WORKER_SHUTDOWN', message: 'the worker shut down during the attempt', retryable: true };
+  switch (executed.kind) {
+    case 'timeout':
+      return { kind: 'failed', code: 'TIMEOUT', message: `the runner did not finish within ${attempt.spec.timeoutSeconds} s`, retryable: true };
+    case 'violation':
+      return { kind: 'failed', code: executed.code, message: executed.message, retryable: false };
+    case 'spawn_error':
+      return { kind: 'failed', code: 'RUNNER_START_FAILED', message: executed.message, retryable: false };
+    case 'cancelled':
+      return { kind: 'cancelled', message: 'cancelled while running' };
+  }
+  if (runnerError) return { kind: 'failed', ...runnerError };
+  if (!result) {
+    const tail = executed.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    return {
+      kind: 'failed',
+      code: 'RUNNER_CRASHED',
+      message: `the runner exited (${executed.signal ?? `code ${executed.exitCode}`}) without a result${tail ? `: ${tail}` : ''}`,
+      retryable: true,
+    };
+  }
+  const guardrails = checkOutput(attempt.spec.outputSchema, result.output);
+  const failed = violations(guardrails);
+  if (failed.length > 0) {
+    return {
+      kind: 'failed',
+      code: 'GUARDRAIL_VIOLATION',
+      message: failed.map((g) => g.message).join(' '),
+      retryable: true,
+      guardrails,
+      output: result.output,
+    };
+  }
+  return { kind: 'succeeded', output: result.output, guardrails };
+}

@@ -1,0 +1,92 @@
+import { AppError } from '../errors.ts';
+import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
+
+export interface JobSpec {
+  slug: string;
+  version: number;
+  name: string;
+  crew: { process: 'sequential'; agents: any[]; tasks: any[] };
+  inputSchema: object;
+  outputSchema: object;
+  requiresReview: boolean;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  executor: { kind?: string; env?: string[] };
+}
+
+export interface StartedAttempt {
+  attemptId: string;
+  number: number;
+  jobId: string;
+  projectId: string;
+  spec: JobSpec;
+  input: unknown;
+  /** What the previous attempt left for this one: reviewer feedback, its output, its guardrail violations. */
+  feedback: null | { comment?: string; previousOutput?: unknown; guardrailViolations?: { name: string; message: string }[] };
+}
+
+/**
+ * Claims a queued job for this worker: QUEUED → RUNNING and a new JobAttempt, in one transaction.
+ * Returns null when the job is no longer queued (cancelled, or claimed by another worker).
+ */
+export async function startAttempt(deps: TransitionDeps, req: { jobId: string; workerId: string; executor: string }): Promise<StartedAttempt | null> {
+  let started: StartedAttempt | null = null;
+  const current = await deps.pool.query<{ attemptCount: number }>(`SELECT "attemptCount" FROM "Job" WHERE id = $1`, [req.jobId]);
+  if (current.rows.length === 0) return null;
+  const number = current.rows[0].attemptCount + 1;
+  try {
+    await transitionJob(deps, {
+      jobId: req.jobId,
+      from: 'QUEUED',
+      to: 'RUNNING',
+      actor: `worker ${req.workerId}`,
+      message: `Attempt ${number} started (${req.executor} executor)`,
+      attemptNumber: number,
+      effects: async (tx) => {
+        const { rows } = await tx.sql.query(
+          `WITH before AS (SELECT feedback FROM "Job" WHERE id = $1)
+           UPDATE "Job" SET "attemptCount" = "attemptCount" + 1, feedback = NULL WHERE id = $1
+           RETURNING "attemptCount", "projectId", spec, input, (SELECT feedback FROM before) AS feedback`,
+          [req.jobId],
+        );
+        const job = rows[0];
+        if (job.attemptCount !== number) throw new AppError('CONFLICT', 'The job was claimed concurrently.');
+        const previous = await tx.sql.query(
+          `SELECT output, "guardrailResults", "exitReason" FROM "JobAttempt" WHERE "jobId" = $1 ORDER BY number DESC LIMIT 1`,
+          [req.jobId],
+        );
+        const last = previous.rows[0];
+        const violations = Array.isArray(last?.guardrailResults)
+          ? last.guardrailResults.filter((g: any) => !g.passed).map((g: any) => ({ name: g.name, message: g.message }))
+          : [];
+        const feedback =
+          job.feedback || violations.length
+            ? {
+                ...(job.feedback ? { comment: job.feedback as string } : {}),
+                ...(last?.output !== null && last?.output !== undefined ? { previousOutput: last.output } : {}),
+                ...(violations.length ? { guardrailViolations: violations } : {}),
+              }
+            : null;
+        const attempt = await tx.sql.query<{ id: string }>(
+          `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback)
+           VALUES (gen_random_uuid(), $1, $2, 'RUNNING', $3, $4, $5) RETURNING id`,
+          [req.jobId, job.attemptCount, req.executor, req.workerId, job.feedback],
+        );
+        started = {
+          attemptId: attempt.rows[0].id,
+          number: job.attemptCount,
+          jobId: req.jobId,
+          projectId: job.projectId,
+          spec: job.spec,
+          input: job.input,
+          feedback,
+        };
+      },
+    });
+  } catch (err) {
+    // Someone else moved the job first (cancelled, or another worker claimed it): nothing to run.
+    if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'INVALID_TRANSITION' || err.code === 'NOT_FOUND')) return null;
+    throw err;
+  }
+  return started;
+}

@@ -1,0 +1,41 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { withTransaction } from '../db/transaction.ts';
+import { appendJobEvent } from '../jobs/job-event.ts';
+import type { Services } from '../services.ts';
+import type { ArtifactStore } from '../storage/artifact-store.ts';
+import type { StartedAttempt } from './start-attempt.ts';
+
+export const MAX_ARTIFACT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Stores a file the crew produced: bytes under an engine-chosen key (never the runner's path),
+ * then the Artifact row and the ARTIFACT event in one transaction.
+ */
+export async function storeArtifact(
+  services: Services,
+  store: ArtifactStore,
+  attempt: StartedAttempt,
+  file: { path: string; contentType: string; body: Buffer },
+): Promise<void> {
+  if (file.body.length > MAX_ARTIFACT_BYTES) {
+    throw new Error(`artifact ${file.path} is ${file.body.length} bytes; the limit is ${MAX_ARTIFACT_BYTES}`);
+  }
+  const key = `${attempt.projectId}/${attempt.jobId}/${attempt.number}/${randomUUID()}`;
+  await store.put(key, file.body);
+  const sha256 = createHash('sha256').update(file.body).digest('hex');
+  const event = await withTransaction(services.pool, async (sql) => {
+    const { rows } = await sql.query<{ id: string }>(
+      `INSERT INTO "Artifact" (id, "projectId", "jobId", "attemptId", path, "contentType", "sizeBytes", sha256, "storageKey")
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [attempt.projectId, attempt.jobId, attempt.attemptId, file.path, file.contentType, file.body.length, sha256, key],
+    );
+    return appendJobEvent(sql, attempt.jobId, {
+      type: 'ARTIFACT',
+      message: `${file.path} (${file.body.length} bytes)`,
+      data: { artifactId: rows[0].id, path: file.path, contentType: file.contentType, sizeBytes: file.body.length, sha256 },
+      actor: 'runner',
+      attemptNumber: attempt.number,
+    });
+  });
+  await services.events.publish([event]);
+}

@@ -1,0 +1,57 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Logger as WorkerLogger, run } from 'graphile-worker';
+import type { Services } from '../services.ts';
+import type { ArtifactStore } from '../storage/artifact-store.ts';
+import { RUN_ATTEMPT_TASK } from './enqueue-run.ts';
+import type { Executor } from './executor.ts';
+import { recoverLostAttempts } from './recover-lost-attempts.ts';
+import { runAttempt } from './run-attempt.ts';
+
+export interface RunningWorker {
+  workerId: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A graphile-worker pool running `runAttempt` tasks from the queue in Postgres, plus the sweep
+ * that recovers attempts of workers that died. Stopping aborts running attempts (they go back to
+ * the queue as retryable WORKER_SHUTDOWN failures) and waits for them to be recorded.
+ */
+export async function startWorker(services: Services, opts: { executor: Executor; store: ArtifactStore }): Promise<RunningWorker> {
+  const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const shutdown = new AbortController();
+  const log = services.log;
+  const logger = new WorkerLogger((scope) => (level, message, meta) => {
+    if (level === 'error' || level === 'warning') log.warn(`graphile-worker: ${message}`, { scope: scope.label, ...(meta as object) });
+  });
+  const runner = await run({
+    pgPool: services.pool,
+    concurrency: services.config.workerConcurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger,
+    taskList: {
+      [RUN_ATTEMPT_TASK]: async (payload) => {
+        const { jobId } = payload as { jobId: string };
+        await runAttempt({ services, executor: opts.executor, store: opts.store, workerId, shutdown: shutdown.signal }, jobId);
+      },
+    },
+  });
+  const sweep = setInterval(
+    () =>
+      recoverLostAttempts(services, { leaseMs: services.config.attemptLeaseMs, retryBaseMs: services.config.retryBaseMs })
+        .then((n) => n && log.warn('recovered lost attempts', { count: n }))
+        .catch((err) => log.warn('lost-attempt sweep failed', { error: String(err) })),
+    Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),
+  );
+  log.info('worker started', { workerId, concurrency: services.config.workerConcurrency, executor: opts.executor.name });
+  return {
+    workerId,
+    async stop() {
+      clearInterval(sweep);
+      shutdown.abort();
+      await runner.stop();
+    },
+  };
+}
