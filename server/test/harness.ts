@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../app.ts';
@@ -36,8 +39,11 @@ export async function gqlRequest<T = any>(url: string, query: string, variables?
 }
 
 /** Starts the whole product (API, and the worker when `worker` is set) on a fresh database. */
-export async function startTestServer(opts: { redisUrl?: string; databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { redisUrl?: string; databaseUrl?: string; role?: 'api' | 'worker' | 'all'; env?: Record<string, string> } = {},
+): Promise<TestServer> {
   const db = opts.databaseUrl ? null : await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-test-'));
   const databaseUrl = opts.databaseUrl ?? db!.url;
   const adminToken = generateSecret();
   const config = loadConfig({
@@ -45,7 +51,10 @@ export async function startTestServer(opts: { redisUrl?: string; databaseUrl?: s
     PORT: '0',
     HOST: '127.0.0.1',
     AUTODEV_ADMIN_TOKEN: adminToken,
-    AUTODEV_ROLE: 'api',
+    AUTODEV_ROLE: opts.role ?? 'api',
+    AUTODEV_DATA_DIR: dataDir,
+    AUTODEV_SIGNING_KEY: 'test-signing-key',
+    AUTODEV_RETRY_BASE_MS: '100',
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   });
@@ -78,6 +87,7 @@ export async function startTestServer(opts: { redisUrl?: string; databaseUrl?: s
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();
       await db?.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

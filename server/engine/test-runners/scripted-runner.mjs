@@ -1,0 +1,92 @@
+// A runner for engine tests: speaks the runner protocol and misbehaves on request.
+// The behaviour comes from the job input: { script: "...", n?: number }.
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { script, n = 3 } = spec.input;
+const emit = (e) => process.stdout.write(JSON.stringify({ v: 1, ...e }) + '\n');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const result = (text) => emit({ type: 'result', output: { text } });
+
+emit({ type: 'log', level: 'info', message: `attempt ${spec.attempt} running ${script}` });
+switch (script) {
+  case 'ok':
+    emit({ type: 'task_started', task: 'write', agent: 'writer', index: 0, total: 1 });
+    emit({ type: 'usage', model: 'claude-haiku-4-5', inputTokens: 1000, outputTokens: 200 });
+    emit({ type: 'artifact', path: 'notes/result.md', contentType: 'text/markdown', encoding: 'utf8', content: '# Result\n' });
+    emit({ type: 'task_completed', task: 'write', agent: 'writer', output: 'done' });
+    console.log('a plain line that is not JSON');
+    result('all good');
+    break;
+  case 'fail-twice':
+    if (spec.attempt < 3) {
+      emit({ type: 'error', code: 'MODEL_ERROR', message: `flaky provider on attempt ${spec.attempt}`, retryable: true });
+      process.exit(1);
+    }
+    result(`succeeded on attempt ${spec.attempt}`);
+    break;
+  case 'always-fail':
+    emit({ type: 'error', code: 'MODEL_ERROR', message: 'the provider is down', retryable: true });
+    process.exit(1);
+  case 'invalid-event':
+    emit({ type: 'usage', model: 'gpt-4o', inputTokens: -5, outputTokens: 1 });
+    await sleep(5000);
+    result('should not get here');
+    break;
+  case 'flood':
+    for (let i = 0; i < 50_000; i++) process.stdout.write(`flood line ${i}\n`);
+    result('flooded');
+    break;
+  case 'hang': {
+    const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+    emit({ type: 'log', level: 'info', message: `grandchild ${child.pid}` });
+    await sleep(600_000);
+    break;
+  }
+  case 'slow': {
+    const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+    emit({ type: 'log', level: 'info', message: `grandchild ${child.pid}` });
+    for (let i = 0; i < 600; i++) {
+      emit({ type: 'log', level: 'info', message: `tick ${i}` });
+      await sleep(100);
+    }
+    result('slow done');
+    break;
+  }
+  case 'slow-first':
+    // The first attempt runs for a minute (long enough to be killed); later ones finish at once.
+    if (spec.attempt === 1) {
+      for (let i = 0; i < 600; i++) {
+        emit({ type: 'log', level: 'info', message: `tick ${i}` });
+        await sleep(100);
+      }
+    }
+    result(`done on attempt ${spec.attempt}`);
+    break;
+  case 'usage':
+    // n charges of $0.01 each (10,000 input tokens of claude-haiku-4-5), then a result.
+    for (let i = 0; i < n; i++) {
+      emit({ type: 'usage', model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 });
+      await sleep(20);
+    }
+    result(`spent ${n} cents`);
+    break;
+  case 'echo-feedback':
+    emit({ type: 'log', level: 'info', message: `feedback: ${JSON.stringify(spec.feedback)}` });
+    result(`attempt ${spec.attempt}`);
+    break;
+  case 'leak-secret':
+    result(spec.attempt < 2 ? 'key AKIAABCDEFGHIJKLMNOP in the output' : 'clean output');
+    break;
+  case 'crash':
+    process.stderr.write('Segmentation fault (pretend)\n');
+    process.exit(139);
+  case 'env':
+    emit({ type: 'log', level: 'info', message: `env: ${Object.keys(process.env).sort().join(',')}` });
+    result('env listed');
+    break;
+  default:
+    emit({ type: 'error', code: 'UNKNOWN_SCRIPT', message: `no script ${script}`, retryable: false });
+    process.exit(1);
+}
