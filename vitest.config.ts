@@ -1,6 +1,12 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  // graphql 16 ships CommonJS and ESM builds; Node (and so Pothos, Yoga) loads the CommonJS one.
+  // Resolve tests' imports to the same file, or schema objects come from two "realms".
+  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
     include: ['server/**/*.test.ts', 'schemas/**/*.test.ts', 'alerting/**/*.test.ts'],
     testTimeout: 60_000,

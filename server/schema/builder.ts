@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { DateTimeScalar, JSONScalar } from './scalars.ts';
 import { hasRole } from '../auth/roles.ts';
 import { AppError } from '../errors.ts';
 import type PrismaTypes from '../db/generated/pothos-types.ts';
@@ -63,8 +63,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('JSON', JSONResolver);
-builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSON', JSONScalar);
+builder.addScalarType('DateTime', DateTimeScalar);
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});

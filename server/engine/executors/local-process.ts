@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { createRunnerOutputParser, type ParserLimits, type RunnerEvent, type Violation } from '../protocol/parse-runner-output.ts';
+import { groupAlive, killGroup } from './kill-group.ts';
+
+export interface LocalProcessOptions {
+  command: string;
+  args: string[];
+  cwd: string;
+  /** The complete environment of the runner; nothing is inherited. */
+  env: Record<string, string>;
+  stdin?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  limits?: Partial<ParserLimits>;
+  onEvent(e: RunnerEvent): void | Promise<void>;
+  onLog(line: string): void;
+  stderrTailBytes?: number;
+  killGraceMs?: number;
+}
+
+export interface ProcessOutcome {
+  kind: 'exited' | 'timeout' | 'cancelled' | 'violation' | 'spawn_error';
+  exitCode: number | null;
+  signal: string | null;
+  violation?: Violation;
+  stderrTail: string;
+  durationMs: number;
+}
+
+/**
+ * Runs a runner as its own process group and feeds its stdout through the protocol parser.
+ * Events are handed to `onEvent` strictly in order, one at a time (stdout is paused meanwhile).
+ * Timeout, cancellation, a violation or a failing handler kill the whole group: SIGTERM, then
+ * SIGKILL after the grace period. Resolves once the process has exited and its output is drained.
+ */
+export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutcome> {
+  const started = Date.now();
+  const tailMax = opts.stderrTailBytes ?? 8192;
+  if (opts.signal?.aborted) return Promise.resolve({ kind: 'cancelled', exitCode: null, signal: null, stderrTail: '', durationMs: 0 });
+
+  return new Promise((resolve) => {
+    let reason: ProcessOutcome['kind'] | null = null;
+    let violation: Violation | undefined;
+    let stderrTail = '';
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const child = spawn(opts.command, opts.args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: true,
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+
+    const stop = (why: ProcessOutcome['kind']) => {
+      reason ??= why;
+      if (!child.pid) return;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => killGroup(child.pid!, 'SIGKILL'), opts.killGraceMs ?? 2000);
+    };
+
+    const queue: RunnerEvent[] = [];
+    let draining: Promise<void> = Promise.resolve();
+    const parser = createRunnerOutputParser(opts.limits ?? {}, {
+      onEvent: (e) => queue.push(e),
+      onLog: (line) => opts.onLog(line),
+      onViolation: (v) => {
+        violation = v;
+        stop('violation');
+      },
+    });
+    const drain = async () => {
+      while (queue.length && reason === null) {
+        try {
+          await opts.onEvent(queue.shift()!);
+        } catch (err) {
+          violation = { code: 'PROTOCOL_VIOLATION', message: `Handling a runner event failed: ${(err as Error).message}` };
+          stop('violation');
+        }
+      }
+      queue.length = 0;
+    };
+
+    child.stdout!.on('data', (chunk: Buffer) => {
+      parser.write(chunk);
+      if (queue.length) {
+        child.stdout!.pause();
+        draining = draining.then(drain).then(() => void child.stdout!.resume());
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-tailMax);
+    });
+    if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
+
+    const timeout = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    const onAbort = () => stop('cancelled');
+    opts.signal?.addEventListener('abort', onAbort);
+
+    let spawnError: Error | null = null;
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    child.on('close', async (code, signal) => {
+      clearTimeout(timeout);
+      opts.signal?.removeEventListener('abort', onAbort);
+      parser.end();
+      if (queue.length) draining = draining.then(drain);
+      await draining;
+      // The runner is gone; make sure nothing it started outlives it.
+      if (child.pid && groupAlive(child.pid)) {
+        killGroup(child.pid, 'SIGTERM');
+        setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 500).unref();
+      }
+      clearTimeout(killTimer);
+      const kind = spawnError && !child.pid ? 'spawn_error' : (reason ?? 'exited');
+      resolve({
+        kind,
+        exitCode: code,
+        signal,
+        violation,
+        stderrTail: spawnError && !child.pid ? String((spawnError as Error).message) : stderrTail,
+        durationMs: Date.now() - started,
+      });
+    });
+  });
+}

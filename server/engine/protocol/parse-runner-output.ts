@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { ajv } from '../../guardrails/ajv.ts';
+import { describeErrors } from '../../guardrails/describe-errors.ts';
+
+export type RunnerEvent =
+  | { v: 1; type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; agent?: string; task?: string }
+  | { v: 1; type: 'task_started'; task: string; agent: string; index: number; total: number }
+  | { v: 1; type: 'task_completed'; task: string; agent: string; output: string }
+  | { v: 1; type: 'usage'; model: string; inputTokens: number; outputTokens: number; task?: string }
+  | { v: 1; type: 'artifact'; path: string; contentType: string; encoding: 'utf8' | 'base64'; content: string }
+  | { v: 1; type: 'result'; output: unknown }
+  | { v: 1; type: 'error'; code: string; message: string; retryable: boolean };
+
+export interface ParserLimits {
+  /** Longest line accepted (default 1 MiB); a longer one is never buffered whole. */
+  maxLineBytes: number;
+  /** Events plus plain lines per attempt (default 10,000). */
+  maxEvents: number;
+  /** Total stdout per attempt (default 20 MiB). */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_LIMITS: ParserLimits = { maxLineBytes: 1024 * 1024, maxEvents: 10_000, maxOutputBytes: 20 * 1024 * 1024 };
+
+export interface Violation {
+  code: 'PROTOCOL_VIOLATION' | 'EVENT_TOO_LARGE' | 'TOO_MANY_EVENTS' | 'OUTPUT_TOO_LARGE';
+  message: string;
+}
+
+export interface ParserHandlers {
+  onEvent(e: RunnerEvent): void;
+  onLog(line: string): void;
+  onViolation(v: Violation): void;
+}
+
+const schema = JSON.parse(readFileSync(new URL('../../../schemas/runner-event.schema.json', import.meta.url), 'utf8'));
+const validateEvent = ajv.compile(schema);
+const MAX_LOG_LINE = 16 * 1024;
+
+/**
+ * Splits a runner's stdout into lines and classifies each: a valid protocol event, a plain log
+ * line, or a violation (invalid event, or a limit crossed). After the first violation everything
+ * else is ignored. Memory is bounded by maxLineBytes whatever the runner writes.
+ */
+export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers: ParserHandlers) {
+  const lim = { ...DEFAULT_LIMITS, ...limits };
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let total = 0;
+  let count = 0;
+  let stopped = false;
+
+  const violate = (v: Violation) => {
+    if (stopped) return;
+    stopped = true;
+    pending = [];
+    handlers.onViolation(v);
+  };
+
+  const line = (buf: Buffer) => {
+    if (stopped) return;
+    const text = buf.toString('utf8').replace(/\r$/, '');
+    if (text.trim() === '') return;
+    if (++count > lim.maxEvents) return violate({ code: 'TOO_MANY_EVENTS', message: `The runner wrote more than ${lim.maxEvents} events and lines.` });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return handlers.onLog(text.slice(0, MAX_LOG_LINE));
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('type' in parsed || 'v' in parsed)) {
+      return handlers.onLog(text.slice(0, MAX_LOG_LINE));
+    }
+    if (!validateEvent(parsed)) {
+      const first = describeErrors(validateEvent.errors)[0];
+      return violate({
+        code: 'PROTOCOL_VIOLATION',
+        message: `Runner event #${count} is invalid: ${first ? `${first.field} ${first.message}` : 'it does not match the protocol'}.`,
+      });
+    }
+    handlers.onEvent(parsed as RunnerEvent);
+  };
+
+  return {
+    write(chunk: Buffer) {
+      if (stopped) return;
+      total += chunk.length;
+      if (total > lim.maxOutputBytes) return violate({ code: 'OUTPUT_TOO_LARGE', message: `The runner wrote more than ${lim.maxOutputBytes} bytes.` });
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl !== -1 && !stopped; nl = chunk.indexOf(10, start)) {
+        const piece = chunk.subarray(start, nl);
+        if (pendingBytes + piece.length > lim.maxLineBytes) return violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` });
+        const whole = pending.length ? Buffer.concat([...pending, piece]) : piece;
+        pending = [];
+        pendingBytes = 0;
+        line(whole);
+        start = nl + 1;
+      }
+      if (stopped || start >= chunk.length) return;
+      const rest = chunk.subarray(start);
+      if (pendingBytes + rest.length > lim.maxLineBytes) return violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` });
+      pending.push(Buffer.from(rest));
+      pendingBytes += rest.length;
+    },
+    end() {
+      if (!stopped && pending.length) line(Buffer.concat(pending));
+      pending = [];
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { ajv } from './ajv.ts';
+import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
+
+export interface AgentDefinition {
+  id: string;
+  role: string;
+  goal: string;
+  backstory: string;
+  model: string;
+}
+export interface TaskDefinition {
+  id: string;
+  description: string;
+  expectedOutput: string;
+  agent: string;
+  context?: string[];
+}
+export interface TemplateDefinition {
+  slug: string;
+  name: string;
+  description?: string;
+  requiresReview?: boolean;
+  maxAttempts?: number;
+  timeoutSeconds?: number;
+  executor?: { kind: 'local' | 'inline' | 'kubernetes'; image?: string; resources?: { cpu?: string; memory?: string }; env?: string[] };
+  crew: { process: 'sequential'; agents: AgentDefinition[]; tasks: TaskDefinition[] };
+  inputSchema: object;
+  outputSchema: object;
+}
+
+const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8'));
+const validateShape = ajv.compile(definitionSchema);
+
+export type TemplateValidation = { ok: true; template: TemplateDefinition } | { ok: false; message: string; errors: FieldError[] };
+
+function refuse(errors: FieldError[]): TemplateValidation {
+  return { ok: false, message: `The template is invalid: ${sentence(errors)}.`, errors };
+}
+
+function schemaProblem(field: string, schema: object): FieldError | null {
+  if (!ajv.validateSchema(schema)) {
+    const first = ajv.errors?.[0];
+    return { field, message: `is not a valid JSON Schema (${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'})` };
+  }
+  try {
+    ajv.compile(schema);
+    return null;
+  } catch (err) {
+    return { field, message: `is not a usable JSON Schema (${(err as Error).message})` };
+  }
+}
+
+/** Shape (schemas/template.schema.json), valid input/output JSON Schemas, and a consistent crew. */
+export function validateTemplateDefinition(def: unknown): TemplateValidation {
+  if (!validateShape(def)) return refuse(describeErrors(validateShape.errors));
+  const t = def as TemplateDefinition;
+  const errors: FieldError[] = [];
+  for (const field of ['inputSchema', 'outputSchema'] as const) {
+    const p = schemaProblem(field, t[field]);
+    if (p) errors.push(p);
+  }
+  const agents = new Set<string>();
+  t.crew.agents.forEach((a, i) => {
+    if (agents.has(a.id)) errors.push({ field: `crew.agents[${i}].id`, message: `repeats agent id \`${a.id}\`` });
+    agents.add(a.id);
+  });
+  const earlier = new Set<string>();
+  t.crew.tasks.forEach((task, i) => {
+    if (earlier.has(task.id)) errors.push({ field: `crew.tasks[${i}].id`, message: `repeats task id \`${task.id}\`` });
+    if (!agents.has(task.agent)) errors.push({ field: `crew.tasks[${i}].agent`, message: `names unknown agent \`${task.agent}\` (task \`${task.id}\`)` });
+    for (const c of task.context ?? []) {
+      if (!earlier.has(c)) errors.push({ field: `crew.tasks[${i}].context`, message: `names \`${c}\`, which is not an earlier task (task \`${task.id}\`)` });
+    }
+    earlier.add(task.id);
+  });
+  return errors.length ? refuse(errors) : { ok: true, template: t };
+}

@@ -1,0 +1,71 @@
+import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import { buildTaskMessages } from './prompt.ts';
+import { ProviderError, type ModelProvider, type RunnerSpec } from './spec.ts';
+
+type Emit = (event: RunnerEvent) => void;
+type Body<T> = T extends unknown ? Omit<T, 'v'> : never;
+
+const MAX_TASK_OUTPUT = 65_536;
+
+const CONTENT_TYPES: Record<string, string> = {
+  ts: 'text/typescript', tsx: 'text/typescript', js: 'text/javascript', mjs: 'text/javascript', py: 'text/x-python',
+  go: 'text/x-go', md: 'text/markdown', json: 'application/json', yml: 'text/yaml', yaml: 'text/yaml',
+};
+const contentType = (p: string) => CONTENT_TYPES[p.split('.').pop()?.toLowerCase() ?? ''] ?? 'text/plain';
+
+function parseJson(text: string): unknown {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
+  return JSON.parse((fenced ? fenced[1] : text).trim());
+}
+
+/**
+ * Runs a crew's tasks in order (CrewAI's sequential process), reporting through the runner
+ * protocol: task_started, usage, task_completed per task; the files of the final output as
+ * artifacts; then result — or one error event.
+ */
+export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEvent: Emit): Promise<'result' | 'error'> {
+  const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e } as RunnerEvent);
+  const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
+  const outputs = new Map<string, string>();
+  const tasks = spec.crew.tasks;
+  for (const [index, task] of tasks.entries()) {
+    const agent = agents.get(task.agent);
+    if (!agent) {
+      emit({ type: 'error', code: 'INVALID_SPEC', message: `Task ${task.id} names unknown agent ${task.agent}.`, retryable: false });
+      return 'error';
+    }
+    const isLast = index === tasks.length - 1;
+    emit({ type: 'task_started', task: task.id, agent: agent.id, index, total: tasks.length });
+    emit({ type: 'log', level: 'info', message: `${agent.role} is working on ${task.id}`, agent: agent.id, task: task.id });
+    const model = spec.provider.model ?? agent.model;
+    let completion;
+    try {
+      completion = await provider.complete({ model, messages: buildTaskMessages(spec, task, agent, outputs, isLast), json: isLast, spec, taskId: task.id });
+    } catch (err) {
+      const retryable = err instanceof ProviderError ? err.retryable : true;
+      emit({ type: 'error', code: 'MODEL_ERROR', message: `Task ${task.id}: ${(err as Error).message}`.slice(0, 16_000), retryable });
+      return 'error';
+    }
+    emit({ type: 'usage', model: completion.model, inputTokens: completion.inputTokens, outputTokens: completion.outputTokens, task: task.id });
+    emit({ type: 'task_completed', task: task.id, agent: agent.id, output: completion.text.slice(0, MAX_TASK_OUTPUT) });
+    outputs.set(task.id, completion.text);
+  }
+
+  let output: unknown;
+  try {
+    output = parseJson(outputs.get(tasks[tasks.length - 1].id) ?? '');
+  } catch {
+    emit({ type: 'error', code: 'INVALID_MODEL_OUTPUT', message: 'The last task did not answer with JSON.', retryable: true });
+    return 'error';
+  }
+  const files = (output as { files?: unknown })?.files;
+  if (Array.isArray(files)) {
+    for (const f of files) {
+      if (f && typeof f.path === 'string' && typeof f.content === 'string') {
+        emit({ type: 'artifact', path: f.path.replace(/^\/+/, ''), contentType: contentType(f.path), encoding: 'utf8', content: f.content });
+      }
+    }
+  }
+  emit({ type: 'result', output });
+  return 'result';
+}

@@ -1,0 +1,61 @@
+/** What a runner receives for one attempt (the reference runner reads it from a JSON file). */
+export interface AgentDef {
+  id: string;
+  role: string;
+  goal: string;
+  backstory: string;
+  model: string;
+}
+
+export interface TaskDef {
+  id: string;
+  description: string;
+  expectedOutput: string;
+  /** The id of the agent that performs the task. */
+  agent: string;
+  /** Ids of earlier tasks whose output this task sees; default: all earlier tasks. */
+  context?: string[];
+}
+
+export interface CrewDef {
+  process: 'sequential';
+  agents: AgentDef[];
+  tasks: TaskDef[];
+}
+
+export interface RunnerSpec {
+  jobId: string;
+  attempt: number;
+  template: { slug: string; version: number };
+  crew: CrewDef;
+  input: unknown;
+  outputSchema: object;
+  feedback: null | { comment?: string; previousOutput?: unknown; guardrailViolations?: { name: string; message: string }[] };
+  provider: { kind: 'offline' | 'openai'; baseUrl?: string; model?: string; delayMs?: number };
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface Completion {
+  text: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** A model provider: one chat completion per task. */
+export interface ModelProvider {
+  complete(req: { model: string; messages: ChatMessage[]; json: boolean; spec: RunnerSpec; taskId: string }): Promise<Completion>;
+}
+
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
