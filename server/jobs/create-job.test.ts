@@ -19,7 +19,7 @@ describe('createJob', () => {
     expect(res.data.createJob).toMatchObject({ state: 'QUEUED', costUsd: 0, maxCostUsd: 2.5, template: { slug: 'implement-feature', version: 1 } });
     const id = res.data.createJob.id;
     expect(await count(`SELECT count(*) FROM "JobEvent" WHERE "jobId" = $1`, [id])).toBe(1);
-    expect(await count(`SELECT count(*) FROM graphile_worker.jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
+    expect(await count(`SELECT count(*) FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
   });
 
   it('50 concurrent calls with one idempotency key produce exactly one job', async () => {
@@ -30,7 +30,7 @@ describe('createJob', () => {
     expect(ids.size).toBe(1);
     expect(await count(`SELECT count(*) FROM "Job" WHERE "idempotencyKey" = $1`, [input.idempotencyKey])).toBe(1);
     const [id] = ids;
-    expect(await count(`SELECT count(*) FROM graphile_worker.jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
+    expect(await count(`SELECT count(*) FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
     expect(await count(`SELECT count(*) FROM "JobEvent" WHERE "jobId" = $1`, [id])).toBe(1);
   });
 
@@ -46,7 +46,7 @@ describe('createJob', () => {
 
   it('refuses input that does not satisfy the template schema with BAD_USER_INPUT naming the field, and writes nothing', async () => {
     const jobsBefore = await count(`SELECT count(*) FROM "Job"`);
-    const queueBefore = await count(`SELECT count(*) FROM graphile_worker.jobs`);
+    const queueBefore = await count(`SELECT count(*) FROM graphile_worker._private_jobs`);
     const wrongType = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 42 } } });
     expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(wrongType.errors?.[0].message).toContain('title');
@@ -60,7 +60,7 @@ describe('createJob', () => {
     expect(badMax.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(badMax.errors?.[0].message).toContain('maxCostUsd');
     expect(await count(`SELECT count(*) FROM "Job"`)).toBe(jobsBefore);
-    expect(await count(`SELECT count(*) FROM graphile_worker.jobs`)).toBe(queueBefore);
+    expect(await count(`SELECT count(*) FROM graphile_worker._private_jobs`)).toBe(queueBefore);
   });
 
   it('a GraphQL type error (wrong variable type) is a coded error, not a crash', async () => {

@@ -1,3 +1,4 @@
+import { generateSecret } from '../auth/tokens.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, TEST_REDIS_URL } from '../test/database.ts';
 import { driveJob } from '../test/drive-job.ts';
@@ -10,8 +11,10 @@ let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
   db = await createTestDatabase();
-  a = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL });
-  b = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL });
+  // Instances of one deployment share AUTODEV_ADMIN_TOKEN (a different value revokes the old one).
+  const adminToken = generateSecret();
+  a = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, adminToken });
+  b = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, adminToken });
 });
 afterAll(async () => {
   await a?.close();

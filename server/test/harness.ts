@@ -40,12 +40,12 @@ export async function gqlRequest<T = any>(url: string, query: string, variables?
 
 /** Starts the whole product (API, and the worker when `worker` is set) on a fresh database. */
 export async function startTestServer(
-  opts: { redisUrl?: string; databaseUrl?: string; role?: 'api' | 'worker' | 'all'; env?: Record<string, string> } = {},
+  opts: { redisUrl?: string; databaseUrl?: string; role?: 'api' | 'worker' | 'all'; adminToken?: string; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const db = opts.databaseUrl ? null : await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-test-'));
   const databaseUrl = opts.databaseUrl ?? db!.url;
-  const adminToken = generateSecret();
+  const adminToken = opts.adminToken ?? generateSecret();
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     PORT: '0',
