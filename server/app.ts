@@ -86,7 +86,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       });
       stops.push(() => api.close());
       const port = (api.server.address() as AddressInfo).port;
-      url = `http://localhost:${port}`;
+      const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      url = `http://${host}:${port}`;
     }
     return { services, url, adminToken, adminTokenGenerated, defaultProjectId, stop: stopAll };
   } catch (err) {

@@ -4,6 +4,20 @@ import { createLogger } from './logger.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, { role: config.role });
+
+// Installed before start-up so that Ctrl-C during start-up still stops embedded PostgreSQL.
+let stopping = false;
+let stopApp: (() => Promise<void>) | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    setTimeout(() => process.exit(1), 30_000).unref();
+    if (stopApp) stopApp().then(() => process.exit(0), () => process.exit(1));
+  });
+}
+
 const app = await startApp(config, log).catch((err) => {
   log.error('AutoDev failed to start', { error: String(err?.message ?? err) });
   process.exit(1);
@@ -25,17 +39,5 @@ if (app.url) {
   process.stdout.write(`\n  AutoDev worker is running.\n\n`);
 }
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    app.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+stopApp = app.stop;
+if (stopping) app.stop().then(() => process.exit(0), () => process.exit(1));

@@ -48,8 +48,11 @@ describe('npm start on a clean checkout', () => {
       expect(await graphiql.text()).toContain('AutoDev GraphQL');
       expect(postgresPids(dataDir).length).toBeGreaterThan(0);
     } finally {
-      child.kill('SIGINT');
-      await new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await exited;
+      }
     }
     expect(child.exitCode).toBe(0);
     expect(postgresPids(dataDir)).toEqual([]);

