@@ -57,8 +57,14 @@ export function schemaInstance(schema: Schema, ctx: InstanceContext, name = ''):
       const count = Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 2, 2));
       const items: unknown[] = [];
       for (let i = 0; i < count; i++) {
-        const item = schemaInstance(schema.items ?? { type: 'string' }, { ...ctx, seed: `${ctx.seed}:${i}` }, singular(name));
-        items.push(name === 'files' && item && typeof item === 'object' && 'path' in item && i > 0 ? { ...item, path: testPath(String((item as any).path)) } : item);
+        let item = schemaInstance(schema.items ?? { type: 'string' }, { ...ctx, seed: `${ctx.seed}:${i}` }, singular(name));
+        if (typeof item === 'string' && !schema.items?.enum) item = fitLength(`${i + 1}. ${item}`, schema.items ?? {});
+        // A second file of a code change is its test.
+        if (name === 'files' && i > 0 && item && typeof item === 'object' && 'path' in item) {
+          const source = String((item as any).path);
+          item = { ...item, path: testPath(source), ...('content' in item ? { content: testContent(source, ctx.subject) } : {}) };
+        }
+        items.push(item);
       }
       return items;
     }
@@ -82,3 +88,8 @@ export function schemaInstance(schema: Schema, ctx: InstanceContext, name = ''):
 
 const singular = (name: string) => (name.endsWith('s') ? name.slice(0, -1) : name);
 const testPath = (p: string) => p.replace(/\.(\w+)$/, '.test.$1');
+
+const testContent = (source: string, subject: string) => {
+  const fn = (source.split('/').pop() ?? 'change').replace(/\.\w+$/, '').replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+  return `import { describe, expect, it } from 'vitest';\nimport { ${fn} } from './${source.split('/').pop()!.replace(/\.\w+$/, '')}';\n\ndescribe('${subject.replace(/'/g, '')}', () => {\n  it('works', () => {\n    expect(${fn}()).toBe(true);\n  });\n});\n`;
+};

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, startTestServer, type TestServer } from '../test/harness.ts';
+import { FEATURE_INPUT, JOB_EVENTS, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { JOB_DETAIL, waitForJob } from '../test/scripted.ts';
+
+// The real reference runner, in a child process per attempt, with the offline model provider.
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ role: 'all' });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const UNIT_TESTS_INPUT = {
+  modulePath: 'src/cart/total.ts',
+  sourceCode: 'export function total(items: { price: number; qty: number }[]) {\n  return items.reduce((s, i) => s + i.price * i.qty, 0);\n}\n',
+  framework: 'vitest',
+};
+
+const CASES = [
+  { slug: 'implement-feature', input: FEATURE_INPUT, review: true, tasks: 3, files: true },
+  { slug: 'write-unit-tests', input: UNIT_TESTS_INPUT, review: true, tasks: 2, files: true },
+  { slug: 'triage-bug', input: TRIAGE_INPUT, review: false, tasks: 2, files: false },
+];
+
+describe('every seeded template runs end to end with the offline provider', () => {
+  for (const c of CASES) {
+    it(`${c.slug}: QUEUED → RUNNING → tasks → usage → ${c.review ? 'AWAITING_REVIEW → approve → ' : ''}SUCCEEDED, live over graphql-ws`, async () => {
+      const ws = t.ws();
+      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+        input: { templateSlug: c.slug, input: c.input, idempotencyKey: `e2e-${c.slug}` },
+      });
+      expect(created.errors).toBeUndefined();
+      const jobId = created.data.createJob.id;
+      const sub = collect(ws, JOB_EVENTS, { jobId, afterSeq: 0 }, (items) => items.some((i: any) => i.jobEvents.toState === 'SUCCEEDED'), 60_000);
+
+      if (c.review) {
+        const waiting = await waitForJob(t, jobId, ['AWAITING_REVIEW'], 60_000);
+        const approved = await t.gql(`mutation($id: ID!) { approveReview(id: $id, comment: "Looks right") { status } }`, { id: waiting.review.id });
+        expect(approved.data.approveReview.status).toBe('APPROVED');
+      }
+      const events = (await sub.done).map((d: any) => d.jobEvents);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      const states = events.filter((e) => e.type === 'STATE_CHANGED').map((e) => e.toState);
+      expect(states).toEqual(['QUEUED', 'RUNNING', ...(c.review ? ['AWAITING_REVIEW'] : []), 'SUCCEEDED']);
+      expect(events.filter((e) => e.type === 'TASK_STARTED')).toHaveLength(c.tasks);
+      expect(events.filter((e) => e.type === 'TASK_COMPLETED')).toHaveLength(c.tasks);
+      expect(events.filter((e) => e.type === 'USAGE')).toHaveLength(c.tasks);
+      const running = events.findIndex((e) => e.toState === 'RUNNING');
+      const firstTask = events.findIndex((e) => e.type === 'TASK_STARTED');
+      const firstUsage = events.findIndex((e) => e.type === 'USAGE');
+      expect(running).toBeLessThan(firstTask);
+      expect(firstTask).toBeLessThan(firstUsage);
+
+      const job = (await t.gql(JOB_DETAIL, { id: jobId })).data.job;
+      expect(job.state).toBe('SUCCEEDED');
+      expect(job.output).toBeTruthy();
+      expect(job.costUsd).toBeGreaterThan(0);
+      expect(job.attempts[0].guardrailResults.every((g: any) => g.passed)).toBe(true);
+      if (c.files) {
+        expect(job.attempts[0].artifacts.length).toBe(job.output.files.length);
+        const first = job.attempts[0].artifacts[0];
+        const body = await (await fetch(first.downloadUrl)).text();
+        expect(body).toBe(job.output.files[0].content);
+      }
+    });
+  }
+});
