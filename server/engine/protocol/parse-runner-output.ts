@@ -75,7 +75,7 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
       const first = describeErrors(validateEvent.errors)[0];
       return violate({
         code: 'PROTOCOL_VIOLATION',
-        message: `Runner event #${count} is invalid: ${first ? `${first.field} ${first.message}` : 'it does not match the protocol'}.`,
+        message: `Runner event #${count} is invalid: ${first ? `\`${first.field}\` ${first.message}` : 'it does not match the protocol'}.`,
       });
     }
     handlers.onEvent(parsed as RunnerEvent);
