@@ -16,7 +16,7 @@ export interface ExecuteRequest {
   envAllow: string[];
   envExtra: Record<string, string>;
   onEvent(e: RunnerEvent): Promise<void>;
-  onLog(line: string): void;
+  onLog(line: string): Promise<void>;
 }
 
 export type ExecuteOutcome =

@@ -136,8 +136,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       envAllow: attempt.spec.executor?.env ?? [],
       envExtra: services.config.model.apiKey ? { AUTODEV_MODEL_API_KEY: services.config.model.apiKey } : {},
       onEvent,
-      onLog: (line) => {
-        if (!abort.signal.aborted) void append({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner' }).catch(() => {});
+      onLog: async (line) => {
+        if (!abort.signal.aborted) await append({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner' });
       },
     });
   } finally {

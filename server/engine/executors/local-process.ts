@@ -13,7 +13,7 @@ export interface LocalProcessOptions {
   signal?: AbortSignal;
   limits?: Partial<ParserLimits>;
   onEvent(e: RunnerEvent): void | Promise<void>;
-  onLog(line: string): void;
+  onLog(line: string): void | Promise<void>;
   stderrTailBytes?: number;
   killGraceMs?: number;
 }
@@ -58,11 +58,12 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
       killTimer ??= setTimeout(() => killGroup(child.pid!, 'SIGKILL'), opts.killGraceMs ?? 2000);
     };
 
-    const queue: RunnerEvent[] = [];
+    // Events and plain lines, in the order the runner wrote them.
+    const queue: ({ event: RunnerEvent } | { line: string })[] = [];
     let draining: Promise<void> = Promise.resolve();
     const parser = createRunnerOutputParser(opts.limits ?? {}, {
-      onEvent: (e) => queue.push(e),
-      onLog: (line) => opts.onLog(line),
+      onEvent: (event) => queue.push({ event }),
+      onLog: (line) => queue.push({ line }),
       onViolation: (v) => {
         violation = v;
         stop('violation');
@@ -70,8 +71,9 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
     });
     const drain = async () => {
       while (queue.length && reason === null) {
+        const item = queue.shift()!;
         try {
-          await opts.onEvent(queue.shift()!);
+          await ('event' in item ? opts.onEvent(item.event) : opts.onLog(item.line));
         } catch (err) {
           violation = { code: 'PROTOCOL_VIOLATION', message: `Handling a runner event failed: ${(err as Error).message}` };
           stop('violation');
