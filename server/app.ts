@@ -1,4 +1,6 @@
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createOpsServer } from './http/ops-server.ts';
 import { DEFAULT_PROJECT_SLUG, ensureBootstrapAdmin, ensureProject } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts';
@@ -17,6 +19,8 @@ import { startWorker } from './engine/worker.ts';
 import { createLocalArtifactStore } from './storage/artifact-store.ts';
 import { localSecret } from './auth/bootstrap.ts';
 import path from 'node:path';
+import { createMetrics } from './observability/metrics.ts';
+import { createTracing } from './observability/tracing.ts';
 
 export interface RunningApp {
   services: Services;
@@ -27,6 +31,13 @@ export interface RunningApp {
   adminTokenGenerated: boolean;
   defaultProjectId: string;
   stop(): Promise<void>;
+}
+
+function listen(server: http.Server, config: Config): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
 }
 
 /** Starts AutoDev with the given configuration: database, pub/sub, API and/or worker. */
@@ -51,6 +62,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     stops.push(() => pubsub.close());
     const db = createPrisma(pool);
     stops.push(() => db.$disconnect());
+    const tracing = createTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.serviceName, role: config.role });
+    stops.push(() => tracing.shutdown());
     const services: Services = {
       config,
       pool,
@@ -59,6 +72,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       log,
       artifacts: createLocalArtifactStore(path.join(config.dataDir, 'artifacts')),
       signingKey: config.signingKey ?? (await localSecret(config.dataDir, 'signing-key')).secret,
+      metrics: createMetrics(),
+      tracer: tracing.tracer,
     };
 
     const defaultProjectId = await ensureProject(pool, DEFAULT_PROJECT_SLUG, 'Default project');
@@ -80,14 +95,16 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     let url: string | undefined;
     if (config.role !== 'worker') {
       const api: ApiServer = createApiServer(services);
-      await new Promise<void>((resolve, reject) => {
-        api.server.once('error', reject);
-        api.server.listen(config.port, config.host, () => resolve());
-      });
+      await listen(api.server, config);
       stops.push(() => api.close());
       const port = (api.server.address() as AddressInfo).port;
       const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
       url = `http://${host}:${port}`;
+    }
+    if (config.role === 'worker') {
+      const ops = createOpsServer(services);
+      await listen(ops, config);
+      stops.push(() => new Promise<void>((r) => ops.close(() => r())));
     }
     return { services, url, adminToken, adminTokenGenerated, defaultProjectId, stop: stopAll };
   } catch (err) {

@@ -23,6 +23,9 @@ export interface Config {
   signingKey?: string;
   /** Base URL clients reach the API at (for download links); default: the listening address. */
   publicUrl?: string;
+  /** OTLP/HTTP traces endpoint; tracing is off without it. */
+  otlpTracesEndpoint?: string;
+  serviceName: string;
   model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string };
 }
 
@@ -67,6 +70,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),
     signingKey: env.AUTODEV_SIGNING_KEY || undefined,
     publicUrl: env.AUTODEV_PUBLIC_URL || undefined,
+    otlpTracesEndpoint:
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+      (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
+    serviceName: env.OTEL_SERVICE_NAME || 'autodev',
     model: {
       provider,
       baseUrl: env.AUTODEV_MODEL_BASE_URL || undefined,

@@ -4,6 +4,8 @@ import type { Db } from './db/prisma.ts';
 import type { EventBus } from './realtime/event-bus.ts';
 import type { Logger } from './logger.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { Tracer } from '@opentelemetry/api';
 
 /** What the API and the worker share, passed explicitly instead of module-level singletons. */
 export interface Services {
@@ -15,4 +17,6 @@ export interface Services {
   artifacts: ArtifactStore;
   /** Signs artifact download URLs. */
   signingKey: string;
+  metrics: Metrics;
+  tracer: Tracer;
 }

@@ -72,7 +72,7 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(hg.state).toBe('FAILED');
     expect(hg.attempts[0].errorCode).toBe('TIMEOUT');
     const grandchild = Number(/grandchild (\d+)/.exec(hg.events.map((e: any) => e.message).join('\n'))![1]);
-    expect(processAlive(grandchild)).toBe(false);
+    await expect.poll(() => processAlive(grandchild), { timeout: 3000 }).toBe(false);
     // …and the worker still runs other jobs.
     expect((await waitForJob(t, await createScriptedJob(t, 'ok'), TERMINAL)).state).toBe('SUCCEEDED');
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { chargeUsage } from '../budgets/charge-usage.ts';
 import { checkOutput, violations } from '../guardrails/check-output.ts';
-import { appendJobEvent, type NewJobEvent } from '../jobs/job-event.ts';
+import { appendJobEvent, appendJobEvents, type NewJobEvent } from '../jobs/job-event.ts';
 import type { RunnerSpec } from '../runner/spec.ts';
 import type { Services } from '../services.ts';
 import type { ArtifactStore } from '../storage/artifact-store.ts';
@@ -11,6 +11,8 @@ import type { RunnerEvent } from './protocol/parse-runner-output.ts';
 import { renewHeartbeat } from './recover-lost-attempts.ts';
 import { startAttempt, type StartedAttempt } from './start-attempt.ts';
 import { storeArtifact } from './store-artifact.ts';
+import { createAttemptTraces } from '../observability/attempt-traces.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
 
 export interface EngineContext {
   services: Services;
@@ -46,6 +48,13 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   const { services } = ctx;
   const attempt = await startAttempt(services, { jobId, workerId: ctx.workerId, executor: ctx.executor.name });
   if (!attempt) return;
+  const { metrics, tracer } = services;
+  metrics.attemptsStarted.inc();
+  const startedAt = Date.now();
+  const span = tracer.startSpan('attempt', {
+    attributes: { 'autodev.job.id': jobId, 'autodev.attempt.number': attempt.number, 'autodev.template': attempt.spec.slug, 'autodev.executor': ctx.executor.name },
+  });
+  const traces = createAttemptTraces(tracer, span);
 
   const abort = new AbortController();
   let stop: null | { kind: 'cancelled' | 'lost' | 'shutdown' } | { kind: 'budget'; message: string } | { kind: 'refused'; code: string; message: string } = null;
@@ -70,13 +79,28 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
 
   let result: { output: unknown } | null = null;
   let runnerError: { code: string; message: string; retryable: boolean } | null = null;
+  // Plain lines are buffered and written in batches; the buffer is flushed before every protocol
+  // event, so the stored order is the order the runner wrote.
+  let lines: NewJobEvent[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const flushLines = () =>
+    (flushing = flushing.then(async () => {
+      while (lines.length) {
+        const batch = lines.splice(0, 500);
+        await services.events.publish(await appendJobEvents(services.pool, jobId, batch));
+      }
+    }));
+  const lineFlusher = setInterval(() => void flushLines().catch(() => {}), 200);
   const append = async (ev: Omit<NewJobEvent, 'attemptNumber'>) => {
+    await flushLines();
     const e = await appendJobEvent(services.pool, jobId, { ...ev, attemptNumber: attempt.number });
     await services.events.publish([e]);
   };
 
   const onEvent = async (event: RunnerEvent) => {
     if (abort.signal.aborted) return; // nothing is recorded or charged after a stop
+    metrics.runnerEvents.inc({ type: event.type });
+    traces.record(event);
     switch (event.type) {
       case 'log':
         return append({ type: 'LOG', message: event.message, data: { level: event.level, agent: event.agent, task: event.task }, actor: event.agent ?? 'runner' });
@@ -137,10 +161,15 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       envExtra: services.config.model.apiKey ? { AUTODEV_MODEL_API_KEY: services.config.model.apiKey } : {},
       onEvent,
       onLog: async (line) => {
-        if (!abort.signal.aborted) await append({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner' });
+        metrics.runnerEvents.inc({ type: 'plain' });
+        if (abort.signal.aborted) return;
+        lines.push({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner', attemptNumber: attempt.number });
+        if (lines.length >= 500) await flushLines();
       },
     });
   } finally {
+    clearInterval(lineFlusher);
+    await flushLines().catch((err) => services.log.warn('could not store runner output', { jobId, error: String(err) }));
     clearInterval(heartbeat);
     ctx.shutdown.removeEventListener('abort', onShutdown);
     await unsubscribe();
@@ -157,7 +186,15 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       actor: 'guardrails',
     });
   }
-  if (outcome) await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs });
+  const state = outcome ? await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs }) : null;
+  const label = outcome?.kind ?? 'lost';
+  metrics.attemptsFinished.inc({ outcome: label });
+  metrics.attemptDuration.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
+  traces.end();
+  span.setAttribute('autodev.attempt.outcome', label);
+  if (state) span.setAttribute('autodev.job.state', state);
+  if (outcome?.kind === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.code}: ${outcome.message}`.slice(0, 500) });
+  span.end();
 }
 
 function decideOutcome(

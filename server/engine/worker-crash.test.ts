@@ -17,6 +17,8 @@ function startWorkerProcess(): ChildProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AUTODEV_ROLE: 'worker',
+    PORT: '0',
+    HOST: '127.0.0.1',
     DATABASE_URL: db.url,
     AUTODEV_DATA_DIR: dataDir,
     AUTODEV_SIGNING_KEY: 'test-signing-key',

@@ -45,6 +45,7 @@ export async function startWorker(services: Services, opts: { executor: Executor
         .catch((err) => log.warn('lost-attempt sweep failed', { error: String(err) })),
     Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),
   );
+  services.metrics.workerRunning.set(1);
   log.info('worker started', { workerId, concurrency: services.config.workerConcurrency, executor: opts.executor.name });
   return {
     workerId,
@@ -52,6 +53,7 @@ export async function startWorker(services: Services, opts: { executor: Executor
       clearInterval(sweep);
       shutdown.abort();
       await runner.stop();
+      services.metrics.workerRunning.set(0);
     },
   };
 }

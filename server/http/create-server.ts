@@ -8,6 +8,8 @@ import type { Services } from '../services.ts';
 import { principalFrom } from './authenticate-request.ts';
 import { handleHealth } from './health.ts';
 import { handleArtifactDownload } from './artifact-download.ts';
+import { handleMetrics } from './metrics-endpoint.ts';
+import { useGraphqlObservability } from '../observability/graphql-metrics-plugin.ts';
 import { maskError } from './mask-error.ts';
 
 export interface ApiServer {
@@ -27,6 +29,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     landingPage: false,
     graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
     maskedErrors: { maskError: maskError(services.log) },
+    plugins: [useGraphqlObservability(services.metrics, services.tracer)],
     logging: false,
     context: async ({ request, connectionParams }) => {
       const header = (connectionParams?.authorization as string | undefined) ?? request.headers.get('authorization');
@@ -38,6 +41,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
   const server = http.createServer((req, res) => {
     if (handleHealth(req, res, services, opts.readyChecks)) return;
     if (handleArtifactDownload(req, res, services)) return;
+    if (handleMetrics(req, res, services)) return;
     void yoga.handle(req, res);
   });
 

@@ -94,3 +94,27 @@ export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, l
   );
   return rows.map(toEventRecord);
 }
+
+/** Appends several events to one job with one seq allocation and one INSERT (log floods stay cheap). */
+export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[]): Promise<JobEventRecord[]> {
+  if (evs.length === 0) return [];
+  const { rows } = await sql.query<{ lastSeq: number; projectId: string }>(
+    `UPDATE "Job" SET "lastSeq" = "lastSeq" + $2 WHERE id = $1 RETURNING "lastSeq", "projectId"`,
+    [jobId, evs.length],
+  );
+  if (rows.length === 0) throw new Error(`job ${jobId} not found`);
+  const first = rows[0].lastSeq - evs.length + 1;
+  const params: unknown[] = [];
+  const values = evs.map((ev, i) => {
+    params.push(jobId, rows[0].projectId, first + i, ev.type, ev.fromState ?? null, ev.toState ?? null, ev.message ?? null,
+      ev.data === undefined ? null : JSON.stringify(ev.data), ev.actor, ev.attemptNumber ?? null);
+    const b = i * 10;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10})`;
+  });
+  const inserted = await sql.query(
+    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber")
+     VALUES ${values.join(', ')} RETURNING ${COLUMNS}`,
+    params,
+  );
+  return inserted.rows.map(toEventRecord).sort((a, b) => a.seq - b.seq);
+}

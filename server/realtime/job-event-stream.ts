@@ -2,6 +2,21 @@ import { Repeater } from 'graphql-yoga';
 import type pg from 'pg';
 import { readJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
 import type { EventBus } from './event-bus.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+type StreamDeps = { pool: pg.Pool; events: EventBus; metrics: Metrics };
+
+/** Counts the open stream and measures, per delivered event, the time since its commit. */
+function instrument(deps: StreamDeps, field: string, push: (e: JobEventRecord) => Promise<unknown>) {
+  deps.metrics.subscriptions.inc({ field });
+  return {
+    push: (e: JobEventRecord) => {
+      deps.metrics.eventDeliveryLatency.observe(Math.max(0, Date.now() - Date.parse(e.createdAt)) / 1000);
+      return push(e);
+    },
+    done: () => deps.metrics.subscriptions.dec({ field }),
+  };
+}
 
 /** Events a subscriber may fall behind by before it is cut off (memory stays bounded). */
 export const MAX_PENDING_EVENTS = 10_000;
@@ -43,8 +58,9 @@ class Sequencer {
  * subscription starts before the replay query, and every event passes one sequencer, so events
  * committed during the replay are neither lost nor delivered twice.
  */
-export function jobEventStream(deps: { pool: pg.Pool; events: EventBus }, jobId: string, afterSeq: number): AsyncIterableIterator<JobEventRecord> {
-  return new Repeater<JobEventRecord>(async (push, stop) => {
+export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number): AsyncIterableIterator<JobEventRecord> {
+  return new Repeater<JobEventRecord>(async (rawPush, stop) => {
+    const { push, done } = instrument(deps, 'jobEvents', rawPush);
     const seq = new Sequencer(deps.pool);
     seq.set(jobId, afterSeq);
     let chain: Promise<void> = Promise.resolve();
@@ -65,19 +81,22 @@ export function jobEventStream(deps: { pool: pg.Pool; events: EventBus }, jobId:
       let last = afterSeq;
       for (;;) {
         const page = await readJobEvents(deps.pool, jobId, last, 500);
-        for (const e of page) for (const x of await seq.next(e, true)) await push(x);
+        // Replayed events are old by design: delivered without counting toward delivery latency.
+        for (const e of page) for (const x of await seq.next(e, true)) await rawPush(x);
         if (page.length < 500) break;
         last = page[page.length - 1].seq;
       }
     });
     await stop;
+    done();
     await unsubscribe();
   });
 }
 
 /** Every event of the project's jobs from now on, each job's events in seq order without gaps. */
-export function projectEventStream(deps: { pool: pg.Pool; events: EventBus }, projectId: string): AsyncIterableIterator<JobEventRecord> {
-  return new Repeater<JobEventRecord>(async (push, stop) => {
+export function projectEventStream(deps: StreamDeps, projectId: string): AsyncIterableIterator<JobEventRecord> {
+  return new Repeater<JobEventRecord>(async (rawPush, stop) => {
+    const { push, done } = instrument(deps, 'projectEvents', rawPush);
     const seq = new Sequencer(deps.pool);
     let chain: Promise<void> = Promise.resolve();
     let pending = 0;
@@ -93,6 +112,7 @@ export function projectEventStream(deps: { pool: pg.Pool; events: EventBus }, pr
         );
     });
     await stop;
+    done();
     await unsubscribe();
   });
 }

@@ -1,0 +1,36 @@
+import type { Plugin } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import type { Tracer } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { operationLabel, type Metrics } from './metrics.ts';
+
+function countErrors(metrics: Metrics, errors: readonly { extensions?: Record<string, unknown> }[] | undefined) {
+  for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+}
+
+/** Duration per operation, errors per code, and a span per operation (when tracing is on). */
+export function useGraphqlObservability(metrics: Metrics, tracer: Tracer): Plugin {
+  const names = new Set<string>();
+  return {
+    onValidate() {
+      return ({ result }) => countErrors(metrics, result as never);
+    },
+    onExecute({ args }) {
+      const op = getOperationAST(args.document, args.operationName);
+      const labels = { operation: operationLabel(names, op?.name?.value ?? args.operationName), type: op?.operation ?? 'unknown' };
+      const end = metrics.graphqlDuration.startTimer(labels);
+      const span = tracer.startSpan(`graphql.${labels.type} ${labels.operation}`, {
+        attributes: { 'graphql.operation.name': labels.operation, 'graphql.operation.type': labels.type },
+      });
+      return {
+        onExecuteDone({ result }) {
+          end();
+          const errors = 'errors' in result ? (result.errors as never) : undefined;
+          countErrors(metrics, errors);
+          if (errors && (errors as unknown[]).length) span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        },
+      };
+    },
+  };
+}
