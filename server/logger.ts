@@ -1,18 +1,36 @@
-/** Structured JSON logs, one object per line on stderr. */
+import pino from 'pino';
+
+/** Structured JSON logs (pino), one object per line on stderr; `child` adds request or job ids. */
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   debug(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
 }
 
-const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+function wrap(p: pino.Logger): Logger {
+  return {
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    child: (fields) => wrap(p.child(fields)),
+  };
+}
 
 export function createLogger(level: string = 'info', base: Record<string, unknown> = {}): Logger {
-  const min = Math.max(0, LEVELS.indexOf(level as (typeof LEVELS)[number]));
-  const write = (lvl: (typeof LEVELS)[number]) => (msg: string, fields?: Record<string, unknown>) => {
-    if (LEVELS.indexOf(lvl) < min) return;
-    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }) + '\n');
-  };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return wrap(
+    pino(
+      {
+        level,
+        base: { service: 'autodev', ...base },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+        // Credentials never reach the log, whatever a caller passes in `fields`.
+        redact: { paths: ['authorization', '*.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey', 'token', '*.token'], censor: '[redacted]' },
+      },
+      pino.destination(2),
+    ),
+  );
 }

@@ -55,6 +55,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     attributes: { 'autodev.job.id': jobId, 'autodev.attempt.number': attempt.number, 'autodev.template': attempt.spec.slug, 'autodev.executor': ctx.executor.name },
   });
   const traces = createAttemptTraces(tracer, span);
+  const log = services.log.child({ jobId, attempt: attempt.number, workerId: ctx.workerId });
+  log.info('attempt started', { template: attempt.spec.slug });
 
   const abort = new AbortController();
   let stop: null | { kind: 'cancelled' | 'lost' | 'shutdown' } | { kind: 'budget'; message: string } | { kind: 'refused'; code: string; message: string } = null;
@@ -188,6 +190,12 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   }
   const state = outcome ? await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs }) : null;
   const label = outcome?.kind ?? 'lost';
+  log.info('attempt finished', {
+    outcome: label,
+    jobState: state,
+    durationMs: Date.now() - startedAt,
+    ...(outcome?.kind === 'failed' ? { errorCode: outcome.code, reason: outcome.message.slice(0, 500) } : {}),
+  });
   metrics.attemptsFinished.inc({ outcome: label });
   metrics.attemptDuration.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
   traces.end();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
@@ -29,12 +30,13 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     landingPage: false,
     graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [useGraphqlObservability(services.metrics, services.tracer)],
+    plugins: [useGraphqlObservability(services.metrics, services.tracer, services.log)],
     logging: false,
     context: async ({ request, connectionParams }) => {
       const header = (connectionParams?.authorization as string | undefined) ?? request.headers.get('authorization');
       const origin = services.config.publicUrl ?? (request.url?.startsWith('http') ? new URL(request.url).origin : '');
-      return { services, origin, ...(await principalFrom(services, header)) };
+      const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
+      return { services, origin, requestId, ...(await principalFrom(services, header)) };
     },
   });
 

@@ -3,19 +3,21 @@ import { getOperationAST } from 'graphql';
 import type { Tracer } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { operationLabel, type Metrics } from './metrics.ts';
+import type { Logger } from '../logger.ts';
 
 function countErrors(metrics: Metrics, errors: readonly { extensions?: Record<string, unknown> }[] | undefined) {
   for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
 }
 
 /** Duration per operation, errors per code, and a span per operation (when tracing is on). */
-export function useGraphqlObservability(metrics: Metrics, tracer: Tracer): Plugin {
+export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: Logger): Plugin {
   const names = new Set<string>();
   return {
     onValidate() {
       return ({ result }) => countErrors(metrics, result as never);
     },
     onExecute({ args }) {
+      const requestId = (args.contextValue as { requestId?: string }).requestId;
       const op = getOperationAST(args.document, args.operationName);
       const labels = { operation: operationLabel(names, op?.name?.value ?? args.operationName), type: op?.operation ?? 'unknown' };
       const end = metrics.graphqlDuration.startTimer(labels);
@@ -27,7 +29,11 @@ export function useGraphqlObservability(metrics: Metrics, tracer: Tracer): Plugi
           end();
           const errors = 'errors' in result ? (result.errors as never) : undefined;
           countErrors(metrics, errors);
-          if (errors && (errors as unknown[]).length) span.setStatus({ code: SpanStatusCode.ERROR });
+          if (errors && (errors as unknown[]).length) {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            const codes = (errors as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+            log.info('graphql operation returned errors', { requestId, operation: labels.operation, codes });
+          }
           span.end();
         },
       };

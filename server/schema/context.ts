@@ -9,6 +9,8 @@ export interface GraphQLContext {
   authError: AppError | null;
   /** Where clients reach this API (for absolute links). */
   origin: string;
+  /** From `x-request-id`, or generated; carried by log lines about the request. */
+  requestId: string;
 }
 
 /** The caller's principal; resolvers behind an auth scope can rely on it. */
