@@ -14,7 +14,7 @@ import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
-import { createLocalExecutor } from './engine/executor.ts';
+import { createInlineExecutor, createLocalExecutor } from './engine/executor.ts';
 import { startWorker } from './engine/worker.ts';
 import { createLocalArtifactStore } from './storage/artifact-store.ts';
 import { localSecret } from './auth/bootstrap.ts';
@@ -88,7 +88,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     if (adminToken) await ensureBootstrapAdmin(pool, defaultProjectId, adminToken);
 
     if (config.role !== 'api') {
-      const worker = await startWorker(services, { executor: createLocalExecutor({ command: config.runnerCommand }), store: services.artifacts });
+      const executor = config.executor === 'inline' ? createInlineExecutor() : createLocalExecutor({ command: config.runnerCommand });
+      const worker = await startWorker(services, { executor, store: services.artifacts });
       stops.push(() => worker.stop());
     }
 

@@ -13,6 +13,8 @@ export interface Config {
   production: boolean;
   logLevel: string;
   workerConcurrency: number;
+  /** `local` (a child process per attempt, the default) or `inline` (in the worker; benchmarks). */
+  executor: 'local' | 'inline';
   /** The runner command (argv) the local executor starts; default: the reference runner. */
   runnerCommand?: string[];
   /** First retry delay; doubles per attempt. */
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
+    executor: env.AUTODEV_EXECUTOR === 'inline' ? 'inline' : 'local',
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),

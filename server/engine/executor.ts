@@ -74,3 +74,27 @@ export function createLocalExecutor(opts: { command?: string[] } = {}): Executor
     },
   };
 }
+
+/**
+ * Runs the reference runner inside the worker process (no child process, no isolation, no hard
+ * timeout beyond cancellation). For benchmarks and trusted offline use only; `local` is the default.
+ */
+export function createInlineExecutor(): Executor {
+  return {
+    name: 'inline',
+    async execute(req) {
+      const { runCrew } = await import('../runner/run-crew.ts');
+      const provider =
+        req.spec.provider.kind === 'openai'
+          ? (await import('../runner/providers/openai.ts')).createOpenAiProvider({ baseUrl: req.spec.provider.baseUrl, apiKey: req.envExtra.AUTODEV_MODEL_API_KEY })
+          : (await import('../runner/providers/offline.ts')).createOfflineProvider();
+      const events: RunnerEvent[] = [];
+      await runCrew(req.spec, provider, (e) => events.push(e));
+      for (const e of events) {
+        if (req.signal.aborted) return { kind: 'cancelled', stderrTail: '' };
+        await req.onEvent(e);
+      }
+      return { kind: 'exited', exitCode: 0, signal: null, stderrTail: '' };
+    },
+  };
+}

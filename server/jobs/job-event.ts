@@ -37,6 +37,8 @@ export interface NewJobEvent {
   attemptNumber?: number | null;
 }
 
+// createdAt is the time of the insert (clock_timestamp), not of the transaction's start (now()):
+// it is what subscribers measure delivery latency from.
 const COLUMNS = `id, "jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt"`;
 
 export function toEventRecord(row: Record<string, unknown>): JobEventRecord {
@@ -56,8 +58,8 @@ export async function insertJobEvent(
   ev: NewJobEvent,
 ): Promise<JobEventRecord> {
   const { rows } = await sql.query(
-    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber")
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()) RETURNING ${COLUMNS}`,
     [
       jobId,
       projectId,
@@ -109,10 +111,10 @@ export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[
     params.push(jobId, rows[0].projectId, first + i, ev.type, ev.fromState ?? null, ev.toState ?? null, ev.message ?? null,
       ev.data === undefined ? null : JSON.stringify(ev.data), ev.actor, ev.attemptNumber ?? null);
     const b = i * 10;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10})`;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, clock_timestamp())`;
   });
   const inserted = await sql.query(
-    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber")
+    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
      VALUES ${values.join(', ')} RETURNING ${COLUMNS}`,
     params,
   );

@@ -11,9 +11,35 @@ export interface EventBus {
   onProject(projectId: string, handler: (e: JobEventRecord) => void): Promise<() => Promise<void>>;
 }
 
+/**
+ * One transport subscription per channel, whatever the number of local subscribers: a message is
+ * parsed once and handed to every handler (with 1,000 subscribers on a project, parsing per
+ * subscriber was the largest cost of fan-out).
+ */
 export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void = () => {}): EventBus {
-  const listen = (channel: string, handler: (e: JobEventRecord) => void) =>
-    pubsub.subscribe(channel, (message) => handler(JSON.parse(message) as JobEventRecord));
+  const channels = new Map<string, { handlers: Set<(e: JobEventRecord) => void>; ready: Promise<() => Promise<void>> }>();
+
+  const listen = async (channel: string, handler: (e: JobEventRecord) => void) => {
+    let entry = channels.get(channel);
+    if (!entry) {
+      const handlers = new Set<(e: JobEventRecord) => void>();
+      const ready = pubsub.subscribe(channel, (message) => {
+        const event = JSON.parse(message) as JobEventRecord;
+        for (const h of handlers) h(event);
+      });
+      entry = { handlers, ready };
+      channels.set(channel, entry);
+    }
+    entry.handlers.add(handler);
+    await entry.ready;
+    return async () => {
+      const current = channels.get(channel);
+      if (!current || !current.handlers.delete(handler) || current.handlers.size > 0) return;
+      channels.delete(channel);
+      await (await current.ready)();
+    };
+  };
+
   return {
     async publish(events) {
       for (const e of events) {

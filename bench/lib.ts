@@ -1,0 +1,84 @@
+import os from 'node:os';
+import type { TestServer } from '../server/test/harness.ts';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** One line per figure: AutoDev, the baseline measured in the same run, and their ratio. */
+export function printTable(title: string, rows: [string, number, number, string][]) {
+  console.log(`\n## ${title}`);
+  console.log(`| figure | AutoDev | baseline | ratio (AutoDev / baseline) |`);
+  console.log(`| --- | --- | --- | --- |`);
+  for (const [label, ours, base, unit] of rows) console.log(`| ${label} | ${fmt(ours, 2)} ${unit} | ${fmt(base, 2)} ${unit} | ${fmt(ours / base, 2)} |`);
+}
+
+export function machine(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+/** Runs `fn` over `items` with at most `concurrency` in flight. */
+export async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i], i);
+      }
+    }),
+  );
+}
+
+export const MINIMAL_TEMPLATE = {
+  slug: 'bench-minimal',
+  name: 'Minimal (benchmarks)',
+  description: 'One agent, one task, offline.',
+  maxAttempts: 1,
+  timeoutSeconds: 60,
+  crew: {
+    process: 'sequential',
+    agents: [{ id: 'writer', role: 'Writer', goal: 'Write one line', backstory: 'Terse.', model: 'gpt-4o-mini' }],
+    tasks: [{ id: 'write', description: 'Write one line', expectedOutput: 'A line', agent: 'writer' }],
+  },
+  inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+  outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+};
+
+export async function addMinimalTemplate(t: TestServer) {
+  const r = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: MINIMAL_TEMPLATE });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+}
+
+export async function createJobs(t: TestServer, n: number, concurrency: number, offset = 0): Promise<string[]> {
+  const ids: string[] = [];
+  await pool(
+    Array.from({ length: n }, (_, i) => i + offset),
+    concurrency,
+    async (i) => {
+      const r = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'bench-minimal', input: { n: i } } });
+      if (r.errors) throw new Error(JSON.stringify(r.errors));
+      ids.push(r.data.createJob.id);
+    },
+  );
+  return ids;
+}
+
+export async function waitForTerminal(t: TestServer, ids: string[], timeoutMs = 120_000) {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await t.app.services.pool.query(
+      `SELECT count(*)::int AS n FROM "Job" WHERE id = ANY($1) AND state IN ('SUCCEEDED','FAILED','CANCELLED','BUDGET_EXCEEDED','REJECTED')`,
+      [ids],
+    );
+    if (rows[0].n === ids.length) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`only ${rows[0].n}/${ids.length} jobs finished`);
+    await sleep(20);
+  }
+}
