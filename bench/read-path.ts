@@ -1,0 +1,105 @@
+// 3. Read path: `jobs(first: 50)` with attempts and events under load, versus a hand-written
+//    endpoint returning the same JSON from one SQL query; plus SQL statements per request.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { createTestDatabase } from '../server/test/database.ts';
+import { startTestServer } from '../server/test/harness.ts';
+import { addMinimalTemplate, createJobs, percentile, printTable, waitForTerminal } from './lib.ts';
+
+const DURATION_MS = Number(process.env.BENCH_READ_MS ?? 5000);
+const CONNECTIONS = 16;
+const QUERY = `query Jobs { jobs(first: 50) { edges { node { id state costUsd createdAt template { slug }
+  attempts { number state costUsd startedAt finishedAt } events(first: 10) { seq type message createdAt } } } } }`;
+
+const HANDWRITTEN_SQL = `
+SELECT json_build_object('data', json_build_object('jobs', json_build_object('edges', COALESCE(json_agg(json_build_object('node', j.node) ORDER BY j."createdAt" DESC, j.id DESC), '[]'::json)))) AS body
+FROM (
+  SELECT j.id, j."createdAt", json_build_object(
+    'id', j.id, 'state', j.state, 'costUsd', j."costUsd"::float8, 'createdAt', to_char(j."createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'template', json_build_object('slug', t.slug),
+    'attempts', (SELECT COALESCE(json_agg(json_build_object('number', a.number, 'state', a.state, 'costUsd', a."costUsd"::float8,
+                   'startedAt', a."startedAt", 'finishedAt', a."finishedAt") ORDER BY a.number), '[]'::json) FROM "JobAttempt" a WHERE a."jobId" = j.id),
+    'events', (SELECT COALESCE(json_agg(json_build_object('seq', e.seq, 'type', e.type, 'message', e.message, 'createdAt', e."createdAt") ORDER BY e.seq), '[]'::json)
+               FROM (SELECT * FROM "JobEvent" e WHERE e."jobId" = j.id ORDER BY e.seq LIMIT 10) e)
+  ) AS node
+  FROM "Job" j JOIN "Template" t ON t.id = j."templateId"
+  WHERE j."projectId" = $1
+  ORDER BY j."createdAt" DESC, j.id DESC LIMIT 50
+) j`;
+
+async function load(send: () => Promise<void>): Promise<{ rps: number; p99: number; p50: number }> {
+  const latencies: number[] = [];
+  const end = Date.now() + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        const t0 = performance.now();
+        await send();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { rps: latencies.length / (DURATION_MS / 1000), p99: percentile(latencies, 99), p50: percentile(latencies, 50) };
+}
+
+/** Counts statements sent to PostgreSQL by any pg client while `fn` runs. */
+async function countStatements(fn: () => Promise<void>): Promise<number> {
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  let n = 0;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string };
+    const text = typeof q === 'string' ? q : q?.text ?? '';
+    if (!/^\s*(BEGIN|COMMIT|ROLLBACK|SELECT 1)\b/i.test(text)) n++;
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return n;
+}
+
+export async function benchReadPath() {
+  const db = await createTestDatabase();
+  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' } });
+  try {
+    await addMinimalTemplate(t);
+    await waitForTerminal(t, await createJobs(t, 120, 8));
+    const projectId = t.app.defaultProjectId;
+
+    const handwritten = http.createServer(async (_req, res) => {
+      const { rows } = await t.app.services.pool.query(HANDWRITTEN_SQL, [projectId]);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows[0].body));
+    });
+    await new Promise<void>((r) => handwritten.listen(0, '127.0.0.1', () => r()));
+    const baseUrl = `http://127.0.0.1:${(handwritten.address() as AddressInfo).port}/jobs`;
+
+    // Same data both ways (ids and states of the 50 newest jobs).
+    const viaGraphql = await t.gql(QUERY);
+    const viaSql = await (await fetch(baseUrl)).json();
+    const ids = (r: any) => r.data.jobs.edges.map((e: any) => [e.node.id, e.node.state, e.node.attempts.length, e.node.events.length]);
+    if (JSON.stringify(ids(viaGraphql)) !== JSON.stringify(ids(viaSql))) throw new Error('the two endpoints disagree');
+
+    const statements = await countStatements(async () => void (await t.gql(QUERY)));
+    const body = JSON.stringify({ query: QUERY, operationName: 'Jobs' });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` };
+    const ours = await load(async () => void (await (await fetch(`${t.url}/graphql`, { method: 'POST', headers, body })).arrayBuffer()));
+    const base = await load(async () => void (await (await fetch(baseUrl)).arrayBuffer()));
+    handwritten.close();
+
+    printTable(`Read path: jobs(first: 50) with attempts and events, ${CONNECTIONS} concurrent clients for ${DURATION_MS / 1000} s`, [
+      ['requests per second', ours.rps, base.rps, 'req/s'],
+      ['latency p50', ours.p50, base.p50, 'ms'],
+      ['latency p99', ours.p99, base.p99, 'ms'],
+    ]);
+    console.log(`SQL statements per request: AutoDev ${statements} (auth + Prisma's planned query), baseline 1`);
+  } finally {
+    await t.close();
+    await db.drop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchReadPath();
