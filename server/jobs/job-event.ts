@@ -77,16 +77,14 @@ export async function insertJobEvent(
 }
 
 /**
- * Appends a non-state event to a job. Allocating `seq` locks the job row, so a job's events
- * commit in `seq` order, which is what lets subscribers detect and fill gaps.
+ * Appends a non-state event to a job in ONE statement: allocating `seq` (which locks the job row)
+ * and inserting the event commit together, so a job's events always commit in `seq` order — which
+ * is what lets subscribers tell a gap from a duplicate. (Two statements outside a transaction
+ * would let a concurrent transition commit seq n+1 before seq n exists.)
  */
 export async function appendJobEvent(sql: Sql, jobId: string, ev: NewJobEvent): Promise<JobEventRecord> {
-  const { rows } = await sql.query<{ lastSeq: number; projectId: string }>(
-    `UPDATE "Job" SET "lastSeq" = "lastSeq" + 1 WHERE id = $1 RETURNING "lastSeq", "projectId"`,
-    [jobId],
-  );
-  if (rows.length === 0) throw new Error(`job ${jobId} not found`);
-  return insertJobEvent(sql, jobId, rows[0].projectId, rows[0].lastSeq, ev);
+  const [e] = await appendJobEvents(sql, jobId, [ev]);
+  return e;
 }
 
 export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, limit = 1000): Promise<JobEventRecord[]> {
@@ -97,26 +95,25 @@ export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, l
   return rows.map(toEventRecord);
 }
 
-/** Appends several events to one job with one seq allocation and one INSERT (log floods stay cheap). */
+/** Appends several events to one job: one seq allocation and one INSERT, in one statement. */
 export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[]): Promise<JobEventRecord[]> {
   if (evs.length === 0) return [];
-  const { rows } = await sql.query<{ lastSeq: number; projectId: string }>(
-    `UPDATE "Job" SET "lastSeq" = "lastSeq" + $2 WHERE id = $1 RETURNING "lastSeq", "projectId"`,
-    [jobId, evs.length],
-  );
-  if (rows.length === 0) throw new Error(`job ${jobId} not found`);
-  const first = rows[0].lastSeq - evs.length + 1;
-  const params: unknown[] = [];
+  const params: unknown[] = [jobId, evs.length];
   const values = evs.map((ev, i) => {
-    params.push(jobId, rows[0].projectId, first + i, ev.type, ev.fromState ?? null, ev.toState ?? null, ev.message ?? null,
-      ev.data === undefined ? null : JSON.stringify(ev.data), ev.actor, ev.attemptNumber ?? null);
-    const b = i * 10;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, clock_timestamp())`;
+    params.push(i, ev.type, ev.fromState ?? null, ev.toState ?? null, ev.message ?? null, ev.data === undefined ? null : JSON.stringify(ev.data), ev.actor, ev.attemptNumber ?? null);
+    const b = 2 + i * 8;
+    return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
   });
-  const inserted = await sql.query(
-    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
-     VALUES ${values.join(', ')} RETURNING ${COLUMNS}`,
+  const { rows } = await sql.query(
+    `WITH job AS (
+       UPDATE "Job" SET "lastSeq" = "lastSeq" + $2 WHERE id = $1 RETURNING "lastSeq" - $2 AS base, "projectId"
+     )
+     INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
+     SELECT $1, job."projectId", job.base + v.i + 1, v.type, v."fromState", v."toState", v.message, v.data, v.actor, v."attemptNumber", clock_timestamp()
+     FROM job, (VALUES ${values.join(', ')}) AS v(i, type, "fromState", "toState", message, data, actor, "attemptNumber")
+     RETURNING ${COLUMNS}`,
     params,
   );
-  return inserted.rows.map(toEventRecord).sort((a, b) => a.seq - b.seq);
+  if (rows.length === 0) throw new Error(`job ${jobId} not found`);
+  return rows.map(toEventRecord).sort((a, b) => a.seq - b.seq);
 }

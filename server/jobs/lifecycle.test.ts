@@ -69,6 +69,24 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
     expect(seqs).toEqual(Array.from({ length: 302 }, (_, i) => i + 1));
   });
 
+  it('concurrent writers on one job (worker appends, API transitions) never make a live subscriber miss an event', async () => {
+    const jobId = await newJob();
+    await driveJob(t.app.services, jobId, 'RUNNING');
+    const { appendJobEvent } = await import('./job-event.ts');
+    const sub = collect(t.ws(), JOB_EVENTS, { jobId, afterSeq: 0 }, (items) => items.length >= 2 + 200 + 1, 30_000);
+    await expect.poll(() => sub.items.length).toBeGreaterThanOrEqual(2);
+    const writes = Array.from({ length: 200 }, (_, i) => async () => {
+      const e = await appendJobEvent(t.app.services.pool, jobId, { type: 'LOG', message: `concurrent ${i}`, actor: 'runner' });
+      await t.app.services.events.publish([e]);
+    });
+    // Ten writers at a time, and a cancellation from the API racing them.
+    const cancel = new Promise((r) => setTimeout(r, 20)).then(() => t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id: jobId }));
+    for (let i = 0; i < writes.length; i += 10) await Promise.all(writes.slice(i, i + 10).map((w) => w()));
+    await cancel;
+    const seqs = (await sub.done).map((d: any) => d.jobEvents.seq);
+    expect(seqs).toEqual(Array.from({ length: 203 }, (_, i) => i + 1));
+  });
+
   it('the same stream is available over SSE', async () => {
     const jobId = await newJob();
     const res = await fetch(`${t.url}/graphql`, {
