@@ -1,11 +1,18 @@
-// GraphQL Code Generator configuration for the web client (client/): typed operations from the
-// schema the server prints (`npm run schema:print` → schema.graphql).
+// GraphQL Code Generator: typed operations for the web client (client/) from the schema the server
+// prints (`npm run schema:print` → schema.graphql). `npm run codegen` writes client/src/gql/.
 const config = {
   schema: 'schema.graphql',
-  documents: ['client/src/**/*.{ts,tsx}'],
+  documents: ['client/src/**/*.{ts,tsx}', '!client/src/gql/**/*'],
   ignoreNoDocuments: true,
   generates: {
-    'client/src/gql/': { preset: 'client', config: { useTypeImports: true } },
+    'client/src/gql/': {
+      preset: 'client',
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { JSON: 'unknown', DateTime: 'string' },
+      },
+    },
   },
 };
 

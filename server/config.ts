@@ -28,7 +28,7 @@ export interface Config {
   /** OTLP/HTTP traces endpoint; tracing is off without it. */
   otlpTracesEndpoint?: string;
   serviceName: string;
-  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string };
+  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number };
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -82,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: env.AUTODEV_MODEL_BASE_URL || undefined,
       apiKey: env.AUTODEV_MODEL_API_KEY || undefined,
       model: env.AUTODEV_MODEL || undefined,
+      offlineDelayMs: int('AUTODEV_OFFLINE_DELAY_MS', env.AUTODEV_OFFLINE_DELAY_MS, 0),
     },
   };
 }

@@ -27,6 +27,7 @@ if (app.url) {
   const lines = [
     '',
     `  AutoDev is running (${config.role}).`,
+    `  Web app:            ${app.url}/${app.adminToken && !config.adminToken ? `#token=${app.adminToken}` : ''}`,
     `  GraphQL + GraphiQL: ${app.url}/graphql`,
     `  Health:             ${app.url}/healthz  ${app.url}/readyz`,
   ];

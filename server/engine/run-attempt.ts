@@ -35,7 +35,12 @@ function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
     input: a.input,
     outputSchema: a.spec.outputSchema,
     feedback: a.feedback,
-    provider: { kind: m.provider, ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}), ...(m.model ? { model: m.model } : {}) },
+    provider: {
+      kind: m.provider,
+      ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
+      ...(m.model ? { model: m.model } : {}),
+      ...(m.provider === 'offline' && m.offlineDelayMs ? { delayMs: m.offlineDelayMs } : {}),
+    },
   } as RunnerSpec;
 }
 

@@ -10,6 +10,7 @@ import { principalFrom } from './authenticate-request.ts';
 import { handleHealth } from './health.ts';
 import { handleArtifactDownload } from './artifact-download.ts';
 import { handleMetrics } from './metrics-endpoint.ts';
+import { handleWebApp } from './web-app.ts';
 import { useGraphqlObservability } from '../observability/graphql-metrics-plugin.ts';
 import { maskError } from './mask-error.ts';
 
@@ -44,6 +45,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     if (handleHealth(req, res, services, opts.readyChecks)) return;
     if (handleArtifactDownload(req, res, services)) return;
     if (handleMetrics(req, res, services)) return;
+    if (handleWebApp(req, res)) return;
     void yoga.handle(req, res);
   });
 

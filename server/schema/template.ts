@@ -1,3 +1,4 @@
+import { typicalCosts } from '../budgets/spend-report.ts';
 import { upsertTemplate } from '../templates/upsert-template.ts';
 import { builder } from './builder.ts';
 import { principalOf } from './context.ts';
@@ -24,6 +25,18 @@ builder.prismaObject('Template', {
     inputSchema: t.expose('inputSchema', { type: 'JSON', description: 'JSON Schema every job input must satisfy.' }),
     outputSchema: t.expose('outputSchema', { type: 'JSON', description: 'JSON Schema the crew output must satisfy.' }),
     executor: t.expose('executor', { type: 'JSON' }),
+    typicalCostUsd: t.float({
+      nullable: true,
+      description: "Mean cost of this template's succeeded jobs in the project (null before the first one).",
+      select: { id: true, projectId: true },
+      resolve: async (tpl, _args, ctx) => {
+        // One query per request for all templates, not one per template.
+        const key = `typicalCosts:${tpl.projectId}`;
+        const cache = ctx as unknown as Record<string, Promise<Map<string, number>>>;
+        cache[key] ??= typicalCosts(ctx.services.pool, tpl.projectId);
+        return (await cache[key]).get(tpl.id) ?? null;
+      },
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

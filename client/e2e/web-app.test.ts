@@ -1,0 +1,226 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../server/test/harness.ts';
+import { launchBrowser, pageErrors, screenshot } from './browser.ts';
+
+// The web app in headless Chromium against a real server: API, worker, local executor, the
+// reference runner in child processes with the offline model provider (each model call takes
+// AUTODEV_OFFLINE_DELAY_MS so that a run can be watched while it happens).
+
+let t: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  t = await startTestServer({ role: 'all', env: { AUTODEV_OFFLINE_DELAY_MS: '700', AUTODEV_WORKER_CONCURRENCY: '4' } });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function signedIn(token = t.adminToken, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${t.url}/#token=${token}`);
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  return page;
+}
+
+const FEATURE = {
+  repository: 'acme/shop',
+  title: 'Gift cards at checkout',
+  specification: 'Customers can pay part of an order with a gift card code; the remaining amount goes to the card on file.',
+};
+
+async function createJobByApi(input: Record<string, unknown> = { ...FEATURE, title: `Job ${Math.random().toString(36).slice(2, 8)}` }, templateSlug = 'implement-feature') {
+  const r = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug, input } });
+  expect(r.errors).toBeUndefined();
+  return r.data.createJob.id as string;
+}
+
+async function jobEvents(id: string) {
+  const r = await t.gql(`query($id: ID!) { job(id: $id) { state events(first: 1000) { seq type } } }`, { id });
+  return r.data.job as { state: string; events: { seq: number; type: string }[] };
+}
+
+describe('the web app in a real browser', () => {
+  it('signs in with a pasted token, and refuses a wrong one with the server’s message', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = pageErrors(page);
+    await page.goto(t.url + '/');
+    await page.getByLabel('API token').fill('not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/token/i);
+    await screenshot(page, '01-sign-in-error');
+    await page.getByLabel('API token').fill(t.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.getByText('No jobs yet.').waitFor();
+    await screenshot(page, '02-jobs-empty');
+    // The token survives a reload (local storage), and signing out forgets it.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('launches a job from a template form (validation first), watches it live to review, requests changes, approves, sees SUCCEEDED', async () => {
+    const page = await signedIn();
+    const errors = pageErrors(page);
+    await page.getByRole('link', { name: 'New job' }).first().click();
+    const card = page.locator('[data-template="implement-feature"]');
+    await card.locator('dt', { hasText: 'Review' }).waitFor();
+    await expect.poll(() => card.textContent()).toContain('3 agents, 3 tasks');
+    await screenshot(page, '03-templates');
+    await card.getByRole('link', { name: 'Use this template' }).click();
+
+    // Submitting the empty form shows the schema's errors and creates nothing.
+    await page.getByRole('button', { name: 'Launch job' }).click();
+    await expect.poll(() => page.locator('.errors, .panel-danger').first().textContent()).toMatch(/required/i);
+    await screenshot(page, '04-form-validation');
+    expect((await t.gql('{ jobs(first: 5) { edges { node { id } } } }')).data.jobs.edges).toHaveLength(0);
+
+    await page.getByLabel('Repository').fill(FEATURE.repository);
+    await page.getByLabel('Title').fill(FEATURE.title);
+    await page.getByLabel('Specification').fill('too short');
+    await page.getByRole('button', { name: 'Launch job' }).click();
+    await expect.poll(() => page.locator('.errors, .panel-danger').first().textContent()).toMatch(/20 characters/);
+    await page.getByLabel('Specification').fill(FEATURE.specification);
+    // A double click launches one job (one idempotency key per form visit).
+    await page.getByRole('button', { name: 'Launch job' }).dblclick();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    const jobId = page.url().split('/').at(-1)!;
+
+    // Live: logs and cost appear while the crew runs.
+    await page.locator('.badge[data-state="RUNNING"]').first().waitFor();
+    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 }).toBeGreaterThan(3);
+    await expect.poll(() => page.getByTestId('job-cost').textContent(), { timeout: 15_000 }).not.toBe('$0');
+    expect(await page.locator('h1 .badge').getAttribute('data-state')).toBe('RUNNING');
+    await screenshot(page, '05-monitor-running');
+    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+    await page.locator('.guardrails li').first().waitFor();
+    await expect.poll(() => page.locator('.task[data-status="done"]').count()).toBe(3);
+    await screenshot(page, '06-monitor-awaiting-review');
+    const jobs = (await t.gql('{ jobs(first: 5) { edges { node { id } } } }')).data.jobs.edges;
+    expect(jobs.map((e: any) => e.node.id)).toEqual([jobId]);
+
+    // The review queue: request changes; the crew runs a second attempt with the feedback.
+    await page.getByRole('link', { name: 'Reviews' }).click();
+    await page.getByText('1 waiting').waitFor();
+    await page.getByText('Changes').first().waitFor();
+    await page.locator('.diff').first().waitFor();
+    await screenshot(page, '07-review-queue');
+    await page.getByLabel('Request changes').check();
+    await page.getByLabel('What the crew should change').fill('Also handle expired gift cards.');
+    await page.getByRole('button', { name: 'Request changes' }).click();
+    await page.getByText('Nothing to review.').waitFor();
+
+    await page.goto(`${t.url}/jobs/${jobId}`);
+    await page.locator('[data-attempt="2"]').waitFor({ timeout: 15_000 });
+    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-attempt="2"]').getByText('Also handle expired gift cards.').waitFor();
+    await page.getByText('changes since attempt 1').waitFor();
+    await screenshot(page, '08-monitor-second-attempt');
+
+    // Approve from the queue; the job ends SUCCEEDED.
+    await page.getByRole('link', { name: 'Reviews' }).click();
+    await page.getByText('1 waiting').waitFor();
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Nothing to review.').waitFor();
+    await page.goto(`${t.url}/jobs/${jobId}`);
+    await page.locator('h1 .badge[data-state="SUCCEEDED"]').waitFor();
+    expect((await jobEvents(jobId)).state).toBe('SUCCEEDED');
+    await screenshot(page, '09-monitor-succeeded');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('cancels a running job from the CrewMonitor', async () => {
+    const jobId = await createJobByApi();
+    const page = await signedIn();
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${t.url}/jobs/${jobId}`);
+    await page.locator('h1 .badge[data-state="RUNNING"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('h1 .badge[data-state="CANCELLED"]').waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await jobEvents(jobId)).state).toBe('CANCELLED');
+    await expect(page.getByRole('button', { name: 'Cancel job' }).count()).resolves.toBe(0);
+    await page.context().close();
+  });
+
+  it('a reload in the middle of a run loses no log line and doubles none', async () => {
+    const jobId = await createJobByApi();
+    const page = await signedIn();
+    await page.goto(`${t.url}/jobs/${jobId}`);
+    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 }).toBeGreaterThan(2);
+    expect(await page.locator('h1 .badge').getAttribute('data-state')).toBe('RUNNING');
+    await page.reload();
+    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+    const stored = await jobEvents(jobId);
+    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count'))).toBe(stored.events.length);
+    expect(Number(await page.getByTestId('log-count').getAttribute('data-last-seq'))).toBe(stored.events.at(-1)!.seq);
+    // Every rendered line is a distinct seq.
+    const seqs = await page.locator('.log-line').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    await page.context().close();
+  });
+
+  it('the jobs list updates live, and a viewer is offered no launch, cancel or approve', async () => {
+    const viewer = await t.token('VIEWER');
+    const page = await signedIn(viewer);
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    const before = await page.locator('tr[data-job]').count();
+    const jobId = await createJobByApi();
+    await page.locator(`tr[data-job="${jobId}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.locator('tr[data-job]').count()).toBe(before + 1);
+    await page.locator(`tr[data-job="${jobId}"] .badge[data-state="AWAITING_REVIEW"]`).waitFor({ timeout: 30_000 });
+    await screenshot(page, '10-jobs-list');
+
+    await page.goto(`${t.url}/jobs/${jobId}`);
+    await page.getByText('Waiting for a reviewer').waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await page.goto(`${t.url}/templates/implement-feature`);
+    await page.getByText('launching a job needs an operator').waitFor();
+    expect(await page.getByRole('button', { name: 'Launch job' }).isDisabled()).toBe(true);
+    await page.context().close();
+  });
+
+  it('shows budgets: set a limit, spend against it, and spend by model and template', async () => {
+    const page = await signedIn();
+    await page.getByRole('link', { name: 'Budgets' }).click();
+    await page.getByLabel('Limit (USD)').fill('25');
+    await page.getByRole('button', { name: 'Set budget' }).click();
+    await expect.poll(() => page.getByTestId('budget').textContent()).toContain('of $25.00');
+    await page.getByText('By model').waitFor();
+    await page.getByText('By template').waitFor();
+    const legend = await page.locator('.legend').first().textContent();
+    expect(legend).toMatch(/gpt-4o/);
+    await screenshot(page, '11-budgets');
+    await page.context().close();
+  });
+
+  it('is usable at phone width (no sideways scrolling) and by keyboard', async () => {
+    const page = await signedIn(t.adminToken, { width: 390, height: 844 });
+    for (const path of ['/', '/templates', '/reviews', '/budgets']) {
+      await page.goto(t.url + path);
+      await page.locator('main h1').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `horizontal overflow on ${path}`).toBeLessThanOrEqual(0);
+    }
+    await screenshot(page, '12-phone-budgets');
+    // Keyboard: Tab to "New job" in the navigation and follow it with Enter.
+    await page.goto(t.url + '/');
+    await page.locator('main h1').waitFor();
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'New job') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New job' }).waitFor();
+    await page.context().close();
+  });
+});

@@ -1,0 +1,142 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": typeof types.ApproveReviewDocument,
+    "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": typeof types.RejectReviewDocument,
+    "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": typeof types.RequestChangesDocument,
+    "\n  fragment JobEventFields on JobEvent {\n    id\n    seq\n    jobId\n    type\n    fromState\n    toState\n    message\n    data\n    actor\n    attemptNumber\n    createdAt\n  }\n": typeof types.JobEventFieldsFragmentDoc,
+    "\n  query Viewer {\n    viewer {\n      tokenName\n      role\n      project {\n        id\n        slug\n        name\n      }\n    }\n  }\n": typeof types.ViewerDocument,
+    "\n  subscription JobEvents($jobId: ID!, $afterSeq: Int) {\n    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {\n      ...JobEventFields\n    }\n  }\n": typeof types.JobEventsDocument,
+    "\n  subscription ProjectEvents {\n    projectEvents {\n      id\n      jobId\n      seq\n      type\n      toState\n    }\n  }\n": typeof types.ProjectEventsDocument,
+    "\n  query Budgets {\n    budgets {\n      id\n      period\n      periodStart\n      limitUsd\n      spentUsd\n      remainingUsd\n      percentUsed\n    }\n  }\n": typeof types.BudgetsDocument,
+    "\n  query Spend($days: Int!) {\n    spend(days: $days) {\n      day\n      model\n      templateSlug\n      costUsd\n      inputTokens\n      outputTokens\n      charges\n    }\n  }\n": typeof types.SpendDocument,
+    "\n  mutation SetBudget($input: BudgetInput!) {\n    setBudget(input: $input) {\n      id\n      limitUsd\n      spentUsd\n      period\n    }\n  }\n": typeof types.SetBudgetDocument,
+    "\n  query CrewMonitorJob($id: ID!) {\n    job(id: $id) {\n      id\n      state\n      input\n      output\n      costUsd\n      maxCostUsd\n      attemptCount\n      feedback\n      lastError\n      createdBy\n      createdAt\n      finishedAt\n      template {\n        slug\n        name\n        crew\n        requiresReview\n        maxAttempts\n      }\n      attempts {\n        id\n        number\n        state\n        executor\n        startedAt\n        finishedAt\n        exitReason\n        errorCode\n        costUsd\n        inputTokens\n        outputTokens\n        guardrailResults\n        feedback\n        artifacts {\n          id\n          path\n          contentType\n          sizeBytes\n          downloadUrl\n        }\n      }\n      review {\n        id\n        status\n      }\n    }\n  }\n": typeof types.CrewMonitorJobDocument,
+    "\n  mutation CancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      id\n      state\n    }\n  }\n": typeof types.CancelJobDocument,
+    "\n  query Jobs($filter: JobFilter) {\n    jobs(first: 50, filter: $filter) {\n      edges {\n        node {\n          id\n          state\n          costUsd\n          attemptCount\n          createdAt\n          createdBy\n          input\n          template {\n            slug\n            name\n          }\n        }\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          slug\n          name\n        }\n      }\n    }\n  }\n": typeof types.JobsDocument,
+    "\n  query LaunchTemplate($slug: String!) {\n    template(slug: $slug) {\n      id\n      slug\n      name\n      description\n      requiresReview\n      inputSchema\n      typicalCostUsd\n    }\n  }\n": typeof types.LaunchTemplateDocument,
+    "\n  mutation CreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      id\n      state\n    }\n  }\n": typeof types.CreateJobDocument,
+    "\n  query ReviewQueue {\n    reviews(status: PENDING, first: 100) {\n      edges {\n        node {\n          id\n          createdAt\n          output\n          job {\n            id\n            costUsd\n            input\n            template {\n              name\n            }\n            attempts {\n              id\n              number\n              guardrailResults\n              artifacts {\n                id\n                path\n                contentType\n                sizeBytes\n                downloadUrl\n              }\n            }\n          }\n          attempt {\n            id\n            number\n          }\n        }\n      }\n    }\n  }\n": typeof types.ReviewQueueDocument,
+    "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": typeof types.TemplatesDocument,
+};
+const documents: Documents = {
+    "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": types.ApproveReviewDocument,
+    "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": types.RejectReviewDocument,
+    "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": types.RequestChangesDocument,
+    "\n  fragment JobEventFields on JobEvent {\n    id\n    seq\n    jobId\n    type\n    fromState\n    toState\n    message\n    data\n    actor\n    attemptNumber\n    createdAt\n  }\n": types.JobEventFieldsFragmentDoc,
+    "\n  query Viewer {\n    viewer {\n      tokenName\n      role\n      project {\n        id\n        slug\n        name\n      }\n    }\n  }\n": types.ViewerDocument,
+    "\n  subscription JobEvents($jobId: ID!, $afterSeq: Int) {\n    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {\n      ...JobEventFields\n    }\n  }\n": types.JobEventsDocument,
+    "\n  subscription ProjectEvents {\n    projectEvents {\n      id\n      jobId\n      seq\n      type\n      toState\n    }\n  }\n": types.ProjectEventsDocument,
+    "\n  query Budgets {\n    budgets {\n      id\n      period\n      periodStart\n      limitUsd\n      spentUsd\n      remainingUsd\n      percentUsed\n    }\n  }\n": types.BudgetsDocument,
+    "\n  query Spend($days: Int!) {\n    spend(days: $days) {\n      day\n      model\n      templateSlug\n      costUsd\n      inputTokens\n      outputTokens\n      charges\n    }\n  }\n": types.SpendDocument,
+    "\n  mutation SetBudget($input: BudgetInput!) {\n    setBudget(input: $input) {\n      id\n      limitUsd\n      spentUsd\n      period\n    }\n  }\n": types.SetBudgetDocument,
+    "\n  query CrewMonitorJob($id: ID!) {\n    job(id: $id) {\n      id\n      state\n      input\n      output\n      costUsd\n      maxCostUsd\n      attemptCount\n      feedback\n      lastError\n      createdBy\n      createdAt\n      finishedAt\n      template {\n        slug\n        name\n        crew\n        requiresReview\n        maxAttempts\n      }\n      attempts {\n        id\n        number\n        state\n        executor\n        startedAt\n        finishedAt\n        exitReason\n        errorCode\n        costUsd\n        inputTokens\n        outputTokens\n        guardrailResults\n        feedback\n        artifacts {\n          id\n          path\n          contentType\n          sizeBytes\n          downloadUrl\n        }\n      }\n      review {\n        id\n        status\n      }\n    }\n  }\n": types.CrewMonitorJobDocument,
+    "\n  mutation CancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      id\n      state\n    }\n  }\n": types.CancelJobDocument,
+    "\n  query Jobs($filter: JobFilter) {\n    jobs(first: 50, filter: $filter) {\n      edges {\n        node {\n          id\n          state\n          costUsd\n          attemptCount\n          createdAt\n          createdBy\n          input\n          template {\n            slug\n            name\n          }\n        }\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          slug\n          name\n        }\n      }\n    }\n  }\n": types.JobsDocument,
+    "\n  query LaunchTemplate($slug: String!) {\n    template(slug: $slug) {\n      id\n      slug\n      name\n      description\n      requiresReview\n      inputSchema\n      typicalCostUsd\n    }\n  }\n": types.LaunchTemplateDocument,
+    "\n  mutation CreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      id\n      state\n    }\n  }\n": types.CreateJobDocument,
+    "\n  query ReviewQueue {\n    reviews(status: PENDING, first: 100) {\n      edges {\n        node {\n          id\n          createdAt\n          output\n          job {\n            id\n            costUsd\n            input\n            template {\n              name\n            }\n            attempts {\n              id\n              number\n              guardrailResults\n              artifacts {\n                id\n                path\n                contentType\n                sizeBytes\n                downloadUrl\n              }\n            }\n          }\n          attempt {\n            id\n            number\n          }\n        }\n      }\n    }\n  }\n": types.ReviewQueueDocument,
+    "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": types.TemplatesDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment JobEventFields on JobEvent {\n    id\n    seq\n    jobId\n    type\n    fromState\n    toState\n    message\n    data\n    actor\n    attemptNumber\n    createdAt\n  }\n"): (typeof documents)["\n  fragment JobEventFields on JobEvent {\n    id\n    seq\n    jobId\n    type\n    fromState\n    toState\n    message\n    data\n    actor\n    attemptNumber\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Viewer {\n    viewer {\n      tokenName\n      role\n      project {\n        id\n        slug\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    viewer {\n      tokenName\n      role\n      project {\n        id\n        slug\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription JobEvents($jobId: ID!, $afterSeq: Int) {\n    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {\n      ...JobEventFields\n    }\n  }\n"): (typeof documents)["\n  subscription JobEvents($jobId: ID!, $afterSeq: Int) {\n    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {\n      ...JobEventFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ProjectEvents {\n    projectEvents {\n      id\n      jobId\n      seq\n      type\n      toState\n    }\n  }\n"): (typeof documents)["\n  subscription ProjectEvents {\n    projectEvents {\n      id\n      jobId\n      seq\n      type\n      toState\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Budgets {\n    budgets {\n      id\n      period\n      periodStart\n      limitUsd\n      spentUsd\n      remainingUsd\n      percentUsed\n    }\n  }\n"): (typeof documents)["\n  query Budgets {\n    budgets {\n      id\n      period\n      periodStart\n      limitUsd\n      spentUsd\n      remainingUsd\n      percentUsed\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Spend($days: Int!) {\n    spend(days: $days) {\n      day\n      model\n      templateSlug\n      costUsd\n      inputTokens\n      outputTokens\n      charges\n    }\n  }\n"): (typeof documents)["\n  query Spend($days: Int!) {\n    spend(days: $days) {\n      day\n      model\n      templateSlug\n      costUsd\n      inputTokens\n      outputTokens\n      charges\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetBudget($input: BudgetInput!) {\n    setBudget(input: $input) {\n      id\n      limitUsd\n      spentUsd\n      period\n    }\n  }\n"): (typeof documents)["\n  mutation SetBudget($input: BudgetInput!) {\n    setBudget(input: $input) {\n      id\n      limitUsd\n      spentUsd\n      period\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CrewMonitorJob($id: ID!) {\n    job(id: $id) {\n      id\n      state\n      input\n      output\n      costUsd\n      maxCostUsd\n      attemptCount\n      feedback\n      lastError\n      createdBy\n      createdAt\n      finishedAt\n      template {\n        slug\n        name\n        crew\n        requiresReview\n        maxAttempts\n      }\n      attempts {\n        id\n        number\n        state\n        executor\n        startedAt\n        finishedAt\n        exitReason\n        errorCode\n        costUsd\n        inputTokens\n        outputTokens\n        guardrailResults\n        feedback\n        artifacts {\n          id\n          path\n          contentType\n          sizeBytes\n          downloadUrl\n        }\n      }\n      review {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  query CrewMonitorJob($id: ID!) {\n    job(id: $id) {\n      id\n      state\n      input\n      output\n      costUsd\n      maxCostUsd\n      attemptCount\n      feedback\n      lastError\n      createdBy\n      createdAt\n      finishedAt\n      template {\n        slug\n        name\n        crew\n        requiresReview\n        maxAttempts\n      }\n      attempts {\n        id\n        number\n        state\n        executor\n        startedAt\n        finishedAt\n        exitReason\n        errorCode\n        costUsd\n        inputTokens\n        outputTokens\n        guardrailResults\n        feedback\n        artifacts {\n          id\n          path\n          contentType\n          sizeBytes\n          downloadUrl\n        }\n      }\n      review {\n        id\n        status\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      id\n      state\n    }\n  }\n"): (typeof documents)["\n  mutation CancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      id\n      state\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Jobs($filter: JobFilter) {\n    jobs(first: 50, filter: $filter) {\n      edges {\n        node {\n          id\n          state\n          costUsd\n          attemptCount\n          createdAt\n          createdBy\n          input\n          template {\n            slug\n            name\n          }\n        }\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          slug\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Jobs($filter: JobFilter) {\n    jobs(first: 50, filter: $filter) {\n      edges {\n        node {\n          id\n          state\n          costUsd\n          attemptCount\n          createdAt\n          createdBy\n          input\n          template {\n            slug\n            name\n          }\n        }\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          slug\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LaunchTemplate($slug: String!) {\n    template(slug: $slug) {\n      id\n      slug\n      name\n      description\n      requiresReview\n      inputSchema\n      typicalCostUsd\n    }\n  }\n"): (typeof documents)["\n  query LaunchTemplate($slug: String!) {\n    template(slug: $slug) {\n      id\n      slug\n      name\n      description\n      requiresReview\n      inputSchema\n      typicalCostUsd\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      id\n      state\n    }\n  }\n"): (typeof documents)["\n  mutation CreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      id\n      state\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReviewQueue {\n    reviews(status: PENDING, first: 100) {\n      edges {\n        node {\n          id\n          createdAt\n          output\n          job {\n            id\n            costUsd\n            input\n            template {\n              name\n            }\n            attempts {\n              id\n              number\n              guardrailResults\n              artifacts {\n                id\n                path\n                contentType\n                sizeBytes\n                downloadUrl\n              }\n            }\n          }\n          attempt {\n            id\n            number\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ReviewQueue {\n    reviews(status: PENDING, first: 100) {\n      edges {\n        node {\n          id\n          createdAt\n          output\n          job {\n            id\n            costUsd\n            input\n            template {\n              name\n            }\n            attempts {\n              id\n              number\n              guardrailResults\n              artifacts {\n                id\n                path\n                contentType\n                sizeBytes\n                downloadUrl\n              }\n            }\n          }\n          attempt {\n            id\n            number\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,61 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_APP_DIR = fileURLToPath(new URL('../../client/dist/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>AutoDev</title>
+<p>The web app is not built. Run <code>npm run build:client</code> (<code>npm start</code> does it), or use GraphiQL at <a href="/graphql">/graphql</a>.</p>`;
+
+/**
+ * The web app (client/dist) at `/`: files by path, and index.html for every other page a browser
+ * asks for (the app routes by path). Hashed assets are cached for a year; index.html never is.
+ */
+export function handleWebApp(req: http.IncomingMessage, res: http.ServerResponse, dir = WEB_APP_DIR): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (url.pathname.startsWith('/graphql')) return false;
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return false;
+  }
+  const file = path.resolve(dir, '.' + path.posix.normalize(pathname));
+  if (file.startsWith(dir) && pathname !== '/' && existsSync(file) && statSync(file).isFile()) {
+    send(req, res, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    return true;
+  }
+  if (!(req.headers.accept ?? '').includes('text/html') || path.extname(pathname)) return false;
+  const index = path.join(dir, 'index.html');
+  if (!existsSync(index)) {
+    res.writeHead(503, { 'content-type': 'text/html; charset=utf-8' }).end(NOT_BUILT);
+    return true;
+  }
+  send(req, res, index, 'no-cache');
+  return true;
+}
+
+function send(req: http.IncomingMessage, res: http.ServerResponse, file: string, cacheControl: string) {
+  res.writeHead(200, {
+    'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'content-length': statSync(file).size,
+    'cache-control': cacheControl,
+    'x-content-type-options': 'nosniff',
+    ...(file.endsWith('.html') ? { 'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'" } : {}),
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+}
