@@ -18,9 +18,11 @@ const sources = ['src', 'index.html', 'vite.config.ts'].map((f) => path.join(roo
 const stamp = path.join(dist, 'index.html');
 if (process.argv.includes('--if-stale') && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources.map(newest))) process.exit(0);
 
+// Always a production build (React's development build is twice the size), even under a test runner's NODE_ENV=test.
+process.env.NODE_ENV = 'production';
 const { build } = await import('vite');
 const started = Date.now();
-await build({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
+await build({ configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
 
 const assets = readdirSync(path.join(dist, 'assets')).map((f) => {
   const body = readFileSync(path.join(dist, 'assets', f));
