@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/harness.ts';
 import { launchBrowser, pageErrors, screenshot } from './browser.ts';
+import { startDropProxy } from './drop-proxy.ts';
 
 // The web app in headless Chromium against a real server: API, worker, local executor, the
 // reference runner in child processes with the offline model provider (each model call takes
@@ -19,10 +20,10 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function signedIn(token = t.adminToken, viewport = { width: 1280, height: 900 }): Promise<Page> {
+async function signedIn(token = t.adminToken, viewport = { width: 1280, height: 900 }, base = t.url): Promise<Page> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  await page.goto(`${t.url}/#token=${token}`);
+  await page.goto(`${base}/#token=${token}`);
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
   return page;
 }
@@ -165,6 +166,50 @@ describe('the web app in a real browser', () => {
     // Every rendered line is a distinct seq.
     const seqs = await page.locator('.log-line').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
     expect(new Set(seqs).size).toBe(seqs.length);
+    await page.context().close();
+  });
+
+  it('a dropped connection mid-run resumes after the last event: nothing lost, nothing doubled', async () => {
+    const proxy = await startDropProxy(t.url);
+    try {
+      const jobId = await createJobByApi();
+      const page = await signedIn(t.adminToken, undefined, proxy.url);
+      await page.goto(`${proxy.url}/jobs/${jobId}`);
+      const count = async () => Number(await page.getByTestId('log-count').getAttribute('data-count'));
+      await expect.poll(count, { timeout: 15_000 }).toBeGreaterThan(2);
+      for (let drop = 0; drop < 2; drop++) {
+        if (drop > 0 && (await page.locator('h1 .badge').getAttribute('data-state')) !== 'RUNNING') break;
+        const before = await count();
+        expect(proxy.dropAll()).toBeGreaterThan(0);
+        await expect.poll(count, { timeout: 15_000 }).toBeGreaterThan(before);
+      }
+      await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+      const stored = await jobEvents(jobId);
+      await expect.poll(count).toBe(stored.events.length);
+      expect(Number(await page.getByTestId('log-count').getAttribute('data-last-seq'))).toBe(stored.events.at(-1)!.seq);
+      expect(await page.locator('[data-stream]').getAttribute('data-stream')).toBe('live');
+      await page.context().close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('the review queue updates live when someone else decides', async () => {
+    const jobId = await createJobByApi();
+    const page = await signedIn();
+    await page.goto(`${t.url}/reviews`);
+    await page.locator('h1', { hasText: 'Review queue' }).waitFor();
+    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: jobId })).data.job.state, { timeout: 30_000 }).toBe('AWAITING_REVIEW');
+    const reviews = (await t.gql('{ reviews(status: PENDING, first: 50) { edges { node { id job { id } } } } }')).data.reviews.edges.map((e: any) => e.node);
+    const review = reviews.find((r: any) => r.job.id === jobId);
+    await page.locator(`[data-review="${review.id}"]`).waitFor({ timeout: 10_000 });
+    const waiting = reviews.length;
+    await page.getByText(`${waiting} waiting`).waitFor();
+    const other = await t.token('REVIEWER');
+    const r = await t.gql(`mutation($id: ID!) { rejectReview(id: $id, comment: "Out of scope") { status } }`, { id: review.id }, other);
+    expect(r.data.rejectReview.status).toBe('REJECTED');
+    await page.locator(`[data-review="${review.id}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    await page.getByText(waiting - 1 ? `${waiting - 1} waiting` : 'Nothing to review.').waitFor();
     await page.context().close();
   });
 

@@ -59,9 +59,16 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
       );
     };
     start();
-    // The replay can be empty (a job with no events yet is impossible, but be safe): mark live once connected.
+    // Live once connected, even before the first event arrives.
     const off = ws.on('connected', () => !disposed && setStatus('live'));
-    const offClosed = ws.on('closed', () => !disposed && setStatus('reconnecting'));
+    // A dropped socket: resubscribe after the last event held, rather than let the client replay
+    // the original subscription from its original afterSeq (which would be deduplicated, but sent again).
+    const offClosed = ws.on('closed', () => {
+      if (disposed) return;
+      setStatus('reconnecting');
+      unsubscribe();
+      start();
+    });
     return () => {
       disposed = true;
       clearTimeout(retry);
