@@ -46,6 +46,11 @@ describe('npm start on a clean checkout', () => {
       expect(body.data.templates.edges.map((e: any) => e.node.slug).sort()).toEqual(['implement-feature', 'triage-bug', 'write-unit-tests']);
       const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).toContain('AutoDev GraphQL');
+      // The web app, and the link that signs in with the printed token.
+      const webLink = /Web app: +(\S+)/.exec(out)![1];
+      expect(webLink).toBe(`${url}/#token=${token}`);
+      const web = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+      expect(await web.text()).toContain('<div id="root">');
       expect(postgresPids(dataDir).length).toBeGreaterThan(0);
     } finally {
       if (child.exitCode === null) {

@@ -67,3 +67,22 @@ describe('every seeded template runs end to end with the offline provider', () =
     });
   }
 });
+
+describe('what the runs cost, as the web app reads it', () => {
+  it('spend per day, model and template adds up to the jobs’ costs; typical cost per template is the mean of succeeded jobs', async () => {
+    const jobs = (await t.gql(`{ jobs(first: 50) { edges { node { state costUsd template { slug } } } } }`)).data.jobs.edges.map((e: any) => e.node);
+    expect(jobs.length).toBe(CASES.length);
+    const spend = (await t.gql(`{ spend(days: 7) { day model templateSlug costUsd inputTokens outputTokens charges } }`)).data.spend;
+    const recent = [0, 1].map((d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10)); // today, or yesterday across midnight UTC
+    expect(spend.every((b: any) => recent.includes(b.day) && b.charges > 0 && b.inputTokens > 0)).toBe(true);
+    for (const c of CASES) {
+      const job = jobs.find((j: any) => j.template.slug === c.slug);
+      const total = spend.filter((b: any) => b.templateSlug === c.slug).reduce((s: number, b: any) => s + b.costUsd, 0);
+      expect(total).toBeCloseTo(job.costUsd, 8);
+      expect(spend.filter((b: any) => b.templateSlug === c.slug).reduce((s: number, b: any) => s + b.charges, 0)).toBe(c.tasks);
+    }
+    const templates = (await t.gql(`{ templates { edges { node { slug typicalCostUsd } } } }`)).data.templates.edges.map((e: any) => e.node);
+    for (const tpl of templates) expect(tpl.typicalCostUsd).toBeCloseTo(jobs.find((j: any) => j.template.slug === tpl.slug).costUsd, 8);
+    expect((await t.gql(`{ spend(days: 0) { day } }`)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

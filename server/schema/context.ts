@@ -18,3 +18,13 @@ export function principalOf(ctx: GraphQLContext): Principal {
   if (!ctx.principal) throw ctx.authError ?? new Error('unauthenticated');
   return ctx.principal;
 }
+
+const requestMemo = new WeakMap<GraphQLContext, Map<string, Promise<unknown>>>();
+
+/** Runs `load` once per request and key: for fields that read one row per parent otherwise. */
+export function oncePerRequest<T>(ctx: GraphQLContext, key: string, load: () => Promise<T>): Promise<T> {
+  let memo = requestMemo.get(ctx);
+  if (!memo) requestMemo.set(ctx, (memo = new Map()));
+  if (!memo.has(key)) memo.set(key, load());
+  return memo.get(key) as Promise<T>;
+}

@@ -1,7 +1,7 @@
 import { typicalCosts } from '../budgets/spend-report.ts';
 import { upsertTemplate } from '../templates/upsert-template.ts';
 import { builder } from './builder.ts';
-import { principalOf } from './context.ts';
+import { oncePerRequest, principalOf } from './context.ts';
 
 function withoutNulls(value: object): Record<string, unknown> {
   return Object.fromEntries(
@@ -30,11 +30,8 @@ builder.prismaObject('Template', {
       description: "Mean cost of this template's succeeded jobs in the project (null before the first one).",
       select: { id: true, projectId: true },
       resolve: async (tpl, _args, ctx) => {
-        // One query per request for all templates, not one per template.
-        const key = `typicalCosts:${tpl.projectId}`;
-        const cache = ctx as unknown as Record<string, Promise<Map<string, number>>>;
-        cache[key] ??= typicalCosts(ctx.services.pool, tpl.projectId);
-        return (await cache[key]).get(tpl.id) ?? null;
+        const costs = await oncePerRequest(ctx, `typicalCosts:${tpl.projectId}`, () => typicalCosts(ctx.services.pool, tpl.projectId));
+        return costs.get(tpl.id) ?? null;
       },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
