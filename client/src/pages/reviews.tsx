@@ -6,6 +6,7 @@ import { OutputView } from '../components/output-view';
 import { ReviewActions } from '../components/review-actions';
 import { Empty, ErrorBox, Loading } from '../components/status';
 import { graphql } from '../gql';
+import type { ReviewQueueQuery } from '../gql/graphql';
 import { can, useConnection } from '../lib/connection';
 import { dateTime, errorMessage, usd } from '../lib/format';
 import { ProjectEventsSubscription } from '../lib/operations';
@@ -99,7 +100,7 @@ export function ReviewsPage() {
   );
 }
 
-type ReviewNode = NonNullable<ReturnType<typeof useQuery<import('../gql/graphql').ReviewQueueQuery>>[0]['data']>['reviews']['edges'][number]['node'];
+type ReviewNode = ReviewQueueQuery['reviews']['edges'][number]['node'];
 
 function ReviewDetail({ review, canDecide, onDecided }: { review: ReviewNode; canDecide: boolean; onDecided: () => void }) {
   const attempts = review.job.attempts;
