@@ -166,6 +166,15 @@ describe('the web app in a real browser', () => {
     // Every rendered line is a distinct seq.
     const seqs = await page.locator('.log-line').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
     expect(new Set(seqs).size).toBe(seqs.length);
+    // Filters: one agent's lines only, then warnings only (the offline crew logs none).
+    await page.getByLabel('Filter by agent').selectOption('tech_lead');
+    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count'))).toBeLessThan(stored.events.length);
+    const actors = await page.locator('.log-actor').allTextContents();
+    expect(actors.length).toBeGreaterThan(0);
+    expect(new Set(actors)).toEqual(new Set(['tech_lead']));
+    await page.getByLabel('Filter by agent').selectOption('');
+    await page.getByLabel('Filter by level').selectOption('warn');
+    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count'))).toBe(0);
     await page.context().close();
   });
 
