@@ -226,10 +226,12 @@ describe('the web app in a real browser', () => {
     const viewer = await t.token('VIEWER');
     const page = await signedIn(viewer);
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
-    const before = await page.locator('tr[data-job]').count();
+    // Wait for the list to show every existing job before adding one.
+    const before = (await t.gql('{ jobs(first: 50) { edges { node { id } } } }')).data.jobs.edges.length;
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(before);
     const jobId = await createJobByApi();
     await page.locator(`tr[data-job="${jobId}"]`).waitFor({ timeout: 10_000 });
-    expect(await page.locator('tr[data-job]').count()).toBe(before + 1);
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(before + 1);
     await page.locator(`tr[data-job="${jobId}"] .badge[data-state="AWAITING_REVIEW"]`).waitFor({ timeout: 30_000 });
     await screenshot(page, '10-jobs-list');
 
