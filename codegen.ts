@@ -7,6 +7,8 @@ const config = {
   generates: {
     'client/src/gql/': {
       preset: 'client',
+      // Plain result types: the app's one fragment is shared for its fields, not for masking.
+      presetConfig: { fragmentMasking: false },
       config: {
         useTypeImports: true,
         enumsAsTypes: true,

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,24 +34,32 @@ export function handleWebApp(req: http.IncomingMessage, res: http.ServerResponse
     return false;
   }
   const file = path.resolve(dir, '.' + path.posix.normalize(pathname));
-  if (file.startsWith(dir) && pathname !== '/' && existsSync(file) && statSync(file).isFile()) {
-    send(req, res, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+  const found = file.startsWith(dir) ? fileSize(file) : null;
+  if (found !== null) {
+    send(req, res, file, found, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     return true;
   }
   if (!(req.headers.accept ?? '').includes('text/html') || path.extname(pathname)) return false;
   const index = path.join(dir, 'index.html');
-  if (!existsSync(index)) {
+  const indexSize = fileSize(index);
+  if (indexSize === null) {
     res.writeHead(503, { 'content-type': 'text/html; charset=utf-8' }).end(NOT_BUILT);
     return true;
   }
-  send(req, res, index, 'no-cache');
+  send(req, res, index, indexSize, 'no-cache');
   return true;
 }
 
-function send(req: http.IncomingMessage, res: http.ServerResponse, file: string, cacheControl: string) {
+/** The size of a regular file, or null when there is none (one stat call). */
+function fileSize(file: string): number | null {
+  const s = statSync(file, { throwIfNoEntry: false });
+  return s?.isFile() ? s.size : null;
+}
+
+function send(req: http.IncomingMessage, res: http.ServerResponse, file: string, size: number, cacheControl: string) {
   res.writeHead(200, {
     'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-    'content-length': statSync(file).size,
+    'content-length': size,
     'cache-control': cacheControl,
     'x-content-type-options': 'nosniff',
     ...(file.endsWith('.html') ? { 'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'" } : {}),

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { DiffView } from './diff-view';
+import { ErrorBox } from './status';
 
 export interface ArtifactRef {
   id: string;
@@ -61,7 +62,7 @@ export function ArtifactsView({ artifacts, previous }: { artifacts: ArtifactRef[
           </li>
         ))}
       </ul>
-      {error && <div className="error" role="alert">{error}</div>}
+      <ErrorBox message={error} />
       {!diffs && !error && <p className="muted">Loading the changes…</p>}
       {diffs?.map((d) => <DiffView key={d.path} {...d} />)}
     </div>

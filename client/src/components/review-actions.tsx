@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { errorMessage } from '../lib/format';
+import { ErrorBox } from './status';
 
 const Approve = graphql(`
   mutation ApproveReview($id: ID!, $comment: String) {
@@ -87,7 +88,7 @@ export function ReviewActions({ reviewId, onDecided }: { reviewId: string; onDec
         {decision === 'approve' ? 'Comment (optional)' : decision === 'reject' ? 'Why it is rejected' : 'What the crew should change'}
         <textarea value={text} onChange={(e) => setText(e.target.value)} rows={3} required={needsText} />
       </label>
-      {error && <div className="error" role="alert">{error}</div>}
+      <ErrorBox message={error} />
       <button type="submit" disabled={busy || (needsText && !text.trim())}>
         {decision === 'approve' ? 'Approve' : decision === 'reject' ? 'Reject' : 'Request changes'}
       </button>

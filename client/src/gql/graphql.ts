@@ -94,7 +94,7 @@ export type RequestChangesMutationVariables = Exact<{
 
 export type RequestChangesMutation = { requestChanges: { id: string, status: ReviewStatus, job: { id: string, state: JobState } } };
 
-export type JobEventFieldsFragment = { id: string, seq: number, jobId: string, type: JobEventType, fromState: JobState | null, toState: JobState | null, message: string | null, data: unknown, actor: string, attemptNumber: number | null, createdAt: string } & { ' $fragmentName'?: 'JobEventFieldsFragment' };
+export type JobEventFieldsFragment = { id: string, seq: number, jobId: string, type: JobEventType, fromState: JobState | null, toState: JobState | null, message: string | null, data: unknown, actor: string, attemptNumber: number | null, createdAt: string };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -107,7 +107,7 @@ export type JobEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type JobEventsSubscription = { jobEvents: { ' $fragmentRefs'?: { 'JobEventFieldsFragment': JobEventFieldsFragment } } };
+export type JobEventsSubscription = { jobEvents: { id: string, seq: number, jobId: string, type: JobEventType, fromState: JobState | null, toState: JobState | null, message: string | null, data: unknown, actor: string, attemptNumber: number | null, createdAt: string } };
 
 export type ProjectEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 

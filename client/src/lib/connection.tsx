@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { Connection } from './client';
+import { hasRole } from '../../../server/auth/roles.ts';
 import type { Role } from '../gql/graphql';
 
 export interface Session extends Connection {
@@ -17,6 +18,5 @@ export function useConnection(): Session {
   return session;
 }
 
-const ORDER: Role[] = ['VIEWER', 'OPERATOR', 'REVIEWER', 'ADMIN'];
-/** The same ladder as the server: viewer < operator < reviewer < admin. */
-export const can = (role: Role, required: 'OPERATOR' | 'REVIEWER' | 'ADMIN') => ORDER.indexOf(role) >= ORDER.indexOf(required);
+/** What a role may do: the server's own ladder (viewer < operator < reviewer < admin). */
+export const can: (role: Role, required: Role) => boolean = hasRole;

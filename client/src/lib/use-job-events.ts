@@ -1,9 +1,8 @@
 import { print } from 'graphql';
 import { useEffect, useState } from 'react';
-import { useFragment, type FragmentType } from '../gql';
-import type { JobEventFieldsFragment } from '../gql/graphql';
+import type { JobEventFieldsFragment, JobEventsSubscription as JobEventsResult } from '../gql/graphql';
 import { useConnection } from './connection';
-import { JobEventFields, JobEventsSubscription } from './operations';
+import { JobEventsSubscription } from './operations';
 
 export type JobEvent = JobEventFieldsFragment;
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
@@ -36,13 +35,12 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
       if (batch.length && !disposed) setEvents((prev) => prev.concat(batch));
     };
     const start = () => {
-      unsubscribe = ws.subscribe<{ jobEvents: FragmentType<typeof JobEventFields> }>(
+      unsubscribe = ws.subscribe<JobEventsResult>(
         { query, variables: { jobId, afterSeq: lastSeq } },
         {
           next: (result) => {
             if (!result.data) return;
-            // eslint-disable-next-line react-hooks/rules-of-hooks -- a cast, not a hook
-            const event = useFragment(JobEventFields, result.data.jobEvents);
+            const event = result.data.jobEvents;
             setStatus('live');
             if (event.seq <= lastSeq) return;
             lastSeq = event.seq;

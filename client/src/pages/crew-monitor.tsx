@@ -11,6 +11,7 @@ import { can, useConnection } from '../lib/connection';
 import { duration, errorMessage, isTerminal, time, usd } from '../lib/format';
 import { BudgetsQuery } from '../lib/operations';
 import { Link } from '../lib/router';
+import { useDebounced } from '../lib/use-debounced';
 import { useJobEvents, type JobEvent } from '../lib/use-job-events';
 import type { Crew } from './templates';
 
@@ -146,24 +147,20 @@ export function CrewMonitorPage({ id }: { id: string }) {
   const { events, status } = useJobEvents(id);
 
   // The stream is the live truth; the query fills in what events do not carry.
+  const refresh = useDebounced(() => {
+    refetch({ requestPolicy: 'network-only' });
+    refetchBudgets({ requestPolicy: 'network-only' });
+  }, 150);
   const seen = useRef(0);
-  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     const fresh = events.slice(seen.current);
     seen.current = events.length;
-    if (fresh.some((e) => REFRESHING.has(e.type))) {
-      clearTimeout(timer.current);
-      timer.current = setTimeout(() => {
-        refetch({ requestPolicy: 'network-only' });
-        refetchBudgets({ requestPolicy: 'network-only' });
-      }, 150);
-    }
-  }, [events, refetch, refetchBudgets]);
-  useEffect(() => () => clearTimeout(timer.current), []);
+    if (fresh.some((e) => REFRESHING.has(e.type))) refresh();
+  }, [events, refresh]);
 
   const live = useMemo(() => {
-    const lastState = [...events].reverse().find((e) => e.type === 'STATE_CHANGED')?.toState;
-    const usage = [...events].reverse().find((e) => e.type === 'USAGE')?.data as { jobCostUsd?: number; projectSpentUsd?: number } | undefined;
+    const lastState = events.findLast((e) => e.type === 'STATE_CHANGED')?.toState;
+    const usage = events.findLast((e) => e.type === 'USAGE')?.data as { jobCostUsd?: number; projectSpentUsd?: number } | undefined;
     return { state: lastState, cost: usage?.jobCostUsd, projectSpent: usage?.projectSpentUsd };
   }, [events]);
 
@@ -204,7 +201,7 @@ export function CrewMonitorPage({ id }: { id: string }) {
       <p className="muted">
         Job <code>{job.id}</code> · created by {job.createdBy} · {job.attemptCount} of up to {job.template.maxAttempts} attempts
       </p>
-      {job.lastError && !['SUCCEEDED', 'AWAITING_REVIEW'].includes(state) && <div className="error">{job.lastError}</div>}
+      {!['SUCCEEDED', 'AWAITING_REVIEW'].includes(state) && <ErrorBox message={job.lastError} />}
 
       <div className="grid">
         <section className="panel" aria-labelledby="timeline-title">

@@ -1,11 +1,10 @@
-import { useEffect, useRef } from 'react';
-import { useQuery, useSubscription } from 'urql';
+import { useQuery } from 'urql';
 import { Empty, ErrorBox, Loading, StateBadge } from '../components/status';
 import { graphql } from '../gql';
 import type { JobState } from '../gql/graphql';
 import { dateTime, errorMessage, usd } from '../lib/format';
-import { ProjectEventsSubscription } from '../lib/operations';
 import { Link, navigate, usePath } from '../lib/router';
+import { useRefetchOnStateChange } from '../lib/use-debounced';
 
 const JobsQuery = graphql(`
   query Jobs($filter: JobFilter) {
@@ -54,16 +53,7 @@ export function JobsPage() {
   const filter = { ...(state ? { states: [state as JobState] } : {}), ...(template ? { templateSlug: template } : {}) };
   const [{ data, fetching, error }, refetch] = useQuery({ query: JobsQuery, variables: { filter } });
 
-  // Any state change in the project refreshes the list (at most every 300 ms).
-  const [events] = useSubscription({ query: ProjectEventsSubscription });
-  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => {
-    const e = events.data?.projectEvents;
-    if (!e || e.type !== 'STATE_CHANGED') return;
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => refetch({ requestPolicy: 'network-only' }), 300);
-  }, [events.data, refetch]);
-  useEffect(() => () => clearTimeout(timer.current), []);
+  const live = useRefetchOnStateChange(() => refetch({ requestPolicy: 'network-only' }));
 
   const setParam = (key: string, value: string) => {
     const next = new URLSearchParams(params);
@@ -105,7 +95,7 @@ export function JobsPage() {
             ))}
           </select>
         </label>
-        <span className={`live ${events.error ? 'off' : ''}`}>{events.error ? 'live updates paused' : 'live'}</span>
+        <span className={`live ${live.paused ? 'off' : ''}`}>{live.paused ? 'live updates paused' : 'live'}</span>
       </div>
       <ErrorBox message={errorMessage(error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
       {fetching && !data && <Loading what="jobs" />}

@@ -43,7 +43,7 @@ function uiSchemaFor(schema: RJSFSchema): Record<string, unknown> {
 
 /** The form generated from the template's input JSON Schema; launching creates the job. */
 export function LaunchPage({ slug }: { slug: string }) {
-  const { role } = useConnection();
+  const canLaunch = can(useConnection().role, 'OPERATOR');
   const [{ data, fetching, error }] = useQuery({ query: TemplateQuery, variables: { slug } });
   const [created, createJob] = useMutation(CreateJob);
   const [formData, setFormData] = useState<unknown>(undefined);
@@ -72,7 +72,7 @@ export function LaunchPage({ slug }: { slug: string }) {
         {template.requiresReview ? 'A reviewer approves the result before it counts.' : 'The result counts without review.'} Typical cost:{' '}
         {template.typicalCostUsd == null ? 'no finished job yet' : usd(template.typicalCostUsd)}.
       </p>
-      {!can(role, 'OPERATOR') && <div className="notice">Your token is a viewer token: you can look, but launching a job needs an operator.</div>}
+      {!canLaunch && <div className="notice">Your token is a viewer token: you can look, but launching a job needs an operator.</div>}
       <div className="panel form">
         <Form
           schema={template.inputSchema as RJSFSchema}
@@ -85,14 +85,14 @@ export function LaunchPage({ slug }: { slug: string }) {
           showErrorList="top"
           noHtml5Validate
           focusOnFirstError
-          disabled={!can(role, 'OPERATOR') || created.fetching}
+          disabled={!canLaunch || created.fetching}
         >
           <label className="max-cost">
             Stop the job if it would cost more than (USD, optional){' '}
             <input type="number" min="0" step="0.01" value={maxCost} onChange={(e) => setMaxCost(e.target.value)} aria-label="Maximum cost in USD" />
           </label>
           <ErrorBox message={errorMessage(created.error)} />
-          <button type="submit" disabled={!can(role, 'OPERATOR') || created.fetching}>
+          <button type="submit" disabled={!canLaunch || created.fetching}>
             {created.fetching ? 'Launching…' : 'Launch job'}
           </button>
         </Form>

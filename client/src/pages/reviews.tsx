@@ -1,5 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
-import { useQuery, useSubscription } from 'urql';
+import { useState } from 'react';
+import { useQuery } from 'urql';
 import { ArtifactsView } from '../components/artifacts-view';
 import { GuardrailList } from '../components/attempts-view';
 import { OutputView } from '../components/output-view';
@@ -9,8 +9,8 @@ import { graphql } from '../gql';
 import type { ReviewQueueQuery } from '../gql/graphql';
 import { can, useConnection } from '../lib/connection';
 import { dateTime, errorMessage, usd } from '../lib/format';
-import { ProjectEventsSubscription } from '../lib/operations';
 import { Link } from '../lib/router';
+import { useRefetchOnStateChange } from '../lib/use-debounced';
 
 const ReviewsQuery = graphql(`
   query ReviewQueue {
@@ -55,15 +55,7 @@ export function ReviewsPage() {
   const { role } = useConnection();
   const [{ data, fetching, error }, refetch] = useQuery({ query: ReviewsQuery });
   const [selected, setSelected] = useState<string | null>(null);
-  const [events] = useSubscription({ query: ProjectEventsSubscription });
-  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => {
-    const e = events.data?.projectEvents;
-    if (!e || e.type !== 'STATE_CHANGED') return;
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => refetch({ requestPolicy: 'network-only' }), 200);
-  }, [events.data, refetch]);
-  useEffect(() => () => clearTimeout(timer.current), []);
+  useRefetchOnStateChange(() => refetch({ requestPolicy: 'network-only' }));
 
   const reviews = data?.reviews.edges.map((e) => e.node) ?? [];
   const current = reviews.find((r) => r.id === selected) ?? reviews[0];

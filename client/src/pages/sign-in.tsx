@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { ErrorBox } from '../components/status';
 
 /** Paste an API token; it is checked against the API before it is kept. */
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => void; notice?: string | null }) {
@@ -37,11 +38,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
           <code>npm start</code> prints a link that signs you in, and keeps the admin token in <code>.data/admin-token</code>. An admin can
           create tokens for others (viewer, operator, reviewer, admin).
         </p>
-        {error && (
-          <div className="error" role="alert">
-            {error}
-          </div>
-        )}
+        <ErrorBox message={error} />
         <button type="submit" disabled={busy || !token.trim()}>
           {busy ? 'Checking…' : 'Sign in'}
         </button>
