@@ -183,15 +183,30 @@ describe('the web app in a real browser', () => {
     try {
       const jobId = await createJobByApi();
       const page = await signedIn(t.adminToken, undefined, proxy.url);
+      // Every jobEvents subscription the page sends, with its afterSeq.
+      const subscribes: number[] = [];
+      page.on('websocket', (ws) =>
+        ws.on('framesent', ({ payload }) => {
+          const m = JSON.parse(String(payload));
+          if (m.type === 'subscribe' && /jobEvents/.test(m.payload.query)) subscribes.push(m.payload.variables.afterSeq);
+        }),
+      );
       await page.goto(`${proxy.url}/jobs/${jobId}`);
       const count = async () => Number(await page.getByTestId('log-count').getAttribute('data-count'));
+      const lastSeq = async () => Number(await page.getByTestId('log-count').getAttribute('data-last-seq'));
       await expect.poll(count, { timeout: 15_000 }).toBeGreaterThan(2);
       for (let drop = 0; drop < 2; drop++) {
         if (drop > 0 && (await page.locator('h1 .badge').getAttribute('data-state')) !== 'RUNNING') break;
         const before = await count();
+        const heldSeq = await lastSeq();
+        const sent = subscribes.length;
         expect(proxy.dropAll()).toBeGreaterThan(0);
         await expect.poll(count, { timeout: 15_000 }).toBeGreaterThan(before);
+        // It resubscribed after what it held, not from the start.
+        expect(subscribes.length).toBeGreaterThan(sent);
+        for (const afterSeq of subscribes.slice(sent)) expect(afterSeq).toBeGreaterThanOrEqual(heldSeq);
       }
+      expect(subscribes[0]).toBe(0);
       await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
       const stored = await jobEvents(jobId);
       await expect.poll(count).toBe(stored.events.length);
