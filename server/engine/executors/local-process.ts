@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createRunnerOutputParser, type ParserLimits, type RunnerEvent, type Violation } from '../protocol/parse-runner-output.ts';
+import type { ParserLimits, RunnerEvent, Violation } from '../protocol/parse-runner-output.ts';
+import { consumeRunnerOutput } from './consume-runner-output.ts';
 import { groupAlive, killGroup } from './kill-group.ts';
 
 export interface LocalProcessOptions {
@@ -28,8 +29,8 @@ export interface ProcessOutcome {
 }
 
 /**
- * Runs a runner as its own process group and feeds its stdout through the protocol parser.
- * Events are handed to `onEvent` strictly in order, one at a time (stdout is paused meanwhile).
+ * Runs a runner as its own process group and feeds its stdout through the protocol parser
+ * (`consumeRunnerOutput`: events in order, one at a time).
  * Timeout, cancellation, a violation or a failing handler kill the whole group: SIGTERM, then
  * SIGKILL after the grace period. Resolves once the process has exited and its output is drained.
  */
@@ -53,41 +54,20 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
 
     const stop = (why: ProcessOutcome['kind']) => {
       reason ??= why;
+      output.stop();
       if (!child.pid) return;
       killGroup(child.pid, 'SIGTERM');
       killTimer ??= setTimeout(() => killGroup(child.pid!, 'SIGKILL'), opts.killGraceMs ?? 2000);
     };
 
-    // Events and plain lines, in the order the runner wrote them.
-    const queue: ({ event: RunnerEvent } | { line: string })[] = [];
-    let draining: Promise<void> = Promise.resolve();
-    const parser = createRunnerOutputParser(opts.limits ?? {}, {
-      onEvent: (event) => queue.push({ event }),
-      onLog: (line) => queue.push({ line }),
+    const output: ReturnType<typeof consumeRunnerOutput> = consumeRunnerOutput(child.stdout!, {
+      limits: opts.limits,
+      onEvent: opts.onEvent,
+      onLog: opts.onLog,
       onViolation: (v) => {
         violation = v;
         stop('violation');
       },
-    });
-    const drain = async () => {
-      while (queue.length && reason === null) {
-        const item = queue.shift()!;
-        try {
-          await ('event' in item ? opts.onEvent(item.event) : opts.onLog(item.line));
-        } catch (err) {
-          violation = { code: 'PROTOCOL_VIOLATION', message: `Handling a runner event failed: ${(err as Error).message}` };
-          stop('violation');
-        }
-      }
-      queue.length = 0;
-    };
-
-    child.stdout!.on('data', (chunk: Buffer) => {
-      parser.write(chunk);
-      if (queue.length) {
-        child.stdout!.pause();
-        draining = draining.then(drain).then(() => void child.stdout!.resume());
-      }
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-tailMax);
@@ -105,9 +85,7 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
     child.on('close', async (code, signal) => {
       clearTimeout(timeout);
       opts.signal?.removeEventListener('abort', onAbort);
-      parser.end();
-      if (queue.length) draining = draining.then(drain);
-      await draining;
+      await output.finish();
       // The runner is gone; make sure nothing it started outlives it.
       if (child.pid && groupAlive(child.pid)) {
         killGroup(child.pid, 'SIGTERM');
