@@ -14,11 +14,10 @@ import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
-import { createInlineExecutor, createLocalExecutor } from './engine/executor.ts';
+import { selectExecutor } from './engine/select-executor.ts';
 import { startWorker } from './engine/worker.ts';
-import { createLocalArtifactStore } from './storage/artifact-store.ts';
+import { selectArtifactStore } from './storage/select-artifact-store.ts';
 import { localSecret } from './auth/bootstrap.ts';
-import path from 'node:path';
 import { createMetrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
 
@@ -70,7 +69,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       db,
       events: createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) })),
       log,
-      artifacts: createLocalArtifactStore(path.join(config.dataDir, 'artifacts')),
+      artifacts: selectArtifactStore(config),
       signingKey: config.signingKey ?? (await localSecret(config.dataDir, 'signing-key')).secret,
       metrics: createMetrics(),
       tracer: tracing.tracer,
@@ -88,7 +87,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     if (adminToken) await ensureBootstrapAdmin(pool, defaultProjectId, adminToken);
 
     if (config.role !== 'api') {
-      const executor = config.executor === 'inline' ? createInlineExecutor() : createLocalExecutor({ command: config.runnerCommand });
+      const executor = selectExecutor(config, log);
       const worker = await startWorker(services, { executor, store: services.artifacts });
       stops.push(() => worker.stop());
     }

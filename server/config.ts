@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -13,8 +14,12 @@ export interface Config {
   production: boolean;
   logLevel: string;
   workerConcurrency: number;
-  /** `local` (a child process per attempt, the default) or `inline` (in the worker; benchmarks). */
-  executor: 'local' | 'inline';
+  /** `local` (a child process per attempt, the default), `kubernetes` (a Job per attempt) or `inline` (in the worker; benchmarks). */
+  executor: 'local' | 'inline' | 'kubernetes';
+  kubernetes: { kubeconfig?: string; namespace: string; image: string; command: string[]; secretName: string; jobTtlSeconds: number };
+  /** `local` (files under the data directory, the default) or `s3`. */
+  artifactStore: 'local' | 's3';
+  s3: { bucket?: string; region: string; endpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
   /** The runner command (argv) the local executor starts; default: the reference runner. */
   runnerCommand?: string[];
   /** First retry delay; doubles per attempt. */
@@ -38,6 +43,21 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === '') return fallback;
+  if (!allowed.includes(value as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** The namespace a pod runs in, when AutoDev itself runs on Kubernetes. */
+function inClusterNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A JSON array (`["node","runner.js"]`) or a space-separated command line. */
 function parseCommand(value: string): string[] {
   if (value.trim().startsWith('[')) {
@@ -56,7 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['api', 'worker', 'all'].includes(role)) throw new Error(`AUTODEV_ROLE must be api, worker or all, got "${role}"`);
   const provider = (env.AUTODEV_MODEL_PROVIDER ?? (env.AUTODEV_MODEL_BASE_URL ? 'openai' : 'offline')) as 'offline' | 'openai';
   if (!['offline', 'openai'].includes(provider)) throw new Error(`AUTODEV_MODEL_PROVIDER must be offline or openai, got "${provider}"`);
-  return {
+  const config: Config = {
     port: int('PORT', env.PORT, 4000),
     host: env.HOST ?? '0.0.0.0',
     role,
@@ -67,7 +87,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
-    executor: env.AUTODEV_EXECUTOR === 'inline' ? 'inline' : 'local',
+    executor: oneOf('AUTODEV_EXECUTOR', env.AUTODEV_EXECUTOR, ['local', 'inline', 'kubernetes'] as const, 'local'),
+    kubernetes: {
+      kubeconfig: env.KUBECONFIG || undefined,
+      namespace: env.AUTODEV_K8S_NAMESPACE || inClusterNamespace() || 'default',
+      image: env.AUTODEV_K8S_RUNNER_IMAGE || 'autodev:latest',
+      command: env.AUTODEV_K8S_RUNNER_COMMAND ? parseCommand(env.AUTODEV_K8S_RUNNER_COMMAND) : ['node', '--import', 'tsx', 'server/runner/main.ts'],
+      secretName: env.AUTODEV_K8S_SECRET || 'autodev-runner',
+      jobTtlSeconds: int('AUTODEV_K8S_JOB_TTL_SECONDS', env.AUTODEV_K8S_JOB_TTL_SECONDS, 3600),
+    },
+    artifactStore: oneOf('AUTODEV_ARTIFACT_STORE', env.AUTODEV_ARTIFACT_STORE, ['local', 's3'] as const, 'local'),
+    s3: {
+      bucket: env.AUTODEV_S3_BUCKET || undefined,
+      region: env.AUTODEV_S3_REGION || env.AWS_REGION || 'us-east-1',
+      endpoint: env.AUTODEV_S3_ENDPOINT || undefined,
+      forcePathStyle: env.AUTODEV_S3_FORCE_PATH_STYLE === 'true' || env.AUTODEV_S3_FORCE_PATH_STYLE === '1',
+      prefix: env.AUTODEV_S3_PREFIX ?? 'artifacts/',
+      // Unset → the AWS SDK's default chain (web identity on EKS, instance role, shared files).
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
+    },
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),
@@ -85,4 +124,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       offlineDelayMs: int('AUTODEV_OFFLINE_DELAY_MS', env.AUTODEV_OFFLINE_DELAY_MS, 0),
     },
   };
+  if (config.artifactStore === 's3' && !config.s3.bucket) throw new Error('AUTODEV_ARTIFACT_STORE=s3 needs AUTODEV_S3_BUCKET');
+  return config;
 }

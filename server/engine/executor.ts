@@ -8,6 +8,10 @@ import type { RunnerSpec } from '../runner/spec.ts';
 
 export interface ExecuteRequest {
   spec: RunnerSpec;
+  attemptId: string;
+  /** The template's runner image and resources (the Kubernetes executor uses them). */
+  image?: string;
+  resources?: { cpu?: string; memory?: string };
   /** Scratch directory of this attempt (removed afterwards). */
   workDir: string;
   timeoutMs: number;
@@ -23,12 +27,16 @@ export type ExecuteOutcome =
   | { kind: 'exited'; exitCode: number | null; signal: string | null; stderrTail: string }
   | { kind: 'timeout' | 'cancelled'; stderrTail: string }
   | { kind: 'violation'; code: string; message: string }
-  | { kind: 'spawn_error'; message: string };
+  | { kind: 'spawn_error'; message: string }
+  /** The platform ended the runner for a reason it knows (image pull, out of memory). */
+  | { kind: 'failed'; code: string; message: string; retryable: boolean };
 
 /** Runs one attempt's runner and reports its protocol events; the engine decides what they mean. */
 export interface Executor {
   name: string;
   execute(req: ExecuteRequest): Promise<ExecuteOutcome>;
+  /** Removes what runners of attempts that are no longer running left behind (e.g. Kubernetes Jobs of a dead worker). */
+  cleanupOrphans?(isRunning: (attemptIds: string[]) => Promise<Set<string>>): Promise<number>;
 }
 
 const REFERENCE_RUNNER = fileURLToPath(new URL('../runner/main.ts', import.meta.url));

@@ -161,6 +161,9 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   try {
     executed = await ctx.executor.execute({
       spec: runnerSpec(services, attempt),
+      attemptId: attempt.attemptId,
+      image: attempt.spec.executor?.image,
+      resources: attempt.spec.executor?.resources,
       workDir: path.join(services.config.dataDir, 'attempts', jobId, String(attempt.number)),
       timeoutMs: attempt.spec.timeoutSeconds * 1000,
       signal: abort.signal,
@@ -231,6 +234,8 @@ function decideOutcome(
       return { kind: 'failed', code: 'RUNNER_START_FAILED', message: executed.message, retryable: false };
     case 'cancelled':
       return { kind: 'cancelled', message: 'cancelled while running' };
+    case 'failed':
+      return { kind: 'failed', code: executed.code, message: executed.message, retryable: executed.retryable };
   }
   if (runnerError) return { kind: 'failed', ...runnerError };
   if (!result) {

@@ -11,7 +11,7 @@ export interface JobSpec {
   requiresReview: boolean;
   maxAttempts: number;
   timeoutSeconds: number;
-  executor: { kind?: string; env?: string[] };
+  executor: { kind?: string; env?: string[]; image?: string; resources?: { cpu?: string; memory?: string } };
 }
 
 export interface StartedAttempt {

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { withTransaction } from '../db/transaction.ts';
 import { appendJobEvent } from '../jobs/job-event.ts';
 import type { Services } from '../services.ts';
-import type { ArtifactStore } from '../storage/artifact-store.ts';
+import { downloadFilename, type ArtifactStore } from '../storage/artifact-store.ts';
 import type { StartedAttempt } from './start-attempt.ts';
 
 export const MAX_ARTIFACT_BYTES = 10 * 1024 * 1024;
@@ -21,7 +21,7 @@ export async function storeArtifact(
     throw new Error(`artifact ${file.path} is ${file.body.length} bytes; the limit is ${MAX_ARTIFACT_BYTES}`);
   }
   const key = `${attempt.projectId}/${attempt.jobId}/${attempt.number}/${randomUUID()}`;
-  await store.put(key, file.body);
+  await store.put(key, file.body, { filename: downloadFilename(file.path), contentType: file.contentType });
   const sha256 = createHash('sha256').update(file.body).digest('hex');
   const event = await withTransaction(services.pool, async (sql) => {
     const { rows } = await sql.query<{ id: string }>(

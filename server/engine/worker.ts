@@ -38,11 +38,19 @@ export async function startWorker(services: Services, opts: { executor: Executor
       },
     },
   });
+  const running = async (ids: string[]) =>
+    new Set(
+      (await services.pool.query<{ id: string }>(`SELECT id FROM "JobAttempt" WHERE id = ANY($1::uuid[]) AND state = 'RUNNING'`, [ids])).rows.map((r) => r.id),
+    );
+  const cleanup = () =>
+    opts.executor.cleanupOrphans?.(running).catch((err) => log.warn('runner cleanup failed', { error: String(err?.message ?? err) }));
+  await cleanup();
   const sweep = setInterval(
     () =>
       recoverLostAttempts(services, { leaseMs: services.config.attemptLeaseMs, retryBaseMs: services.config.retryBaseMs })
         .then((n) => n && log.warn('recovered lost attempts', { count: n }))
-        .catch((err) => log.warn('lost-attempt sweep failed', { error: String(err) })),
+        .catch((err) => log.warn('lost-attempt sweep failed', { error: String(err) }))
+        .then(cleanup),
     Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),
   );
   services.metrics.workerRunning.set(1);

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Services } from '../services.ts';
 import { verifyArtifactSignature } from '../storage/signed-url.ts';
+import { downloadFilename } from '../storage/artifact-store.ts';
 
 /** `GET /artifacts/<id>?expires=…&sig=…`: the signed link GraphQL hands out after its project check. */
 export function handleArtifactDownload(req: http.IncomingMessage, res: http.ServerResponse, services: Services): boolean {
@@ -22,7 +23,7 @@ export function handleArtifactDownload(req: http.IncomingMessage, res: http.Serv
     res.writeHead(200, {
       'content-type': artifact.contentType,
       'content-length': String(stored.size),
-      'content-disposition': `attachment; filename="${artifact.path.split('/').pop()!.replace(/[^\w.-]/g, '_')}"`,
+      'content-disposition': `attachment; filename="${downloadFilename(artifact.path)}"`,
       'x-content-type-options': 'nosniff',
     });
     stored.stream.pipe(res);

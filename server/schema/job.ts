@@ -2,6 +2,7 @@ import { cancelJob } from '../jobs/cancel-job.ts';
 import { createJob } from '../jobs/create-job.ts';
 import { notFound } from '../errors.ts';
 import { signArtifactPath } from '../storage/signed-url.ts';
+import { downloadFilename } from '../storage/artifact-store.ts';
 import { builder } from './builder.ts';
 import { principalOf } from './context.ts';
 import { AttemptStateEnum, JobStateEnum } from './enums.ts';
@@ -79,9 +80,13 @@ builder.prismaObject('Artifact', {
     sha256: t.exposeString('sha256'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     downloadUrl: t.string({
-      description: 'A signed link to the file, valid for one hour (no Authorization header needed).',
-      select: { id: true },
-      resolve: (a, _args, ctx) => ctx.origin + signArtifactPath(ctx.services.signingKey, a.id, Date.now() + 3600_000),
+      description: 'A signed link to the file, valid for one hour (no Authorization header needed): the API itself, or the S3 bucket when artifacts are kept in S3.',
+      select: { id: true, storageKey: true, path: true, contentType: true },
+      resolve: (a, _args, ctx) => {
+        const store = ctx.services.artifacts;
+        if (store.presignedUrl) return store.presignedUrl(a.storageKey, { filename: downloadFilename(a.path), contentType: a.contentType }, 3600);
+        return ctx.origin + signArtifactPath(ctx.services.signingKey, a.id, Date.now() + 3600_000);
+      },
     }),
   }),
 });

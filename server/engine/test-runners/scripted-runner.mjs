@@ -2,8 +2,11 @@
 // The behaviour comes from the job input: { script: "...", n?: number }.
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 
-const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+// As the local executor passes it (a file), or as the Kubernetes executor does (gzip+base64 env).
+const encoded = process.env.AUTODEV_RUNNER_SPEC;
+const spec = JSON.parse(encoded ? gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8') : readFileSync(process.argv[2], 'utf8'));
 const { script, n = 3 } = spec.input;
 const emit = (e) => process.stdout.write(JSON.stringify({ v: 1, ...e }) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,211 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeKubeApi } from '../test/fake-kube-api.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+import { SCRIPTED_RUNNER, waitForJob } from '../test/scripted.ts';
+import { buildJobManifest, kubernetesJobName } from './executors/kubernetes-job-manifest.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const API_KEY = 'sk-kube-test-5f1c0a9e7d3b';
+const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'BUDGET_EXCEEDED', 'REJECTED'];
+const crew = {
+  process: 'sequential',
+  agents: [{ id: 'writer', role: 'Writer', goal: 'Write the text', backstory: 'A test agent.', model: 'claude-haiku-4-5' }],
+  tasks: [{ id: 'write', description: 'Write the text', expectedOutput: 'The text', agent: 'writer' }],
+};
+
+let kube: Awaited<ReturnType<typeof startFakeKubeApi>>;
+let t: TestServer;
+let dir: string;
+
+async function template(slug: string, executor: object, extra: object = {}) {
+  const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, {
+    input: {
+      slug,
+      name: slug,
+      description: 'Kubernetes executor test template',
+      crew,
+      inputSchema: { type: 'object', properties: { script: { type: 'string' } }, additionalProperties: false },
+      outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
+      maxAttempts: 1,
+      timeoutSeconds: 20,
+      requiresReview: false,
+      executor: { kind: 'kubernetes', ...executor },
+      ...extra,
+    },
+  });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+}
+
+async function launch(slug: string, script?: string): Promise<string> {
+  const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+    input: { templateSlug: slug, input: script ? { script } : {} },
+  });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return res.data.createJob.id;
+}
+
+const created = (jobId: string) => kube.requests.find((r) => r.method === 'POST' && r.body?.metadata?.labels?.['autodev.dev/job-id'] === jobId)!.body;
+
+beforeAll(async () => {
+  kube = await startFakeKubeApi({
+    cwd: REPO,
+    entrypoints: { 'autodev-scripted:test': [process.execPath, SCRIPTED_RUNNER], 'autodev-oom:test': [process.execPath, SCRIPTED_RUNNER] },
+    oomImages: ['autodev-oom:test'],
+    missingImages: ['registry.invalid/no-such-runner:1'],
+    secrets: { 'autodev-runner': { AUTODEV_MODEL_API_KEY: API_KEY, GITHUB_TOKEN: 'ghp_kube_test_token' } },
+  });
+  dir = await mkdtemp(path.join(tmpdir(), 'autodev-kube-'));
+  const kubeconfig = path.join(dir, 'kubeconfig.json');
+  await writeFile(kubeconfig, kube.kubeConfig.exportConfig());
+  t = await startTestServer({
+    role: 'all',
+    env: {
+      AUTODEV_EXECUTOR: 'kubernetes',
+      KUBECONFIG: kubeconfig,
+      AUTODEV_K8S_NAMESPACE: 'autodev',
+      AUTODEV_K8S_RUNNER_IMAGE: 'autodev-runner:test',
+      AUTODEV_K8S_JOB_TTL_SECONDS: '600',
+      AUTODEV_MODEL_API_KEY: API_KEY,
+      AUTODEV_ATTEMPT_LEASE_MS: '3000',
+    },
+  });
+  await template('kube-reference', { resources: { cpu: '500m', memory: '256Mi' }, env: ['GITHUB_TOKEN'] });
+  await template('kube-scripted', { image: 'autodev-scripted:test', env: ['GITHUB_TOKEN'] });
+  await template('kube-deadline', { image: 'autodev-scripted:test' }, { timeoutSeconds: 1 });
+  await template('kube-oom', { image: 'autodev-oom:test', resources: { memory: '64Mi' } });
+  await template('kube-missing-image', { image: 'registry.invalid/no-such-runner:1' });
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await kube?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the Kubernetes executor (against a local server speaking the Kubernetes API)', () => {
+  it('submits a locked-down batch/v1 Job per attempt, and the pod log becomes the job events', async () => {
+    const id = await launch('kube-reference');
+    const job = await waitForJob(t, id, TERMINAL);
+    expect(job.state).toBe('SUCCEEDED');
+    const types = job.events.map((e: any) => e.type);
+    for (const type of ['TASK_STARTED', 'USAGE', 'TASK_COMPLETED', 'GUARDRAIL']) expect(types).toContain(type);
+    expect(job.costUsd).toBeGreaterThan(0);
+
+    const manifest = created(id);
+    expect(manifest.apiVersion).toBe('batch/v1');
+    expect(manifest.kind).toBe('Job');
+    expect(manifest.metadata.name).toBe(kubernetesJobName(id, 1));
+    expect(manifest.metadata.namespace).toBe('autodev');
+    expect(manifest.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'autodev', 'autodev.dev/job-id': id, 'autodev.dev/attempt': '1' });
+    expect(manifest.spec.backoffLimit).toBe(0);
+    expect(manifest.spec.activeDeadlineSeconds).toBe(20);
+    expect(manifest.spec.ttlSecondsAfterFinished).toBe(600);
+    const pod = manifest.spec.template.spec;
+    expect(manifest.spec.template.metadata.labels['autodev.dev/job-id']).toBe(id);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(pod.containers).toHaveLength(1);
+    const [c] = pod.containers;
+    expect(c.image).toBe('autodev-runner:test');
+    expect(c.command).toEqual(['node', '--import', 'tsx', 'server/runner/main.ts']);
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    // Secrets by reference only: the key's value appears nowhere in what was sent to the API server.
+    const secretRefs = c.env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
+    expect(secretRefs.sort()).toEqual([
+      ['AUTODEV_MODEL_API_KEY', 'autodev-runner', 'AUTODEV_MODEL_API_KEY'],
+      ['GITHUB_TOKEN', 'autodev-runner', 'GITHUB_TOKEN'],
+    ]);
+    expect(JSON.stringify(kube.requests)).not.toContain(API_KEY);
+    expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    // Every call carried the worker's credentials from its kubeconfig.
+    expect(kube.requests.every((r) => r.authorization === 'Bearer fake-service-account-token')).toBe(true);
+  });
+
+  it('the runner in the pod sees the secrets it may see, from the Secret', async () => {
+    const job = await waitForJob(t, await launch('kube-scripted', 'env'), TERMINAL);
+    expect(job.state).toBe('SUCCEEDED');
+    const env = job.events.find((e: any) => e.message?.startsWith('env: '))!.message.slice(5).split(',');
+    expect(env).toContain('GITHUB_TOKEN');
+    expect(env).toContain('AUTODEV_MODEL_API_KEY');
+    expect(env).not.toContain('DATABASE_URL');
+  });
+
+  it('a pod that exits non-zero, an OOMKilled pod, a deadline and a missing image each become the right attempt failure', async () => {
+    const [crash, oom, deadline, missing] = await Promise.all([
+      launch('kube-scripted', 'crash'),
+      launch('kube-oom', 'slow'),
+      launch('kube-deadline', 'hang'),
+      launch('kube-missing-image', 'ok'),
+    ]);
+    const crashed = await waitForJob(t, crash, TERMINAL);
+    expect(crashed.state).toBe('FAILED');
+    expect(crashed.attempts[0].errorCode).toBe('RUNNER_CRASHED');
+    expect(crashed.attempts[0].exitReason).toMatch(/code 139.*Segmentation fault/);
+
+    const oomed = await waitForJob(t, oom, TERMINAL);
+    expect(oomed.state).toBe('FAILED');
+    expect(oomed.attempts[0].errorCode).toBe('OOM_KILLED');
+    expect(oomed.attempts[0].exitReason).toBe('the runner was killed for exceeding its memory limit (64Mi)');
+
+    const timedOut = await waitForJob(t, deadline, TERMINAL);
+    expect(timedOut.state).toBe('FAILED');
+    expect(timedOut.attempts[0].errorCode).toBe('TIMEOUT');
+    expect(created(deadline).spec.activeDeadlineSeconds).toBe(1);
+
+    const pull = await waitForJob(t, missing, TERMINAL);
+    expect(pull.state).toBe('FAILED');
+    expect(pull.attempts[0].errorCode).toBe('IMAGE_PULL_FAILED');
+    expect(pull.attempts[0].exitReason).toMatch(/registry\.invalid\/no-such-runner:1 could not be pulled \((ErrImagePull|ImagePullBackOff)/);
+    // The Job of a pod that never started is deleted rather than left pulling forever.
+    expect(kube.jobs.has(kubernetesJobName(missing, 1))).toBe(false);
+  });
+
+  it('cancel deletes the Job with propagation, and its pod stops', async () => {
+    const id = await launch('kube-scripted', 'slow');
+    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { events { message } } }`, { id })).data.job.events.some((e: any) => e.message === 'tick 2'), { timeout: 15_000 }).toBe(true);
+    const res = await t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id });
+    expect(res.errors).toBeUndefined();
+    const job = await waitForJob(t, id, TERMINAL);
+    expect(job.state).toBe('CANCELLED');
+    const name = kubernetesJobName(id, 1);
+    await expect.poll(() => kube.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${name}`)), { timeout: 5000 }).toBeTruthy();
+    const del = kube.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${name}`))!;
+    expect(del.path).toBe(`/apis/batch/v1/namespaces/autodev/jobs/${name}`);
+    expect(del.query.propagationPolicy ?? del.body?.propagationPolicy).toBe('Background');
+    expect(kube.jobs.has(name)).toBe(false);
+    expect([...kube.pods.values()].some((p) => p.metadata!.labels!['job-name'] === name)).toBe(false);
+  });
+
+  it('after a worker restart, Jobs it had started for attempts that are no longer running are deleted', async () => {
+    const orphan = buildJobManifest({
+      name: 'autodev-00000000-0000-4000-8000-000000000000-1',
+      namespace: 'autodev',
+      attemptId: '00000000-0000-4000-8000-0000000000aa',
+      spec: { jobId: '00000000-0000-4000-8000-000000000000', attempt: 1 } as any,
+      image: 'autodev-runner:test',
+      command: ['node'],
+      timeoutSeconds: 60,
+      ttlSecondsAfterFinished: 600,
+      resources: {},
+      secretEnv: [],
+    });
+    kube.addJob(orphan);
+    await expect.poll(() => kube.jobs.has(orphan.metadata!.name!), { timeout: 10_000 }).toBe(false);
+    const del = kube.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(orphan.metadata!.name!));
+    expect(del).toBeTruthy();
+  });
+});

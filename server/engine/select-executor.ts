@@ -1,0 +1,25 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { createInlineExecutor, createLocalExecutor, type Executor } from './executor.ts';
+import { createKubernetesExecutor } from './executors/kubernetes.ts';
+
+/** The executor AUTODEV_EXECUTOR names: `local` (default), `kubernetes` or `inline`. */
+export function selectExecutor(config: Config, log: Logger): Executor {
+  if (config.executor === 'inline') return createInlineExecutor();
+  if (config.executor === 'local') return createLocalExecutor({ command: config.runnerCommand });
+  const kubeConfig = new KubeConfig();
+  // KUBECONFIG when set; otherwise the pod's service account (in-cluster) or ~/.kube/config.
+  if (config.kubernetes.kubeconfig) kubeConfig.loadFromFile(config.kubernetes.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const k = config.kubernetes;
+  return createKubernetesExecutor({
+    kubeConfig,
+    namespace: k.namespace,
+    image: k.image,
+    command: k.command,
+    secretName: k.secretName,
+    ttlSecondsAfterFinished: k.jobTtlSeconds,
+    log,
+  });
+}

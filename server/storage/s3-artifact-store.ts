@@ -1,0 +1,64 @@
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Readable } from 'node:stream';
+import type { ArtifactStore } from './artifact-store.ts';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix inside the bucket (lifecycle rules in k8s/s3-lifecycle.json match it). */
+  prefix: string;
+  region: string;
+  /** An S3-compatible endpoint (MinIO, s3rver); unset → AWS. */
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  /** Credentials; unset → the AWS SDK's default chain (env, web identity, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Multipart parts of 8 MiB, two in flight: a large artifact costs ~16 MiB of memory, whatever its size. */
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+
+/** Artifacts in S3; clients download them through presigned GET URLs, not through the API. */
+export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { client: S3Client } {
+  const client = new S3Client({
+    region: opts.region,
+    endpoint: opts.endpoint,
+    forcePathStyle: opts.forcePathStyle,
+    credentials: opts.credentials,
+  });
+  const Key = (key: string) => `${opts.prefix}${key}`;
+  return {
+    name: 's3',
+    client,
+    async put(key, body, meta) {
+      const upload = new Upload({
+        client,
+        params: { Bucket: opts.bucket, Key: Key(key), Body: body, ContentType: meta.contentType },
+        partSize: PART_SIZE,
+        queueSize: QUEUE_SIZE,
+        leavePartsOnError: false,
+      });
+      await upload.done();
+    },
+    async get(key) {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: Key(key) }));
+        return { stream: res.Body as Readable, size: Number(res.ContentLength ?? 0) };
+      } catch (err) {
+        if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return null;
+        throw err;
+      }
+    },
+    presignedUrl(key, meta, expiresInSeconds) {
+      const command = new GetObjectCommand({
+        Bucket: opts.bucket,
+        Key: Key(key),
+        ResponseContentType: meta.contentType,
+        ResponseContentDisposition: `attachment; filename="${meta.filename}"`,
+      });
+      return getSignedUrl(client, command, { expiresIn: expiresInSeconds });
+    },
+  };
+}
