@@ -8,7 +8,7 @@ export default defineConfig({
   // Resolve tests' imports to the same file, or schema objects come from two "realms".
   resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
-    include: ['server/**/*.test.ts', 'schemas/**/*.test.ts', 'alerting/**/*.test.ts', 'client/e2e/**/*.test.ts'],
+    include: ['server/**/*.test.ts', 'k8s/**/*.test.ts', 'schemas/**/*.test.ts', 'alerting/**/*.test.ts', 'client/e2e/**/*.test.ts'],
     globalSetup: ['server/test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

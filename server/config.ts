@@ -19,7 +19,7 @@ export interface Config {
   kubernetes: { kubeconfig?: string; namespace: string; image: string; command: string[]; secretName: string; jobTtlSeconds: number };
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
-  s3: { bucket?: string; region: string; endpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
+  s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
   /** The runner command (argv) the local executor starts; default: the reference runner. */
   runnerCommand?: string[];
   /** First retry delay; doubles per attempt. */
@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bucket: env.AUTODEV_S3_BUCKET || undefined,
       region: env.AUTODEV_S3_REGION || env.AWS_REGION || 'us-east-1',
       endpoint: env.AUTODEV_S3_ENDPOINT || undefined,
+      publicEndpoint: env.AUTODEV_S3_PUBLIC_ENDPOINT || undefined,
       forcePathStyle: env.AUTODEV_S3_FORCE_PATH_STYLE === 'true' || env.AUTODEV_S3_FORCE_PATH_STYLE === '1',
       prefix: env.AUTODEV_S3_PREFIX ?? 'artifacts/',
       // Unset → the AWS SDK's default chain (web identity on EKS, instance role, shared files).

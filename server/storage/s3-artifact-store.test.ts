@@ -115,4 +115,15 @@ describe('the S3 artifact store (against s3rver)', () => {
     expect(up.growthMiB).toBeLessThan(64);
     expect(down.growthMiB).toBeLessThan(64);
   }, 120_000);
+
+  it('download links can name the address clients use when it differs from the one the server uses', async () => {
+    const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    const store = createS3ArtifactStore({ bucket: BUCKET, prefix: 'artifacts/', region: 'us-east-1', endpoint: s3.endpoint, publicEndpoint, forcePathStyle: true, credentials: CREDENTIALS });
+    const meta = { filename: 'x.txt', contentType: 'text/plain' };
+    await store.put('public/x', Buffer.from('hello'), meta);
+    const url = new URL(await store.presignedUrl!('public/x', meta, 60));
+    expect(url.origin).toBe(publicEndpoint);
+    expect(url.pathname).toBe(`/${BUCKET}/artifacts/public/x`);
+    expect(await (await store.get('public/x'))!.stream.toArray()).toEqual([Buffer.from('hello')]);
+  });
 });

@@ -11,6 +11,8 @@ export interface S3StoreOptions {
   region: string;
   /** An S3-compatible endpoint (MinIO, s3rver); unset → AWS. */
   endpoint?: string;
+  /** The endpoint download links name, when clients reach the store under another address. */
+  publicEndpoint?: string;
   forcePathStyle?: boolean;
   /** Credentials; unset → the AWS SDK's default chain (env, web identity, instance role). */
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -22,12 +24,11 @@ const QUEUE_SIZE = 2;
 
 /** Artifacts in S3; clients download them through presigned GET URLs, not through the API. */
 export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { client: S3Client } {
-  const client = new S3Client({
-    region: opts.region,
-    endpoint: opts.endpoint,
-    forcePathStyle: opts.forcePathStyle,
-    credentials: opts.credentials,
-  });
+  const clientFor = (endpoint?: string) =>
+    new S3Client({ region: opts.region, endpoint, forcePathStyle: opts.forcePathStyle, credentials: opts.credentials });
+  const client = clientFor(opts.endpoint);
+  // A presigned URL signs its host, so links for another address are signed by a client for it.
+  const presigner = opts.publicEndpoint ? clientFor(opts.publicEndpoint) : client;
   const Key = (key: string) => `${opts.prefix}${key}`;
   return {
     name: 's3',
@@ -58,7 +59,7 @@ export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { c
         ResponseContentType: meta.contentType,
         ResponseContentDisposition: `attachment; filename="${meta.filename}"`,
       });
-      return getSignedUrl(client, command, { expiresIn: expiresInSeconds });
+      return getSignedUrl(presigner, command, { expiresIn: expiresInSeconds });
     },
   };
 }

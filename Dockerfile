@@ -1,0 +1,31 @@
+# One image for the API, the worker and the runner (AUTODEV_ROLE / the runner command decide).
+# Not built on this project's build machines (no Docker engine there); see README.
+
+# --- build: dependencies (with dev tools for prisma generate and the web app build) ---
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+COPY prisma.config.ts ./
+RUN npm ci --ignore-scripts && node scripts/prisma-generate.mjs
+COPY . .
+RUN node scripts/build-client.mjs && npm prune --omit=dev --ignore-scripts
+
+# --- runtime ---
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=4000 AUTODEV_DATA_DIR=/app/.data
+WORKDIR /app
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/server ./server
+COPY --from=build --chown=root:root /app/schemas ./schemas
+COPY --from=build --chown=root:root /app/prisma ./prisma
+COPY --from=build --chown=root:root /app/client/dist ./client/dist
+COPY --from=build --chown=root:root /app/package.json /app/prisma.config.ts ./
+# Files are root-owned and read-only to the process; it writes only to /tmp and the data directory
+# (emptyDir volumes on Kubernetes, where the root filesystem is read-only).
+RUN mkdir -p /app/.data && chown 10001:10001 /app/.data
+USER 10001:10001
+EXPOSE 4000
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--import", "tsx", "server/main.ts"]
