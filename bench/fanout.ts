@@ -12,7 +12,7 @@ const JOBS = Number(process.env.BENCH_FANOUT_JOBS ?? 20);
 
 async function autodevRun(subscribers: number) {
   const db = await createTestDatabase();
-  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' } });
+  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000', AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' } });
   await addMinimalTemplate(t);
   const latencies: number[] = [];
   const received = new Array(subscribers).fill(0);

@@ -13,7 +13,7 @@ const silent = new Logger(() => () => {});
 export async function benchLifecycle() {
   const db = await createTestDatabase();
   try {
-    const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: String(CONCURRENCY) } });
+    const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000', AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: String(CONCURRENCY) } });
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 10, CONCURRENCY, 1_000_000)); // warm-up
     const started = performance.now();

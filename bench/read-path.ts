@@ -64,7 +64,7 @@ async function countStatements(fn: () => Promise<void>): Promise<number> {
 
 export async function benchReadPath() {
   const db = await createTestDatabase();
-  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' } });
+  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000', AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' } });
   try {
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 120, 8));

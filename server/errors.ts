@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'BUDGET_EXCEEDED'
   | 'SERVICE_UNAVAILABLE'
+  | 'RATE_LIMITED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'PAYLOAD_TOO_LARGE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** An error meant for the API's user: a code clients can branch on and a sentence a person understands. */

@@ -70,6 +70,8 @@ beforeAll(async () => {
     AUTODEV_WORKER_CONCURRENCY: '8',
     AUTODEV_RETRY_BASE_MS: '100',
     AUTODEV_ATTEMPT_LEASE_MS: '5000',
+    // One admin token opens all 200 subscriptions (up to ~190 on one API after the kill).
+    AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '1000',
   };
   [apiA, apiB, ...workers] = await Promise.all([
     startAutodevProcess('api', env),
@@ -208,9 +210,10 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
     const runningOn = async (pid: number) =>
       (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${pid}-%`])).rows[0].n as number;
     const t0 = Date.now();
-    while ((await runningOn(leaving.child.pid!)) === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    // Until the leaving worker is full (concurrency 8; each job runs ~2 s, so none ends meanwhile).
+    while ((await runningOn(leaving.child.pid!)) < 8 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
     const held = await runningOn(leaving.child.pid!);
-    expect(held).toBeGreaterThan(0);
+    expect(held).toBe(8);
     const stopStarted = Date.now();
     expect(await leaving.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     const drainMs = Date.now() - stopStarted;

@@ -13,6 +13,8 @@ import { handleMetrics } from './metrics-endpoint.ts';
 import { handleWebApp } from './web-app.ts';
 import { useGraphqlObservability } from '../observability/graphql-metrics-plugin.ts';
 import { maskError } from './mask-error.ts';
+import { armorPlugin, guardPlugin } from './hardening.ts';
+import { refuseOversizedBody } from './body-limit.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -31,7 +33,9 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     landingPage: false,
     graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [useGraphqlObservability(services.metrics, services.tracer, services.log)],
+    plugins: [armorPlugin(services.config.production), guardPlugin(services), useGraphqlObservability(services.metrics, services.tracer, services.log)],
+    // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
+    batching: { limit: 10 },
     logging: false,
     context: async ({ request, connectionParams }) => {
       const header = (connectionParams?.authorization as string | undefined) ?? request.headers.get('authorization');
@@ -42,6 +46,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
   });
 
   const server = http.createServer((req, res) => {
+    if (refuseOversizedBody(req, res, services.config.limits.maxRequestBytes)) return;
     if (handleHealth(req, res, services, opts.readyChecks)) return;
     if (handleArtifactDownload(req, res, services)) return;
     if (handleMetrics(req, res, services)) return;
@@ -49,7 +54,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     void yoga.handle(req, res);
   });
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: services.config.limits.maxRequestBytes });
   const wsServer = useServer<Record<string, unknown>>(
     {
       execute: (args: any) => args.rootValue.execute(args),

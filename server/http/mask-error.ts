@@ -4,6 +4,9 @@ import type { Logger } from '../logger.ts';
 
 const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Can't reach database/i;
 
+const TOO_COMPLEX = /limit of \d+ exceeded/i;
+const DATA_EXCEPTION = /invalid byte sequence for encoding|unsupported Unicode escape sequence|invalid input syntax for type|value too long for type/i;
+
 /**
  * What a client sees of an error: our AppErrors as they are; everything unexpected as a sentence
  * without internals, with a code, and logged in full on the server.
@@ -14,11 +17,33 @@ export function maskError(log: Logger) {
     if (original instanceof AppError) {
       return error instanceof GraphQLError && error.originalError ? new GraphQLError(original.message, { ...error, extensions: original.extensions, originalError: undefined }) : original;
     }
-    if (error instanceof GraphQLError && !error.originalError) {
-      // Parse/validation/variable errors from graphql-js: the client's mistake, already clear.
+    if (error instanceof GraphQLError && !error.originalError && TOO_COMPLEX.test(error.message)) {
+      // graphql-armor's limits (depth, aliases, tokens, cost, directives).
+      return new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { ...error, extensions: { ...error.extensions, code: 'QUERY_TOO_COMPLEX' } });
+    }
+    if (error instanceof GraphQLError && (!error.originalError || original instanceof GraphQLError)) {
+      // Parse/validation/variable-coercion errors from graphql-js: the client's mistake, already clear.
       return new GraphQLError(error.message, { ...error, extensions: { code: error.extensions.code ?? 'BAD_USER_INPUT', ...error.extensions } });
     }
     const text = String((original as Error)?.message ?? original);
+    if ((original as Error)?.name === 'PothosValidationError') {
+      // e.g. a pagination cursor that is not one of ours.
+      return new GraphQLError(`${text.slice(0, 120)}${text.length > 120 ? '…' : ''}`, {
+        ...(error instanceof GraphQLError ? error : {}),
+        extensions: { code: 'BAD_USER_INPUT' },
+        originalError: undefined,
+      });
+    }
+    if (/^22/.test(String((original as { code?: unknown })?.code ?? '')) || DATA_EXCEPTION.test(text)) {
+      // PostgreSQL's "data exception" class: a value it cannot store or compare (a safety net
+      // behind the validation in front of it).
+      log.warn('request refused by the database as invalid data', { error: text.slice(0, 500) });
+      return new GraphQLError('The request contains a value that cannot be stored or searched for (check for control characters and lengths).', {
+        ...(error instanceof GraphQLError ? error : {}),
+        extensions: { code: 'BAD_USER_INPUT' },
+        originalError: undefined,
+      });
+    }
     if (UNAVAILABLE.test(text)) {
       log.warn('request failed: database unavailable', { error: text });
       return new GraphQLError('The service cannot reach its database right now; try again shortly.', {

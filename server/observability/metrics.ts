@@ -60,6 +60,7 @@ export function createMetrics() {
       registers: r,
     }),
     graphqlErrors: new client.Counter({ name: 'autodev_graphql_errors_total', help: 'GraphQL errors returned, by code.', labelNames: ['code'], registers: r }),
+    rateLimited: new client.Counter({ name: 'autodev_rate_limited_total', help: 'Operations refused by a per-token rate limit, by kind (mutation, subscription).', labelNames: ['kind'], registers: r }),
     workerRunning: new client.Gauge({ name: 'autodev_worker_running', help: '1 while this process runs a worker.', registers: r }),
   };
 }

@@ -1,0 +1,132 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { Plugin } from '@envelop/core';
+import { getOperationAST, visit, BREAK, type DocumentNode } from 'graphql';
+import { AppError } from '../errors.ts';
+import type { GraphQLContext } from '../schema/context.ts';
+import type { Services } from '../services.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+
+/** Limits on a request's shape, checked before it runs (graphql-armor). Error code: QUERY_TOO_COMPLEX. */
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 20, maxTokens: 3000, maxCost: 60_000, maxDirectives: 20 } as const;
+
+export function armorPlugin(production: boolean) {
+  return EnvelopArmorPlugin({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+    maxAliases: { n: QUERY_LIMITS.maxAliases },
+    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    // "Did you mean …?" helps people in GraphiQL; in production it would map the schema for strangers.
+    blockFieldSuggestion: { enabled: production },
+  });
+}
+
+/** True when a string anywhere in the variables (walked without recursion) or the document contains NUL. */
+export function containsNul(document: DocumentNode, variables: unknown): boolean {
+  let found = false;
+  visit(document, {
+    StringValue(node) {
+      if (node.value.includes('\u0000')) {
+        found = true;
+        return BREAK;
+      }
+    },
+  });
+  const stack: unknown[] = [variables];
+  while (!found && stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') found = v.includes('\u0000');
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (k.includes('\u0000') ? (found = true) : stack.push(x));
+  }
+  return found;
+}
+
+const NUL_REFUSED = () =>
+  new AppError('BAD_USER_INPUT', 'Text may not contain the NUL character (\\u0000); PostgreSQL cannot store it.');
+
+function asksForSchema(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return BREAK;
+      }
+    },
+  });
+  return found;
+}
+
+/**
+ * Per-token rate limits (RATE_LIMITED with `retryAfterSeconds`): mutations per minute, and open
+ * subscriptions at once. In production, introspection needs an API token. Text with NUL is refused
+ * up front (PostgreSQL can store it neither in text nor in jsonb).
+ */
+export function guardPlugin(services: Services): Plugin<GraphQLContext> {
+  const { production, limits } = services.config;
+  const mutations = createRateLimiter(limits.mutationsPerMinute);
+  const open = new Map<string, number>();
+  const release = (key: string) => {
+    const n = (open.get(key) ?? 1) - 1;
+    if (n <= 0) open.delete(key);
+    else open.set(key, n);
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as GraphQLContext;
+      if (containsNul(args.document, args.variableValues)) {
+        setResultAndStopExecution({ errors: [NUL_REFUSED()] });
+        return;
+      }
+      if (production && !ctx.principal && asksForSchema(args.document)) {
+        setResultAndStopExecution({ errors: [new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).')] });
+        return;
+      }
+      if (ctx.principal && getOperationAST(args.document, args.operationName)?.operation === 'mutation') {
+        const taken = mutations.take(ctx.principal.tokenId);
+        if (!taken.ok) {
+          services.metrics.rateLimited.inc({ kind: 'mutation' });
+          setResultAndStopExecution({
+            errors: [
+              new AppError('RATE_LIMITED', `Too many mutations with this token: the limit is ${limits.mutationsPerMinute} per minute. Retry in ${taken.retryAfterSeconds} s.`, {
+                retryAfterSeconds: taken.retryAfterSeconds,
+              }),
+            ],
+          });
+        }
+      }
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as GraphQLContext;
+      if (containsNul(args.document, args.variableValues)) {
+        setResultAndStopExecution({ errors: [NUL_REFUSED()] });
+        return;
+      }
+      if (!ctx.principal) return; // the field's auth scope answers UNAUTHENTICATED
+      const key = ctx.principal.tokenId;
+      if ((open.get(key) ?? 0) >= limits.subscriptionsPerToken) {
+        services.metrics.rateLimited.inc({ kind: 'subscription' });
+        setResultAndStopExecution({
+          errors: [
+            new AppError('RATE_LIMITED', `Too many open subscriptions with this token: the limit is ${limits.subscriptionsPerToken} at once. Close one first.`, {
+              retryAfterSeconds: 1,
+            }),
+          ],
+        });
+        return;
+      }
+      open.set(key, (open.get(key) ?? 0) + 1);
+      let released = false;
+      const once = () => {
+        if (!released) (released = true), release(key);
+      };
+      return {
+        onSubscribeResult({ result }) {
+          if (!(result && typeof result === 'object' && Symbol.asyncIterator in result)) return once();
+          return { onEnd: once };
+        },
+        onSubscribeError: once,
+      };
+    },
+  };
+}
