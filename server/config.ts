@@ -17,7 +17,7 @@ export interface Config {
   /** `local` (a child process per attempt, the default), `kubernetes` (a Job per attempt) or `inline` (in the worker; benchmarks). */
   executor: 'local' | 'inline' | 'kubernetes';
   kubernetes: { kubeconfig?: string; namespace: string; image: string; command: string[]; secretName: string; jobTtlSeconds: number };
-  limits: { mutationsPerMinute: number; subscriptionsPerToken: number; maxRequestBytes: number };
+  limits: { mutationsPerMinute: number; subscriptionsPerToken: number; maxRequestBytes: number; subscriberBufferBytes: number };
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
   s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mutationsPerMinute: int('AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE', env.AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE, 600),
       subscriptionsPerToken: int('AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN', env.AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN, 250),
       maxRequestBytes: int('AUTODEV_MAX_REQUEST_BYTES', env.AUTODEV_MAX_REQUEST_BYTES, 2 * 1024 * 1024),
+      subscriberBufferBytes: int('AUTODEV_SUBSCRIBER_BUFFER_BYTES', env.AUTODEV_SUBSCRIBER_BUFFER_BYTES, 4 * 1024 * 1024),
     },
     artifactStore: oneOf('AUTODEV_ARTIFACT_STORE', env.AUTODEV_ARTIFACT_STORE, ['local', 's3'] as const, 'local'),
     s3: {

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COMPLEX'
   | 'PAYLOAD_TOO_LARGE'
+  | 'SUBSCRIBER_TOO_SLOW'
   | 'INTERNAL_SERVER_ERROR';
 
 /** An error meant for the API's user: a code clients can branch on and a sentence a person understands. */

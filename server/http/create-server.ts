@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { schema } from '../schema/index.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
@@ -15,6 +15,17 @@ import { useGraphqlObservability } from '../observability/graphql-metrics-plugin
 import { maskError } from './mask-error.ts';
 import { armorPlugin, guardPlugin } from './hardening.ts';
 import { refuseOversizedBody } from './body-limit.ts';
+
+/** Close code for a WebSocket whose client stopped reading (see jobEventStream's bound). */
+export const SLOW_SUBSCRIBER_CLOSE_CODE = 1008; // Policy Violation
+
+function closeSlowSocket(socket: WebSocket) {
+  return (reason: string) => {
+    socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, reason.slice(0, 120));
+    // A client that does not read may never take the close frame either.
+    setTimeout(() => socket.terminate(), 2000).unref();
+  };
+}
 
 export interface ApiServer {
   server: http.Server;
@@ -55,6 +66,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
   });
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: services.config.limits.maxRequestBytes });
+
   const wsServer = useServer<Record<string, unknown>>(
     {
       execute: (args: any) => args.rootValue.execute(args),
@@ -85,7 +97,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
           operationName: payload.operationName,
           document,
           variableValues: payload.variables ?? undefined,
-          contextValue: await contextFactory(),
+          contextValue: { ...(await contextFactory()), closeConnection: closeSlowSocket(ctx.extra.socket) },
           rootValue: { execute, subscribe },
         };
       },

@@ -1,6 +1,13 @@
 import type { JobEventRecord } from '../jobs/job-event.ts';
 import type { PubSub } from './pubsub.ts';
 
+const sizes = new WeakMap<object, number>();
+
+/** About how many bytes an event takes while it waits for a subscriber (its message's length when it came through the bus). */
+export function eventSize(e: JobEventRecord): number {
+  return sizes.get(e) ?? 256 + (e.message?.length ?? 0);
+}
+
 const jobChannel = (jobId: string) => `autodev:job:${jobId}`;
 const projectChannel = (projectId: string) => `autodev:project:${projectId}`;
 
@@ -25,6 +32,7 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
       const handlers = new Set<(e: JobEventRecord) => void>();
       const ready = pubsub.subscribe(channel, (message) => {
         const event = JSON.parse(message) as JobEventRecord;
+        sizes.set(event, message.length);
         for (const h of handlers) h(event);
       });
       entry = { handlers, ready };

@@ -1,10 +1,47 @@
 import { Repeater } from 'graphql-yoga';
 import type pg from 'pg';
+import { AppError } from '../errors.ts';
 import { readJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
-import type { EventBus } from './event-bus.ts';
+import { eventSize, type EventBus } from './event-bus.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 type StreamDeps = { pool: pg.Pool; events: EventBus; metrics: Metrics };
+
+export interface StreamLimits {
+  /** Bytes of live events that may wait for one subscriber; past it the stream ends. */
+  maxPendingBytes: number;
+  /** Called once when the bound is passed (over WebSocket: closes the connection with 1008). */
+  onOverflow?: (reason: string) => void;
+}
+
+const OVERFLOW = 'Subscriber too slow: too many unread events; reconnect and resume with afterSeq.';
+
+/**
+ * Live events wait in a chain until the subscriber takes them (graphql-ws sends the next one only
+ * after the previous one left). This keeps that wait bounded by bytes and by count.
+ */
+function pendingBound(limits: StreamLimits, metrics: Metrics, stop: (err: Error) => void) {
+  let bytes = 0;
+  let count = 0;
+  let overflowed = false;
+  return {
+    add(e: JobEventRecord): boolean {
+      bytes += eventSize(e);
+      count++;
+      if (!overflowed && (bytes > limits.maxPendingBytes || count > MAX_PENDING_EVENTS)) {
+        overflowed = true;
+        metrics.slowSubscribersClosed.inc();
+        limits.onOverflow?.(OVERFLOW);
+        stop(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
+      }
+      return !overflowed;
+    },
+    done(e: JobEventRecord) {
+      bytes -= eventSize(e);
+      count--;
+    },
+  };
+}
 
 /** Counts the open stream and measures, per delivered event, the time since its commit. */
 function instrument(deps: StreamDeps, field: string, push: (e: JobEventRecord) => Promise<unknown>) {
@@ -18,7 +55,7 @@ function instrument(deps: StreamDeps, field: string, push: (e: JobEventRecord) =
   };
 }
 
-/** Events a subscriber may fall behind by before it is cut off (memory stays bounded). */
+/** Events a subscriber may fall behind by before it is cut off, whatever their size. */
 export const MAX_PENDING_EVENTS = 10_000;
 
 class Sequencer {
@@ -58,25 +95,23 @@ class Sequencer {
  * subscription starts before the replay query, and every event passes one sequencer, so events
  * committed during the replay are neither lost nor delivered twice.
  */
-export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number): AsyncIterableIterator<JobEventRecord> {
+export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number, limits: StreamLimits): AsyncIterableIterator<JobEventRecord> {
   return new Repeater<JobEventRecord>(async (rawPush, stop) => {
     const { push, done } = instrument(deps, 'jobEvents', rawPush);
     const seq = new Sequencer(deps.pool);
     seq.set(jobId, afterSeq);
+    const pending = pendingBound(limits, deps.metrics, stop);
     let chain: Promise<void> = Promise.resolve();
-    let pending = 0;
     const enqueue = (work: () => Promise<void>) => {
-      if (++pending > MAX_PENDING_EVENTS) return stop(new Error('Subscriber fell too far behind; resubscribe with afterSeq.'));
-      chain = chain.then(work).then(
-        () => void pending--,
-        (err) => stop(err),
-      );
+      chain = chain.then(work).catch((err) => stop(err));
     };
-    const unsubscribe = await deps.events.onJob(jobId, (e) =>
+    const unsubscribe = await deps.events.onJob(jobId, (e) => {
+      if (!pending.add(e)) return;
       enqueue(async () => {
         for (const x of await seq.next(e, true)) await push(x);
-      }),
-    );
+        pending.done(e);
+      });
+    });
     enqueue(async () => {
       let last = afterSeq;
       for (;;) {
@@ -94,22 +129,20 @@ export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number
 }
 
 /** Every event of the project's jobs from now on, each job's events in seq order without gaps. */
-export function projectEventStream(deps: StreamDeps, projectId: string): AsyncIterableIterator<JobEventRecord> {
+export function projectEventStream(deps: StreamDeps, projectId: string, limits: StreamLimits): AsyncIterableIterator<JobEventRecord> {
   return new Repeater<JobEventRecord>(async (rawPush, stop) => {
     const { push, done } = instrument(deps, 'projectEvents', rawPush);
     const seq = new Sequencer(deps.pool);
+    const pending = pendingBound(limits, deps.metrics, stop);
     let chain: Promise<void> = Promise.resolve();
-    let pending = 0;
     const unsubscribe = await deps.events.onProject(projectId, (e) => {
-      if (++pending > MAX_PENDING_EVENTS) return stop(new Error('Subscriber fell too far behind.'));
+      if (!pending.add(e)) return;
       chain = chain
         .then(async () => {
           for (const x of await seq.next(e, false)) await push(x);
+          pending.done(e);
         })
-        .then(
-          () => void pending--,
-          (err) => stop(err),
-        );
+        .catch((err) => stop(err));
     });
     await stop;
     done();

@@ -11,6 +11,8 @@ export interface GraphQLContext {
   origin: string;
   /** From `x-request-id`, or generated; carried by log lines about the request. */
   requestId: string;
+  /** Over WebSocket: closes the connection (1008) when a subscriber falls too far behind. */
+  closeConnection?: (reason: string) => void;
 }
 
 /** The caller's principal; resolvers behind an auth scope can rely on it. */

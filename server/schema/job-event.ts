@@ -2,7 +2,7 @@ import { notFound } from '../errors.ts';
 import type { JobEventRecord } from '../jobs/job-event.ts';
 import { jobEventStream, projectEventStream } from '../realtime/job-event-stream.ts';
 import { builder } from './builder.ts';
-import { principalOf } from './context.ts';
+import { principalOf, type GraphQLContext } from './context.ts';
 import { JobEventTypeEnum, JobStateEnum } from './enums.ts';
 import { isId } from './ids.ts';
 
@@ -24,6 +24,8 @@ builder.prismaObject('JobEvent', {
   }),
 });
 
+const streamLimits = (ctx: GraphQLContext) => ({ maxPendingBytes: ctx.services.config.limits.subscriberBufferBytes, onOverflow: ctx.closeConnection });
+
 // A published event has the row's shape, with JSON-friendly id and createdAt.
 const asRow = (e: JobEventRecord) => ({ ...e, id: BigInt(e.id), createdAt: new Date(e.createdAt) }) as never;
 
@@ -37,7 +39,7 @@ builder.subscriptionFields((t) => ({
       const p = principalOf(ctx);
       const job = isId(args.jobId) ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } }) : null;
       if (!job) throw notFound(`Job ${args.jobId}`);
-      return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0));
+      return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0), streamLimits(ctx));
     },
     resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
   }),
@@ -45,7 +47,7 @@ builder.subscriptionFields((t) => ({
     type: 'JobEvent',
     authScopes: { viewer: true },
     description: "Every event of the project's jobs from now on.",
-    subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId),
+    subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId, streamLimits(ctx)),
     resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
   }),
 }));
