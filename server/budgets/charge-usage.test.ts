@@ -1,4 +1,7 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventBus } from '../realtime/event-bus.ts';
+import { createMemoryPubSub } from '../realtime/pubsub.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
 import { driveJob } from '../test/drive-job.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
@@ -68,6 +71,39 @@ describe('chargeUsage', () => {
     expect(usage.rows[0].total).toBeCloseTo(0.37, 8);
     const exceeded = new Set(after.data.jobs.edges.map((e: any) => e.node.id));
     for (const jobId of stopped) expect(exceeded.has(jobId)).toBe(true);
+  });
+
+  it('1,000 concurrent charges from 10 workers (each its own connection pool) never exceed the limit and are never counted twice', async () => {
+    const before = await t.gql(`mutation { setBudget(input: { limitUsd: 100000, period: TOTAL }) { spentUsd } }`);
+    const limit = Math.round((before.data.setBudget.spentUsd + 3.71) * 1e8) / 1e8; // room for exactly 371 charges of $0.01
+    await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { id } }`, { l: limit });
+    const jobs = await Promise.all(Array.from({ length: 20 }, () => runningJob()));
+    const workers = Array.from({ length: 10 }, () => ({ pool: new pg.Pool({ connectionString: t.databaseUrl, max: 3 }), events: createEventBus(createMemoryPubSub()) }));
+    try {
+      const results = await Promise.all(
+        workers.flatMap((w, wi) =>
+          Array.from({ length: 100 }, (_, i) => chargeUsage(w, { jobId: jobs[(wi * 100 + i) % jobs.length], model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })),
+        ),
+      );
+      const accepted = results.filter((r) => r.ok).length;
+      const refused = results.filter((r) => !r.ok);
+      expect(accepted).toBe(371);
+      expect(refused.every((r) => !r.ok && r.code === 'BUDGET_EXCEEDED')).toBe(true);
+      const budget = (await t.gql(`{ budgets { limitUsd spentUsd } }`)).data.budgets[0];
+      expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd);
+      expect(budget.spentUsd).toBeCloseTo(limit, 8);
+      const usage = await t.app.services.pool.query(`SELECT count(*)::int AS n, sum("costUsd")::float AS total FROM "UsageRecord" WHERE "jobId" = ANY($1)`, [jobs]);
+      expect(usage.rows[0]).toEqual({ n: 371, total: expect.closeTo(3.71, 8) });
+      // Each job's cost is the sum of its own accepted charges.
+      const { rows } = await t.app.services.pool.query(
+        `SELECT j.id FROM "Job" j WHERE j.id = ANY($1) AND j."costUsd" <> (SELECT coalesce(sum(u."costUsd"), 0) FROM "UsageRecord" u WHERE u."jobId" = j.id)`,
+        [jobs],
+      );
+      expect(rows).toEqual([]);
+      console.log(`budget race: 1000 charges from 10 pools, ${accepted} accepted (room for 371), ${refused.length} BUDGET_EXCEEDED, spend = limit, 0 double counts`);
+    } finally {
+      await Promise.all(workers.map((w) => w.pool.end()));
+    }
   });
 
   it("a job's own maxCostUsd refuses the charge that would cross it, and the project is not charged for it", async () => {
