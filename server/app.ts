@@ -57,7 +57,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     const applied = await prepareDatabase(pool);
     if (applied.length) log.info('migrations applied', { applied });
 
-    const pubsub: PubSub = config.redisUrl ? await createRedisPubSub(config.redisUrl) : createMemoryPubSub();
+    const pubsub: PubSub = config.redisUrl ? await createRedisPubSub(config.redisUrl, (m) => log.warn(m)) : createMemoryPubSub();
     stops.push(() => pubsub.close());
     const db = createPrisma(pool);
     stops.push(() => db.$disconnect());

@@ -95,6 +95,15 @@ export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, l
   return rows.map(toEventRecord);
 }
 
+/** A project's events created at or after `since`, oldest first (after a pub/sub outage). */
+export async function readProjectEventsSince(sql: Sql, projectId: string, since: Date, afterId = 0, limit = 1000): Promise<JobEventRecord[]> {
+  const { rows } = await sql.query(
+    `SELECT ${COLUMNS} FROM "JobEvent" WHERE "projectId" = $1 AND "createdAt" >= $2 AND id > $3 ORDER BY id LIMIT $4`,
+    [projectId, since, afterId, limit],
+  );
+  return rows.map(toEventRecord);
+}
+
 /** Appends several events to one job: one seq allocation and one INSERT, in one statement. */
 export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[]): Promise<JobEventRecord[]> {
   if (evs.length === 0) return [];

@@ -16,6 +16,8 @@ export interface EventBus {
   publish(events: JobEventRecord[]): Promise<void>;
   onJob(jobId: string, handler: (e: JobEventRecord) => void): Promise<() => Promise<void>>;
   onProject(projectId: string, handler: (e: JobEventRecord) => void): Promise<() => Promise<void>>;
+  /** After an outage of the transport: streams re-read what they may have missed. */
+  onResync(listener: () => void): () => void;
 }
 
 /**
@@ -58,5 +60,6 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
     },
     onJob: (jobId, handler) => listen(jobChannel(jobId), handler),
     onProject: (projectId, handler) => listen(projectChannel(projectId), handler),
+    onResync: (listener) => pubsub.onResync(listener),
   };
 }

@@ -1,7 +1,7 @@
 import { Repeater } from 'graphql-yoga';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
-import { readJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
+import { readJobEvents, readProjectEventsSince, type JobEventRecord } from '../jobs/job-event.ts';
 import { eventSize, type EventBus } from './event-bus.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -66,6 +66,10 @@ class Sequencer {
     this.last.set(jobId, seq);
   }
 
+  lastSeq(jobId: string): number {
+    return this.last.get(jobId) ?? 0;
+  }
+
   /**
    * Returns what must be delivered for `e`, in order: nothing for a duplicate, `e` when it is the
    * next one, and the missing events from the table followed by `e` when there is a gap (events of
@@ -112,17 +116,21 @@ export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number
         pending.done(e);
       });
     });
-    enqueue(async () => {
-      let last = afterSeq;
+    // Replayed events are old by design: delivered without counting toward delivery latency.
+    const replay = async () => {
+      let last = seq.lastSeq(jobId);
       for (;;) {
         const page = await readJobEvents(deps.pool, jobId, last, 500);
-        // Replayed events are old by design: delivered without counting toward delivery latency.
         for (const e of page) for (const x of await seq.next(e, true)) await rawPush(x);
         if (page.length < 500) break;
         last = page[page.length - 1].seq;
       }
-    });
+    };
+    enqueue(replay);
+    // After a pub/sub outage: whatever was published meanwhile is read from the table.
+    const offResync = deps.events.onResync(() => enqueue(replay));
     await stop;
+    offResync();
     done();
     await unsubscribe();
   });
@@ -135,16 +143,39 @@ export function projectEventStream(deps: StreamDeps, projectId: string, limits: 
     const seq = new Sequencer(deps.pool);
     const pending = pendingBound(limits, deps.metrics, stop);
     let chain: Promise<void> = Promise.resolve();
+    // Where a catch-up after a pub/sub outage starts: a little before the newest event delivered.
+    let since = new Date();
+    const deliver = async (e: JobEventRecord, live: boolean) => {
+      for (const x of await seq.next(e, false)) {
+        await (live ? push(x) : rawPush(x));
+        since = new Date(Math.max(since.getTime(), Date.parse(x.createdAt) - 5000));
+      }
+    };
     const unsubscribe = await deps.events.onProject(projectId, (e) => {
       if (!pending.add(e)) return;
       chain = chain
         .then(async () => {
-          for (const x of await seq.next(e, false)) await push(x);
+          await deliver(e, true);
           pending.done(e);
         })
         .catch((err) => stop(err));
     });
+    const offResync = deps.events.onResync(() => {
+      const from = since;
+      chain = chain
+        .then(async () => {
+          let afterId = 0;
+          for (;;) {
+            const page = await readProjectEventsSince(deps.pool, projectId, from, afterId, 500);
+            for (const e of page) await deliver(e, false);
+            if (page.length < 500) break;
+            afterId = Number(page[page.length - 1].id);
+          }
+        })
+        .catch((err) => stop(err));
+    });
     await stop;
+    offResync();
     done();
     await unsubscribe();
   });

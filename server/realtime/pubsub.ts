@@ -5,6 +5,8 @@ export interface PubSub {
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; returns the unsubscribe function. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  /** Called after the transport was lost and is back: messages in between may be missing. */
+  onResync(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export function createMemoryPubSub(): PubSub {
         emitter.off(channel, onMessage);
       };
     },
+    onResync: () => () => {}, // nothing is ever lost in memory
     async close() {
       emitter.removeAllListeners();
     },

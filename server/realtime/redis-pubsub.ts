@@ -4,14 +4,32 @@ import type { PubSub } from './pubsub.ts';
 /**
  * Redis pub/sub: one connection publishes, one subscribes; channels are reference-counted so
  * any number of local subscribers share one Redis subscription.
+ *
+ * While Redis is away nothing waits for it: publishes are dropped (events are committed in
+ * PostgreSQL first), new subscriptions are registered locally and subscribed on reconnect
+ * (ioredis re-subscribes), and once the subscribing connection is back `onResync` listeners run so
+ * that streams read what they missed from the table.
  */
-export async function createRedisPubSub(url: string): Promise<PubSub> {
-  const options = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true };
+export async function createRedisPubSub(url: string, onWarn: (message: string) => void = () => {}): Promise<PubSub> {
+  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: true, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
   const pub = new Redis(url, options);
   const sub = new Redis(url, options);
   pub.on('error', () => {});
   sub.on('error', () => {});
   await Promise.all([pub.connect(), sub.connect()]);
+
+  const resyncListeners = new Set<() => void>();
+  let lost = false;
+  sub.on('close', () => {
+    if (!lost) onWarn('Redis connection lost; live events pause and are read from PostgreSQL once it is back');
+    lost = true;
+  });
+  sub.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    onWarn('Redis connection back; resynchronising subscriptions from PostgreSQL');
+    for (const l of resyncListeners) l();
+  });
 
   const handlers = new Map<string, Set<(m: string) => void>>();
   sub.on('message', (channel: string, message: string) => {
@@ -20,6 +38,8 @@ export async function createRedisPubSub(url: string): Promise<PubSub> {
 
   return {
     async publish(channel, message) {
+      // Offline: dropped, not queued (the event is in PostgreSQL; subscribers resync from there).
+      if (pub.status !== 'ready') return;
       await pub.publish(channel, message);
     },
     async subscribe(channel, onMessage) {
@@ -27,7 +47,10 @@ export async function createRedisPubSub(url: string): Promise<PubSub> {
       if (!set) {
         set = new Set();
         handlers.set(channel, set);
-        await sub.subscribe(channel);
+        const subscribed = sub.subscribe(channel);
+        // Offline: ioredis subscribes when it reconnects; the stream's replay and resync cover the gap.
+        if (sub.status === 'ready') await subscribed;
+        else subscribed.catch(() => {});
       }
       set.add(onMessage);
       return async () => {
@@ -40,8 +63,13 @@ export async function createRedisPubSub(url: string): Promise<PubSub> {
         }
       };
     },
+    onResync(listener) {
+      resyncListeners.add(listener);
+      return () => void resyncListeners.delete(listener);
+    },
     async close() {
       handlers.clear();
+      resyncListeners.clear();
       pub.disconnect();
       sub.disconnect();
     },
