@@ -56,6 +56,9 @@ describe('a subscriber that stops reading', () => {
     await new Promise((r) => setTimeout(r, 300));
     const { pool, events } = t.app.services;
     for (let i = 0; i < EVENTS; i += 50) {
+      // A reading subscriber is one that keeps up: never more than ~100 events (3 MiB) behind here,
+      // however loaded the machine is; the stalled one falls behind without limit.
+      while (healthy < i - 100) await new Promise((r) => setTimeout(r, 5));
       const batch = Array.from({ length: 50 }, (_, k) => ({ type: 'LOG' as const, message: `${i + k} ${message}`, actor: 'test' }));
       await events.publish(await appendJobEvents(pool, jobId, batch));
     }
