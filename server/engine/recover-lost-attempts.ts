@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import { enqueueRun } from './enqueue-run.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 /**
  * Finds attempts whose worker stopped renewing the heartbeat for longer than the lease (a killed
@@ -65,4 +66,34 @@ export async function renewHeartbeat(deps: TransitionDeps, attemptId: string): P
     [attemptId],
   );
   return { alive: rows.length > 0, jobState: rows[0]?.state ?? null };
+}
+
+/**
+ * Queue entries that will never run their job again: locked longer than the lease by a worker
+ * that died before the attempt started (graphile-worker keeps such a lock for 4 hours, and counts
+ * the claim as its one attempt), or given up by graphile-worker after a failure. Each is removed,
+ * and a job left QUEUED with no entry gets a fresh one — in one transaction. Entries of RUNNING
+ * jobs are left to the heartbeat lease. Reads graphile-worker's `_private_jobs` (0.18) for the
+ * payload, since its public view has none.
+ */
+export async function requeueDeadClaims(deps: TransitionDeps, opts: { leaseMs: number }): Promise<number> {
+  return withTransaction(deps.pool, async (sql) => {
+    const { rows } = await sql.query<{ job_id: string }>(
+      `DELETE FROM graphile_worker._private_jobs q
+       WHERE ((q.locked_by IS NOT NULL AND q.locked_at < now() - make_interval(secs => $1::double precision / 1000))
+              OR (q.locked_by IS NULL AND q.attempts >= q.max_attempts))
+         AND NOT EXISTS (SELECT 1 FROM "Job" j WHERE j.id::text = q.payload->>'jobId' AND j.state = 'RUNNING')
+       RETURNING q.payload->>'jobId' AS job_id`,
+      [opts.leaseMs],
+    );
+    if (rows.length === 0) return 0;
+    const { rows: stranded } = await sql.query<{ id: string }>(
+      `SELECT j.id FROM "Job" j WHERE j.id::text = ANY($1::text[]) AND j.state = 'QUEUED'
+         AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs q WHERE q.payload->>'jobId' = j.id::text)
+       FOR UPDATE OF j`,
+      [[...new Set(rows.map((r) => r.job_id))]],
+    );
+    for (const { id } of stranded) await enqueueRun(sql, id);
+    return stranded.length;
+  });
 }

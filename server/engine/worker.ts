@@ -5,7 +5,7 @@ import type { Services } from '../services.ts';
 import type { ArtifactStore } from '../storage/artifact-store.ts';
 import { RUN_ATTEMPT_TASK } from './enqueue-run.ts';
 import type { Executor } from './executor.ts';
-import { recoverLostAttempts } from './recover-lost-attempts.ts';
+import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.ts';
 import { runAttempt } from './run-attempt.ts';
 
 export interface RunningWorker {
@@ -49,6 +49,8 @@ export async function startWorker(services: Services, opts: { executor: Executor
     () =>
       recoverLostAttempts(services, { leaseMs: services.config.attemptLeaseMs, retryBaseMs: services.config.retryBaseMs })
         .then((n) => n && log.warn('recovered lost attempts', { count: n }))
+        .then(() => requeueDeadClaims(services, { leaseMs: services.config.attemptLeaseMs }))
+        .then((n) => n && log.warn('requeued jobs whose queue entry was claimed by a worker that died before starting them', { count: n }))
         .catch((err) => log.warn('lost-attempt sweep failed', { error: String(err) }))
         .then(cleanup),
     Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),

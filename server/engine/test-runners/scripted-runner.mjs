@@ -75,6 +75,14 @@ switch (script) {
     }
     result(`${n} ticks`);
     break;
+  case 'paced-usage':
+    // n charges of $0.01, 100 ms apart: an attempt that is mid-way for about n/10 s.
+    for (let i = 0; i < n; i++) {
+      emit({ type: 'usage', model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 });
+      await sleep(100);
+    }
+    result(`spent ${n} cents slowly`);
+    break;
   case 'usage':
     // n charges of $0.01 each (10,000 input tokens of claude-haiku-4-5), then a result.
     for (let i = 0; i < n; i++) {
