@@ -19,7 +19,8 @@ function wrap(p: pino.Logger): Logger {
   };
 }
 
-export function createLogger(level: string = 'info', base: Record<string, unknown> = {}): Logger {
+/** Lines go to stderr, or to `destination` (tests capture them). */
+export function createLogger(level: string = 'info', base: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
   return wrap(
     pino(
       {
@@ -30,7 +31,7 @@ export function createLogger(level: string = 'info', base: Record<string, unknow
         // Credentials never reach the log, whatever a caller passes in `fields`.
         redact: { paths: ['authorization', '*.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey', 'token', '*.token'], censor: '[redacted]' },
       },
-      pino.destination(2),
+      destination ?? pino.destination(2),
     ),
   );
 }

@@ -12,6 +12,7 @@ interface Seen {
   body: { model: string; messages: { role: string; content: string }[]; response_format?: unknown };
 }
 const requests: Seen[] = [];
+const logLines: string[] = [];
 let model: http.Server;
 let t: TestServer;
 
@@ -58,6 +59,7 @@ beforeAll(async () => {
   t = await startTestServer({
     role: 'all',
     env: { AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: `http://127.0.0.1:${port}/v1`, AUTODEV_MODEL_API_KEY: 'sk-test-model-key' },
+    logLines,
   });
 });
 afterAll(async () => {
@@ -110,5 +112,20 @@ describe('the openai provider against an OpenAI-compatible endpoint', () => {
   it('the model key reaches the runner but never the API: no job event or output contains it', async () => {
     const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "JobEvent" WHERE data::text LIKE '%sk-test-model-key%' OR message LIKE '%sk-test-model-key%'`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('no secret appears in the logs of the whole run: not the model key, not the admin token, not a created token', async () => {
+    // Some more traffic that handles secrets: a token created (its secret returned once), used, a wrong one tried.
+    const created = await t.gql(`mutation { createApiToken(input: { name: "ci", role: OPERATOR }) { secret } }`);
+    const secret = created.data.createApiToken.secret as string;
+    expect((await t.gql(`{ viewer { role } }`, {}, secret)).data.viewer.role).toBe('OPERATOR');
+    expect((await t.gql(`{ viewer { role } }`, {}, `${secret}x`)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const failing = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: '{"query":"{ nope }"}' });
+    expect(failing.status).toBeLessThan(500);
+    await new Promise((r) => setTimeout(r, 200));
+    const all = logLines.join('');
+    expect(logLines.length).toBeGreaterThan(5); // the capture works: a whole run was logged
+    expect(all).toContain('attempt finished');
+    for (const needle of ['sk-test-model-key', t.adminToken, secret, secret.slice(4, 24)]) expect(all.includes(needle), `a log line contains ${needle.slice(0, 8)}…`).toBe(false);
   });
 });

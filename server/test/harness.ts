@@ -40,7 +40,15 @@ export async function gqlRequest<T = any>(url: string, query: string, variables?
 
 /** Starts the whole product (API, and the worker when `worker` is set) on a fresh database. */
 export async function startTestServer(
-  opts: { redisUrl?: string; databaseUrl?: string; role?: 'api' | 'worker' | 'all'; adminToken?: string; env?: Record<string, string> } = {},
+  opts: {
+    redisUrl?: string;
+    databaseUrl?: string;
+    role?: 'api' | 'worker' | 'all';
+    adminToken?: string;
+    env?: Record<string, string>;
+    /** Collects every log line (at debug level) instead of discarding them. */
+    logLines?: string[];
+  } = {},
 ): Promise<TestServer> {
   const db = opts.databaseUrl ? null : await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-test-'));
@@ -58,7 +66,10 @@ export async function startTestServer(
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   });
-  const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const logger = opts.logLines
+    ? createLogger('debug', {}, { write: (line: string) => void opts.logLines!.push(line) })
+    : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const app = await startApp(config, logger);
   const url = app.url!;
   const clients: Client[] = [];
   return {
