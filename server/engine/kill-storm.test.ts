@@ -10,7 +10,7 @@ import { SCRIPTED_RUNNER_COMMAND } from '../test/scripted.ts';
 
 const JOBS = 200;
 const KILLS = 20;
-const CHARGES = 20; // 2 s per attempt: the run lasts long enough for 20 kills mid-attempt
+const CHARGES = 30; // 3 s per attempt: the run lasts long enough for 20 kills mid-attempt, even on a loaded machine
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
 let t: TestServer;
@@ -70,11 +70,11 @@ describe('kill -9 storm', () => {
     let killsWithAttempts = 0;
     for (let k = 0; k < KILLS; k++) {
       const victim = workers[k % 2];
-      // Mid-attempt: wait (up to 5 s) until the victim holds attempts, then a little longer.
+      // Mid-attempt: wait (up to 15 s: a restarted worker takes a few seconds to start) until the victim holds attempts.
       const holding = async () =>
         (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${victim.child.pid}-%`])).rows[0].n as number;
       const waitStart = Date.now();
-      while ((await holding()) === 0 && Date.now() - waitStart < 5000) await new Promise((r) => setTimeout(r, 50));
+      while ((await holding()) === 0 && Date.now() - waitStart < 15_000) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
       if ((await holding()) > 0) killsWithAttempts++;
       await victim.kill('SIGKILL');
