@@ -8,7 +8,7 @@ import { generateSecret } from './auth/tokens.ts';
 import { startAutodevProcess, type AutodevProcess } from './test/autodev-process.ts';
 import { createTestDatabase, TEST_REDIS_URL } from './test/database.ts';
 import { gqlRequest } from './test/harness.ts';
-import { SCRIPTED_RUNNER_COMMAND } from './test/scripted.ts';
+import { SCRIPTED_RUNNER_COMMAND, scriptedTemplate, upsertTemplate } from './test/scripted.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'BUDGET_EXCEEDED', 'REJECTED']);
 const JOBS = 200;
@@ -79,24 +79,7 @@ beforeAll(async () => {
     startAutodevProcess('worker', env),
     startAutodevProcess('worker', env),
   ]);
-  const res = await gql(apiA, `mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, {
-    input: {
-      slug: 'scripted',
-      name: 'Scripted',
-      description: 'Scale-out test template',
-      crew: {
-        process: 'sequential',
-        agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'A test agent.', model: 'claude-haiku-4-5' }],
-        tasks: [{ id: 'write', description: 'Write', expectedOutput: 'Text', agent: 'writer' }],
-      },
-      inputSchema: { type: 'object', properties: { script: { type: 'string' }, n: { type: 'integer' } }, required: ['script'] },
-      outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-      maxAttempts: 3,
-      timeoutSeconds: 60,
-      requiresReview: false,
-    },
-  });
-  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  await upsertTemplate((q, v) => gql(apiA, q, v), scriptedTemplate('scripted', { timeoutSeconds: 60 }));
 }, 120_000);
 
 afterAll(async () => {

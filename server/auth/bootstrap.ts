@@ -18,7 +18,8 @@ export async function ensureProject(pool: pg.Pool, slug: string, name: string): 
 
 /**
  * Makes `secret` an admin token of the project (stored hashed, like any token). Earlier bootstrap
- * tokens are revoked, so changing AUTODEV_ADMIN_TOKEN retires the old value.
+ * tokens are revoked, so changing AUTODEV_ADMIN_TOKEN retires the old value. Safe when several
+ * processes start at once with the same secret.
  */
 export async function ensureBootstrapAdmin(pool: pg.Pool, projectId: string, secret: string): Promise<void> {
   const hash = hashSecret(secret);
@@ -27,7 +28,13 @@ export async function ensureBootstrapAdmin(pool: pg.Pool, projectId: string, sec
     [projectId, BOOTSTRAP_TOKEN_NAME, hash],
   );
   const { rows } = await pool.query(`SELECT 1 FROM "ApiToken" WHERE "secretHash" = $1`, [hash]);
-  if (rows.length === 0) await createApiToken(pool, { projectId, name: BOOTSTRAP_TOKEN_NAME, role: 'ADMIN', secret });
+  if (rows.length > 0) return;
+  try {
+    await createApiToken(pool, { projectId, name: BOOTSTRAP_TOKEN_NAME, role: 'ADMIN', secret });
+  } catch (err) {
+    // Replicas starting together: another one created the same token first.
+    if ((err as { code?: string }).code !== '23505') throw err;
+  }
 }
 
 /** A secret generated at first start and kept (mode 600) under the data dir: the embedded admin token, the signing key. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAutodevProcess, type AutodevProcess } from '../test/autodev-process.ts';
 import { createTestDatabase, TEST_REDIS_URL } from '../test/database.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
-import { SCRIPTED_RUNNER_COMMAND } from '../test/scripted.ts';
+import { SCRIPTED_RUNNER_COMMAND, scriptedTemplate, upsertTemplate } from '../test/scripted.ts';
 
 const JOBS = 200;
 const KILLS = 20;
@@ -31,24 +31,7 @@ beforeAll(async () => {
     AUTODEV_ATTEMPT_LEASE_MS: '2000',
   };
   workers.push(...(await Promise.all([startAutodevProcess('worker', workerEnv), startAutodevProcess('worker', workerEnv)])));
-  const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, {
-    input: {
-      slug: 'paced',
-      name: 'Paced',
-      description: 'Charges $0.01 n times, 100 ms apart',
-      crew: {
-        process: 'sequential',
-        agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'A test agent.', model: 'claude-haiku-4-5' }],
-        tasks: [{ id: 'write', description: 'Write', expectedOutput: 'Text', agent: 'writer' }],
-      },
-      inputSchema: { type: 'object', properties: { script: { type: 'string' }, n: { type: 'integer' } }, required: ['script'] },
-      outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-      maxAttempts: 3,
-      timeoutSeconds: 60,
-      requiresReview: false,
-    },
-  });
-  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  await upsertTemplate(t.gql, scriptedTemplate('paced', { timeoutSeconds: 60, description: 'Charges $0.01 n times, 100 ms apart' }));
 }, 120_000);
 
 afterAll(async () => {

@@ -22,8 +22,9 @@ export const SLOW_SUBSCRIBER_CLOSE_CODE = 1008; // Policy Violation
 function closeSlowSocket(socket: WebSocket) {
   return (reason: string) => {
     socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, reason.slice(0, 120));
-    // A client that does not read may never take the close frame either.
-    setTimeout(() => socket.terminate(), 2000).unref();
+    // The close frame waits behind what the client has not read yet: a client that reads again
+    // within 10 s sees 1008 and the reason; one that does not is cut off (its buffers freed).
+    setTimeout(() => socket.terminate(), 10_000).unref();
   };
 }
 

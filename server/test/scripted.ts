@@ -11,22 +11,32 @@ const crew = {
   tasks: [{ id: 'write', description: 'Write the text', expectedOutput: 'The text', agent: 'writer' }],
 };
 
-/** Templates whose runner is the scripted test runner (behaviour chosen by `input.script`). */
-export async function addScriptedTemplates(t: TestServer) {
-  const base = {
+/** A template whose runner is the scripted test runner (behaviour chosen by `input.script`). */
+export function scriptedTemplate(slug: string, extra: Record<string, unknown> = {}) {
+  return {
+    slug,
+    name: slug,
     description: 'Engine test template',
     crew,
     inputSchema: { type: 'object', properties: { script: { type: 'string' }, n: { type: 'integer' } }, required: ['script'], additionalProperties: false },
     outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
+    maxAttempts: 3,
+    timeoutSeconds: 10,
+    requiresReview: false,
+    ...extra,
   };
-  for (const tpl of [
-    { ...base, slug: 'scripted', name: 'Scripted', maxAttempts: 3, timeoutSeconds: 10, requiresReview: false },
-    { ...base, slug: 'scripted-once', name: 'Scripted once', maxAttempts: 1, timeoutSeconds: 2, requiresReview: false },
-    { ...base, slug: 'scripted-review', name: 'Scripted with review', maxAttempts: 3, timeoutSeconds: 10, requiresReview: true },
-  ]) {
-    const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: tpl });
-    if (res.errors) throw new Error(JSON.stringify(res.errors));
-  }
+}
+
+/** `upsertTemplate` through any GraphQL client (a test server, or a process's URL). */
+export async function upsertTemplate(gql: (query: string, variables: Record<string, unknown>) => Promise<{ errors?: unknown[] }>, input: object) {
+  const res = await gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+}
+
+export async function addScriptedTemplates(t: TestServer) {
+  await upsertTemplate(t.gql, scriptedTemplate('scripted'));
+  await upsertTemplate(t.gql, scriptedTemplate('scripted-once', { maxAttempts: 1, timeoutSeconds: 2 }));
+  await upsertTemplate(t.gql, scriptedTemplate('scripted-review', { requiresReview: true }));
 }
 
 export const JOB_DETAIL = /* GraphQL */ `
