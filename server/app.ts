@@ -52,7 +52,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       stops.push(() => embedded!.stop());
       log.info('embedded PostgreSQL started', { dataDir: config.dataDir });
     }
-    const pool = createPool(config.databaseUrl ?? embedded!.url, 20);
+    const pool = createPool(config.databaseUrl ?? embedded!.url, config.dbPoolSize);
     stops.push(() => pool.end());
     const applied = await prepareDatabase(pool);
     if (applied.length) log.info('migrations applied', { applied });

@@ -14,6 +14,8 @@ export interface Config {
   production: boolean;
   logLevel: string;
   workerConcurrency: number;
+  /** PostgreSQL connections per process (API, worker and graphile-worker share them). */
+  dbPoolSize: number;
   /** `local` (a child process per attempt, the default), `kubernetes` (a Job per attempt) or `inline` (in the worker; benchmarks). */
   executor: 'local' | 'inline' | 'kubernetes';
   kubernetes: { kubeconfig?: string; namespace: string; image: string; command: string[]; secretName: string; jobTtlSeconds: number };
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
+    dbPoolSize: Math.max(2, int('AUTODEV_DB_POOL_SIZE', env.AUTODEV_DB_POOL_SIZE, 20)),
     executor: oneOf('AUTODEV_EXECUTOR', env.AUTODEV_EXECUTOR, ['local', 'inline', 'kubernetes'] as const, 'local'),
     kubernetes: {
       kubeconfig: env.KUBECONFIG || undefined,

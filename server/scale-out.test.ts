@@ -68,6 +68,8 @@ beforeAll(async () => {
     AUTODEV_SIGNING_KEY: 'scale-out-signing-key',
     AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND,
     AUTODEV_WORKER_CONCURRENCY: '8',
+    // Four processes share the test PostgreSQL (max_connections 100) with the other test files.
+    AUTODEV_DB_POOL_SIZE: '8',
     AUTODEV_RETRY_BASE_MS: '100',
     AUTODEV_ATTEMPT_LEASE_MS: '5000',
     // One admin token opens all 200 subscriptions (up to ~190 on one API after the kill).

@@ -20,13 +20,15 @@ let workerEnv: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 3 });
-  t = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000' } });
+  t = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', AUTODEV_DB_POOL_SIZE: '6' } });
   workerEnv = {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     AUTODEV_ADMIN_TOKEN: t.adminToken,
     AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND,
     AUTODEV_WORKER_CONCURRENCY: '8',
+    // Killed workers' connections linger a moment; the test PostgreSQL (max_connections 100) is shared.
+    AUTODEV_DB_POOL_SIZE: '8',
     AUTODEV_RETRY_BASE_MS: '100',
     AUTODEV_ATTEMPT_LEASE_MS: '2000',
   };
