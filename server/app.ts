@@ -69,7 +69,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       db,
       events: createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) })),
       log,
-      artifacts: selectArtifactStore(config),
+      artifacts: await selectArtifactStore(config),
       signingKey: config.signingKey ?? (await localSecret(config.dataDir, 'signing-key')).secret,
       metrics: createMetrics(),
       tracer: tracing.tracer,
@@ -87,7 +87,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     if (adminToken) await ensureBootstrapAdmin(pool, defaultProjectId, adminToken);
 
     if (config.role !== 'api') {
-      const executor = selectExecutor(config, log);
+      const executor = await selectExecutor(config, log);
       const worker = await startWorker(services, { executor, store: services.artifacts });
       stops.push(() => worker.stop());
     }
