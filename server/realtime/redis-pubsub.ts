@@ -28,7 +28,14 @@ export async function createRedisPubSub(url: string, onWarn: (message: string) =
     if (!lost) return;
     lost = false;
     onWarn('Redis connection back; resynchronising subscriptions from PostgreSQL');
-    for (const l of resyncListeners) l();
+    // Every channel wanted here, including ones asked for while Redis was away (a queued SUBSCRIBE
+    // may have failed); then the streams read what they missed.
+    const channels = [...handlers.keys()];
+    void (channels.length ? sub.subscribe(...channels) : Promise.resolve())
+      .catch((err) => onWarn(`Redis re-subscribe failed: ${String(err)}`))
+      .then(() => {
+        for (const l of resyncListeners) l();
+      });
   });
 
   const handlers = new Map<string, Set<(m: string) => void>>();
