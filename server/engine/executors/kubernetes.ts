@@ -190,11 +190,15 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           stream.on('end', resolve);
           stream.on('close', resolve);
         });
-        const follow = await logs.log(ns, state.pod!.metadata!.name!, RUNNER_CONTAINER, stream, { follow: true }).catch((err) => {
-          opts.log?.warn('could not follow the runner pod log', { name, error: String(err?.message ?? err) });
-          stream.end();
-          return null;
-        });
+        const podName = state.pod?.metadata?.name;
+        // (No pod: the Job failed before one ran; there is no log to read.)
+        const follow = podName
+          ? await logs.log(ns, podName, RUNNER_CONTAINER, stream, { follow: true }).catch((err) => {
+              opts.log?.warn('could not follow the runner pod log', { name, error: String(err?.message ?? err) });
+              stream.end();
+              return null;
+            })
+          : (stream.end(), null);
         const stopFollowing = () => {
           follow?.abort();
           stream.destroy();
@@ -211,17 +215,24 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           return { kind: 'violation', ...(violation as { code: string; message: string }) };
         }
 
-        // 3. How it ended: the Job's condition, else the container's termination.
-        const ending = await watched.until(() => {
+        // 3. How it ended: the Job's condition, else the container's termination. (The log can end
+        // before the container does, e.g. when the API server closes the stream: then wait for the
+        // container; what it wrote after that is not read again.)
+        const condition = () => {
           const failed = jobCondition(state.job, 'Failed');
-          if (failed || jobCondition(state.job, 'Complete')) return { failed };
-          return undefined;
-        }, Math.min(left(), 30_000), req.signal);
+          return failed || jobCondition(state.job, 'Complete') ? { failed } : undefined;
+        };
+        await watched.until(() => condition() ?? runnerStatus(state.pod)?.state?.terminated ?? undefined, left(), req.signal);
+        const ending = condition() ?? (await watched.until(condition, Math.min(left(), 30_000), req.signal));
         if (req.signal.aborted) return await cancelled(name);
         const stderrTail = plain.join('\n');
         if (ending?.failed?.reason === 'DeadlineExceeded' || (!ending && left() === 0)) {
           await remove(name);
           return { kind: 'timeout', stderrTail };
+        }
+        if (!runnerStatus(state.pod)?.state?.terminated && !ending) {
+          await remove(name); // neither ended nor reporting: do not leave it running
+          return { kind: 'exited', exitCode: null, signal: null, stderrTail: `${stderrTail}\nthe runner pod stopped reporting`.trim() };
         }
         const terminated = runnerStatus(state.pod)?.state?.terminated;
         if (terminated?.reason === 'OOMKilled') {
