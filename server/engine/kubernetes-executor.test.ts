@@ -7,6 +7,7 @@ import { startFakeKubeApi } from '../test/fake-kube-api.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { SCRIPTED_RUNNER, waitForJob } from '../test/scripted.ts';
 import { buildJobManifest, kubernetesJobName } from './executors/kubernetes-job-manifest.ts';
+import { runnerSecretEnv } from './executors/kubernetes.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const API_KEY = 'sk-kube-test-5f1c0a9e7d3b';
@@ -53,8 +54,13 @@ const created = (jobId: string) => kube.requests.find((r) => r.method === 'POST'
 beforeAll(async () => {
   kube = await startFakeKubeApi({
     cwd: REPO,
-    entrypoints: { 'autodev-scripted:test': [process.execPath, SCRIPTED_RUNNER], 'autodev-oom:test': [process.execPath, SCRIPTED_RUNNER] },
+    entrypoints: {
+      'autodev-scripted:test': [process.execPath, SCRIPTED_RUNNER],
+      'autodev-oom:test': [process.execPath, SCRIPTED_RUNNER],
+      'autodev-cut-log:test': [process.execPath, SCRIPTED_RUNNER],
+    },
     oomImages: ['autodev-oom:test'],
+    cutLogImages: ['autodev-cut-log:test'],
     missingImages: ['registry.invalid/no-such-runner:1'],
     secrets: { 'autodev-runner': { AUTODEV_MODEL_API_KEY: API_KEY, GITHUB_TOKEN: 'ghp_kube_test_token' } },
   });
@@ -78,6 +84,7 @@ beforeAll(async () => {
   await template('kube-deadline', { image: 'autodev-scripted:test' }, { timeoutSeconds: 1 });
   await template('kube-oom', { image: 'autodev-oom:test', resources: { memory: '64Mi' } });
   await template('kube-missing-image', { image: 'registry.invalid/no-such-runner:1' });
+  await template('kube-cut-log', { image: 'autodev-cut-log:test' });
 }, 60_000);
 
 afterAll(async () => {
@@ -172,6 +179,21 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(pull.attempts[0].exitReason).toMatch(/registry\.invalid\/no-such-runner:1 could not be pulled \((ErrImagePull|ImagePullBackOff)/);
     // The Job of a pod that never started is deleted rather than left pulling forever.
     expect(kube.jobs.has(kubernetesJobName(missing, 1))).toBe(false);
+  });
+
+  it('a log stream cut while the runner still runs: the pod is stopped and the attempt fails retryably (nothing runs unrecorded)', async () => {
+    const id = await launch('kube-cut-log', 'slow');
+    const job = await waitForJob(t, id, TERMINAL);
+    expect(job.state).toBe('FAILED'); // maxAttempts 1
+    expect(job.attempts[0].errorCode).toBe('RUNNER_LOG_LOST');
+    await expect.poll(() => kube.jobs.has(kubernetesJobName(id, 1)), { timeout: 5000 }).toBe(false);
+    expect([...kube.pods.values()].some((p) => p.metadata!.labels!['job-name'] === kubernetesJobName(id, 1))).toBe(false);
+  });
+
+  it('the model key is referenced from the Secret whenever the provider needs one, even if the worker does not hold it', () => {
+    const spec = (kind: string) => ({ provider: { kind } }) as any;
+    expect(runnerSecretEnv({ envAllow: ['GITHUB_TOKEN'], envExtra: {}, spec: spec('openai') })).toEqual(['GITHUB_TOKEN', 'AUTODEV_MODEL_API_KEY']);
+    expect(runnerSecretEnv({ envAllow: ['GITHUB_TOKEN'], envExtra: {}, spec: spec('offline') })).toEqual(['GITHUB_TOKEN']);
   });
 
   it('cancel deletes the Job with propagation, and its pod stops', async () => {

@@ -19,6 +19,8 @@ export interface FakeKubeOptions {
   missingImages?: string[];
   /** Images whose container is killed as OOMKilled once it has written its first line. */
   oomImages?: string[];
+  /** Images whose log streams the server closes after the first chunk, while the container runs on. */
+  cutLogImages?: string[];
 }
 
 type Watcher = { kind: 'jobs' | 'pods'; match: (o: any) => boolean; res: http.ServerResponse };
@@ -113,6 +115,11 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
     const oom = opts.oomImages?.includes(container.image!);
     const onOutput = (chunk: Buffer) => {
       appendLog(podName, chunk);
+      if (opts.cutLogImages?.includes(container.image!)) {
+        const log = podLogs.get(podName)!;
+        for (const f of log.followers) f.end();
+        log.followers.clear();
+      }
       if (oom && !oomKilled) {
         oomKilled = true;
         child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { BatchV1Api, KubeConfig, Log, Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../logger.ts';
-import type { Executor, ExecuteOutcome } from '../executor.ts';
+import type { Executor, ExecuteOutcome, ExecuteRequest } from '../executor.ts';
 import { consumeRunnerOutput } from './consume-runner-output.ts';
 import { buildJobManifest, kubernetesJobName, LABELS, MANAGED_SELECTOR, RUNNER_CONTAINER } from './kubernetes-job-manifest.ts';
 
@@ -42,16 +42,20 @@ function watchAttempt(kc: KubeConfig, namespace: string, name: string, log?: Log
   let closed = false;
   const open = (path: string, query: Record<string, string>, apply: (phase: string, obj: any) => void) => {
     if (closed) return;
-    void watch
+    const retry = (err: unknown) => {
+      if (closed) return;
+      if (err) log?.warn('kubernetes watch dropped; re-watching', { name, error: String((err as Error)?.message ?? err) });
+      setTimeout(() => open(path, query, apply), err ? 500 : 0).unref();
+    };
+    watch
       .watch(path, query, (phase, obj) => {
+        if (phase === 'ERROR') return; // a Status object (e.g. "too old resource version"), not ours
         apply(phase, obj);
         notify();
-      }, (err) => {
-        if (closed) return;
-        if (err) log?.warn('kubernetes watch dropped; re-watching', { name, error: String(err?.message ?? err) });
-        setTimeout(() => open(path, query, apply), err ? 500 : 0).unref();
-      })
-      .then((c) => (closed ? c.abort() : controllers.push(c)));
+      }, retry)
+      .then((c) => (closed ? c.abort() : controllers.push(c)))
+      // Credentials could not be applied (e.g. an exec plugin failed): try again, never crash the worker.
+      .catch(retry);
   };
   open(`/apis/batch/v1/namespaces/${namespace}/jobs`, { fieldSelector: `metadata.name=${name}` }, (phase, obj: V1Job) => {
     if (phase === 'DELETED') state.gone = true;
@@ -77,6 +81,7 @@ function watchAttempt(kc: KubeConfig, namespace: string, name: string, log?: Log
         };
         const onAbort = () => finish(undefined);
         const timer = setTimeout(() => finish(undefined), ms);
+        if (signal?.aborted) return finish(undefined);
         signal?.addEventListener('abort', onAbort);
         waiters.add(check);
         check();
@@ -92,6 +97,15 @@ function watchAttempt(kc: KubeConfig, namespace: string, name: string, log?: Log
 
 function runnerStatus(pod: V1Pod | undefined) {
   return pod?.status?.containerStatuses?.find((c) => c.name === RUNNER_CONTAINER);
+}
+
+/**
+ * The variables a runner pod gets from the Secret: the template's `env` names, what the engine adds,
+ * and the model key whenever the provider needs one (on Kubernetes it usually lives only in the
+ * runner Secret, not in the worker's environment).
+ */
+export function runnerSecretEnv(req: Pick<ExecuteRequest, 'envAllow' | 'envExtra' | 'spec'>): string[] {
+  return [...new Set([...req.envAllow, ...Object.keys(req.envExtra), ...(req.spec.provider.kind === 'openai' ? ['AUTODEV_MODEL_API_KEY'] : [])])];
 }
 
 /**
@@ -126,7 +140,7 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           timeoutSeconds: req.timeoutMs / 1000,
           ttlSecondsAfterFinished: opts.ttlSecondsAfterFinished,
           resources: req.resources ?? {},
-          secretEnv: [...new Set([...req.envAllow, ...Object.keys(req.envExtra)])],
+          secretEnv: runnerSecretEnv(req),
           secretName: opts.secretName,
         });
       } catch (err) {
@@ -140,6 +154,7 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
         } catch (err: any) {
           return { kind: 'spawn_error', message: `Kubernetes refused the runner Job ${name}: ${err?.body?.message ?? err?.message ?? err}` };
         }
+        if (req.signal.aborted) return await cancelled(name);
         const deadline = Date.now() + req.timeoutMs + (opts.startGraceMs ?? 120_000);
         const left = () => Math.max(0, deadline - Date.now());
         const { state } = watched;
@@ -149,10 +164,12 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           const cs = runnerStatus(state.pod);
           const waiting = cs?.state?.waiting;
           if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
-            return { kind: 'failed', code: 'IMAGE_PULL_FAILED', message: `the runner image ${manifest.spec!.template.spec!.containers[0].image} could not be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`, retryable: false };
+            // A registry can fail for a while (rate limits, outages): retried, unless the name itself is wrong.
+            const permanent = waiting.reason === 'InvalidImageName' || waiting.reason === 'ErrImageNeverPull';
+            return { kind: 'failed', code: 'IMAGE_PULL_FAILED', message: `the runner image ${manifest.spec!.template.spec!.containers[0].image} could not be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`, retryable: !permanent };
           }
           if (waiting?.reason && CONFIG_REASONS.has(waiting.reason)) {
-            return { kind: 'failed', code: 'RUNNER_START_FAILED', message: `the runner pod could not start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`, retryable: false };
+            return { kind: 'failed', code: 'RUNNER_START_FAILED', message: `the runner pod could not start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`, retryable: waiting.reason === 'CreateContainerError' };
           }
           if (cs?.state?.running || cs?.state?.terminated) return 'started';
           const failed = jobCondition(state.job, 'Failed');
@@ -169,6 +186,11 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           await remove(name);
           return started;
         }
+
+        const condition = () => {
+          const failed = jobCondition(state.job, 'Failed');
+          return failed || jobCondition(state.job, 'Complete') ? { failed } : undefined;
+        };
 
         // 2. The pod's log is the runner's output.
         let violation: { code: string; message: string } | null = null;
@@ -204,8 +226,17 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           stream.destroy();
         };
         req.signal.addEventListener('abort', stopFollowing);
+        if (req.signal.aborted) stopFollowing();
         const timer = setTimeout(stopFollowing, left());
+        // A log stream whose socket failed is never ended by the client library: once the container
+        // has ended, give the stream 5 s to deliver the rest, then stop waiting for it.
+        let streamDone = false;
+        void watched
+          .until(() => condition() ?? runnerStatus(state.pod)?.state?.terminated ?? undefined, left())
+          .then(() => new Promise((r) => setTimeout(r, 5000).unref()))
+          .then(() => !streamDone && stopFollowing());
         await ended;
+        streamDone = true;
         clearTimeout(timer);
         req.signal.removeEventListener('abort', stopFollowing);
         await output.finish();
@@ -215,24 +246,22 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           return { kind: 'violation', ...(violation as { code: string; message: string }) };
         }
 
-        // 3. How it ended: the Job's condition, else the container's termination. (The log can end
-        // before the container does, e.g. when the API server closes the stream: then wait for the
-        // container; what it wrote after that is not read again.)
-        const condition = () => {
-          const failed = jobCondition(state.job, 'Failed');
-          return failed || jobCondition(state.job, 'Complete') ? { failed } : undefined;
-        };
-        await watched.until(() => condition() ?? runnerStatus(state.pod)?.state?.terminated ?? undefined, left(), req.signal);
+        // 3. How it ended: the Job's condition, else the container's termination. A log stream can
+        // end while the container still runs (the API server or kubelet closed it): what it writes
+        // from then on would be neither recorded nor charged, so the pod is stopped and the attempt
+        // fails, retryably.
+        const ended5s = await watched.until(() => condition() ?? runnerStatus(state.pod)?.state?.terminated ?? undefined, Math.min(left(), 5000), req.signal);
+        if (req.signal.aborted) return await cancelled(name);
+        if (ended5s === undefined && left() > 0) {
+          await remove(name);
+          return { kind: 'failed', code: 'RUNNER_LOG_LOST', message: 'the runner pod log stream ended while the runner was still running; the pod was stopped', retryable: true };
+        }
         const ending = condition() ?? (await watched.until(condition, Math.min(left(), 30_000), req.signal));
         if (req.signal.aborted) return await cancelled(name);
         const stderrTail = plain.join('\n');
         if (ending?.failed?.reason === 'DeadlineExceeded' || (!ending && left() === 0)) {
           await remove(name);
           return { kind: 'timeout', stderrTail };
-        }
-        if (!runnerStatus(state.pod)?.state?.terminated && !ending) {
-          await remove(name); // neither ended nor reporting: do not leave it running
-          return { kind: 'exited', exitCode: null, signal: null, stderrTail: `${stderrTail}\nthe runner pod stopped reporting`.trim() };
         }
         const terminated = runnerStatus(state.pod)?.state?.terminated;
         if (terminated?.reason === 'OOMKilled') {
