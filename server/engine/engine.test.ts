@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
-import { addScriptedTemplates, createScriptedJob, processAlive, SCRIPTED_RUNNER_COMMAND, waitForJob } from '../test/scripted.ts';
+import { addScriptedTemplates, createScriptedJob, processAlive, SCRIPTED_RUNNER_COMMAND, scriptedTemplate, upsertTemplate, waitForJob } from '../test/scripted.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -148,5 +148,17 @@ describe('the engine runs attempts through the runner protocol', () => {
     const line = job.events.find((e: any) => e.message?.startsWith('env: ')).message;
     expect(line).not.toMatch(/AUTODEV_TEST_SECRET|DATABASE_URL|AUTODEV_ADMIN_TOKEN|REDIS_URL/);
     expect(line).toContain('PATH');
+  });
+
+  it("a template's executor.env cannot ask for the worker's own credentials", async () => {
+    process.env.DATABASE_URL = 'postgres://worker-secret@db/autodev';
+    process.env.AUTODEV_TEST_SECRET = 'must-not-reach-runners';
+    process.env.SAFE_VAR = 'fine';
+    await upsertTemplate(t.gql, scriptedTemplate('scripted-greedy', { executor: { kind: 'local', env: ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'AWS_SECRET_ACCESS_KEY', 'SAFE_VAR'] } }));
+    const job = await waitForJob(t, await createScriptedJob(t, 'env', {}, 'scripted-greedy'), TERMINAL);
+    const names = job.events.find((e: any) => e.message?.startsWith('env: ')).message.slice(5).split(',');
+    expect(names).toContain('SAFE_VAR');
+    for (const n of ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'AWS_SECRET_ACCESS_KEY']) expect(names).not.toContain(n);
+    delete process.env.DATABASE_URL;
   });
 });

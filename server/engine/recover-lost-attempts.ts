@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
-import { enqueueRun } from './enqueue-run.ts';
+import { enqueueRun, RUN_ATTEMPT_TASK } from './enqueue-run.ts';
 import { withTransaction } from '../db/transaction.ts';
 
 /**
@@ -80,11 +80,12 @@ export async function requeueDeadClaims(deps: TransitionDeps, opts: { leaseMs: n
   return withTransaction(deps.pool, async (sql) => {
     const { rows } = await sql.query<{ job_id: string }>(
       `DELETE FROM graphile_worker._private_jobs q
-       WHERE ((q.locked_by IS NOT NULL AND q.locked_at < now() - make_interval(secs => $1::double precision / 1000))
+       WHERE q.task_id = (SELECT id FROM graphile_worker._private_tasks WHERE identifier = $2)
+         AND ((q.locked_by IS NOT NULL AND q.locked_at < now() - make_interval(secs => $1::double precision / 1000))
               OR (q.locked_by IS NULL AND q.attempts >= q.max_attempts))
          AND NOT EXISTS (SELECT 1 FROM "Job" j WHERE j.id::text = q.payload->>'jobId' AND j.state = 'RUNNING')
        RETURNING q.payload->>'jobId' AS job_id`,
-      [opts.leaseMs],
+      [opts.leaseMs, RUN_ATTEMPT_TASK],
     );
     if (rows.length === 0) return 0;
     const { rows: stranded } = await sql.query<{ id: string }>(

@@ -5,6 +5,8 @@ import type { Logger } from '../logger.ts';
 const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Can't reach database/i;
 
 const TOO_COMPLEX = /limit of \d+ exceeded/i;
+/** PostgreSQL data exceptions a client's value causes (encoding, text form, length); others stay server errors. */
+const CLIENT_DATA_SQLSTATES = new Set(['22021', '22P05', '22P02', '22001', '22025']);
 const DATA_EXCEPTION = /invalid byte sequence for encoding|unsupported Unicode escape sequence|invalid input syntax for type|value too long for type/i;
 
 /**
@@ -21,7 +23,9 @@ export function maskError(log: Logger) {
       // graphql-armor's limits (depth, aliases, tokens, cost, directives).
       return new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { ...error, extensions: { ...error.extensions, code: 'QUERY_TOO_COMPLEX' } });
     }
-    if (error instanceof GraphQLError && (!error.originalError || original instanceof GraphQLError)) {
+    // Variable coercion fails before execution (no path); an output error during execution has a path
+    // and is a server bug.
+    if (error instanceof GraphQLError && (!error.originalError || (original instanceof GraphQLError && !error.path))) {
       // Parse/validation/variable-coercion errors from graphql-js: the client's mistake, already clear.
       return new GraphQLError(error.message, { ...error, extensions: { code: error.extensions.code ?? 'BAD_USER_INPUT', ...error.extensions } });
     }
@@ -34,7 +38,7 @@ export function maskError(log: Logger) {
         originalError: undefined,
       });
     }
-    if (/^22/.test(String((original as { code?: unknown })?.code ?? '')) || DATA_EXCEPTION.test(text)) {
+    if (CLIENT_DATA_SQLSTATES.has(String((original as { code?: unknown })?.code ?? '')) || DATA_EXCEPTION.test(text)) {
       // PostgreSQL's "data exception" class: a value it cannot store or compare (a safety net
       // behind the validation in front of it).
       log.warn('request refused by the database as invalid data', { error: text.slice(0, 500) });

@@ -39,6 +39,9 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
       });
       entry = { handlers, ready };
       channels.set(channel, entry);
+      // A failed subscribe must not block the channel for good: the next listener tries again.
+      const failed = entry;
+      ready.catch(() => channels.get(channel) === failed && channels.delete(channel));
     }
     entry.handlers.add(handler);
     await entry.ready;

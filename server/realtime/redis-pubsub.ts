@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import type { PubSub } from './pubsub.ts';
 
+const RESYNC_CHANNEL = 'autodev:resync';
+
 /**
  * Redis pub/sub: one connection publishes, one subscribes; channels are reference-counted so
  * any number of local subscribers share one Redis subscription.
@@ -19,6 +21,9 @@ export async function createRedisPubSub(url: string, onWarn: (message: string) =
   await Promise.all([pub.connect(), sub.connect()]);
 
   const resyncListeners = new Set<() => void>();
+  const resync = () => {
+    for (const l of resyncListeners) l();
+  };
   let lost = false;
   sub.on('close', () => {
     if (!lost) onWarn('Redis connection lost; live events pause and are read from PostgreSQL once it is back');
@@ -30,17 +35,26 @@ export async function createRedisPubSub(url: string, onWarn: (message: string) =
     onWarn('Redis connection back; resynchronising subscriptions from PostgreSQL');
     // Every channel wanted here, including ones asked for while Redis was away (a queued SUBSCRIBE
     // may have failed); then the streams read what they missed.
-    const channels = [...handlers.keys()];
-    void (channels.length ? sub.subscribe(...channels) : Promise.resolve())
+    void sub
+      .subscribe(RESYNC_CHANNEL, ...handlers.keys())
       .catch((err) => onWarn(`Redis re-subscribe failed: ${String(err)}`))
-      .then(() => {
-        for (const l of resyncListeners) l();
-      });
+      .then(resync);
   });
 
   const handlers = new Map<string, Set<(m: string) => void>>();
   sub.on('message', (channel: string, message: string) => {
+    if (channel === RESYNC_CHANNEL) return resync();
     for (const h of handlers.get(channel) ?? []) h(message);
+  });
+  // A process whose publishing connection was away dropped events; when it is back it tells every
+  // process to resync (their own subscribing connections may never have noticed an outage).
+  await sub.subscribe(RESYNC_CHANNEL);
+  let pubLost = false;
+  pub.on('close', () => (pubLost = true));
+  pub.on('ready', () => {
+    if (!pubLost) return;
+    pubLost = false;
+    pub.publish(RESYNC_CHANNEL, '1').catch(() => {});
   });
 
   return {
