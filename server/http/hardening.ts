@@ -1,6 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from '@envelop/core';
-import { getOperationAST, visit, BREAK, type DocumentNode } from 'graphql';
+import { getOperationAST, visit, type DocumentNode } from 'graphql';
 import { AppError } from '../errors.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
@@ -21,41 +21,45 @@ export function armorPlugin(production: boolean) {
   });
 }
 
-/** True when a string anywhere in the variables (walked without recursion) or the document contains NUL. */
-export function containsNul(document: DocumentNode, variables: unknown): boolean {
-  let found = false;
-  visit(document, {
-    StringValue(node) {
-      if (node.value.includes('\u0000')) {
-        found = true;
-        return BREAK;
-      }
-    },
-  });
-  const stack: unknown[] = [variables];
-  while (!found && stack.length) {
-    const v = stack.pop();
-    if (typeof v === 'string') found = v.includes('\u0000');
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (k.includes('\u0000') ? (found = true) : stack.push(x));
+/** What the guard needs to know of a document, found in one walk and kept (Yoga reuses parsed documents). */
+const documentFacts = new WeakMap<DocumentNode, { nulLiteral: boolean; asksForSchema: boolean }>();
+function factsOf(document: DocumentNode) {
+  let facts = documentFacts.get(document);
+  if (!facts) {
+    const found = { nulLiteral: false, asksForSchema: false };
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\u0000')) found.nulLiteral = true;
+      },
+      Field(node) {
+        if (node.name.value === '__schema' || node.name.value === '__type') found.asksForSchema = true;
+      },
+    });
+    documentFacts.set(document, (facts = found));
   }
-  return found;
+  return facts;
+}
+
+/** True when a string anywhere in the variables (walked without recursion) or the document contains NUL. */
+function containsNul(document: DocumentNode, variables: unknown): boolean {
+  if (factsOf(document).nulLiteral) return true;
+  const stack: unknown[] = [variables];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
 }
 
 const NUL_REFUSED = () =>
   new AppError('BAD_USER_INPUT', 'Text may not contain the NUL character (\\u0000); PostgreSQL cannot store it.');
-
-function asksForSchema(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Field(node) {
-      if (node.name.value === '__schema' || node.name.value === '__type') {
-        found = true;
-        return BREAK;
-      }
-    },
-  });
-  return found;
-}
 
 /**
  * Per-token rate limits (RATE_LIMITED with `retryAfterSeconds`): mutations per minute, and open
@@ -78,7 +82,7 @@ export function guardPlugin(services: Services): Plugin<GraphQLContext> {
         setResultAndStopExecution({ errors: [NUL_REFUSED()] });
         return;
       }
-      if (production && !ctx.principal && asksForSchema(args.document)) {
+      if (production && !ctx.principal && factsOf(args.document).asksForSchema) {
         setResultAndStopExecution({ errors: [new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).')] });
         return;
       }
