@@ -4,39 +4,35 @@ import { graphql } from '../gql';
 import { errorMessage } from '../lib/format';
 import { ErrorBox } from './status';
 
+// What a decision changes, refetched from each of the three mutations.
+graphql(`
+  fragment DecidedReview on Review {
+    id
+    status
+    job {
+      id
+      state
+    }
+  }
+`);
 const Approve = graphql(`
   mutation ApproveReview($id: ID!, $comment: String) {
     approveReview(id: $id, comment: $comment) {
-      id
-      status
-      job {
-        id
-        state
-      }
+      ...DecidedReview
     }
   }
 `);
 const Reject = graphql(`
   mutation RejectReview($id: ID!, $comment: String!) {
     rejectReview(id: $id, comment: $comment) {
-      id
-      status
-      job {
-        id
-        state
-      }
+      ...DecidedReview
     }
   }
 `);
 const RequestChanges = graphql(`
   mutation RequestChanges($id: ID!, $feedback: String!) {
     requestChanges(id: $id, feedback: $feedback) {
-      id
-      status
-      job {
-        id
-        state
-      }
+      ...DecidedReview
     }
   }
 `);

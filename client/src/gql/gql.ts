@@ -14,9 +14,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": typeof types.ApproveReviewDocument,
-    "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": typeof types.RejectReviewDocument,
-    "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": typeof types.RequestChangesDocument,
+    "\n  fragment DecidedReview on Review {\n    id\n    status\n    job {\n      id\n      state\n    }\n  }\n": typeof types.DecidedReviewFragmentDoc,
+    "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n": typeof types.ApproveReviewDocument,
+    "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n": typeof types.RejectReviewDocument,
+    "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      ...DecidedReview\n    }\n  }\n": typeof types.RequestChangesDocument,
     "\n  fragment JobEventFields on JobEvent {\n    id\n    seq\n    jobId\n    type\n    fromState\n    toState\n    message\n    data\n    actor\n    attemptNumber\n    createdAt\n  }\n": typeof types.JobEventFieldsFragmentDoc,
     "\n  query Viewer {\n    viewer {\n      tokenName\n      role\n      project {\n        id\n        slug\n        name\n      }\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  subscription JobEvents($jobId: ID!, $afterSeq: Int) {\n    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {\n      ...JobEventFields\n    }\n  }\n": typeof types.JobEventsDocument,
@@ -33,9 +34,10 @@ type Documents = {
     "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": typeof types.TemplatesDocument,
 };
 const documents: Documents = {
-    "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": types.ApproveReviewDocument,
-    "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": types.RejectReviewDocument,
-    "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n": types.RequestChangesDocument,
+    "\n  fragment DecidedReview on Review {\n    id\n    status\n    job {\n      id\n      state\n    }\n  }\n": types.DecidedReviewFragmentDoc,
+    "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n": types.ApproveReviewDocument,
+    "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n": types.RejectReviewDocument,
+    "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      ...DecidedReview\n    }\n  }\n": types.RequestChangesDocument,
     "\n  fragment JobEventFields on JobEvent {\n    id\n    seq\n    jobId\n    type\n    fromState\n    toState\n    message\n    data\n    actor\n    attemptNumber\n    createdAt\n  }\n": types.JobEventFieldsFragmentDoc,
     "\n  query Viewer {\n    viewer {\n      tokenName\n      role\n      project {\n        id\n        slug\n        name\n      }\n    }\n  }\n": types.ViewerDocument,
     "\n  subscription JobEvents($jobId: ID!, $afterSeq: Int) {\n    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {\n      ...JobEventFields\n    }\n  }\n": types.JobEventsDocument,
@@ -69,15 +71,19 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  fragment DecidedReview on Review {\n    id\n    status\n    job {\n      id\n      state\n    }\n  }\n"): (typeof documents)["\n  fragment DecidedReview on Review {\n    id\n    status\n    job {\n      id\n      state\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n"): (typeof documents)["\n  mutation ApproveReview($id: ID!, $comment: String) {\n    approveReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      id\n      status\n      job {\n        id\n        state\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n"): (typeof documents)["\n  mutation RejectReview($id: ID!, $comment: String!) {\n    rejectReview(id: $id, comment: $comment) {\n      ...DecidedReview\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      ...DecidedReview\n    }\n  }\n"): (typeof documents)["\n  mutation RequestChanges($id: ID!, $feedback: String!) {\n    requestChanges(id: $id, feedback: $feedback) {\n      ...DecidedReview\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
