@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../http/create-server.ts';
+import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../http/websocket-server.ts';
 import { appendJobEvents } from '../jobs/job-event.ts';
 import { CREATE_JOB, JOB_EVENTS, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
