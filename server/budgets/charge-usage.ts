@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { withTransaction, type Sql } from '../db/transaction.ts';
+import { lockBudgetForCharge } from './budget-lock.ts';
 import { appendJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 
@@ -63,7 +64,8 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
   if (job.rows.length === 0) throw new Error(`job ${charge.jobId} not found`);
   const projectId = job.rows[0].projectId;
 
-  // Lock order everywhere: Budget, then Job.
+  // Lock order everywhere: the budget lock (shared), Budget, then Job.
+  await lockBudgetForCharge(sql, projectId);
   const budget = await sql.query<{ spentUsd: number; limitUsd: number; notifiedThreshold: number }>(
     `UPDATE "Budget" b SET
        "spentUsd" = ${PERIOD_SPENT} + $2::numeric,
