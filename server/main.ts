@@ -19,7 +19,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const app = await startApp(config, log).catch((err) => {
-  log.error('AutoDev failed to start', { error: String(err?.message ?? err) });
+  log.error('AutoDev failed to start', { error: err instanceof Error ? err.message : `an error without a message (${String(err)})` });
   process.exit(1);
 });
 

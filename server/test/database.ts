@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DEFAULT_TEST_POSTGRES_URL } from './setup/test-postgres.ts';
+import { DEFAULT_TEST_REDIS_URL } from './setup/test-redis.ts';
 
-/** The server tests create databases on (trust auth, see ../shared/ENVIRONMENT.md). */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Under vitest, the services the global setup found or started (server/test/global-setup.ts);
+// elsewhere (the benchmarks), TEST_POSTGRES_URL / TEST_REDIS_URL or the local defaults.
+const inject = process.env.VITEST ? (await import('vitest')).inject : () => undefined;
+
+/** The server tests create databases on. */
+export const TEST_POSTGRES_URL: string = inject('testPostgresUrl') ?? (process.env.TEST_POSTGRES_URL || DEFAULT_TEST_POSTGRES_URL);
+export const TEST_REDIS_URL: string = inject('testRedisUrl') ?? (process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL);
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);

@@ -1,38 +1,47 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from './free-port.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** A redis-server of the test's own (not the shared one), so that it can be stopped and restarted. */
+/**
+ * A redis-server of the caller's own on a free port (not a shared one), so that it can be stopped and
+ * restarted. A port taken between the check and the start is retried on another one.
+ */
 export async function startRedisProcess() {
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-      child!.stdout!.on('data', (d) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s: ${out.trim()}`)), 10_000);
+      proc.stdout!.on('data', (d) => {
         out += d;
         if (/Ready to accept connections/.test(out)) (clearTimeout(timer), resolve());
       });
-      child!.on('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+      proc.on('error', (err) => (clearTimeout(timer), reject(new Error(`redis-server could not be started (${err.message}); install it: apt-get install -y redis-server`))));
+      proc.on('exit', (code) => (clearTimeout(timer), reject(new Error(`redis-server exited (${code}): ${out.trim().split('\n').slice(-3).join(' ')}`))));
     });
   };
   const stop = async () => {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child!.once('exit', r));
     child.kill('SIGKILL');
     await exited;
   };
-  await start();
-  return { url: `redis://127.0.0.1:${port}`, start, stop };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+      port = await freePort();
+    }
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    /** Synchronous, for a process that is exiting (no await possible there). */
+    stopNow: () => void child?.kill('SIGKILL'),
+  };
 }
