@@ -1,19 +1,22 @@
 import type http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { Services } from '../services.ts';
 import { verifyArtifactSignature } from '../storage/signed-url.ts';
 import { downloadFilename } from '../storage/artifact-store.ts';
+import type { RequestTarget } from './request-target.ts';
+
+const ARTIFACT_PATH = /^\/artifacts\/([0-9a-f-]{36})$/i;
 
 /** `GET /artifacts/<id>?expires=…&sig=…`: the signed link GraphQL hands out after its project check. */
-export function handleArtifactDownload(req: http.IncomingMessage, res: http.ServerResponse, services: Services): boolean {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const match = /^\/artifacts\/([0-9a-f-]{36})$/i.exec(url.pathname);
+export function handleArtifactDownload(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, services: Services): boolean | Promise<void> {
+  const match = ARTIFACT_PATH.exec(target.path);
   if (!match || req.method !== 'GET') return false;
-  void (async () => {
-    const id = match[1];
-    if (!verifyArtifactSignature(services.signingKey, id, url.searchParams.get('expires'), url.searchParams.get('sig'))) {
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'The download link is invalid or has expired.' }));
-      return;
-    }
+  const id = match[1];
+  if (!verifyArtifactSignature(services.signingKey, id, target.query.get('expires'), target.query.get('sig'))) {
+    res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'The download link is invalid or has expired.' }));
+    return true;
+  }
+  return (async () => {
     const artifact = await services.db.artifact.findUnique({ where: { id } });
     const stored = artifact ? await services.artifacts.get(artifact.storageKey) : null;
     if (!artifact || !stored) {
@@ -26,11 +29,9 @@ export function handleArtifactDownload(req: http.IncomingMessage, res: http.Serv
       'content-disposition': `attachment; filename="${downloadFilename(artifact.path)}"`,
       'x-content-type-options': 'nosniff',
     });
-    stored.stream.pipe(res);
-  })().catch((err) => {
-    services.log.error('artifact download failed', { error: String(err) });
-    if (!res.headersSent) res.writeHead(500).end();
-    else res.destroy();
-  });
-  return true;
+    // A store that fails mid-stream (or a client that goes away) ends this response, not the process.
+    await pipeline(stored.stream, res).catch((err) => {
+      if (!res.writableFinished) services.log.warn('artifact download cut off', { id, error: String(err) });
+    });
+  })();
 }

@@ -14,6 +14,9 @@ import { maskError } from './mask-error.ts';
 import { armorPlugin, guardPlugin } from './hardening.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
+import { refuseConnect, requestListener, type Route } from './request-listener.ts';
+
+const GRAPHQL_PATH = '/graphql';
 
 export interface ApiServer {
   server: http.Server;
@@ -28,7 +31,7 @@ export interface ApiServer {
 export function createApiServer(services: Services, opts: { readyChecks?: () => Promise<Record<string, boolean>> } = {}): ApiServer {
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
     maskedErrors: { maskError: maskError(services.log) },
@@ -44,14 +47,21 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     },
   });
 
-  const server = http.createServer((req, res) => {
-    if (refuseOversizedBody(req, res, services.config.limits.maxRequestBytes)) return;
-    if (handleHealth(req, res, services, opts.readyChecks)) return;
-    if (handleArtifactDownload(req, res, services)) return;
-    if (handleMetrics(req, res, services)) return;
-    if (handleWebApp(req, res)) return;
-    void yoga.handle(req, res);
-  });
+  const routes: Route[] = [
+    (req, res) => refuseOversizedBody(req, res, services.config.limits.maxRequestBytes),
+    (req, res, target) => handleHealth(req, res, target, services, opts.readyChecks),
+    (req, res, target) => handleArtifactDownload(req, res, target, services),
+    (req, res, target) => handleMetrics(req, res, target, services),
+    (req, res, target) => handleWebApp(req, res, target),
+    (req, res, target) => {
+      if (target.path !== GRAPHQL_PATH) return false;
+      // Yoga builds its request URL from req.url: hand it the parsed form (no absolute-form, no '//').
+      req.url = target.search ? `${GRAPHQL_PATH}?${target.search}` : GRAPHQL_PATH;
+      return Promise.resolve(yoga.handle(req, res)); // (it may answer synchronously, with no promise)
+    },
+  ];
+  const server = http.createServer(requestListener(services.log, routes, 'Nothing is served at this path: the API is at /graphql, the web app at /.'));
+  server.on('connect', refuseConnect);
 
   const wsServer = attachWebSocketServer(server, yoga, services);
 

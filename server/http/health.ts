@@ -1,27 +1,27 @@
 import type http from 'node:http';
 import type { Services } from '../services.ts';
+import type { RequestTarget } from './request-target.ts';
 
 /** `/healthz`: the process serves. `/readyz`: its dependencies answer (503 otherwise). */
 export function handleHealth(
   req: http.IncomingMessage,
   res: http.ServerResponse,
+  target: RequestTarget,
   services: Services,
   extraChecks?: () => Promise<Record<string, boolean>>,
-): boolean {
-  const url = req.url?.split('?')[0];
-  if (url === '/healthz') {
+): boolean | Promise<void> {
+  if (target.path === '/healthz') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
     return true;
   }
-  if (url === '/readyz') {
-    void (async () => {
+  if (target.path === '/readyz') {
+    return (async () => {
       const checks: Record<string, boolean> = {};
       checks.postgres = await withTimeout(services.pool.query('SELECT 1').then(() => true), 2000);
       Object.assign(checks, extraChecks ? await extraChecks().catch(() => ({ extra: false })) : {});
       const ready = Object.values(checks).every(Boolean);
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'unavailable', checks }));
     })();
-    return true;
   }
   return false;
 }
