@@ -25,7 +25,7 @@ const TARGETS = [
   '/artifacts', '/artifacts/', '/artifacts/%', '/artifacts//' + UUID, `/artifacts/${UUID}`, `/artifacts/${UUID}?expires=%zz&sig=%`,
   `/artifacts/${UUID}?expires=1e400&sig=${'A'.repeat(5000)}`, `/artifacts/${UUID}?expires=-1&sig=`, `/artifacts/${UUID.toUpperCase()}?sig`,
   '/artifacts/..%2f..%2fetc%2fpasswd', '/assets/', '/assets/%', '/assets/../../package.json', '/assets/%2e%2e/%2e%2e/package.json',
-  '/index.html', '/index.html%00', '/index.html%00.js', '/favicon.ico', '/%2e%2e%2f%2e%2e%2fpackage.json', '/jobs/1', '/jobs/%zz',
+  '/index.html', '/index.html/x', '/assets/x.js/y', '/index.html%00', '/index.html%00.js', '/favicon.ico', '/%2e%2e%2f%2e%2e%2fpackage.json', '/jobs/1', '/jobs/%zz',
   '/x.js', '/x.html', '/.env', '/.git/config', '/server/config.ts', '/node_modules/', '/client/dist/index.html',
   '/' + 'a'.repeat(7000), '/' + 'a/'.repeat(3000), '/' + '%25'.repeat(2000), '/?' + 'a=1&'.repeat(2000), '/' + '../'.repeat(1000),
   '/é', '/%C3%A9', '/☃', '/%E2%98%83', '/😀', '/%F0%9F%98%80', '/%ED%A0%80', '/\u0085', '/\u2028', '/%u2028', '/%E0%80%AF',
