@@ -1,0 +1,94 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import { runGit } from './run-git.ts';
+import { WorkspaceError } from './workspace-error.ts';
+
+export interface CloneOptions {
+  /** A git URL (https, ssh, file://) or a local path; absent → an empty scratch repository. */
+  repository?: string;
+  /** Branch, tag or full commit sha; absent → the remote's default branch. */
+  ref?: string;
+  /** Where the workspace goes: must not exist yet, or be empty. */
+  dir: string;
+  /** NAME of the environment variable holding a token for an https remote (never the token itself). */
+  credentialsEnv?: string;
+  /** Where credentialsEnv is looked up (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * Makes the attempt's workspace: a shallow clone of the repository at the ref (or an empty
+ * repository with one empty commit) and returns the base commit's sha.
+ */
+export async function cloneWorkspace(opts: CloneOptions): Promise<string> {
+  await assertEmptyDir(opts.dir);
+  const git = (args: string[], extra: Parameters<typeof runGit>[1] = {}) =>
+    runGit(args, { cwd: opts.dir, timeoutMs: opts.timeoutMs, code: 'WORKSPACE_CLONE_FAILED', ...extra });
+  if (!opts.repository) {
+    await git(['init', '-q', '-b', 'main']);
+    await git(['commit', '-q', '--allow-empty', '-m', 'Empty workspace']);
+    return headSha(opts.dir);
+  }
+  const repository = checkRepository(opts.repository);
+  const { env, secrets } = credentials(repository, opts);
+  const remote = { env, secrets, retryable: true };
+  if (opts.ref && FULL_SHA.test(opts.ref)) {
+    // A commit is not something `clone --branch` takes: fetch exactly that commit.
+    await git(['init', '-q']);
+    await git(['remote', 'add', 'origin', repository]);
+    await git(['fetch', '-q', '--depth', '1', 'origin', opts.ref], remote);
+    await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', 'FETCH_HEAD']);
+  } else {
+    const branch = opts.ref ? ['--branch', opts.ref] : [];
+    await git(['-c', 'advice.detachedHead=false', 'clone', '-q', '--depth', '1', '--no-local', ...branch, '--', repository, '.'], remote);
+  }
+  return headSha(opts.dir);
+}
+
+async function headSha(dir: string): Promise<string> {
+  return (await runGit(['rev-parse', 'HEAD'], { cwd: dir })).toString('utf8').trim();
+}
+
+async function assertEmptyDir(dir: string) {
+  await mkdir(dir, { recursive: true });
+  if ((await readdir(dir)).length > 0) throw new WorkspaceError('WORKSPACE_CLONE_FAILED', `The workspace directory ${dir} is not empty.`, false);
+}
+
+function checkRepository(repository: string): string {
+  if (repository.startsWith('-')) throw new WorkspaceError('WORKSPACE_CLONE_FAILED', 'The repository must be a git URL or a path, not an option.', false);
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(repository)) {
+    throw new WorkspaceError(
+      'WORKSPACE_CLONE_FAILED',
+      'The repository URL carries a password; give credentials through an environment variable the operator names instead.',
+      false,
+    );
+  }
+  return repository;
+}
+
+/**
+ * The token reaches git as an http.<origin>.extraHeader through GIT_CONFIG_* environment
+ * variables: never on a command line (visible in `ps`), never in a file, sent only to that origin.
+ */
+function credentials(repository: string, opts: CloneOptions): { env: Record<string, string>; secrets: string[] } {
+  if (!opts.credentialsEnv) return { env: {}, secrets: [] };
+  const token = (opts.env ?? process.env)[opts.credentialsEnv];
+  if (!token) {
+    throw new WorkspaceError('WORKSPACE_CLONE_FAILED', `The environment variable ${opts.credentialsEnv} named for the repository's credentials is not set.`, false);
+  }
+  let origin: string;
+  try {
+    const url = new URL(repository);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+    origin = `${url.protocol}//${url.host}/`;
+  } catch {
+    throw new WorkspaceError('WORKSPACE_CLONE_FAILED', 'Credentials by environment variable work only with http(s) repository URLs.', false);
+  }
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  return {
+    env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${origin}.extraHeader`, GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` },
+    secrets: [token, basic],
+  };
+}
