@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { bwrapArguments } from './bwrap-arguments.ts';
+import { createOutputTail } from './output-tail.ts';
+
+export const BWRAP = '/usr/bin/bwrap';
+
+export interface SandboxOptions {
+  /** A shell command line, run by /bin/sh -c in the workspace. */
+  command: string;
+  /** Host path of the workspace; the command sees it at /workspace. */
+  cwd: string;
+  /** Wall-clock limit: the whole process tree is killed when it passes. */
+  timeoutMs: number;
+  /** Output (stdout and stderr, interleaved) beyond this keeps only its tail. */
+  maxOutputBytes: number;
+  network: boolean;
+  /** Address-space limit per process (RLIMIT_AS). */
+  memoryBytes?: number;
+  /** Processes the command may have at once (RLIMIT_NPROC, default 256). */
+  maxProcesses?: number;
+  env?: Record<string, string>;
+  /** Aborting kills the command like the time limit does. */
+  signal?: AbortSignal;
+}
+
+export interface SandboxResult {
+  /** The command's exit status; 128+n when it died of signal n inside the sandbox; null when killed from outside. */
+  exitCode: number | null;
+  /** Set when the sandbox was killed (time limit, abort). */
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** The last maxOutputBytes of the output. */
+  output: string;
+  outputBytes: number;
+  /** Bytes cut from the start of the output. */
+  cutBytes: number;
+  durationMs: number;
+}
+
+// Host uids handed to concurrent commands of this process, so that no two share a process cap.
+const uidsInUse = new Set<number>();
+function takeUid(): number {
+  for (;;) {
+    const uid = randomInt(200_000, 1_200_000);
+    if (!uidsInUse.has(uid)) return uidsInUse.add(uid), uid;
+  }
+}
+
+/**
+ * Runs a command under bubblewrap: no network (unless allowed), a read-only system, only the
+ * workspace writable, its own PID namespace, an empty environment, limits on time, output,
+ * processes, file size and memory. Never throws for what the command does; the promise settles
+ * once every process of the command is gone.
+ */
+export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
+  const started = performance.now();
+  const uid = takeUid();
+  const args = bwrapArguments({ command: opts.command, workspace: opts.cwd, network: opts.network, memoryBytes: opts.memoryBytes, maxProcesses: opts.maxProcesses, env: opts.env, uid });
+  // detached: bwrap leads its own process group, which the kill below takes down whole; the
+  // command's processes die with bwrap's PID namespace (--die-with-parent on its init).
+  const child = spawn(BWRAP, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {} });
+  const tail = createOutputTail(opts.maxOutputBytes);
+  child.stdout.on('data', (c: Buffer) => tail.push(c));
+  child.stderr.on('data', (c: Buffer) => tail.push(c));
+  let timedOut = false;
+  let aborted = false;
+  let spawnError: Error | null = null;
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, opts.timeoutMs);
+  const onAbort = () => {
+    aborted = true;
+    kill();
+  };
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  child.on('error', (err) => (spawnError = err));
+
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      uidsInUse.delete(uid);
+      const { output, outputBytes, cutBytes } = tail.result();
+      resolve({
+        exitCode: code,
+        signal,
+        timedOut,
+        aborted,
+        output: spawnError ? `The sandbox could not start: ${(spawnError as Error).message}` : output,
+        outputBytes,
+        cutBytes,
+        durationMs: Math.round(performance.now() - started),
+      });
+    });
+  });
+}

@@ -1,0 +1,168 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSandboxed, type SandboxOptions } from './run-sandboxed.ts';
+import { sandboxAvailable } from './sandbox-available.ts';
+
+const root = mkdtempSync(path.join(tmpdir(), 'autodev-sandbox-test-'));
+let n = 0;
+function workspace() {
+  const dir = path.join(root, `ws-${++n}`);
+  mkdirSync(dir);
+  return dir;
+}
+const run = (command: string, extra: Partial<SandboxOptions> = {}) =>
+  runSandboxed({ command, cwd: extra.cwd ?? workspace(), timeoutMs: 20_000, maxOutputBytes: 64 * 1024, network: false, ...extra });
+
+beforeAll(async () => {
+  const available = await sandboxAvailable();
+  if (!available.ok) throw new Error(`These tests need bubblewrap: ${available.reason}`);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Host processes whose command line contains the text (the sandbox's PID namespace hides nothing from the host). */
+async function hostProcessesWith(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
+    if (cmd.includes(text) && !cmd.includes('bwrap')) found.push(`${pid}: ${cmd}`);
+  }
+  return found;
+}
+
+describe('runSandboxed', () => {
+  it('runs a command in the workspace and reports its exit code, output and duration', async () => {
+    const dir = workspace();
+    writeFileSync(path.join(dir, 'input.txt'), 'hello from the host\n');
+    const r = await run('pwd; cat input.txt; echo made > output.txt; echo to-stderr >&2; exit 3', { cwd: dir });
+    expect(r).toMatchObject({ exitCode: 3, signal: null, timedOut: false, cutBytes: 0 });
+    expect(r.output).toBe('/workspace\nhello from the host\nto-stderr\n');
+    expect(readFileSync(path.join(dir, 'output.txt'), 'utf8')).toBe('made\n');
+    expect(r.durationMs).toBeGreaterThan(0);
+  });
+
+  it('gives the command a scrubbed environment: none of the server’s variables', async () => {
+    process.env.AUTODEV_TEST_SECRET = 'sk-do-not-leak';
+    try {
+      const r = await run('env | sort');
+      expect(r.output).not.toContain('sk-do-not-leak');
+      const names = r.output.trim().split('\n').map((l) => l.split('=')[0]);
+      expect(names).toEqual(['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_OPTIONAL_LOCKS', 'HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+    } finally {
+      delete process.env.AUTODEV_TEST_SECRET;
+    }
+  });
+
+  it('cannot read a file outside the workspace, nor the server’s data directory', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'autodev-outside-'));
+    const dataDir = mkdtempSync(path.join(process.cwd(), '.sandbox-test-data-'));
+    try {
+      writeFileSync(path.join(outside, 'secret.txt'), 'outside-secret');
+      writeFileSync(path.join(dataDir, 'secret.txt'), 'data-secret');
+      const r = await run(`cat ${outside}/secret.txt; cat ${dataDir}/secret.txt; ls /root /home /work /var /srv 2>&1; cat /etc/passwd /etc/shadow`);
+      expect(r.output).not.toContain('outside-secret');
+      expect(r.output).not.toContain('data-secret');
+      expect(r.output).toMatch(/No such file or directory/);
+      expect(r.output).not.toMatch(/root:x:0/);
+      expect(r.exitCode).not.toBe(0);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('cannot write the system or the workspace’s .git, only the workspace', async () => {
+    const dir = workspace();
+    mkdirSync(path.join(dir, '.git', 'hooks'), { recursive: true });
+    const r = await run('touch /usr/planted; echo hook > .git/hooks/pre-commit; echo ok > fine.txt; echo tmp > /tmp/scratch && cat /tmp/scratch', { cwd: dir });
+    expect(r.output).toMatch(/Read-only file system/);
+    expect(existsSync('/usr/planted')).toBe(false);
+    expect(readdirSync(path.join(dir, '.git', 'hooks'))).toEqual([]);
+    expect(readFileSync(path.join(dir, 'fine.txt'), 'utf8')).toBe('ok\n');
+    expect(r.output).toContain('tmp');
+  });
+
+  it('cannot connect to a port open on 127.0.0.1 (and can when the network is allowed)', async () => {
+    let connections = 0;
+    const server = net.createServer((s) => {
+      connections++;
+      s.on('error', () => {});
+      s.end('hello\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const probe = `node -e "require('net').connect(${port},'127.0.0.1').on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',(e)=>{console.log('REFUSED '+e.code);process.exit(3)})"`;
+    try {
+      const closed = await run(probe);
+      expect(closed.output).toMatch(/REFUSED/);
+      expect(closed.exitCode).toBe(3);
+      expect(connections).toBe(0);
+      const open = await run(probe, { network: true });
+      expect(open.output).toMatch(/CONNECTED/);
+      expect(connections).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('is killed at its time limit with its whole process tree, and returns at once', async () => {
+    const dir = workspace();
+    const token = `${Date.now() % 100000}.${n}7`; // a unique sleep length, to find these processes on the host
+    const r = await run(`sleep ${token} & (sleep 2; touch /workspace/late-marker) & sh -c 'sleep ${token}' & echo started; sleep ${token}`, { cwd: dir, timeoutMs: 800 });
+    expect(r.timedOut).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.output).toBe('started\n');
+    expect(r.durationMs).toBeLessThan(5000);
+    expect(await hostProcessesWith(`sleep ${token}`)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(existsSync(path.join(dir, 'late-marker'))).toBe(false);
+    expect(await hostProcessesWith(`sleep ${token}`)).toEqual([]);
+  });
+
+  it('stops when its abort signal fires', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const r = await run('sleep 30', { signal: controller.signal });
+    expect(r).toMatchObject({ aborted: true, timedOut: false, exitCode: null });
+    expect(r.durationMs).toBeLessThan(5000);
+  });
+
+  it('bounds a fork loop by its process cap, and the call returns', async () => {
+    const dir = workspace();
+    // 200 attempts at most, so a broken cap cannot hurt the machine; each process that did start writes a line.
+    const r = await run('i=0; while [ $i -lt 200 ]; do (echo x >> /workspace/started; sleep 3) & i=$((i+1)); done; wait', { cwd: dir, maxProcesses: 20, timeoutMs: 15_000 });
+    const started = readFileSync(path.join(dir, 'started'), 'utf8').split('\n').filter(Boolean).length;
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThanOrEqual(20);
+    expect(r.output).toMatch(/fork|Resource temporarily unavailable/i);
+    expect(r.timedOut).toBe(false);
+  });
+
+  it('cuts output past the cap, keeping the tail and saying how much was cut', async () => {
+    const r = await run("head -c 100000 /dev/zero | tr '\\0' a; echo; echo THE-END", { maxOutputBytes: 1000 });
+    expect(r.exitCode).toBe(0);
+    expect(Buffer.byteLength(r.output)).toBeLessThanOrEqual(1000);
+    expect(r.output.endsWith('a\nTHE-END\n')).toBe(true);
+    expect(r.outputBytes).toBe(100000 + 1 + 8);
+    expect(r.cutBytes).toBe(r.outputBytes - 1000);
+  });
+
+  it('caps memory per process when asked', async () => {
+    const grow = "awk 'BEGIN { s = \"x\"; for (i = 0; i < 28; i++) s = s s; print length(s) }'"; // 256 MiB string
+    const capped = await run(grow, { memoryBytes: 64 * 1024 * 1024 });
+    expect(capped.exitCode).not.toBe(0);
+    expect(capped.output).not.toContain('268435456');
+    const free = await run(grow);
+    expect(free.output).toContain('268435456');
+  });
+});
+
+describe('sandboxAvailable', () => {
+  it('says bubblewrap works here, with its version', async () => {
+    expect(await sandboxAvailable()).toMatchObject({ ok: true, version: expect.stringMatching(/bubblewrap/) });
+  });
+});
