@@ -42,24 +42,44 @@ export interface GitOptions {
   timeoutMs?: number;
 }
 
-/** Runs git and returns its stdout; a non-zero exit throws a WorkspaceError with git's (redacted) stderr. */
-export function runGit(args: string[], opts: GitOptions = {}): Promise<Buffer> {
+export interface GitOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+  timedOut: boolean;
+  /** stdout passed maxOutputBytes: git was stopped and stdout holds the first maxOutputBytes. */
+  overflowed: boolean;
+}
+
+/** Runs git to its end (or its limits) and reports what happened; throws only when git cannot start. */
+export function spawnGit(args: string[], opts: GitOptions & { maxOutputBytes?: number } = {}): Promise<GitOutcome> {
+  const max = opts.maxOutputBytes ?? MAX_GIT_OUTPUT;
+  const timeoutMs = opts.timeoutMs ?? 600_000;
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...SAFE_CONFIG, ...args], { cwd: opts.cwd, env: gitEnvironment(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let timedOut = false;
+    let overflowed = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 600_000);
+    }, timeoutMs);
     const out: Buffer[] = [];
     let outBytes = 0;
-    let err = '';
+    let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
+      if (overflowed) return;
+      if (outBytes + c.length > max) {
+        out.push(c.subarray(0, max - outBytes));
+        overflowed = true;
+        child.kill('SIGKILL');
+        return;
+      }
       outBytes += c.length;
-      if (outBytes <= MAX_GIT_OUTPUT) out.push(c);
+      out.push(c);
     });
     child.stderr.on('data', (c: Buffer) => {
-      if (err.length < 16_384) err += c.toString('utf8');
+      if (stderr.length < 16_384) stderr += c.toString('utf8');
     });
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -67,13 +87,25 @@ export function runGit(args: string[], opts: GitOptions = {}): Promise<Buffer> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0 && outBytes <= MAX_GIT_OUTPUT) return resolve(Buffer.concat(out));
-      const why = timedOut ? `no answer within ${opts.timeoutMs ?? 600_000} ms` : outBytes > MAX_GIT_OUTPUT ? `its output passed ${MAX_GIT_OUTPUT} bytes` : signal ? `killed by ${signal}` : `exit ${code}`;
-      const detail = redactUrls(err.trim(), opts.secrets).split('\n').slice(-5).join(' ');
-      const hint = /could not read Username|Authentication failed/.test(err) ? ' The remote asks for credentials: the operator names an environment variable holding a token.' : '';
-      reject(new WorkspaceError(opts.code ?? 'WORKSPACE_GIT_FAILED', `git ${subcommand(args)} failed (${why})${detail ? `: ${detail}` : '.'}${hint}`, timedOut || (opts.retryable ?? false)));
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr, timedOut, overflowed });
     });
   });
+}
+
+/** Runs git and returns its stdout; anything but a clean exit throws a WorkspaceError with git's (redacted) stderr. */
+export async function runGit(args: string[], opts: GitOptions = {}): Promise<Buffer> {
+  const r = await spawnGit(args, opts);
+  if (r.code === 0 && !r.overflowed) return r.stdout;
+  const why = r.timedOut
+    ? `no answer within ${opts.timeoutMs ?? 600_000} ms`
+    : r.overflowed
+      ? `its output passed ${MAX_GIT_OUTPUT} bytes`
+      : r.signal
+        ? `killed by ${r.signal}`
+        : `exit ${r.code}`;
+  const detail = redactUrls(r.stderr.trim(), opts.secrets).split('\n').slice(-5).join(' ');
+  const hint = /could not read Username|Authentication failed/.test(r.stderr) ? ' The remote asks for credentials: the operator names an environment variable holding a token.' : '';
+  throw new WorkspaceError(opts.code ?? 'WORKSPACE_GIT_FAILED', `git ${subcommand(args)} failed (${why})${detail ? `: ${detail}` : '.'}${hint}`, r.timedOut || (opts.retryable ?? false));
 }
 
 /** The git subcommand of an argument list (after any `-c key=value`), for messages. */
