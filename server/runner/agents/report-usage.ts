@@ -1,0 +1,39 @@
+// Usage is reported per model call, as soon as the answer is in and BEFORE any tool it asks for
+// runs: a charge the budget refuses then stops the task with no further tool call or request.
+import type { LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
+import type { LanguageModelMiddleware } from 'ai';
+
+/** Called once per model call; throwing stops the call (and so the loop) there. */
+export type ChargeStep = (usage: { inputTokens: number; outputTokens: number }) => Promise<void>;
+
+const tokens = (u: LanguageModelV3Usage) => ({ inputTokens: u.inputTokens.total ?? 0, outputTokens: u.outputTokens.total ?? 0 });
+
+export function reportUsage(charge: ChargeStep): LanguageModelMiddleware {
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate }) {
+      const result = await doGenerate();
+      await charge(tokens(result.usage));
+      return result;
+    },
+    async wrapStream({ doStream }) {
+      const result = await doStream();
+      // The AI SDK starts a streamed tool call as soon as its part arrives; hold the calls back
+      // until the step's usage (in its final part) has been charged.
+      const held: LanguageModelV3StreamPart[] = [];
+      const stream = result.stream.pipeThrough(
+        new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
+          async transform(part, controller) {
+            if (part.type === 'tool-call') return void held.push(part);
+            if (part.type === 'finish') {
+              await charge(tokens(part.usage));
+              for (const h of held.splice(0)) controller.enqueue(h);
+            }
+            controller.enqueue(part);
+          },
+        }),
+      );
+      return { ...result, stream };
+    },
+  };
+}

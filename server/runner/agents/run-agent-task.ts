@@ -1,0 +1,206 @@
+// One task of a crew, done by one agent: a multi-step tool-calling loop over the AI SDK. Each model
+// call is charged through a `usage` event before its tools run; each tool call is a `tool_call`
+// and a `tool_result` event; the task ends with an answer (an object when it declares an output
+// schema), at its step limit, when it is stopped (refused charge, abort) or on a model error.
+import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type LanguageModel, type ModelMessage, type StepResult, type Tool, type ToolSet } from 'ai';
+import type { JSONSchema7, LanguageModelV3 } from '@ai-sdk/provider';
+import { compile } from '../../guardrails/ajv.ts';
+import { describeErrors } from '../../guardrails/describe-errors.ts';
+import { capArgs, capText, MAX_EVENT_OUTPUT_CHARS, type AgentEvent, type EmitAgentEvent } from './agent-events.ts';
+import { reportUsage } from './report-usage.ts';
+import { buildTaskPrompt, type AgentPersona, type AttemptFeedback, type TaskBrief, type TaskContext } from './task-prompt.ts';
+import type { ToolContext, ToolDefinition } from './tool-definition.ts';
+
+export const DEFAULT_MAX_STEPS = 20;
+export const MAX_STEPS_LIMIT = 200;
+/** A tool's output as the model reads it (the tool itself keeps its own, usually smaller, cap). */
+export const MAX_TOOL_OUTPUT_TO_MODEL = 64 * 1024;
+
+export interface RunAgentTaskOptions {
+  agent: AgentPersona & { id?: string; model: string; tools: string[] };
+  task: TaskBrief & { id?: string; maxSteps?: number };
+  input: unknown;
+  context: TaskContext[];
+  feedback?: AttemptFeedback | null;
+  /** The tool implementations the runner has; the agent is granted those its `tools` names. */
+  tools: ToolDefinition[];
+  toolContext: Omit<ToolContext, 'signal'>;
+  model: LanguageModel;
+  emit: EmitAgentEvent;
+  signal?: AbortSignal;
+  /** Stream each model answer (text deltas reach `onTextDelta`); same loop, same events. */
+  stream?: boolean;
+  onTextDelta?: (delta: string) => void;
+  /** Retries of a failed model call (429, 5xx, network); default 2. */
+  maxRetries?: number;
+}
+
+interface Spent {
+  /** Model calls made. */
+  steps: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type AgentTaskOutcome =
+  | ({ status: 'completed'; text: string; output?: unknown; finalAnswerForced: boolean } & Spent)
+  | ({ status: 'step_limit'; code: 'STEP_LIMIT_REACHED'; message: string; retryable: true; text: string } & Spent)
+  | ({ status: 'stopped'; message: string } & Spent)
+  | ({ status: 'failed'; code: 'MODEL_ERROR' | 'INVALID_MODEL_OUTPUT' | 'UNKNOWN_TOOL'; message: string; retryable: boolean } & Spent);
+
+class TaskStopped extends Error {}
+
+/** Rejects as soon as `signal` aborts, whatever `work` does (a tool that ignores its signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function schemaValidator(schema: Record<string, unknown>) {
+  const validate = compile(schema);
+  return (value: unknown) => {
+    if (validate(value)) return { success: true as const, value };
+    const first = describeErrors(validate.errors)[0];
+    return { success: false as const, error: new Error(`The answer does not match the output schema${first ? `: \`${first.field}\` ${first.message}` : ''}.`) };
+  };
+}
+
+export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOutcome> {
+  const label = o.task.id ? `Task ${o.task.id}` : 'The task';
+  const maxSteps = Math.min(Math.max(1, o.task.maxSteps ?? DEFAULT_MAX_STEPS), MAX_STEPS_LIMIT);
+  const spent: Spent = { steps: 0, inputTokens: 0, outputTokens: 0 };
+  const where = { ...(o.task.id ? { task: o.task.id } : {}), ...(o.agent.id ? { agent: o.agent.id } : {}) };
+
+  const available = new Map(o.tools.map((t) => [t.name, t]));
+  const unknown = o.agent.tools.filter((name) => !available.has(name));
+  if (unknown.length) {
+    return { status: 'failed', code: 'UNKNOWN_TOOL', message: `${label}: the agent is granted tools that do not exist: ${unknown.join(', ')}.`, retryable: false, ...spent };
+  }
+
+  // One signal for everything the loop starts: the caller's (cancel) or ours (a refused charge).
+  const stopper = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stopper.signal]) : stopper.signal;
+  let stopMessage: string | undefined;
+  const stop = (message: string) => {
+    stopMessage ??= message;
+    stopper.abort(new TaskStopped(message));
+  };
+  const send = async (event: AgentEvent) => {
+    let verdict: void | 'stop';
+    try {
+      verdict = await o.emit(event);
+    } catch (err) {
+      return stop(`${label} was stopped: reporting ${event.type} failed (${(err as Error).message}).`);
+    }
+    if (verdict === 'stop') stop(`${label} was stopped: its ${event.type} event was refused${event.type === 'usage' ? ' (budget)' : ''}.`);
+  };
+
+  const charge = async (u: { inputTokens: number; outputTokens: number }) => {
+    spent.steps++;
+    spent.inputTokens += u.inputTokens;
+    spent.outputTokens += u.outputTokens;
+    await send({ type: 'usage', model: o.agent.model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(o.task.id ? { task: o.task.id } : {}) });
+    if (signal.aborted) throw signal.reason;
+  };
+
+  const tools: ToolSet = {};
+  for (const name of o.agent.tools) {
+    const def = available.get(name)!;
+    tools[name] = tool({
+      description: def.description,
+      inputSchema: jsonSchema(def.inputSchema as JSONSchema7),
+      execute: async (args: unknown, { toolCallId }) => {
+        if (signal.aborted) throw signal.reason;
+        await send({ type: 'tool_call', callId: toolCallId, tool: name, args: capArgs(args), ...where });
+        if (signal.aborted) throw signal.reason;
+        const started = performance.now();
+        let result: { ok: boolean; output: string };
+        try {
+          result = await untilAborted(def.execute(args, { ...o.toolContext, signal }), signal);
+        } catch (err) {
+          result = signal.aborted ? { ok: false, output: 'The task was stopped while the tool ran.' } : { ok: false, output: `The tool failed: ${(err as Error).message}` };
+        }
+        const durationMs = Math.round(performance.now() - started);
+        await send({ type: 'tool_result', callId: toolCallId, tool: name, ok: result.ok, output: capText(result.output, MAX_EVENT_OUTPUT_CHARS), durationMs, ...where });
+        if (signal.aborted) throw signal.reason;
+        return result;
+      },
+      toModelOutput: ({ output }: { output: { ok: boolean; output: string } }) => ({
+        type: output.ok ? ('text' as const) : ('error-text' as const),
+        value: capText(output.output, MAX_TOOL_OUTPUT_TO_MODEL),
+      }),
+    }) as Tool;
+  }
+
+  const { system, prompt } = buildTaskPrompt({ agent: o.agent, task: o.task, input: o.input, context: o.context, feedback: o.feedback, toolNames: o.agent.tools });
+  const settings = {
+    model: wrapLanguageModel({ model: o.model as LanguageModelV3, middleware: reportUsage(charge) }),
+    system,
+    messages: [{ role: 'user', content: prompt }] as ModelMessage[],
+    tools,
+    stopWhen: stepCountIs(maxSteps),
+    // The last step may not call tools: the model must answer with what it has (CrewAI's max_iter).
+    prepareStep: ({ stepNumber }: { stepNumber: number }) => (stepNumber === maxSteps - 1 && o.agent.tools.length ? { toolChoice: 'none' as const } : {}),
+    output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema as JSONSchema7, { validate: schemaValidator(o.task.outputSchema) }) }) : undefined,
+    abortSignal: signal,
+    maxRetries: o.maxRetries ?? 2,
+    temperature: 0,
+  };
+
+  let steps: StepResult<ToolSet>[];
+  let text: string;
+  let output: unknown;
+  try {
+    if (o.stream) {
+      let streamError: unknown;
+      const result = streamText({ ...settings, onError: ({ error }) => void (streamError ??= error) });
+      for await (const part of result.fullStream) {
+        if (part.type === 'text-delta') o.onTextDelta?.(part.text);
+      }
+      if (streamError) throw streamError;
+      steps = await result.steps;
+      text = steps.at(-1)?.text ?? '';
+      if (o.task.outputSchema && steps.at(-1)?.finishReason !== 'tool-calls') output = await result.output;
+    } else {
+      const result = await generateText(settings);
+      steps = result.steps;
+      text = result.text;
+      if (o.task.outputSchema && steps.at(-1)?.finishReason !== 'tool-calls') output = result.output;
+    }
+  } catch (err) {
+    if (signal.aborted) return { status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...spent };
+    // The last step forbids tools; a model that calls one anyway has used up its steps.
+    if (ToolChoiceViolationError.isInstance(err)) return stepLimit(label, maxSteps, '', spent);
+    if (NoObjectGeneratedError.isInstance(err) || NoOutputGeneratedError.isInstance(err)) {
+      const cause = (err as Error).cause instanceof Error ? ` ${((err as Error).cause as Error).message}` : '';
+      return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: the model's answer is not valid output.${cause}`, MAX_EVENT_OUTPUT_CHARS), retryable: true, ...spent };
+    }
+    return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${modelErrorMessage(err)}`, MAX_EVENT_OUTPUT_CHARS), retryable: isRetryable(err), ...spent };
+  }
+  if (signal.aborted) return { status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...spent };
+
+  if (steps.at(-1)?.finishReason === 'tool-calls') return stepLimit(label, maxSteps, text, spent);
+  return { status: 'completed', text, ...(o.task.outputSchema ? { output } : {}), finalAnswerForced: steps.length >= maxSteps && o.agent.tools.length > 0, ...spent };
+}
+
+function stepLimit(label: string, maxSteps: number, text: string, spent: Spent): AgentTaskOutcome {
+  const message = `${label} used its ${maxSteps} steps and the model was still calling tools, so it gave no final answer.`;
+  return { status: 'step_limit', code: 'STEP_LIMIT_REACHED', message, retryable: true, text, ...spent };
+}
+
+function modelErrorMessage(err: unknown): string {
+  const e = RetryError.isInstance(err) ? err.lastError : err;
+  if (APICallError.isInstance(e)) {
+    return e.statusCode ? `the model endpoint answered ${e.statusCode}: ${(e.responseBody ?? e.message).slice(0, 300)}` : `the model endpoint could not be reached: ${e.message}`;
+  }
+  return (e as Error)?.message ?? String(e);
+}
+
+function isRetryable(err: unknown): boolean {
+  const e = RetryError.isInstance(err) ? err.lastError : err;
+  return APICallError.isInstance(e) ? e.isRetryable : true;
+}
