@@ -19,6 +19,8 @@ export interface MockReply {
   usage?: { promptTokens: number; completionTokens: number };
   /** Hold the answer this long (an abort test cuts in during the wait). */
   delayMs?: number;
+  /** Streaming: pause this long after the content and tool calls, before the finish and usage chunks. */
+  pauseBeforeFinishMs?: number;
   /** Answer with this HTTP error status instead. */
   status?: number;
 }
@@ -87,7 +89,7 @@ export async function startOpenAiMockServer(reply: MockReply[] | ((req: Received
         );
         return;
       }
-      if (received.body.stream) streamReply(res, received, answer, n);
+      if (received.body.stream) await streamReply(res, received, answer, n);
       else jsonReply(res, received, answer, n);
     });
   });
@@ -134,7 +136,7 @@ function jsonReply(res: http.ServerResponse, req: ReceivedRequest, a: MockReply,
 }
 
 /** Text in a few deltas; each tool call's arguments in two fragments, as real providers send them. */
-function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: MockReply, n: number) {
+async function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: MockReply, n: number) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const base = { id: `chatcmpl-${n + 1}`, object: 'chat.completion.chunk', created: 1_700_000_000 + n, model: req.body.model };
   const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
@@ -147,6 +149,8 @@ function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: MockRepl
     send([{ index: 0, delta: { tool_calls: [{ index: i, id: callId(n, i, c), type: 'function', function: { name: c.name, arguments: args.slice(0, half) } }] }, finish_reason: null }]);
     send([{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: args.slice(half) } }] }, finish_reason: null }]);
   });
+  if (a.pauseBeforeFinishMs) await new Promise((r) => setTimeout(r, a.pauseBeforeFinishMs));
+  if (res.destroyed) return;
   send([{ index: 0, delta: {}, finish_reason: finishReason(a) }]);
   if (req.body.stream_options?.include_usage) send([], { usage: usageOf(a) });
   res.end('data: [DONE]\n\n');

@@ -88,6 +88,16 @@ describe('the offline model', () => {
     expect(outcome).toMatchObject({ status: 'completed', steps: 3, finalAnswerForced: true });
   });
 
+  for (const stream of [false, true]) {
+    it(`a refused charge stops it before the tool its answer asked for runs (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+      const seen: string[] = [];
+      const { outcome, files } = await runOffline({ stream, grant: ['write_file'], emit: (e) => (seen.push(e.type), e.type === 'usage' ? 'stop' : undefined) });
+      expect(outcome).toMatchObject({ status: 'stopped', steps: 1 });
+      expect(seen).toEqual(['usage']);
+      expect(files.has(OFFLINE_NOTES_PATH)).toBe(false);
+    });
+  }
+
   it('stops between steps when aborted', async () => {
     const controller = new AbortController();
     const seen: string[] = [];

@@ -18,17 +18,12 @@ export function reportUsage(charge: ChargeStep): LanguageModelMiddleware {
     },
     async wrapStream({ doStream }) {
       const result = await doStream();
-      // The AI SDK starts a streamed tool call as soon as its part arrives; hold the calls back
-      // until the step's usage (in its final part) has been charged.
-      const held: LanguageModelV3StreamPart[] = [];
+      // The AI SDK runs a streamed step's tool calls once the step's finish part (which carries
+      // its usage) has passed; that part passes on only after the charge.
       const stream = result.stream.pipeThrough(
         new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
           async transform(part, controller) {
-            if (part.type === 'tool-call') return void held.push(part);
-            if (part.type === 'finish') {
-              await charge(tokens(part.usage));
-              for (const h of held.splice(0)) controller.enqueue(h);
-            }
+            if (part.type === 'finish') await charge(tokens(part.usage));
             controller.enqueue(part);
           },
         }),

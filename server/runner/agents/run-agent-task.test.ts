@@ -104,7 +104,8 @@ for (const stream of [false, true]) {
 
     it('stops at a refused usage charge: the tools that answer asked for never run and no request follows', async () => {
       const { options, mock, events, files } = await setup([
-        { toolCalls: [{ id: 'c1', name: 'write_file', arguments: { path: 'x.ts', content: 'x' } }] },
+        // Streamed, the tool call is complete well before the usage arrives.
+        { toolCalls: [{ id: 'c1', name: 'write_file', arguments: { path: 'x.ts', content: 'x' } }], pauseBeforeFinishMs: 200 },
         { text: 'never asked' },
       ]);
       const outcome = await runAgentTask({ ...options, stream, emit: (e) => (events.push(e), e.type === 'usage' ? 'stop' : undefined) });
