@@ -44,7 +44,7 @@ describe('alerting rules', () => {
 describe('every metric the rules use is exported by /metrics', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ role: 'all' });
+    t = await startTestServer({ role: 'all', env: { AUTODEV_METRICS_PORT: '0' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -64,7 +64,7 @@ describe('every metric the rules use is exported by /metrics', () => {
     await waitForJob(t, created.data.createJob.id, ['SUCCEEDED']);
     await t.gql(`{ job(id: "not-a-job") { id } }`, {}, 'adv_bad'); // an error with a code
 
-    const body = await (await fetch(`${t.url}/metrics`)).text();
+    const body = await (await fetch(`${t.app.metricsUrl}/metrics`)).text();
     const exported = new Set(body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
     const used = new Set(readFileSync(RULES, 'utf8').match(/\bautodev_[a-z0-9_]+/g));
     expect(used.size).toBeGreaterThan(5);

@@ -129,6 +129,25 @@ describe('k8s/ manifests', () => {
     expect(ports.sort()).toEqual(['TCP/443', 'TCP/53', 'UDP/53']);
   });
 
+  it('Prometheus scrapes every Deployment on the metrics port the configuration sets, which no Service exposes', () => {
+    const [configMap] = byKind('ConfigMap');
+    const metricsPort = Number(configMap.data.AUTODEV_METRICS_PORT);
+    expect(metricsPort).toBeGreaterThan(0);
+    for (const d of byKind('Deployment')) {
+      const annotations = d.spec.template.metadata.annotations ?? {};
+      expect(annotations, d.metadata.name).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
+      const ports = d.spec.template.spec.containers[0].ports;
+      expect(ports.find((p: any) => p.containerPort === metricsPort)?.name, d.metadata.name).toBe('metrics');
+      expect(d.spec.template.spec.containers[0].envFrom).toContainEqual({ configMapRef: { name: configMap.metadata.name } });
+    }
+    for (const service of byKind('Service')) {
+      for (const port of service.spec.ports) {
+        expect([port.port, port.targetPort]).not.toContain(metricsPort);
+        expect(port.targetPort).not.toBe('metrics');
+      }
+    }
+  });
+
   it('the configuration names only settings AutoDev reads; S3 lifecycle and versioning are valid configuration', () => {
     const [configMap] = byKind('ConfigMap');
     const configSource = readFileSync(root + 'server/config.ts', 'utf8');

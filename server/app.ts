@@ -25,6 +25,8 @@ export interface RunningApp {
   services: Services;
   /** Base URL of the API (when this process serves it). */
   url?: string;
+  /** Base URL of the ops server (`/metrics`, `/healthz`, `/readyz`) when AUTODEV_METRICS_PORT is set. */
+  metricsUrl?: string;
   /** The admin token to print (embedded default or AUTODEV_ADMIN_TOKEN). */
   adminToken?: string;
   adminTokenGenerated: boolean;
@@ -32,10 +34,14 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-function listen(server: http.Server, config: Config): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/** Listens and returns the base URL clients reach it at. */
+function listen(server: http.Server, config: Config, port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    server.listen(port, config.host, () => {
+      const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      resolve(`http://${host}:${(server.address() as AddressInfo).port}`);
+    });
   });
 }
 
@@ -95,18 +101,19 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     let url: string | undefined;
     if (config.role !== 'worker') {
       const api: ApiServer = createApiServer(services);
-      await listen(api.server, config);
+      url = await listen(api.server, config, config.port);
       stops.push(() => api.close());
-      const port = (api.server.address() as AddressInfo).port;
-      const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
-      url = `http://${host}:${port}`;
     }
-    if (config.role === 'worker') {
+    // The ops server: a worker's only port, and AUTODEV_METRICS_PORT for any role.
+    const opsPorts = new Set([...(config.role === 'worker' ? [config.port] : []), ...(config.metricsPort !== undefined ? [config.metricsPort] : [])]);
+    let metricsUrl: string | undefined;
+    for (const port of opsPorts) {
       const ops = createOpsServer(services);
-      await listen(ops, config);
+      const opsUrl = await listen(ops, config, port);
+      if (port === config.metricsPort) metricsUrl = opsUrl;
       stops.push(() => new Promise<void>((r) => ops.close(() => r())));
     }
-    return { services, url, adminToken, adminTokenGenerated, defaultProjectId, stop: stopAll };
+    return { services, url, metricsUrl, adminToken, adminTokenGenerated, defaultProjectId, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -33,6 +33,12 @@ export interface Config {
   signingKey?: string;
   /** Base URL clients reach the API at (for download links); default: the listening address. */
   publicUrl?: string;
+  /** A port of its own for `/metrics`, `/healthz` and `/readyz` (for scrapers and probes, not the public). */
+  metricsPort?: number;
+  /** When set, `/metrics` needs `Authorization: Bearer <it>` on any port (and is then served on the API port too). */
+  metricsToken?: string;
+  /** Origins whose web pages may call the API (CORS); empty: same origin only. `*`: any origin. */
+  corsOrigins: string[];
   /** OTLP/HTTP traces endpoint; tracing is off without it. */
   otlpTracesEndpoint?: string;
   serviceName: string;
@@ -71,6 +77,17 @@ function parseCommand(value: string): string[] {
     return argv;
   }
   return value.trim().split(/\s+/);
+}
+
+/** A comma-separated list of origins (`https://app.example.com`), or `*`. */
+function parseOrigins(value: string | undefined): string[] {
+  const origins = (value ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && (!URL.canParse(origin) || new URL(origin).origin !== origin)) {
+      throw new Error(`AUTODEV_CORS_ORIGINS must list origins such as https://app.example.com (scheme, host, port; no path), or *; got "${origin}"`);
+    }
+  }
+  return origins;
 }
 
 /** Every environment variable AutoDev reads is read here (and listed in the README). */
@@ -123,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),
     signingKey: env.AUTODEV_SIGNING_KEY || undefined,
     publicUrl: env.AUTODEV_PUBLIC_URL || undefined,
+    metricsPort: env.AUTODEV_METRICS_PORT ? int('AUTODEV_METRICS_PORT', env.AUTODEV_METRICS_PORT, 0) : undefined,
+    metricsToken: env.AUTODEV_METRICS_TOKEN || undefined,
+    corsOrigins: parseOrigins(env.AUTODEV_CORS_ORIGINS),
     otlpTracesEndpoint:
       env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
       (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),

@@ -14,9 +14,13 @@ import { maskError } from './mask-error.ts';
 import { armorPlugin, guardPlugin } from './hardening.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
-import { refuseConnect, requestListener, type Route } from './request-listener.ts';
+import { corsPolicy } from './cors.ts';
+import { renderGraphiqlPage } from './graphiql-page.ts';
+import { refuseConnect, requestListener, sendError, type Route } from './request-listener.ts';
 
 const GRAPHQL_PATH = '/graphql';
+const SSE_SINGLE_CONNECTION =
+  "/graphql does not take PUT. Over SSE it serves graphql-sse's distinct connections mode only (createClient's default): drop `singleConnection: true`, or subscribe over the WebSocket.";
 
 export interface ApiServer {
   server: http.Server;
@@ -34,6 +38,8 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
+    renderGraphiQL: renderGraphiqlPage(),
+    cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
     plugins: [armorPlugin(services.config.production), guardPlugin(services), useGraphqlObservability(services.metrics, services.tracer, services.log)],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
@@ -51,8 +57,15 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     (req, res) => refuseOversizedBody(req, res, services.config.limits.maxRequestBytes),
     (req, res, target) => handleHealth(req, res, target, services, opts.readyChecks),
     (req, res, target) => handleArtifactDownload(req, res, target, services),
-    (req, res, target) => handleMetrics(req, res, target, services),
+    (req, res, target) => handleMetrics(req, res, target, services, 'api'),
     (req, res, target) => handleWebApp(req, res, target),
+    (req, res, target) => {
+      if (target.path !== GRAPHQL_PATH || req.method !== 'PUT') return false;
+      // graphql-sse's single connection mode starts with a PUT (a stream reservation); Yoga serves the
+      // distinct connections mode only (graphql-sse's default), so say that instead of a bare 405.
+      sendError(res, 405, 'METHOD_NOT_ALLOWED', SSE_SINGLE_CONNECTION, { allow: 'GET, POST, OPTIONS' });
+      return true;
+    },
     (req, res, target) => {
       if (target.path !== GRAPHQL_PATH) return false;
       // Yoga builds its request URL from req.url: hand it the parsed form (no absolute-form, no '//').

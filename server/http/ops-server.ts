@@ -4,13 +4,13 @@ import { handleHealth } from './health.ts';
 import { handleMetrics } from './metrics-endpoint.ts';
 import { refuseConnect, requestListener } from './request-listener.ts';
 
-/** What a worker-only process serves: `/healthz`, `/readyz` and `/metrics` (for probes and scraping). */
+/** The ops server: `/healthz`, `/readyz` and `/metrics` for probes and scrapers (a worker's PORT, and AUTODEV_METRICS_PORT). */
 export function createOpsServer(services: Services): http.Server {
   const server = http.createServer(
     requestListener(
       services.log,
-      [(req, res, target) => handleHealth(req, res, target, services), (req, res, target) => handleMetrics(req, res, target, services)],
-      'A worker serves only /healthz, /readyz and /metrics.',
+      [(req, res, target) => handleHealth(req, res, target, services), (req, res, target) => handleMetrics(req, res, target, services, 'ops')],
+      'This port serves only /healthz, /readyz and /metrics.',
     ),
   );
   server.on('connect', refuseConnect);

@@ -9,7 +9,7 @@ function countErrors(metrics: Metrics, errors: readonly { extensions?: Record<st
   for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
 }
 
-/** Duration per operation, errors per code, and a span per operation (when tracing is on). */
+/** Duration per operation (named only for authenticated callers), errors per code, and a span per operation (when tracing is on). */
 export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: Logger): Plugin {
   const names = new Set<string>();
   return {
@@ -17,9 +17,12 @@ export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: L
       return ({ result }) => countErrors(metrics, result as never);
     },
     onExecute({ args }) {
-      const requestId = (args.contextValue as { requestId?: string }).requestId;
+      const { requestId, principal } = args.contextValue as { requestId?: string; principal?: unknown };
       const op = getOperationAST(args.document, args.operationName);
-      const labels = { operation: operationLabel(names, op?.name?.value ?? args.operationName), type: op?.operation ?? 'unknown' };
+      // Only a caller with a token may add an operation name to the bounded label set: strangers
+      // could otherwise fill its 200 places with names of their own.
+      const operation = principal ? operationLabel(names, op?.name?.value ?? args.operationName) : 'unauthenticated';
+      const labels = { operation, type: op?.operation ?? 'unknown' };
       const end = metrics.graphqlDuration.startTimer(labels);
       const span = tracer.startSpan(`graphql.${labels.type} ${labels.operation}`, {
         attributes: { 'graphql.operation.name': labels.operation, 'graphql.operation.type': labels.type },
