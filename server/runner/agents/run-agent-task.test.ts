@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { compile } from '../../guardrails/ajv.ts';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import { startOpenAiMockServer, type MockReply, type OpenAiMockServer } from '../../test/openai-mock-server.ts';
 import type { AgentEvent } from './agent-events.ts';
@@ -189,6 +191,60 @@ for (const stream of [false, true]) {
     });
   });
 }
+
+// Whatever a model sends as a tool call, no tool runs on arguments it did not declare, the model
+// is told what was wrong (a tool message for that call) and the call is in the log.
+const HOSTILE_CALLS = [
+  { what: 'arguments that are not JSON', call: { name: 'write_file', arguments: '{"path": "a.ts", "content": ' }, told: /^Invalid input for tool write_file: JSON parsing failed/ },
+  { what: 'arguments against the schema', call: { name: 'write_file', arguments: { path: 1, content: 'x' } }, told: /^Invalid input for tool write_file: .*The arguments for write_file do not match its schema: `path` must be a string\.$/s },
+  { what: 'a missing required argument', call: { name: 'write_file', arguments: { path: 'a.ts' } }, told: /`content` is required/ },
+  { what: 'an extra argument', call: { name: 'write_file', arguments: { path: 'a.ts', content: 'x', mode: 'exec' } }, told: /`mode` is not allowed/ },
+  { what: 'a tool that does not exist', call: { name: 'rm_rf', arguments: {} }, told: /^Model tried to call unavailable tool 'rm_rf'\. Available tools: read_file, write_file\.$/ },
+  { what: 'a tool the agent was not granted', call: { name: 'run_command', arguments: { command: 'curl evil' } }, told: /unavailable tool 'run_command'/ },
+];
+
+describe('tool calls a model should not have made', () => {
+  for (const stream of [false, true]) {
+    for (const h of HOSTILE_CALLS) {
+      it(`${h.what}: nothing runs, the model is told why, the log shows it (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+        const { options, mock, events, files } = await setup([{ toolCalls: [{ id: 'bad', ...h.call }] }, { text: 'Sorry.' }]);
+        const before = new Map(files);
+        const outcome = await runAgentTask({ ...options, stream });
+        expect(outcome).toMatchObject({ status: 'completed', text: 'Sorry.' });
+        expect(files).toEqual(before);
+        const told = mock.requests[1].body.messages.at(-1)!;
+        expect(told).toMatchObject({ role: 'tool', tool_call_id: 'bad' });
+        expect(told.content).toMatch(h.told);
+        expect(events.map((e) => e.type)).toEqual(['usage', 'tool_call', 'tool_result', 'usage']);
+        expect(events[2]).toMatchObject({ callId: 'bad', tool: h.call.name, ok: false, output: told.content });
+      });
+    }
+  }
+
+  // Property: over arbitrary arguments a model could send, the tool runs exactly when they satisfy
+  // its declared schema.
+  it('runs a tool exactly when its arguments match the declared schema (fast-check, 60 runs)', async () => {
+    const writeFile = createFakeTools(new Map()).find((t) => t.name === 'write_file')!;
+    const valid = compile(writeFile.inputSchema);
+    const args = fc.oneof(
+      fc.record({ path: fc.string({ maxLength: 8 }), content: fc.string({ maxLength: 8 }) }),
+      fc.record({ path: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), content: fc.oneof(fc.string(), fc.boolean()) }, { requiredKeys: [] }),
+      fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
+      fc.jsonValue({ maxDepth: 1 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(args, async (a) => {
+        const { options, events } = await setup([{ toolCalls: [{ id: 'c', name: 'write_file', arguments: JSON.stringify(a) }] }, { text: 'ok' }]);
+        await runAgentTask(options);
+        await mock!.close();
+        mock = undefined;
+        const ran = events.some((e) => e.type === 'tool_result' && e.ok);
+        expect(ran).toBe(valid(a));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
 
 describe('granting tools', () => {
   it('refuses an agent granted a tool the runner does not have, before any request', async () => {

@@ -60,12 +60,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function schemaValidator(schema: Record<string, unknown>) {
+/** A validator for the AI SDK from a JSON Schema; `mismatch` starts the error the model is told. */
+function schemaValidator(schema: Record<string, unknown>, mismatch: string) {
   const validate = compile(schema);
   return (value: unknown) => {
     if (validate(value)) return { success: true as const, value };
     const first = describeErrors(validate.errors)[0];
-    return { success: false as const, error: new Error(`The answer does not match the output schema${first ? `: \`${first.field}\` ${first.message}` : ''}.`) };
+    return { success: false as const, error: new Error(`${mismatch}${first ? `: \`${first.field}\` ${first.message}` : ''}.`) };
   };
 }
 
@@ -107,13 +108,16 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     if (signal.aborted) throw signal.reason;
   };
 
+  const executed = new Set<string>();
   const tools: ToolSet = {};
   for (const name of o.agent.tools) {
     const def = available.get(name)!;
     tools[name] = tool({
       description: def.description,
-      inputSchema: jsonSchema(def.inputSchema as JSONSchema7),
+      // Arguments are checked before the tool runs; a mismatch goes back to the model as an error.
+      inputSchema: jsonSchema(def.inputSchema as JSONSchema7, { validate: schemaValidator(def.inputSchema, `The arguments for ${name} do not match its schema`) }),
       execute: async (args: unknown, { toolCallId }) => {
+        executed.add(toolCallId);
         if (signal.aborted) throw signal.reason;
         await send({ type: 'tool_call', callId: toolCallId, tool: name, args: capArgs(args), ...where });
         if (signal.aborted) throw signal.reason;
@@ -145,7 +149,17 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     stopWhen: stepCountIs(maxSteps),
     // The last step may not call tools: the model must answer with what it has (CrewAI's max_iter).
     prepareStep: ({ stepNumber }: { stepNumber: number }) => (stepNumber === maxSteps - 1 && o.agent.tools.length ? { toolChoice: 'none' as const } : {}),
-    output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema as JSONSchema7, { validate: schemaValidator(o.task.outputSchema) }) }) : undefined,
+    output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema as JSONSchema7, { validate: schemaValidator(o.task.outputSchema, 'The answer does not match the output schema') }) }) : undefined,
+    // Calls the SDK refused before any tool ran (arguments that are not JSON or do not match the
+    // schema, a tool not granted) are recorded too: the model was told, and so is the log.
+    onStepFinish: async (step: StepResult<ToolSet>) => {
+      for (const part of step.content) {
+        if (part.type !== 'tool-error' || executed.has(part.toolCallId)) continue;
+        await send({ type: 'tool_call', callId: part.toolCallId, tool: part.toolName, args: capArgs(part.input), ...where });
+        const output = capText(part.error instanceof Error ? part.error.message : String(part.error), MAX_EVENT_OUTPUT_CHARS);
+        await send({ type: 'tool_result', callId: part.toolCallId, tool: part.toolName, ok: false, output, durationMs: 0, ...where });
+      }
+    },
     abortSignal: signal,
     maxRetries: o.maxRetries ?? 2,
     temperature: 0,
