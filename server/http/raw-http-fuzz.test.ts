@@ -93,6 +93,22 @@ function systematicCases(): Case[] {
       }
     }
   }
+  // WebSocket upgrades (graphql-ws lives on /graphql) with odd paths, keys, versions and protocols.
+  const upgrade = (path: string, extra: [string, string][]) =>
+    rawRequest('GET', path, [['Host', '127.0.0.1'], ['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ...extra]);
+  const KEY: [string, string] = ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='];
+  for (const path of ['/graphql', '//graphql', '/', '//', '/%', '/graphql?%zz', 'http://x/graphql', '/graphql/..']) {
+    for (const extra of [
+      [KEY, ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Protocol', 'graphql-transport-ws']],
+      [KEY, ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Protocol', '%zz, ,,']],
+      [['Sec-WebSocket-Key', '%'], ['Sec-WebSocket-Version', '13']],
+      [KEY, ['Sec-WebSocket-Version', '99']],
+      [KEY],
+      [KEY, ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Extensions', 'permessage-deflate; client_max_window_bits=%zz']],
+    ] as [string, string][][]) {
+      cases.push({ name: `upgrade ${path} ${JSON.stringify(extra).slice(0, 80)}`, bytes: upgrade(path, extra) });
+    }
+  }
   const query = JSON.stringify({ query: '{ viewer { role } }' });
   for (const [name, bytes] of [
     ['body shorter than its Content-Length, then closed', Buffer.from(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n${query.slice(0, 10)}`)],
@@ -139,6 +155,7 @@ function generatedTargets(seed: number, count: number): string[] {
 let api: AutodevProcess;
 let worker: AutodevProcess;
 let workerPort: number;
+let apiMetricsPort: number;
 let db: { url: string; drop(): Promise<void> };
 
 async function freePort(): Promise<number> {
@@ -151,9 +168,9 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  workerPort = await freePort();
+  [workerPort, apiMetricsPort] = [await freePort(), await freePort()];
   const env = { DATABASE_URL: db.url, AUTODEV_ADMIN_TOKEN: ADMIN, AUTODEV_SIGNING_KEY: 'fuzz', AUTODEV_DB_POOL_SIZE: '4' };
-  api = await startAutodevProcess('api', env);
+  api = await startAutodevProcess('api', { ...env, AUTODEV_METRICS_PORT: String(apiMetricsPort), AUTODEV_METRICS_TOKEN: 'fuzz-metrics' });
   worker = await startAutodevProcess('worker', { ...env, PORT: String(workerPort) });
 }, 120_000);
 afterAll(async () => {
@@ -197,6 +214,16 @@ describe('the raw HTTP layer of a running process', () => {
     expect(alive(api)).toBe(true);
     expect(await healthy(port)).toBe(200);
     expect(api.output()).not.toMatch(/uncaught|unhandled|Unexpected error while handling request/i);
+  }, 300_000);
+
+  it('does the same on the API process’s metrics port (with a metrics token set)', async () => {
+    const cases = [...systematicCases(), ...generatedTargets(18, 150).map((t) => ({ name: `GET ${JSON.stringify(t)}`, bytes: rawRequest('GET', t, [['Host', '127.0.0.1'], ['Authorization', 'Bearer fuzz-metrics']]) }))];
+    const result = await sendAll(apiMetricsPort, api, cases);
+    console.log(`raw HTTP fuzz, API metrics port: ${result.sent} requests, ${result.fiveHundreds} 5xx, ${result.bad.length} failures, process alive: ${alive(api)}; statuses ${JSON.stringify(result.histogram)}`);
+    expect(result.bad).toEqual([]);
+    expect(result.histogram[401]).toBeGreaterThan(0);
+    expect(alive(api)).toBe(true);
+    expect(await healthy(apiMetricsPort)).toBe(200);
   }, 300_000);
 
   it('does the same on a worker’s ops server', async () => {

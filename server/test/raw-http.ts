@@ -23,12 +23,12 @@ export function sendRaw(port: number, bytes: string | Buffer, opts: { timeoutMs?
     });
     socket.on('data', (chunk) => {
       head += chunk.toString('latin1');
-      // Interim answers (100 Continue) are skipped: the final status is the one that counts.
-      const interim = /^HTTP\/1\.[01] 1\d\d[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(head);
+      // Interim answers (100 Continue) are skipped: the final status is the one that counts (101 is final).
+      const interim = /^HTTP\/1\.[01] 10[023][^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(head);
       if (interim) head = head.slice(interim[0].length);
-      const line = /^HTTP\/1\.[01] ([2-9]\d\d)/.exec(head);
+      const line = /^HTTP\/1\.[01] (101|[2-9]\d\d)/.exec(head);
       if (line) done({ status: Number(line[1]) });
-      else if (head.includes('\r\n') && !/^HTTP\/1\.[01] 1/.test(head)) done({ status: null, reason: 'closed' });
+      else if (head.includes('\r\n') && !/^HTTP\/1\.[01] 10[023]/.test(head)) done({ status: null, reason: 'closed' });
     });
     socket.on('error', () => done({ status: null, reason: 'closed' }));
     socket.on('close', () => done({ status: null, reason: 'closed' }));
