@@ -63,8 +63,11 @@ for (const stream of [false, true]) {
         { toolCalls: [{ id: 'call_write', name: 'write_file', arguments: { path: 'src/cart.ts', content: 'export const total = 0;\n' } }], usage: { promptTokens: 300, completionTokens: 30 } },
         { text: 'Rewrote total.', usage: { promptTokens: 400, completionTokens: 5 } },
       ]);
-      const outcome = await runAgentTask({ ...options, stream });
+      const deltas: string[] = [];
+      const outcome = await runAgentTask({ ...options, stream, onTextDelta: (d) => deltas.push(d) });
       expect(outcome).toMatchObject({ status: 'completed', text: 'Rewrote total.', steps: 3, inputTokens: 820, outputTokens: 50 });
+      expect(deltas.join('')).toBe('Rewrote total.');
+      if (stream) expect(deltas.length).toBeGreaterThan(1);
       expect(files.get('src/cart.ts')).toBe('export const total = 0;\n');
       expect(mock.requests).toHaveLength(3);
       const second = mock.requests[1].body.messages;
@@ -177,11 +180,13 @@ for (const stream of [false, true]) {
       expect(mock.requests[0].body.messages[1].content).toContain(JSON.stringify(schema));
     });
 
-    it('an answer that does not match the output schema fails the task retryably with INVALID_MODEL_OUTPUT', async () => {
+    it('an answer that does not match the output schema, or is not JSON, fails the task retryably with INVALID_MODEL_OUTPUT', async () => {
       const schema = { type: 'object', required: ['summary'], properties: { summary: { type: 'string' } } };
-      const { options } = await setup([{ text: JSON.stringify({ sumary: 'typo' }) }]);
+      const { options } = await setup([{ text: JSON.stringify({ sumary: 'typo' }) }, { text: 'Here you go: {"summary": ' }]);
       const outcome = await runAgentTask({ ...options, stream, task: { ...options.task, outputSchema: schema } });
-      expect(outcome).toMatchObject({ status: 'failed', code: 'INVALID_MODEL_OUTPUT', retryable: true });
+      expect(outcome).toMatchObject({ status: 'failed', code: 'INVALID_MODEL_OUTPUT', retryable: true, message: 'Task implement: The answer does not match the output schema: `summary` is required.' });
+      const notJson = await runAgentTask({ ...options, stream, task: { ...options.task, outputSchema: schema } });
+      expect(notJson).toMatchObject({ status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: expect.stringMatching(/^Task implement: The model's answer is not the JSON object the task asks for \(.+\)\.$/) });
     });
 
     it('a 500 from the endpoint fails the task retryably with MODEL_ERROR; a 400 not retryably', async () => {

@@ -28,8 +28,9 @@ export interface RunAgentTaskOptions {
   model: LanguageModel;
   emit: EmitAgentEvent;
   signal?: AbortSignal;
-  /** Stream each model answer (text deltas reach `onTextDelta`); same loop, same events. */
+  /** Stream each model answer; same loop, same events. */
   stream?: boolean;
+  /** The model's text as it arrives: streamed deltas, or each step's whole text when not streaming. */
   onTextDelta?: (delta: string) => void;
   /** Retries of a failed model call (429, 5xx, network); default 2. */
   maxRetries?: number;
@@ -49,6 +50,8 @@ export type AgentTaskOutcome =
   | ({ status: 'failed'; code: 'MODEL_ERROR' | 'INVALID_MODEL_OUTPUT' | 'UNKNOWN_TOOL'; message: string; retryable: boolean } & Spent);
 
 class TaskStopped extends Error {}
+/** Our own validation message, shown as it is (the SDK wraps it in two generic errors). */
+class SchemaMismatch extends Error {}
 
 /** Rejects as soon as `signal` aborts, whatever `work` does (a tool that ignores its signal). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -66,7 +69,7 @@ function schemaValidator(schema: Record<string, unknown>, mismatch: string) {
   return (value: unknown) => {
     if (validate(value)) return { success: true as const, value };
     const first = describeErrors(validate.errors)[0];
-    return { success: false as const, error: new Error(`${mismatch}${first ? `: \`${first.field}\` ${first.message}` : ''}.`) };
+    return { success: false as const, error: new SchemaMismatch(`${mismatch}${first ? `: \`${first.field}\` ${first.message}` : ''}.`) };
   };
 }
 
@@ -150,9 +153,11 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     // The last step may not call tools: the model must answer with what it has (CrewAI's max_iter).
     prepareStep: ({ stepNumber }: { stepNumber: number }) => (stepNumber === maxSteps - 1 && o.agent.tools.length ? { toolChoice: 'none' as const } : {}),
     output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema as JSONSchema7, { validate: schemaValidator(o.task.outputSchema, 'The answer does not match the output schema') }) }) : undefined,
-    // Calls the SDK refused before any tool ran (arguments that are not JSON or do not match the
-    // schema, a tool not granted) are recorded too: the model was told, and so is the log.
     onStepFinish: async (step: StepResult<ToolSet>) => {
+      // Not streamed, a step's text arrives whole: the same callback, one delta.
+      if (!o.stream && step.text) o.onTextDelta?.(step.text);
+      // Calls the SDK refused before any tool ran (arguments that are not JSON or do not match
+      // the schema, a tool not granted) are logged too: the model was told, so is the log.
       for (const part of step.content) {
         if (part.type !== 'tool-error' || executed.has(part.toolCallId)) continue;
         await send({ type: 'tool_call', callId: part.toolCallId, tool: part.toolName, args: capArgs(part.input), ...where });
@@ -190,8 +195,10 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     // The last step forbids tools; a model that calls one anyway has used up its steps.
     if (ToolChoiceViolationError.isInstance(err)) return stepLimit(label, maxSteps, '', spent);
     if (NoObjectGeneratedError.isInstance(err) || NoOutputGeneratedError.isInstance(err)) {
-      const cause = (err as Error).cause instanceof Error ? ` ${((err as Error).cause as Error).message}` : '';
-      return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: the model's answer is not valid output.${cause}`, MAX_EVENT_OUTPUT_CHARS), retryable: true, ...spent };
+      let root = err as Error;
+      while (root.cause instanceof Error) root = root.cause;
+      const why = root instanceof SchemaMismatch ? root.message : `The model's answer is not the JSON object the task asks for (${root.message}).`;
+      return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: ${why}`, MAX_EVENT_OUTPUT_CHARS), retryable: true, ...spent };
     }
     return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${modelErrorMessage(err)}`, MAX_EVENT_OUTPUT_CHARS), retryable: isRetryable(err), ...spent };
   }
