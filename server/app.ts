@@ -9,6 +9,8 @@ import { prepareDatabase } from './db/prepare-database.ts';
 import { createPrisma } from './db/prisma.ts';
 import { createApiServer, type ApiServer } from './http/create-server.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { registerConfiguredSecrets, tooShortWarning } from './secrets/configured-secrets.ts';
+import { registerSecret } from './secrets/redact.ts';
 import { createEventBus } from './realtime/event-bus.ts';
 import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
@@ -52,6 +54,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     for (const stop of stops.reverse()) await stop().catch((err) => log.error('shutdown step failed', { error: String(err) }));
   };
   try {
+    const tooShort = registerConfiguredSecrets(config);
+    if (tooShort.length) log.warn(tooShortWarning(tooShort));
     let embedded: EmbeddedDatabase | null = null;
     if (!config.databaseUrl) {
       embedded = await startEmbeddedPostgres(config.dataDir, (m) => log.warn(m));
@@ -90,6 +94,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       adminToken = local.secret;
       adminTokenGenerated = local.generated;
     }
+    registerSecret('the signing key', services.signingKey);
+    registerSecret('the admin token', adminToken);
     if (adminToken) await ensureBootstrapAdmin(pool, defaultProjectId, adminToken);
 
     if (config.role !== 'api') {

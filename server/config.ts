@@ -43,6 +43,8 @@ export interface Config {
   otlpTracesEndpoint?: string;
   serviceName: string;
   model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number };
+  /** Environment variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
+  secretEnv: { name: string; value: string }[];
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -154,6 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       model: env.AUTODEV_MODEL || undefined,
       offlineDelayMs: int('AUTODEV_OFFLINE_DELAY_MS', env.AUTODEV_OFFLINE_DELAY_MS, 0),
     },
+    secretEnv: (env.AUTODEV_SECRET_ENV ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name && env[name])
+      .map((name) => ({ name, value: env[name]! })),
   };
   if (config.artifactStore === 's3' && !config.s3.bucket) throw new Error('AUTODEV_ARTIFACT_STORE=s3 needs AUTODEV_S3_BUCKET');
   return config;

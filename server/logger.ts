@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { redactText, redactValue } from './secrets/redact.ts';
 
 /** Structured JSON logs (pino), one object per line on stderr; `child` adds request or job ids. */
 export interface Logger {
@@ -9,13 +10,15 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+// Every line's message and fields pass the secret redaction (server/secrets/redact.ts): a
+// provider's error body or a runner's output may quote a credential.
 function wrap(p: pino.Logger): Logger {
   return {
-    info: (msg, fields) => p.info(fields ?? {}, msg),
-    warn: (msg, fields) => p.warn(fields ?? {}, msg),
-    error: (msg, fields) => p.error(fields ?? {}, msg),
-    debug: (msg, fields) => p.debug(fields ?? {}, msg),
-    child: (fields) => wrap(p.child(fields)),
+    info: (msg, fields) => p.isLevelEnabled('info') && p.info(redactValue(fields ?? {}), redactText(msg)),
+    warn: (msg, fields) => p.isLevelEnabled('warn') && p.warn(redactValue(fields ?? {}), redactText(msg)),
+    error: (msg, fields) => p.isLevelEnabled('error') && p.error(redactValue(fields ?? {}), redactText(msg)),
+    debug: (msg, fields) => p.isLevelEnabled('debug') && p.debug(redactValue(fields ?? {}), redactText(msg)),
+    child: (fields) => wrap(p.child(redactValue(fields))),
   };
 }
 

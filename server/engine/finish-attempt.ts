@@ -4,6 +4,7 @@ import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
 import { enqueueRun } from './enqueue-run.ts';
+import { redactValue } from '../secrets/redact.ts';
 import type { StartedAttempt } from './start-attempt.ts';
 
 export interface GuardrailResult {
@@ -57,6 +58,9 @@ export async function finishAttempt(
   outcome: AttemptOutcome,
   opts: { retryBaseMs: number },
 ): Promise<JobState> {
+  // What an attempt's end writes (lastError, exitReason, the STATE_CHANGED message) may quote a
+  // runner or a provider: no secret passes this point.
+  outcome = redactValue(outcome);
   const base = { jobId: attempt.jobId, from: 'RUNNING' as const, actor: 'engine', attemptNumber: attempt.number };
   try {
     switch (outcome.kind) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { chargeUsage } from '../budgets/charge-usage.ts';
-import { checkOutput, violations } from '../guardrails/check-output.ts';
+import { checkOutput, noSecrets, violations } from '../guardrails/check-output.ts';
 import { appendJobEvent, appendJobEvents, type NewJobEvent } from '../jobs/job-event.ts';
 import type { RunnerSpec } from '../runner/spec.ts';
 import type { Services } from '../services.ts';
@@ -11,6 +11,8 @@ import type { RunnerEvent } from './protocol/parse-runner-output.ts';
 import { renewHeartbeat } from './recover-lost-attempts.ts';
 import { startAttempt, type StartedAttempt } from './start-attempt.ts';
 import { storeArtifact } from './store-artifact.ts';
+import { redactRunnerEvent } from './redact-runner-event.ts';
+import { redactText, redactValue, type SecretFinding } from '../secrets/redact.ts';
 import { createAttemptTraces } from '../observability/attempt-traces.ts';
 import { SpanStatusCode } from '@opentelemetry/api';
 
@@ -86,6 +88,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
 
   let result: { output: unknown } | null = null;
   let runnerError: { code: string; message: string; retryable: boolean } | null = null;
+  let runnerErrorDetail: string | undefined; // the operator's log only
+  const leaks: SecretFinding[] = [];
   // Plain lines are buffered and written in batches; the buffer is flushed before every protocol
   // event, so the stored order is the order the runner wrote.
   let lines: NewJobEvent[] = [];
@@ -104,8 +108,11 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     await services.events.publish([e]);
   };
 
-  const onEvent = async (event: RunnerEvent) => {
+  const onEvent = async (raw: RunnerEvent) => {
     if (abort.signal.aborted) return; // nothing is recorded or charged after a stop
+    // Secrets are removed before anything is stored, charged, published or traced.
+    const { event, leaks: found } = redactRunnerEvent(raw);
+    leaks.push(...found);
     metrics.runnerEvents.inc({ type: event.type });
     traces.record(event);
     switch (event.type) {
@@ -153,6 +160,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
         return;
       case 'error':
         runnerError = { code: event.code, message: event.message, retryable: event.retryable };
+        runnerErrorDetail = event.detail;
         return;
     }
   };
@@ -173,7 +181,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       onLog: async (line) => {
         metrics.runnerEvents.inc({ type: 'plain' });
         if (abort.signal.aborted) return;
-        lines.push({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner', attemptNumber: attempt.number });
+        lines.push({ type: 'LOG', message: redactText(line), data: { level: 'info', raw: true }, actor: 'runner', attemptNumber: attempt.number });
         if (lines.length >= 500) await flushLines();
       },
     });
@@ -185,7 +193,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     await unsubscribe();
   }
 
-  const outcome = decideOutcome(attempt, executed, stop, result, runnerError);
+  // Executor messages quote the runner (its stderr, its invalid event): redacted like its events.
+  const outcome = redactValue(decideOutcome(attempt, executed, stop, result, runnerError, leaks));
   const guardrails = outcome && 'guardrails' in outcome ? outcome.guardrails : undefined;
   if (guardrails) {
     const failed = violations(guardrails);
@@ -203,6 +212,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     jobState: state,
     durationMs: Date.now() - startedAt,
     ...(outcome?.kind === 'failed' ? { errorCode: outcome.code, reason: outcome.message.slice(0, 500) } : {}),
+    ...(runnerErrorDetail ? { runnerErrorDetail: runnerErrorDetail.slice(0, 4000) } : {}),
   });
   metrics.attemptsFinished.inc({ outcome: label });
   metrics.attemptDuration.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
@@ -219,6 +229,21 @@ function decideOutcome(
   stop: any,
   result: { output: unknown } | null,
   runnerError: { code: string; message: string; retryable: boolean } | null,
+  leaks: SecretFinding[],
+): AttemptOutcome | null {
+  const outcome = outcomeOfRun(attempt, executed, stop, result, runnerError, leaks);
+  // Secrets the crew produced fail the attempt however it ended (a result checks them itself).
+  if (outcome?.kind === 'failed' && !outcome.guardrails && leaks.length) return { ...outcome, guardrails: [noSecrets(leaks)] };
+  return outcome;
+}
+
+function outcomeOfRun(
+  attempt: StartedAttempt,
+  executed: ExecuteOutcome,
+  stop: any,
+  result: { output: unknown } | null,
+  runnerError: { code: string; message: string; retryable: boolean } | null,
+  leaks: SecretFinding[],
 ): AttemptOutcome | null {
   if (stop?.kind === 'lost') return null; // recovery already moved the job on
   if (stop?.kind === 'cancelled') return { kind: 'cancelled', message: 'cancelled while running' };
@@ -247,7 +272,7 @@ function decideOutcome(
       retryable: true,
     };
   }
-  const guardrails = checkOutput(attempt.spec.outputSchema, result.output);
+  const guardrails = checkOutput(attempt.spec.outputSchema, result.output, { leaks });
   const failed = violations(guardrails);
   if (failed.length > 0) {
     return {

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/transaction.ts';
 import type { JobState } from './state-machine.ts';
+import { redactText, redactValue } from '../secrets/redact.ts';
 
 export type JobEventType =
   | 'STATE_CHANGED'
@@ -49,6 +50,9 @@ export function toEventRecord(row: Record<string, unknown>): JobEventRecord {
   };
 }
 
+// Every event is stored (and so published and replayed) with secrets redacted: its text may quote
+// a runner, a provider or a tenant (server/secrets/redact.ts).
+
 /** Inserts an event with an already-allocated `seq` (see appendJobEvent / transitionJob). */
 export async function insertJobEvent(
   sql: Sql,
@@ -67,9 +71,9 @@ export async function insertJobEvent(
       ev.type,
       ev.fromState ?? null,
       ev.toState ?? null,
-      ev.message ?? null,
-      ev.data === undefined ? null : JSON.stringify(ev.data),
-      ev.actor,
+      ev.message == null ? null : redactText(ev.message),
+      ev.data === undefined ? null : JSON.stringify(redactValue(ev.data)),
+      redactText(ev.actor),
       ev.attemptNumber ?? null,
     ],
   );
@@ -109,7 +113,16 @@ export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[
   if (evs.length === 0) return [];
   const params: unknown[] = [jobId, evs.length];
   const values = evs.map((ev, i) => {
-    params.push(i, ev.type, ev.fromState ?? null, ev.toState ?? null, ev.message ?? null, ev.data === undefined ? null : JSON.stringify(ev.data), ev.actor, ev.attemptNumber ?? null);
+    params.push(
+      i,
+      ev.type,
+      ev.fromState ?? null,
+      ev.toState ?? null,
+      ev.message == null ? null : redactText(ev.message),
+      ev.data === undefined ? null : JSON.stringify(redactValue(ev.data)),
+      redactText(ev.actor),
+      ev.attemptNumber ?? null,
+    );
     const b = 2 + i * 8;
     return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
   });

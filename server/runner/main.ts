@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { createOfflineProvider } from './providers/offline.ts';
 import { createOpenAiProvider } from './providers/openai.ts';
+import { registerSecret, redactValue } from '../secrets/redact.ts';
 import { runCrew } from './run-crew.ts';
 import type { RunnerSpec } from './spec.ts';
 
@@ -21,5 +22,11 @@ const provider =
       })
     : createOfflineProvider();
 
-const outcome = await runCrew(spec, provider, (event) => process.stdout.write(JSON.stringify(event) + '\n'));
+// An error event carries what the provider answered (its `detail`), and the runner's stdout may be
+// kept as a pod log: the key is removed here already. What the crew produced is left for the
+// engine, which redacts it and fails the no-secrets guardrail (server/engine/redact-runner-event.ts).
+registerSecret('the model API key', process.env.AUTODEV_MODEL_API_KEY);
+const outcome = await runCrew(spec, provider, (event) =>
+  process.stdout.write(JSON.stringify(event.type === 'error' ? redactValue(event) : event) + '\n'),
+);
 process.exitCode = outcome === 'result' ? 0 : 1;

@@ -42,8 +42,17 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
     try {
       completion = await provider.complete({ model, messages: buildTaskMessages(spec, task, agent, outputs, isLast), json: isLast, spec, taskId: task.id });
     } catch (err) {
-      const retryable = err instanceof ProviderError ? err.retryable : true;
-      emit({ type: 'error', code: 'MODEL_ERROR', message: `Task ${task.id}: ${(err as Error).message}`.slice(0, 16_000), retryable });
+      // Only a ProviderError's message is written for tenants; anything else is described
+      // generically and its text goes to the operator-only `detail`.
+      const known = err instanceof ProviderError;
+      const detail = known ? err.detail : String((err as Error)?.stack ?? err);
+      emit({
+        type: 'error',
+        code: known ? err.code : 'MODEL_ERROR',
+        message: `Task ${task.id}: ${known ? err.message : 'the model call failed unexpectedly.'}`.slice(0, 16_000),
+        retryable: known ? err.retryable : true,
+        ...(detail ? { detail: detail.slice(0, 16_000) } : {}),
+      });
       return 'error';
     }
     emit({ type: 'usage', model: completion.model, inputTokens: completion.inputTokens, outputTokens: completion.outputTokens, task: task.id });

@@ -51,10 +51,17 @@ export interface ModelProvider {
   complete(req: { model: string; messages: ChatMessage[]; json: boolean; spec: RunnerSpec; taskId: string }): Promise<Completion>;
 }
 
+/**
+ * A model call that failed. `message` is shown to tenants, so it is written by the provider code
+ * (status and reason phrase), never copied from the endpoint; what the endpoint said goes in
+ * `detail`, which only reaches the operator's log (redacted).
+ */
 export class ProviderError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly code: string = 'MODEL_ERROR',
+    readonly detail?: string,
   ) {
     super(message);
   }

@@ -9,7 +9,8 @@ export type RunnerEvent =
   | { v: 1; type: 'usage'; model: string; inputTokens: number; outputTokens: number; task?: string }
   | { v: 1; type: 'artifact'; path: string; contentType: string; encoding: 'utf8' | 'base64'; content: string }
   | { v: 1; type: 'result'; output: unknown }
-  | { v: 1; type: 'error'; code: string; message: string; retryable: boolean };
+  /** `detail` is for the operator's log only (a provider's error body); never stored or published. */
+  | { v: 1; type: 'error'; code: string; message: string; retryable: boolean; detail?: string };
 
 export interface ParserLimits {
   /** Longest line accepted (default 1 MiB); a longer one is never buffered whole. */

@@ -12,6 +12,25 @@ const emit = (e) => process.stdout.write(JSON.stringify({ v: 1, ...e }) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const result = (text) => emit({ type: 'result', output: { text } });
 
+// Mirrors encodeSecret in server/test/secret-forms.ts (this runner is plain JavaScript).
+function encodeSecret(secret, encoding, salt) {
+  switch (encoding) {
+    case 'plain': return secret;
+    case 'url': return encodeURIComponent(secret);
+    case 'url-twice': return encodeURIComponent(encodeURIComponent(secret));
+    case 'json': return JSON.stringify(secret).slice(1, -1);
+    case 'json-twice': return JSON.stringify(JSON.stringify(secret)).slice(1, -1);
+    case 'split': {
+      const at = 1 + (salt % (secret.length - 1));
+      return `${secret.slice(0, at)}\n    ${secret.slice(at)}`;
+    }
+    case 'base64': return Buffer.from(`${'u'.repeat(salt % 3)}:${secret}`).toString('base64');
+    case 'base64url': return Buffer.from(`${'u'.repeat(salt % 3)}:${secret}`).toString('base64url');
+    case 'hex': return Buffer.from(secret).toString('hex');
+    default: throw new Error(`no encoding ${encoding}`);
+  }
+}
+
 emit({ type: 'log', level: 'info', message: `attempt ${spec.attempt} running ${script}` });
 switch (script) {
   case 'ok':
@@ -98,6 +117,35 @@ switch (script) {
   case 'leak-secret':
     result(spec.attempt < 2 ? 'key AKIAABCDEFGHIJKLMNOP in the output' : 'clean output');
     break;
+  case 'leak-everywhere': {
+    // The secret the worker gave the runner (the model key) in everything the crew produces.
+    const key = process.env.AUTODEV_MODEL_API_KEY;
+    emit({ type: 'task_started', task: 'write', agent: 'writer', index: 0, total: 1 });
+    emit({ type: 'task_completed', task: 'write', agent: 'writer', output: `draft using ${key}` });
+    emit({ type: 'artifact', path: 'config/.env', contentType: 'text/plain', encoding: 'utf8', content: `MODEL_KEY=${key}\n` });
+    emit({ type: 'artifact', path: 'blob.bin', contentType: 'application/octet-stream', encoding: 'base64', content: Buffer.concat([Buffer.from([0xff, 0x00]), Buffer.from(key), Buffer.from([0x80])]).toString('base64') });
+    emit({ type: 'artifact', path: 'clean.md', contentType: 'text/markdown', encoding: 'utf8', content: '# nothing secret\n' });
+    result(`the key is ${key}`);
+    break;
+  }
+  case 'replay': {
+    // Replays input.events / input.lines / input.stderr, with {{secret:<encoding>:<salt>}} replaced
+    // by the model key the worker gave the runner, encoded (see server/test/secret-forms.ts).
+    const key = process.env.AUTODEV_MODEL_API_KEY;
+    const fill = (v) =>
+      typeof v === 'string'
+        ? v.replace(/\{\{secret:([a-z0-9-]+):(\d+)\}\}/g, (_, enc, salt) => encodeSecret(key, enc, Number(salt)))
+        : Array.isArray(v)
+          ? v.map(fill)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [fill(k), fill(x)]))
+            : v;
+    for (const line of spec.input.lines ?? []) process.stdout.write(fill(line).replace(/\n/g, ' ') + '\n');
+    for (const event of spec.input.events ?? []) emit(fill(event));
+    if (spec.input.stderr) process.stderr.write(fill(spec.input.stderr) + '\n');
+    process.exitCode = spec.input.events?.some((e) => e.type === 'result') ? 0 : 1;
+    break;
+  }
   case 'crash':
     process.stderr.write('Segmentation fault (pretend)\n');
     process.exit(139);

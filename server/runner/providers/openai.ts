@@ -1,4 +1,22 @@
+import { STATUS_CODES } from 'node:http';
 import { ProviderError, type ModelProvider } from '../spec.ts';
+
+const DETAIL_MAX = 2000;
+
+/** A refused call, in words the platform chose: the endpoint's body only goes to `detail`. */
+function httpError(status: number, body: string): ProviderError {
+  // The reason phrase comes from Node's table, not from the endpoint (which could put anything there).
+  const reason = STATUS_CODES[status] ?? 'Error';
+  const [code, retryable] =
+    status === 401 || status === 403
+      ? ['MODEL_AUTH_FAILED', false]
+      : status === 429
+        ? ['MODEL_RATE_LIMITED', true]
+        : status >= 500
+          ? ['MODEL_UNAVAILABLE', true]
+          : ['MODEL_REQUEST_REFUSED', false];
+  return new ProviderError(`The model provider answered ${status} ${reason}.`, retryable, code, body.slice(0, DETAIL_MAX));
+}
 
 /** Any OpenAI-compatible `/chat/completions` endpoint; usage comes from the response. */
 export function createOpenAiProvider(opts: { baseUrl?: string; apiKey?: string; timeoutMs?: number }): ModelProvider {
@@ -14,15 +32,25 @@ export function createOpenAiProvider(opts: { baseUrl?: string; apiKey?: string; 
           signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
         });
       } catch (err) {
-        throw new ProviderError(`The model endpoint could not be reached: ${(err as Error).message}`, true);
+        const timedOut = (err as Error).name === 'TimeoutError';
+        throw new ProviderError(
+          timedOut ? 'The model provider did not answer in time.' : 'The model provider could not be reached.',
+          true,
+          timedOut ? 'MODEL_TIMEOUT' : 'MODEL_UNREACHABLE',
+          String((err as Error & { cause?: unknown }).cause ?? (err as Error).message),
+        );
       }
-      if (!res.ok) {
-        const body = (await res.text().catch(() => '')).slice(0, 300);
-        throw new ProviderError(`The model endpoint answered ${res.status}: ${body}`, res.status === 429 || res.status >= 500);
+      if (!res.ok) throw httpError(res.status, await res.text().catch(() => ''));
+      // Parse errors quote the body they failed on: they stay in `detail` too.
+      const raw = await res.text();
+      let data: any;
+      try {
+        data = JSON.parse(raw);
+      } catch {
+        throw new ProviderError('The model provider answered with something that is not JSON.', true, 'MODEL_BAD_RESPONSE', raw.slice(0, DETAIL_MAX));
       }
-      const data = (await res.json()) as any;
       const text = data?.choices?.[0]?.message?.content;
-      if (typeof text !== 'string') throw new ProviderError('The model endpoint returned no message content.', true);
+      if (typeof text !== 'string') throw new ProviderError('The model provider returned no message content.', true, 'MODEL_BAD_RESPONSE', raw.slice(0, DETAIL_MAX));
       return {
         text,
         // Charged at the requested model's price: responses name dated variants the price table lacks.
