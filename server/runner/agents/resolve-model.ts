@@ -3,7 +3,7 @@
 // configures, each with its base URL and its key BY REFERENCE (the name of an environment
 // variable, never the key itself). `offline` is the deterministic model that needs no network.
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { createOfflineModel } from './offline-model.ts';
 
@@ -78,7 +78,7 @@ export function parseModelName(name: string, config: ProvidersConfig = { provide
  * the configured ones; a configured key variable that is unset → MODEL_KEY_MISSING naming the
  * variable (never a value).
  */
-export function resolveModel(name: string, config: ProvidersConfig = { providers: {} }, env: NodeJS.ProcessEnv = process.env): LanguageModel {
+export function resolveModel(name: string, config: ProvidersConfig = { providers: {} }, env: NodeJS.ProcessEnv = process.env): LanguageModelV3 {
   const { provider, modelId } = parseModelName(name, config);
   if (provider === 'offline') return createOfflineModel(modelId);
   const endpoint = config.providers[provider] ?? BUILT_IN_PROVIDERS[provider];

@@ -2,7 +2,7 @@
 // call is charged through a `usage` event before its tools run; each tool call is a `tool_call`
 // and a `tool_result` event; the task ends with an answer (an object when it declares an output
 // schema), at its step limit, when it is stopped (refused charge, abort) or on a model error.
-import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type LanguageModel, type ModelMessage, type StepResult, type Tool, type ToolSet } from 'ai';
+import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type ModelMessage, type StepResult, type Tool, type ToolSet } from 'ai';
 import type { JSONSchema7, LanguageModelV3 } from '@ai-sdk/provider';
 import { compile } from '../../guardrails/ajv.ts';
 import { describeErrors } from '../../guardrails/describe-errors.ts';
@@ -25,7 +25,8 @@ export interface RunAgentTaskOptions {
   /** The tool implementations the runner has; the agent is granted those its `tools` names. */
   tools: ToolDefinition[];
   toolContext: Omit<ToolContext, 'signal'>;
-  model: LanguageModel;
+  /** From resolveModel: an AI SDK model (specification v3). */
+  model: LanguageModelV3;
   emit: EmitAgentEvent;
   signal?: AbortSignal;
   /** Stream each model answer; same loop, same events. */
@@ -145,7 +146,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
 
   const { system, prompt } = buildTaskPrompt({ agent: o.agent, task: o.task, input: o.input, context: o.context, feedback: o.feedback, toolNames: o.agent.tools });
   const settings = {
-    model: wrapLanguageModel({ model: o.model as LanguageModelV3, middleware: reportUsage(charge) }),
+    model: wrapLanguageModel({ model: o.model, middleware: reportUsage(charge) }),
     system,
     messages: [{ role: 'user', content: prompt }] as ModelMessage[],
     tools,
