@@ -60,18 +60,27 @@ describe('choosing a model by name', () => {
   });
 
   it('an unknown provider is a clear error naming the configured ones', () => {
-    expect(configError(() => resolveModel('anthropic:claude-sonnet-4-5', { providers: { corp: { baseUrl: 'http://127.0.0.1:1/v1' } } }, {}))).toEqual({
+    expect(configError(() => resolveModel('mistral:codestral', { providers: { corp: { baseUrl: 'http://127.0.0.1:1/v1' } } }, {}))).toEqual({
       code: 'UNKNOWN_MODEL_PROVIDER',
-      message: 'The model "anthropic:claude-sonnet-4-5" names the provider "anthropic", which is not configured. Configured providers: corp, offline, openai.',
+      message: 'The model "mistral:codestral" names the provider "mistral", which is not configured. Configured providers: anthropic, corp, offline, openai.',
     });
   });
 
-  it('openai:… is built in and takes its key from OPENAI_API_KEY; unset, the error names the variable', () => {
+  it('openai:… and anthropic:… are built in, with keys from OPENAI_API_KEY and ANTHROPIC_API_KEY; unset, the error names the variable', () => {
     expect(configError(() => resolveModel('openai:gpt-4o', { providers: {} }, {}))).toEqual({
       code: 'MODEL_KEY_MISSING',
       message: 'The provider "openai" takes its key from the environment variable OPENAI_API_KEY, which is not set.',
     });
     expect(resolveModel('openai:gpt-4o', { providers: {} }, { OPENAI_API_KEY: 'sk-x' })).toMatchObject({ modelId: 'gpt-4o' });
+    expect(configError(() => resolveModel('anthropic:claude-sonnet-4-5', { providers: {} }, {})).message).toBe(
+      'The provider "anthropic" takes its key from the environment variable ANTHROPIC_API_KEY, which is not set.',
+    );
+  });
+
+  it('an operator entry replaces a built-in provider of the same name', async () => {
+    mock = await startOpenAiMockServer([{ text: 'hi' }]);
+    await ask(resolveModel('openai:gpt-4o', { providers: { openai: { baseUrl: mock.baseUrl, apiKeyEnv: 'CORP_OPENAI_KEY' } } }, { CORP_OPENAI_KEY: 'sk-corp' }));
+    expect(mock.requests[0]).toMatchObject({ authorization: 'Bearer sk-corp', body: { model: 'gpt-4o' } });
   });
 
   it('offline needs no configuration', () => {

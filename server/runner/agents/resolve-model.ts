@@ -28,6 +28,8 @@ export type ProvidersConfig = z.infer<typeof providersSchema>;
 /** Endpoints known without configuration; the operator's entries of the same name replace them. */
 export const BUILT_IN_PROVIDERS: Record<string, ModelEndpoint> = {
   openai: { baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
+  // Anthropic's OpenAI-compatible layer (it ignores `strict` on tools: arguments are checked here).
+  anthropic: { baseUrl: 'https://api.anthropic.com/v1', apiKeyEnv: 'ANTHROPIC_API_KEY' },
 };
 
 export class ModelConfigError extends Error {
