@@ -1,5 +1,6 @@
 // What a browser, or curl, meets at the API's address: CORS only for configured origins, the app at
 // `/` for any client, GraphiQL without a CDN, and a sentence for graphql-sse's single connection mode.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 
@@ -79,6 +80,31 @@ describe('GraphiQL', () => {
     expect(page).not.toMatch(/<link[^>]+href\s*=\s*["']?(https?:)?\/\//i);
     expect(page).not.toMatch(/@import\s+(url\()?["']?(https?:)?\/\//i);
     expect(page).not.toMatch(/unpkg\.com|jsdelivr|cdnjs|fonts\.googleapis/i);
+  });
+
+  it('is sent compressed to clients that accept gzip', async () => {
+    const res = await fetch(`${plain.url}/graphql`, { headers: { accept: 'text/html', 'accept-encoding': 'gzip' } });
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    expect(Number(res.headers.get('content-length'))).toBeLessThan(3_000_000);
+    expect(await res.text()).toContain('YogaGraphiQL.renderYogaGraphiQL'); // fetch decompresses
+  });
+
+  it('costs the server no memory per client: 200 clients that ask for it and never read grow it by less than 64 MiB', async () => {
+    const port = Number(new URL(plain.url).port);
+    await fetch(`${plain.url}/graphql`, { headers: { accept: 'text/html' } }).then((r) => r.text()); // rendered once
+    const before = process.memoryUsage().rss;
+    const sockets = Array.from({ length: 200 }, () => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write('GET /graphql HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n');
+      socket.pause();
+      return socket;
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+    sockets.forEach((s) => s.destroy());
+    console.log(`GraphiQL to 200 clients that do not read: RSS +${grown.toFixed(0)} MiB`);
+    expect(grown).toBeLessThan(64);
   });
 });
 

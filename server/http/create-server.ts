@@ -15,7 +15,7 @@ import { armorPlugin, guardPlugin } from './hardening.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
 import { corsPolicy } from './cors.ts';
-import { renderGraphiqlPage } from './graphiql-page.ts';
+import { handleGraphiql } from './graphiql-page.ts';
 import { refuseConnect, requestListener, sendError, type Route } from './request-listener.ts';
 
 const GRAPHQL_PATH = '/graphql';
@@ -37,8 +37,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' },
-    renderGraphiQL: renderGraphiqlPage(),
+    graphiql: false, // served by handleGraphiql, without a CDN
     cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
     plugins: [armorPlugin(services.config.production), guardPlugin(services), useGraphqlObservability(services.metrics, services.tracer, services.log)],
@@ -59,6 +58,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     (req, res, target) => handleArtifactDownload(req, res, target, services),
     (req, res, target) => handleMetrics(req, res, target, services, 'api'),
     (req, res, target) => handleWebApp(req, res, target),
+    (req, res, target) => handleGraphiql(req, res, target, GRAPHQL_PATH),
     (req, res, target) => {
       if (target.path !== GRAPHQL_PATH || req.method !== 'PUT') return false;
       // graphql-sse's single connection mode starts with a PUT (a stream reservation); Yoga serves the
