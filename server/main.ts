@@ -31,13 +31,14 @@ if (app.url) {
     `  GraphQL + GraphiQL: ${app.url}/graphql`,
     `  Health:             ${app.url}/healthz  ${app.url}/readyz`,
   ];
+  if (app.metricsUrl) lines.push(`  Metrics:            ${app.metricsUrl}/metrics`);
   if (app.adminToken && !config.adminToken) {
     lines.push(`  Admin token${app.adminTokenGenerated ? ' (new)' : ''}: ${app.adminToken}`);
     lines.push(`  (kept in ${config.dataDir}/admin-token; send it as "Authorization: Bearer <token>")`);
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 } else {
-  process.stdout.write(`\n  AutoDev worker is running.\n\n`);
+  process.stdout.write(`\n  AutoDev worker is running.${app.metricsUrl ? ` Metrics: ${app.metricsUrl}/metrics` : ''}\n\n`);
 }
 
 stopApp = app.stop;

@@ -156,6 +156,7 @@ let api: AutodevProcess;
 let worker: AutodevProcess;
 let workerPort: number;
 let apiMetricsPort: number;
+let workerMetricsPort: number;
 let db: { url: string; drop(): Promise<void> };
 
 async function freePort(): Promise<number> {
@@ -168,10 +169,10 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  [workerPort, apiMetricsPort] = [await freePort(), await freePort()];
+  [workerPort, apiMetricsPort, workerMetricsPort] = [await freePort(), await freePort(), await freePort()];
   const env = { DATABASE_URL: db.url, AUTODEV_ADMIN_TOKEN: ADMIN, AUTODEV_SIGNING_KEY: 'fuzz', AUTODEV_DB_POOL_SIZE: '4' };
   api = await startAutodevProcess('api', { ...env, AUTODEV_METRICS_PORT: String(apiMetricsPort), AUTODEV_METRICS_TOKEN: 'fuzz-metrics' });
-  worker = await startAutodevProcess('worker', { ...env, PORT: String(workerPort) });
+  worker = await startAutodevProcess('worker', { ...env, PORT: String(workerPort), AUTODEV_METRICS_PORT: String(workerMetricsPort) });
 }, 120_000);
 afterAll(async () => {
   await Promise.all([api?.kill('SIGTERM'), worker?.kill('SIGTERM')]);
@@ -234,6 +235,9 @@ describe('the raw HTTP layer of a running process', () => {
     expect(result.bad).toEqual([]);
     expect(alive(worker)).toBe(true);
     expect(await healthy(workerPort)).toBe(200);
+    // With AUTODEV_METRICS_PORT (as in k8s/), the worker serves the same three paths there too.
+    expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).status).toBe(200);
+    expect(worker.output()).toContain(`Metrics: http://127.0.0.1:${workerMetricsPort}/metrics`);
     expect(worker.output()).not.toMatch(/uncaught|unhandled/i);
   }, 300_000);
 });
