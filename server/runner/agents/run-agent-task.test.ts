@@ -194,6 +194,13 @@ for (const stream of [false, true]) {
       expect(await runAgentTask({ ...options, stream })).toMatchObject({ status: 'failed', code: 'MODEL_ERROR', retryable: true, message: expect.stringContaining('answered 500') });
       expect(await runAgentTask({ ...options, stream })).toMatchObject({ status: 'failed', code: 'MODEL_ERROR', retryable: false, message: expect.stringContaining('answered 400') });
     });
+
+    it('the endpoint’s words (which may quote the key) stay out of the message: status and reason phrase only, the body in the operator-only detail', async () => {
+      const { options } = await setup([{ status: 401 }]);
+      const outcome = await runAgentTask({ ...options, stream });
+      expect(outcome).toMatchObject({ status: 'failed', code: 'MODEL_ERROR', retryable: false, message: 'Task implement: The model provider answered 401 Unauthorized.' });
+      expect(outcome.status === 'failed' && outcome.detail).toContain('Scripted error 401');
+    });
   });
 }
 

@@ -8,6 +8,7 @@ import { compile } from '../../guardrails/ajv.ts';
 import { describeErrors } from '../../guardrails/describe-errors.ts';
 import { capArgs, capText, MAX_EVENT_OUTPUT_CHARS, type AgentEvent, type EmitAgentEvent } from './agent-events.ts';
 import { reportUsage } from './report-usage.ts';
+import { describeProviderFailure, PROVIDER_DETAIL_MAX } from '../providers/describe-provider-failure.ts';
 import { buildTaskPrompt, type AgentPersona, type AttemptFeedback, type TaskBrief, type TaskContext } from './task-prompt.ts';
 import type { ToolContext, ToolDefinition } from './tool-definition.ts';
 
@@ -48,7 +49,14 @@ export type AgentTaskOutcome =
   | ({ status: 'completed'; text: string; output?: unknown; finalAnswerForced: boolean } & Spent)
   | ({ status: 'step_limit'; code: 'STEP_LIMIT_REACHED'; message: string; retryable: true; text: string } & Spent)
   | ({ status: 'stopped'; message: string } & Spent)
-  | ({ status: 'failed'; code: 'MODEL_ERROR' | 'INVALID_MODEL_OUTPUT' | 'UNKNOWN_TOOL'; message: string; retryable: boolean } & Spent);
+  | ({
+      status: 'failed';
+      code: 'MODEL_ERROR' | 'INVALID_MODEL_OUTPUT' | 'UNKNOWN_TOOL';
+      message: string;
+      retryable: boolean;
+      /** What the model endpoint said, for the operator's log only (the runner protocol's error.detail): it may quote the key. */
+      detail?: string;
+    } & Spent);
 
 class TaskStopped extends Error {}
 /** Our own validation message, shown as it is (the SDK wraps it in two generic errors). */
@@ -201,7 +209,8 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
       const why = root instanceof SchemaMismatch ? root.message : `The model's answer is not the JSON object the task asks for (${root.message}).`;
       return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: ${why}`, MAX_EVENT_OUTPUT_CHARS), retryable: true, ...spent };
     }
-    return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${modelErrorMessage(err)}`, MAX_EVENT_OUTPUT_CHARS), retryable: isRetryable(err), ...spent };
+    const failure = describeModelError(err);
+    return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${failure.message}`, MAX_EVENT_OUTPUT_CHARS), retryable: isRetryable(err), detail: failure.detail, ...spent };
   }
   if (signal.aborted) return { status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...spent };
 
@@ -214,12 +223,14 @@ function stepLimit(label: string, maxSteps: number, text: string, spent: Spent):
   return { status: 'step_limit', code: 'STEP_LIMIT_REACHED', message, retryable: true, text, ...spent };
 }
 
-function modelErrorMessage(err: unknown): string {
+/** Words for tenants (status and reason phrase) and, apart, the endpoint's own text for the operator. */
+function describeModelError(err: unknown): { message: string; detail: string } {
   const e = RetryError.isInstance(err) ? err.lastError : err;
+  const detail = String(APICallError.isInstance(e) ? (e.responseBody ?? e.message) : ((e as Error)?.message ?? e)).slice(0, PROVIDER_DETAIL_MAX);
   if (APICallError.isInstance(e)) {
-    return e.statusCode ? `the model endpoint answered ${e.statusCode}: ${(e.responseBody ?? e.message).slice(0, 300)}` : `the model endpoint could not be reached: ${e.message}`;
+    return { message: e.statusCode ? describeProviderFailure(e.statusCode).message : 'The model provider could not be reached.', detail };
   }
-  return (e as Error)?.message ?? String(e);
+  return { message: 'The model call failed unexpectedly.', detail };
 }
 
 function isRetryable(err: unknown): boolean {

@@ -1,22 +1,5 @@
-import { STATUS_CODES } from 'node:http';
 import { ProviderError, type ModelProvider } from '../spec.ts';
-
-const DETAIL_MAX = 2000;
-
-/** A refused call, in words the platform chose: the endpoint's body only goes to `detail`. */
-function httpError(status: number, body: string): ProviderError {
-  // The reason phrase comes from Node's table, not from the endpoint (which could put anything there).
-  const reason = STATUS_CODES[status] ?? 'Error';
-  const [code, retryable] =
-    status === 401 || status === 403
-      ? ['MODEL_AUTH_FAILED', false]
-      : status === 429
-        ? ['MODEL_RATE_LIMITED', true]
-        : status >= 500
-          ? ['MODEL_UNAVAILABLE', true]
-          : ['MODEL_REQUEST_REFUSED', false];
-  return new ProviderError(`The model provider answered ${status} ${reason}.`, retryable, code, body.slice(0, DETAIL_MAX));
-}
+import { describeProviderFailure, PROVIDER_DETAIL_MAX as DETAIL_MAX } from './describe-provider-failure.ts';
 
 /** Any OpenAI-compatible `/chat/completions` endpoint; usage comes from the response. */
 export function createOpenAiProvider(opts: { baseUrl?: string; apiKey?: string; timeoutMs?: number }): ModelProvider {
@@ -40,7 +23,11 @@ export function createOpenAiProvider(opts: { baseUrl?: string; apiKey?: string; 
           String((err as Error & { cause?: unknown }).cause ?? (err as Error).message),
         );
       }
-      if (!res.ok) throw httpError(res.status, await res.text().catch(() => ''));
+      if (!res.ok) {
+        const failure = describeProviderFailure(res.status);
+        const body = await res.text().catch(() => '');
+        throw new ProviderError(failure.message, failure.retryable, failure.code, body.slice(0, DETAIL_MAX));
+      }
       // Parse errors quote the body they failed on: they stay in `detail` too.
       const raw = await res.text();
       let data: any;
