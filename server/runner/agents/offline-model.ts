@@ -8,7 +8,8 @@ import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Conten
 import { schemaInstance } from '../providers/schema-instance.ts';
 
 export const OFFLINE_NOTES_PATH = 'AUTODEV_NOTES.md';
-export const OFFLINE_COMMAND = 'git status --short';
+// A command any sandbox can run, whose output shows the change (the notes file).
+export const OFFLINE_COMMAND = 'ls';
 
 interface Step {
   tool: string;
