@@ -162,6 +162,20 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
         runnerError = { code: event.code, message: event.message, retryable: event.retryable };
         runnerErrorDetail = event.detail;
         return;
+      case 'tool_call': {
+        const { v: _v, type: _t, ...data } = event;
+        return append({ type: 'TOOL_CALL', message: `${event.tool} ${event.args.slice(0, 200)}`, data, actor: event.agent ?? 'runner' });
+      }
+      case 'tool_result': {
+        const { v: _v, type: _t, ...data } = event;
+        const message = `${event.tool} ${event.ok ? 'answered' : 'failed'} in ${event.durationMs} ms`;
+        return append({ type: 'TOOL_RESULT', message, data, actor: event.agent ?? 'runner' });
+      }
+      default: {
+        // A protocol event type this switch does not store would be dropped silently: tsc stops that here.
+        const unhandled: never = event;
+        return unhandled;
+      }
     }
   };
 

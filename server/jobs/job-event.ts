@@ -10,7 +10,9 @@ export type JobEventType =
   | 'USAGE'
   | 'GUARDRAIL'
   | 'ARTIFACT'
-  | 'BUDGET_THRESHOLD';
+  | 'BUDGET_THRESHOLD'
+  | 'TOOL_CALL'
+  | 'TOOL_RESULT';
 
 /** A committed job event, as stored, published and delivered to subscribers. */
 export interface JobEventRecord {

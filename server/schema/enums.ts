@@ -11,6 +11,6 @@ export const AttemptStateEnum = builder.enumType('AttemptState', {
   values: ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'BUDGET_EXCEEDED', 'LOST'] as const,
 });
 export const JobEventTypeEnum = builder.enumType('JobEventType', {
-  values: ['STATE_CHANGED', 'LOG', 'TASK_STARTED', 'TASK_COMPLETED', 'USAGE', 'GUARDRAIL', 'ARTIFACT', 'BUDGET_THRESHOLD'] as const,
+  values: ['STATE_CHANGED', 'LOG', 'TASK_STARTED', 'TASK_COMPLETED', 'USAGE', 'GUARDRAIL', 'ARTIFACT', 'BUDGET_THRESHOLD', 'TOOL_CALL', 'TOOL_RESULT'] as const,
 });
 export const BudgetPeriodEnum = builder.enumType('BudgetPeriod', { values: ['TOTAL', 'DAILY', 'MONTHLY'] as const });

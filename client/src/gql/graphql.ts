@@ -40,6 +40,8 @@ export type JobEventType =
   | 'STATE_CHANGED'
   | 'TASK_COMPLETED'
   | 'TASK_STARTED'
+  | 'TOOL_CALL'
+  | 'TOOL_RESULT'
   | 'USAGE';
 
 export type JobFilter = {

@@ -10,7 +10,9 @@ export type RunnerEvent =
   | { v: 1; type: 'artifact'; path: string; contentType: string; encoding: 'utf8' | 'base64'; content: string }
   | { v: 1; type: 'result'; output: unknown }
   /** `detail` is for the operator's log only (a provider's error body); never stored or published. */
-  | { v: 1; type: 'error'; code: string; message: string; retryable: boolean; detail?: string };
+  | { v: 1; type: 'error'; code: string; message: string; retryable: boolean; detail?: string }
+  | { v: 1; type: 'tool_call'; callId: string; tool: string; args: string; argsTruncated?: boolean; agent?: string; task?: string }
+  | { v: 1; type: 'tool_result'; callId: string; tool: string; ok: boolean; output: string; outputTruncated?: boolean; durationMs: number; agent?: string; task?: string };
 
 export interface ParserLimits {
   /** Longest line accepted (default 1 MiB); a longer one is never buffered whole. */

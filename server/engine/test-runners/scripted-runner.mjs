@@ -41,6 +41,15 @@ switch (script) {
     console.log('a plain line that is not JSON');
     result('all good');
     break;
+  case 'tools':
+    emit({ type: 'task_started', task: 'write', agent: 'writer', index: 0, total: 1 });
+    emit({ type: 'tool_call', callId: 'call-1', tool: 'read_file', args: JSON.stringify({ path: 'README.md' }), agent: 'writer', task: 'write' });
+    emit({ type: 'tool_result', callId: 'call-1', tool: 'read_file', ok: true, output: '# Demo', durationMs: 3, agent: 'writer', task: 'write' });
+    emit({ type: 'tool_call', callId: 'call-2', tool: 'run_command', args: JSON.stringify({ command: 'npm test' }), agent: 'writer', task: 'write' });
+    emit({ type: 'tool_result', callId: 'call-2', tool: 'run_command', ok: false, output: 'Exit code 1.\n1 failing', durationMs: 1200, agent: 'writer', task: 'write' });
+    emit({ type: 'task_completed', task: 'write', agent: 'writer', output: 'done' });
+    result('used tools');
+    break;
   case 'fail-twice':
     if (spec.attempt < 3) {
       emit({ type: 'error', code: 'MODEL_ERROR', message: `flaky provider on attempt ${spec.attempt}`, retryable: true });
