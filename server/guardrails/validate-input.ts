@@ -1,4 +1,4 @@
-import { compile } from './ajv.ts';
+import { compileUserSchema } from './ajv.ts';
 import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
 
 export type InputValidation = { ok: true } | { ok: false; message: string; errors: FieldError[] };
@@ -7,7 +7,7 @@ export type InputValidation = { ok: true } | { ok: false; message: string; error
 export function validateJobInput(schema: object, input: unknown): InputValidation {
   let validate;
   try {
-    validate = compile(schema);
+    validate = compileUserSchema(schema);
   } catch (err) {
     return { ok: false, message: `The template's input schema is invalid (${(err as Error).message}); ask an admin to fix the template.`, errors: [] };
   }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ajv } from './ajv.ts';
+import { ajv, compileUserSchema } from './ajv.ts';
+import { checkPattern } from './linear-regexp.ts';
+import { patternsOf } from './schema-patterns.ts';
 import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
 
 export interface AgentDefinition {
@@ -38,16 +40,43 @@ function refuse(errors: FieldError[]): TemplateValidation {
   return { ok: false, message: `The template is invalid: ${sentence(errors)}.`, errors };
 }
 
-function schemaProblem(field: string, schema: object): FieldError | null {
+/** All patterns of one schema together: bounds the time and memory one compiled schema costs. */
+export const MAX_SCHEMA_INSTRUCTIONS = 10_000;
+
+/**
+ * Patterns the server cannot run in linear time (backreferences, lookaround) or that cost too
+ * much to compile, named by field, so the admin learns it at upsertTemplate rather than at createJob.
+ */
+function patternProblems(field: string, schema: object): FieldError[] {
+  const problems: FieldError[] = [];
+  let total = 0;
+  for (const p of patternsOf(schema, field)) {
+    const checked = checkPattern(p.pattern);
+    if (checked.ok) total += checked.instructions;
+    else problems.push({ field: p.field, message: `is a pattern this server cannot run: ${checked.reason}` });
+  }
+  if (total > MAX_SCHEMA_INSTRUCTIONS) {
+    problems.push({ field, message: `has patterns that compile to ${total} instructions together, over the limit of ${MAX_SCHEMA_INSTRUCTIONS}` });
+  }
+  return problems;
+}
+
+function schemaProblems(field: string, schema: object): FieldError[] {
   if (!ajv.validateSchema(schema)) {
     const first = ajv.errors?.[0];
-    return { field, message: `is not a valid JSON Schema (${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'})` };
+    return [{ field, message: `is not a valid JSON Schema (${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'})` }];
   }
+  const patterns = patternProblems(field, schema);
+  if (patterns.length) return patterns;
   try {
-    ajv.compile(schema);
-    return null;
+    compileUserSchema(schema);
+    return [];
   } catch (err) {
-    return { field, message: `is not a usable JSON Schema (${(err as Error).message})` };
+    const message = (err as Error).message;
+    if (/can't resolve reference/.test(message)) {
+      return [{ field, message: `is not a usable JSON Schema (${message}); a \`$ref\` may only point inside the same schema` }];
+    }
+    return [{ field, message: `is not a usable JSON Schema (${message})` }];
   }
 }
 
@@ -57,8 +86,7 @@ export function validateTemplateDefinition(def: unknown): TemplateValidation {
   const t = def as TemplateDefinition;
   const errors: FieldError[] = [];
   for (const field of ['inputSchema', 'outputSchema'] as const) {
-    const p = schemaProblem(field, t[field]);
-    if (p) errors.push(p);
+    errors.push(...schemaProblems(field, t[field]));
   }
   const agents = new Set<string>();
   t.crew.agents.forEach((a, i) => {

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_JOB } from '../test/fixtures.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+
+// Templates' schemas through the public API: what an admin who writes one, and an operator who
+// runs jobs from it, observe.
+
+const UPSERT = /* GraphQL */ `
+  mutation Upsert($input: TemplateInput!) { upsertTemplate(input: $input) { slug version inputSchema } }
+`;
+
+function template(slug: string, inputSchema: object) {
+  return {
+    slug,
+    name: slug,
+    crew: {
+      process: 'sequential',
+      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes things.', model: 'gpt-4o-mini' }],
+      tasks: [{ id: 'write', description: 'Write it', expectedOutput: 'Text', agent: 'writer' }],
+    },
+    inputSchema,
+    outputSchema: { type: 'object' },
+  };
+}
+
+let t: TestServer;
+let otherAdmin: string;
+beforeAll(async () => {
+  t = await startTestServer();
+  otherAdmin = await t.token('ADMIN', 'other-project');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('a template pattern cannot block the server', () => {
+  it('answers createJob on ^(a+)+$ with a 40-character input at once, and /healthz stays fast meanwhile', async () => {
+    const evil = { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } }, required: ['name'] };
+    expect((await t.gql(UPSERT, { input: template('evil-pattern', evil) })).errors).toBeUndefined();
+
+    let polling = true;
+    let worstHealthz = 0;
+    const poller = (async () => {
+      while (polling) {
+        const start = performance.now();
+        expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+        worstHealthz = Math.max(worstHealthz, performance.now() - start);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const timings: number[] = [];
+    for (const n of [31, 40, 200_000]) {
+      const start = performance.now();
+      const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'evil-pattern', input: { name: 'a'.repeat(n) + '!' } } });
+      timings.push(performance.now() - start);
+      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0].message).toContain('`name` must match pattern');
+    }
+    polling = false;
+    await poller;
+    console.log(`createJob on ^(a+)+$: ${timings.map((ms) => ms.toFixed(0)).join(' / ')} ms (31, 40, 200,000 chars); worst /healthz ${worstHealthz.toFixed(0)} ms`);
+    for (const ms of timings) expect(ms).toBeLessThan(1000);
+    expect(worstHealthz).toBeLessThan(1000);
+  });
+
+  it('refuses at upsertTemplate a pattern RE2 cannot run, naming the field, so no job ever meets it', async () => {
+    const res = await t.gql(UPSERT, { input: template('backref', { type: 'object', properties: { twice: { type: 'string', pattern: '^(ab)\\1$' } } }) });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].message).toContain('`inputSchema.properties.twice.pattern` is a pattern this server cannot run');
+    expect((await t.gql(`{ template(slug: "backref") { slug } }`)).data.template).toBeNull();
+  });
+});
+
+describe('schema $id and $ref', () => {
+  const withId = (extra: object = {}) => ({
+    $id: 'https://schemas.example/job-input',
+    type: 'object',
+    properties: { n: { $ref: '#/definitions/count' } },
+    definitions: { count: { type: 'integer' } },
+    required: ['n'],
+    ...extra,
+  });
+
+  it('runs a template whose schema has $id, again and again, and the same $id in another project', async () => {
+    expect((await t.gql(UPSERT, { input: template('with-id', withId()) })).errors).toBeUndefined();
+    expect((await t.gql(UPSERT, { input: template('with-id', withId({ title: 'v2' })) })).errors).toBeUndefined();
+    expect((await t.gql(UPSERT, { input: template('with-id', withId({ title: 'v3' })) }, otherAdmin)).errors).toBeUndefined();
+    for (const token of [t.adminToken, t.adminToken, otherAdmin]) {
+      const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'with-id', input: { n: 3 } } }, token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data.createJob.state).toBe('QUEUED');
+    }
+    const wrong = await t.gql(CREATE_JOB, { input: { templateSlug: 'with-id', input: { n: 'three' } } }, otherAdmin);
+    expect(wrong.errors?.[0].message).toContain('`n` must be an integer');
+  });
+
+  it("refuses a $ref to another project's schema", async () => {
+    await t.gql(UPSERT, { input: template('with-id', withId()) });
+    const res = await t.gql(UPSERT, { input: template('borrower', { type: 'object', properties: { n: { $ref: 'https://schemas.example/job-input#/definitions/count' } } }) }, otherAdmin);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].message).toContain('a `$ref` may only point inside the same schema');
+  });
+});
