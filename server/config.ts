@@ -19,7 +19,16 @@ export interface Config {
   /** `local` (a child process per attempt, the default), `kubernetes` (a Job per attempt) or `inline` (in the worker; benchmarks). */
   executor: 'local' | 'inline' | 'kubernetes';
   kubernetes: { kubeconfig?: string; namespace: string; image: string; command: string[]; secretName: string; jobTtlSeconds: number };
-  limits: { mutationsPerMinute: number; subscriptionsPerToken: number; maxRequestBytes: number; subscriberBufferBytes: number };
+  limits: {
+    mutationsPerMinute: number;
+    subscriptionsPerToken: number;
+    maxRequestBytes: number;
+    subscriberBufferBytes: number;
+    /** Bytes of large fields (inputs, outputs, event data, long texts) one query or mutation may return. */
+    maxResponseBytes: number;
+    /** Objects one query or mutation could return at most, counted from the document before it runs. */
+    maxRowsPerRequest: number;
+  };
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
   s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
@@ -124,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       subscriptionsPerToken: int('AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN', env.AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN, 250),
       maxRequestBytes: int('AUTODEV_MAX_REQUEST_BYTES', env.AUTODEV_MAX_REQUEST_BYTES, 2 * 1024 * 1024),
       subscriberBufferBytes: int('AUTODEV_SUBSCRIBER_BUFFER_BYTES', env.AUTODEV_SUBSCRIBER_BUFFER_BYTES, 4 * 1024 * 1024),
+      maxResponseBytes: int('AUTODEV_MAX_RESPONSE_BYTES', env.AUTODEV_MAX_RESPONSE_BYTES, 16 * 1024 * 1024),
+      maxRowsPerRequest: int('AUTODEV_MAX_ROWS_PER_REQUEST', env.AUTODEV_MAX_ROWS_PER_REQUEST, 20_000),
     },
     artifactStore: oneOf('AUTODEV_ARTIFACT_STORE', env.AUTODEV_ARTIFACT_STORE, ['local', 's3'] as const, 'local'),
     s3: {

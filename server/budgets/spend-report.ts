@@ -28,7 +28,7 @@ export async function spendReport(pool: Pool, projectId: string, days: number): 
 /** What a finished job of each template typically cost in this project (mean of SUCCEEDED jobs). */
 export async function typicalCosts(pool: Pool, projectId: string): Promise<Map<string, number>> {
   const { rows } = await pool.query<{ templateId: string; avg: number }>(
-    `SELECT "templateId", avg("costUsd")::float8 AS avg FROM "Job"
+    `SELECT "templateId", round(avg("costUsd"), 8)::float8 AS avg FROM "Job"
       WHERE "projectId" = $1 AND state = 'SUCCEEDED' GROUP BY "templateId"`,
     [projectId],
   );

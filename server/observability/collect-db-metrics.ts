@@ -11,8 +11,9 @@ export async function collectDbMetrics(pool: pg.Pool, m: Metrics): Promise<void>
       `SELECT count(*)::int AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(run_at)), 0)::float AS oldest
        FROM graphile_worker._private_jobs WHERE locked_at IS NULL AND run_at <= now() AND attempts < max_attempts`,
     ),
-    pool.query<{ project: string; spent: number; limit: number }>(
-      `SELECT p.slug AS project, b."spentUsd" AS spent, b."limitUsd" AS limit FROM "Budget" b JOIN "Project" p ON p.id = b."projectId"`,
+    pool.query<{ project: string; spent: number; limit: number; remaining: number }>(
+      `SELECT p.slug AS project, b."spentUsd" AS spent, b."limitUsd" AS limit, greatest(0, b."limitUsd" - b."spentUsd") AS remaining
+       FROM "Budget" b JOIN "Project" p ON p.id = b."projectId"`,
     ),
   ]);
   m.jobs.reset();
@@ -22,6 +23,6 @@ export async function collectDbMetrics(pool: pg.Pool, m: Metrics): Promise<void>
   for (const b of budgets.rows) {
     m.budgetSpent.set({ project: b.project }, b.spent);
     m.budgetLimit.set({ project: b.project }, b.limit);
-    m.budgetRemaining.set({ project: b.project }, Math.max(0, b.limit - b.spent));
+    m.budgetRemaining.set({ project: b.project }, b.remaining); // subtracted exactly, in SQL
   }
 }

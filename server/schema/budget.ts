@@ -1,3 +1,4 @@
+import { percentUsed, remainingUsd, usd } from '../budgets/money.ts';
 import { setBudget } from '../budgets/set-budget.ts';
 import { builder } from './builder.ts';
 import { principalOf } from './context.ts';
@@ -8,15 +9,17 @@ builder.prismaObject('Budget', {
     id: t.exposeID('id'),
     period: t.expose('period', { type: BudgetPeriodEnum }),
     periodStart: t.expose('periodStart', { type: 'DateTime' }),
-    limitUsd: t.float({ select: { limitUsd: true }, resolve: (b) => Number(b.limitUsd) }),
-    spentUsd: t.float({ select: { spentUsd: true }, resolve: (b) => Number(b.spentUsd) }),
+    limitUsd: t.float({ select: { limitUsd: true }, resolve: (b) => usd(b.limitUsd) }),
+    spentUsd: t.float({ select: { spentUsd: true }, resolve: (b) => usd(b.spentUsd) }),
     remainingUsd: t.float({
+      description: 'limitUsd − spentUsd (never below 0), computed exactly: the number is the stored decimal, without float noise.',
       select: { limitUsd: true, spentUsd: true },
-      resolve: (b) => Math.max(0, Number(b.limitUsd) - Number(b.spentUsd)),
+      resolve: (b) => remainingUsd(b.limitUsd, b.spentUsd),
     }),
     percentUsed: t.float({
+      description: 'Spent as a percentage of the limit, to two decimals (100 when the limit is 0).',
       select: { limitUsd: true, spentUsd: true },
-      resolve: (b) => (Number(b.limitUsd) > 0 ? (Number(b.spentUsd) / Number(b.limitUsd)) * 100 : 100),
+      resolve: (b) => percentUsed(b.limitUsd, b.spentUsd),
     }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

@@ -8,6 +8,7 @@ import { AppError } from '../errors.ts';
 import type PrismaTypes from '../db/generated/pothos-types.ts';
 import { getDatamodel } from '../db/generated/pothos-types.ts';
 import type { GraphQLContext } from './context.ts';
+import { PAGE } from './page-size.ts';
 
 const SCOPE_ROLE = { viewer: 'VIEWER', operator: 'OPERATOR', reviewer: 'REVIEWER', admin: 'ADMIN' } as const;
 
@@ -55,11 +56,16 @@ export const builder = new SchemaBuilder<{
     client: (ctx) => ctx.services.db,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
+    defaultConnectionSize: PAGE.default,
+    maxConnectionSize: PAGE.max,
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
   },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    firstArgOptions: { description: `Items per page: default ${PAGE.default}, at most ${PAGE.max} (more is BAD_USER_INPUT naming the maximum).` },
+    afterArgOptions: { description: 'A cursor from this same list, for this caller; a cursor from another project is BAD_USER_INPUT.' },
+    beforeArgOptions: { description: 'A cursor from this same list, for this caller; a cursor from another project is BAD_USER_INPUT.' },
   },
 });
 

@@ -5,10 +5,13 @@ import { builder } from './builder.ts';
 import { principalOf, type GraphQLContext } from './context.ts';
 import { JobEventTypeEnum, JobStateEnum } from './enums.ts';
 import { isId } from './ids.ts';
+import { largeField } from './large-field.ts';
 
 // Fields read only scalar columns, so live events (published JSON) and rows from the table
 // resolve the same way.
 builder.prismaObject('JobEvent', {
+  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
+  select: { id: true },
   fields: (t) => ({
     id: t.id({ select: { id: true }, resolve: (e) => String(e.id) }),
     seq: t.exposeInt('seq'),
@@ -16,8 +19,8 @@ builder.prismaObject('JobEvent', {
     type: t.expose('type', { type: JobEventTypeEnum }),
     fromState: t.expose('fromState', { type: JobStateEnum, nullable: true }),
     toState: t.expose('toState', { type: JobStateEnum, nullable: true }),
-    message: t.exposeString('message', { nullable: true }),
-    data: t.expose('data', { type: 'JSON', nullable: true }),
+    message: t.string({ nullable: true, select: { id: true }, resolve: largeField('JobEvent.message') }),
+    data: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobEvent.data') }),
     actor: t.exposeString('actor'),
     attemptNumber: t.exposeInt('attemptNumber', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

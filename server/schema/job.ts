@@ -1,3 +1,4 @@
+import { usd, usdOrNull } from '../budgets/money.ts';
 import { cancelJob } from '../jobs/cancel-job.ts';
 import { createJob } from '../jobs/create-job.ts';
 import { notFound } from '../errors.ts';
@@ -8,35 +9,38 @@ import { principalOf } from './context.ts';
 import { AttemptStateEnum, JobStateEnum } from './enums.ts';
 import { isId } from './ids.ts';
 import { ReviewRef } from './review.ts';
+import { largeField } from './large-field.ts';
+import { EVENTS_PAGE, pageSize } from './page-size.ts';
 
-const money = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 builder.prismaObject('Job', {
+  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     state: t.expose('state', { type: JobStateEnum }),
     template: t.relation('template'),
     templateVersion: t.exposeInt('templateVersion'),
-    input: t.expose('input', { type: 'JSON' }),
-    output: t.expose('output', { type: 'JSON', nullable: true }),
+    input: t.field({ type: 'JSON', select: { id: true }, resolve: largeField('Job.input') }),
+    output: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('Job.output') }),
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
-    costUsd: t.float({ select: { costUsd: true }, resolve: (job) => Number(job.costUsd) }),
-    maxCostUsd: t.float({ nullable: true, select: { maxCostUsd: true }, resolve: (job) => money(job.maxCostUsd) }),
+    costUsd: t.float({ select: { costUsd: true }, resolve: (job) => usd(job.costUsd) }),
+    maxCostUsd: t.float({ nullable: true, select: { maxCostUsd: true }, resolve: (job) => usdOrNull(job.maxCostUsd) }),
     attemptCount: t.exposeInt('attemptCount'),
-    feedback: t.exposeString('feedback', { nullable: true, description: 'Reviewer feedback waiting for the next attempt.' }),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    feedback: t.string({ nullable: true, description: 'Reviewer feedback waiting for the next attempt.', select: { id: true }, resolve: largeField('Job.feedback') }),
+    lastError: t.string({ nullable: true, select: { id: true }, resolve: largeField('Job.lastError') }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     attempts: t.relation('attempts', { query: { orderBy: { number: 'asc' } } }),
     events: t.relation('events', {
-      description: 'The job’s events in seq order, after `afterSeq` (at most `first`, default 500).',
+      description: `The job’s events in seq order, after \`afterSeq\`: at most \`first\` (default ${EVENTS_PAGE.default}, at most ${EVENTS_PAGE.max}; more is BAD_USER_INPUT).`,
       args: { afterSeq: t.arg.int({ defaultValue: 0 }), first: t.arg.int({ defaultValue: 500 }) },
       query: (args) => ({
         where: { seq: { gt: args.afterSeq ?? 0 } },
         orderBy: { seq: 'asc' },
-        take: Math.min(Math.max(args.first ?? 500, 1), 1000),
+        take: pageSize('events', args.first, EVENTS_PAGE),
       }),
     }),
     review: t.field({
@@ -52,6 +56,8 @@ builder.prismaObject('Job', {
 });
 
 builder.prismaObject('JobAttempt', {
+  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     number: t.exposeInt('number'),
@@ -59,14 +65,14 @@ builder.prismaObject('JobAttempt', {
     executor: t.exposeString('executor'),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
-    exitReason: t.exposeString('exitReason', { nullable: true }),
+    exitReason: t.string({ nullable: true, select: { id: true }, resolve: largeField('JobAttempt.exitReason') }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
-    costUsd: t.float({ select: { costUsd: true }, resolve: (a) => Number(a.costUsd) }),
+    costUsd: t.float({ select: { costUsd: true }, resolve: (a) => usd(a.costUsd) }),
     inputTokens: t.exposeInt('inputTokens'),
     outputTokens: t.exposeInt('outputTokens'),
-    guardrailResults: t.expose('guardrailResults', { type: 'JSON', nullable: true }),
-    output: t.expose('output', { type: 'JSON', nullable: true }),
-    feedback: t.exposeString('feedback', { nullable: true, description: 'Reviewer feedback this attempt was given.' }),
+    guardrailResults: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobAttempt.guardrailResults') }),
+    output: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobAttempt.output') }),
+    feedback: t.string({ nullable: true, description: 'Reviewer feedback this attempt was given.', select: { id: true }, resolve: largeField('JobAttempt.feedback') }),
     artifacts: t.relation('artifacts'),
   }),
 });

@@ -4,16 +4,19 @@ import { builder } from './builder.ts';
 import { principalOf, type GraphQLContext } from './context.ts';
 import { ReviewStatusEnum } from './enums.ts';
 import { isId } from './ids.ts';
+import { largeField } from './large-field.ts';
 
 export const ReviewRef = builder.prismaObject('Review', {
+  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     status: t.expose('status', { type: ReviewStatusEnum }),
     job: t.relation('job'),
     attempt: t.relation('attempt', { nullable: true }),
-    output: t.expose('output', { type: 'JSON', nullable: true, description: 'The output under review.' }),
-    comment: t.exposeString('comment', { nullable: true }),
-    feedback: t.exposeString('feedback', { nullable: true, description: 'What the reviewer asked to change.' }),
+    output: t.field({ type: 'JSON', nullable: true, description: 'The output under review.', select: { id: true }, resolve: largeField('Review.output') }),
+    comment: t.string({ nullable: true, select: { id: true }, resolve: largeField('Review.comment') }),
+    feedback: t.string({ nullable: true, description: 'What the reviewer asked to change.', select: { id: true }, resolve: largeField('Review.feedback') }),
     decidedBy: t.exposeString('decidedBy', { nullable: true }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

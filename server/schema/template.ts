@@ -2,6 +2,7 @@ import { typicalCosts } from '../budgets/spend-report.ts';
 import { upsertTemplate } from '../templates/upsert-template.ts';
 import { builder } from './builder.ts';
 import { oncePerRequest, principalOf } from './context.ts';
+import { largeField } from './large-field.ts';
 
 function withoutNulls(value: object): Record<string, unknown> {
   return Object.fromEntries(
@@ -12,18 +13,20 @@ function withoutNulls(value: object): Record<string, unknown> {
 }
 
 builder.prismaObject('Template', {
+  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     slug: t.exposeString('slug'),
     version: t.exposeInt('version'),
     name: t.exposeString('name'),
-    description: t.exposeString('description'),
+    description: t.string({ select: { id: true }, resolve: largeField('Template.description') }),
     requiresReview: t.exposeBoolean('requiresReview'),
     maxAttempts: t.exposeInt('maxAttempts'),
     timeoutSeconds: t.exposeInt('timeoutSeconds'),
-    crew: t.expose('crew', { type: 'JSON', description: 'Agents (role, goal, backstory, model) and tasks (description, expected output, agent).' }),
-    inputSchema: t.expose('inputSchema', { type: 'JSON', description: 'JSON Schema every job input must satisfy.' }),
-    outputSchema: t.expose('outputSchema', { type: 'JSON', description: 'JSON Schema the crew output must satisfy.' }),
+    crew: t.field({ type: 'JSON', description: 'Agents (role, goal, backstory, model) and tasks (description, expected output, agent).', select: { id: true }, resolve: largeField('Template.crew') }),
+    inputSchema: t.field({ type: 'JSON', description: 'JSON Schema every job input must satisfy.', select: { id: true }, resolve: largeField('Template.inputSchema') }),
+    outputSchema: t.field({ type: 'JSON', description: 'JSON Schema the crew output must satisfy.', select: { id: true }, resolve: largeField('Template.outputSchema') }),
     executor: t.expose('executor', { type: 'JSON' }),
     typicalCostUsd: t.float({
       nullable: true,

@@ -1,0 +1,86 @@
+import type { GraphQLContext } from './context.ts';
+import { responseBudgetOf } from './response-budget.ts';
+
+// The fields whose values can be large (a job input is up to 256 KiB, an output up to 1 MiB, and a
+// list multiplies them). Their values are never read with the parent row: a field asks for its
+// rows' sizes first (octet_length in PostgreSQL), reserves them in the request's ResponseBudget,
+// and only then reads the values, in one batch per field and tick.
+const LARGE = {
+  'Job.input': 'jsonb',
+  'Job.output': 'jsonb',
+  'Job.lastError': 'text',
+  'Job.feedback': 'text',
+  'JobAttempt.output': 'jsonb',
+  'JobAttempt.guardrailResults': 'jsonb',
+  'JobAttempt.feedback': 'text',
+  'JobAttempt.exitReason': 'text',
+  'Review.output': 'jsonb',
+  'Review.comment': 'text',
+  'Review.feedback': 'text',
+  'JobEvent.message': 'text',
+  'JobEvent.data': 'jsonb',
+  'Template.crew': 'jsonb',
+  'Template.inputSchema': 'jsonb',
+  'Template.outputSchema': 'jsonb',
+  'Template.description': 'text',
+} as const;
+export type LargeField = keyof typeof LARGE;
+
+interface Batch {
+  ids: string[];
+  waiters: { id: string; resolve: (v: unknown) => void; reject: (e: unknown) => void }[];
+}
+const batches = new WeakMap<object, Map<LargeField, Batch>>();
+
+/** A resolver for a large field: `t.field({ type: 'JSON', select: { id: true }, resolve: largeField('Job.input') })`. */
+export function largeField(field: LargeField) {
+  const column = field.split('.')[1];
+  return (row: object, _args: unknown, ctx: GraphQLContext): Promise<any> => {
+    const r = row as Record<string, unknown>;
+    // A live event (or a row read whole) already holds the value: count it, read nothing.
+    if (r[column] !== undefined) {
+      const value = r[column];
+      if (value !== null) responseBudgetOf(ctx)?.take(Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value)));
+      return Promise.resolve(value);
+    }
+    return load(ctx, field, String(r.id));
+  };
+}
+
+function load(ctx: GraphQLContext, field: LargeField, id: string): Promise<unknown> {
+  let perField = batches.get(ctx);
+  if (!perField) batches.set(ctx, (perField = new Map()));
+  let batch = perField.get(field);
+  if (!batch) {
+    const fresh: Batch = { ids: [], waiters: [] };
+    perField.set(field, (batch = fresh));
+    // graphql-js resolves a list's items in one pass: gather them, then read once.
+    setImmediate(() => {
+      perField.delete(field);
+      flush(ctx, field, fresh).catch((err) => fresh.waiters.forEach((w) => w.reject(err)));
+    });
+  }
+  batch.ids.push(id);
+  return new Promise((resolve, reject) => batch.waiters.push({ id, resolve, reject }));
+}
+
+async function flush(ctx: GraphQLContext, field: LargeField, batch: Batch): Promise<void> {
+  const [table, column] = field.split('.');
+  const ids = [...new Set(batch.ids)];
+  const budget = responseBudgetOf(ctx);
+  if (budget) {
+    await budget.inTurn(async () => {
+      const asText = LARGE[field] === 'jsonb' ? `"${column}"::text` : `"${column}"`;
+      const { rows } = await ctx.services.pool.query<{ id: string; bytes: number | null }>(
+        `SELECT id::text AS id, octet_length(${asText}) AS bytes FROM "${table}" WHERE id = ANY($1)`,
+        [ids],
+      );
+      const size = new Map(rows.map((r) => [r.id, r.bytes ?? 0]));
+      // Every occurrence is sent: the same row under two aliases counts twice.
+      budget.take(batch.ids.reduce((sum, id) => sum + (size.get(id) ?? 0), 0));
+    });
+  }
+  const { rows } = await ctx.services.pool.query<{ id: string; value: unknown }>(`SELECT id::text AS id, "${column}" AS value FROM "${table}" WHERE id = ANY($1)`, [ids]);
+  const values = new Map(rows.map((r) => [r.id, r.value]));
+  for (const w of batch.waiters) w.resolve(values.get(w.id) ?? null);
+}
