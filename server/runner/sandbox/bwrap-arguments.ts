@@ -41,6 +41,8 @@ export function bwrapArguments(shape: SandboxShape, isRoot = process.getuid?.() 
     if (lstatSync(dir).isSymbolicLink()) args.push('--symlink', readlinkSync(dir), dir);
     else args.push('--ro-bind', dir, dir);
   }
+  // bwrap would create /etc (a mount point's parent) as 0700, which the command's uid cannot enter.
+  args.push('--perms', '0755', '--dir', '/etc');
   for (const f of shape.network ? [...ETC_FILES, ...ETC_NETWORK] : ETC_FILES) args.push('--ro-bind-try', f, f);
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', '/tmp/home');
   args.push('--bind', shape.workspace, SANDBOX_WORKSPACE);
@@ -53,6 +55,7 @@ export function bwrapArguments(shape: SandboxShape, isRoot = process.getuid?.() 
     TMPDIR: '/tmp',
     LANG: 'C.UTF-8',
     // The workspace belongs to the runner's uid, not the command's: let git inside work in it.
+    GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_COUNT: '1',
     GIT_CONFIG_KEY_0: 'safe.directory',
     GIT_CONFIG_VALUE_0: '*',
@@ -64,7 +67,9 @@ export function bwrapArguments(shape: SandboxShape, isRoot = process.getuid?.() 
   if (isRoot) {
     // An unprivileged uid (so RLIMIT_NPROC holds) that may still write the root-owned workspace.
     const caps = '+dac_override,+fowner';
-    args.push('/usr/bin/setpriv', `--reuid=${shape.uid}`, `--regid=${shape.uid}`, '--clear-groups', '--no-new-privs');
+    // no_setuid_fixup: access(2) checks with the real uid and would otherwise drop those capabilities,
+    // so tools that ask before writing (`test -w`, npm, git) would see a read-only workspace.
+    args.push('/usr/bin/setpriv', `--reuid=${shape.uid}`, `--regid=${shape.uid}`, '--clear-groups', '--no-new-privs', '--securebits=+no_setuid_fixup');
     args.push(`--inh-caps=-all,${caps}`, `--ambient-caps=${caps}`, `--bounding-set=-all,${caps}`);
   }
   const nproc = shape.maxProcesses ?? DEFAULT_MAX_PROCESSES;

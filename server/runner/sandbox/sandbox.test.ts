@@ -51,10 +51,23 @@ describe('runSandboxed', () => {
       const r = await run('env | sort');
       expect(r.output).not.toContain('sk-do-not-leak');
       const names = r.output.trim().split('\n').map((l) => l.split('=')[0]);
-      expect(names).toEqual(['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_OPTIONAL_LOCKS', 'HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+      expect(names).toEqual(['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_VALUE_0', 'GIT_OPTIONAL_LOCKS', 'HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
     } finally {
       delete process.env.AUTODEV_TEST_SECRET;
     }
+  });
+
+  it('can use git and write-checking tools on the workspace as its own', async () => {
+    const dir = workspace();
+    const { cloneWorkspace } = await import('../workspace/clone-workspace.ts');
+    await cloneWorkspace({ dir: path.join(dir, 'repo') });
+    writeFileSync(path.join(dir, 'repo', 'tracked.txt'), 'v1\n');
+    const { checkpoint } = await import('../workspace/checkpoint.ts');
+    await checkpoint(path.join(dir, 'repo'), 'add tracked.txt');
+    writeFileSync(path.join(dir, 'repo', 'tracked.txt'), 'v2\n');
+    const r = await run(`node -e "require('fs').accessSync('tracked.txt', 2); console.log('writable')"; git status --short; git diff --stat; git log --format=%s`, { cwd: path.join(dir, 'repo') });
+    expect(r.output).toBe('writable\n M tracked.txt\n tracked.txt | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\nadd tracked.txt\nEmpty workspace\n');
+    expect(r.exitCode).toBe(0);
   });
 
   it('cannot read a file outside the workspace, nor the server’s data directory', async () => {
