@@ -80,6 +80,10 @@ describe('GraphiQL', () => {
     expect(page).not.toMatch(/<link[^>]+href\s*=\s*["']?(https?:)?\/\//i);
     expect(page).not.toMatch(/@import\s+(url\()?["']?(https?:)?\/\//i);
     expect(page).not.toMatch(/unpkg\.com|jsdelivr|cdnjs|fonts\.googleapis/i);
+    // …and the browser is told to load nothing from elsewhere.
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/https?:|\*/);
   });
 
   it('is sent compressed to clients that accept gzip', async () => {
