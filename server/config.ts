@@ -52,7 +52,7 @@ export interface Config {
   otlpTracesEndpoint?: string;
   serviceName: string;
   model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number };
-  /** Environment variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
+  /** OPENAI_API_KEY, ANTHROPIC_API_KEY and the variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
   secretEnv: { name: string; value: string }[];
 }
 
@@ -167,9 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       model: env.AUTODEV_MODEL || undefined,
       offlineDelayMs: int('AUTODEV_OFFLINE_DELAY_MS', env.AUTODEV_OFFLINE_DELAY_MS, 0),
     },
-    secretEnv: (env.AUTODEV_SECRET_ENV ?? '')
-      .split(',')
-      .map((name) => name.trim())
+    // The model providers' own key variables (server/runner/agents/resolve-model.ts) are secrets
+    // without being named.
+    secretEnv: [...new Set(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', ...(env.AUTODEV_SECRET_ENV ?? '').split(',').map((name) => name.trim())])]
       .filter((name) => name && env[name])
       .map((name) => ({ name, value: env[name]! })),
   };
