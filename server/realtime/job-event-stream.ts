@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { readJobEvents, readProjectEventsSince, type JobEventRecord } from '../jobs/job-event.ts';
 import { eventSize, type EventBus } from './event-bus.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { isTerminal, type JobState } from '../jobs/state-machine.ts';
 
 type StreamDeps = { pool: pg.Pool; events: EventBus; metrics: Metrics };
 
@@ -94,10 +95,16 @@ class Sequencer {
   }
 }
 
+/** A job's last event: its state change into a terminal state (nothing follows it). */
+function endsJob(e: JobEventRecord): boolean {
+  return e.type === 'STATE_CHANGED' && e.toState !== null && isTerminal(e.toState);
+}
+
 /**
  * The events of one job after `afterSeq`: first replayed from the table, then live. The live
  * subscription starts before the replay query, and every event passes one sequencer, so events
- * committed during the replay are neither lost nor delivered twice.
+ * committed during the replay are neither lost nor delivered twice. The stream completes once the
+ * job's terminal state change has been delivered (also when it is replayed, or lies before `afterSeq`).
  */
 export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number, limits: StreamLimits): AsyncIterableIterator<JobEventRecord> {
   return new Repeater<JobEventRecord>(async (rawPush, stop) => {
@@ -109,31 +116,49 @@ export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number
     const enqueue = (work: () => Promise<void>) => {
       chain = chain.then(work).catch((err) => stop(err));
     };
+    const deliver = async (x: JobEventRecord, live: boolean) => {
+      await (live ? push(x) : rawPush(x));
+      if (endsJob(x)) stop();
+    };
     const unsubscribe = await deps.events.onJob(jobId, (e) => {
       if (!pending.add(e)) return;
       enqueue(async () => {
-        for (const x of await seq.next(e, true)) await push(x);
+        for (const x of await seq.next(e, true)) await deliver(x, true);
         pending.done(e);
       });
     });
     // Replayed events are old by design: delivered without counting toward delivery latency.
-    const replay = async () => {
+    const replayAfterLast = async () => {
       let last = seq.lastSeq(jobId);
       for (;;) {
         const page = await readJobEvents(deps.pool, jobId, last, 500);
-        for (const e of page) for (const x of await seq.next(e, true)) await rawPush(x);
+        for (const e of page) for (const x of await seq.next(e, true)) await deliver(x, false);
         if (page.length < 500) break;
         last = page[page.length - 1].seq;
       }
     };
+    const replay = async () => {
+      await replayAfterLast();
+      // A job already finished: its terminal event was committed with the state, so one more read
+      // finds it if it came in after the pages above; if it lies before afterSeq, nothing is left.
+      if (await hasTerminalState(deps.pool, jobId)) {
+        await replayAfterLast();
+        stop();
+      }
+    };
     enqueue(replay);
     // After a pub/sub outage: whatever was published meanwhile is read from the table.
-    const offResync = deps.events.onResync(() => enqueue(replay));
+    const offResync = deps.events.onResync(() => enqueue(replayAfterLast));
     await stop;
     offResync();
     done();
     await unsubscribe();
   });
+}
+
+async function hasTerminalState(pool: pg.Pool, jobId: string): Promise<boolean> {
+  const { rows } = await pool.query<{ state: JobState }>(`SELECT state FROM "Job" WHERE id = $1`, [jobId]);
+  return rows.length > 0 && isTerminal(rows[0].state);
 }
 
 /** Every event of the project's jobs from now on, each job's events in seq order without gaps. */

@@ -36,7 +36,10 @@ builder.subscriptionFields((t) => ({
   jobEvents: t.prismaField({
     type: 'JobEvent',
     authScopes: { viewer: true },
-    description: 'The events of one job after `afterSeq` (default 0: all of them), replayed from storage, then live.',
+    description:
+      'The events of one job after `afterSeq` (default 0: all of them), replayed from storage, then live. ' +
+      'Completes after the event of the job reaching a terminal state (SUCCEEDED, FAILED, REJECTED, CANCELLED, BUDGET_EXCEEDED) has been delivered, ' +
+      'so subscribing to a finished job replays its events and completes; anything appended after it (a late log line) is in `Job.events`.',
     args: { jobId: t.arg.id({ required: true }), afterSeq: t.arg.int({ defaultValue: 0 }) },
     subscribe: async (_root, args, ctx) => {
       const p = principalOf(ctx);
@@ -49,7 +52,7 @@ builder.subscriptionFields((t) => ({
   projectEvents: t.prismaField({
     type: 'JobEvent',
     authScopes: { viewer: true },
-    description: "Every event of the project's jobs from now on.",
+    description: "Every event of the project's jobs from now on. Stays open (it never completes on its own).",
     subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId, streamLimits(ctx)),
     resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
   }),
