@@ -29,6 +29,10 @@ export interface Config {
     /** Objects one query or mutation could return at most, counted from the document before it runs. */
     maxRowsPerRequest: number;
   };
+  /** WebSocket admission: caps per process and per remote address, and the wait for `connection_init`. */
+  websocket: { maxConnections: number; maxConnectionsPerAddress: number; initTimeoutMs: number };
+  /** How often each API process rechecks the tokens of open subscriptions (bounds a revocation whose publish was lost). */
+  tokenRecheckMs: number;
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
   s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
@@ -136,6 +140,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxResponseBytes: int('AUTODEV_MAX_RESPONSE_BYTES', env.AUTODEV_MAX_RESPONSE_BYTES, 16 * 1024 * 1024),
       maxRowsPerRequest: int('AUTODEV_MAX_ROWS_PER_REQUEST', env.AUTODEV_MAX_ROWS_PER_REQUEST, 20_000),
     },
+    websocket: {
+      maxConnections: int('AUTODEV_WS_MAX_CONNECTIONS', env.AUTODEV_WS_MAX_CONNECTIONS, 5000),
+      maxConnectionsPerAddress: int('AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS', env.AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS, 100),
+      initTimeoutMs: Math.max(100, int('AUTODEV_WS_INIT_TIMEOUT_MS', env.AUTODEV_WS_INIT_TIMEOUT_MS, 5000)),
+    },
+    tokenRecheckMs: Math.max(1, int('AUTODEV_TOKEN_RECHECK_SECONDS', env.AUTODEV_TOKEN_RECHECK_SECONDS, 15)) * 1000,
     artifactStore: oneOf('AUTODEV_ARTIFACT_STORE', env.AUTODEV_ARTIFACT_STORE, ['local', 's3'] as const, 'local'),
     s3: {
       bucket: env.AUTODEV_S3_BUCKET || undefined,

@@ -18,7 +18,14 @@ export interface Principal {
   projectId: string;
   role: Role;
   name: string;
+  /** Null: the token does not expire. */
+  expiresAt: Date | null;
 }
+
+/** The two ways a valid token stops being one; `extensions.reason` tells them apart for clients. */
+export const tokenRevoked = () => new AppError('UNAUTHENTICATED', 'The API token has been revoked.', { reason: 'TOKEN_REVOKED' });
+export const tokenExpired = (at: Date) =>
+  new AppError('UNAUTHENTICATED', `The API token expired at ${at.toISOString()}; create a new one.`, { reason: 'TOKEN_EXPIRED' });
 
 /**
  * Resolves a bearer secret to its token. Only hashes are stored; the lookup is by hash and the
@@ -28,8 +35,8 @@ export async function authenticate(pool: pg.Pool, authorization: string | undefi
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) throw new AppError('UNAUTHENTICATED', 'Send an API token as `Authorization: Bearer <token>`.');
   const hash = hashSecret(match[1]);
-  const { rows } = await pool.query<{ id: string; projectId: string; role: Role; name: string; secretHash: string; revokedAt: Date | null; stale: boolean }>(
-    `SELECT id, "projectId", role, name, "secretHash", "revokedAt",
+  const { rows } = await pool.query<{ id: string; projectId: string; role: Role; name: string; secretHash: string; revokedAt: Date | null; expiresAt: Date | null; expired: boolean; stale: boolean }>(
+    `SELECT id, "projectId", role, name, "secretHash", "revokedAt", "expiresAt", "expiresAt" <= now() AS expired,
             ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - interval '1 minute') AS stale
      FROM "ApiToken" WHERE "secretHash" = $1`,
     [hash],
@@ -38,24 +45,26 @@ export async function authenticate(pool: pg.Pool, authorization: string | undefi
   if (!token || !timingSafeEqual(Buffer.from(token.secretHash), Buffer.from(hash))) {
     throw new AppError('UNAUTHENTICATED', 'The API token is not valid.');
   }
-  if (token.revokedAt) throw new AppError('UNAUTHENTICATED', 'The API token has been revoked.');
+  if (token.revokedAt) throw tokenRevoked();
+  if (token.expired) throw tokenExpired(token.expiresAt!);
   // lastUsedAt is kept to the minute: writing it on every request made concurrent requests with one
   // token queue on that row (the largest cost of the read path).
   if (token.stale) void pool.query(`UPDATE "ApiToken" SET "lastUsedAt" = now() WHERE id = $1`, [token.id]).catch(() => {});
-  return { tokenId: token.id, projectId: token.projectId, role: token.role, name: token.name };
+  return { tokenId: token.id, projectId: token.projectId, role: token.role, name: token.name, expiresAt: token.expiresAt };
 }
 
 export async function createApiToken(
   pool: pg.Pool,
-  req: { projectId: string; name: string; role: Role; secret?: string },
+  req: { projectId: string; name: string; role: Role; secret?: string; expiresAt?: Date | null },
 ): Promise<{ id: string; secret: string }> {
   const name = req.name.trim();
   if (name.length < 1 || name.length > 100) throw badInput('A token `name` must be 1 to 100 characters.', { field: 'name' });
   if (!ROLES.includes(req.role)) throw badInput(`\`role\` must be one of ${ROLES.join(', ')}.`, { field: 'role' });
+  if (req.expiresAt && !(req.expiresAt.getTime() > Date.now())) throw badInput('`expiresAt` must lie in the future.', { field: 'expiresAt' });
   const secret = req.secret ?? generateSecret();
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO "ApiToken" (id, "projectId", name, role, "secretHash", prefix) VALUES (gen_random_uuid(), $1, $2, $3, $4, $5) RETURNING id`,
-    [req.projectId, name, req.role, hashSecret(secret), secret.slice(0, PREFIX.length + 6)],
+    `INSERT INTO "ApiToken" (id, "projectId", name, role, "secretHash", prefix, "expiresAt") VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6) RETURNING id`,
+    [req.projectId, name, req.role, hashSecret(secret), secret.slice(0, PREFIX.length + 6), req.expiresAt ?? null],
   );
   return { id: rows[0].id, secret };
 }

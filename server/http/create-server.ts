@@ -22,6 +22,7 @@ import { refuseConnect, requestListener, sendError, type Route } from './request
 const GRAPHQL_PATH = '/graphql';
 const SSE_SINGLE_CONNECTION =
   "/graphql does not take PUT. Over SSE it serves graphql-sse's distinct connections mode only (createClient's default): drop `singleConnection: true`, or subscribe over the WebSocket.";
+import { createTokenWatch } from '../auth/token-watch.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -34,6 +35,12 @@ export interface ApiServer {
  * and the health endpoints. Every concern is configured here, once.
  */
 export function createApiServer(services: Services, opts: { readyChecks?: () => Promise<Record<string, boolean>> } = {}): ApiServer {
+  const tokens = createTokenWatch({
+    pool: services.pool,
+    events: services.events,
+    recheckMs: services.config.tokenRecheckMs,
+    onError: (err) => services.log.warn('token recheck failed', { error: String(err) }),
+  });
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -41,7 +48,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     graphiql: false, // served by handleGraphiql, without a CDN
     cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [armorPlugin(services.config.production), guardPlugin(services), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log)],
+    plugins: [armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log)],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
     batching: { limit: 10 },
     logging: false,
@@ -77,7 +84,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
   const server = http.createServer(requestListener(services.log, routes, 'Nothing is served at this path: the API is at /graphql, the web app at /.'));
   server.on('connect', refuseConnect);
 
-  const wsServer = attachWebSocketServer(server, yoga, services);
+  const wsServer = attachWebSocketServer(server, yoga, services, tokens);
 
   return {
     server,
@@ -88,6 +95,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
         server.closeIdleConnections();
       });
       await yoga.dispose();
+      await tokens.close();
     },
   };
 }

@@ -5,6 +5,8 @@ import { AppError } from '../errors.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import type { TokenWatch } from '../auth/token-watch.ts';
+import { untilTokenEnds } from '../realtime/until-token-ends.ts';
 
 /**
  * Limits on a request's shape, checked before it runs (graphql-armor). Error code: QUERY_TOO_COMPLEX.
@@ -67,11 +69,12 @@ const NUL_REFUSED = () =>
   new AppError('BAD_USER_INPUT', 'Text may not contain the NUL character (\\u0000); PostgreSQL cannot store it.');
 
 /**
+ * Subscriptions end when their token is revoked or expires.
  * Per-token rate limits (RATE_LIMITED with `retryAfterSeconds`): mutations per minute, and open
  * subscriptions at once. In production, introspection needs an API token. Text with NUL is refused
  * up front (PostgreSQL can store it neither in text nor in jsonb).
  */
-export function guardPlugin(services: Services): Plugin<GraphQLContext> {
+export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<GraphQLContext> {
   const { production, limits } = services.config;
   const mutations = createRateLimiter(limits.mutationsPerMinute);
   const open = new Map<string, number>();
@@ -129,9 +132,12 @@ export function guardPlugin(services: Services): Plugin<GraphQLContext> {
       const once = () => {
         if (!released) (released = true), release(key);
       };
+      const principal = ctx.principal;
       return {
-        onSubscribeResult({ result }) {
+        onSubscribeResult({ result, setResult }) {
           if (!(result && typeof result === 'object' && Symbol.asyncIterator in result)) return once();
+          // A revoked or expired token ends its subscriptions (on every process: see TokenWatch).
+          setResult(untilTokenEnds(result as AsyncIterable<never>, principal, tokens));
           return { onEnd: once };
         },
         onSubscribeError: once,

@@ -1,21 +1,54 @@
 import type http from 'node:http';
+import { GraphQLError, type DocumentNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenWatch } from '../auth/token-watch.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
 import { principalFrom } from './authenticate-request.ts';
+import { maskError } from './mask-error.ts';
+import { admitWebSockets } from './websocket-admission.ts';
 
 /** Close code for a WebSocket whose client stopped reading (see jobEventStream's bound). */
 export const SLOW_SUBSCRIBER_CLOSE_CODE = 1008; // Policy Violation
 
+/**
+ * Close code for a connection without a valid token (missing, unknown, revoked, expired), sent at
+ * `connection_init` and when the token of an open connection is revoked or expires. 4401
+ * Unauthorized, not graphql-ws's default 4403 Forbidden: the graphql-ws client treats 4401 as final
+ * and gives up at once, whereas it retries 4403 (about 30 s with its default 5 attempts), and
+ * retrying cannot make a bad token good.
+ */
+export const UNAUTHENTICATED_CLOSE_CODE = 4401;
+
+/** A close frame's reason is at most 123 bytes. */
+export function closeReason(text: string): string {
+  const bytes = Buffer.from(text);
+  return bytes.length <= 123 ? text : bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD*$/, '') + '…';
+}
+
 function closeSlowSocket(socket: WebSocket) {
   return (reason: string) => {
-    socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, reason.slice(0, 120));
+    socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, closeReason(reason));
     // The close frame waits behind what the client has not read yet: a client that reads again
     // within 10 s sees 1008 and the reason; one that does not is cut off (its buffers freed).
     setTimeout(() => socket.terminate(), 10_000).unref();
   };
+}
+
+/**
+ * Closes a connection whose token ended, once its operations have sent their own error (each ends
+ * with UNAUTHENTICATED through the guard plugin), or after a second at the latest.
+ */
+function closeWhenOperationsEnded(socket: WebSocket, subscriptions: Record<string, unknown>, reason: string) {
+  const started = Date.now();
+  const poll = setInterval(() => {
+    if (Object.keys(subscriptions).length > 0 && Date.now() - started < 1000) return;
+    clearInterval(poll);
+    socket.close(UNAUTHENTICATED_CLOSE_CODE, closeReason(reason));
+  }, 20);
+  poll.unref();
 }
 
 export interface WebSocketApi {
@@ -28,22 +61,33 @@ export function attachWebSocketServer(
   server: http.Server,
   yoga: YogaServerInstance<{ connectionParams?: Record<string, unknown> }, GraphQLContext>,
   services: Services,
+  tokens: TokenWatch,
 ): WebSocketApi {
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: services.config.limits.maxRequestBytes });
+  const wss = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: services.config.limits.maxRequestBytes });
+  const admission = admitWebSockets(server, wss, services.config.websocket);
+  const mask = maskError(services.log);
+  const unwatchOf = new WeakMap<object, () => void>();
 
-  return useServer<Record<string, unknown>>(
+  const api = useServer<Record<string, unknown>, { unwatch?: () => void }>(
     {
+      // A socket that never sends connection_init is closed with 4408 after this wait; one that
+      // sends it without a valid token is closed with 4401. No unauthenticated socket stays open.
+      connectionInitWaitTimeout: services.config.websocket.initTimeoutMs,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onConnect: async (ctx) => {
-        // Refuse a bad credential at connect time (close 4403) rather than on every operation.
-        const auth = ctx.connectionParams?.authorization as string | undefined;
-        if (auth) {
-          const { authError } = await principalFrom(services, auth);
-          if (authError) return false;
+        const sent = ctx.connectionParams?.authorization;
+        const header = typeof sent === 'string' && sent ? sent : null;
+        const { principal, authError } = await principalFrom(services, header);
+        if (!principal) {
+          const reason = header ? authError!.message : 'Send an API token in connectionParams: { authorization: "Bearer <token>" }.';
+          ctx.extra.socket.close(UNAUTHENTICATED_CLOSE_CODE, closeReason(reason));
+          return false;
         }
+        unwatchOf.set(ctx, tokens.watch(principal, (err) => closeWhenOperationsEnded(ctx.extra.socket, ctx.subscriptions, err.message)));
         return true;
       },
+      onClose: (ctx) => unwatchOf.get(ctx)?.(),
       onSubscribe: async (ctx, _id, payload) => {
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -53,19 +97,47 @@ export function attachWebSocketServer(
           connectionParams: ctx.connectionParams,
           request: { headers: new Headers() },
         } as never);
-        const document = parse(payload.query);
+        // A bad operation is answered with an `error` message for its id (codes as over HTTP);
+        // an exception here would close the whole connection (4500) and every other operation on it.
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [operationError(mask, err, 'GRAPHQL_PARSE_FAILED')];
+        }
         const errors = validate(s, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema: s,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables ?? undefined,
-          contextValue: { ...(await contextFactory()), closeConnection: closeSlowSocket(ctx.extra.socket) },
-          rootValue: { execute, subscribe },
-        };
+        if (errors.length > 0) return errors.map((e: unknown) => operationError(mask, e, 'GRAPHQL_VALIDATION_FAILED'));
+        try {
+          return {
+            schema: s,
+            operationName: payload.operationName,
+            document,
+            variableValues: payload.variables ?? undefined,
+            contextValue: { ...(await contextFactory()), closeConnection: closeSlowSocket(ctx.extra.socket) },
+            rootValue: { execute, subscribe },
+          };
+        } catch (err) {
+          return [operationError(mask, err)];
+        }
       },
     },
     wss,
   );
+  return {
+    async dispose() {
+      admission.stop();
+      await api.dispose();
+    },
+  };
+}
+
+/**
+ * The error as an HTTP client would get it (masked, with `extensions.code`); `clientCode` names a
+ * client's mistake more precisely than the mask's generic BAD_USER_INPUT.
+ */
+function operationError(mask: (err: unknown, message: string) => Error, err: unknown, clientCode?: string): GraphQLError {
+  const masked = mask(err instanceof Error ? err : new Error(String(err)), 'Unexpected error.');
+  const base = masked instanceof GraphQLError ? masked : new GraphQLError(masked.message);
+  const code = clientCode && (!base.extensions.code || base.extensions.code === 'BAD_USER_INPUT') ? clientCode : (base.extensions.code ?? 'INTERNAL_SERVER_ERROR');
+  return new GraphQLError(base.message, { nodes: base.nodes, source: base.source, positions: base.positions, extensions: { ...base.extensions, code } });
 }

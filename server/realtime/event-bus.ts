@@ -10,6 +10,7 @@ export function eventSize(e: JobEventRecord): number {
 
 const jobChannel = (jobId: string) => `autodev:job:${jobId}`;
 const projectChannel = (projectId: string) => `autodev:project:${projectId}`;
+const TOKEN_REVOKED_CHANNEL = 'autodev:token-revoked';
 
 /** Publishes committed job events and lets subscribers listen per job or per project. */
 export interface EventBus {
@@ -18,6 +19,9 @@ export interface EventBus {
   onProject(projectId: string, handler: (e: JobEventRecord) => void): Promise<() => Promise<void>>;
   /** After an outage of the transport: streams re-read what they may have missed. */
   onResync(listener: () => void): () => void;
+  /** Tells every process that a token was revoked (after the commit), so its subscriptions end. */
+  publishTokenRevoked(tokenId: string): Promise<void>;
+  onTokenRevoked(handler: (tokenId: string) => void): Promise<() => Promise<void>>;
 }
 
 /**
@@ -64,5 +68,8 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
     onJob: (jobId, handler) => listen(jobChannel(jobId), handler),
     onProject: (projectId, handler) => listen(projectChannel(projectId), handler),
     onResync: (listener) => pubsub.onResync(listener),
+    // A lost publish is caught by each process's periodic recheck of the tokens it watches.
+    publishTokenRevoked: (tokenId) => pubsub.publish(TOKEN_REVOKED_CHANNEL, tokenId).catch(onError),
+    onTokenRevoked: (handler) => pubsub.subscribe(TOKEN_REVOKED_CHANNEL, handler),
   };
 }

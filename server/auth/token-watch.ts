@@ -1,0 +1,96 @@
+import type pg from 'pg';
+import { AppError } from '../errors.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+import { tokenExpired, tokenRevoked, type Principal } from './tokens.ts';
+
+/** Ends what a token keeps open (subscriptions, WebSockets) once the token stops being valid. */
+export interface TokenWatch {
+  /** Calls `onEnd` once when the token is revoked, expires or disappears; returns a function that stops watching. */
+  watch(principal: Principal, onEnd: (err: AppError) => void): () => void;
+  /** Checks the watched tokens against PostgreSQL now (also runs every `recheckMs`). */
+  recheck(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (about 24.8 days); longer waits re-arm
+
+/**
+ * One per API process. A revocation reaches every process over the event bus (Redis) within
+ * milliseconds; expiry is a timer per watched token; and a periodic recheck of the watched tokens
+ * (one query) bounds the delay when a revocation's publish was lost (Redis away): the bound is
+ * `recheckMs`. After a pub/sub outage the recheck runs at once.
+ */
+export function createTokenWatch(deps: { pool: pg.Pool; events: EventBus; recheckMs: number; onError?: (err: unknown) => void }): TokenWatch {
+  const watchers = new Map<string, Set<(err: AppError) => void>>();
+
+  const end = (tokenId: string, err: AppError) => {
+    const set = watchers.get(tokenId);
+    if (!set) return;
+    watchers.delete(tokenId);
+    for (const onEnd of set) onEnd(err);
+  };
+
+  const recheck = async () => {
+    const ids = [...watchers.keys()];
+    if (ids.length === 0) return;
+    const { rows } = await deps.pool.query<{ id: string; revokedAt: Date | null; expiresAt: Date | null; expired: boolean }>(
+      `SELECT id, "revokedAt", "expiresAt", "expiresAt" <= now() AS expired FROM "ApiToken" WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const found = new Map(rows.map((r) => [r.id, r]));
+    for (const id of ids) {
+      const row = found.get(id);
+      if (!row) end(id, new AppError('UNAUTHENTICATED', 'The API token is not valid.'));
+      else if (row.revokedAt) end(id, tokenRevoked());
+      else if (row.expired) end(id, tokenExpired(row.expiresAt!));
+    }
+  };
+  const safeRecheck = () => recheck().catch((err) => deps.onError?.(err));
+
+  // Not awaited: until it is active (moments after start), the periodic recheck covers revocations.
+  const subscribed = deps.events.onTokenRevoked((tokenId) => end(tokenId, tokenRevoked()));
+  subscribed.catch((err) => deps.onError?.(err));
+  const offResync = deps.events.onResync(() => void safeRecheck());
+  const interval = setInterval(() => void safeRecheck(), deps.recheckMs);
+  interval.unref();
+
+  return {
+    watch(principal, onEnd) {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const once = (err: AppError) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        onEnd(err);
+      };
+      let set = watchers.get(principal.tokenId);
+      if (!set) watchers.set(principal.tokenId, (set = new Set()));
+      set.add(once);
+      const expiresAt = principal.expiresAt;
+      if (expiresAt) {
+        const arm = () => {
+          const left = expiresAt.getTime() - Date.now();
+          if (left <= 0) return once(tokenExpired(expiresAt));
+          timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+          timer.unref();
+        };
+        arm();
+      }
+      return () => {
+        done = true;
+        clearTimeout(timer);
+        const current = watchers.get(principal.tokenId);
+        current?.delete(once);
+        if (current?.size === 0) watchers.delete(principal.tokenId);
+      };
+    },
+    recheck,
+    async close() {
+      clearInterval(interval);
+      offResync();
+      watchers.clear();
+      await (await subscribed.catch(() => async () => {}))();
+    },
+  };
+}
