@@ -63,9 +63,10 @@ describe('createJob', () => {
     expect(await count(`SELECT count(*) FROM graphile_worker._private_jobs`)).toBe(queueBefore);
   });
 
-  it('a GraphQL type error (wrong variable type) is a coded error, not a crash', async () => {
+  it('a GraphQL type error (wrong variable type) is BAD_USER_INPUT naming the field, not a crash', async () => {
     const res = await t.gql(CREATE_JOB, { input: { templateSlug: 5, input: {} } });
-    expect(res.errors?.[0].extensions?.code).toBeTruthy();
+    expect(res.errors?.map((e: any) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors?.[0].message).toContain('templateSlug');
     expect(res.data?.createJob).toBeUndefined();
   });
 
