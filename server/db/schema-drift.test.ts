@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDatamodel } from './generated/pothos-types.ts';
 import * as Enums from './generated/enums.ts';
-import { applyMigrations, readMigrations } from './migrate.ts';
+import { applyMigrations } from './migrate.ts';
 import { createTestDatabase } from '../test/database.ts';
 
 // The generated client's data model (models, fields, kinds, nullability) plus the native types
@@ -117,10 +118,19 @@ describe('the migrated database and prisma/schema.prisma', () => {
     }
   });
 
-  it('records migrations with the checksum prisma migrate would compute, and applies each once', async () => {
+  it('records every migration folder with the checksum prisma migrate would compute, and applies each once', async () => {
+    // Computed here, not by the migrator: Prisma Migrate's checksum is the SHA-256 of the
+    // migration.sql file's bytes, as 64 lowercase hex digits (prisma-engines, checksum.rs).
+    const dir = new URL('../../prisma/migrations/', import.meta.url);
+    const folders = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    expect(folders.length).toBeGreaterThan(0);
+    const expected = folders.map((name) => ({
+      migration_name: name,
+      checksum: createHash('sha256').update(readFileSync(new URL(`${name}/migration.sql`, dir))).digest('hex'),
+    }));
     const { rows } = await pool.query(`SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name`);
-    const files = await readMigrations();
-    expect(rows).toEqual(files.map((m) => ({ migration_name: m.name, checksum: m.checksum })));
+    expect(rows).toEqual(expected);
     expect(await applyMigrations(pool)).toEqual([]);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM "_prisma_migrations"`)).rows[0].n).toBe(folders.length);
   });
 });
