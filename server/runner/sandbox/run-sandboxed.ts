@@ -22,6 +22,8 @@ export interface SandboxOptions {
   env?: Record<string, string>;
   /** Aborting kills the command like the time limit does. */
   signal?: AbortSignal;
+  /** The bubblewrap binary (default /usr/bin/bwrap). */
+  bwrapPath?: string;
 }
 
 export interface SandboxResult {
@@ -60,7 +62,7 @@ export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
   const args = bwrapArguments({ command: opts.command, workspace: opts.cwd, network: opts.network, memoryBytes: opts.memoryBytes, maxProcesses: opts.maxProcesses, env: opts.env, uid });
   // detached: bwrap leads its own process group, which the kill below takes down whole; the
   // command's processes die with bwrap's PID namespace (--die-with-parent on its init).
-  const child = spawn(BWRAP, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {} });
+  const child = spawn(opts.bwrapPath ?? BWRAP, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {} });
   const tail = createOutputTail(opts.maxOutputBytes);
   child.stdout.on('data', (c: Buffer) => tail.push(c));
   child.stderr.on('data', (c: Buffer) => tail.push(c));

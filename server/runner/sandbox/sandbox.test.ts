@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSandboxed, type SandboxOptions } from './run-sandboxed.ts';
-import { sandboxAvailable } from './sandbox-available.ts';
+import { probeSandbox, sandboxAvailable } from './sandbox-available.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'autodev-sandbox-test-'));
 let n = 0;
@@ -177,5 +177,18 @@ describe('runSandboxed', () => {
 describe('sandboxAvailable', () => {
   it('says bubblewrap works here, with its version', async () => {
     expect(await sandboxAvailable()).toMatchObject({ ok: true, version: expect.stringMatching(/bubblewrap/) });
+  });
+
+  it('says why when bubblewrap is missing or cannot sandbox', async () => {
+    expect(await probeSandbox('/nonexistent/bwrap')).toEqual({
+      ok: false,
+      reason: 'bubblewrap is not installed (/nonexistent/bwrap is missing; on Debian: apt-get install bubblewrap).',
+    });
+    const broken = path.join(root, 'fake-bwrap');
+    writeFileSync(broken, '#!/bin/sh\necho "bwrap: Creating new namespace failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
+    expect(await probeSandbox(broken)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^bubblewrap is installed but a sandboxed command failed \(exit 1\): bwrap: Creating new namespace failed: Operation not permitted\. The kernel refuses the namespaces/),
+    });
   });
 });
