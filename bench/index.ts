@@ -4,6 +4,7 @@ import { benchLifecycle } from './lifecycle.ts';
 import { machine } from './lib.ts';
 import { benchMemoryStartup } from './memory-startup.ts';
 import { benchReadPath } from './read-path.ts';
+import { benchSandbox } from './sandbox.ts';
 
 const started = Date.now();
 console.log(`# AutoDev benchmarks — ${new Date().toISOString()}\nMachine: ${machine()}`);
@@ -11,5 +12,6 @@ await benchLifecycle();
 await benchFanout();
 await benchReadPath();
 await benchMemoryStartup();
+await benchSandbox();
 console.log(`\nAll benchmarks took ${Math.round((Date.now() - started) / 1000)} s.`);
 process.exit(0);
