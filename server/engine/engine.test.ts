@@ -140,6 +140,16 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(secrets.passed).toBe(false);
     expect(JSON.stringify(job.attempts[0].guardrailResults)).not.toContain('AKIAABCDEFGHIJKLMNOP');
     expect(job.events.some((e: any) => e.type === 'GUARDRAIL' && /failed/.test(e.message))).toBe(true);
+    // What each attempt's runner was given (the scripted runner logs its spec.feedback first).
+    const given = job.events.filter((e: any) => e.type === 'LOG' && e.message.startsWith('feedback: ')).map((e: any) => JSON.parse(e.message.slice('feedback: '.length)));
+    expect(given).toHaveLength(2);
+    expect(given[0]).toBeNull();
+    expect(given[1].guardrailViolations).toEqual([{ name: 'no-secrets', message: secrets.message }]);
+    expect(JSON.stringify(given[1])).not.toContain('AKIAABCDEFGHIJKLMNOP');
+    expect(job.attempts.map((a: any) => [a.number, a.state])).toEqual([
+      [1, 'FAILED'],
+      [2, 'SUCCEEDED'],
+    ]);
   });
 
   it('the runner gets a scrubbed environment', async () => {

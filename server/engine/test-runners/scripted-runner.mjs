@@ -123,9 +123,13 @@ switch (script) {
     emit({ type: 'log', level: 'info', message: `feedback: ${JSON.stringify(spec.feedback)}` });
     result(`attempt ${spec.attempt}`);
     break;
-  case 'leak-secret':
-    result(spec.attempt < 2 ? 'key AKIAABCDEFGHIJKLMNOP in the output' : 'clean output');
+  case 'leak-secret': {
+    // Leaks a key until an attempt is told which guardrail its predecessor broke.
+    emit({ type: 'log', level: 'info', message: `feedback: ${JSON.stringify(spec.feedback)}` });
+    const told = (spec.feedback?.guardrailViolations ?? []).some((v) => v.name === 'no-secrets');
+    result(told ? 'clean output' : 'key AKIAABCDEFGHIJKLMNOP in the output');
     break;
+  }
   case 'leak-everywhere': {
     // The secret the worker gave the runner (the model key) in everything the crew produces.
     const key = process.env.AUTODEV_MODEL_API_KEY;
