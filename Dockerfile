@@ -1,8 +1,10 @@
 # One image for the API, the worker and the runner (AUTODEV_ROLE / the runner command decide).
 # Not built on this project's build machines (no Docker engine there); see README.
+# Node 24: an LTS line in support (Node 20's ended 2026-04-30); the code also runs on Node 20 and 22.
+# The CMD stays server/main.ts, not `autodev all`: the role comes from AUTODEV_ROLE (k8s/, compose).
 
 # --- build: dependencies (with dev tools for prisma generate and the web app build) ---
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
@@ -13,7 +15,7 @@ COPY . .
 RUN node scripts/build-client.mjs && npm prune --omit=dev --ignore-scripts
 
 # --- runtime ---
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=4000 AUTODEV_DATA_DIR=/app/.data
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules

@@ -184,4 +184,16 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "server\/main.ts"\]$/m);
     for (const m of dockerfile.matchAll(/^FROM (\S+)/gm)) expect(m[1]).toMatch(/:\d+/); // pinned major version
   });
+
+  it('the image runs a Node LTS line that is still supported (Node 20 ended 2026-04-30)', () => {
+    // End of life of each even (LTS) line, from nodejs.org's release schedule.
+    const endOfLife: Record<number, string> = { 20: '2026-04-30', 22: '2027-04-30', 24: '2028-04-30', 26: '2029-04-30' };
+    const dockerfile = readFileSync(root + 'Dockerfile', 'utf8');
+    const majors = [...dockerfile.matchAll(/^FROM node:(\d+)\b/gm)].map((m) => Number(m[1]));
+    expect(majors.length).toBeGreaterThan(0);
+    for (const major of majors) {
+      expect(endOfLife[major], `node:${major} is an LTS line`).toBeDefined();
+      expect(new Date(endOfLife[major]).getTime(), `node:${major} is past its end of life`).toBeGreaterThan(Date.now());
+    }
+  });
 });
