@@ -27,8 +27,8 @@ class Refused extends Error {
 }
 
 // The budget's spend in its current period: a period that has ended starts again from zero.
-const ROLLED_OVER = `(b.period <> 'TOTAL' AND b."periodStart" < date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()))`;
-const PERIOD_SPENT = `(CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."spentUsd" END)`;
+export const ROLLED_OVER = `(b.period <> 'TOTAL' AND b."periodStart" < date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()))`;
+export const PERIOD_SPENT = `(CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."spentUsd" END)`;
 
 /**
  * Charges one usage report. The project budget and the job's own limit are each charged with one

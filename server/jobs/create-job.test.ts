@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargeUsage } from '../budgets/charge-usage.ts';
+import { driveJob } from '../test/drive-job.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { CREATE_JOB, FEATURE_INPUT, TRIAGE_INPUT } from '../test/fixtures.ts';
 
@@ -42,6 +45,64 @@ describe('createJob', () => {
     });
     expect(second.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(second.errors?.[0].message).toContain(first.data.createJob.id);
+  });
+
+  it('a retry with the same key is the same request only if template, input and maxCostUsd are all the same; any difference is a CONFLICT naming it', async () => {
+    const base = { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd: 2.5 };
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        // Valid requests only (an input its template refuses is BAD_USER_INPUT before any key is looked at).
+        fc.constantFrom(
+          { templateSlug: 'triage-bug', input: TRIAGE_INPUT },
+          { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 'Another bug entirely' } },
+          { templateSlug: 'implement-feature', input: FEATURE_INPUT },
+        ),
+        fc.constantFrom(2.5, 2.50000000001, 3, undefined),
+        async (request, maxCostUsd) => {
+          const retry = { ...request, maxCostUsd };
+          const idempotencyKey = `retry-${n++}`;
+          const first = await t.gql(CREATE_JOB, { input: { ...base, idempotencyKey } });
+          expect(first.errors).toBeUndefined();
+          const again = await t.gql(CREATE_JOB, { input: { ...retry, idempotencyKey } });
+          const differs = [
+            retry.templateSlug !== base.templateSlug && 'templateSlug',
+            retry.input !== base.input && 'input',
+            Math.round((retry.maxCostUsd ?? -1) * 1e8) !== Math.round(base.maxCostUsd * 1e8) && 'maxCostUsd',
+          ].filter(Boolean);
+          if (differs.length === 0) {
+            expect(again.errors).toBeUndefined();
+            expect(again.data.createJob.id).toBe(first.data.createJob.id);
+          } else {
+            expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
+            expect(again.errors?.[0].message).toContain(first.data.createJob.id);
+            expect(again.errors?.[0].extensions?.differs).toEqual(differs);
+            for (const field of differs) expect(again.errors?.[0].message).toContain(field as string);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+    expect(await count(`SELECT count(*) FROM "Job" WHERE "idempotencyKey" LIKE 'retry-%'`)).toBe(n);
+  });
+
+  it('refuses createJob up front with BUDGET_EXCEEDED when the project budget is spent, writing nothing; a retry of an existing key still gets its job', async () => {
+    const admin = await t.token('ADMIN', 'broke');
+    const made = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'before-the-money-ran-out' } }, admin);
+    const jobId = made.data.createJob.id;
+    await driveJob(t.app.services, jobId, 'RUNNING');
+    await t.gql(`mutation { setBudget(input: { limitUsd: 0.02, period: MONTHLY }) { id } }`, {}, admin);
+    for (let i = 0; i < 2; i++) expect((await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })).ok).toBe(true);
+    const jobsBefore = await count(`SELECT count(*) FROM "Job"`);
+    const refused = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd: 1 } }, admin);
+    expect(refused.errors?.[0].extensions?.code).toBe('BUDGET_EXCEEDED');
+    expect(refused.errors?.[0].message).toMatch(/monthly budget is spent \(\$0\.02 of \$0\.02\).*not created.*setBudget/);
+    expect(await count(`SELECT count(*) FROM "Job"`)).toBe(jobsBefore);
+    const retry = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'before-the-money-ran-out' } }, admin);
+    expect(retry.data?.createJob.id).toBe(jobId);
+    await t.gql(`mutation { setBudget(input: { limitUsd: 0.03, period: MONTHLY }) { id } }`, {}, admin);
+    const afterRaise = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, admin);
+    expect(afterRaise.errors).toBeUndefined();
   });
 
   it('refuses input that does not satisfy the template schema with BAD_USER_INPUT naming the field, and writes nothing', async () => {

@@ -3,6 +3,7 @@ import { AppError, badInput } from '../errors.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { enqueueRun } from '../engine/enqueue-run.ts';
 import { validateJobInput } from '../guardrails/validate-input.ts';
+import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import { insertJobEvent, type JobEventRecord } from './job-event.ts';
 
@@ -57,6 +58,9 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: 
   if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
   const valid = validateJobInput(template.inputSchema, req.input);
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
+  const spent = await spentBudgetRefusal(deps.pool, req.projectId);
+  // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
+  if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;
 
   const spec = {
     slug: template.slug,
@@ -97,18 +101,27 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: 
     return { jobId: outcome.jobId, created: true };
   }
   // The key was taken: by an identical request (return its job) or by a different one (refuse).
-  const { rows } = await deps.pool.query<{ id: string; sameInput: boolean; slug: string }>(
-    `SELECT j.id, j.input = $3::jsonb AS "sameInput", t.slug
+  // Every part of the request counts: the template, the input and the cost limit.
+  const { rows } = await deps.pool.query<{ id: string; sameInput: boolean; sameMaxCost: boolean; slug: string }>(
+    `SELECT j.id, j.input = $3::jsonb AS "sameInput", j."maxCostUsd" IS NOT DISTINCT FROM round($4::numeric, 8) AS "sameMaxCost", t.slug
      FROM "Job" j JOIN "Template" t ON t.id = j."templateId"
      WHERE j."projectId" = $1 AND j."idempotencyKey" = $2`,
-    [req.projectId, req.idempotencyKey, inputJson],
+    [req.projectId, req.idempotencyKey, inputJson, req.maxCostUsd ?? null],
   );
   const existing = rows[0];
   if (!existing) throw new AppError('CONFLICT', 'The idempotency key is in use by a job that is being created; try again.');
-  if (existing.slug !== req.templateSlug || !existing.sameInput) {
-    throw new AppError('CONFLICT', `The idempotency key \`${req.idempotencyKey}\` was already used for a different job (${existing.id}).`, {
-      jobId: existing.id,
-    });
+  const differs = [existing.slug !== req.templateSlug && 'templateSlug', !existing.sameInput && 'input', !existing.sameMaxCost && 'maxCostUsd'].filter(Boolean);
+  if (differs.length > 0) {
+    throw new AppError(
+      'CONFLICT',
+      `The idempotency key \`${req.idempotencyKey}\` was already used for a different job (${existing.id}): this request's ${differs.join(' and ')} ${differs.length > 1 ? 'differ' : 'differs'}. Use a new key for a new request.`,
+      { jobId: existing.id, differs },
+    );
   }
   return { jobId: existing.id, created: false };
+}
+
+async function keyTaken(pool: pg.Pool, projectId: string, key: string): Promise<boolean> {
+  const { rows } = await pool.query(`SELECT 1 FROM "Job" WHERE "projectId" = $1 AND "idempotencyKey" = $2`, [projectId, key]);
+  return rows.length > 0;
 }
