@@ -30,9 +30,9 @@ describe('the secrets an operator configures', () => {
     expect(redacted).toContain('GIT_TOKEN is [redacted]');
   });
 
-  it('a value too short to redact safely is reported by its label, not registered', () => {
-    const config = loadConfig({ AUTODEV_SIGNING_KEY: 'abc' });
-    expect(registerConfiguredSecrets(config)).toEqual(['the signing key']);
-    expect(redactText('abc')).toBe('abc');
+  it('a value too guessable to redact safely (compose’s database password `autodev`) is reported by its label, not registered', () => {
+    const config = loadConfig({ AUTODEV_SIGNING_KEY: 'abc', DATABASE_URL: 'postgres://postgres:autodev@postgres:5432/autodev' });
+    expect(registerConfiguredSecrets(config)).toEqual(['the signing key', 'the database password']);
+    expect(redactText('abc autodev')).toBe('abc autodev');
   });
 });

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { MIN_SECRET_LENGTH, registerSecret } from './redact.ts';
+import { MIN_LETTERS_ONLY_LENGTH, MIN_SECRET_LENGTH, registerSecret } from './redact.ts';
 
 export function urlPassword(url: string | undefined): string | undefined {
   if (!url) return undefined;
@@ -32,4 +32,5 @@ export function registerConfiguredSecrets(config: Config, extra: { label: string
 }
 
 export const tooShortWarning = (names: string[]) =>
-  `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} shorter than ${MIN_SECRET_LENGTH} characters and cannot be redacted from logs and job events; use a longer value`;
+  `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} too guessable to be redacted from logs and job events without mangling ordinary words ` +
+  `(under ${MIN_SECRET_LENGTH} characters, or only letters and under ${MIN_LETTERS_ONLY_LENGTH}): use a long random value`;

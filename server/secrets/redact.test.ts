@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ENCODINGS, encodeSecret, leaks } from '../test/secret-forms.ts';
-import { createRedactor, MIN_SECRET_LENGTH, REDACTED, redactText, redactValue, registerSecret, scanBytes, scanText } from './redact.ts';
+import { createRedactor, isRedactable, MIN_LETTERS_ONLY_LENGTH, MIN_SECRET_LENGTH, REDACTED, redactText, redactValue, registerSecret, scanBytes, scanText } from './redact.ts';
 
 // A key with the characters that encodings change: + / = " \
 const KEY = 'sk-live-Ab3+/q"Z\\9=xY7pL2mN8wQ';
@@ -34,9 +34,12 @@ describe('redaction of a configured secret', () => {
     expect(out.body).toEqual(Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), Buffer.from(REDACTED), Buffer.from([0x80, 0x01])]));
   });
 
-  it(`refuses to register a value shorter than ${MIN_SECRET_LENGTH} characters (it would redact ordinary words)`, () => {
-    expect(registerSecret('a short password', 'abc')).toBe(false);
-    expect(redactText('abc abc')).toBe('abc abc');
+  it(`refuses a value that could be an ordinary word: under ${MIN_SECRET_LENGTH} characters, or only letters and under ${MIN_LETTERS_ONLY_LENGTH}`, () => {
+    for (const word of ['abc', 'x7-k2', 'autodev', 'postgres', 'Administrator']) expect(registerSecret('a guessable password', word), word).toBe(false);
+    expect(redactText('abc x7-k2 autodev postgres Administrator')).toBe('abc x7-k2 autodev postgres Administrator');
+    expect(registerSecret('a password', 'hunter-22')).toBe(true);
+    expect(registerSecret('a long letters-only password', 'correcthorsebatterystaple')).toBe(true);
+    expect(redactText('hunter-22 correcthorsebatterystaple')).toBe('[redacted] [redacted]');
   });
 
   it('property: any printable secret, in any covered encoding, inside any text, is gone after redaction', () => {
@@ -48,7 +51,7 @@ describe('redaction of a configured secret', () => {
         fc.string({ maxLength: 40 }),
         fc.nat(),
         (secret, encoding, before, after, salt) => {
-          fc.pre(secret.trim().length >= 12);
+          fc.pre(secret.trim().length >= 12 && isRedactable(secret));
           const redactor = createRedactor();
           redactor.registerSecret('a generated secret', secret);
           const out = redactor.scanText(`${before}${encodeSecret(secret, encoding, salt)}${after}`);

@@ -20,8 +20,17 @@ import { TOKEN_PATTERNS } from './token-patterns.ts';
  */
 
 export const REDACTED = '[redacted]';
-/** Shorter values would redact ordinary words; registerSecret refuses them (the caller warns). */
-export const MIN_SECRET_LENGTH = 6;
+/**
+ * Values that could be ordinary words are refused (the caller warns): redacting `autodev` or
+ * `postgres` would mangle every text that mentions them and fail every crew output that does.
+ */
+export const MIN_SECRET_LENGTH = 8;
+/** A value of letters only must be at least this long (`postgres:postgres` is a classic). */
+export const MIN_LETTERS_ONLY_LENGTH = 16;
+
+export function isRedactable(value: string): boolean {
+  return value.length >= MIN_SECRET_LENGTH && (value.length >= MIN_LETTERS_ONLY_LENGTH || !/^[A-Za-z]+$/.test(value));
+}
 
 interface Matcher {
   kind: string;
@@ -96,8 +105,8 @@ export interface SecretFinding {
 
 export interface Redactor {
   /**
-   * Adds a configured secret. Returns false (and redacts nothing) for a value shorter than
-   * MIN_SECRET_LENGTH, which the caller should report.
+   * Adds a configured secret. Returns false (and redacts nothing) for a value that could be an
+   * ordinary word (see isRedactable), which the caller should report.
    */
   registerSecret(label: string, value: string | undefined | null): boolean;
   /** The text with every secret replaced by `[redacted]`, and the kinds of secrets found. */
@@ -130,7 +139,7 @@ export function createRedactor(): Redactor {
   return {
     registerSecret(label, value) {
       if (!value) return true;
-      if (value.length < MIN_SECRET_LENGTH) return false;
+      if (!isRedactable(value)) return false;
       if (configured.has(value)) return true;
       configured.set(value, label);
       // Longest first, so a secret that contains another is removed whole.
