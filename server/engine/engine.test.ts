@@ -113,6 +113,26 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(usage.rows[0]).toEqual({ n: 3, total: 0.03 });
   });
 
+  it('a project budget that runs out stops every job that reaches it → BUDGET_EXCEEDED; spend = the limit', async () => {
+    const spent = (await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: TOTAL }) { spentUsd } }`)).data.setBudget.spentUsd;
+    // Room for exactly 4 charges of $0.01 between two jobs that each want 10.
+    const limit = Math.round((spent + 0.04) * 1e8) / 1e8;
+    await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { id } }`, { l: limit });
+    try {
+      const ids = await Promise.all([createScriptedJob(t, 'usage', { n: 10 }), createScriptedJob(t, 'usage', { n: 10 })]);
+      const jobs = await Promise.all(ids.map((id) => waitForJob(t, id, TERMINAL)));
+      for (const job of jobs) {
+        expect(job.state).toBe('BUDGET_EXCEEDED');
+        expect(job.attempts.map((a: any) => a.state)).toEqual(['BUDGET_EXCEEDED']);
+        expect(job.lastError).toContain("project's budget");
+      }
+      expect(jobs.reduce((sum, j) => sum + j.events.filter((e: any) => e.type === 'USAGE').length, 0)).toBe(4);
+      expect((await t.gql(`{ budgets { spentUsd } }`)).data.budgets[0].spentUsd).toBeCloseTo(limit, 8);
+    } finally {
+      await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: TOTAL }) { id } }`);
+    }
+  });
+
   it('request changes → the next attempt receives the reviewer feedback and the previous output', async () => {
     const id = await createScriptedJob(t, 'echo-feedback', {}, 'scripted-review');
     const first = await waitForJob(t, id, ['AWAITING_REVIEW']);
