@@ -119,7 +119,9 @@ describe('the engine runs attempts through the runner protocol', () => {
     const limit = Math.round((spent + 0.04) * 1e8) / 1e8;
     await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { id } }`, { l: limit });
     try {
-      const ids = await Promise.all([createScriptedJob(t, 'usage', { n: 10 }), createScriptedJob(t, 'usage', { n: 10 })]);
+      // Paced charges (100 ms apart), so both jobs exist before the budget is spent (createJob
+      // refuses new jobs on a spent budget).
+      const ids = await Promise.all([createScriptedJob(t, 'paced-usage', { n: 10 }), createScriptedJob(t, 'paced-usage', { n: 10 })]);
       const jobs = await Promise.all(ids.map((id) => waitForJob(t, id, TERMINAL)));
       for (const job of jobs) {
         expect(job.state).toBe('BUDGET_EXCEEDED');
