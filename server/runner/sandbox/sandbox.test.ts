@@ -4,6 +4,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, statSync } from 'node:fs';
+import { bwrapArguments } from './bwrap-arguments.ts';
 import { runSandboxed, type SandboxOptions } from './run-sandboxed.ts';
 import { probeSandbox, sandboxAvailable } from './sandbox-available.ts';
 
@@ -171,6 +174,29 @@ describe('runSandboxed', () => {
     expect(capped.output).not.toContain('268435456');
     const free = await run(grow);
     expect(free.output).toContain('268435456');
+  });
+});
+
+describe('the sandbox of a runner that is not root', () => {
+  // The runner usually is root here; on a laptop it is not, and bwrap then needs a user namespace.
+  // Run bwrap with that command line as uid 65534, as such a runner would.
+  it('keeps the workspace writable and a fork loop bounded, in a user namespace of its own', async () => {
+    if (process.getuid?.() !== 0) throw new Error('This test switches to uid 65534 and needs to start as root.');
+    const dir = workspace();
+    chmodSync(root, 0o755); // mkdtemp made it 0700: uid 65534 must reach the workspace inside it
+    chownSync(dir, 65534, 65534);
+    const args = bwrapArguments(
+      { command: 'echo ok > made.txt; i=0; while [ $i -lt 100 ]; do (echo x >> started; sleep 2) & i=$((i+1)); done; wait', workspace: dir, network: false, uid: 0, maxProcesses: 20 },
+      false,
+    );
+    expect(args).toContain('--unshare-user');
+    const r = spawnSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/usr/bin/bwrap', ...args], { encoding: 'utf8', timeout: 20_000, env: {} });
+    expect(r.stderr).not.toMatch(/bwrap:/);
+    expect(readFileSync(path.join(dir, 'made.txt'), 'utf8')).toBe('ok\n');
+    const started = readFileSync(path.join(dir, 'started'), 'utf8').split('\n').filter(Boolean).length;
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThanOrEqual(20);
+    expect(statSync(path.join(dir, 'made.txt')).uid).toBe(65534); // the runner's uid on the host, never root
   });
 });
 
