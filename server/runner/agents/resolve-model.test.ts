@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import { startOpenAiMockServer, type OpenAiMockServer } from '../../test/openai-mock-server.ts';
 import { ModelConfigError, parseModelName, parseProvidersConfig, resolveModel } from './resolve-model.ts';
@@ -41,6 +41,33 @@ describe('choosing a model by name', () => {
     const outcome = await ask(resolveModel('local-qwen:qwen2.5-coder:32b', config, { QWEN_KEY: 'sk-qwen' }));
     expect(outcome).toMatchObject({ status: 'completed', text: 'hi' });
     expect(mock.requests[0]).toMatchObject({ path: '/v1/chat/completions', authorization: 'Bearer sk-qwen', body: { model: 'qwen2.5-coder:32b' } });
+  });
+
+  it('an endpoint without json_schema support gets json_object (the schema is in the prompt), one with it gets json_schema; no warning on stderr', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      mock = await startOpenAiMockServer([{ text: '{"a":"x"}' }, { text: '{"a":"x"}' }]);
+      const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
+      for (const structuredOutputs of [false, true]) {
+        const outcome = await runAgentTask({
+          agent: { role: 'R', goal: 'G', backstory: 'B', model: 'any', tools: [] },
+          task: { description: 'Answer', expectedOutput: 'JSON', outputSchema: schema },
+          input: {},
+          context: [],
+          tools: [],
+          toolContext: { workspaceDir: '/nowhere', sandbox: { timeoutMs: 1000, maxOutputBytes: 1000, network: false } },
+          model: resolveModel('p:m', { providers: { p: { baseUrl: mock.baseUrl, structuredOutputs } } }, {}),
+          emit: () => {},
+          maxRetries: 0,
+        });
+        expect(outcome).toMatchObject({ status: 'completed', output: { a: 'x' } });
+      }
+      expect(mock.requests[0].body.response_format).toEqual({ type: 'json_object' });
+      expect(mock.requests[1].body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'response', strict: true, schema } });
+      expect(warn.mock.calls.filter((c) => String(c[0]).includes('AI SDK Warning'))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('an endpoint without a key sends no Authorization header', async () => {

@@ -4,6 +4,7 @@
 // variable, never the key itself). `offline` is the deterministic model that needs no network.
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { wrapLanguageModel } from 'ai';
 import { z } from 'zod';
 import { createOfflineModel } from './offline-model.ts';
 
@@ -93,7 +94,7 @@ export function resolveModel(name: string, config: ProvidersConfig = { providers
     apiKey = env[endpoint.apiKeyEnv];
     if (!apiKey) throw new ModelConfigError('MODEL_KEY_MISSING', `The provider "${provider}" takes its key from the environment variable ${endpoint.apiKeyEnv}, which is not set.`);
   }
-  return createOpenAICompatible({
+  const model = createOpenAICompatible({
     name: provider,
     baseURL: endpoint.baseUrl.replace(/\/+$/, ''),
     apiKey,
@@ -102,4 +103,14 @@ export function resolveModel(name: string, config: ProvidersConfig = { providers
     includeUsage: true,
     supportsStructuredOutputs: endpoint.structuredOutputs ?? false,
   }).chatModel(modelId);
+  if (endpoint.structuredOutputs) return model;
+  // Without json_schema support the endpoint gets `json_object` and the schema is in the prompt;
+  // passing the schema on anyway makes the AI SDK warn on stderr at every step.
+  return wrapLanguageModel({
+    model,
+    middleware: {
+      specificationVersion: 'v3',
+      transformParams: async ({ params }) => (params.responseFormat?.type === 'json' ? { ...params, responseFormat: { type: 'json' as const } } : params),
+    },
+  });
 }
