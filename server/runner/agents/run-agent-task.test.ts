@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compile } from '../../guardrails/ajv.ts';
+import { readFileSync } from 'node:fs';
+import { ajv, compile } from '../../guardrails/ajv.ts';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import { startOpenAiMockServer, type MockReply, type OpenAiMockServer } from '../../test/openai-mock-server.ts';
 import type { AgentEvent } from './agent-events.ts';
@@ -9,6 +10,8 @@ import { runAgentTask, type RunAgentTaskOptions } from './run-agent-task.ts';
 
 // The agent loop against a local server that speaks OpenAI's chat-completions protocol over real
 // HTTP, once answering with JSON bodies and once with server-sent events.
+// The protocol's own validator (the project's Ajv, as the engine's parser uses).
+const validRunnerEvent = ajv.compile(JSON.parse(readFileSync(new URL('../../../schemas/runner-event.schema.json', import.meta.url), 'utf8')));
 let mock: OpenAiMockServer | undefined;
 afterEach(async () => {
   await mock?.close();
@@ -79,13 +82,14 @@ for (const stream of [false, true]) {
       // Usage of each model call is reported before the tools it asked for run.
       expect(events.map((e) => e.type)).toEqual(['usage', 'tool_call', 'tool_result', 'usage', 'tool_call', 'tool_result', 'usage']);
       expect(events.filter((e) => e.type === 'usage')).toEqual([
-        { type: 'usage', model: 'mock:gpt-test', inputTokens: 120, outputTokens: 15, task: 'implement' },
-        { type: 'usage', model: 'mock:gpt-test', inputTokens: 300, outputTokens: 30, task: 'implement' },
-        { type: 'usage', model: 'mock:gpt-test', inputTokens: 400, outputTokens: 5, task: 'implement' },
+        { v: 1, type: 'usage', model: 'mock:gpt-test', inputTokens: 120, outputTokens: 15, task: 'implement' },
+        { v: 1, type: 'usage', model: 'mock:gpt-test', inputTokens: 300, outputTokens: 30, task: 'implement' },
+        { v: 1, type: 'usage', model: 'mock:gpt-test', inputTokens: 400, outputTokens: 5, task: 'implement' },
       ]);
-      expect(events[1]).toEqual({ type: 'tool_call', callId: 'call_read', tool: 'read_file', args: { path: 'src/cart.ts' }, task: 'implement', agent: 'dev' });
+      expect(events[1]).toEqual({ v: 1, type: 'tool_call', callId: 'call_read', tool: 'read_file', args: '{"path":"src/cart.ts"}', task: 'implement', agent: 'dev' });
       expect(events[2]).toMatchObject({ type: 'tool_result', callId: 'call_read', tool: 'read_file', ok: true, output: expect.stringContaining('export const total'), task: 'implement', agent: 'dev' });
       expect((events[2] as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
+      for (const e of events) expect(validRunnerEvent(e), JSON.stringify(validRunnerEvent.errors)).toBe(true);
     });
 
     it('sends a failed tool result back as such and keeps going', async () => {
@@ -266,15 +270,17 @@ describe('granting tools', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it('caps long tool arguments and outputs in events, keeping their shape', async () => {
+  it('caps long tool arguments and outputs in events, which stay valid runner protocol events', async () => {
     const big = 'x'.repeat(50_000);
     const { options, events } = await setup([{ toolCalls: [{ name: 'write_file', arguments: { path: 'big.txt', content: big } }] }, { toolCalls: [{ name: 'read_file', arguments: { path: 'big.txt' } }] }, { text: 'ok' }]);
     await runAgentTask(options);
-    const call = events.find((e) => e.type === 'tool_call') as { args: { path: string; content: string } };
-    expect(call.args.path).toBe('big.txt');
-    expect(call.args.content.length).toBeLessThanOrEqual(4096);
-    expect(call.args.content).toMatch(/more characters cut\]$/);
-    const read = events.filter((e) => e.type === 'tool_result')[1] as { output: string };
-    expect(read.output.length).toBeLessThanOrEqual(16_384);
+    const call = events.find((e) => e.type === 'tool_call');
+    expect(call).toMatchObject({ tool: 'write_file', argsTruncated: true });
+    expect(call?.type === 'tool_call' && call.args).toMatch(/^\{"path":"big\.txt","content":"xxx/);
+    expect(call?.type === 'tool_call' && call.args.length).toBe(16_384);
+    const read = events.filter((e) => e.type === 'tool_result')[1];
+    expect(read).toMatchObject({ tool: 'read_file', ok: true, outputTruncated: true });
+    expect(read?.type === 'tool_result' && read.output.length).toBe(16_384);
+    for (const e of events) expect(validRunnerEvent(e), JSON.stringify(validRunnerEvent.errors)).toBe(true);
   });
 });

@@ -6,7 +6,8 @@ import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutpu
 import type { JSONSchema7, LanguageModelV3 } from '@ai-sdk/provider';
 import { compile } from '../../guardrails/ajv.ts';
 import { describeErrors } from '../../guardrails/describe-errors.ts';
-import { capArgs, capText, MAX_EVENT_OUTPUT_CHARS, type AgentEvent, type EmitAgentEvent } from './agent-events.ts';
+import { toolCallEvent, toolResultEvent } from '../tools/tool-events.ts';
+import { capText, MAX_MESSAGE_CHARS, type AgentEvent, type EmitAgentEvent } from './agent-events.ts';
 import { reportUsage } from './report-usage.ts';
 import { describeProviderFailure, PROVIDER_DETAIL_MAX } from '../providers/describe-provider-failure.ts';
 import { buildTaskPrompt, type AgentPersona, type AttemptFeedback, type TaskBrief, type TaskContext } from './task-prompt.ts';
@@ -116,7 +117,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     spent.steps++;
     spent.inputTokens += u.inputTokens;
     spent.outputTokens += u.outputTokens;
-    await send({ type: 'usage', model: o.agent.model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(o.task.id ? { task: o.task.id } : {}) });
+    await send({ v: 1, type: 'usage', model: o.agent.model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(o.task.id ? { task: o.task.id } : {}) });
     if (signal.aborted) throw signal.reason;
   };
 
@@ -131,7 +132,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
       execute: async (args: unknown, { toolCallId }) => {
         executed.add(toolCallId);
         if (signal.aborted) throw signal.reason;
-        await send({ type: 'tool_call', callId: toolCallId, tool: name, args: capArgs(args), ...where });
+        await send(toolCallEvent({ callId: toolCallId, tool: name, args, ...where }));
         if (signal.aborted) throw signal.reason;
         const started = performance.now();
         let result: { ok: boolean; output: string };
@@ -140,8 +141,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
         } catch (err) {
           result = signal.aborted ? { ok: false, output: 'The task was stopped while the tool ran.' } : { ok: false, output: `The tool failed: ${(err as Error).message}` };
         }
-        const durationMs = Math.round(performance.now() - started);
-        await send({ type: 'tool_result', callId: toolCallId, tool: name, ok: result.ok, output: capText(result.output, MAX_EVENT_OUTPUT_CHARS), durationMs, ...where });
+        await send(toolResultEvent({ callId: toolCallId, tool: name, ok: result.ok, output: result.output, durationMs: performance.now() - started, ...where }));
         if (signal.aborted) throw signal.reason;
         return result;
       },
@@ -169,9 +169,9 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
       // the schema, a tool not granted) are logged too: the model was told, so is the log.
       for (const part of step.content) {
         if (part.type !== 'tool-error' || executed.has(part.toolCallId)) continue;
-        await send({ type: 'tool_call', callId: part.toolCallId, tool: part.toolName, args: capArgs(part.input), ...where });
-        const output = capText(part.error instanceof Error ? part.error.message : String(part.error), MAX_EVENT_OUTPUT_CHARS);
-        await send({ type: 'tool_result', callId: part.toolCallId, tool: part.toolName, ok: false, output, durationMs: 0, ...where });
+        await send(toolCallEvent({ callId: part.toolCallId, tool: part.toolName, args: part.input, ...where }));
+        const output = part.error instanceof Error ? part.error.message : String(part.error);
+        await send(toolResultEvent({ callId: part.toolCallId, tool: part.toolName, ok: false, output, durationMs: 0, ...where }));
       }
     },
     abortSignal: signal,
@@ -207,10 +207,10 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
       let root = err as Error;
       while (root.cause instanceof Error) root = root.cause;
       const why = root instanceof SchemaMismatch ? root.message : `The model's answer is not the JSON object the task asks for (${root.message}).`;
-      return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: ${why}`, MAX_EVENT_OUTPUT_CHARS), retryable: true, ...spent };
+      return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: ${why}`, MAX_MESSAGE_CHARS), retryable: true, ...spent };
     }
     const failure = describeModelError(err);
-    return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${failure.message}`, MAX_EVENT_OUTPUT_CHARS), retryable: isRetryable(err), detail: failure.detail, ...spent };
+    return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${failure.message}`, MAX_MESSAGE_CHARS), retryable: isRetryable(err), detail: failure.detail, ...spent };
   }
   if (signal.aborted) return { status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...spent };
 
