@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isWorkerCredential } from './engine/executors/runner-env.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -36,6 +37,8 @@ export interface Config {
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
   s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
+  /** Names templates may pass to runners in `executor.env`, beyond the fixed safe set (AUTODEV_RUNNER_ENV_ALLOW). */
+  runnerEnvAllow: string[];
   /** The runner command (argv) the local executor starts; default: the reference runner. */
   runnerCommand?: string[];
   /** First retry delay; doubles per attempt. */
@@ -80,6 +83,16 @@ function inClusterNamespace(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `GITHUB_TOKEN,NPM_TOKEN`: variable names; the worker's own credentials cannot be allowed. */
+function runnerEnvAllowList(value: string | undefined): string[] {
+  const names = (value ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const n of names) {
+    if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(n)) throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names "${n}", which is not an environment variable name`);
+    if (isWorkerCredential(n)) throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names ${n}, one of the worker's own credentials, which runners never get`);
+  }
+  return names;
 }
 
 /** A JSON array (`["node","runner.js"]`) or a space-separated command line. */
@@ -158,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       credentials:
         env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
     },
+    runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),

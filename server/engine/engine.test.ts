@@ -4,7 +4,7 @@ import { addScriptedTemplates, createScriptedJob, processAlive, SCRIPTED_RUNNER_
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ role: 'all', env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_WORKER_CONCURRENCY: '4' } });
+  t = await startTestServer({ role: 'all', env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_WORKER_CONCURRENCY: '4', AUTODEV_RUNNER_ENV_ALLOW: 'SAFE_VAR' } });
   await addScriptedTemplates(t);
 });
 afterAll(async () => {
@@ -182,15 +182,36 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(line).toContain('PATH');
   });
 
-  it("a template's executor.env cannot ask for the worker's own credentials", async () => {
+  it("a template's executor.env names only allowed variables: others are refused at upsertTemplate, naming each", async () => {
+    const greedy = scriptedTemplate('scripted-greedy', { executor: { kind: 'local', env: ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'SAFE_VAR', 'GITHUB_TOKEN'] } });
+    const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: greedy });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const message = res.errors![0].message;
+    for (const [i, name] of [[0, 'DATABASE_URL'], [1, 'AUTODEV_TEST_SECRET'], [3, 'GITHUB_TOKEN']] as const) {
+      expect(message).toContain(`\`executor.env[${i}]\` names \`${name}\`, which runners may not receive`);
+    }
+    expect(message).not.toContain('executor.env[2]');
+    expect(message).toContain('AUTODEV_RUNNER_ENV_ALLOW');
+  });
+
+  it('the runner gets the allowed names its template asks for, and never a name stored before the allow-list', async () => {
     process.env.DATABASE_URL = 'postgres://worker-secret@db/autodev';
-    process.env.AUTODEV_TEST_SECRET = 'must-not-reach-runners';
     process.env.SAFE_VAR = 'fine';
-    await upsertTemplate(t.gql, scriptedTemplate('scripted-greedy', { executor: { kind: 'local', env: ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'AWS_SECRET_ACCESS_KEY', 'SAFE_VAR'] } }));
-    const job = await waitForJob(t, await createScriptedJob(t, 'env', {}, 'scripted-greedy'), TERMINAL);
+    const ci = process.env.CI;
+    process.env.CI = 'true';
+    process.env.GITHUB_TOKEN = 'ghp_not_for_runners';
+    await upsertTemplate(t.gql, scriptedTemplate('scripted-allowed', { executor: { kind: 'local', env: ['SAFE_VAR', 'CI'] } }));
+    // A template stored before the allow-list existed: the run-time check still drops its names.
+    await t.app.services.pool.query(
+      `UPDATE "Template" SET executor = '{"kind":"local","env":["SAFE_VAR","CI","GITHUB_TOKEN","DATABASE_URL"]}' WHERE slug = 'scripted-allowed'`,
+    );
+    const job = await waitForJob(t, await createScriptedJob(t, 'env', {}, 'scripted-allowed'), TERMINAL);
     const names = job.events.find((e: any) => e.message?.startsWith('env: ')).message.slice(5).split(',');
-    expect(names).toContain('SAFE_VAR');
-    for (const n of ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'AWS_SECRET_ACCESS_KEY']) expect(names).not.toContain(n);
+    expect(names).toEqual(expect.arrayContaining(['SAFE_VAR', 'CI']));
+    for (const n of ['DATABASE_URL', 'GITHUB_TOKEN']) expect(names).not.toContain(n);
     delete process.env.DATABASE_URL;
+    delete process.env.GITHUB_TOKEN;
+    if (ci === undefined) delete process.env.CI;
+    else process.env.CI = ci;
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunnerEvent } from './protocol/parse-runner-output.ts';
 import { runLocalProcess } from './executors/local-process.ts';
-import { scrubbedEnv } from './executors/scrub-env.ts';
+import { scrubbedEnv } from './executors/runner-env.ts';
 import type { RunnerSpec } from '../runner/spec.ts';
 
 export interface ExecuteRequest {
@@ -16,7 +16,7 @@ export interface ExecuteRequest {
   workDir: string;
   timeoutMs: number;
   signal: AbortSignal;
-  /** Names of environment variables the template lets the runner see, and values to add. */
+  /** Names of environment variables the runner may see (already checked by runner-env.ts), and values to add. */
   envAllow: string[];
   envExtra: Record<string, string>;
   onEvent(e: RunnerEvent): Promise<void>;

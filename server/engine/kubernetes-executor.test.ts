@@ -77,6 +77,7 @@ beforeAll(async () => {
       AUTODEV_K8S_JOB_TTL_SECONDS: '600',
       AUTODEV_MODEL_API_KEY: API_KEY,
       AUTODEV_ATTEMPT_LEASE_MS: '3000',
+      AUTODEV_RUNNER_ENV_ALLOW: 'GITHUB_TOKEN',
     },
   });
   await template('kube-reference', { resources: { cpu: '500m', memory: '256Mi' }, env: ['GITHUB_TOKEN'] });

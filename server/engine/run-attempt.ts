@@ -6,6 +6,7 @@ import type { RunnerSpec } from '../runner/spec.ts';
 import type { Services } from '../services.ts';
 import type { ArtifactStore } from '../storage/artifact-store.ts';
 import type { Executor, ExecuteOutcome } from './executor.ts';
+import { permittedRunnerEnv } from './executors/runner-env.ts';
 import { finishAttempt, type AttemptOutcome } from './finish-attempt.ts';
 import type { RunnerEvent } from './protocol/parse-runner-output.ts';
 import { renewHeartbeat } from './recover-lost-attempts.ts';
@@ -189,7 +190,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       workDir: path.join(services.config.dataDir, 'attempts', jobId, String(attempt.number)),
       timeoutMs: attempt.spec.timeoutSeconds * 1000,
       signal: abort.signal,
-      envAllow: attempt.spec.executor?.env ?? [],
+      envAllow: permittedRunnerEnv(attempt.spec.executor?.env ?? [], services.config.runnerEnvAllow),
       envExtra: services.config.model.apiKey ? { AUTODEV_MODEL_API_KEY: services.config.model.apiKey } : {},
       onEvent,
       onLog: async (line) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ajv, compileUserSchema } from './ajv.ts';
+import { runnerEnvAllowed, SAFE_RUNNER_ENV } from '../engine/executors/runner-env.ts';
 import { checkPattern } from './linear-regexp.ts';
 import { patternsOf } from './schema-patterns.ts';
 import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
@@ -80,14 +81,30 @@ function schemaProblems(field: string, schema: object): FieldError[] {
   }
 }
 
-/** Shape (schemas/template.schema.json), valid input/output JSON Schemas, and a consistent crew. */
-export function validateTemplateDefinition(def: unknown): TemplateValidation {
+/** `executor.env` names outside the allow-list, each named with what the admin can do about it. */
+function envProblems(names: readonly string[], runnerEnvAllow: readonly string[]): FieldError[] {
+  return names.flatMap((name, i) =>
+    runnerEnvAllowed(name, runnerEnvAllow)
+      ? []
+      : [{
+          field: `executor.env[${i}]`,
+          message: `names \`${name}\`, which runners may not receive: allowed are ${[...SAFE_RUNNER_ENV, ...runnerEnvAllow].join(', ')} (the operator adds names with AUTODEV_RUNNER_ENV_ALLOW)`,
+        }],
+  );
+}
+
+/**
+ * Shape (schemas/template.schema.json), valid input/output JSON Schemas, a consistent crew, and
+ * `executor.env` within the operator's allow-list (`runnerEnvAllow`, beyond the fixed safe set).
+ */
+export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?: readonly string[] } = {}): TemplateValidation {
   if (!validateShape(def)) return refuse(describeErrors(validateShape.errors));
   const t = def as TemplateDefinition;
   const errors: FieldError[] = [];
   for (const field of ['inputSchema', 'outputSchema'] as const) {
     errors.push(...schemaProblems(field, t[field]));
   }
+  errors.push(...envProblems(t.executor?.env ?? [], opts.runnerEnvAllow ?? []));
   const agents = new Set<string>();
   t.crew.agents.forEach((a, i) => {
     if (agents.has(a.id)) errors.push({ field: `crew.agents[${i}].id`, message: `repeats agent id \`${a.id}\`` });

@@ -64,7 +64,9 @@ const ExecutorInput = builder.inputType('ExecutorInput', {
   fields: (t) => ({
     kind: t.string({ required: true, description: 'local, inline or kubernetes' }),
     image: t.string(),
-    env: t.stringList({ description: 'Names of environment variables the runner may receive.' }),
+    env: t.stringList({
+      description: 'Names of environment variables the runner may receive: CI, NODE_ENV, TERM, NO_COLOR, FORCE_COLOR, LANGUAGE, LANG, LC_ALL, TZ and those the operator allows (AUTODEV_RUNNER_ENV_ALLOW); others are refused with BAD_USER_INPUT.',
+    }),
     resources: t.field({ type: 'JSON' }),
   }),
 });
@@ -94,7 +96,7 @@ builder.mutationField('upsertTemplate', (t) =>
       const projectId = principalOf(ctx).projectId;
       // Only the fields the caller sent: the template schema decides defaults and validity.
       const definition = withoutNulls(input);
-      const id = await upsertTemplate(ctx.services.pool, projectId, definition);
+      const id = await upsertTemplate(ctx.services.pool, projectId, definition, { runnerEnvAllow: ctx.services.config.runnerEnvAllow });
       return ctx.services.db.template.findUniqueOrThrow({ ...query, where: { id: id! } });
     },
   }),

@@ -4,15 +4,16 @@ import { validateTemplateDefinition, type TemplateDefinition } from '../guardrai
 
 /**
  * Creates or updates a template of the project; every update bumps `version`. Jobs keep the
- * spec of the version they were created from. `onlyIfMissing` seeds without overwriting.
+ * spec of the version they were created from. `onlyIfMissing` seeds without overwriting;
+ * `runnerEnvAllow` is the operator's list of `executor.env` names (config.runnerEnvAllow).
  */
 export async function upsertTemplate(
   pool: pg.Pool,
   projectId: string,
   definition: unknown,
-  opts: { onlyIfMissing?: boolean } = {},
+  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[] } = {},
 ): Promise<string | null> {
-  const checked = validateTemplateDefinition(definition);
+  const checked = validateTemplateDefinition(definition, { runnerEnvAllow: opts.runnerEnvAllow });
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
   const { rows } = await pool.query<{ id: string }>(
