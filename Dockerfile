@@ -17,6 +17,9 @@ RUN node scripts/build-client.mjs && npm prune --omit=dev --ignore-scripts
 # --- runtime ---
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=4000 AUTODEV_DATA_DIR=/app/.data
+# The agent runtime: git for workspaces, bubblewrap for sandboxed commands (as a non-root user it
+# needs user namespaces, which a container runtime may block; sandboxAvailable() says so).
+RUN apt-get update && apt-get install -y --no-install-recommends git bubblewrap ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/server ./server
