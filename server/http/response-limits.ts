@@ -25,7 +25,7 @@ export const UNPAGED_LIST_ROWS = 5;
 /**
  * The most rows (objects) a request could return: each object field counts once per item of the
  * lists above it, a connection as its `first` (or default page), `events` as its `first`, other
- * lists as UNPAGED_LIST_ROWS. Also refuses a `first` above its maximum (BAD_USER_INPUT).
+ * lists as UNPAGED_LIST_ROWS. Also refuses a `first` or `last` above its maximum (BAD_USER_INPUT).
  */
 export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): number {
   const operation = getOperationAST(document, operationName);
@@ -35,10 +35,10 @@ export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, ope
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
-  const firstOf = (field: GraphQLField<unknown, unknown>, args: readonly { name: { value: string }; value: any }[]): number | undefined => {
-    const def = field.args.find((a) => a.name === 'first');
+  const argOf = (field: GraphQLField<unknown, unknown>, args: readonly { name: { value: string }; value: any }[], name: 'first' | 'last'): number | undefined => {
+    const def = field.args.find((a) => a.name === name);
     if (!def) return undefined;
-    const node = args.find((a) => a.name.value === 'first');
+    const node = args.find((a) => a.name.value === name);
     const value = node ? valueFromAST(node.value, def.type, variables ?? undefined) : def.defaultValue;
     return typeof value === 'number' ? value : undefined;
   };
@@ -62,8 +62,11 @@ export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, ope
       const named = field && getNamedType(field.type);
       if (!field || !isObjectType(named) || !sel.selectionSet) continue;
       let factor = 1;
-      const first = firstOf(field, sel.arguments ?? []);
-      if (named.name.endsWith('Connection')) factor = pageSize(sel.name.value, first, PAGE);
+      const first = argOf(field, sel.arguments ?? [], 'first');
+      if (named.name.endsWith('Connection')) {
+        const last = argOf(field, sel.arguments ?? [], 'last');
+        factor = last === undefined ? pageSize(sel.name.value, first, PAGE) : Math.max(pageSize(sel.name.value, last, PAGE, 'last'), first === undefined ? 0 : pageSize(sel.name.value, first, PAGE));
+      }
       else if (field.args.some((a) => a.name === 'first')) factor = pageSize(sel.name.value, first, EVENTS_PAGE);
       else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) factor = UNPAGED_LIST_ROWS;
       const m = multiplier * factor;

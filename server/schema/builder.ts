@@ -64,6 +64,7 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     firstArgOptions: { description: `Items per page: default ${PAGE.default}, at most ${PAGE.max} (more is BAD_USER_INPUT naming the maximum).` },
+    lastArgOptions: { description: `Items per page, counted from the end: at most ${PAGE.max} (more is BAD_USER_INPUT naming the maximum).` },
     afterArgOptions: { description: 'A cursor from this same list, for this caller; a cursor from another project is BAD_USER_INPUT.' },
     beforeArgOptions: { description: 'A cursor from this same list, for this caller; a cursor from another project is BAD_USER_INPUT.' },
   },

@@ -5,6 +5,7 @@ import { notFound } from '../errors.ts';
 import { signArtifactPath } from '../storage/signed-url.ts';
 import { downloadFilename } from '../storage/artifact-store.ts';
 import { builder } from './builder.ts';
+import { checkCursors } from './cursor.ts';
 import { principalOf } from './context.ts';
 import { AttemptStateEnum, JobStateEnum } from './enums.ts';
 import { isId } from './ids.ts';
@@ -111,8 +112,9 @@ builder.queryFields((t) => ({
     description: "The project's jobs, newest first.",
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: JobFilter }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.services.db.job.findMany({
+    resolve: async (query, _root, args, ctx) => {
+      await checkCursors(ctx, 'Job', args);
+      return ctx.services.db.job.findMany({
         ...query,
         where: {
           projectId: principalOf(ctx).projectId,
@@ -120,7 +122,8 @@ builder.queryFields((t) => ({
           ...(args.filter?.templateSlug ? { template: { slug: args.filter.templateSlug } } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      }),
+      });
+    },
   }),
   job: t.prismaField({
     type: 'Job',

@@ -5,14 +5,14 @@ export const PAGE = { default: 20, max: 100 } as const;
 /** `Job.events(first:)`: the default and the most. */
 export const EVENTS_PAGE = { default: 500, max: 1000 } as const;
 
-/** The page size a field's `first` argument asks for, or BAD_USER_INPUT naming the maximum (never a silent cut). */
-export function pageSize(fieldName: string, first: number | null | undefined, limits: { default: number; max: number }): number {
-  if (first === null || first === undefined) return limits.default;
-  if (!Number.isInteger(first) || first < 0 || first > limits.max) {
-    throw badInput(`\`${fieldName}(first: ${first})\` asks for more than a page holds: \`first\` must be between 0 and ${limits.max}.`, {
-      field: 'first',
+/** The page size a field's `first` (or `last`) argument asks for, or BAD_USER_INPUT naming the maximum (never a silent cut). */
+export function pageSize(fieldName: string, size: number | null | undefined, limits: { default: number; max: number }, argName: 'first' | 'last' = 'first'): number {
+  if (size === null || size === undefined) return limits.default;
+  if (!Number.isInteger(size) || size < 0 || size > limits.max) {
+    throw badInput(`\`${fieldName}(${argName}: ${size})\` asks for more than a page holds: \`${argName}\` must be between 0 and ${limits.max}.`, {
+      field: argName,
       maximum: limits.max,
     });
   }
-  return first;
+  return size;
 }

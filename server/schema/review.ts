@@ -1,6 +1,7 @@
 import { notFound } from '../errors.ts';
 import { decideReview, type Decision } from '../reviews/decide-review.ts';
 import { builder } from './builder.ts';
+import { checkCursors } from './cursor.ts';
 import { principalOf, type GraphQLContext } from './context.ts';
 import { ReviewStatusEnum } from './enums.ts';
 import { isId } from './ids.ts';
@@ -30,12 +31,14 @@ builder.queryField('reviews', (t) =>
     authScopes: { viewer: true },
     description: "The project's reviews, oldest first (a queue).",
     args: { status: t.arg({ type: ReviewStatusEnum }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.services.db.review.findMany({
+    resolve: async (query, _root, args, ctx) => {
+      await checkCursors(ctx, 'Review', args);
+      return ctx.services.db.review.findMany({
         ...query,
         where: { job: { projectId: principalOf(ctx).projectId }, ...(args.status ? { status: args.status } : {}) },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      }),
+      });
+    },
   }),
 );
 

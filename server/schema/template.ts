@@ -1,6 +1,7 @@
 import { typicalCosts } from '../budgets/spend-report.ts';
 import { upsertTemplate } from '../templates/upsert-template.ts';
 import { builder } from './builder.ts';
+import { checkCursors } from './cursor.ts';
 import { oncePerRequest, principalOf } from './context.ts';
 import { largeField } from './large-field.ts';
 
@@ -47,8 +48,10 @@ builder.queryFields((t) => ({
     type: 'Template',
     cursor: 'id',
     authScopes: { viewer: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.services.db.template.findMany({ ...query, where: { projectId: principalOf(ctx).projectId }, orderBy: { slug: 'asc' } }),
+    resolve: async (query, _root, args, ctx) => {
+      await checkCursors(ctx, 'Template', args);
+      return ctx.services.db.template.findMany({ ...query, where: { projectId: principalOf(ctx).projectId }, orderBy: { slug: 'asc' } });
+    },
   }),
   template: t.prismaField({
     type: 'Template',
