@@ -69,12 +69,20 @@ export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
   let timedOut = false;
   let aborted = false;
   let spawnError: Error | null = null;
+  let lastResort: NodeJS.Timeout | undefined;
   const kill = () => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {
       // already gone
     }
+    // The PID namespace dies with bwrap, closing the pipes; should anything still hold them, stop
+    // waiting for it rather than hang the caller.
+    lastResort ??= setTimeout(() => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, 5000);
+    lastResort.unref();
   };
   const timer = setTimeout(() => {
     timedOut = true;
@@ -91,6 +99,7 @@ export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(lastResort);
       opts.signal?.removeEventListener('abort', onAbort);
       uidsInUse.delete(uid);
       const { output, outputBytes, cutBytes } = tail.result();

@@ -188,6 +188,8 @@ describe('paths stay inside the workspace', () => {
     expect((await call('edit_file', { path: 'link-out.txt', oldText: 'outside', newText: 'x' })).ok).toBe(false);
     expect((await call('list_files', { path: 'dir-out' })).ok).toBe(false);
     expect((await call('search', { pattern: 'secret', path: 'dir-out' })).ok).toBe(false);
+    expect(await call('search', { pattern: 'outside-secret' })).toEqual({ ok: true, output: 'No matches.' }); // git grep does not follow links
+    expect((await call('list_files', {})).output).not.toMatch(/secret\.txt/);
     expect((await call('read_file', { path: 'git-link/config' })).output).toMatch(/symbolic link into .git/);
     // src/up -> .. stays inside: it resolves to the workspace root
     expect((await call('read_file', { path: 'src/up/README.md' })).output).toBe('# Demo\n\nadd numbers');
