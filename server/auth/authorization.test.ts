@@ -126,40 +126,79 @@ const MUTATIONS: MutationCase[] = [
   },
 ];
 
+/** One cell of a matrix: a caller kind against one operation, and what was wrong with the outcome (null: as specified). */
+interface Cell {
+  cell: string;
+  wrong: string | null;
+}
+
+/** Runs a cell's checks and records the first failed expectation instead of throwing, so every cell is counted. */
+async function judge(cell: string, checks: () => Promise<void>): Promise<Cell> {
+  try {
+    await checks();
+    return { cell, wrong: null };
+  } catch (err) {
+    return { cell, wrong: (err as Error).message.split('\n')[0] };
+  }
+}
+
+/** Each row runs once, whichever test asks first, so the summaries do not depend on test order or filters. */
+function once<T>(run: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= run());
+}
+
+function mutationCells(m: MutationCase) {
+  return once(async () => {
+    const cells: Cell[] = [];
+    for (const [who, token] of Object.entries(tokens)) {
+      const cell = `${m.name} × ${who}`;
+      cells.push(
+        await judge(cell, async () => {
+          const before = await ownState();
+          const res = await m.run(token);
+          const code = res.errors?.[0]?.extensions?.code;
+          if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
+            expect(code, cell).toBe('UNAUTHENTICATED');
+            expect(res.errors[0].message, cell).toMatch(/token/i);
+          } else if (who === 'OTHER_PROJECT_ADMIN') {
+            if (m.targeted) expect(code, cell).toBe('NOT_FOUND');
+            else expect(res.errors, cell).toBeUndefined();
+          } else if (ROLE_ORDER.indexOf(who) >= ROLE_ORDER.indexOf(m.minRole)) {
+            expect(res.errors, cell).toBeUndefined();
+            return; // allowed: our project changed, as asked
+          } else {
+            expect(code, cell).toBe('FORBIDDEN');
+            expect(res.errors[0].message, cell).toContain(m.minRole);
+          }
+          // Refused, or done in another project: nothing of ours changed (the setup's own new rows aside).
+          const after = await ownState();
+          const settled = (s: any) => ({ ...s, jobs: undefined, states: s.states?.filter((x: any) => before.states?.some((y: any) => y.id === x.id)), tokens: undefined });
+          expect(settled(after), cell).toEqual(settled(before));
+          if (!['revokeApiToken'].includes(m.name)) expect(after.tokens, cell).toBe(before.tokens);
+        }),
+      );
+    }
+    return cells;
+  });
+}
+
 describe('authorization matrix: every mutation × every kind of caller', () => {
-  const cells: string[] = [];
+  const rows = new Map(MUTATIONS.map((m) => [m.name, mutationCells(m)]));
   for (const m of MUTATIONS) {
     it(`${m.name} (needs ${m.minRole})`, async () => {
-      for (const [who, token] of Object.entries(tokens)) {
-        const before = await ownState();
-        const res = await m.run(token);
-        const code = res.errors?.[0]?.extensions?.code;
-        const cell = `${m.name} × ${who}`;
-        cells.push(cell);
-        if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
-          expect(code, cell).toBe('UNAUTHENTICATED');
-          expect(res.errors[0].message, cell).toMatch(/token/i);
-        } else if (who === 'OTHER_PROJECT_ADMIN') {
-          if (m.targeted) expect(code, cell).toBe('NOT_FOUND');
-          else expect(res.errors, cell).toBeUndefined();
-        } else if (ROLE_ORDER.indexOf(who) >= ROLE_ORDER.indexOf(m.minRole)) {
-          expect(res.errors, cell).toBeUndefined();
-          continue; // allowed: our project changed, as asked
-        } else {
-          expect(code, cell).toBe('FORBIDDEN');
-          expect(res.errors[0].message, cell).toContain(m.minRole);
-        }
-        // Refused, or done in another project: nothing of ours changed (the setup's own new rows aside).
-        const after = await ownState();
-        const settled = (s: any) => ({ ...s, jobs: undefined, states: s.states?.filter((x: any) => before.states?.some((y: any) => y.id === x.id)), tokens: undefined });
-        expect(settled(after), cell).toEqual(settled(before));
-        if (!['revokeApiToken'].includes(m.name)) expect(after.tokens, cell).toBe(before.tokens);
-      }
+      const cells = await rows.get(m.name)!();
+      expect(cells.map((c) => c.cell)).toEqual(Object.keys(tokens).map((who) => `${m.name} × ${who}`));
+      expect(cells.filter((c) => c.wrong)).toEqual([]);
     });
   }
-  it('covered every cell', () => {
-    expect(cells.length).toBe(MUTATIONS.length * Object.keys(tokens).length);
-    console.log(`authorization matrix (mutations): ${cells.length} cells, 0 leaks`);
+  it('covered every cell, none with a wrong outcome', async () => {
+    const cells: Cell[] = [];
+    for (const row of rows.values()) cells.push(...(await row())); // one at a time: each cell compares our project before and after
+    const wrong = cells.filter((c) => c.wrong);
+    expect(new Set(cells.map((c) => c.cell)).size).toBe(MUTATIONS.length * Object.keys(tokens).length);
+    console.log(`authorization matrix (mutations): ${cells.length} cells, ${wrong.length} with a wrong outcome`);
+    expect(wrong).toEqual([]);
   });
 });
 
@@ -184,7 +223,6 @@ const READS: ReadCase[] = [
 ];
 
 describe('authorization matrix: every query and subscription × every kind of caller', () => {
-  const cells: string[] = [];
   /** Ids of our project's objects: another project's caller must never see one of them. */
   let ourIds: string[] = [];
   let jobId: string;
@@ -200,67 +238,96 @@ describe('authorization matrix: every query and subscription × every kind of ca
       ...ours.data.apiTokens.map((x: any) => x.id),
     ];
   });
+
+  const readCells = (q: ReadCase) =>
+    once(async () => {
+      const cells: Cell[] = [];
+      for (const [who, token] of Object.entries(tokens)) {
+        const cell = `${q.name} × ${who}`;
+        cells.push(
+          await judge(cell, async () => {
+            const res = await q.run(token, { jobId });
+            const code = res.errors?.[0]?.extensions?.code;
+            const shown = JSON.stringify(res.data ?? null);
+            const nothing = Object.values(res.data ?? {}).every((v) => v === null); // refused: no data, or a nullable field null
+            if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
+              expect(code, cell).toBe('UNAUTHENTICATED');
+              expect(nothing, cell).toBe(true);
+            } else if (who === 'OTHER_PROJECT_ADMIN') {
+              expect(res.errors, cell).toBeUndefined();
+              for (const id of ourIds) expect(shown.includes(id), `${cell} shows ${id}`).toBe(false);
+              if (q.targeted) expect(Object.values(res.data!)[0], cell).toBeNull();
+            } else if (ROLE_ORDER.indexOf(who) >= ROLE_ORDER.indexOf(q.minRole)) {
+              expect(res.errors, cell).toBeUndefined();
+            } else {
+              expect(code, cell).toBe('FORBIDDEN');
+              expect(nothing, cell).toBe(true);
+            }
+          }),
+        );
+      }
+      return cells;
+    });
+
+  const subscriptionCells = once(async () => {
+    const cells: Cell[] = [];
+    for (const [who, token] of Object.entries(tokens)) {
+      for (const field of ['jobEvents', 'projectEvents']) {
+        const cell = `${field} × ${who}`;
+        cells.push(
+          await judge(cell, async () => {
+            const query = field === 'jobEvents' ? JOB_EVENTS : `subscription { projectEvents { jobId seq message } }`;
+            const sub = collect(t.ws(token), query, field === 'jobEvents' ? { jobId } : {}, (items) => items.length > 0, 2500);
+            const outcome = await sub.done.then(
+              (items) => ({ items, error: null as unknown }),
+              (error) => ({ items: sub.items, error }),
+            );
+            const seen = JSON.stringify(outcome.items);
+            // graphql-ws reports GraphQL errors as arrays and a refused connection as a CloseEvent (code 4401).
+            const errorText = sub.errors.map((e: any) => (typeof e?.code === 'number' ? `close ${e.code}` : JSON.stringify(e))).join(' ');
+            if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
+              expect(outcome.items, cell).toEqual([]);
+              // A missing or bad token is refused at connect time (4401, final for graphql-ws clients).
+              expect(errorText, cell).toMatch(/close 4401/);
+            } else if (who === 'OTHER_PROJECT_ADMIN') {
+              if (field === 'jobEvents') expect(errorText, cell).toMatch(/NOT_FOUND/);
+              for (const id of ourIds) expect(seen.includes(id), `${cell} shows ${id}`).toBe(false);
+              expect(seen.includes(jobId), cell).toBe(false);
+            } else if (field === 'jobEvents') {
+              expect(outcome.items.length, cell).toBeGreaterThan(0); // the replay of our job's events
+              expect(sub.errors, cell).toEqual([]);
+            } else {
+              expect(sub.errors, cell).toEqual([]); // open; nothing happened meanwhile (timed out waiting)
+            }
+          }),
+        );
+      }
+    }
+    return cells;
+  });
+
+  const rows = new Map(READS.map((q) => [q.name, readCells(q)]));
   for (const q of READS) {
     it(`${q.name} (needs ${q.minRole})`, async () => {
-      for (const [who, token] of Object.entries(tokens)) {
-        const res = await q.run(token, { jobId });
-        const code = res.errors?.[0]?.extensions?.code;
-        const cell = `${q.name} × ${who}`;
-        cells.push(cell);
-        const shown = JSON.stringify(res.data ?? null);
-        const nothing = Object.values(res.data ?? {}).every((v) => v === null); // refused: no data, or a nullable field null
-        if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
-          expect(code, cell).toBe('UNAUTHENTICATED');
-          expect(nothing, cell).toBe(true);
-        } else if (who === 'OTHER_PROJECT_ADMIN') {
-          expect(res.errors, cell).toBeUndefined();
-          for (const id of ourIds) expect(shown.includes(id), `${cell} shows ${id}`).toBe(false);
-          if (q.targeted) expect(Object.values(res.data)[0], cell).toBeNull();
-        } else if (ROLE_ORDER.indexOf(who) >= ROLE_ORDER.indexOf(q.minRole)) {
-          expect(res.errors, cell).toBeUndefined();
-        } else {
-          expect(code, cell).toBe('FORBIDDEN');
-          expect(nothing, cell).toBe(true);
-        }
-      }
+      const cells = await rows.get(q.name)!();
+      expect(cells.map((c) => c.cell)).toEqual(Object.keys(tokens).map((who) => `${q.name} × ${who}`));
+      expect(cells.filter((c) => c.wrong)).toEqual([]);
     });
   }
 
   it('jobEvents and projectEvents (subscriptions)', async () => {
-    for (const [who, token] of Object.entries(tokens)) {
-      for (const field of ['jobEvents', 'projectEvents']) {
-        const cell = `${field} × ${who}`;
-        cells.push(cell);
-        const query = field === 'jobEvents' ? JOB_EVENTS : `subscription { projectEvents { jobId seq message } }`;
-        const sub = collect(t.ws(token), query, field === 'jobEvents' ? { jobId } : {}, (items) => items.length > 0, 2500);
-        const outcome = await sub.done.then(
-          (items) => ({ items, error: null as unknown }),
-          (error) => ({ items: sub.items, error }),
-        );
-        const seen = JSON.stringify(outcome.items);
-        // graphql-ws reports GraphQL errors as arrays and a refused connection as a CloseEvent (code 4401).
-        const errorText = sub.errors.map((e: any) => (typeof e?.code === 'number' ? `close ${e.code}` : JSON.stringify(e))).join(' ');
-        if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
-          expect(outcome.items, cell).toEqual([]);
-          // A missing or bad token is refused at connect time (4401, final for graphql-ws clients).
-          expect(errorText, cell).toMatch(/close 4401/);
-        } else if (who === 'OTHER_PROJECT_ADMIN') {
-          if (field === 'jobEvents') expect(errorText, cell).toMatch(/NOT_FOUND/);
-          for (const id of ourIds) expect(seen.includes(id), `${cell} shows ${id}`).toBe(false);
-          expect(seen.includes(jobId), cell).toBe(false);
-        } else if (field === 'jobEvents') {
-          expect(outcome.items.length, cell).toBeGreaterThan(0); // the replay of our job's events
-          expect(sub.errors, cell).toEqual([]);
-        } else {
-          expect(sub.errors, cell).toEqual([]); // open; nothing happened meanwhile (timed out waiting)
-        }
-      }
-    }
+    const cells = await subscriptionCells();
+    expect(cells).toHaveLength(2 * Object.keys(tokens).length);
+    expect(cells.filter((c) => c.wrong)).toEqual([]);
   });
 
-  it('covered every cell', () => {
-    expect(cells.length).toBe((READS.length + 2) * Object.keys(tokens).length);
-    console.log(`authorization matrix (reads): ${cells.length} cells, 0 leaks`);
+  it('covered every cell, none with a wrong outcome', async () => {
+    const cells: Cell[] = [];
+    for (const row of [...rows.values(), subscriptionCells]) cells.push(...(await row()));
+    const wrong = cells.filter((c) => c.wrong);
+    expect(new Set(cells.map((c) => c.cell)).size).toBe((READS.length + 2) * Object.keys(tokens).length);
+    console.log(`authorization matrix (reads): ${cells.length} cells, ${wrong.length} with a wrong outcome`);
+    expect(wrong).toEqual([]);
   });
 });
 
