@@ -31,7 +31,7 @@ function expectedColumnType(model: string, field: { name: string; type: string; 
     case 'Boolean':
       return { udt: 'bool' };
     case 'Json':
-      return { udt: 'jsonb' };
+      return { udt: native === 'Json' ? 'json' : 'jsonb' };
     case 'DateTime':
       return { udt: native?.startsWith('Timestamptz') ? 'timestamptz' : 'timestamp' };
     case 'Decimal': {

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_JOB } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { seedTemplates } from './seed-templates.ts';
 
 // Templates' schemas through the public API: what an admin who writes one, and an operator who
 // runs jobs from it, observe.
@@ -99,5 +101,44 @@ describe('schema $id and $ref', () => {
     const res = await t.gql(UPSERT, { input: template('borrower', { type: 'object', properties: { n: { $ref: 'https://schemas.example/job-input#/definitions/count' } } }) }, otherAdmin);
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0].message).toContain('a `$ref` may only point inside the same schema');
+  });
+});
+
+describe("a template's schemas keep the author's key order", () => {
+  const READ = /* GraphQL */ `query($slug: String!) { template(slug: $slug) { inputSchema outputSchema } }`;
+
+  it('reads back properties z, a, m in that order (and every nested key as written)', async () => {
+    const inputSchema = {
+      type: 'object',
+      required: ['z', 'a'],
+      properties: {
+        z: { type: 'string', title: 'Zeta', description: 'first on the form' },
+        a: { type: 'object', properties: { y: { type: 'integer' }, b: { type: 'boolean' } } },
+        m: { type: 'array', items: { type: 'string' } },
+      },
+      additionalProperties: false,
+    };
+    const upserted = await t.gql(UPSERT, { input: template('ordered', inputSchema) });
+    expect(Object.keys(upserted.data.upsertTemplate.inputSchema.properties)).toEqual(['z', 'a', 'm']);
+    const read = (await t.gql(READ, { slug: 'ordered' })).data.template;
+    expect(Object.keys(read.inputSchema.properties)).toEqual(['z', 'a', 'm']);
+    expect(JSON.stringify(read.inputSchema)).toBe(JSON.stringify(inputSchema));
+  });
+
+  it('serves the bundled templates in their files’ order, also where an older server had stored them reordered', async () => {
+    const files = ['triage-bug', 'implement-feature', 'write-unit-tests'].map((slug) => ({
+      slug,
+      file: JSON.parse(readFileSync(new URL(`../../schemas/templates/${slug}.json`, import.meta.url), 'utf8')),
+    }));
+    const pool = t.app.services.pool;
+    // As a jsonb column stored them: keys sorted by length, then bytes.
+    await pool.query(`UPDATE "Template" SET "inputSchema" = ("inputSchema"::jsonb)::json, "outputSchema" = ("outputSchema"::jsonb)::json`);
+    const { rows } = await pool.query(`SELECT "projectId" FROM "Template" WHERE slug = 'triage-bug' LIMIT 1`);
+    await seedTemplates(pool, rows[0].projectId);
+    for (const { slug, file } of files) {
+      const read = (await t.gql(READ, { slug })).data.template;
+      expect(JSON.stringify(read.inputSchema), slug).toBe(JSON.stringify(file.inputSchema));
+      expect(JSON.stringify(read.outputSchema), slug).toBe(JSON.stringify(file.outputSchema));
+    }
   });
 });
