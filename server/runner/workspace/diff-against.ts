@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runGit } from './run-git.ts';
@@ -22,7 +22,7 @@ export async function diffAgainst(dir: string, baseSha: string): Promise<Workspa
   try {
     const index = path.join(scratch, 'index');
     const gitDir = (await runGit(['rev-parse', '--absolute-git-dir'], { cwd: dir })).toString('utf8').trim();
-    await copyFile(path.join(gitDir, 'index'), index).catch(() => {}); // a repository with no commit yet has none
+    await copyIndex(path.join(gitDir, 'index'), index);
     const opts = { cwd: dir, env: { GIT_INDEX_FILE: index } };
     await runGit(['add', '-A'], opts);
     const diff = (args: string[]) => runGit(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--no-renames', ...args, baseSha, '--'], opts);
@@ -31,6 +31,18 @@ export async function diffAgainst(dir: string, baseSha: string): Promise<Workspa
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * A copy of the index with the original's times: git hashes a file again only when its entry is not
+ * older than the index (the racy-clean check), so a fresh time on the copy would hide a same-size edit
+ * made in the same second as the clone. A repository with no commit yet has no index.
+ */
+async function copyIndex(from: string, to: string) {
+  const times = await stat(from).catch(() => null);
+  if (!times) return;
+  await copyFile(from, to);
+  await utimes(to, times.atime, times.mtime);
 }
 
 // `--numstat -z` without renames: "added\tdeleted\tpath\0", "-" counts for a binary file.

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -216,6 +216,24 @@ describe('diffAgainst', () => {
       expect(readFileSync(path.join(check, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
     }
     expect(readdirSync(check)).not.toContain('doomed.txt');
+  });
+
+  it('sees a same-size edit whose file times still match the index (git\'s racy-clean case)', async () => {
+    // An edit in the same second as the clone keeps the file's size and (to the second) its time, so
+    // only git's racy-index check (entry time >= index time) makes git hash the file again. The copy
+    // of the index must keep the original's times, or the edit is missing from the patch.
+    const dir = fresh();
+    const base = await cloneWorkspace({ repository: source, dir });
+    const file = path.join(dir, 'README.md');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(file, past, past);
+    git(dir, 'update-index', '--refresh'); // the entry now records the past time
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace(/./, (c) => (c === 'X' ? 'Y' : 'X')));
+    utimesSync(file, past, past);
+    utimesSync(path.join(dir, '.git', 'index'), past, past); // written in that same second: racily clean
+    const diff = await diffAgainst(dir, base);
+    expect(diff.files.map((f) => f.path)).toEqual(['README.md']);
   });
 
   it('is empty when nothing changed', async () => {
