@@ -1,6 +1,6 @@
 # One image for the API, the worker and the runner (AUTODEV_ROLE / the runner command decide).
 # Not built on this project's build machines (no Docker engine there); see README.
-# Node 24: an LTS line in support (Node 20's ended 2026-04-30); the code also runs on Node 20 and 22.
+# Node 24: an LTS line in support (Node 20's ended 2026-04-30); the code also runs on Node 20 (README: "Node versions").
 # The CMD stays server/main.ts, not `autodev all`: the role comes from AUTODEV_ROLE (k8s/, compose).
 
 # --- build: dependencies (with dev tools for prisma generate and the web app build) ---
