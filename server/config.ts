@@ -29,6 +29,10 @@ export interface Config {
     maxResponseBytes: number;
     /** Objects one query or mutation could return at most, counted from the document before it runs. */
     maxRowsPerRequest: number;
+    /** Files one job may store over all its attempts; the attempt that would store more fails ARTIFACT_LIMIT_REACHED. */
+    maxArtifactsPerJob: number;
+    /** Events one job may store; a runner event beyond fails the attempt with EVENT_LIMIT_REACHED (state changes are always stored). */
+    maxEventsPerJob: number;
   };
   /** WebSocket admission: caps per process and per remote address, and the wait for `connection_init`. */
   websocket: { maxConnections: number; maxConnectionsPerAddress: number; initTimeoutMs: number };
@@ -152,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       subscriberBufferBytes: int('AUTODEV_SUBSCRIBER_BUFFER_BYTES', env.AUTODEV_SUBSCRIBER_BUFFER_BYTES, 4 * 1024 * 1024),
       maxResponseBytes: int('AUTODEV_MAX_RESPONSE_BYTES', env.AUTODEV_MAX_RESPONSE_BYTES, 16 * 1024 * 1024),
       maxRowsPerRequest: int('AUTODEV_MAX_ROWS_PER_REQUEST', env.AUTODEV_MAX_ROWS_PER_REQUEST, 20_000),
+      maxArtifactsPerJob: int('AUTODEV_MAX_ARTIFACTS_PER_JOB', env.AUTODEV_MAX_ARTIFACTS_PER_JOB, 200),
+      maxEventsPerJob: int('AUTODEV_MAX_EVENTS_PER_JOB', env.AUTODEV_MAX_EVENTS_PER_JOB, 50_000),
     },
     websocket: {
       maxConnections: int('AUTODEV_WS_MAX_CONNECTIONS', env.AUTODEV_WS_MAX_CONNECTIONS, 5000),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { chargeUsage } from '../budgets/charge-usage.ts';
 import { checkOutput, noSecrets, violations } from '../guardrails/check-output.ts';
-import { appendJobEvent, appendJobEvents, type NewJobEvent } from '../jobs/job-event.ts';
+import { appendJobEvents, EventLimitReached, type NewJobEvent } from '../jobs/job-event.ts';
 import type { RunnerSpec } from '../runner/spec.ts';
 import type { Services } from '../services.ts';
 import type { ArtifactStore } from '../storage/artifact-store.ts';
@@ -11,7 +11,7 @@ import { finishAttempt, type AttemptOutcome } from './finish-attempt.ts';
 import type { RunnerEvent } from './protocol/parse-runner-output.ts';
 import { renewHeartbeat } from './recover-lost-attempts.ts';
 import { startAttempt, type StartedAttempt } from './start-attempt.ts';
-import { storeArtifact } from './store-artifact.ts';
+import { ArtifactLimitReached, storeArtifact } from './store-artifact.ts';
 import { redactRunnerEvent } from './redact-runner-event.ts';
 import { redactText, redactValue, type SecretFinding } from '../secrets/redact.ts';
 import { createAttemptTraces } from '../observability/attempt-traces.ts';
@@ -93,20 +93,29 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   const leaks: SecretFinding[] = [];
   // Plain lines are buffered and written in batches; the buffer is flushed before every protocol
   // event, so the stored order is the order the runner wrote.
+  // The runner's output counts against the job's event cap; a refusal stops the attempt
+  // (EVENT_LIMIT_REACHED, not retried: a new attempt would meet the same cap).
+  const maxEvents = services.config.limits.maxEventsPerJob;
+  const overCap = (err: unknown) => {
+    if (!(err instanceof EventLimitReached)) throw err;
+    lines = [];
+    halt({ kind: 'refused', code: err.code, message: err.message });
+    return err.stored; // what still fitted is kept and published
+  };
   let lines: NewJobEvent[] = [];
   let flushing: Promise<void> = Promise.resolve();
   const flushLines = () =>
     (flushing = flushing.then(async () => {
       while (lines.length) {
         const batch = lines.splice(0, 500);
-        await services.events.publish(await appendJobEvents(services.pool, jobId, batch));
+        await services.events.publish(await appendJobEvents(services.pool, jobId, batch, { maxEvents }).catch(overCap));
       }
     }));
   const lineFlusher = setInterval(() => void flushLines().catch(() => {}), 200);
-  const append = async (ev: Omit<NewJobEvent, 'attemptNumber'>) => {
+  const append = async (ev: Omit<NewJobEvent, 'attemptNumber'>, opts: { uncapped?: boolean } = {}) => {
     await flushLines();
-    const e = await appendJobEvent(services.pool, jobId, { ...ev, attemptNumber: attempt.number });
-    await services.events.publish([e]);
+    const stored = await appendJobEvents(services.pool, jobId, [{ ...ev, attemptNumber: attempt.number }], opts.uncapped ? {} : { maxEvents }).catch(overCap);
+    await services.events.publish(stored);
   };
 
   const onEvent = async (raw: RunnerEvent) => {
@@ -152,7 +161,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
         try {
           await storeArtifact(services, ctx.store, attempt, { path: path.posix.normalize(event.path), contentType: event.contentType, body });
         } catch (err) {
-          halt({ kind: 'refused', code: 'ARTIFACT_REFUSED', message: (err as Error).message });
+          halt({ kind: 'refused', code: err instanceof ArtifactLimitReached ? err.code : 'ARTIFACT_REFUSED', message: (err as Error).message });
         }
         return;
       }
@@ -218,7 +227,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       message: failed.length ? `Guardrails failed: ${failed.map((g) => g.name).join(', ')}` : `Guardrails passed (${guardrails.length} checks)`,
       data: { results: guardrails },
       actor: 'guardrails',
-    });
+    }, { uncapped: true }); // the verdict is the job's own record, stored whatever the runner wrote
   }
   const state = outcome ? await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs }) : null;
   const label = outcome?.kind ?? 'lost';

@@ -110,10 +110,26 @@ export async function readProjectEventsSince(sql: Sql, projectId: string, since:
   return rows.map(toEventRecord);
 }
 
-/** Appends several events to one job: one seq allocation and one INSERT, in one statement. */
-export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[]): Promise<JobEventRecord[]> {
+/** A job already holds as many events as it may (see `maxEvents` below). */
+export class EventLimitReached extends Error {
+  readonly code = 'EVENT_LIMIT_REACHED';
+  /** `stored`: the first events of the batch, those that still fitted. */
+  constructor(
+    readonly limit: number,
+    readonly stored: JobEventRecord[] = [],
+  ) {
+    super(`The job already holds ${limit} events, the most one job may store (AUTODEV_MAX_EVENTS_PER_JOB); the runner's further output is not stored.`);
+  }
+}
+
+/**
+ * Appends several events to one job: one seq allocation and one INSERT, in one statement.
+ * With `maxEvents`, only as many are stored as keep the job at or under that many events (its seq
+ * is its count); when some did not fit, EventLimitReached carries those that did.
+ */
+export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[], opts: { maxEvents?: number } = {}): Promise<JobEventRecord[]> {
   if (evs.length === 0) return [];
-  const params: unknown[] = [jobId, evs.length];
+  const params: unknown[] = [jobId, evs.length, opts.maxEvents ?? null];
   const values = evs.map((ev, i) => {
     params.push(
       i,
@@ -125,19 +141,25 @@ export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[
       redactText(ev.actor),
       ev.attemptNumber ?? null,
     );
-    const b = 2 + i * 8;
+    const b = 3 + i * 8;
     return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
   });
   const { rows } = await sql.query(
     `WITH job AS (
-       UPDATE "Job" SET "lastSeq" = "lastSeq" + $2 WHERE id = $1 RETURNING "lastSeq" - $2 AS base, "projectId"
+       UPDATE "Job" j SET "lastSeq" = j."lastSeq" + fit.n
+       FROM (SELECT id, LEAST($2::int, GREATEST(0, COALESCE($3::int - "lastSeq", $2::int))) AS n FROM "Job" WHERE id = $1 FOR UPDATE) fit
+       WHERE j.id = fit.id
+       RETURNING j."lastSeq" - fit.n AS base, fit.n, j."projectId"
      )
      INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
      SELECT $1, job."projectId", job.base + v.i + 1, v.type, v."fromState", v."toState", v.message, v.data, v.actor, v."attemptNumber", clock_timestamp()
      FROM job, (VALUES ${values.join(', ')}) AS v(i, type, "fromState", "toState", message, data, actor, "attemptNumber")
+     WHERE v.i < job.n
      RETURNING ${COLUMNS}`,
     params,
   );
-  if (rows.length === 0) throw new Error(`job ${jobId} not found`);
-  return rows.map(toEventRecord).sort((a, b) => a.seq - b.seq);
+  const stored = rows.map(toEventRecord).sort((a, b) => a.seq - b.seq);
+  if (opts.maxEvents !== undefined && stored.length < evs.length) throw new EventLimitReached(opts.maxEvents, stored);
+  if (stored.length === 0) throw new Error(`job ${jobId} not found`);
+  return stored;
 }
