@@ -19,7 +19,16 @@ export interface Config {
   dbPoolSize: number;
   /** `local` (a child process per attempt, the default), `kubernetes` (a Job per attempt) or `inline` (in the worker; benchmarks). */
   executor: 'local' | 'inline' | 'kubernetes';
-  kubernetes: { kubeconfig?: string; namespace: string; image: string; command: string[]; secretName: string; jobTtlSeconds: number };
+  kubernetes: {
+    kubeconfig?: string;
+    namespace: string;
+    image: string;
+    command: string[];
+    secretName: string;
+    jobTtlSeconds: number;
+    /** Requests (= limits) of a runner pod whose template sets none: a Guaranteed pod a ResourceQuota admits. */
+    runnerResources: { cpu: string; memory: string };
+  };
   limits: {
     mutationsPerMinute: number;
     subscriptionsPerToken: number;
@@ -62,7 +71,8 @@ export interface Config {
   /** OTLP/HTTP traces endpoint; tracing is off without it. */
   otlpTracesEndpoint?: string;
   serviceName: string;
-  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number };
+  /** `timeoutMs`: per model request, passed to every runner in its spec (local and Kubernetes alike). */
+  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number; timeoutMs: number };
   /** OPENAI_API_KEY, ANTHROPIC_API_KEY and the variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
   secretEnv: { name: string; value: string }[];
 }
@@ -97,6 +107,13 @@ function runnerEnvAllowList(value: string | undefined): string[] {
     if (isWorkerCredential(n)) throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names ${n}, one of the worker's own credentials, which runners never get`);
   }
   return names;
+}
+
+/** A Kubernetes resource quantity (`500m`, `1`, `512Mi`, `1G`), checked here so a typo fails at start-up, not per Job. */
+function quantity(name: string, value: string | undefined, fallback: string): string {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(value)) throw new Error(`${name} must be a Kubernetes quantity such as 500m, 1, 512Mi; got "${value}"`);
+  return value;
 }
 
 /** A JSON array (`["node","runner.js"]`) or a space-separated command line. */
@@ -148,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       command: env.AUTODEV_K8S_RUNNER_COMMAND ? parseCommand(env.AUTODEV_K8S_RUNNER_COMMAND) : ['node', '--import', 'tsx', 'server/runner/main.ts'],
       secretName: env.AUTODEV_K8S_SECRET || 'autodev-runner',
       jobTtlSeconds: int('AUTODEV_K8S_JOB_TTL_SECONDS', env.AUTODEV_K8S_JOB_TTL_SECONDS, 3600),
+      runnerResources: {
+        cpu: quantity('AUTODEV_K8S_RUNNER_CPU', env.AUTODEV_K8S_RUNNER_CPU, '500m'),
+        memory: quantity('AUTODEV_K8S_RUNNER_MEMORY', env.AUTODEV_K8S_RUNNER_MEMORY, '512Mi'),
+      },
     },
     limits: {
       mutationsPerMinute: int('AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE', env.AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE, 600),
@@ -196,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKey: env.AUTODEV_MODEL_API_KEY || undefined,
       model: env.AUTODEV_MODEL || undefined,
       offlineDelayMs: int('AUTODEV_OFFLINE_DELAY_MS', env.AUTODEV_OFFLINE_DELAY_MS, 0),
+      timeoutMs: Math.max(1000, int('AUTODEV_MODEL_TIMEOUT_MS', env.AUTODEV_MODEL_TIMEOUT_MS, 120_000)),
     },
     // The model providers' own key variables (server/runner/agents/resolve-model.ts) are secrets
     // without being named.

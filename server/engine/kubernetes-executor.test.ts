@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi } from '../test/fake-kube-api.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
@@ -78,6 +79,9 @@ beforeAll(async () => {
       AUTODEV_MODEL_API_KEY: API_KEY,
       AUTODEV_ATTEMPT_LEASE_MS: '3000',
       AUTODEV_RUNNER_ENV_ALLOW: 'GITHUB_TOKEN',
+      AUTODEV_K8S_RUNNER_CPU: '250m',
+      AUTODEV_K8S_RUNNER_MEMORY: '384Mi',
+      AUTODEV_MODEL_TIMEOUT_MS: '45000',
     },
   });
   await template('kube-reference', { resources: { cpu: '500m', memory: '256Mi' }, env: ['GITHUB_TOKEN'] });
@@ -144,8 +148,15 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
   });
 
   it('the runner in the pod sees the secrets it may see, from the Secret', async () => {
-    const job = await waitForJob(t, await launch('kube-scripted', 'env'), TERMINAL);
+    const id = await launch('kube-scripted', 'env');
+    const job = await waitForJob(t, id, TERMINAL);
     expect(job.state).toBe('SUCCEEDED');
+    // A template without executor.resources still gets requests = limits (AUTODEV_K8S_RUNNER_CPU/_MEMORY).
+    const [c] = created(id).spec.template.spec.containers;
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '384Mi' }, limits: { cpu: '250m', memory: '384Mi' } });
+    // AUTODEV_MODEL_TIMEOUT_MS reaches the runner in its spec.
+    const encoded = c.env.find((e: any) => e.name === 'AUTODEV_RUNNER_SPEC').value;
+    expect(JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')).provider.timeoutMs).toBe(45000);
     const env = job.events.find((e: any) => e.message?.startsWith('env: '))!.message.slice(5).split(',');
     expect(env).toContain('GITHUB_TOKEN');
     expect(env).toContain('AUTODEV_MODEL_API_KEY');
@@ -168,6 +179,8 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(oomed.state).toBe('FAILED');
     expect(oomed.attempts[0].errorCode).toBe('OOM_KILLED');
     expect(oomed.attempts[0].exitReason).toBe('the runner was killed for exceeding its memory limit (64Mi)');
+    // The template set only memory: cpu comes from the configured default.
+    expect(created(oom).spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '250m', memory: '64Mi' });
 
     const timedOut = await waitForJob(t, deadline, TERMINAL);
     expect(timedOut.state).toBe('FAILED');
@@ -224,6 +237,7 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
       timeoutSeconds: 60,
       ttlSecondsAfterFinished: 600,
       resources: {},
+      defaultResources: { cpu: '250m', memory: '384Mi' },
       secretEnv: [],
     });
     kube.addJob(orphan);

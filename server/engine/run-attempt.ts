@@ -43,6 +43,7 @@ function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
       ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
       ...(m.model ? { model: m.model } : {}),
       ...(m.provider === 'offline' && m.offlineDelayMs ? { delayMs: m.offlineDelayMs } : {}),
+      timeoutMs: m.timeoutMs,
     },
   } as RunnerSpec;
 }

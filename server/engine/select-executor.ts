@@ -23,6 +23,7 @@ export async function selectExecutor(config: Config, log: Logger): Promise<Execu
     command: k.command,
     secretName: k.secretName,
     ttlSecondsAfterFinished: k.jobTtlSeconds,
+    defaultResources: k.runnerResources,
     log,
   });
 }

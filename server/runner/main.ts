@@ -18,7 +18,7 @@ const provider =
     ? createOpenAiProvider({
         baseUrl: spec.provider.baseUrl,
         apiKey: process.env.AUTODEV_MODEL_API_KEY,
-        timeoutMs: Number(process.env.AUTODEV_MODEL_TIMEOUT_MS) || undefined,
+        timeoutMs: spec.provider.timeoutMs,
       })
     : createOfflineProvider();
 

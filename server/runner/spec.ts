@@ -31,7 +31,7 @@ export interface RunnerSpec {
   input: unknown;
   outputSchema: object;
   feedback: null | { comment?: string; previousOutput?: unknown; guardrailViolations?: { name: string; message: string }[] };
-  provider: { kind: 'offline' | 'openai'; baseUrl?: string; model?: string; delayMs?: number };
+  provider: { kind: 'offline' | 'openai'; baseUrl?: string; model?: string; delayMs?: number; /** Per model request (AUTODEV_MODEL_TIMEOUT_MS). */ timeoutMs?: number };
 }
 
 export interface ChatMessage {

@@ -26,7 +26,10 @@ export interface JobManifestInput {
   command: string[];
   timeoutSeconds: number;
   ttlSecondsAfterFinished: number;
+  /** The template's `executor.resources`; what it leaves unset comes from `defaultResources`. */
   resources: { cpu?: string; memory?: string };
+  /** AUTODEV_K8S_RUNNER_CPU / _MEMORY: so no runner pod is BestEffort or refused by a ResourceQuota. */
+  defaultResources: { cpu: string; memory: string };
   /** Variables the runner may see; each comes from `secretName` by reference, never by value. */
   secretEnv: string[];
   secretName?: string;
@@ -60,7 +63,9 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
     [LABELS.attempt]: String(input.spec.attempt),
     [LABELS.attemptId]: input.attemptId,
   };
-  const requests = Object.fromEntries(Object.entries(input.resources).filter(([, v]) => v)) as Record<string, string>;
+  const set = Object.fromEntries(Object.entries(input.resources).filter(([, v]) => v));
+  // Requests = limits: a Guaranteed pod, last to be evicted, and the memory limit is what OOM_KILLED reports.
+  const requests = { ...input.defaultResources, ...set } as Record<string, string>;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -95,7 +100,7 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
                   valueFrom: { secretKeyRef: { name: input.secretName ?? 'autodev-runner', key: name, optional: true } },
                 })),
               ],
-              resources: Object.keys(requests).length ? { requests, limits: requests } : undefined,
+              resources: { requests, limits: requests },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -15,6 +15,8 @@ export interface KubernetesExecutorOptions {
   /** Secret holding the variables the runner may see (the model API key, the template's `env`). */
   secretName?: string;
   ttlSecondsAfterFinished: number;
+  /** Runner pod requests (= limits) where the template sets none. */
+  defaultResources: { cpu: string; memory: string };
   /** How long a pod may take to be scheduled and pull its image, on top of the attempt's timeout. */
   startGraceMs?: number;
   log?: Logger;
@@ -127,7 +129,7 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
 
     async execute(req): Promise<ExecuteOutcome> {
       const name = kubernetesJobName(req.spec.jobId, req.spec.attempt);
-      const memory = req.resources?.memory;
+      const memory = req.resources?.memory || opts.defaultResources.memory;
       let manifest: V1Job;
       try {
         manifest = buildJobManifest({
@@ -140,6 +142,7 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           timeoutSeconds: req.timeoutMs / 1000,
           ttlSecondsAfterFinished: opts.ttlSecondsAfterFinished,
           resources: req.resources ?? {},
+          defaultResources: opts.defaultResources,
           secretEnv: runnerSecretEnv(req),
           secretName: opts.secretName,
         });
