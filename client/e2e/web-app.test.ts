@@ -275,6 +275,40 @@ describe('the web app in a real browser', () => {
     await page.context().close();
   });
 
+  it('shows array fields’ Add, Move and Remove buttons with their names, and they work, also at phone width', async () => {
+    for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+      const page = await signedIn(t.adminToken, viewport);
+      const errors = pageErrors(page);
+      await page.goto(`${t.url}/templates/implement-feature`);
+      const add = page.getByRole('button', { name: 'Add Item' });
+      await add.waitFor();
+      // Empty before: a glyphicon in a font the app does not load, so no text and no visible mark.
+      expect((await add.innerText()).trim()).toMatch(/Add Item/);
+      expect((await add.boundingBox())!.width).toBeGreaterThan(40);
+      await add.click();
+      await add.click();
+      const items = page.locator('.rjsf-array-item');
+      await expect.poll(() => items.count()).toBe(2);
+      await items.nth(0).locator('input').fill('first');
+      await items.nth(1).locator('input').fill('second');
+      for (const name of ['Remove', 'Move up', 'Move down']) {
+        const button = items.nth(1).getByRole('button', { name });
+        expect((await button.innerText()).trim(), name).toContain(name);
+        expect((await button.boundingBox())!.width, name).toBeGreaterThan(20);
+      }
+      await screenshot(page, `04b-form-array-items-${viewport.width}`);
+      await items.nth(1).getByRole('button', { name: 'Move up' }).click();
+      await expect.poll(() => items.nth(0).locator('input').inputValue()).toBe('second');
+      await items.nth(0).getByRole('button', { name: 'Remove' }).click();
+      await expect.poll(() => items.count()).toBe(1);
+      expect(await items.nth(0).locator('input').inputValue()).toBe('first');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `horizontal overflow at ${viewport.width} px`).toBeLessThanOrEqual(0);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }
+  });
+
   it('is usable at phone width (no sideways scrolling) and by keyboard', async () => {
     const page = await signedIn(t.adminToken, { width: 390, height: 844 });
     for (const path of ['/', '/templates', '/reviews', '/budgets']) {

@@ -3,6 +3,7 @@ import type { RJSFSchema } from '@rjsf/utils';
 import validator from '@rjsf/validator-ajv8';
 import { useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import { formButtons } from '../components/form-buttons';
 import { ErrorBox, Loading } from '../components/status';
 import { graphql } from '../gql';
 import { can, useConnection } from '../lib/connection';
@@ -78,6 +79,7 @@ export function LaunchPage({ slug }: { slug: string }) {
           schema={template.inputSchema as RJSFSchema}
           uiSchema={uiSchemaFor(template.inputSchema as RJSFSchema)}
           validator={validator}
+          templates={{ ButtonTemplates: formButtons }}
           formData={formData}
           onChange={(e) => setFormData(e.formData)}
           onSubmit={(e) => void launch(e.formData)}
