@@ -48,7 +48,8 @@ builder.prismaObject('Job', {
       type: ReviewRef,
       nullable: true,
       description: 'The most recent review of this job.',
-      select: { reviews: { orderBy: { createdAt: 'desc' }, take: 1 } },
+      // Only the columns the query asks for (a whole row would read the output under review).
+      select: (_args, _ctx, nestedSelection) => ({ reviews: nestedSelection({ orderBy: { createdAt: 'desc' }, take: 1 }) }),
       resolve: (job) => job.reviews[0] ?? null,
     }),
     reviews: t.relation('reviews', { query: { orderBy: { createdAt: 'asc' } } }),
