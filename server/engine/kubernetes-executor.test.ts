@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi } from '../test/fake-kube-api.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
-import { SCRIPTED_RUNNER, waitForJob } from '../test/scripted.ts';
+import { processAlive, SCRIPTED_RUNNER, waitForJob } from '../test/scripted.ts';
 import { buildJobManifest, kubernetesJobName } from './executors/kubernetes-job-manifest.ts';
 import { runnerSecretEnv } from './executors/kubernetes.ts';
 
@@ -92,9 +92,16 @@ beforeAll(async () => {
   await template('kube-cut-log', { image: 'autodev-cut-log:test' });
 }, 60_000);
 
+/** The pid of the `sleep 300` a scripted runner started (it logs `grandchild <pid>` first). */
+function grandchildOf(job: { events: { message: string | null }[] }): number {
+  const line = job.events.map((e) => e.message ?? '').find((m) => /^grandchild \d+$/.test(m));
+  expect(line, 'the runner logged the process it started').toBeTruthy();
+  return Number(line!.split(' ')[1]);
+}
+
 afterAll(async () => {
   await t?.close();
-  await kube?.close();
+  await kube?.close(); // fails if a container's process group outlived it
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -186,6 +193,8 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(timedOut.state).toBe('FAILED');
     expect(timedOut.attempts[0].errorCode).toBe('TIMEOUT');
     expect(created(deadline).spec.activeDeadlineSeconds).toBe(1);
+    // What the killed containers' runners had started (a sleep 300 each) ended with them.
+    await expect.poll(() => kube.liveContainerGroups(), { timeout: 5000 }).toEqual([]);
 
     const pull = await waitForJob(t, missing, TERMINAL);
     expect(pull.state).toBe('FAILED');
@@ -224,6 +233,8 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(del.query.propagationPolicy ?? del.body?.propagationPolicy).toBe('Background');
     expect(kube.jobs.has(name)).toBe(false);
     expect([...kube.pods.values()].some((p) => p.metadata!.labels!['job-name'] === name)).toBe(false);
+    const grandchild = grandchildOf(job);
+    await expect.poll(() => processAlive(grandchild), { timeout: 5000 }).toBe(false);
   });
 
   it('after a worker restart, Jobs it had started for attempts that are no longer running are deleted', async () => {

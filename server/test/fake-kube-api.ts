@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { groupAlive, killGroup } from '../engine/executors/kill-group.ts';
 
 export interface FakeKubeOptions {
   /** Directory the container's command runs in (stands in for the image's working directory). */
@@ -30,6 +31,8 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
   const pods = new Map<string, V1Pod>();
   const podLogs = new Map<string, { chunks: Buffer[]; done: boolean; followers: Set<http.ServerResponse> }>();
   const processes = new Map<string, ChildProcess>();
+  /** Every container started (its process group id), to prove none outlives the fake. */
+  const containerGroups = new Set<number>();
   const watchers = new Set<Watcher>();
   const requests: { method: string; path: string; query: Record<string, string>; body?: any; authorization?: string }[] = [];
   let resourceVersion = 1;
@@ -107,8 +110,11 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       }
     }
     const [cmd, ...args] = opts.entrypoints?.[container.image!] ?? container.command!;
-    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A container is a process group: what its process starts dies with it, as in a pod.
+    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     processes.set(podName, child);
+    containerGroups.add(child.pid!);
+    child.on('exit', () => killGroup(child.pid!, 'SIGKILL'));
     const startedAt = new Date();
     setPod(pod, 'Running', { running: { startedAt } });
     let oomKilled = false;
@@ -122,14 +128,14 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       }
       if (oom && !oomKilled) {
         oomKilled = true;
-        child.kill('SIGKILL');
+        killGroup(child.pid!, 'SIGKILL');
       }
     };
     child.stdout!.on('data', onOutput);
     child.stderr!.on('data', onOutput);
     const deadline = job.spec!.activeDeadlineSeconds
       ? setTimeout(() => {
-          child.kill('SIGTERM');
+          killGroup(child.pid!, 'SIGTERM');
           (job as any).deadlineExceeded = true;
         }, job.spec!.activeDeadlineSeconds * 1000)
       : undefined;
@@ -153,7 +159,8 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
     emit('jobs', 'DELETED', job);
     for (const [podName, pod] of pods) {
       if (pod.metadata!.labels!['job-name'] !== name) continue;
-      processes.get(podName)?.kill('SIGKILL');
+      const child = processes.get(podName);
+      if (child) killGroup(child.pid!, 'SIGKILL');
       endLog(podName);
       pods.delete(podName);
       emit('pods', 'DELETED', pod);
@@ -247,8 +254,14 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       job.status = { active: 1 };
       jobs.set(job.metadata!.name!, stamp(job));
     },
+    /** Container process groups that still have a live process. */
+    liveContainerGroups: () => [...containerGroups].filter(groupAlive),
+    /** Stops every container; refuses to report closed while a container's process lives on. */
     async close() {
-      for (const p of processes.values()) p.kill('SIGKILL');
+      for (const pid of containerGroups) killGroup(pid, 'SIGKILL');
+      for (let i = 0; i < 50 && [...containerGroups].some(groupAlive); i++) await new Promise((r) => setTimeout(r, 100));
+      const left = [...containerGroups].filter(groupAlive);
+      if (left.length > 0) throw new Error(`fake kubelet: container process groups still alive after SIGKILL: ${left.join(', ')}`);
       for (const w of watchers) w.res.end();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

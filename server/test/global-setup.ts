@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { ensureTools, type Tool } from './setup/debian-tools.ts';
+import { leftoverProcesses, markRunProcesses } from './setup/leftover-processes.ts';
 import type { Provided } from './setup/provided.ts';
 import { provideTestPostgres } from './setup/test-postgres.ts';
 import { provideTestRedis } from './setup/test-redis.ts';
@@ -38,6 +39,7 @@ function failAtOnce(err: unknown): never {
  */
 export default async function setup(project: TestProject) {
   const started = Date.now();
+  const run = markRunProcesses();
   try {
     ensureTools(requiredTools(), say);
   } catch (err) {
@@ -63,5 +65,15 @@ export default async function setup(project: TestProject) {
     failAtOnce(err);
   }
   say(`ready in ${Date.now() - started} ms`);
-  return stopAll;
+  return async () => {
+    await stopAll();
+    // A test run leaves no process of its own behind (runners, their children, servers).
+    const left = await leftoverProcesses(run.mark);
+    run.remove();
+    if (left.length > 0) {
+      // Fails the run (an error thrown here is only printed): name each process so it can be found.
+      process.stderr.write(`\n[test teardown] the test run left ${left.length} process(es) running: ${left.map((p) => `${p.pid} ${p.command.slice(0, 120)}`).join('; ')}\n`);
+      process.exitCode = 1;
+    }
+  };
 }
