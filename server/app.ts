@@ -85,6 +85,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       tracer: tracing.tracer,
     };
 
+    await services.artifacts.check?.();
     const defaultProjectId = await ensureProject(pool, DEFAULT_PROJECT_SLUG, 'Default project');
     await seedTemplates(pool, defaultProjectId);
     let adminToken = config.adminToken;

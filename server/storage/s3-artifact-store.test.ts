@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { createTestDatabase } from '../test/database.ts';
+import { freePort } from '../test/free-port.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { startS3rver } from '../test/s3rver-process.ts';
 import { addScriptedTemplates, createScriptedJob, SCRIPTED_RUNNER_COMMAND, waitForJob } from '../test/scripted.ts';
@@ -126,4 +134,41 @@ describe('the S3 artifact store (against s3rver)', () => {
     expect(url.pathname).toBe(`/${BUCKET}/artifacts/public/x`);
     expect(await (await store.get('public/x'))!.stream.toArray()).toEqual([Buffer.from('hello')]);
   });
+
+  it('start-up stops with a sentence naming the bucket and the cause when the artifact store is unusable (missing bucket, refused keys, no endpoint)', async () => {
+    const db = await createTestDatabase();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-s3-check-'));
+    const start = (env: Record<string, string>) =>
+      startApp(
+        loadConfig({
+          DATABASE_URL: db.url,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          AUTODEV_ROLE: 'api',
+          AUTODEV_DATA_DIR: dataDir,
+          AUTODEV_ARTIFACT_STORE: 's3',
+          AUTODEV_S3_BUCKET: BUCKET,
+          AUTODEV_S3_ENDPOINT: s3.endpoint,
+          AUTODEV_S3_FORCE_PATH_STYLE: 'true',
+          AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+          ...env,
+        }),
+        createLogger('silent'),
+      );
+    try {
+      await expect(start({ AUTODEV_S3_BUCKET: 'no-such-bucket' })).rejects.toThrow(`the artifact store is unusable: S3 bucket "no-such-bucket" at ${s3.endpoint}: the bucket does not exist`);
+      await expect(start({ AWS_ACCESS_KEY_ID: 'AKIANOTAKEY', AWS_SECRET_ACCESS_KEY: 'not-the-secret' })).rejects.toThrow(
+        `the artifact store is unusable: S3 bucket "${BUCKET}" at ${s3.endpoint}: access was refused to the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+      );
+      const closed = `http://127.0.0.1:${await freePort()}`;
+      await expect(start({ AUTODEV_S3_ENDPOINT: closed })).rejects.toThrow(new RegExp(`^the artifact store is unusable: S3 bucket "${BUCKET}" at ${closed}: .*ECONNREFUSED`));
+      // The same settings with the right bucket and keys start.
+      const app = await start({});
+      await app.stop();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+      await db.drop();
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
@@ -60,6 +60,27 @@ export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { c
         ResponseContentDisposition: `attachment; filename="${meta.filename}"`,
       });
       return getSignedUrl(presigner, command, { expiresIn: expiresInSeconds });
+    },
+    /**
+     * HeadBucket with the credentials the process has: a missing bucket, refused or absent
+     * credentials (no IRSA/Pod Identity, no keys) or an unreachable endpoint stop start-up, instead of
+     * every upload failing later while the pod looks ready.
+     */
+    async check() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: opts.bucket }), { abortSignal: AbortSignal.timeout(10_000) });
+      } catch (err) {
+        const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+        const status = e.$metadata?.httpStatusCode;
+        const where = `S3 bucket "${opts.bucket}"${opts.endpoint ? ` at ${opts.endpoint}` : ` in ${opts.region}`}`;
+        const credentials = opts.credentials ? 'the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY' : "the AWS SDK's default chain (IRSA/Pod Identity, instance role)";
+        const reason =
+          status === 404 ? 'the bucket does not exist'
+          : status === 403 || status === 401 ? `access was refused to ${credentials}`
+          : e.name === 'CredentialsProviderError' ? `no credentials were found (${credentials} gave none)`
+          : `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
+        throw new Error(`the artifact store is unusable: ${where}: ${reason}`);
+      }
     },
   };
 }
