@@ -4,7 +4,8 @@ import { responseBudgetOf } from './response-budget.ts';
 // The fields whose values can be large (a job input is up to 256 KiB, an output up to 1 MiB, and a
 // list multiplies them). Their values are never read with the parent row: a field asks for its
 // rows' sizes first (octet_length in PostgreSQL), reserves them in the request's ResponseBudget,
-// and only then reads the values, in one batch per field and tick.
+// and only then reads the values, in one batch per field and tick. Where PostgreSQL keeps the size
+// in a generated column (a job's input and output), that column is read instead of measuring.
 const LARGE = {
   'Job.input': 'jsonb',
   'Job.output': 'jsonb',
@@ -25,6 +26,7 @@ const LARGE = {
   'Template.description': 'text',
 } as const;
 export type LargeField = keyof typeof LARGE;
+const STORED_SIZE: Partial<Record<LargeField, string>> = { 'Job.input': '"inputBytes"', 'Job.output': '"outputBytes"' };
 
 interface Batch {
   ids: string[];
@@ -70,9 +72,9 @@ async function flush(ctx: GraphQLContext, field: LargeField, batch: Batch): Prom
   const budget = responseBudgetOf(ctx);
   if (budget) {
     await budget.inTurn(async () => {
-      const asText = LARGE[field] === 'jsonb' ? `"${column}"::text` : `"${column}"`;
+      const bytes = STORED_SIZE[field] ?? `octet_length(${LARGE[field] === 'jsonb' ? `"${column}"::text` : `"${column}"`})`;
       const { rows } = await ctx.services.pool.query<{ id: string; bytes: number | null }>(
-        `SELECT id::text AS id, octet_length(${asText}) AS bytes FROM "${table}" WHERE id = ANY($1)`,
+        `SELECT id::text AS id, ${bytes} AS bytes FROM "${table}" WHERE id = ANY($1)`,
         [ids],
       );
       const size = new Map(rows.map((r) => [r.id, r.bytes ?? 0]));
