@@ -34,7 +34,12 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
       const batch = pending.splice(0);
       if (batch.length && !disposed) setEvents((prev) => prev.concat(batch));
     };
+    // Which subscription is current: one this hook ended itself completes too, and must not count.
+    let generation = 0;
+    // The server completed the stream (the job reached a terminal state): nothing more will come.
+    let finished = false;
     const start = () => {
+      const mine = generation;
       unsubscribe = ws.subscribe<JobEventsResult>(
         { query, variables: { jobId, afterSeq: lastSeq } },
         {
@@ -52,7 +57,9 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
             setStatus('reconnecting');
             retry = setTimeout(start, 1000);
           },
-          complete: () => {},
+          complete: () => {
+            if (mine === generation) finished = true;
+          },
         },
       );
     };
@@ -61,11 +68,16 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
     const off = ws.on('connected', () => !disposed && setStatus('live'));
     // A dropped socket: resubscribe after the last event held, rather than let the client replay
     // the original subscription from its original afterSeq (which would be deduplicated, but sent again).
+    // A finished stream is left closed (the client closes an idle socket; that is no reason to ask
+    // again). The new subscription starts after this event, once graphql-ws has let go of the closed
+    // socket: subscribing inside it sent on that socket ("WebSocket is already in CLOSING or CLOSED state").
     const offClosed = ws.on('closed', () => {
-      if (disposed) return;
+      if (disposed || finished) return;
       setStatus('reconnecting');
+      generation++;
       unsubscribe();
-      start();
+      clearTimeout(retry);
+      retry = setTimeout(start, 0);
     });
     return () => {
       disposed = true;
