@@ -110,11 +110,25 @@ describe('the openai provider against an OpenAI-compatible endpoint', () => {
   });
 
   it('the model key reaches the runner but never the API: no job event or output contains it', async () => {
-    const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "JobEvent" WHERE data::text LIKE '%sk-test-model-key%' OR message LIKE '%sk-test-model-key%'`);
+    // A run of its own, so the check does not depend on the tests before it having run one.
+    requests.length = 0;
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+    const job = await waitForJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED'], 30_000);
+    expect(job.state).toBe('SUCCEEDED');
+    expect(requests.map((r) => r.auth)).toEqual(['Bearer sk-test-model-key', 'Bearer sk-test-model-key']);
+    const { rows } = await t.app.services.pool.query(
+      `SELECT count(*)::int AS n FROM "JobEvent" WHERE data::text LIKE '%sk-test-model-key%' OR message LIKE '%sk-test-model-key%'`,
+    );
     expect(rows[0].n).toBe(0);
+    const outputs = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE output::text LIKE '%sk-test-model-key%' OR "exitReason" LIKE '%sk-test-model-key%'`);
+    expect(outputs.rows[0].n).toBe(0);
+    expect(JSON.stringify(job)).not.toContain('sk-test-model-key');
   });
 
   it('no secret appears in the logs of the whole run: not the model key, not the admin token, not a created token', async () => {
+    // A run of its own (the model key in use), so the check does not depend on earlier tests.
+    const run = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+    expect((await waitForJob(t, run.data.createJob.id, ['SUCCEEDED', 'FAILED'], 30_000)).state).toBe('SUCCEEDED');
     // Some more traffic that handles secrets: a token created (its secret returned once), used, a wrong one tried.
     const created = await t.gql(`mutation { createApiToken(input: { name: "ci", role: OPERATOR }) { secret } }`);
     const secret = created.data.createApiToken.secret as string;
@@ -124,7 +138,8 @@ describe('the openai provider against an OpenAI-compatible endpoint', () => {
     expect(failing.status).toBeLessThan(500);
     await new Promise((r) => setTimeout(r, 200));
     const all = logLines.join('');
-    expect(logLines.length).toBeGreaterThan(5); // the capture works: a whole run was logged
+    // The capture works: this test's run was logged, to its end.
+    await expect.poll(() => logLines.some((l) => l.includes('attempt finished') && l.includes(run.data.createJob.id))).toBe(true);
     expect(all).toContain('attempt finished');
     for (const needle of ['sk-test-model-key', t.adminToken, secret, secret.slice(4, 24)]) expect(all.includes(needle), `a log line contains ${needle.slice(0, 8)}…`).toBe(false);
   });
