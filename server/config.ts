@@ -52,6 +52,8 @@ export interface Config {
   s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
   /** Names templates may pass to runners in `executor.env`, beyond the fixed safe set (AUTODEV_RUNNER_ENV_ALLOW). */
   runnerEnvAllow: string[];
+  /** Directories a job may name a local repository in (AUTODEV_REPOSITORY_ROOTS, comma-separated absolute paths). */
+  repositoryRoots: string[];
   /** The runner command (argv) the local executor starts; default: the reference runner. */
   runnerCommand?: string[];
   /** First retry delay; doubles per attempt. */
@@ -72,7 +74,7 @@ export interface Config {
   otlpTracesEndpoint?: string;
   serviceName: string;
   /** `timeoutMs`: per model request, passed to every runner in its spec (local and Kubernetes alike). */
-  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number; timeoutMs: number };
+  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number; timeoutMs: number; stream: boolean };
   /** OPENAI_API_KEY, ANTHROPIC_API_KEY and the variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
   secretEnv: { name: string; value: string }[];
 }
@@ -100,6 +102,13 @@ function inClusterNamespace(): string | undefined {
 }
 
 /** `GITHUB_TOKEN,NPM_TOKEN`: variable names; the worker's own credentials cannot be allowed. */
+function repositoryRoots(value: string | undefined): string[] {
+  const roots = (value ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const relative = roots.find((p) => !path.isAbsolute(p));
+  if (relative) throw new Error(`AUTODEV_REPOSITORY_ROOTS must list absolute paths; "${relative}" is not one`);
+  return roots;
+}
+
 function runnerEnvAllowList(value: string | undefined): string[] {
   const names = (value ?? '').split(/[\s,]+/).filter(Boolean);
   for (const n of names) {
@@ -199,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
     },
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
+    repositoryRoots: repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),
@@ -218,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       model: env.AUTODEV_MODEL || undefined,
       offlineDelayMs: int('AUTODEV_OFFLINE_DELAY_MS', env.AUTODEV_OFFLINE_DELAY_MS, 0),
       timeoutMs: Math.max(1000, int('AUTODEV_MODEL_TIMEOUT_MS', env.AUTODEV_MODEL_TIMEOUT_MS, 120_000)),
+      // Agent-runtime crews stream each model answer (same loop, same events).
+      stream: env.AUTODEV_MODEL_STREAM === '1' || env.AUTODEV_MODEL_STREAM === 'true',
     },
     // The model providers' own key variables (server/runner/agents/resolve-model.ts) are secrets
     // without being named.

@@ -7,7 +7,8 @@ import type { Services } from '../services.ts';
 import type { ArtifactStore } from '../storage/artifact-store.ts';
 import type { Executor, ExecuteOutcome } from './executor.ts';
 import { permittedRunnerEnv } from './executors/runner-env.ts';
-import { finishAttempt, type AttemptOutcome } from './finish-attempt.ts';
+import { finishAttempt, type AttemptOutcome, type GuardrailResult } from './finish-attempt.ts';
+import { describeCheckFailure } from './protocol/describe-check.ts';
 import type { RunnerEvent } from './protocol/parse-runner-output.ts';
 import { renewHeartbeat } from './recover-lost-attempts.ts';
 import { startAttempt, type StartedAttempt } from './start-attempt.ts';
@@ -28,9 +29,23 @@ export interface EngineContext {
 
 const TASK_OUTPUT_IN_EVENT = 4000;
 
+/** Where the attempt's code comes from: the job-input fields the template names (default `repository`, `ref`). */
+function workspaceOf(services: Services, a: StartedAttempt): RunnerSpec['workspace'] {
+  const w = a.spec.workspace;
+  if (!w) return undefined;
+  const input = (a.input ?? {}) as Record<string, unknown>;
+  const field = (name: string) => (typeof input[name] === 'string' && input[name] !== '' ? (input[name] as string) : undefined);
+  const repository = field(w.repositoryField ?? 'repository');
+  const ref = field(w.refField ?? 'ref');
+  return { ...(repository ? { repository } : {}), ...(ref ? { ref } : {}), localRoots: services.config.repositoryRoots };
+}
+
 function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
   const m = services.config.model;
+  const workspace = workspaceOf(services, a);
   return {
+    ...(workspace ? { workspace } : {}),
+    ...(a.spec.checks?.length ? { checks: a.spec.checks } : {}),
     jobId: a.jobId,
     attempt: a.number,
     template: { slug: a.spec.slug, version: a.spec.version },
@@ -44,6 +59,7 @@ function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
       ...(m.model ? { model: m.model } : {}),
       ...(m.provider === 'offline' && m.offlineDelayMs ? { delayMs: m.offlineDelayMs } : {}),
       timeoutMs: m.timeoutMs,
+      ...(m.stream ? { stream: true } : {}),
     },
   } as RunnerSpec;
 }
@@ -89,6 +105,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   await beat();
 
   let result: { output: unknown } | null = null;
+  const checks: GuardrailResult[] = [];
   let runnerError: { code: string; message: string; retryable: boolean } | null = null;
   let runnerErrorDetail: string | undefined; // the operator's log only
   const leaks: SecretFinding[] = [];
@@ -182,6 +199,15 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
         const message = `${event.tool} ${event.ok ? 'answered' : 'failed'} in ${event.durationMs} ms`;
         return append({ type: 'TOOL_RESULT', message, data, actor: event.agent ?? 'runner' });
       }
+      case 'workspace':
+        await services.pool.query(`UPDATE "JobAttempt" SET "baseCommit" = $2 WHERE id = $1`, [attempt.attemptId, event.baseCommit]);
+        return append({ type: 'LOG', message: `Workspace at base commit ${event.baseCommit}`, data: { level: 'info', baseCommit: event.baseCommit }, actor: 'runner' });
+      case 'check_result': {
+        checks.push(checkGuardrail(event));
+        const how = event.passed ? 'passed' : event.timedOut ? 'timed out' : `failed (exit ${event.exitCode})`;
+        const { v: _v, type: _t, ...data } = event;
+        return append({ type: 'LOG', message: `Check ${event.name} ${how} in ${event.durationMs} ms`, data: { level: event.passed ? 'info' : 'warn', check: data }, actor: 'checks' });
+      }
       default: {
         // A protocol event type this switch does not store would be dropped silently: tsc stops that here.
         const unhandled: never = event;
@@ -219,7 +245,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   }
 
   // Executor messages quote the runner (its stderr, its invalid event): redacted like its events.
-  const outcome = redactValue(decideOutcome(attempt, executed, stop, result, runnerError, leaks));
+  const outcome = redactValue(withChecks(decideOutcome(attempt, executed, stop, result, runnerError, leaks), checks));
   const guardrails = outcome && 'guardrails' in outcome ? outcome.guardrails : undefined;
   if (guardrails) {
     const failed = violations(guardrails);
@@ -246,6 +272,22 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   if (state) span.setAttribute('autodev.job.state', state);
   if (outcome?.kind === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.code}: ${outcome.message}`.slice(0, 500) });
   span.end();
+}
+
+/** A check's result as a guardrail result: stored on the attempt, shown to reviewers, fed to the next attempt when it failed. */
+function checkGuardrail(c: Extract<RunnerEvent, { type: 'check_result' }>): GuardrailResult {
+  return {
+    name: `check:${c.name}`,
+    passed: c.passed,
+    message: c.passed ? `passed in ${(c.durationMs / 1000).toFixed(1)} s.` : describeCheckFailure(c),
+    details: { exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, output: c.output },
+  };
+}
+
+/** The checks the runner reported join the attempt's guardrail results, whatever the outcome. */
+function withChecks(outcome: AttemptOutcome | null, checks: GuardrailResult[]): AttemptOutcome | null {
+  if (!outcome || !checks.length || (outcome.kind !== 'failed' && outcome.kind !== 'succeeded')) return outcome;
+  return { ...outcome, guardrails: [...(outcome.guardrails ?? []), ...checks] };
 }
 
 function decideOutcome(

@@ -12,6 +12,9 @@ export interface JobSpec {
   maxAttempts: number;
   timeoutSeconds: number;
   executor: { kind?: string; env?: string[]; image?: string; resources?: { cpu?: string; memory?: string } };
+  /** The job-input fields naming the repository and ref (agent runtime); absent on older templates. */
+  workspace?: { repositoryField?: string; refField?: string } | null;
+  checks?: { name: string; command: string; timeoutSeconds?: number }[] | null;
 }
 
 export interface StartedAttempt {

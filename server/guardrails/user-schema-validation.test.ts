@@ -9,7 +9,9 @@ import { validateJobInput } from './validate-input.ts';
 import { validateTemplateDefinition } from './validate-template.ts';
 
 const triage = (await loadSeedTemplates()).find((s) => s.slug === 'triage-bug')!;
-const withInputSchema = (inputSchema: object) => validateTemplateDefinition({ ...triage, inputSchema });
+// The triage crew's `{title}` placeholder needs `title` declared; these schemas are about patterns.
+const withInputSchema = (inputSchema: any) =>
+  validateTemplateDefinition({ ...triage, inputSchema: { ...inputSchema, properties: { title: { type: 'string' }, ...inputSchema.properties } } });
 
 function timed<T>(f: () => T): [T, number] {
   const t = performance.now();

@@ -4,6 +4,8 @@ import { runnerEnvAllowed, SAFE_RUNNER_ENV } from '../engine/executors/runner-en
 import { checkPattern } from './linear-regexp.ts';
 import { patternsOf } from './schema-patterns.ts';
 import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
+import { TOOL_NAMES } from '../runner/tools/index.ts';
+import { undeclaredPlaceholders } from '../runner/agents/placeholders.ts';
 
 export interface AgentDefinition {
   id: string;
@@ -11,6 +13,7 @@ export interface AgentDefinition {
   goal: string;
   backstory: string;
   model: string;
+  tools?: string[];
 }
 export interface TaskDefinition {
   id: string;
@@ -30,6 +33,8 @@ export interface TemplateDefinition {
   crew: { process: 'sequential'; agents: AgentDefinition[]; tasks: TaskDefinition[] };
   inputSchema: object;
   outputSchema: object;
+  workspace?: { repositoryField?: string; refField?: string };
+  checks?: { name: string; command: string; timeoutSeconds?: number }[];
 }
 
 const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8'));
@@ -93,6 +98,51 @@ function envProblems(names: readonly string[], runnerEnvAllow: readonly string[]
   );
 }
 
+/** Tools an agent is granted that do not exist, named with the agent and the tools there are. */
+function toolProblems(agents: AgentDefinition[]): FieldError[] {
+  return agents.flatMap((a, i) =>
+    (a.tools ?? []).flatMap((name, j) =>
+      TOOL_NAMES.includes(name)
+        ? []
+        : [{ field: `crew.agents[${i}].tools[${j}]`, message: `grants agent \`${a.id}\` the unknown tool \`${name}\` (the tools are ${TOOL_NAMES.join(', ')})` }],
+    ),
+  );
+}
+
+/** `{name}` placeholders the input schema does not declare: they would reach the model as typed. */
+function placeholderProblems(t: TemplateDefinition): FieldError[] {
+  const texts: [string, string][] = [
+    ...t.crew.agents.flatMap((a, i) => (['role', 'goal', 'backstory'] as const).map((k): [string, string] => [`crew.agents[${i}].${k}`, a[k]])),
+    ...t.crew.tasks.flatMap((task, i) => (['description', 'expectedOutput'] as const).map((k): [string, string] => [`crew.tasks[${i}].${k}`, task[k]])),
+  ];
+  return texts.flatMap(([field, text]) =>
+    undeclaredPlaceholders(text, t.inputSchema).map((name) => ({
+      field,
+      message: `uses the placeholder \`{${name}}\`, which the input schema does not declare (declare it, or write \`{{${name}}}\` for the literal text)`,
+    })),
+  );
+}
+
+/** The workspace's input fields must be declared string fields; check names distinct. */
+function workspaceProblems(t: TemplateDefinition): FieldError[] {
+  const errors: FieldError[] = [];
+  const props = ((t.inputSchema as { properties?: Record<string, any> }).properties ?? {}) as Record<string, any>;
+  if (t.workspace) {
+    for (const [key, fallback] of [['repositoryField', 'repository'], ['refField', 'ref']] as const) {
+      const name = t.workspace[key] ?? fallback;
+      const declared = Object.hasOwn(props, name) ? props[name] : undefined;
+      if (declared && declared.type !== 'string') errors.push({ field: `workspace.${key}`, message: `names input field \`${name}\`, which is not a string field` });
+      else if (!declared && (key === 'repositoryField' || t.workspace[key])) errors.push({ field: `workspace.${key}`, message: `names input field \`${name}\`, which the input schema does not declare` });
+    }
+  }
+  const seen = new Set<string>();
+  (t.checks ?? []).forEach((c, i) => {
+    if (seen.has(c.name)) errors.push({ field: `checks[${i}].name`, message: `repeats check name \`${c.name}\`` });
+    seen.add(c.name);
+  });
+  return errors;
+}
+
 /**
  * Shape (schemas/template.schema.json), valid input/output JSON Schemas, a consistent crew, and
  * `executor.env` within the operator's allow-list (`runnerEnvAllow`, beyond the fixed safe set).
@@ -105,6 +155,7 @@ export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?
     errors.push(...schemaProblems(field, t[field]));
   }
   errors.push(...envProblems(t.executor?.env ?? [], opts.runnerEnvAllow ?? []));
+  errors.push(...toolProblems(t.crew.agents), ...placeholderProblems(t), ...workspaceProblems(t));
   const agents = new Set<string>();
   t.crew.agents.forEach((a, i) => {
     if (agents.has(a.id)) errors.push({ field: `crew.agents[${i}].id`, message: `repeats agent id \`${a.id}\`` });

@@ -50,7 +50,7 @@ function validateRequest(req: CreateJobRequest): void {
 export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
   const { rows: templates } = await deps.pool.query(
-    `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor
+    `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
      FROM "Template" WHERE "projectId" = $1 AND slug = $2`,
     [req.projectId, req.templateSlug],
   );
@@ -73,6 +73,8 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: 
     maxAttempts: template.maxAttempts,
     timeoutSeconds: template.timeoutSeconds,
     executor: template.executor,
+    workspace: template.workspace,
+    checks: template.checks,
   };
   const inputJson = JSON.stringify(req.input);
   const outcome = await withTransaction(deps.pool, async (sql) => {

@@ -7,6 +7,8 @@ import { createOfflineProvider } from './providers/offline.ts';
 import { createOpenAiProvider } from './providers/openai.ts';
 import { registerSecret, redactValue } from '../secrets/redact.ts';
 import { runCrew } from './run-crew.ts';
+import { runAgentCrew, usesAgentRuntime, workspaceDirIn } from './run-agent-crew.ts';
+import { modelSelector } from './select-model.ts';
 import type { RunnerSpec } from './spec.ts';
 
 const encoded = process.env.AUTODEV_RUNNER_SPEC;
@@ -26,7 +28,11 @@ const provider =
 // kept as a pod log: the key is removed here already. What the crew produced is left for the
 // engine, which redacts it and fails the no-secrets guardrail (server/engine/redact-runner-event.ts).
 registerSecret('the model API key', process.env.AUTODEV_MODEL_API_KEY);
-const outcome = await runCrew(spec, provider, (event) =>
-  process.stdout.write(JSON.stringify(event.type === 'error' ? redactValue(event) : event) + '\n'),
-);
+const write = (event: Parameters<Parameters<typeof runCrew>[2]>[0]) => {
+  process.stdout.write(JSON.stringify(event.type === 'error' ? redactValue(event) : event) + '\n');
+};
+// The workspace goes beside spec.json, in the attempt's directory (the runner's working directory).
+const outcome = usesAgentRuntime(spec)
+  ? await runAgentCrew(spec, { workspaceDir: workspaceDirIn(process.cwd()), modelFor: modelSelector(spec.provider), stream: spec.provider.stream }, write)
+  : await runCrew(spec, provider, write);
 process.exitCode = outcome === 'result' ? 0 : 1;

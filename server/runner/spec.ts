@@ -5,6 +5,8 @@ export interface AgentDef {
   goal: string;
   backstory: string;
   model: string;
+  /** Tools granted to the agent (server/runner/tools: list_files, read_file, write_file, edit_file, search, run_command). */
+  tools?: string[];
 }
 
 export interface TaskDef {
@@ -23,6 +25,22 @@ export interface CrewDef {
   tasks: TaskDef[];
 }
 
+/** A command run in the sandbox on the final workspace; a non-zero exit fails the attempt (retryably). */
+export interface CheckDef {
+  name: string;
+  command: string;
+  timeoutSeconds?: number;
+}
+
+/** Where the attempt's code comes from, resolved by the engine from the job input. */
+export interface WorkspaceSpec {
+  /** A URL (https, ssh, git, file://) or a local path; absent → an empty scratch repository. */
+  repository?: string;
+  ref?: string;
+  /** Directories a local path or file:// URL must lie in (the operator's AUTODEV_REPOSITORY_ROOTS). */
+  localRoots?: string[];
+}
+
 export interface RunnerSpec {
   jobId: string;
   attempt: number;
@@ -31,7 +49,10 @@ export interface RunnerSpec {
   input: unknown;
   outputSchema: object;
   feedback: null | { comment?: string; previousOutput?: unknown; guardrailViolations?: { name: string; message: string }[] };
-  provider: { kind: 'offline' | 'openai'; baseUrl?: string; model?: string; delayMs?: number; /** Per model request (AUTODEV_MODEL_TIMEOUT_MS). */ timeoutMs?: number };
+  provider: { kind: 'offline' | 'openai'; baseUrl?: string; model?: string; delayMs?: number; /** Per model request (AUTODEV_MODEL_TIMEOUT_MS). */ timeoutMs?: number; stream?: boolean };
+  /** Set for crews on the agent runtime (a workspace, tools or checks); absent → one chat completion per task. */
+  workspace?: WorkspaceSpec;
+  checks?: CheckDef[];
 }
 
 export interface ChatMessage {

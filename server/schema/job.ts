@@ -75,6 +75,7 @@ builder.prismaObject('JobAttempt', {
     guardrailResults: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobAttempt.guardrailResults') }),
     output: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobAttempt.output') }),
     feedback: t.string({ nullable: true, description: 'Reviewer feedback this attempt was given.', select: { id: true }, resolve: largeField('JobAttempt.feedback') }),
+    baseCommit: t.exposeString('baseCommit', { nullable: true, description: "The commit the attempt's workspace started from: changes.patch applies on it (agent runtime; null otherwise)." }),
     artifacts: t.relation('artifacts'),
   }),
 });

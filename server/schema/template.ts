@@ -29,6 +29,8 @@ builder.prismaObject('Template', {
     inputSchema: t.field({ type: 'JSON', description: 'JSON Schema every job input must satisfy.', select: { id: true }, resolve: largeField('Template.inputSchema') }),
     outputSchema: t.field({ type: 'JSON', description: 'JSON Schema the crew output must satisfy.', select: { id: true }, resolve: largeField('Template.outputSchema') }),
     executor: t.expose('executor', { type: 'JSON' }),
+    workspace: t.expose('workspace', { type: 'JSON', nullable: true, description: 'Agent runtime: the job-input fields naming the repository and ref ({repositoryField, refField}); null → no workspace unless agents have tools.' }),
+    checks: t.expose('checks', { type: 'JSON', description: 'Agent runtime: commands run in the sandbox on the final workspace ([{name, command, timeoutSeconds}]).' }),
     typicalCostUsd: t.float({
       nullable: true,
       description: "Mean cost of this template's succeeded jobs in the project (null before the first one).",
@@ -86,6 +88,8 @@ const TemplateInput = builder.inputType('TemplateInput', {
     inputSchema: t.field({ type: 'JSON', required: true }),
     outputSchema: t.field({ type: 'JSON', required: true }),
     executor: t.field({ type: ExecutorInput }),
+    workspace: t.field({ type: 'JSON', description: '{repositoryField, refField}: the job-input fields naming the repository and ref the crew works in.' }),
+    checks: t.field({ type: 'JSON', description: '[{name, command, timeoutSeconds}]: commands run in the sandbox on the final workspace; a failing one fails the attempt retryably.' }),
   }),
 });
 

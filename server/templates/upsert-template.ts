@@ -17,14 +17,15 @@ export async function upsertTemplate(
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO "Template" (id, "projectId", slug, name, description, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor)
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `INSERT INTO "Template" (id, "projectId", slug, name, description, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks)
+     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT ("projectId", slug) DO ${
        opts.onlyIfMissing
          ? 'NOTHING'
          : `UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, crew = EXCLUDED.crew,
             "inputSchema" = EXCLUDED."inputSchema", "outputSchema" = EXCLUDED."outputSchema", "requiresReview" = EXCLUDED."requiresReview",
             "maxAttempts" = EXCLUDED."maxAttempts", "timeoutSeconds" = EXCLUDED."timeoutSeconds", executor = EXCLUDED.executor,
+            workspace = EXCLUDED.workspace, checks = EXCLUDED.checks,
             version = "Template".version + 1, "updatedAt" = now()`
      }
      RETURNING id`,
@@ -40,6 +41,8 @@ export async function upsertTemplate(
       t.maxAttempts ?? 3,
       t.timeoutSeconds ?? 600,
       JSON.stringify(t.executor ?? { kind: 'local' }),
+      t.workspace ? JSON.stringify(t.workspace) : null,
+      JSON.stringify(t.checks ?? []),
     ],
   );
   return rows[0]?.id ?? null;

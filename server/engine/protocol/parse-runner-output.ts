@@ -12,7 +12,9 @@ export type RunnerEvent =
   /** `detail` is for the operator's log only (a provider's error body); never stored or published. */
   | { v: 1; type: 'error'; code: string; message: string; retryable: boolean; detail?: string }
   | { v: 1; type: 'tool_call'; callId: string; tool: string; args: string; argsTruncated?: boolean; agent?: string; task?: string }
-  | { v: 1; type: 'tool_result'; callId: string; tool: string; ok: boolean; output: string; outputTruncated?: boolean; durationMs: number; agent?: string; task?: string };
+  | { v: 1; type: 'tool_result'; callId: string; tool: string; ok: boolean; output: string; outputTruncated?: boolean; durationMs: number; agent?: string; task?: string }
+  | { v: 1; type: 'workspace'; baseCommit: string }
+  | { v: 1; type: 'check_result'; name: string; passed: boolean; exitCode: number | null; timedOut: boolean; output: string; durationMs: number };
 
 export interface ParserLimits {
   /** Longest line accepted (default 1 MiB); a longer one is never buffered whole. */

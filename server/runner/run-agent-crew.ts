@@ -1,0 +1,156 @@
+// A crew on the agent runtime: the attempt's workspace (a clone of the job's repository), each task
+// done by its agent in a tool-calling loop with the tools the template grants it, a checkpoint
+// commit after each task, then the patch against the base commit and the template's checks run in
+// the sandbox. Everything is reported through the runner protocol.
+import path from 'node:path';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import { runAgentTask, type AgentTaskOutcome } from './agents/run-agent-task.ts';
+import type { TaskContext } from './agents/task-prompt.ts';
+import { describeCheckFailure, runChecks } from './run-checks.ts';
+import { sandboxAvailable } from './sandbox/sandbox-available.ts';
+import type { RunnerSpec } from './spec.ts';
+import { buildTools, COMMAND_TOOLS } from './tools/index.ts';
+import { checkpoint } from './workspace/checkpoint.ts';
+import { cloneWorkspace } from './workspace/clone-workspace.ts';
+import { diffAgainst } from './workspace/diff-against.ts';
+import { localRepositoryProblem } from './workspace/local-repository.ts';
+import { WorkspaceError } from './workspace/workspace-error.ts';
+
+type Emit = (event: RunnerEvent) => void | 'stop' | Promise<void | 'stop'>;
+type Body<T> = T extends unknown ? Omit<T, 'v'> : never;
+
+/** Limits of the commands an agent runs (run_command): never more than this per command. */
+const COMMAND_TIMEOUT_MS = 300_000;
+const COMMAND_OUTPUT_BYTES = 64 * 1024;
+const MAX_TASK_OUTPUT = 65_536;
+
+/** Whether a spec is for the agent runtime (workspace, tools or checks) rather than one chat completion per task. */
+export function usesAgentRuntime(spec: RunnerSpec): boolean {
+  return Boolean(spec.workspace) || (spec.checks?.length ?? 0) > 0 || spec.crew.agents.some((a) => (a.tools?.length ?? 0) > 0);
+}
+
+/** Whether the crew runs commands (run_command or checks), so it needs the sandbox. */
+export function needsSandbox(spec: RunnerSpec): boolean {
+  return (spec.checks?.length ?? 0) > 0 || spec.crew.agents.some((a) => a.tools?.some((t) => COMMAND_TOOLS.includes(t)));
+}
+
+export interface AgentCrewDeps {
+  /** Where the workspace is cloned (an empty or missing directory). */
+  workspaceDir: string;
+  /** The AI SDK model for an agent's model name. */
+  modelFor(name: string): LanguageModelV3;
+  stream?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error'> {
+  const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e } as RunnerEvent);
+  const fail = async (code: string, message: string, retryable: boolean, detail?: string) => {
+    await emit({ type: 'error', code, message: message.slice(0, 16_000), retryable, ...(detail ? { detail: detail.slice(0, 16_000) } : {}) });
+    return 'error' as const;
+  };
+
+  // Commands never run unsandboxed: a crew that needs them is refused before anything runs.
+  if (needsSandbox(spec)) {
+    const sandbox = await sandboxAvailable();
+    if (!sandbox.ok) return fail('SANDBOX_UNAVAILABLE', `This crew runs commands, and the sandbox is unavailable here: ${sandbox.reason}`, false);
+  }
+
+  const workspace = spec.workspace ?? {};
+  if (workspace.repository) {
+    const problem = localRepositoryProblem(workspace.repository, workspace.localRoots ?? []);
+    if (problem) return fail('WORKSPACE_REFUSED', problem, false);
+  }
+  const dir = deps.workspaceDir;
+  let baseCommit: string;
+  try {
+    baseCommit = await cloneWorkspace({ repository: workspace.repository, ref: workspace.ref, dir });
+  } catch (err) {
+    if (err instanceof WorkspaceError) return fail(err.code, err.message, err.retryable);
+    throw err;
+  }
+  await emit({ type: 'workspace', baseCommit });
+  await emit({ type: 'log', level: 'info', message: `Workspace ready at ${baseCommit.slice(0, 12)}${workspace.repository ? '' : ' (empty scratch repository)'}` });
+
+  const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
+  const outputs = new Map<string, string>();
+  const roles = new Map(spec.crew.tasks.map((t) => [t.id, agents.get(t.agent)?.role ?? t.agent]));
+  let stopped = false;
+  const emitAgentEvent = async (e: RunnerEvent) => {
+    const verdict = await emitEvent(e);
+    if (verdict === 'stop') stopped = true;
+    return verdict;
+  };
+  const tasks = spec.crew.tasks;
+  for (const [index, task] of tasks.entries()) {
+    const agent = agents.get(task.agent);
+    if (!agent) return fail('INVALID_SPEC', `Task ${task.id} names unknown agent ${task.agent}.`, false);
+    await emit({ type: 'task_started', task: task.id, agent: agent.id, index, total: tasks.length });
+    const modelName = spec.provider.model ?? agent.model;
+    let model: LanguageModelV3;
+    try {
+      model = deps.modelFor(modelName);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      return fail(e.code ?? 'MODEL_ERROR', `Task ${task.id}: ${e.message}`, false);
+    }
+    const context: TaskContext[] = (task.context ?? [...outputs.keys()]).flatMap((id) =>
+      outputs.has(id) ? [{ task: id, role: roles.get(id), output: outputs.get(id)! }] : [],
+    );
+    const grants = agent.tools ?? [];
+    let outcome: AgentTaskOutcome;
+    try {
+      outcome = await runAgentTask({
+        agent: { ...agent, model: modelName, tools: grants },
+        task: { id: task.id, description: task.description, expectedOutput: task.expectedOutput },
+        input: spec.input,
+        context,
+        feedback: spec.feedback,
+        tools: buildTools(grants),
+        toolContext: { workspaceDir: dir, sandbox: { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: COMMAND_OUTPUT_BYTES, network: false } },
+        model,
+        emit: emitAgentEvent,
+        signal: deps.signal,
+        stream: deps.stream,
+      });
+    } catch (err) {
+      return fail('MODEL_ERROR', `Task ${task.id}: the agent loop failed unexpectedly.`, true, String((err as Error)?.stack ?? err));
+    }
+    if (outcome.status === 'stopped') return stopped ? 'error' : fail('STOPPED', outcome.message, false);
+    if (outcome.status !== 'completed') return fail(outcome.code, outcome.message, outcome.retryable, 'detail' in outcome ? outcome.detail : undefined);
+    await emit({ type: 'task_completed', task: task.id, agent: agent.id, output: outcome.text.slice(0, MAX_TASK_OUTPUT) });
+    outputs.set(task.id, outcome.text);
+    await checkpoint(dir, `${task.id}: ${agent.role}`);
+  }
+
+  // The patch is the result: emitted before the checks, so a failed attempt still shows what it changed.
+  const diff = await diffAgainst(dir, baseCommit);
+  if (diff.patch.length > 0) {
+    const utf8 = diff.patch.toString('utf8');
+    const text = Buffer.from(utf8, 'utf8').equals(diff.patch);
+    await emit({ type: 'artifact', path: 'changes.patch', contentType: 'text/x-diff', encoding: text ? 'utf8' : 'base64', content: text ? utf8 : diff.patch.toString('base64') });
+  }
+  await emit({ type: 'log', level: 'info', message: diff.patch.length ? `Changes against ${baseCommit.slice(0, 12)}:\n${diff.diffstat}`.slice(0, 16_000) : 'No changes.' });
+
+  const checks = await runChecks(spec.checks ?? [], dir, { signal: deps.signal });
+  for (const c of checks) await emit(c);
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length) return fail('CHECK_FAILED', failed.map((c) => `Check "${c.name}" ${describeCheckFailure(c)}`).join('\n\n'), true);
+
+  const last = tasks[tasks.length - 1];
+  await emit({
+    type: 'result',
+    output: {
+      summary: (outputs.get(last.id) ?? '').slice(0, MAX_TASK_OUTPUT),
+      baseCommit,
+      diffstat: diff.diffstat,
+      files: diff.files,
+      checks: checks.map((c) => ({ name: c.name, passed: c.passed, exitCode: c.exitCode, durationMs: c.durationMs })),
+    },
+  });
+  return 'result';
+}
+
+/** The attempt's workspace directory: beside spec.json in the runner's working directory. */
+export const workspaceDirIn = (attemptDir: string) => path.join(attemptDir, 'workspace');

@@ -1,0 +1,13 @@
+// The AI SDK model an agent's model name means for this attempt: the deterministic offline model,
+// or the operator's OpenAI-compatible endpoint (AUTODEV_MODEL_BASE_URL, key in AUTODEV_MODEL_API_KEY).
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { createOfflineModel } from './agents/offline-model.ts';
+import { resolveModel } from './agents/resolve-model.ts';
+import type { RunnerSpec } from './spec.ts';
+
+export function modelSelector(provider: RunnerSpec['provider'], env: NodeJS.ProcessEnv = process.env): (name: string) => LanguageModelV3 {
+  if (provider.kind !== 'openai') return (name) => createOfflineModel(name, { delayMs: provider.delayMs });
+  // One configured endpoint: bare names and `openai:` names both go to it.
+  const endpoint = { baseUrl: provider.baseUrl ?? 'https://api.openai.com/v1', ...(env.AUTODEV_MODEL_API_KEY ? { apiKeyEnv: 'AUTODEV_MODEL_API_KEY' } : {}) };
+  return (name) => resolveModel(name, { providers: { openai: endpoint }, defaultProvider: 'openai' }, env);
+}
