@@ -16,6 +16,7 @@ import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
+import { prepareSampleRepository } from './examples/sample-repository.ts';
 import { selectExecutor } from './engine/select-executor.ts';
 import { startWorker } from './engine/worker.ts';
 import { selectArtifactStore } from './storage/select-artifact-store.ts';
@@ -88,6 +89,11 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     await services.artifacts.check?.();
     const defaultProjectId = await ensureProject(pool, DEFAULT_PROJECT_SLUG, 'Default project');
     await seedTemplates(pool, defaultProjectId);
+    // The sample repository (examples/sample-repo) as a git repository jobs can name.
+    await prepareSampleRepository(config.sampleRepository).then(
+      (dir) => log.info('sample repository ready', { repository: dir }),
+      (err) => log.warn('could not prepare the sample repository', { error: String(err) }),
+    );
     let adminToken = config.adminToken;
     let adminTokenGenerated = false;
     if (!adminToken && embedded) {

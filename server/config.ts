@@ -54,6 +54,8 @@ export interface Config {
   runnerEnvAllow: string[];
   /** Directories a job may name a local repository in (AUTODEV_REPOSITORY_ROOTS, comma-separated absolute paths). */
   repositoryRoots: string[];
+  /** Where start-up makes a git repository of examples/sample-repo (always a permitted local repository). */
+  sampleRepository: string;
   /** The runner command (argv) the local executor starts; default: the reference runner. */
   runnerCommand?: string[];
   /** First retry delay; doubles per attempt. */
@@ -208,7 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
     },
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
-    repositoryRoots: repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS),
+    repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo')],
+    sampleRepository: path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo'),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),

@@ -1,0 +1,51 @@
+// Offline stays real: with no model configured, a crew on the agent runtime goes through the same
+// tool path (the deterministic offline model lists, reads, writes, edits and runs a command in a
+// real clone), produces a real patch, and its check runs under bubblewrap.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyPatchAndRun, runtimeTemplate, upsertRuntimeTemplate, waitForRuntimeJob } from '../test/agent-runtime-fixtures.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ role: 'all' });
+  await upsertRuntimeTemplate(
+    t,
+    runtimeTemplate({
+      slug: 'offline-notes',
+      tools: ['list_files', 'read_file', 'write_file', 'edit_file', 'run_command'],
+      checks: [{ name: 'notes-checked', command: 'grep -q "Status: checked" AUTODEV_NOTES.md' }],
+    }),
+  );
+}, 60_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('the offline provider on the agent runtime', () => {
+  it('clones the sample repository the server prepared, edits it through the tools and ends with a real patch and a check that ran', async () => {
+    const repository = t.app.services.config.sampleRepository;
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'offline-notes', input: { repository } } });
+    expect(created.errors).toBeUndefined();
+    const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
+    expect(job.lastError).toBeNull();
+    expect(job.state).toBe('SUCCEEDED');
+    const [attempt] = job.attempts;
+    expect(attempt.baseCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(attempt.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:notes-checked', passed: true }));
+    expect(job.events.filter((e: any) => e.type === 'TOOL_CALL').map((e: any) => e.data.tool)).toEqual(['list_files', 'read_file', 'write_file', 'edit_file', 'run_command']);
+
+    const artifact = attempt.artifacts.find((a: any) => a.path === 'changes.patch');
+    const patch = Buffer.from(await (await fetch(artifact.downloadUrl)).arrayBuffer());
+    expect(patch.toString()).toContain('+++ b/AUTODEV_NOTES.md');
+    const applied = await applyPatchAndRun(repository, attempt.baseCommit, patch, ['grep', 'Status: checked', 'AUTODEV_NOTES.md']);
+    expect(applied.status).toBe(0);
+  }, 90_000);
+
+  it('refuses a local repository outside the permitted directories, before cloning anything', async () => {
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'offline-notes', input: { repository: process.cwd() } } });
+    const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
+    expect(job.state).toBe('FAILED');
+    expect(job.attempts[0]).toMatchObject({ errorCode: 'WORKSPACE_REFUSED', baseCommit: null });
+    expect(job.attempts[0].exitReason).toContain('AUTODEV_REPOSITORY_ROOTS');
+  }, 60_000);
+});
