@@ -316,17 +316,65 @@ describe('k8s/ manifests, as kustomize renders them', () => {
 });
 
 describe('docker-compose.yml and the Dockerfile', () => {
-  it('compose parses and has the services the README names, each with an image', () => {
-    const compose = parse(readFileSync(root + 'docker-compose.yml', 'utf8'), { merge: true });
-    const services = Object.keys(compose.services).sort();
-    expect(services).toEqual(['api', 'create-bucket', 'migrate', 'minio', 'postgres', 'redis', 'worker']);
-    for (const [name, s] of Object.entries<any>(compose.services)) expect(s.image, name).toEqual(expect.any(String));
-    expect(compose.services.api.environment.AUTODEV_ROLE).toBe('api');
-    expect(compose.services.worker.environment.AUTODEV_ROLE).toBe('worker');
-    expect(compose.services.api.environment.AUTODEV_ARTIFACT_STORE).toBe('s3');
+  const composeText = readFileSync(root + 'docker-compose.yml', 'utf8');
+  const compose = parse(composeText, { merge: true });
+  const services = compose.services as Record<string, any>;
+  const oneShot = ['create-bucket', 'migrate'];
+
+  it('compose parses and has the services the README names', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'create-bucket', 'migrate', 'minio', 'postgres', 'redis', 'worker']);
+    expect(services.api.environment.AUTODEV_ROLE).toBe('api');
+    expect(services.worker.environment.AUTODEV_ROLE).toBe('worker');
+    expect(services.api.environment.AUTODEV_ARTIFACT_STORE).toBe('s3');
     const readme = readFileSync(root + 'README.md', 'utf8');
     const line = readme.split('\n').find((l) => l.includes('docker compose up'));
     for (const name of ['postgres', 'redis', 'minio', 'api', 'worker']) expect(line, `README's docker compose line names ${name}`).toContain(name);
+  });
+
+  it('compose starts in the right order by construction: TCP healthchecks, a migrate step that retries, api and worker after migrate and the bucket succeeded', () => {
+    expect(services.postgres.healthcheck.test).toEqual(expect.arrayContaining(['pg_isready', '-h', '127.0.0.1']));
+    expect(services.redis.healthcheck.test).toEqual(expect.arrayContaining(['redis-cli', '-h', '127.0.0.1']));
+    for (const [name, s] of Object.entries(services)) if (!oneShot.includes(name) && s.healthcheck) expect(s.healthcheck.retries, name).toBeGreaterThan(0);
+    expect(services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    const migrate = services.migrate.command.join(' ');
+    expect(migrate).toMatch(/for try in \$\$\(seq 1 (\d+)\)/);
+    expect(migrate).toContain('node --import tsx server/db/migrate-cli.ts && exit 0');
+    expect(migrate).toMatch(/done; exit 1$/);
+    for (const name of ['api', 'worker']) {
+      expect(services[name].depends_on, name).toEqual({
+        migrate: { condition: 'service_completed_successfully' },
+        redis: { condition: 'service_healthy' },
+        'create-bucket': { condition: 'service_completed_successfully' },
+      });
+    }
+    // No failure is hidden: the bucket step stops at its first failing command.
+    expect(composeText).not.toMatch(/\|\|\s*true/);
+    expect(services['create-bucket'].command.join(' ')).toMatch(/^set -eu;/);
+    expect(services['create-bucket'].command.join(' ')).toContain('mc ilm import local/autodev-artifacts < /etc/autodev/s3-lifecycle.json');
+    expect(services['create-bucket'].volumes).toEqual(['./k8s/s3-lifecycle.json:/etc/autodev/s3-lifecycle.json:ro']);
+  });
+
+  it('compose pins every image, publishes ports on 127.0.0.1 only, restarts long-running services and runs AutoDev under an init', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
+      expect(s.image, name).not.toMatch(/:latest$/);
+      if (s.image !== 'autodev:local') expect(s.image, `${name} names a version, not only a major line`).toMatch(/:(RELEASE\.[\dT-]+Z|\d+\.\d+(\.\d+)?)$/);
+      for (const port of s.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      expect(s.restart, name).toBe(oneShot.includes(name) ? 'no' : 'unless-stopped');
+    }
+    for (const name of ['migrate', 'api', 'worker']) expect(services[name].init, name).toBe(true);
+  });
+
+  it('docker-compose config accepts the file (when Debian\'s docker-compose is installed)', (ctx) => {
+    let version: string;
+    try {
+      version = execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8', timeout: 30_000 }).trim();
+    } catch {
+      console.log('skipped: docker-compose is not installed here (apt-get install docker-compose provides it); the rules above were still checked');
+      return ctx.skip();
+    }
+    execFileSync('docker-compose', ['-f', root + 'docker-compose.yml', 'config', '-q'], { env: { ...process.env, AUTODEV_ADMIN_TOKEN: 'x' }, timeout: 60_000 });
+    console.log(`docker-compose ${version} config: valid`);
   });
 
   it('the Dockerfile runs as a non-root user and starts the server', () => {
