@@ -375,13 +375,35 @@ describe('no query or subscription leaks another project', () => {
     expect(await denied.done).toEqual([]);
     expect(denied.errors).toMatchObject([{ extensions: { code: 'NOT_FOUND' } }]);
 
-    const theirs = collect(t.ws(tokens.OTHER_PROJECT_ADMIN), `subscription { projectEvents { jobId seq } }`, {}, (i) => i.length >= 1, 15_000);
-    const mine = collect(t.ws(tokens.VIEWER), `subscription { projectEvents { jobId seq } }`, {}, (i) => i.length >= 1, 15_000);
-    await new Promise((r) => setTimeout(r, 500));
-    const ourNew = await newJob();
-    const theirJob = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, tokens.OTHER_PROJECT_ADMIN);
-    expect((await mine.done).map((d: any) => d.projectEvents.jobId)).toEqual([ourNew]);
-    expect((await theirs.done).map((d: any) => d.projectEvents.jobId)).toEqual([theirJob.data.createJob.id]);
+    const ourJobs: string[] = [];
+    const theirJobs: string[] = [];
+    const ourJob = async () => ourJobs[ourJobs.push(await newJob()) - 1];
+    const theirJob = async () =>
+      theirJobs[theirJobs.push((await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, tokens.OTHER_PROJECT_ADMIN)).data.createJob.id) - 1];
+    const seen = (items: any[]) => items.map((d) => d.projectEvents.jobId);
+    const theirWs = t.ws(tokens.OTHER_PROJECT_ADMIN);
+    const myWs = t.ws(tokens.VIEWER);
+    // Open until the test has seen what it waits for (then the clients are disposed).
+    const theirs = collect(theirWs, `subscription { projectEvents { jobId seq } }`, {}, () => false, 60_000);
+    const mine = collect(myWs, `subscription { projectEvents { jobId seq } }`, {}, () => false, 60_000);
+    // Live once each has received a job of its own project (no sleep): probe jobs until it has.
+    for (const [sub, make] of [
+      [mine, ourJob],
+      [theirs, theirJob],
+    ] as const) {
+      for (let i = 0; i < 50 && sub.items.length === 0; i++) {
+        await make();
+        await expect.poll(() => sub.items.length, { timeout: 500 }).toBeGreaterThan(0).catch(() => {});
+      }
+      expect(sub.items.length).toBeGreaterThan(0);
+    }
+    // Both live: one more job in each project, each seen only by its own project's subscriber.
+    const last = { ours: await ourJob(), theirs: await theirJob() };
+    await expect.poll(() => seen(mine.items).includes(last.ours) && seen(theirs.items).includes(last.theirs), { timeout: 15_000 }).toBe(true);
+    await Promise.all([myWs.dispose(), theirWs.dispose()]);
+    await Promise.allSettled([mine.done, theirs.done]);
+    expect(seen(mine.items).filter((id) => !ourJobs.includes(id))).toEqual([]);
+    expect(seen(theirs.items).filter((id) => !theirJobs.includes(id))).toEqual([]);
   });
 
   it('a WebSocket with an invalid token is refused at connect time', async () => {
