@@ -259,6 +259,9 @@ describe('the web app in a real browser', () => {
   });
 
   it('shows budgets: set a limit, spend against it, and spend by model and template', async () => {
+    // Spend of its own (an implement-feature run charges gpt-4o models), not the earlier tests'.
+    const jobId = await createJobByApi();
+    await expect.poll(async () => (await jobEvents(jobId)).state, { timeout: 30_000 }).toBe('AWAITING_REVIEW');
     const page = await signedIn();
     await page.getByRole('link', { name: 'Budgets' }).click();
     await page.getByLabel('Limit (USD)').fill('25');
