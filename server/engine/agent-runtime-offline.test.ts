@@ -48,4 +48,18 @@ describe('the offline provider on the agent runtime', () => {
     expect(job.attempts[0]).toMatchObject({ errorCode: 'WORKSPACE_REFUSED', baseCommit: null });
     expect(job.attempts[0].exitReason).toContain('AUTODEV_REPOSITORY_ROOTS');
   }, 60_000);
+
+  it('the bundled fix-failing-tests on the sample repository: the offline model cannot fix code, so npm test fails on each attempt and the job fails after its two attempts, each keeping its patch and the check output', async () => {
+    const repository = t.app.services.config.sampleRepository;
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-failing-tests', input: { repository } } });
+    expect(created.errors).toBeUndefined();
+    const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED', 'AWAITING_REVIEW'], 120_000);
+    expect(job.state).toBe('FAILED');
+    expect(job.attempts).toHaveLength(2);
+    for (const a of job.attempts) {
+      expect(a.errorCode).toBe('CHECK_FAILED');
+      expect(a.artifacts.map((x: any) => x.path)).toContain('changes.patch');
+      expect(a.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:test', passed: false, message: expect.stringContaining('# fail 1') }));
+    }
+  }, 150_000);
 });

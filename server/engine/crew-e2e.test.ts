@@ -101,7 +101,12 @@ describe('what the runs cost, as the web app reads it', () => {
       expect(spend.filter((b: any) => b.templateSlug === c.slug).reduce((s: number, b: any) => s + b.charges, 0)).toBe(c.tasks);
     }
     const templates = (await t.gql(`{ templates { edges { node { slug typicalCostUsd } } } }`)).data.templates.edges.map((e: any) => e.node);
-    for (const tpl of templates) expect(tpl.typicalCostUsd).toBeCloseTo(jobs.find((j: any) => j.template.slug === tpl.slug).costUsd, 8);
+    for (const tpl of templates) {
+      const job = jobs.find((j: any) => j.template.slug === tpl.slug);
+      // fix-failing-tests (agent runtime) has its own test in agent-runtime-offline.test.ts: no job here, no typical cost.
+      if (job) expect(tpl.typicalCostUsd).toBeCloseTo(job.costUsd, 8);
+      else expect([tpl.slug, tpl.typicalCostUsd]).toEqual(['fix-failing-tests', null]);
+    }
     expect((await t.gql(`{ spend(days: 0) { day } }`)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

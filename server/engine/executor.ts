@@ -91,13 +91,14 @@ export function createInlineExecutor(): Executor {
   return {
     name: 'inline',
     async execute(req) {
-      const { runCrew } = await import('../runner/run-crew.ts');
-      const provider =
-        req.spec.provider.kind === 'openai'
-          ? (await import('../runner/providers/openai.ts')).createOpenAiProvider({ baseUrl: req.spec.provider.baseUrl, apiKey: req.envExtra.AUTODEV_MODEL_API_KEY })
-          : (await import('../runner/providers/offline.ts')).createOfflineProvider();
+      const { runSpec } = await import('../runner/run-spec.ts');
       const events: RunnerEvent[] = [];
-      await runCrew(req.spec, provider, (e) => events.push(e));
+      await mkdir(req.workDir, { recursive: true });
+      try {
+        await runSpec(req.spec, { attemptDir: req.workDir, apiKey: req.envExtra.AUTODEV_MODEL_API_KEY, signal: req.signal }, (e) => void events.push(e));
+      } finally {
+        await rm(req.workDir, { recursive: true, force: true });
+      }
       for (const e of events) {
         if (req.signal.aborted) return { kind: 'cancelled', stderrTail: '' };
         await req.onEvent(e);

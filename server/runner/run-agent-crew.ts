@@ -8,7 +8,7 @@ import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
 import { runAgentTask, type AgentTaskOutcome } from './agents/run-agent-task.ts';
 import type { TaskContext } from './agents/task-prompt.ts';
 import { describeCheckFailure, runChecks } from './run-checks.ts';
-import { sandboxAvailable } from './sandbox/sandbox-available.ts';
+import { sandboxAvailable, type SandboxAvailability } from './sandbox/sandbox-available.ts';
 import type { RunnerSpec } from './spec.ts';
 import { buildTools, COMMAND_TOOLS } from './tools/index.ts';
 import { checkpoint } from './workspace/checkpoint.ts';
@@ -42,6 +42,8 @@ export interface AgentCrewDeps {
   modelFor(name: string): LanguageModelV3;
   stream?: boolean;
   signal?: AbortSignal;
+  /** Whether the sandbox works here (default: sandboxAvailable, which runs one sandboxed command). */
+  sandboxProbe?: () => Promise<SandboxAvailability>;
 }
 
 export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error'> {
@@ -53,7 +55,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
 
   // Commands never run unsandboxed: a crew that needs them is refused before anything runs.
   if (needsSandbox(spec)) {
-    const sandbox = await sandboxAvailable();
+    const sandbox = await (deps.sandboxProbe ?? sandboxAvailable)();
     if (!sandbox.ok) return fail('SANDBOX_UNAVAILABLE', `This crew runs commands, and the sandbox is unavailable here: ${sandbox.reason}`, false);
   }
 

@@ -1,0 +1,86 @@
+// The runner's agent-runtime path on its own (real git, real tools, the offline model): what it
+// refuses before touching anything, and the checkpoint commit each task leaves.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import { prepareSampleRepository } from '../examples/sample-repository.ts';
+import { createOfflineModel } from './agents/offline-model.ts';
+import { runAgentCrew } from './run-agent-crew.ts';
+import type { RunnerSpec } from './spec.ts';
+
+let root: string;
+let repository: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'autodev-crew-'));
+  repository = await prepareSampleRepository(path.join(root, 'sample'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+function spec(over: Partial<RunnerSpec> & { tools?: string[] } = {}): RunnerSpec {
+  const { tools = ['list_files', 'read_file', 'write_file', 'edit_file'], ...rest } = over;
+  return {
+    jobId: 'j',
+    attempt: 1,
+    template: { slug: 't', version: 1 },
+    crew: {
+      process: 'sequential',
+      agents: [{ id: 'dev', role: 'Engineer', goal: 'g', backstory: 'b', model: 'offline', tools }],
+      tasks: [
+        { id: 'first', description: 'Look around', expectedOutput: 'notes', agent: 'dev' },
+        { id: 'second', description: 'Look again', expectedOutput: 'notes', agent: 'dev' },
+      ],
+    },
+    input: {},
+    outputSchema: {},
+    feedback: null,
+    provider: { kind: 'offline' },
+    workspace: { repository, localRoots: [root] },
+    ...rest,
+  };
+}
+
+async function run(s: RunnerSpec, probe?: () => Promise<any>) {
+  const events: RunnerEvent[] = [];
+  let probed = 0;
+  const dir = await mkdtemp(path.join(root, 'attempt-'));
+  const workspaceDir = path.join(dir, 'workspace');
+  const outcome = await runAgentCrew(
+    s,
+    { workspaceDir, modelFor: (name) => createOfflineModel(name), sandboxProbe: probe && (() => (probed++, probe())) },
+    (e) => void events.push(e),
+  );
+  return { outcome, events, workspaceDir, probed: () => probed };
+}
+
+const unavailable = async () => ({ ok: false as const, reason: 'bubblewrap is not installed (/usr/bin/bwrap is missing).' });
+
+describe('runAgentCrew', () => {
+  it('refuses a crew granted run_command with SANDBOX_UNAVAILABLE when the sandbox does not work, before cloning or calling a model', async () => {
+    const r = await run(spec({ tools: ['read_file', 'run_command'] }), unavailable);
+    expect(r.outcome).toBe('error');
+    expect(r.events).toEqual([expect.objectContaining({ type: 'error', code: 'SANDBOX_UNAVAILABLE', retryable: false, message: expect.stringContaining('bubblewrap is not installed') })]);
+    expect(existsSync(r.workspaceDir)).toBe(false);
+  });
+
+  it('refuses a crew with checks the same way, even when no agent runs commands', async () => {
+    const r = await run(spec({ checks: [{ name: 'test', command: 'true' }] }), unavailable);
+    expect(r.events.map((e) => (e.type === 'error' ? e.code : e.type))).toEqual(['SANDBOX_UNAVAILABLE']);
+  });
+
+  it('runs a crew without commands where the sandbox is missing, and leaves one checkpoint commit per task that changed something', async () => {
+    const r = await run(spec(), unavailable);
+    expect(r.outcome).toBe('result');
+    expect(r.probed()).toBe(0);
+    const base = (r.events.find((e) => e.type === 'workspace') as any).baseCommit;
+    const log = execFileSync('git', ['log', '--format=%s', `${base}..HEAD`], { cwd: r.workspaceDir }).toString().trim().split('\n');
+    expect(log).toEqual(['second: Engineer', 'first: Engineer']);
+    expect(base).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repository }).toString().trim());
+    const result = r.events.find((e) => e.type === 'result') as any;
+    expect(result.output).toMatchObject({ baseCommit: base, files: [{ path: 'AUTODEV_NOTES.md' }], checks: [] });
+    expect(r.events.findIndex((e) => e.type === 'artifact')).toBeLessThan(r.events.findIndex((e) => e.type === 'result'));
+  });
+});

@@ -1,0 +1,25 @@
+// One attempt of a crew, whichever way it runs: on the agent runtime (a workspace, tools, checks)
+// or one chat completion per task. The runner process and the inline executor both start here.
+import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import { createOfflineProvider } from './providers/offline.ts';
+import { createOpenAiProvider } from './providers/openai.ts';
+import { runAgentCrew, usesAgentRuntime, workspaceDirIn } from './run-agent-crew.ts';
+import { runCrew } from './run-crew.ts';
+import { modelSelector } from './select-model.ts';
+import type { RunnerSpec } from './spec.ts';
+
+export async function runSpec(
+  spec: RunnerSpec,
+  opts: { attemptDir: string; apiKey?: string; signal?: AbortSignal },
+  emit: (event: RunnerEvent) => void,
+): Promise<'result' | 'error'> {
+  if (usesAgentRuntime(spec)) {
+    const env = opts.apiKey ? { AUTODEV_MODEL_API_KEY: opts.apiKey } : {};
+    return runAgentCrew(spec, { workspaceDir: workspaceDirIn(opts.attemptDir), modelFor: modelSelector(spec.provider, env), stream: spec.provider.stream, signal: opts.signal }, emit);
+  }
+  const provider =
+    spec.provider.kind === 'openai'
+      ? createOpenAiProvider({ baseUrl: spec.provider.baseUrl, apiKey: opts.apiKey, timeoutMs: spec.provider.timeoutMs })
+      : createOfflineProvider();
+  return runCrew(spec, provider, emit);
+}
