@@ -102,17 +102,15 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
     let aKilled = false;
 
     const subscribe = (jobId: string, client: Client, tracker: Tracker, afterSeq: number) => {
-      const dispose = client.subscribe<{ jobEvents: { seq: number; type: string; toState: string | null } }>(
+      client.subscribe<{ jobEvents: { seq: number; type: string; toState: string | null } }>(
         { query: `subscription($jobId: ID!, $afterSeq: Int) { jobEvents(jobId: $jobId, afterSeq: $afterSeq) { seq type toState } }`, variables: { jobId, afterSeq } },
         {
           next: ({ data }) => {
             const e = data!.jobEvents;
             tracker.seqs.push(e.seq);
             if (tracker.on === 'A') eventsOnA++;
-            if (e.type === 'STATE_CHANGED' && e.toState && TERMINAL.has(e.toState)) {
-              tracker.finish();
-              dispose();
-            }
+            // The stream completes by itself after the terminal event (no dispose needed).
+            if (e.type === 'STATE_CHANGED' && e.toState && TERMINAL.has(e.toState)) tracker.finish();
           },
           // The connection to A went away: resume on B after the last event held, as a client would.
           error: () => resume(jobId, tracker),

@@ -95,6 +95,9 @@ class Sequencer {
   }
 }
 
+/** How long after the terminal event a job's stream completes (see deliver in jobEventStream). */
+const COMPLETE_DELAY_MS = 250;
+
 /** A job's last event: its state change into a terminal state (nothing follows it). */
 function endsJob(e: JobEventRecord): boolean {
   return e.type === 'STATE_CHANGED' && e.toState !== null && isTerminal(e.toState);
@@ -116,9 +119,18 @@ export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number
     const enqueue = (work: () => Promise<void>) => {
       chain = chain.then(work).catch((err) => stop(err));
     };
+    let finishing = false;
     const deliver = async (x: JobEventRecord, live: boolean) => {
+      if (finishing) return; // nothing after the terminal event (a late log line is in Job.events)
       await (live ? push(x) : rawPush(x));
-      if (endsJob(x)) stop();
+      if (endsJob(x) && !finishing) {
+        finishing = true;
+        // Completed a moment after the terminal event, not in the same breath: a graphql-ws client
+        // (6.4) that disposes the subscription on that event and then reads our `complete` in the
+        // same network read releases its connection lock twice, and its other subscriptions on
+        // the socket end early. Clients written before streams completed do just that.
+        setTimeout(() => stop(), COMPLETE_DELAY_MS).unref();
+      }
     };
     const unsubscribe = await deps.events.onJob(jobId, (e) => {
       if (!pending.add(e)) return;
@@ -143,7 +155,7 @@ export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number
       // finds it if it came in after the pages above; if it lies before afterSeq, nothing is left.
       if (await hasTerminalState(deps.pool, jobId)) {
         await replayAfterLast();
-        stop();
+        if (!finishing) stop(); // its terminal event lies before afterSeq: nothing to send
       }
     };
     enqueue(replay);
