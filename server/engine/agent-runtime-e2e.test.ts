@@ -69,9 +69,14 @@ for (const stream of [false, true]) {
     it('ends with a patch that applies on the recorded base commit and a passing check; the model was sent the tools', async () => {
       fixes = true;
       mock.requests.length = 0;
+      const started = Date.now();
       const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-tests', input: { repository } } });
       expect(created.errors).toBeUndefined();
       const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
+      const ran = (name: string) => job.events.find((e: any) => e.type === 'TOOL_RESULT' && e.data.tool === name)?.data.durationMs;
+      console.log(
+        `[agent runtime, ${stream ? 'SSE' : 'JSON'}] job created → SUCCEEDED in ${Date.now() - started} ms; ${mock.requests.length} model requests; read_file ${ran('read_file')} ms, edit_file ${ran('edit_file')} ms, run_command (node --test, sandboxed) ${ran('run_command')} ms; check ${job.attempts[0].guardrailResults.find((g: any) => g.name === 'check:test').details.durationMs} ms`,
+      );
       expect(job.lastError).toBeNull();
       expect(job.state).toBe('SUCCEEDED');
 
@@ -99,16 +104,18 @@ for (const stream of [false, true]) {
       expect(mock.requests[0].body.messages.map((m) => m.content).join('\n')).toContain(`Make the tests of ${repository} pass.`);
       const tools = job.events.filter((e: any) => e.type === 'TOOL_CALL').map((e: any) => e.data.tool);
       expect(tools).toEqual(['read_file', 'edit_file', 'run_command']);
-      const ran = job.events.find((e: any) => e.type === 'TOOL_RESULT' && e.data.tool === 'run_command');
-      expect(ran.data).toMatchObject({ ok: true });
-      expect(ran.data.output).toMatch(/pass 2/);
+      const command = job.events.find((e: any) => e.type === 'TOOL_RESULT' && e.data.tool === 'run_command');
+      expect(command.data).toMatchObject({ ok: true });
+      expect(command.data.output).toMatch(/pass 2/);
     }, 90_000);
 
     it('a check that keeps failing fails the job after maxAttempts, with the check output on each attempt and fed to the next', async () => {
       fixes = false;
       mock.requests.length = 0;
+      const started = Date.now();
       const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-tests-twice', input: { repository } } });
       const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
+      console.log(`[agent runtime, ${stream ? 'SSE' : 'JSON'}] failing check: FAILED after ${job.attempts.length} attempts in ${Date.now() - started} ms (retry base 50 ms)`);
       expect(job.state).toBe('FAILED');
       expect(job.attempts).toHaveLength(2);
       for (const a of job.attempts) {
