@@ -84,6 +84,8 @@ export function attachWebSocketServer(
           ctx.extra.socket.close(UNAUTHENTICATED_CLOSE_CODE, closeReason(reason));
           return false;
         }
+        // Closed while its token was being checked: onClose has run already, so nothing would unwatch.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
         unwatchOf.set(ctx, tokens.watch(principal, (err) => closeWhenOperationsEnded(ctx.extra.socket, ctx.subscriptions, err.message)));
         return true;
       },
