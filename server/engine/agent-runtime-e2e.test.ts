@@ -14,11 +14,13 @@ import { startOpenAiMockServer, type MockReply, type OpenAiMockServer, type Rece
 const BUGGY = "return title.toLowerCase().replace(/ /g, '-');";
 const FIXED = "return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');";
 
-/** A model that reads the code, fixes it, runs the tests and answers — or, when `fixes` is false, only answers. */
-function scriptedModel(fixes: boolean) {
+type Behaviour = 'fixes' | 'changes nothing' | 'lists files forever';
+/** A model that reads the code, fixes it, runs the tests and answers; or only answers; or never stops calling tools, each answer costing $0.015. */
+function scriptedModel(behaviour: Behaviour) {
   return (req: ReceivedRequest): MockReply => {
     const toolTurns = req.body.messages.filter((m) => m.role === 'tool').length;
-    if (!fixes) return { text: 'I looked and changed nothing.' };
+    if (behaviour === 'changes nothing') return { text: 'I looked and changed nothing.' };
+    if (behaviour === 'lists files forever') return { toolCalls: [{ name: 'list_files', arguments: {} }], usage: { promptTokens: 100_000, completionTokens: 0 } };
     const script: MockReply[] = [
       { toolCalls: [{ name: 'read_file', arguments: { path: 'slugify.js' } }] },
       { toolCalls: [{ name: 'edit_file', arguments: { path: 'slugify.js', oldText: BUGGY, newText: FIXED } }] },
@@ -36,13 +38,13 @@ for (const stream of [false, true]) {
     let roots: string;
     let repository: string;
     let baseSha: string;
-    let fixes = true;
+    let behaviour: Behaviour = 'fixes';
 
     beforeAll(async () => {
       roots = await mkdtemp(path.join(tmpdir(), 'autodev-repos-'));
       repository = await prepareSampleRepository(path.join(roots, 'sample'));
       baseSha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repository }).toString().trim();
-      mock = await startOpenAiMockServer((req) => scriptedModel(fixes)(req));
+      mock = await startOpenAiMockServer((req) => scriptedModel(behaviour)(req));
       t = await startTestServer({
         role: 'all',
         env: {
@@ -59,6 +61,7 @@ for (const stream of [false, true]) {
         t,
         runtimeTemplate({ slug: 'fix-tests-twice', tools: ['read_file', 'edit_file'], checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }], maxAttempts: 2 }),
       );
+      await upsertRuntimeTemplate(t, runtimeTemplate({ slug: 'list-forever', tools: ['list_files'], checks: [] }));
     }, 60_000);
     afterAll(async () => {
       await t?.close();
@@ -67,7 +70,7 @@ for (const stream of [false, true]) {
     });
 
     it('ends with a patch that applies on the recorded base commit and a passing check; the model was sent the tools', async () => {
-      fixes = true;
+      behaviour = 'fixes';
       mock.requests.length = 0;
       const started = Date.now();
       const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-tests', input: { repository } } });
@@ -110,7 +113,7 @@ for (const stream of [false, true]) {
     }, 90_000);
 
     it('a check that keeps failing fails the job after maxAttempts, with the check output on each attempt and fed to the next', async () => {
-      fixes = false;
+      behaviour = 'changes nothing';
       mock.requests.length = 0;
       const started = Date.now();
       const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-tests-twice', input: { repository } } });
@@ -132,5 +135,22 @@ for (const stream of [false, true]) {
       expect(secondPrompt).toContain('Check "check:test" failed');
       expect(secondPrompt).toContain('collapses runs of spaces and punctuation into one dash');
     }, 90_000);
+
+    it('a tool loop that would overspend stops at the refused charge: BUDGET_EXCEEDED, spend within the job budget', async () => {
+      behaviour = 'lists files forever';
+      mock.requests.length = 0;
+      // Room for three answers at $0.015 (100,000 input tokens of gpt-4o-mini at $0.15 per million).
+      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'list-forever', input: { repository }, maxCostUsd: 0.05 } });
+      expect(created.errors).toBeUndefined();
+      const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED', 'BUDGET_EXCEEDED']);
+      expect(job.state).toBe('BUDGET_EXCEEDED');
+      expect(job.costUsd).toBeCloseTo(0.045, 8);
+      expect(job.events.filter((e: any) => e.type === 'USAGE')).toHaveLength(3);
+      // Nothing the runner did after the refused charge was recorded.
+      expect(job.events.filter((e: any) => e.type === 'TOOL_CALL').length).toBeLessThanOrEqual(3);
+      console.log(`[agent runtime, ${stream ? 'SSE' : 'JSON'}] budget: ${mock.requests.length} model requests reached the mock for 3 accepted charges (the runner is stopped asynchronously)`);
+      expect(mock.requests.length).toBeGreaterThanOrEqual(4);
+      expect(mock.requests.length).toBeLessThanOrEqual(10);
+    }, 60_000);
   });
 }

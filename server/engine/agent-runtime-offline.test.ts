@@ -62,4 +62,14 @@ describe('the offline provider on the agent runtime', () => {
       expect(a.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:test', passed: false, message: expect.stringContaining('# fail 1') }));
     }
   }, 150_000);
+
+  it('upsertTemplate refuses an unknown tool and an undeclared placeholder with BAD_USER_INPUT naming the agent and the placeholder', async () => {
+    const template = runtimeTemplate({ slug: 'bad-tools', tools: ['read_file', 'shell'], checks: [] });
+    template.crew.tasks[0].description = 'Fix {ticket}.';
+    const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: template });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].message).toContain('grants agent `dev` the unknown tool `shell`');
+    expect(res.errors?.[0].message).toContain('`{ticket}`');
+    expect((await t.gql(`{ template(slug: "bad-tools") { slug } }`)).data.template).toBeNull();
+  });
 });

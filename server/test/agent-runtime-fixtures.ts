@@ -37,7 +37,7 @@ export async function upsertRuntimeTemplate(t: TestServer, template: object) {
 export const RUNTIME_JOB = /* GraphQL */ `
   query($id: ID!) {
     job(id: $id) {
-      id state output lastError
+      id state output lastError costUsd
       attempts { number state errorCode exitReason baseCommit guardrailResults artifacts { path downloadUrl } }
       events { type message data }
     }
