@@ -71,11 +71,21 @@ describe('jobEvents completes after the terminal state', () => {
     const client = t.ws();
     let completed = false;
     const seen: string[] = [];
+    let received = 0;
     const dispose = client.subscribe(
       { query: 'subscription { projectEvents { jobId toState } }' },
-      { next: ({ data }: any) => data.projectEvents.jobId === jobId && seen.push(data.projectEvents.toState), error: () => {}, complete: () => (completed = true) },
+      {
+        next: ({ data }: any) => (received++, data.projectEvents.jobId === jobId && seen.push(data.projectEvents.toState)),
+        error: () => {},
+        complete: () => (completed = true),
+      },
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Live once it has received an event of the project (no sleep): probe jobs until it has.
+    for (let i = 0; i < 50 && received === 0; i++) {
+      await newJob();
+      await expect.poll(() => received, { timeout: 500 }).toBeGreaterThan(0).catch(() => {});
+    }
+    expect(received).toBeGreaterThan(0);
     await driveJob(t.app.services, jobId, 'SUCCEEDED');
     await expect.poll(() => seen).toEqual(['RUNNING', 'SUCCEEDED']);
     await new Promise((r) => setTimeout(r, 500));

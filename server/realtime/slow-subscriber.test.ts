@@ -53,7 +53,8 @@ describe('a subscriber that stops reading', () => {
         complete: () => {},
       }),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Live once the replayed creation event arrived (the stream listens before it replays).
+    await expect.poll(() => healthy, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     const { pool, events } = t.app.services;
     for (let i = 0; i < EVENTS; i += 50) {
       // A reading subscriber is one that keeps up: never more than ~100 events (3 MiB) behind here,
