@@ -56,7 +56,10 @@ function corpus(): Case[] {
     '\ufeff{"query":"{ viewer { role } }"}', '{"query":"{ viewer\u0000 { role } }"}', `{"query":"${'{'.repeat(5000)}"}`];
   bodies.forEach((b, i) => add(`body #${i}: ${b.slice(0, 40)}`, () => raw(b), b === '[]')); // an empty batch has no results
   add('invalid UTF-8', () => raw(new Uint8Array([0x7b, 0x22, 0x71, 0xff, 0xfe, 0xfd, 0x22, 0x7d])));
-  add('JSON nested 900,000 deep (an unused variable)', () => raw(`{"query":"{ viewer { role } }","variables":{"a":${'['.repeat(900_000)}${']'.repeat(900_000)}}}`), true);
+  // Refused (BAD_USER_INPUT) even unused: nothing recursive may walk a variable nested over MAX_NESTING.
+  add('JSON nested 900,000 deep (an unused variable)', () => raw(`{"query":"{ viewer { role } }","variables":{"a":${'['.repeat(900_000)}${']'.repeat(900_000)}}}`));
+  add('a list literal nested 2,000 deep', op(`{ jobs(filter: { templateSlug: ${'['.repeat(2000)}${']'.repeat(2000)} }) { edges { node { id } } } }`));
+  add('a createJob input nested 5,000 deep', () => raw(`{"query":"mutation($i: JSON!) { createJob(input: { templateSlug: \\"triage-bug\\", input: $i }) { id } }","variables":{"i":${'['.repeat(5000)}${']'.repeat(5000)}}}`));
   add('body of 3 MB', () => raw(JSON.stringify({ query: '{ viewer { role } }', variables: { pad: 'x'.repeat(3_000_000) } })));
 
   // Content types, methods, headers.
