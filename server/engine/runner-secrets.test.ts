@@ -41,8 +41,16 @@ beforeAll(async () => {
     { query: 'subscription { projectEvents { seq jobId type message data actor } }' },
     { next: (m) => void published.push(m), error: () => {}, complete: () => {} },
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // Live once it has received an event (no sleep): a probe job's events.
+  await waitForJob(t, await createScriptedJob(t, 'ok', {}, 'scripted-once'), TERMINAL);
+  for (const until = Date.now() + 10_000; published.length === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  if (published.length === 0) throw new Error('the projectEvents subscription received nothing within 10 s');
 });
+
+/** Waits until the subscriber has received every stored event of the job (then none is still on its way). */
+async function allPublished(job: { id: string; events: unknown[] }): Promise<void> {
+  await expect.poll(() => published.filter((m: any) => m?.data?.projectEvents?.jobId === job.id).length, { timeout: 10_000 }).toBe(job.events.length);
+}
 afterAll(async () => {
   stopSubscription();
   await t?.close();
@@ -66,7 +74,7 @@ describe('secrets in what a crew produces are checked before anything is stored'
   it('a secret in a task output, an artifact (text or binary) and the result is stored nowhere, and the attempt fails no-secrets naming each place', async () => {
     const id = await createScriptedJob(t, 'leak-everywhere', {}, 'scripted-once');
     const job = await waitForJob(t, id, TERMINAL);
-    await new Promise((r) => setTimeout(r, 300)); // the last subscription messages
+    await allPublished(job);
     expect(await whereTheKeyIs(id)).toEqual([]);
 
     expect(job.state).toBe('FAILED');
@@ -123,8 +131,7 @@ describe('property: no runner-controlled field carries a secret to a tenant, a s
         runs++;
         written += events.length + lines.length + (stderr ? 1 : 0);
         const jobId = await createScriptedJob(t, 'replay', { events, lines, ...(stderr ? { stderr } : {}) }, 'scripted-replay');
-        await waitForJob(t, jobId, TERMINAL);
-        await new Promise((r) => setTimeout(r, 150));
+        await allPublished(await waitForJob(t, jobId, TERMINAL));
         expect(await whereTheKeyIs(jobId)).toEqual([]);
       }),
       { numRuns: 30, seed: 1127, endOnFailure: true, interruptAfterTimeLimit: 150_000 },
