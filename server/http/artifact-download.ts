@@ -6,6 +6,17 @@ import { downloadFilename } from '../storage/artifact-store.ts';
 import type { RequestTarget } from './request-target.ts';
 
 const ARTIFACT_PATH = /^\/artifacts\/([0-9a-f-]{36})$/i;
+/** `type/subtype` and optional `; parameters` in printable ASCII (RFC 9110 tokens), no surrounding space. */
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+(?:[ \t]*;[\x20-\x7e\t]*[\x21-\x7e])?$/;
+
+/**
+ * The content type a runner stored (any text up to 200 characters: the runner protocol does not
+ * check it) when it is a media type; otherwise application/octet-stream. A value with a line break
+ * or a character outside Latin-1 made writeHead throw, so that download answered 500 every time.
+ */
+export function downloadContentType(stored: string): string {
+  return MEDIA_TYPE.test(stored) ? stored : 'application/octet-stream';
+}
 
 /** `GET /artifacts/<id>?expires=…&sig=…`: the signed link GraphQL hands out after its project check. */
 export function handleArtifactDownload(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, services: Services): boolean | Promise<void> {
@@ -24,7 +35,7 @@ export function handleArtifactDownload(req: http.IncomingMessage, res: http.Serv
       return;
     }
     res.writeHead(200, {
-      'content-type': artifact.contentType,
+      'content-type': downloadContentType(artifact.contentType),
       'content-length': String(stored.size),
       'content-disposition': `attachment; filename="${downloadFilename(artifact.path)}"`,
       'x-content-type-options': 'nosniff',
