@@ -43,7 +43,7 @@ describe('npm start on a clean checkout', () => {
       });
       const body = await res.json();
       expect(body.errors).toBeUndefined();
-      expect(body.data.templates.edges.map((e: any) => e.node.slug).sort()).toEqual(['implement-feature', 'triage-bug', 'write-unit-tests']);
+      expect(body.data.templates.edges.map((e: any) => e.node.slug).sort()).toEqual(['fix-failing-tests', 'implement-feature', 'triage-bug', 'write-unit-tests']);
       const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).toContain('AutoDev GraphQL');
       // The web app, and the link that signs in with the printed token.

@@ -11,7 +11,7 @@ const feature = seeds.find((s) => s.slug === 'implement-feature')!;
 
 describe('template definitions', () => {
   it('accepts every seeded template', () => {
-    expect(seeds.map((s) => s.slug).sort()).toEqual(['implement-feature', 'triage-bug', 'write-unit-tests']);
+    expect(seeds.map((s) => s.slug).sort()).toEqual(['fix-failing-tests', 'implement-feature', 'triage-bug', 'write-unit-tests']);
     for (const s of seeds) expect(validateTemplateDefinition(s).ok).toBe(true);
   });
 
