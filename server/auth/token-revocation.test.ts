@@ -85,16 +85,22 @@ async function logEvent(message: string) {
   expect(job.errors).toBeUndefined();
 }
 
+/** Publishes events (jobs made through A) until every subscriber says it received one: live, no sleep. */
+async function untilLive(live: () => boolean, publish: (i: number) => Promise<unknown> = (i) => logEvent(`probe ${i}`)) {
+  for (let i = 0; i < 50 && !live(); i++) {
+    await publish(i);
+    await expect.poll(live, { timeout: 500 }).toBe(true).catch(() => {});
+  }
+  expect(live(), 'every subscriber received an event').toBe(true);
+}
+
 describe('revoking a token', () => {
   it('ends its open subscriptions on another API process, over WebSocket and SSE, with UNAUTHENTICATED and a sentence, within the bound', async () => {
     const t = await newToken();
     const ws = wsSubscriber(t.secret);
     const sse = sseSubscriber(t.secret);
     // Both are live: an event published through A reaches them on B.
-    await new Promise((r) => setTimeout(r, 500));
-    await logEvent('before revocation');
-    await expect.poll(() => ws.seen.length, { timeout: 10_000 }).toBeGreaterThan(0);
-    await expect.poll(() => sse.text().includes('"projectEvents"'), { timeout: 10_000 }).toBe(true);
+    await untilLive(() => ws.seen.length > 0 && sse.text().includes('"projectEvents"'));
 
     const revokedAt = Date.now();
     const res = await gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: t.id });
@@ -129,11 +135,12 @@ describe('revoking a token', () => {
     const other = await newToken();
     const kept = wsSubscriber(other.secret);
     const gone = wsSubscriber(doomed.secret);
-    await new Promise((r) => setTimeout(r, 500));
+    await untilLive(() => kept.seen.length > 0 && gone.seen.length > 0);
+    const keptBefore = kept.seen.length;
     await gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: doomed.id });
     expect((await within(gone.ended, 3 * BOUND_MS, 'the revoked subscription ending')).error[0].extensions.code).toBe('UNAUTHENTICATED');
     await logEvent('other token still streams');
-    await expect.poll(() => kept.seen.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => kept.seen.length, { timeout: 10_000 }).toBeGreaterThan(keptBefore);
     expect(kept.closed()).toBeNull();
     await kept.client.dispose();
     await gone.client.dispose();
@@ -189,10 +196,11 @@ describe('a revocation whose publish was lost (pub/sub away)', () => {
     const t = await startTestServer({ env: { AUTODEV_TOKEN_RECHECK_SECONDS: '1' } });
     try {
       const secret = await t.token('VIEWER');
+      let received = 0;
       const ended = new Promise<{ error: any; at: number }>((resolve) =>
-        t.ws(secret).subscribe({ query: PROJECT_EVENTS }, { next: () => {}, error: (error) => resolve({ error, at: Date.now() }), complete: () => resolve({ error: null, at: Date.now() }) }),
+        t.ws(secret).subscribe({ query: PROJECT_EVENTS }, { next: () => void received++, error: (error) => resolve({ error, at: Date.now() }), complete: () => resolve({ error: null, at: Date.now() }) }),
       );
-      await new Promise((r) => setTimeout(r, 500));
+      await untilLive(() => received > 0, () => t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }));
       // Revoked in the database only: no message on the bus.
       const revokedAt = Date.now();
       await t.app.services.pool.query(`UPDATE "ApiToken" SET "revokedAt" = now() WHERE name = 'viewer-default'`);
