@@ -61,7 +61,8 @@ beforeAll(async () => {
   if (installed) dir = await mkdtemp(path.join(tmpdir(), 'autodev-pgbouncer-'));
 });
 afterAll(async () => {
-  for (const b of bouncers) b.kill('SIGTERM');
+  // Waits for each to exit: the run checks that no process of its own is left behind.
+  await Promise.all(bouncers.map((b) => (b.exitCode !== null || b.signalCode !== null ? undefined : new Promise((r) => (b.once('exit', r), b.kill('SIGTERM'))))));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
