@@ -27,7 +27,7 @@ beforeAll(async () => {
   const triage = await gql(`{ template(slug: "triage-bug") { crew outputSchema } }`, {}, admin);
   const upsert = await gql(
     `mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`,
-    { input: { slug: 'blob', name: 'Blob', crew: triage.data.template.crew, outputSchema: triage.data.template.outputSchema, inputSchema: { type: 'object', properties: { blob: { type: 'string' } } } } },
+    { input: { slug: 'blob', name: 'Blob', crew: triage.data.template.crew, outputSchema: triage.data.template.outputSchema, inputSchema: { type: 'object', properties: { blob: { type: 'string' }, title: { type: 'string' } } } } }, // title: the triage crew's placeholder
     admin,
   );
   expect(upsert.errors).toBeUndefined();
@@ -85,6 +85,37 @@ describe('response limits', () => {
       `amplification: 1 attack query refused in ${ms} ms with ${body.length} response bytes; 3 at once refused in ${threeMs} ms, /healthz ${h.ms} ms; the same query asking for ids only answers in ${idsOnlyMs} ms; RSS ${before.rssMiB.toFixed(0)} → ${after.rssMiB.toFixed(0)} MiB, peak ${after.peakMiB.toFixed(0)} MiB (peak before ${before.peakMiB.toFixed(0)} MiB)`,
     );
     expect(after.peakMiB - before.rssMiB).toBeLessThan(200);
+  }, 60_000);
+
+  it('shares the limits of one request among the operations of a batch: 10 × jobs(first: 60) { input } (each 15 MB, under 16 MiB alone) is refused, not answered with 150 MB', async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, bytes: text.length, json: JSON.parse(text) };
+    };
+    const one = { query: '{ jobs(first: 60) { edges { node { id input } } } }' };
+    const before = memory();
+    const started = Date.now();
+    const batch = await post(Array(10).fill(one));
+    const ms = Date.now() - started;
+    expect(batch.status).toBe(200);
+    expect(batch.json).toHaveLength(10);
+    for (const r of batch.json) {
+      expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+      expect(r.errors?.[0].message).toContain('16 MiB per request, shared by the 10 operations of its batch');
+    }
+    expect(batch.bytes).toBeLessThan(10_000);
+    const after = memory();
+    // Rows too: 10 × jobs(first: 100) { events(first: 20) } is 2,300 objects each (jobs, edges, nodes, events), 23,000 in all.
+    const rows = await post(Array(10).fill({ query: '{ jobs(first: 100) { edges { node { id events(first: 20) { seq } } } } }' }));
+    for (const r of rows.json) expect(r.errors?.[0].message).toMatch(/up to 2300 objects; the limit is 2000 \(this operation's part of the request's 20000, shared by the 10 operations of its batch\)/);
+    // The same operation alone is answered, and a batch of small ones is answered whole.
+    const alone = await post(one);
+    expect(alone.json.errors).toBeUndefined();
+    expect(alone.json.data.jobs.edges).toHaveLength(60);
+    const small = await post(Array(10).fill({ query: '{ jobs(first: 5) { edges { node { id input } } } }' }));
+    for (const r of small.json) expect(r.errors).toBeUndefined();
+    console.log(`batch amplification: 10 × 15 MB refused in ${ms} ms with ${batch.bytes} response bytes; RSS ${before.rssMiB.toFixed(0)} → ${after.rssMiB.toFixed(0)} MiB, peak ${after.peakMiB.toFixed(0)} MiB`);
   }, 60_000);
 
   it('answers a query whose large fields fit (jobs(first: 20) { input } = 5 MiB)', async () => {
