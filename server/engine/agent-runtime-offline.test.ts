@@ -1,6 +1,8 @@
 // Offline stays real: with no model configured, a crew on the agent runtime goes through the same
 // tool path (the deterministic offline model lists, reads, writes, edits and runs a command in a
 // real clone), produces a real patch, and its check runs under bubblewrap.
+import { symlink, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPatchAndRun, runtimeTemplate, upsertRuntimeTemplate, waitForRuntimeJob } from '../test/agent-runtime-fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
@@ -41,12 +43,25 @@ describe('the offline provider on the agent runtime', () => {
     expect(applied.status).toBe(0);
   }, 90_000);
 
-  it('refuses a local repository outside the permitted directories, before cloning anything', async () => {
-    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'offline-notes', input: { repository: process.cwd() } } });
-    const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
-    expect(job.state).toBe('FAILED');
-    expect(job.attempts[0]).toMatchObject({ errorCode: 'WORKSPACE_REFUSED', baseCommit: null });
-    expect(job.attempts[0].exitReason).toContain('AUTODEV_REPOSITORY_ROOTS');
+  it('refuses a local repository outside the permitted directories at createJob, and one that leads out through a link when the attempt starts', async () => {
+    const outside = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'offline-notes', input: { repository: process.cwd() } } });
+    expect(outside.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(outside.errors?.[0].message).toContain('AUTODEV_REPOSITORY_ROOTS');
+    expect((await t.gql(`{ jobs(first: 50) { edges { node { input } } } }`)).data.jobs.edges.map((e: any) => e.node.input.repository)).not.toContain(process.cwd());
+
+    // Inside the root as written, outside once resolved: only the runner (realpath) can tell.
+    const link = path.join(t.app.services.config.sampleRepository, 'escape');
+    await symlink(process.cwd(), link);
+    try {
+      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'offline-notes', input: { repository: link } } });
+      expect(created.errors).toBeUndefined();
+      const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
+      expect(job.state).toBe('FAILED');
+      expect(job.attempts[0]).toMatchObject({ errorCode: 'WORKSPACE_REFUSED', baseCommit: null });
+      expect(job.attempts[0].exitReason).toContain('AUTODEV_REPOSITORY_ROOTS');
+    } finally {
+      await unlink(link);
+    }
   }, 60_000);
 
   it('the bundled fix-failing-tests on the sample repository: the offline model cannot fix code, so npm test fails on each attempt and the job fails after its two attempts, each keeping its patch and the check output', async () => {

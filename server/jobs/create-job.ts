@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { localRepositoryOutsideRoots } from '../runner/workspace/local-repository.ts';
 import { AppError, badInput } from '../errors.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { enqueueRun } from '../engine/enqueue-run.ts';
@@ -47,7 +48,7 @@ function validateRequest(req: CreateJobRequest): void {
  * With an idempotency key, the same key returns the same job (the unique index decides races);
  * reusing a key for a different request is a CONFLICT.
  */
-export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: CreateJobRequest): Promise<CreateJobResult> {
+export async function createJob(deps: { pool: pg.Pool; events: EventBus; config?: { repositoryRoots: string[] } }, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
   const { rows: templates } = await deps.pool.query(
     `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
@@ -58,6 +59,7 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: 
   if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
   const valid = validateJobInput(template.inputSchema, req.input);
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
+  refuseLocalRepository(template.workspace, req.input, deps.config?.repositoryRoots ?? []);
   const spent = await spentBudgetRefusal(deps.pool, req.projectId);
   // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
   if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;
@@ -126,4 +128,14 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus }, req: 
 async function keyTaken(pool: pg.Pool, projectId: string, key: string): Promise<boolean> {
   const { rows } = await pool.query(`SELECT 1 FROM "Job" WHERE "projectId" = $1 AND "idempotencyKey" = $2`, [projectId, key]);
   return rows.length > 0;
+}
+
+/** A local repository outside the operator's roots is refused here, before a job exists (the runner checks again). */
+function refuseLocalRepository(workspace: { repositoryField?: string } | null, input: unknown, roots: string[]) {
+  if (!workspace) return;
+  const field = workspace.repositoryField ?? 'repository';
+  const repository = (input as Record<string, unknown> | null)?.[field];
+  if (typeof repository !== 'string' || !repository) return;
+  const problem = localRepositoryOutsideRoots(repository, roots);
+  if (problem) throw badInput(`\`input.${field}\`: ${problem}`, { field: 'input' });
 }

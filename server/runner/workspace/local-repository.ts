@@ -14,6 +14,29 @@ function isRemote(repository: string): boolean {
   return colon > 0 && !repository.slice(0, colon).includes('/');
 }
 
+/**
+ * The same rule on the path as written, without touching the disk: what `createJob` can decide up
+ * front (the API may not share the worker's filesystem; the runner checks again after realpath).
+ */
+export function localRepositoryOutsideRoots(repository: string, roots: readonly string[]): string | null {
+  if (isRemote(repository)) return null;
+  let local: string;
+  try {
+    local = /^file:/i.test(repository) ? fileURLToPath(repository) : repository;
+  } catch {
+    return 'The repository is not a valid file:// URL.';
+  }
+  if (!path.isAbsolute(local)) return 'A local repository must be given as an absolute path.';
+  const inside = roots.some((root) => {
+    const rel = path.relative(path.resolve(root), path.resolve(local));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  });
+  if (inside) return null;
+  return roots.length
+    ? `The local repository ${local} is outside the directories this server clones from (AUTODEV_REPOSITORY_ROOTS).`
+    : 'This server clones no local repositories (the operator lists the allowed directories in AUTODEV_REPOSITORY_ROOTS).';
+}
+
 /** Why this repository may not be cloned here, or null when it may. */
 export function localRepositoryProblem(repository: string, roots: readonly string[]): string | null {
   if (isRemote(repository)) return null;
