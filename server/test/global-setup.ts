@@ -21,6 +21,11 @@ export function requiredTools(env: NodeJS.ProcessEnv = process.env): Tool[] {
     { command: 'promtool', debianPackage: 'prometheus', neededFor: "the alerting rules' tests" },
     { command: 'redis-server', debianPackage: 'redis-server', neededFor: 'the tests that stop and restart a Redis of their own' },
     { command: 'bwrap', debianPackage: 'bubblewrap', neededFor: 'the sandbox of commands' },
+    { command: 'git', debianPackage: 'git', neededFor: 'the crews\' workspaces' },
+    { command: 'pgbouncer', debianPackage: 'pgbouncer', neededFor: 'the PgBouncer session/transaction-mode test' },
+    { command: 'docker-compose', debianPackage: 'docker-compose', neededFor: 'validating docker-compose.yml' },
+    // On this project's machines kubectl comes with the image (Google Cloud SDK's package of that name).
+    { command: 'kubectl', debianPackage: 'kubectl', neededFor: 'rendering k8s/ with kustomize' },
   ];
 }
 
