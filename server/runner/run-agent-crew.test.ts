@@ -10,6 +10,8 @@ import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
 import { prepareSampleRepository } from '../examples/sample-repository.ts';
 import { createOfflineModel } from './agents/offline-model.ts';
 import { runAgentCrew } from './run-agent-crew.ts';
+import { modelSelector } from './select-model.ts';
+import { startOpenAiMockServer } from '../test/openai-mock-server.ts';
 import type { RunnerSpec } from './spec.ts';
 
 let root: string;
@@ -83,4 +85,22 @@ describe('runAgentCrew', () => {
     expect(result.output).toMatchObject({ baseCommit: base, files: [{ path: 'AUTODEV_NOTES.md' }], checks: [] });
     expect(r.events.findIndex((e) => e.type === 'artifact')).toBeLessThan(r.events.findIndex((e) => e.type === 'result'));
   });
+
+  it('cuts a model request that outlasts the configured timeout and ends the attempt with a retryable MODEL_ERROR', async () => {
+    const mock = await startOpenAiMockServer(() => ({ text: 'late', delayMs: 20_000 }));
+    try {
+      const events: RunnerEvent[] = [];
+      const started = Date.now();
+      const s = spec({ provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini', timeoutMs: 300 } });
+      const outcome = await runAgentCrew(s, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) }, (e) => void events.push(e));
+      const took = Date.now() - started;
+      expect(outcome).toBe('error');
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'MODEL_ERROR', retryable: true, message: expect.stringContaining('did not answer within the time allowed') });
+      // Cut at the limit, not retried (the SDK does not retry an aborted request): no 20 s wait.
+      expect(took).toBeLessThan(3000);
+      expect(mock.requests).toHaveLength(1);
+    } finally {
+      await mock.close();
+    }
+  }, 15_000);
 });

@@ -3,11 +3,30 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createOfflineModel } from './agents/offline-model.ts';
 import { resolveModel } from './agents/resolve-model.ts';
+import { wrapLanguageModel } from 'ai';
 import type { RunnerSpec } from './spec.ts';
 
 export function modelSelector(provider: RunnerSpec['provider'], env: NodeJS.ProcessEnv = process.env): (name: string) => LanguageModelV3 {
   if (provider.kind !== 'openai') return (name) => createOfflineModel(name, { delayMs: provider.delayMs });
   // One configured endpoint: bare names and `openai:` names both go to it.
   const endpoint = { baseUrl: provider.baseUrl ?? 'https://api.openai.com/v1', ...(env.AUTODEV_MODEL_API_KEY ? { apiKeyEnv: 'AUTODEV_MODEL_API_KEY' } : {}) };
-  return (name) => resolveModel(name, { providers: { openai: endpoint }, defaultProvider: 'openai' }, env);
+  const timeoutMs = provider.timeoutMs;
+  return (name) => {
+    const model = resolveModel(name, { providers: { openai: endpoint }, defaultProvider: 'openai' }, env);
+    return timeoutMs ? withTimeout(model, timeoutMs) : model;
+  };
+}
+
+/** Each model request (a streamed one until its last chunk) is cut after `ms` (AUTODEV_MODEL_TIMEOUT_MS). */
+function withTimeout(model: LanguageModelV3, ms: number): LanguageModelV3 {
+  return wrapLanguageModel({
+    model,
+    middleware: {
+      specificationVersion: 'v3',
+      transformParams: async ({ params }) => {
+        const timeout = AbortSignal.timeout(ms);
+        return { ...params, abortSignal: params.abortSignal ? AbortSignal.any([params.abortSignal, timeout]) : timeout };
+      },
+    },
+  });
 }

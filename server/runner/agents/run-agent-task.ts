@@ -230,6 +230,8 @@ function describeModelError(err: unknown): { message: string; detail: string } {
   if (APICallError.isInstance(e)) {
     return { message: e.statusCode ? describeProviderFailure(e.statusCode).message : 'The model provider could not be reached.', detail };
   }
+  // A request timeout (AbortSignal.timeout, AUTODEV_MODEL_TIMEOUT_MS) rejects with a TimeoutError.
+  if ((e as Error)?.name === 'TimeoutError') return { message: 'The model did not answer within the time allowed for one request.', detail };
   return { message: 'The model call failed unexpectedly.', detail };
 }
 
