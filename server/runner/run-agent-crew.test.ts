@@ -103,4 +103,26 @@ describe('runAgentCrew', () => {
       await mock.close();
     }
   }, 15_000);
+
+  it('reports a patch too large for one runner event instead of sending it, and still ends with a result and every event under the 1 MiB line limit', async () => {
+    const big = (c: string) => `${c.repeat(99)}\n`.repeat(7_000); // 700 KB of text per file
+    const mock = await startOpenAiMockServer((req) => {
+      const done = req.body.messages.filter((m) => m.role === 'tool').length;
+      if (done === 0) return { toolCalls: [{ name: 'write_file', arguments: { path: 'big-a.txt', content: big('a') } }, { name: 'write_file', arguments: { path: 'big-b.txt', content: big('b') } }] };
+      return { text: 'Wrote two large files.' };
+    });
+    try {
+      const events: RunnerEvent[] = [];
+      const s = spec({ tools: ['write_file'], provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini' } });
+      s.crew.tasks = [s.crew.tasks[0]];
+      const outcome = await runAgentCrew(s, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) }, (e) => void events.push(e));
+      expect(outcome).toBe('result');
+      expect(events.some((e) => e.type === 'artifact')).toBe(false);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'log', level: 'warn', message: expect.stringMatching(/^changes\.patch is \d+ bytes, .* not stored/) }));
+      expect((events.find((e) => e.type === 'result') as any).output.files.map((f: any) => f.path)).toEqual(['big-a.txt', 'big-b.txt']);
+      for (const e of events) expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThan(1024 * 1024);
+    } finally {
+      await mock.close();
+    }
+  }, 30_000);
 });

@@ -24,6 +24,9 @@ type Body<T> = T extends unknown ? Omit<T, 'v'> : never;
 const COMMAND_TIMEOUT_MS = 300_000;
 const COMMAND_OUTPUT_BYTES = 64 * 1024;
 const MAX_TASK_OUTPUT = 65_536;
+const MAX_FILES_IN_RESULT = 2000;
+/** The patch's share of one event line (the engine's limit is 1 MiB per line). */
+export const MAX_PATCH_EVENT_BYTES = 1024 * 1024 - 4096;
 
 /** Whether a spec is for the agent runtime (workspace, tools or checks) rather than one chat completion per task. */
 export function usesAgentRuntime(spec: RunnerSpec): boolean {
@@ -131,7 +134,14 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   if (diff.patch.length > 0) {
     const utf8 = diff.patch.toString('utf8');
     const text = Buffer.from(utf8, 'utf8').equals(diff.patch);
-    await emit({ type: 'artifact', path: 'changes.patch', contentType: 'text/x-diff', encoding: text ? 'utf8' : 'base64', content: text ? utf8 : diff.patch.toString('base64') });
+    const content = text ? utf8 : diff.patch.toString('base64');
+    // One event is one stdout line, and the engine refuses lines over 1 MiB (EVENT_TOO_LARGE, the
+    // whole attempt lost): a larger patch is reported, not sent.
+    if (Buffer.byteLength(JSON.stringify(content)) <= MAX_PATCH_EVENT_BYTES) {
+      await emit({ type: 'artifact', path: 'changes.patch', contentType: 'text/x-diff', encoding: text ? 'utf8' : 'base64', content });
+    } else {
+      await emit({ type: 'log', level: 'warn', message: `changes.patch is ${diff.patch.length} bytes, over the ${MAX_PATCH_EVENT_BYTES} bytes one runner event may carry: it is not stored (the diffstat below is).` });
+    }
   }
   await emit({ type: 'log', level: 'info', message: diff.patch.length ? `Changes against ${baseCommit.slice(0, 12)}:\n${diff.diffstat}`.slice(0, 16_000) : 'No changes.' });
 
@@ -146,8 +156,10 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     output: {
       summary: (outputs.get(last.id) ?? '').slice(0, MAX_TASK_OUTPUT),
       baseCommit,
-      diffstat: diff.diffstat,
-      files: diff.files,
+      // Bounded, so the result stays one event line whatever the crew changed.
+      diffstat: diff.diffstat.length > MAX_TASK_OUTPUT ? `${diff.diffstat.slice(-MAX_TASK_OUTPUT)}` : diff.diffstat,
+      files: diff.files.slice(0, MAX_FILES_IN_RESULT),
+      ...(diff.files.length > MAX_FILES_IN_RESULT ? { filesCut: diff.files.length - MAX_FILES_IN_RESULT } : {}),
       checks: checks.map((c) => ({ name: c.name, passed: c.passed, exitCode: c.exitCode, durationMs: c.durationMs })),
     },
   });
