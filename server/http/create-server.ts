@@ -14,6 +14,7 @@ import { maskError } from './mask-error.ts';
 import { armorPlugin, guardPlugin } from './hardening.ts';
 import { responseLimitsPlugin } from './response-limits.ts';
 import { nestingLimitPlugin } from './nesting-limit.ts';
+import { requestParamsPlugin } from './request-params.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
 import { corsPolicy } from './cors.ts';
@@ -49,7 +50,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     graphiql: false, // served by handleGraphiql, without a CDN
     cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log)],
+    plugins: [requestParamsPlugin(), nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log)],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
     batching: { limit: 10 },
     logging: false,
