@@ -8,8 +8,9 @@ import { applyPatchAndRun, runtimeTemplate, upsertRuntimeTemplate, waitForRuntim
 import { startTestServer, type TestServer } from '../test/harness.ts';
 
 let t: TestServer;
+const logLines: string[] = [];
 beforeAll(async () => {
-  t = await startTestServer({ role: 'all' });
+  t = await startTestServer({ role: 'all', logLines });
   await upsertRuntimeTemplate(
     t,
     runtimeTemplate({
@@ -24,6 +25,11 @@ afterAll(async () => {
 });
 
 describe('the offline provider on the agent runtime', () => {
+  it('the worker says at start that commands and checks can run sandboxed, with the bubblewrap version', async () => {
+    for (let i = 0; i < 100 && !logLines.some((l) => l.includes('sandbox available')); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(logLines.find((l) => l.includes('sandbox available for commands and checks'))).toMatch(/bubblewrap 0\.\d+/);
+  });
+
   it('clones the sample repository the server prepared, edits it through the tools and ends with a real patch and a check that ran', async () => {
     const repository = t.app.services.config.sampleRepository;
     const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'offline-notes', input: { repository } } });

@@ -7,6 +7,7 @@ import { RUN_ATTEMPT_TASK } from './enqueue-run.ts';
 import type { Executor } from './executor.ts';
 import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.ts';
 import { runAttempt } from './run-attempt.ts';
+import { sandboxAvailable } from '../runner/sandbox/sandbox-available.ts';
 
 export interface RunningWorker {
   workerId: string;
@@ -57,6 +58,15 @@ export async function startWorker(services: Services, opts: { executor: Executor
   );
   services.metrics.workerRunning.set(1);
   log.info('worker started', { workerId, concurrency: services.config.workerConcurrency, executor: opts.executor.name });
+  // Runners of the local and inline executors run their commands on this machine: say at start
+  // whether they can (each attempt that needs commands asks again and is refused without).
+  if (opts.executor.name !== 'kubernetes') {
+    void sandboxAvailable().then((sandbox) =>
+      sandbox.ok
+        ? log.info('sandbox available for commands and checks', { bubblewrap: sandbox.version })
+        : log.warn('sandbox unavailable: crews that run commands or checks will fail SANDBOX_UNAVAILABLE', { reason: sandbox.reason }),
+    );
+  }
   return {
     workerId,
     async stop() {
