@@ -183,7 +183,7 @@ const gc = (() => {
 describe('a corpus of hostile requests', () => {
   it('gets 4xx or coded GraphQL errors only — zero 5xx — and leaves the server serving, unchanged, with flat memory', async () => {
     const cases = corpus();
-    expect(cases.length).toBe(234); // the figure README.md and RELIABILITY.md give
+    expect(cases.length).toBe(236); // the figure README.md and RELIABILITY.md give
     const count = async () => (await t.app.services.pool.query(`SELECT (SELECT count(*) FROM "Template")::int AS templates, (SELECT count(*) FROM "Job")::int AS jobs`)).rows[0];
     const before = await count();
 
