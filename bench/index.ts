@@ -5,6 +5,7 @@ import { machine } from './lib.ts';
 import { benchMemoryStartup } from './memory-startup.ts';
 import { benchReadPath } from './read-path.ts';
 import { benchSandbox } from './sandbox.ts';
+import { benchAgentLoop } from './agent-loop.ts';
 
 const started = Date.now();
 console.log(`# AutoDev benchmarks — ${new Date().toISOString()}\nMachine: ${machine()}`);
@@ -13,5 +14,6 @@ await benchFanout();
 await benchReadPath();
 await benchMemoryStartup();
 await benchSandbox();
+await benchAgentLoop();
 console.log(`\nAll benchmarks took ${Math.round((Date.now() - started) / 1000)} s.`);
 process.exit(0);
