@@ -53,8 +53,13 @@ describe('kill -9 storm', () => {
       for (const r of batch) ids.push(r.data.createJob.id);
     }
     let killsWithAttempts = 0;
+    // A killed worker restarts in the background while the other one is killed next: waiting for each
+    // restart (a few seconds) let the queue drain before the last kills on a slow start.
+    const restarting: (Promise<AutodevProcess> | null)[] = [null, null];
     for (let k = 0; k < KILLS; k++) {
-      const victim = workers[k % 2];
+      const slot = k % 2;
+      if (restarting[slot]) workers[slot] = await restarting[slot]!;
+      const victim = workers[slot];
       // Mid-attempt: wait (up to 15 s: a restarted worker takes a few seconds to start) until the victim holds attempts.
       const holding = async () =>
         (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${victim.child.pid}-%`])).rows[0].n as number;
@@ -63,8 +68,9 @@ describe('kill -9 storm', () => {
       await new Promise((r) => setTimeout(r, 300));
       if ((await holding()) > 0) killsWithAttempts++;
       await victim.kill('SIGKILL');
-      workers[k % 2] = await startAutodevProcess('worker', workerEnv);
+      restarting[slot] = startAutodevProcess('worker', workerEnv);
     }
+    for (const [slot, p] of restarting.entries()) if (p) workers[slot] = await p;
 
     const deadline = Date.now() + 120_000;
     for (;;) {
