@@ -15,6 +15,7 @@ import { armorPlugin, guardPlugin } from './hardening.ts';
 import { responseLimitsPlugin } from './response-limits.ts';
 import { nestingLimitPlugin } from './nesting-limit.ts';
 import { requestParamsPlugin } from './request-params.ts';
+import { limitConnections, SERVER_OPTIONS } from './connection-limits.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
 import { corsPolicy } from './cors.ts';
@@ -83,7 +84,8 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
       return Promise.resolve(yoga.handle(req, res)); // (it may answer synchronously, with no promise)
     },
   ];
-  const server = http.createServer(requestListener(services.log, routes, 'Nothing is served at this path: the API is at /graphql, the web app at /.'));
+  const server = http.createServer(SERVER_OPTIONS, requestListener(services.log, routes, 'Nothing is served at this path: the API is at /graphql, the web app at /.'));
+  limitConnections(server, services.log);
   server.on('connect', refuseConnect);
 
   const wsServer = attachWebSocketServer(server, yoga, services, tokens);
