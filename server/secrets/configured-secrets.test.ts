@@ -4,11 +4,12 @@ import { registerConfiguredSecrets } from './configured-secrets.ts';
 import { redactText } from './redact.ts';
 
 describe('the secrets an operator configures', () => {
-  it('are all redacted once registered: model key, admin token, signing key, S3 secret, database and Redis passwords, provider keys, AUTODEV_SECRET_ENV variables', () => {
+  it('are all redacted once registered: model key, admin token, signing key, metrics token, S3 secret, database and Redis passwords, provider keys, AUTODEV_SECRET_ENV variables', () => {
     const values = {
       AUTODEV_MODEL_API_KEY: 'model-key-0a9s8d7f',
       AUTODEV_ADMIN_TOKEN: 'admin-token-1q2w3e4r',
       AUTODEV_SIGNING_KEY: 'signing-key-5t6y7u8i',
+      AUTODEV_METRICS_TOKEN: 'metrics-token-3z4x5c6v',
       AWS_SECRET_ACCESS_KEY: 's3-secret-9o0p1a2s',
       DB_PASSWORD: 'db-pass-3d4f5g6h',
       REDIS_PASSWORD: 'redis-pass-7j8k9l0z',

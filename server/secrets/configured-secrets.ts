@@ -20,6 +20,7 @@ export function registerConfiguredSecrets(config: Config, extra: { label: string
     { label: 'the model API key', value: config.model.apiKey },
     { label: 'the admin token', value: config.adminToken },
     { label: 'the signing key', value: config.signingKey },
+    { label: 'the metrics token', value: config.metricsToken },
     { label: 'the S3 secret access key', value: config.s3.credentials?.secretAccessKey },
     { label: 'the database password', value: urlPassword(config.databaseUrl) },
     { label: 'the Redis password', value: urlPassword(config.redisUrl) },
