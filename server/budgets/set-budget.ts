@@ -15,6 +15,10 @@ export async function setBudget(pool: pg.Pool, req: { projectId: string; limitUs
   if (!Number.isFinite(req.limitUsd) || req.limitUsd < 0 || req.limitUsd > 1e9) {
     throw badInput('`limitUsd` must be an amount between 0 and 1,000,000,000 USD.', { field: 'limitUsd' });
   }
+  // Kept to 8 decimal places: a smaller positive limit would be stored as 0, which refuses every job.
+  if (req.limitUsd > 0 && req.limitUsd < 0.000000005) {
+    throw badInput('`limitUsd` is kept to 8 decimal places: give 0 (no spending at all) or at least 0.00000001 USD.', { field: 'limitUsd' });
+  }
   return withTransaction(pool, async (sql) => {
     await lockBudgetExclusively(sql, req.projectId);
     const { rows } = await sql.query<{ id: string }>(
