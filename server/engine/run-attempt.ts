@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { chargeUsage } from '../budgets/charge-usage.ts';
+import { spendingBound, type SpendingBound } from '../budgets/spending-bound.ts';
 import { checkOutput, noSecrets, violations } from '../guardrails/check-output.ts';
 import { appendJobEvents, EventLimitReached, type NewJobEvent } from '../jobs/job-event.ts';
 import type { RunnerSpec } from '../runner/spec.ts';
@@ -40,7 +41,7 @@ function workspaceOf(services: Services, a: StartedAttempt): RunnerSpec['workspa
   return { ...(repository ? { repository } : {}), ...(ref ? { ref } : {}), localRoots: services.config.repositoryRoots };
 }
 
-function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
+function runnerSpec(services: Services, a: StartedAttempt, budget: SpendingBound): RunnerSpec {
   const m = services.config.model;
   const workspace = workspaceOf(services, a);
   return {
@@ -53,6 +54,7 @@ function runnerSpec(services: Services, a: StartedAttempt): RunnerSpec {
     input: a.input,
     outputSchema: a.spec.outputSchema,
     feedback: a.feedback,
+    budget,
     provider: {
       kind: m.provider,
       ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
@@ -216,10 +218,12 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     }
   };
 
+  // The models the runner will call: the operator's override, or each agent's own.
+  const models = services.config.model.model ? [services.config.model.model] : (attempt.spec.crew.agents as { model: string }[]).map((a) => a.model);
   let executed: ExecuteOutcome;
   try {
     executed = await ctx.executor.execute({
-      spec: runnerSpec(services, attempt),
+      spec: runnerSpec(services, attempt, await spendingBound(services.pool, jobId, models)),
       attemptId: attempt.attemptId,
       image: attempt.spec.executor?.image,
       resources: attempt.spec.executor?.resources,
@@ -329,6 +333,8 @@ function outcomeOfRun(
     case 'failed':
       return { kind: 'failed', code: executed.code, message: executed.message, retryable: executed.retryable };
   }
+  // The runner stopped itself before a request its budget could not pay: the same end as a refused charge.
+  if (runnerError?.code === 'BUDGET_EXCEEDED') return { kind: 'budget_exceeded', message: runnerError.message };
   if (runnerError) return { kind: 'failed', ...runnerError };
   if (!result) {
     const tail = executed.stderrTail.trim().split('\n').slice(-3).join(' | ');

@@ -86,6 +86,46 @@ describe('runAgentCrew', () => {
     expect(r.events.findIndex((e) => e.type === 'artifact')).toBeLessThan(r.events.findIndex((e) => e.type === 'result'));
   });
 
+  describe('stops itself before a model request its budget could not pay ($0.015 a request: 100,000 input tokens at $0.15 per million)', () => {
+    const budget = (remainingUsd: string) => ({ remainingUsd, prices: { 'gpt-4o-mini': { inputUsdPerMillion: '0.15', outputUsdPerMillion: '0.6' } } });
+    async function runAgainst(reply: any, s: Partial<RunnerSpec> & { tools?: string[] }) {
+      const mock = await startOpenAiMockServer(() => ({ ...reply, usage: { promptTokens: 100_000, completionTokens: 0 } }));
+      try {
+        const events: RunnerEvent[] = [];
+        const full = spec({ provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini' }, ...s });
+        const outcome = await runAgentCrew(full, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(full.provider, {}) }, (e) => void events.push(e));
+        return { outcome, events, requests: mock.requests.length };
+      } finally {
+        await mock.close();
+      }
+    }
+
+    it('a tool loop with $0.045 left sends exactly three requests, then ends with BUDGET_EXCEEDED (not retryable)', async () => {
+      const r = await runAgainst({ toolCalls: [{ name: 'list_files', arguments: {} }] }, { budget: budget('0.045') });
+      expect(r.requests).toBe(3);
+      expect(r.events.filter((e) => e.type === 'usage')).toHaveLength(3);
+      expect(r.outcome).toBe('error');
+      expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'BUDGET_EXCEEDED', retryable: false, message: expect.stringContaining('budget left for this attempt was $0.045') });
+    }, 15_000);
+
+    it('the running cost is shared by the tasks: a second task that could not be paid sends nothing', async () => {
+      const r = await runAgainst({ text: 'Done.' }, { budget: budget('0.02'), tools: [] });
+      expect(r.requests).toBe(2); // the first task's answer ($0.015 < $0.02), the second's ($0.03): both charged by the engine, which refuses the second
+      const r2 = await runAgainst({ text: 'Done.' }, { budget: budget('0.015'), tools: [] });
+      expect(r2.requests).toBe(1);
+      expect(r2.events.filter((e) => e.type === 'task_completed').map((e: any) => e.task)).toEqual(['first']);
+      expect(r2.events.at(-1)).toMatchObject({ type: 'error', code: 'BUDGET_EXCEEDED' });
+    }, 15_000);
+
+    it('without a limit (remainingUsd null) or without a budget it never stops itself', async () => {
+      for (const b of [{ budget: { remainingUsd: null, prices: budget('0').prices } }, {}]) {
+        const r = await runAgainst({ text: 'Done.' }, { ...b, tools: [] });
+        expect(r.outcome).toBe('result');
+        expect(r.requests).toBe(2);
+      }
+    }, 15_000);
+  });
+
   it('cuts a model request that outlasts the configured timeout and ends the attempt with a retryable MODEL_ERROR', async () => {
     const mock = await startOpenAiMockServer(() => ({ text: 'late', delayMs: 20_000 }));
     try {

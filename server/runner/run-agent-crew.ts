@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
 import { runAgentTask, type AgentTaskOutcome } from './agents/run-agent-task.ts';
+import { RunningCost } from './agents/report-usage.ts';
 import type { TaskContext } from './agents/task-prompt.ts';
 import { describeCheckFailure, runChecks } from './run-checks.ts';
 import { sandboxAvailable, type SandboxAvailability } from './sandbox/sandbox-available.ts';
@@ -82,6 +83,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   const outputs = new Map<string, string>();
   const roles = new Map(spec.crew.tasks.map((t) => [t.id, agents.get(t.agent)?.role ?? t.agent]));
   let stopped = false;
+  const cost = new RunningCost(spec.budget);
   const emitAgentEvent = async (e: RunnerEvent) => {
     const verdict = await emitEvent(e);
     if (verdict === 'stop') stopped = true;
@@ -118,11 +120,12 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
         emit: emitAgentEvent,
         signal: deps.signal,
         stream: deps.stream,
+        cost,
       });
     } catch (err) {
       return fail('MODEL_ERROR', `Task ${task.id}: the agent loop failed unexpectedly.`, true, String((err as Error)?.stack ?? err));
     }
-    if (outcome.status === 'stopped') return stopped ? 'error' : fail('STOPPED', outcome.message, false);
+    if (outcome.status === 'stopped') return stopped ? 'error' : fail(outcome.code ?? 'STOPPED', outcome.message, false);
     if (outcome.status !== 'completed') return fail(outcome.code, outcome.message, outcome.retryable, 'detail' in outcome ? outcome.detail : undefined);
     await emit({ type: 'task_completed', task: task.id, agent: agent.id, output: outcome.text.slice(0, MAX_TASK_OUTPUT) });
     outputs.set(task.id, outcome.text);

@@ -1,3 +1,5 @@
+import type { SpendingBound } from '../budgets/spending-bound.ts';
+
 /** What a runner receives for one attempt (the reference runner reads it from a JSON file). */
 export interface AgentDef {
   id: string;
@@ -53,6 +55,8 @@ export interface RunnerSpec {
   /** Set for crews on the agent runtime (a workspace, tools or checks); absent → one chat completion per task. */
   workspace?: WorkspaceSpec;
   checks?: CheckDef[];
+  /** What this attempt may spend and the prices it is charged at: the runner stops itself before a request it could not pay (the engine's charge still decides). */
+  budget?: SpendingBound;
 }
 
 export interface ChatMessage {

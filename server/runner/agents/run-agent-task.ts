@@ -8,7 +8,7 @@ import { compile } from '../../guardrails/ajv.ts';
 import { describeErrors } from '../../guardrails/describe-errors.ts';
 import { toolCallEvent, toolResultEvent } from '../tools/tool-events.ts';
 import { capText, MAX_MESSAGE_CHARS, type AgentEvent, type EmitAgentEvent } from './agent-events.ts';
-import { reportUsage } from './report-usage.ts';
+import { reportUsage, type RunningCost } from './report-usage.ts';
 import { describeProviderFailure, PROVIDER_DETAIL_MAX } from '../providers/describe-provider-failure.ts';
 import { buildTaskPrompt, type AgentPersona, type AttemptFeedback, type TaskBrief, type TaskContext } from './task-prompt.ts';
 import type { ToolContext, ToolDefinition } from './tool-definition.ts';
@@ -37,6 +37,8 @@ export interface RunAgentTaskOptions {
   onTextDelta?: (delta: string) => void;
   /** Retries of a failed model call (429, 5xx, network); default 2. */
   maxRetries?: number;
+  /** The runner's running cost (shared by its tasks): no request is sent once it has reached the attempt's budget. */
+  cost?: RunningCost;
 }
 
 interface Spent {
@@ -49,7 +51,7 @@ interface Spent {
 export type AgentTaskOutcome =
   | ({ status: 'completed'; text: string; output?: unknown; finalAnswerForced: boolean } & Spent)
   | ({ status: 'step_limit'; code: 'STEP_LIMIT_REACHED'; message: string; retryable: true; text: string } & Spent)
-  | ({ status: 'stopped'; message: string } & Spent)
+  | ({ status: 'stopped'; message: string; /** Set when the runner stopped itself at its budget. */ code?: 'BUDGET_EXCEEDED' } & Spent)
   | ({
       status: 'failed';
       code: 'MODEL_ERROR' | 'INVALID_MODEL_OUTPUT' | 'UNKNOWN_TOOL';
@@ -99,7 +101,9 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
   const stopper = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stopper.signal]) : stopper.signal;
   let stopMessage: string | undefined;
-  const stop = (message: string) => {
+  let stopCode: 'BUDGET_EXCEEDED' | undefined;
+  const stop = (message: string, code?: 'BUDGET_EXCEEDED') => {
+    if (stopMessage === undefined) stopCode = code;
     stopMessage ??= message;
     stopper.abort(new TaskStopped(message));
   };
@@ -117,7 +121,14 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     spent.steps++;
     spent.inputTokens += u.inputTokens;
     spent.outputTokens += u.outputTokens;
+    o.cost?.add(o.agent.model, u);
     await send({ v: 1, type: 'usage', model: o.agent.model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(o.task.id ? { task: o.task.id } : {}) });
+    if (signal.aborted) throw signal.reason;
+  };
+  // A request the budget could not pay is not sent: the same stop as a refused charge, decided here.
+  const beforeRequest = () => {
+    const refusal = o.cost?.refusal();
+    if (refusal) stop(`${label} was stopped before its next model request: ${refusal}.`, 'BUDGET_EXCEEDED');
     if (signal.aborted) throw signal.reason;
   };
 
@@ -154,7 +165,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
 
   const { system, prompt } = buildTaskPrompt({ agent: o.agent, task: o.task, input: o.input, context: o.context, feedback: o.feedback, toolNames: o.agent.tools });
   const settings = {
-    model: wrapLanguageModel({ model: o.model, middleware: reportUsage(charge) }),
+    model: wrapLanguageModel({ model: o.model, middleware: reportUsage(charge, beforeRequest) }),
     system,
     messages: [{ role: 'user', content: prompt }] as ModelMessage[],
     tools,
@@ -179,6 +190,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     temperature: 0,
   };
 
+  const stoppedOutcome = (): AgentTaskOutcome => ({ status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...(stopCode ? { code: stopCode } : {}), ...spent });
   let steps: StepResult<ToolSet>[];
   let text: string;
   let output: unknown;
@@ -200,7 +212,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
       if (o.task.outputSchema && steps.at(-1)?.finishReason !== 'tool-calls') output = result.output;
     }
   } catch (err) {
-    if (signal.aborted) return { status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...spent };
+    if (signal.aborted) return stoppedOutcome();
     // The last step forbids tools; a model that calls one anyway has used up its steps.
     if (ToolChoiceViolationError.isInstance(err)) return stepLimit(label, maxSteps, '', spent);
     if (NoObjectGeneratedError.isInstance(err) || NoOutputGeneratedError.isInstance(err)) {
@@ -212,7 +224,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     const failure = describeModelError(err);
     return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${failure.message}`, MAX_MESSAGE_CHARS), retryable: isRetryable(err), detail: failure.detail, ...spent };
   }
-  if (signal.aborted) return { status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...spent };
+  if (signal.aborted) return stoppedOutcome();
 
   if (steps.at(-1)?.finishReason === 'tool-calls') return stepLimit(label, maxSteps, text, spent);
   return { status: 'completed', text, ...(o.task.outputSchema ? { output } : {}), finalAnswerForced: steps.length >= maxSteps && o.agent.tools.length > 0, ...spent };

@@ -1,0 +1,35 @@
+import type pg from 'pg';
+import { formatUnits, toUnits } from './money.ts';
+import { PERIOD_SPENT } from './charge-usage.ts';
+
+/**
+ * What a runner may spend, read at attempt start and put into its spec: the smaller of what is left
+ * of the job's maxCostUsd and of the project's budget in its current period, with the prices the
+ * charges use. Only an early stop for the runner (amounts are exact decimal strings): concurrent
+ * jobs share the project budget, so chargeUsage's atomic charge stays the one that decides.
+ */
+export interface SpendingBound {
+  /** Null when neither the job nor the project has a limit. */
+  remainingUsd: string | null;
+  /** USD per million tokens, for the models the crew uses that have a price. */
+  prices: Record<string, { inputUsdPerMillion: string; outputUsdPerMillion: string }>;
+}
+
+export async function spendingBound(pool: pg.Pool, jobId: string, models: string[]): Promise<SpendingBound> {
+  const left = await pool.query<{ job: string | null; project: string | null }>(
+    `SELECT CASE WHEN j."maxCostUsd" IS NULL THEN NULL ELSE (j."maxCostUsd" - j."costUsd")::text END AS job,
+            (SELECT (b."limitUsd" - ${PERIOD_SPENT})::text FROM "Budget" b WHERE b."projectId" = j."projectId") AS project
+       FROM "Job" j WHERE j.id = $1`,
+    [jobId],
+  );
+  const limits = [left.rows[0]?.job, left.rows[0]?.project].filter((v): v is string => v !== null && v !== undefined).map(toUnits);
+  const smallest = limits.length ? limits.reduce((a, b) => (b < a ? b : a)) : null;
+  const prices = await pool.query<{ model: string; input: string; output: string }>(
+    `SELECT model, "inputUsdPerMillion"::text AS input, "outputUsdPerMillion"::text AS output FROM "ModelPrice" WHERE model = ANY($1::text[])`,
+    [[...new Set(models)]],
+  );
+  return {
+    remainingUsd: smallest === null ? null : formatUnits(smallest > 0n ? smallest : 0n),
+    prices: Object.fromEntries(prices.rows.map((p) => [p.model, { inputUsdPerMillion: formatUnits(toUnits(p.input)), outputUsdPerMillion: formatUnits(toUnits(p.output)) }])),
+  };
+}
