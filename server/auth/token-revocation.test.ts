@@ -47,6 +47,10 @@ function wsSubscriber(secret: string) {
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${secret}` },
     retryAttempts: 5,
+    // Keeps the socket after its last operation ended (a lazy client closes it itself with 1000 the
+    // moment the operation's error arrives, racing the server's 4401): the close code seen is the server's.
+    lazy: false,
+    onNonLazyError: () => {}, // the close is asserted below; the default prints the whole CloseEvent
     on: { closed: (e) => (closed = e as { code: number; reason: string }) },
   });
   const ended = new Promise<{ error: any; at: number }>((resolve) =>
