@@ -132,6 +132,28 @@ describe('response limits', () => {
     expect(res.data ?? null).toBeNull();
   });
 
+  it("counts a template's checks and workspace as large fields: 20 × jobs(first: 100) { template { checks } } over 40 KB of checks is refused", async () => {
+    // Found by the red-team pass: checks (up to 10 × 4,000 characters) were read with the row and not
+    // counted, so this query answered 56 MB to a VIEWER.
+    const triage = await gql(`{ template(slug: "blob") { crew inputSchema outputSchema } }`, {}, admin);
+    const checks = Array.from({ length: 10 }, (_, i) => ({ name: `check-${i}`, command: `echo ${'x'.repeat(3990)}` }));
+    const upsert = await gql(
+      `mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`,
+      { input: { slug: 'blob', name: 'Blob', crew: triage.data.template.crew, inputSchema: triage.data.template.inputSchema, outputSchema: triage.data.template.outputSchema, checks } },
+      admin,
+    );
+    expect(upsert.errors).toBeUndefined();
+    const one = await gql(`{ jobs(first: 1) { edges { node { template { checks } } } } }`);
+    expect(one.errors).toBeUndefined();
+    expect(one.data.jobs.edges[0].node.template.checks).toHaveLength(10);
+    const attack = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: jobs(first: 100) { edges { node { template { checks workspace } } } }`).join(' ')} }`;
+    const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: JSON.stringify({ query: attack }) });
+    const body = await res.text();
+    const json = JSON.parse(body);
+    expect(json.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(body.length).toBeLessThan(2000);
+  });
+
   it('a page size over the maximum is BAD_USER_INPUT naming the maximum, for every paged field (never a silent cut)', async () => {
     const cases = [
       [`{ jobs(first: 1000) { edges { node { id } } } }`, 'jobs', 100],

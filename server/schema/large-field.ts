@@ -24,6 +24,8 @@ const LARGE = {
   'Template.inputSchema': 'jsonb',
   'Template.outputSchema': 'jsonb',
   'Template.description': 'text',
+  'Template.checks': 'jsonb',
+  'Template.workspace': 'jsonb',
 } as const;
 export type LargeField = keyof typeof LARGE;
 const STORED_SIZE: Partial<Record<LargeField, string>> = { 'Job.input': '"inputBytes"', 'Job.output': '"outputBytes"' };

@@ -29,8 +29,8 @@ builder.prismaObject('Template', {
     inputSchema: t.field({ type: 'JSON', description: 'JSON Schema every job input must satisfy.', select: { id: true }, resolve: largeField('Template.inputSchema') }),
     outputSchema: t.field({ type: 'JSON', description: 'JSON Schema the crew output must satisfy.', select: { id: true }, resolve: largeField('Template.outputSchema') }),
     executor: t.expose('executor', { type: 'JSON' }),
-    workspace: t.expose('workspace', { type: 'JSON', nullable: true, description: 'Agent runtime: the job-input fields naming the repository and ref ({repositoryField, refField}); null → no workspace unless agents have tools.' }),
-    checks: t.expose('checks', { type: 'JSON', description: 'Agent runtime: commands run in the sandbox on the final workspace ([{name, command, timeoutSeconds}]).' }),
+    workspace: t.field({ type: 'JSON', nullable: true, description: 'Agent runtime: the job-input fields naming the repository and ref ({repositoryField, refField}); null → no workspace unless agents have tools.', select: { id: true }, resolve: largeField('Template.workspace') }),
+    checks: t.field({ type: 'JSON', description: 'Agent runtime: commands run in the sandbox on the final workspace ([{name, command, timeoutSeconds}]).', select: { id: true }, resolve: largeField('Template.checks') }),
     typicalCostUsd: t.float({
       nullable: true,
       description: "Mean cost of this template's succeeded jobs in the project (null before the first one).",
