@@ -105,6 +105,22 @@ describe('createJob', () => {
     expect(afterRaise.errors).toBeUndefined();
   });
 
+  it('refuses a positive maxCostUsd too small for 8 decimal places (it would be stored as 0) with BAD_USER_INPUT, writing nothing', async () => {
+    const jobsBefore = await count(`SELECT count(*) FROM "Job"`);
+    await fc.assert(
+      fc.asyncProperty(fc.double({ min: Number.MIN_VALUE, max: 0.000000004999, noNaN: true }), async (maxCostUsd) => {
+        const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd } });
+        expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+        expect(res.errors![0].message).toContain('0.00000001');
+      }),
+      { numRuns: 20 },
+    );
+    expect(await count(`SELECT count(*) FROM "Job"`)).toBe(jobsBefore);
+    const smallest = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd: 0.00000001 } });
+    expect(smallest.errors).toBeUndefined();
+    expect(smallest.data.createJob.maxCostUsd).toBe(0.00000001);
+  });
+
   it('refuses input that does not satisfy the template schema with BAD_USER_INPUT naming the field, and writes nothing', async () => {
     const jobsBefore = await count(`SELECT count(*) FROM "Job"`);
     const queueBefore = await count(`SELECT count(*) FROM graphile_worker._private_jobs`);

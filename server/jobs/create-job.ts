@@ -35,6 +35,10 @@ function validateRequest(req: CreateJobRequest): void {
     if (!Number.isFinite(req.maxCostUsd) || req.maxCostUsd <= 0 || req.maxCostUsd > 1_000_000) {
       throw badInput('`maxCostUsd` must be a positive amount of at most 1,000,000 USD.', { field: 'maxCostUsd' });
     }
+    // Kept to 8 decimal places: a smaller positive amount would be stored as 0, a job that can spend nothing.
+    if (req.maxCostUsd < 0.000000005) {
+      throw badInput('`maxCostUsd` is kept to 8 decimal places: give at least 0.00000001 USD.', { field: 'maxCostUsd' });
+    }
   }
   if (req.input === undefined || req.input === null) throw badInput('`input` is required (a JSON object).', { field: 'input' });
   if (Buffer.byteLength(JSON.stringify(req.input)) > MAX_INPUT_BYTES) {
