@@ -23,6 +23,7 @@ import { selectArtifactStore } from './storage/select-artifact-store.ts';
 import { localSecret } from './auth/bootstrap.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
+import { configureValidation, stopValidationWorker } from './guardrails/validation-pool.ts';
 
 export interface RunningApp {
   services: Services;
@@ -74,6 +75,8 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     stops.push(() => db.$disconnect());
     const tracing = createTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.serviceName, role: config.role });
     stops.push(() => tracing.shutdown());
+    configureValidation({ timeoutMs: config.validationTimeoutMs });
+    stops.push(() => stopValidationWorker());
     const services: Services = {
       config,
       pool,

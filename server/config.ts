@@ -47,6 +47,8 @@ export interface Config {
   websocket: { maxConnections: number; maxConnectionsPerAddress: number; initTimeoutMs: number };
   /** How often each API process rechecks the tokens of open subscriptions (bounds a revocation whose publish was lost). */
   tokenRecheckMs: number;
+  /** Wall-clock limit of one check of a user's JSON Schema in the validation worker (AUTODEV_VALIDATION_TIMEOUT_MS). */
+  validationTimeoutMs: number;
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
   s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
@@ -196,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnectionsPerAddress: int('AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS', env.AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS, 100),
       initTimeoutMs: Math.max(100, int('AUTODEV_WS_INIT_TIMEOUT_MS', env.AUTODEV_WS_INIT_TIMEOUT_MS, 5000)),
     },
+    validationTimeoutMs: Math.max(50, int('AUTODEV_VALIDATION_TIMEOUT_MS', env.AUTODEV_VALIDATION_TIMEOUT_MS, 2000)),
     tokenRecheckMs: Math.max(1, int('AUTODEV_TOKEN_RECHECK_SECONDS', env.AUTODEV_TOKEN_RECHECK_SECONDS, 15)) * 1000,
     artifactStore: oneOf('AUTODEV_ARTIFACT_STORE', env.AUTODEV_ARTIFACT_STORE, ['local', 's3'] as const, 'local'),
     s3: {

@@ -249,7 +249,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   }
 
   // Executor messages quote the runner (its stderr, its invalid event): redacted like its events.
-  const outcome = redactValue(withChecks(decideOutcome(attempt, executed, stop, result, runnerError, leaks), checks));
+  const outcome = redactValue(withChecks(await decideOutcome(attempt, executed, stop, result, runnerError, leaks), checks));
   const guardrails = outcome && 'guardrails' in outcome ? outcome.guardrails : undefined;
   if (guardrails) {
     const failed = violations(guardrails);
@@ -294,28 +294,28 @@ function withChecks(outcome: AttemptOutcome | null, checks: GuardrailResult[]): 
   return { ...outcome, guardrails: [...(outcome.guardrails ?? []), ...checks] };
 }
 
-function decideOutcome(
+async function decideOutcome(
   attempt: StartedAttempt,
   executed: ExecuteOutcome,
   stop: any,
   result: { output: unknown } | null,
   runnerError: { code: string; message: string; retryable: boolean } | null,
   leaks: SecretFinding[],
-): AttemptOutcome | null {
-  const outcome = outcomeOfRun(attempt, executed, stop, result, runnerError, leaks);
+): Promise<AttemptOutcome | null> {
+  const outcome = await outcomeOfRun(attempt, executed, stop, result, runnerError, leaks);
   // Secrets the crew produced fail the attempt however it ended (a result checks them itself).
   if (outcome?.kind === 'failed' && !outcome.guardrails && leaks.length) return { ...outcome, guardrails: [noSecrets(leaks)] };
   return outcome;
 }
 
-function outcomeOfRun(
+async function outcomeOfRun(
   attempt: StartedAttempt,
   executed: ExecuteOutcome,
   stop: any,
   result: { output: unknown } | null,
   runnerError: { code: string; message: string; retryable: boolean } | null,
   leaks: SecretFinding[],
-): AttemptOutcome | null {
+): Promise<AttemptOutcome | null> {
   if (stop?.kind === 'lost') return null; // recovery already moved the job on
   if (stop?.kind === 'cancelled') return { kind: 'cancelled', message: 'cancelled while running' };
   if (stop?.kind === 'budget') return { kind: 'budget_exceeded', message: stop.message };
@@ -345,7 +345,7 @@ function outcomeOfRun(
       retryable: true,
     };
   }
-  const guardrails = checkOutput(attempt.spec.outputSchema, result.output, { leaks });
+  const guardrails = await checkOutput(attempt.spec.outputSchema, result.output, { leaks });
   const failed = violations(guardrails);
   if (failed.length > 0) {
     return {

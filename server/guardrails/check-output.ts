@@ -1,5 +1,7 @@
 import { compile } from './ajv.ts';
 import { describeErrors, sentence } from './describe-errors.ts';
+import { AppError } from '../errors.ts';
+import { validateOffThread } from './validation-pool.ts';
 import { scanValue, type SecretFinding } from '../secrets/redact.ts';
 
 export interface GuardrailResult {
@@ -16,18 +18,12 @@ export interface GuardrailResult {
  * outputs, artifacts and the result as `leaks`: they fail no-secrets just as a secret still in
  * `output` does.
  */
-export function checkOutput(
+export async function checkOutput(
   outputSchema: object,
   output: unknown,
   rules: { maxOutputBytes?: number; leaks?: SecretFinding[] } = {},
-): GuardrailResult[] {
-  const results: GuardrailResult[] = [];
-  const validate = compile(outputSchema);
-  if (validate(output)) results.push({ name: 'output-schema', passed: true, message: 'The output matches the template’s output schema.' });
-  else {
-    const errors = describeErrors(validate.errors);
-    results.push({ name: 'output-schema', passed: false, message: `The output does not match the template’s output schema: ${sentence(errors)}.`, details: errors });
-  }
+): Promise<GuardrailResult[]> {
+  const results: GuardrailResult[] = [await validateOffThread<GuardrailResult>({ op: 'output', schema: outputSchema, output }).catch(tooSlow)];
 
   const max = rules.maxOutputBytes ?? 1024 * 1024;
   const size = Buffer.byteLength(JSON.stringify(output ?? null));
@@ -39,6 +35,20 @@ export function checkOutput(
 
   results.push(noSecrets([...(rules.leaks ?? []), ...scanValue(output).found]));
   return results;
+}
+
+/** The output-schema result; runs in the validation worker (a user's schema can be slow). */
+export function outputSchemaResult(outputSchema: object, output: unknown): GuardrailResult {
+  const validate = compile(outputSchema);
+  if (validate(output)) return { name: 'output-schema', passed: true, message: 'The output matches the template’s output schema.' };
+  const errors = describeErrors(validate.errors);
+  return { name: 'output-schema', passed: false, message: `The output does not match the template’s output schema: ${sentence(errors)}.`, details: errors };
+}
+
+/** A schema the worker gave up on fails the guardrail with the pool's sentence instead of failing the attempt as a crash. */
+function tooSlow(err: unknown): GuardrailResult {
+  if (err instanceof AppError) return { name: 'output-schema', passed: false, message: err.message };
+  throw err;
 }
 
 /** The no-secrets result over what was found; also for an attempt that leaked secrets and ended without a result. */

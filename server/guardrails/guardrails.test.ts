@@ -84,8 +84,8 @@ describe('output guardrails', () => {
     labels: [],
   };
 
-  it('pass for a schema-valid, small, clean output', () => {
-    const results = checkOutput(triage.outputSchema, clean);
+  it('pass for a schema-valid, small, clean output', async () => {
+    const results = await checkOutput(triage.outputSchema, clean);
     expect(results.map((r) => r.name)).toEqual(['output-schema', 'output-size', 'no-secrets']);
     expect(guardrailsPassed(results)).toBe(true);
   });
@@ -95,19 +95,19 @@ describe('output guardrails', () => {
     ['a private key', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow…', 'private key'],
     ['a GitHub token', 'ghp_' + 'a'.repeat(36), 'GitHub token'],
     ['an OpenAI-style key', 'sk-proj-' + 'b'.repeat(40), 'OpenAI-style API key'],
-  ])('fail no-secrets for %s inside a file, naming where but never echoing it', (_, secret, kind) => {
+  ])('fail no-secrets for %s inside a file, naming where but never echoing it', async (_, secret, kind) => {
     const output = { summary: 's', plan: ['p'], tests: [], files: [{ path: 'a.ts', content: `const k = "${secret}";` }] };
-    const failed = violations(checkOutput(feature.outputSchema, output));
+    const failed = violations(await checkOutput(feature.outputSchema, output));
     expect(failed.map((f) => f.name)).toEqual(['no-secrets']);
     expect(failed[0].message).toContain(kind);
     expect(failed[0].message).toContain('files[0].content');
     expect(JSON.stringify(failed)).not.toContain(secret);
   });
 
-  it('fail output-size past the limit, and output-schema with the fields named', () => {
+  it('fail output-size past the limit, and output-schema with the fields named', async () => {
     const big = { ...clean, summary: 'x'.repeat(2000) };
-    expect(violations(checkOutput(triage.outputSchema, big, { maxOutputBytes: 1000 })).map((f) => f.name)).toEqual(['output-size']);
-    const bad = violations(checkOutput(triage.outputSchema, { ...clean, severity: 'meh' }));
+    expect(violations(await checkOutput(triage.outputSchema, big, { maxOutputBytes: 1000 })).map((f) => f.name)).toEqual(['output-size']);
+    const bad = violations(await checkOutput(triage.outputSchema, { ...clean, severity: 'meh' }));
     expect(bad[0].name).toBe('output-schema');
     expect(bad[0].message).toContain('`severity` must be one of');
   });

@@ -3,7 +3,8 @@ import { localRepositoryOutsideRoots } from '../runner/workspace/local-repositor
 import { AppError, badInput } from '../errors.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { enqueueRun } from '../engine/enqueue-run.ts';
-import { validateJobInput } from '../guardrails/validate-input.ts';
+import type { InputValidation } from '../guardrails/validate-input.ts';
+import { validateOffThread } from '../guardrails/validation-pool.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import { insertJobEvent, type JobEventRecord } from './job-event.ts';
@@ -61,7 +62,7 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus; config?
   );
   const template = templates[0];
   if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
-  const valid = validateJobInput(template.inputSchema, req.input);
+  const valid = await validateOffThread<InputValidation>({ op: 'input', schema: template.inputSchema, input: req.input });
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
   refuseLocalRepository(template.workspace, req.input, deps.config?.repositoryRoots ?? []);
   const spent = await spentBudgetRefusal(deps.pool, req.projectId);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { badInput } from '../errors.ts';
-import { validateTemplateDefinition, type TemplateDefinition } from '../guardrails/validate-template.ts';
+import type { TemplateDefinition, TemplateValidation } from '../guardrails/validate-template.ts';
+import { validateOffThread } from '../guardrails/validation-pool.ts';
 
 /**
  * Creates or updates a template of the project; every update bumps `version`. Jobs keep the
@@ -13,7 +14,8 @@ export async function upsertTemplate(
   definition: unknown,
   opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[] } = {},
 ): Promise<string | null> {
-  const checked = validateTemplateDefinition(definition, { runnerEnvAllow: opts.runnerEnvAllow });
+  // In the validation worker: a user's schema that is slow to check is refused, not waited for.
+  const checked = await validateOffThread<TemplateValidation>({ op: 'template', definition, runnerEnvAllow: opts.runnerEnvAllow ?? [] });
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
   const { rows } = await pool.query<{ id: string }>(

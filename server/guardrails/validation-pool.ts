@@ -1,0 +1,132 @@
+import { Worker } from 'node:worker_threads';
+import { AppError, badInput } from '../errors.ts';
+import type { ValidationRequest } from './validation-worker.ts';
+
+/**
+ * Runs users' JSON Schemas in one worker thread (validation-worker.ts), one call at a time, each
+ * with a wall-clock limit: a call that passes it terminates the worker (a fresh one serves the
+ * next call) and fails BAD_USER_INPUT. The worker is also replaced once its heap passes
+ * `maxHeapBytes` (compiled validators it caches), which bounds their memory for real.
+ */
+export const VALIDATION = {
+  /** AUTODEV_VALIDATION_TIMEOUT_MS (configureValidation sets it from the config). */
+  timeoutMs: 2000,
+  // The worker's LRU of compiled validators alone reached 235 MiB of heap over 2,000 heavy schemas.
+  maxHeapBytes: 128 * 1024 * 1024,
+  /** Calls waiting for the worker; one more is refused SERVICE_UNAVAILABLE rather than queued without end. */
+  maxQueued: 1000,
+};
+
+/** How often the worker was replaced, for tests and the figures in RELIABILITY.md. */
+export const validationStats = { started: 0, timedOut: 0, replacedForMemory: 0, peakHeapBytes: 0 };
+
+export function configureValidation(opts: { timeoutMs: number }): void {
+  VALIDATION.timeoutMs = opts.timeoutMs;
+}
+
+type Pending = { req: ValidationRequest; resolve: (v: any) => void; reject: (e: unknown) => void };
+type Reply = { id: number; result?: unknown; error?: string; heapBytes: number };
+
+let worker: Worker | null = null;
+let running: (Pending & { id: number; timer: NodeJS.Timeout }) | null = null;
+const queue: Pending[] = [];
+let nextId = 1;
+
+function tooCostlyMessage(what: string): string {
+  return `Validating against the template's schema took ${what}; simplify the schema (deeply nested anyOf/$ref, very large enum).`;
+}
+
+function tooSlowMessage(): string {
+  const ms = VALIDATION.timeoutMs;
+  return tooCostlyMessage(`longer than ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}`);
+}
+
+function startWorker(): Worker {
+  validationStats.started++;
+  // The .mjs entry registers tsx in the thread: the same under `npm start`, vitest and Node 20 to 24.
+  const w = new Worker(new URL('./validation-worker.mjs', import.meta.url), {
+    // A runaway compile dies alone (ERR_WORKER_OUT_OF_MEMORY) instead of taking the server down.
+    resourceLimits: { maxOldGenerationSizeMb: 1024 },
+  });
+  w.on('message', (reply: Reply) => finish(w, reply));
+  w.on('error', (err) => fail(w, err));
+  w.on('exit', (code) => fail(w, new Error(`the validation worker stopped (code ${code})`)));
+  w.unref();
+  return w;
+}
+
+function retire(w: Worker): void {
+  if (worker === w) worker = null;
+  w.removeAllListeners();
+  w.on('error', () => {});
+  void w.terminate();
+}
+
+function finish(w: Worker, reply: Reply): void {
+  if (w !== worker || !running || running.id !== reply.id) return;
+  const done = running;
+  running = null;
+  clearTimeout(done.timer);
+  validationStats.peakHeapBytes = Math.max(validationStats.peakHeapBytes, reply.heapBytes);
+  if (reply.heapBytes > VALIDATION.maxHeapBytes) {
+    validationStats.replacedForMemory++;
+    retire(w);
+  }
+  if (reply.error !== undefined) done.reject(new Error(reply.error));
+  else done.resolve(reply.result);
+  next();
+}
+
+function fail(w: Worker, err: unknown): void {
+  if (w !== worker) return;
+  retire(w);
+  const done = running;
+  running = null;
+  if (done) {
+    clearTimeout(done.timer);
+    const outOfMemory = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    done.reject(outOfMemory ? badInput(tooCostlyMessage('more memory than allowed'), { field: 'input' }) : err);
+  }
+  next();
+}
+
+function next(): void {
+  if (running) return;
+  const job = queue.shift();
+  if (!job) {
+    worker?.unref();
+    return;
+  }
+  worker ??= startWorker();
+  worker.ref();
+  const w = worker;
+  const id = nextId++;
+  const timer = setTimeout(() => {
+    if (running?.id !== id) return;
+    validationStats.timedOut++;
+    const done = running;
+    running = null;
+    retire(w);
+    done.reject(badInput(tooSlowMessage(), { field: 'input' }));
+    next();
+  }, VALIDATION.timeoutMs);
+  running = { ...job, id, timer };
+  w.postMessage({ id, req: job.req });
+}
+
+/** Runs one validation in the worker; rejects with a BAD_USER_INPUT AppError when it takes too long. */
+export function validateOffThread<T>(req: ValidationRequest): Promise<T> {
+  if (queue.length >= VALIDATION.maxQueued) {
+    return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'The server is busy validating other requests; try again in a moment.'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    queue.push({ req, resolve, reject });
+    next();
+  });
+}
+
+/** Stops the worker (app shutdown); the next call starts a fresh one. */
+export async function stopValidationWorker(): Promise<void> {
+  const w = worker;
+  if (w) retire(w);
+}
