@@ -149,6 +149,26 @@ describe('the web app in a real browser', () => {
     await page.context().close();
   });
 
+  it('a token revoked while its CrewMonitor is open signs the page out with the server’s sentence, and it stops asking', async () => {
+    const jobId = await createJobByApi();
+    const created = await t.gql(`mutation { createApiToken(input: { name: "revoked-while-watching", role: VIEWER }) { secret token { id } } }`);
+    const { secret, token } = created.data.createApiToken;
+    const page = await signedIn(secret);
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    await page.goto(`${t.url}/jobs/${jobId}`);
+    await page.locator('[data-stream="live"]').waitFor({ timeout: 15_000 });
+    const revoked = await t.gql(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: token.id });
+    expect(revoked.data.revokeApiToken).toBe(true);
+    await page.getByLabel('API token').waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('The API token has been revoked.');
+    // Before: the stream resubscribed every second with the dead token, for as long as the page stayed open.
+    const opened = sockets.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(sockets.length).toBe(opened);
+    await page.context().close();
+  });
+
   it('a reload in the middle of a run loses no log line and doubles none', async () => {
     const jobId = await createJobByApi();
     const page = await signedIn();

@@ -7,7 +7,8 @@ export interface Session extends Connection {
   role: Role;
   tokenName: string;
   projectName: string;
-  signOut(): void;
+  /** Back to the sign-in page, showing `why` when given. */
+  signOut(why?: string): void;
 }
 
 export const ConnectionContext = createContext<Session | null>(null);

@@ -1,5 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useSubscription } from 'urql';
+import { tokenFailure } from './auth';
+import { useConnection } from './connection';
 import { ProjectEventsSubscription } from './operations';
 
 /** A stable function that calls the latest `fn` once, `ms` after the last call; cancelled on unmount. */
@@ -26,5 +28,10 @@ export function useRefetchOnStateChange(refetch: () => void, ms = 250): { paused
     if (data.projectEvents.type === 'STATE_CHANGED') schedule();
     return data;
   });
+  const { signOut } = useConnection();
+  useEffect(() => {
+    const why = error && tokenFailure(error.graphQLErrors.length ? error.graphQLErrors : error.networkError);
+    if (why) signOut(why);
+  }, [error]);
   return { paused: !!error };
 }

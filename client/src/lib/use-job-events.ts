@@ -1,6 +1,7 @@
 import { print } from 'graphql';
 import { useEffect, useState } from 'react';
 import type { JobEventFieldsFragment, JobEventsSubscription as JobEventsResult } from '../gql/graphql';
+import { tokenFailure } from './auth';
 import { useConnection } from './connection';
 import { JobEventsSubscription } from './operations';
 
@@ -15,7 +16,7 @@ const query = print(JobEventsSubscription);
  * reconnect or a reload loses nothing and doubles nothing. Updates are batched (at most ~20/s).
  */
 export function useJobEvents(jobId: string): { events: JobEvent[]; status: StreamStatus } {
-  const { ws } = useConnection();
+  const { ws, signOut } = useConnection();
   const [events, setEvents] = useState<JobEvent[]>([]);
   const [status, setStatus] = useState<StreamStatus>('connecting');
 
@@ -52,8 +53,11 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
             pending.push(event);
             flushTimer ??= setTimeout(flush, 50);
           },
-          error: () => {
+          error: (err) => {
             if (disposed) return;
+            // A revoked or expired token: asking again would be refused again (once a second, for ever).
+            const why = tokenFailure(err);
+            if (why) return signOut(why);
             setStatus('reconnecting');
             retry = setTimeout(start, 1000);
           },
