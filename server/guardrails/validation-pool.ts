@@ -125,8 +125,11 @@ export function validateOffThread<T>(req: ValidationRequest): Promise<T> {
   });
 }
 
-/** Stops the worker (app shutdown); the next call starts a fresh one. */
+/**
+ * Stops the worker (app shutdown): the call it was running is answered SERVICE_UNAVAILABLE rather
+ * than left pending; queued calls (another app in the same process) get a fresh worker.
+ */
 export async function stopValidationWorker(): Promise<void> {
   const w = worker;
-  if (w) retire(w);
+  if (w) fail(w, new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; try again in a moment.'));
 }
