@@ -109,6 +109,12 @@ const MUTATIONS: MutationCase[] = [
     run: (tok) => t.gql(`mutation { setBudget(input: { limitUsd: 123, period: MONTHLY }) { limitUsd } }`, {}, tok),
   },
   {
+    name: 'setModelPrice',
+    minRole: 'ADMIN',
+    targeted: false,
+    run: (tok) => t.gql(`mutation { setModelPrice(input: { model: "matrix-model", inputUsdPerMillion: 1, outputUsdPerMillion: 2 }) { model } }`, {}, tok),
+  },
+  {
     name: 'createApiToken',
     minRole: 'ADMIN',
     targeted: false,
@@ -219,6 +225,7 @@ const READS: ReadCase[] = [
   { name: 'reviews', minRole: 'VIEWER', run: (tok) => t.gql(`{ reviews(first: 100) { edges { node { id output job { id } } } } }`, {}, tok) },
   { name: 'budgets', minRole: 'VIEWER', run: (tok) => t.gql(`{ budgets { id limitUsd spentUsd } }`, {}, tok) },
   { name: 'spend', minRole: 'VIEWER', run: (tok) => t.gql(`{ spend(days: 30) { day model templateSlug costUsd } }`, {}, tok) },
+  { name: 'models', minRole: 'VIEWER', run: (tok) => t.gql(`{ models { model inputUsdPerMillion outputUsdPerMillion } }`, {}, tok) },
   { name: 'apiTokens', minRole: 'ADMIN', run: (tok) => t.gql(`{ apiTokens { id name role } }`, {}, tok) },
 ];
 

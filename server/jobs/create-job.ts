@@ -5,6 +5,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { enqueueRun } from '../engine/enqueue-run.ts';
 import type { InputValidation } from '../guardrails/validate-input.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
+import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import { insertJobEvent, type JobEventRecord } from './job-event.ts';
@@ -53,7 +54,7 @@ function validateRequest(req: CreateJobRequest): void {
  * With an idempotency key, the same key returns the same job (the unique index decides races);
  * reusing a key for a different request is a CONFLICT.
  */
-export async function createJob(deps: { pool: pg.Pool; events: EventBus; config?: { repositoryRoots: string[] } }, req: CreateJobRequest): Promise<CreateJobResult> {
+export async function createJob(deps: { pool: pg.Pool; events: EventBus; config?: { repositoryRoots: string[]; model?: { model?: string } } }, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
   const { rows: templates } = await deps.pool.query(
     `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
@@ -65,6 +66,8 @@ export async function createJob(deps: { pool: pg.Pool; events: EventBus; config?
   const valid = await validateOffThread<InputValidation>({ op: 'input', schema: template.inputSchema, input: req.input });
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
   refuseLocalRepository(template.workspace, req.input, deps.config?.repositoryRoots ?? []);
+  // A price deleted (or an override set) since the template was saved: refused now, not after the run.
+  await refuseUnpricedModels(deps.pool, template.crew.agents, deps.config?.model?.model, template.slug);
   const spent = await spentBudgetRefusal(deps.pool, req.projectId);
   // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
   if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;

@@ -6,6 +6,7 @@ import './job.ts';
 import './job-event.ts';
 import './review.ts';
 import './budget.ts';
+import './model-price.ts';
 import './spend.ts';
 import './api-token.ts';
 

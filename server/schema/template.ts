@@ -103,7 +103,10 @@ builder.mutationField('upsertTemplate', (t) =>
       const projectId = principalOf(ctx).projectId;
       // Only the fields the caller sent: the template schema decides defaults and validity.
       const definition = withoutNulls(input);
-      const id = await upsertTemplate(ctx.services.pool, projectId, definition, { runnerEnvAllow: ctx.services.config.runnerEnvAllow });
+      const id = await upsertTemplate(ctx.services.pool, projectId, definition, {
+        runnerEnvAllow: ctx.services.config.runnerEnvAllow,
+        prices: { override: ctx.services.config.model.model },
+      });
       return ctx.services.db.template.findUniqueOrThrow({ ...query, where: { id: id! } });
     },
   }),

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { badInput } from '../errors.ts';
 import type { TemplateDefinition, TemplateValidation } from '../guardrails/validate-template.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
@@ -6,18 +7,20 @@ import { validateOffThread } from '../guardrails/validation-pool.ts';
 /**
  * Creates or updates a template of the project; every update bumps `version`. Jobs keep the
  * spec of the version they were created from. `onlyIfMissing` seeds without overwriting;
- * `runnerEnvAllow` is the operator's list of `executor.env` names (config.runnerEnvAllow).
+ * `runnerEnvAllow` is the operator's list of `executor.env` names (config.runnerEnvAllow);
+ * `prices` refuses a crew whose models have no price (not for seeds: a bad override must not stop startup).
  */
 export async function upsertTemplate(
   pool: pg.Pool,
   projectId: string,
   definition: unknown,
-  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[] } = {},
+  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[]; prices?: { override: string | undefined } } = {},
 ): Promise<string | null> {
   // In the validation worker: a user's schema that is slow to check is refused, not waited for.
   const checked = await validateOffThread<TemplateValidation>({ op: 'template', definition, runnerEnvAllow: opts.runnerEnvAllow ?? [] });
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
+  if (opts.prices) await refuseUnpricedModels(pool, t.crew.agents, opts.prices.override);
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO "Template" (id, "projectId", slug, name, description, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks)
      VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)

@@ -1,0 +1,71 @@
+import type pg from 'pg';
+import { badInput } from '../errors.ts';
+
+/**
+ * The price table (USD per million tokens, one row per model name, shared by every project) and
+ * the one rule that uses it before anything runs: a crew whose model has no price is refused
+ * when its template is saved and when a job is created, not after the model was paid for.
+ * Model names are the exact strings the runner reports and the charges look up (charge-usage.ts).
+ */
+const MAX_USD_PER_MILLION = 1_000_000;
+
+export interface ModelPriceInput {
+  model: string;
+  inputUsdPerMillion: number;
+  outputUsdPerMillion: number;
+}
+
+export function validateModelPrice(p: ModelPriceInput): void {
+  if (p.model.length < 1 || p.model.length > 200 || p.model.trim() !== p.model || /\p{Cc}/u.test(p.model)) {
+    throw badInput('`model` must be a model name of 1 to 200 characters, without surrounding spaces or control characters.', { field: 'model' });
+  }
+  for (const field of ['inputUsdPerMillion', 'outputUsdPerMillion'] as const) {
+    const v = p[field];
+    if (!Number.isFinite(v) || v < 0 || v > MAX_USD_PER_MILLION) {
+      throw badInput(`\`${field}\` must be an amount between 0 and 1,000,000 USD per million tokens.`, { field });
+    }
+  }
+}
+
+export async function setModelPrice(pool: pg.Pool, p: ModelPriceInput): Promise<void> {
+  validateModelPrice(p);
+  await pool.query(
+    `INSERT INTO "ModelPrice" (model, "inputUsdPerMillion", "outputUsdPerMillion", "updatedAt") VALUES ($1, $2, $3, now())
+     ON CONFLICT (model) DO UPDATE SET "inputUsdPerMillion" = EXCLUDED."inputUsdPerMillion", "outputUsdPerMillion" = EXCLUDED."outputUsdPerMillion", "updatedAt" = now()`,
+    [p.model, p.inputUsdPerMillion, p.outputUsdPerMillion],
+  );
+}
+
+/**
+ * Refuses a crew whose runs could not be charged. With the operator's AUTODEV_MODEL override every
+ * agent calls that model (run-attempt.ts), so the override's price is the one that counts;
+ * otherwise each agent's own model needs one.
+ */
+export async function refuseUnpricedModels(
+  pool: pg.Pool,
+  agents: readonly { id?: string; model: string }[],
+  override: string | undefined,
+  templateSlug?: string,
+): Promise<void> {
+  const of = templateSlug ? `Template \`${templateSlug}\`: ` : '';
+  const wanted = override ? [override] : agents.map((a) => a.model);
+  const { rows } = await pool.query<{ model: string }>(`SELECT model FROM "ModelPrice" WHERE model = ANY($1::text[])`, [[...new Set(wanted)]]);
+  const priced = new Set(rows.map((r) => r.model));
+  if (override) {
+    if (!priced.has(override)) {
+      throw badInput(
+        `${of}There is no price for model \`${override}\`, which the operator's AUTODEV_MODEL makes every agent use, so its usage could not be charged; an admin sets one with setModelPrice.`,
+        { field: 'AUTODEV_MODEL', model: override },
+      );
+    }
+    return;
+  }
+  const i = agents.findIndex((a) => !priced.has(a.model));
+  if (i >= 0) {
+    const a = agents[i];
+    throw badInput(
+      `${of}Agent \`${a.id ?? i}\` (\`crew.agents[${i}].model\`) uses model \`${a.model}\`, which has no price, so its usage could not be charged; an admin sets one with setModelPrice.`,
+      { field: `crew.agents[${i}].model`, model: a.model },
+    );
+  }
+}
