@@ -60,6 +60,8 @@ interface MutationCase {
   minRole: string;
   /** Targets an existing resource by id (another project's token must get NOT_FOUND). */
   targeted: boolean;
+  /** Changes what every project shares: only the operator's project (`default`) may; another project's ADMIN gets FORBIDDEN. */
+  operatorOnly?: boolean;
   run(token: string | null): Promise<any>;
 }
 
@@ -112,6 +114,7 @@ const MUTATIONS: MutationCase[] = [
     name: 'setModelPrice',
     minRole: 'ADMIN',
     targeted: false,
+    operatorOnly: true,
     run: (tok) => t.gql(`mutation { setModelPrice(input: { model: "matrix-model", inputUsdPerMillion: 1, outputUsdPerMillion: 2 }) { model } }`, {}, tok),
   },
   {
@@ -169,6 +172,7 @@ function mutationCells(m: MutationCase) {
             expect(res.errors[0].message, cell).toMatch(/token/i);
           } else if (who === 'OTHER_PROJECT_ADMIN') {
             if (m.targeted) expect(code, cell).toBe('NOT_FOUND');
+            else if (m.operatorOnly) expect(code, cell).toBe('FORBIDDEN');
             else expect(res.errors, cell).toBeUndefined();
           } else if (ROLE_ORDER.indexOf(who) >= ROLE_ORDER.indexOf(m.minRole)) {
             expect(res.errors, cell).toBeUndefined();

@@ -56,6 +56,14 @@ describe('model prices', () => {
     expect(gpt.inputUsdPerMillion).toBe(2.5);
   });
 
+  it("another project's ADMIN may not set a price (prices are every project's): FORBIDDEN, and the table is unchanged", async () => {
+    const res = await t.gql(SET_PRICE, { input: { model: 'gpt-4o', inputUsdPerMillion: 0, outputUsdPerMillion: 0 } }, await t.token('ADMIN', 'tenant-b'));
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(res.errors![0].message).toContain('operator');
+    const gpt = (await t.gql(`{ models { model inputUsdPerMillion } }`)).data.models.find((m: any) => m.model === 'gpt-4o');
+    expect(gpt.inputUsdPerMillion).toBe(2.5);
+  });
+
   it('refuses any negative, too large or non-finite amount and any empty, long or padded name with BAD_USER_INPUT', async () => {
     const badAmount = fc.oneof(fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.double({ min: 1_000_000.01, noNaN: true }));
     const badName = fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }).map((s) => ` ${s}`), fc.constant('a\nb'));

@@ -1,5 +1,7 @@
 import { usd } from '../budgets/money.ts';
+import { DEFAULT_PROJECT_SLUG } from '../auth/bootstrap.ts';
 import { setModelPrice } from '../budgets/model-prices.ts';
+import { forbidden } from '../errors.ts';
 import { builder } from './builder.ts';
 
 builder.prismaObject('ModelPrice', {
@@ -33,9 +35,14 @@ builder.mutationField('setModelPrice', (t) =>
   t.prismaField({
     type: 'ModelPrice',
     authScopes: { admin: true },
-    description: 'Sets the price of a model (creating it). Prices are shared by every project; charges made from now on use the new one.',
+    description: "Sets the price of a model (creating it). Prices are shared by every project, so only an ADMIN of the operator's project (`default`) may set them; charges made from now on use the new one.",
     args: { input: t.arg({ type: ModelPriceInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
+      // Prices are every project's: a tenant's ADMIN setting one would change what other projects pay.
+      const { rows } = await ctx.services.pool.query<{ slug: string }>(`SELECT slug FROM "Project" WHERE id = $1`, [ctx.principal!.projectId]);
+      if (rows[0]?.slug !== DEFAULT_PROJECT_SLUG) {
+        throw forbidden(`Prices are shared by every project: only an ADMIN token of the operator's project (\`${DEFAULT_PROJECT_SLUG}\`, where AUTODEV_ADMIN_TOKEN belongs) may set them.`);
+      }
       await setModelPrice(ctx.services.pool, input);
       return ctx.services.db.modelPrice.findUniqueOrThrow({ ...query, where: { model: input.model } });
     },
