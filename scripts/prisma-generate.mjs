@@ -1,13 +1,21 @@
 // Runs `prisma generate` without the native schema engine.
 // Prisma's CLI insists on a schema-engine binary at start-up and tries to download one,
 // which cannot work offline; generation never executes it, so any existing file will do.
+// `--if-stale`: only when prisma/schema.prisma changed since the last generation (a pull that adds a
+// column would otherwise leave server/db/generated behind until the next `npm ci`).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+const SCHEMA = 'prisma/schema.prisma';
+const STAMP = 'server/db/generated/.schema-sha256';
+const schemaHash = () => createHash('sha256').update(readFileSync(SCHEMA)).digest('hex');
 
 if (!existsSync('node_modules/.bin/prisma')) {
   console.log('prisma-generate: prisma CLI not installed (production install?), skipping');
   process.exit(0);
 }
+if (process.argv.includes('--if-stale') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === schemaHash()) process.exit(0);
 const env = {
   ...process.env,
   PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
@@ -16,4 +24,5 @@ const env = {
   CHECKPOINT_DISABLE: '1',
 };
 const r = spawnSync('node_modules/.bin/prisma', ['generate', '--no-hints'], { stdio: 'inherit', env });
+if (r.status === 0) writeFileSync(STAMP, schemaHash());
 process.exit(r.status ?? 1);
