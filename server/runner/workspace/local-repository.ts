@@ -14,57 +14,56 @@ function isRemote(repository: string): boolean {
   return colon > 0 && !repository.slice(0, colon).includes('/');
 }
 
-/**
- * The same rule on the path as written, without touching the disk: what `createJob` can decide up
- * front (the API may not share the worker's filesystem; the runner checks again after realpath).
- */
-export function localRepositoryOutsideRoots(repository: string, roots: readonly string[]): string | null {
+/** A local repository as an absolute path, or why it is not one (null: a remote, not ours to judge). */
+function localPath(repository: string): { local: string } | { problem: string } | null {
   if (isRemote(repository)) return null;
   let local: string;
   try {
     local = /^file:/i.test(repository) ? fileURLToPath(repository) : repository;
   } catch {
-    return 'The repository is not a valid file:// URL.';
+    return { problem: 'The repository is not a valid file:// URL.' };
   }
-  if (!path.isAbsolute(local)) return 'A local repository must be given as an absolute path.';
-  const inside = roots.some((root) => {
-    const rel = path.relative(path.resolve(root), path.resolve(local));
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-  });
-  if (inside) return null;
+  if (!path.isAbsolute(local)) return { problem: 'A local repository must be given as an absolute path.' };
+  return { local };
+}
+
+const isInside = (dir: string, root: string) => {
+  const rel = path.relative(root, dir);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+function outsideRoots(local: string, roots: readonly string[]): string {
   return roots.length
     ? `The local repository ${local} is outside the directories this server clones from (AUTODEV_REPOSITORY_ROOTS).`
     : 'This server clones no local repositories (the operator lists the allowed directories in AUTODEV_REPOSITORY_ROOTS).';
 }
 
+/**
+ * The same rule on the path as written, without touching the disk: what `createJob` can decide up
+ * front (the API may not share the worker's filesystem; the runner checks again after realpath).
+ */
+export function localRepositoryOutsideRoots(repository: string, roots: readonly string[]): string | null {
+  const found = localPath(repository);
+  if (!found || 'problem' in found) return found?.problem ?? null;
+  return roots.some((root) => isInside(path.resolve(found.local), path.resolve(root))) ? null : outsideRoots(found.local, roots);
+}
+
 /** Why this repository may not be cloned here, or null when it may. */
 export function localRepositoryProblem(repository: string, roots: readonly string[]): string | null {
-  if (isRemote(repository)) return null;
-  let local: string;
-  try {
-    local = /^file:/i.test(repository) ? fileURLToPath(repository) : repository;
-  } catch {
-    return 'The repository is not a valid file:// URL.';
-  }
-  if (!path.isAbsolute(local)) return 'A local repository must be given as an absolute path.';
+  const found = localPath(repository);
+  if (!found || 'problem' in found) return found?.problem ?? null;
   let real: string;
   try {
-    real = realpathSync(local);
+    real = realpathSync(found.local);
   } catch {
-    return `The local repository ${local} does not exist.`;
+    return `The local repository ${found.local} does not exist.`;
   }
   const inside = roots.some((root) => {
-    let r: string;
     try {
-      r = realpathSync(root);
+      return isInside(real, realpathSync(root));
     } catch {
       return false;
     }
-    const rel = path.relative(r, real);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   });
-  if (inside) return null;
-  return roots.length
-    ? `The local repository ${local} is outside the directories this server clones from (AUTODEV_REPOSITORY_ROOTS).`
-    : 'This server clones no local repositories (the operator lists the allowed directories in AUTODEV_REPOSITORY_ROOTS).';
+  return inside ? null : outsideRoots(found.local, roots);
 }
