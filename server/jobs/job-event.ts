@@ -70,13 +70,7 @@ export async function insertJobEvent(
       jobId,
       projectId,
       seq,
-      ev.type,
-      ev.fromState ?? null,
-      ev.toState ?? null,
-      ev.message == null ? null : redactText(ev.message),
-      ev.data === undefined ? null : JSON.stringify(redactValue(ev.data)),
-      redactText(ev.actor),
-      ev.attemptNumber ?? null,
+      ...storedValues(ev),
     ],
   );
   return toEventRecord(rows[0]);
@@ -122,6 +116,19 @@ export class EventLimitReached extends Error {
   }
 }
 
+/** An event's stored columns from type to attemptNumber, in table order; text redacted before it is stored. */
+function storedValues(ev: NewJobEvent): unknown[] {
+  return [
+    ev.type,
+    ev.fromState ?? null,
+    ev.toState ?? null,
+    ev.message == null ? null : redactText(ev.message),
+    ev.data === undefined ? null : JSON.stringify(redactValue(ev.data)),
+    redactText(ev.actor),
+    ev.attemptNumber ?? null,
+  ];
+}
+
 /**
  * Appends several events to one job: one seq allocation and one INSERT, in one statement.
  * With `maxEvents`, only as many are stored as keep the job at or under that many events (its seq
@@ -131,16 +138,7 @@ export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[
   if (evs.length === 0) return [];
   const params: unknown[] = [jobId, evs.length, opts.maxEvents ?? null];
   const values = evs.map((ev, i) => {
-    params.push(
-      i,
-      ev.type,
-      ev.fromState ?? null,
-      ev.toState ?? null,
-      ev.message == null ? null : redactText(ev.message),
-      ev.data === undefined ? null : JSON.stringify(redactValue(ev.data)),
-      redactText(ev.actor),
-      ev.attemptNumber ?? null,
-    );
+    params.push(i, ...storedValues(ev));
     const b = 3 + i * 8;
     return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
   });
