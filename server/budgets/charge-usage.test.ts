@@ -2,8 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../realtime/event-bus.ts';
 import { createMemoryPubSub } from '../realtime/pubsub.ts';
-import { driveJob } from '../test/drive-job.ts';
-import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { createRunningJob } from '../test/drive-job.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { chargeUsage } from './charge-usage.ts';
 
@@ -15,11 +14,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function runningJob(maxCostUsd?: number): Promise<string> {
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd } });
-  await driveJob(t.app.services, res.data.createJob.id, 'RUNNING');
-  return res.data.createJob.id;
-}
+const runningJob = (maxCostUsd?: number) => createRunningJob(t, maxCostUsd);
 
 describe('chargeUsage', () => {
   it('prices usage from the model price table', async () => {

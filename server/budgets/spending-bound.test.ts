@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunningCost } from '../runner/agents/report-usage.ts';
-import { driveJob } from '../test/drive-job.ts';
-import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { createRunningJob } from '../test/drive-job.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { chargeUsage } from './charge-usage.ts';
 import { spendingBound } from './spending-bound.ts';
@@ -15,11 +14,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function runningJob(maxCostUsd?: number): Promise<string> {
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd } });
-  await driveJob(t.app.services, res.data.createJob.id, 'RUNNING');
-  return res.data.createJob.id;
-}
+const runningJob = (maxCostUsd?: number) => createRunningJob(t, maxCostUsd);
 
 describe('spendingBound (what a runner is told it may spend)', () => {
   it('is the smaller of what is left of the job limit and of the project budget, with the prices of the named models', async () => {

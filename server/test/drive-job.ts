@@ -1,3 +1,4 @@
+import { CREATE_JOB, TRIAGE_INPUT } from './fixtures.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
@@ -26,4 +27,11 @@ export async function driveJob(services: Services, jobId: string, target: JobSta
       effects: to === 'AWAITING_REVIEW' ? (tx) => openReview(tx, { attemptId: null, output }).then(() => undefined) : undefined,
     });
   }
+}
+
+/** A triage-bug job created through GraphQL and moved to RUNNING, as the budget tests charge it. */
+export async function createRunningJob(t: { app: { services: Services }; gql(query: string, variables?: Record<string, unknown>): Promise<any> }, maxCostUsd?: number): Promise<string> {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd } });
+  await driveJob(t.app.services, res.data.createJob.id, 'RUNNING');
+  return res.data.createJob.id;
 }
