@@ -27,10 +27,8 @@ function localPath(repository: string): { local: string } | { problem: string } 
   return { local };
 }
 
-const isInside = (dir: string, root: string) => {
-  const rel = path.relative(root, dir);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-};
+// The root itself or a path under "root/" (a directory named "..cache" inside the root is inside).
+const isInside = (dir: string, root: string) => dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
 function outsideRoots(local: string, roots: readonly string[]): string {
   return roots.length
