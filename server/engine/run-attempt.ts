@@ -15,7 +15,7 @@ import { renewHeartbeat } from './recover-lost-attempts.ts';
 import { startAttempt, type StartedAttempt } from './start-attempt.ts';
 import { ArtifactLimitReached, storeArtifact } from './store-artifact.ts';
 import { redactRunnerEvent } from './redact-runner-event.ts';
-import { redactText, redactValue, type SecretFinding } from '../secrets/redact.ts';
+import { redactValue, type SecretFinding } from '../secrets/redact.ts';
 import { createAttemptTraces } from '../observability/attempt-traces.ts';
 import { SpanStatusCode } from '@opentelemetry/api';
 
@@ -236,7 +236,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
       onLog: async (line) => {
         metrics.runnerEvents.inc({ type: 'plain' });
         if (abort.signal.aborted) return;
-        lines.push({ type: 'LOG', message: redactText(line), data: { level: 'info', raw: true }, actor: 'runner', attemptNumber: attempt.number });
+        // Redacted where every event is stored (appendJobEvents), not here as well: once per line.
+        lines.push({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner', attemptNumber: attempt.number });
         if (lines.length >= 500) await flushLines();
       },
     });
