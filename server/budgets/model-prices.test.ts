@@ -64,8 +64,8 @@ describe('model prices', () => {
     expect(gpt.inputUsdPerMillion).toBe(2.5);
   });
 
-  it('refuses any negative, too large or non-finite amount and any empty, long or padded name with BAD_USER_INPUT', async () => {
-    const badAmount = fc.oneof(fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.double({ min: 1_000_000.01, noNaN: true }));
+  it('refuses any negative, too large, non-finite or too small to keep (stored as 0) amount and any empty, long or padded name with BAD_USER_INPUT', async () => {
+    const badAmount = fc.oneof(fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.double({ min: 1_000_000.01, noNaN: true }), fc.double({ min: Number.MIN_VALUE, max: 0.000000004999, noNaN: true }));
     const badName = fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }).map((s) => ` ${s}`), fc.constant('a\nb'));
     const cases = fc.oneof(
       fc.record({ model: fc.constant('fuzz-model'), inputUsdPerMillion: badAmount, outputUsdPerMillion: fc.constant(1) }),

@@ -1,3 +1,4 @@
+import { roundsToZero } from './money.ts';
 import type pg from 'pg';
 import { badInput } from '../errors.ts';
 
@@ -23,6 +24,10 @@ export function validateModelPrice(p: ModelPriceInput): void {
     const v = p[field];
     if (!Number.isFinite(v) || v < 0 || v > MAX_USD_PER_MILLION) {
       throw badInput(`\`${field}\` must be an amount between 0 and 1,000,000 USD per million tokens.`, { field });
+    }
+    // Kept to 8 decimal places like every amount: a smaller positive price would make the model free.
+    if (roundsToZero(v)) {
+      throw badInput(`\`${field}\` is kept to 8 decimal places: give 0 (free) or at least 0.00000001 USD per million tokens.`, { field });
     }
   }
 }

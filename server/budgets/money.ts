@@ -18,6 +18,12 @@ export function toUnits(value: Amount): bigint {
   return m[1] ? -units : units;
 }
 
+/** The smallest positive amount kept (1e-8 USD); a positive amount under half of it would be stored as 0. */
+export const SMALLEST_AMOUNT = 0.00000001;
+
+/** True for a positive amount that numeric(18, 8) would store as 0. */
+export const roundsToZero = (value: number): boolean => value > 0 && value < SMALLEST_AMOUNT / 2;
+
 /** The exact decimal text of an amount in units, without trailing zeros ("0.0011725"). */
 export function formatUnits(units: bigint): string {
   const sign = units < 0n ? '-' : '';

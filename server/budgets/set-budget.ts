@@ -1,3 +1,4 @@
+import { roundsToZero } from './money.ts';
 import type pg from 'pg';
 import { badInput } from '../errors.ts';
 import { withTransaction } from '../db/transaction.ts';
@@ -16,7 +17,7 @@ export async function setBudget(pool: pg.Pool, req: { projectId: string; limitUs
     throw badInput('`limitUsd` must be an amount between 0 and 1,000,000,000 USD.', { field: 'limitUsd' });
   }
   // Kept to 8 decimal places: a smaller positive limit would be stored as 0, which refuses every job.
-  if (req.limitUsd > 0 && req.limitUsd < 0.000000005) {
+  if (roundsToZero(req.limitUsd)) {
     throw badInput('`limitUsd` is kept to 8 decimal places: give 0 (no spending at all) or at least 0.00000001 USD.', { field: 'limitUsd' });
   }
   return withTransaction(pool, async (sql) => {

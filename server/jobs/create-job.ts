@@ -1,3 +1,4 @@
+import { roundsToZero } from '../budgets/money.ts';
 import type pg from 'pg';
 import { localRepositoryOutsideRoots } from '../runner/workspace/local-repository.ts';
 import { AppError, badInput } from '../errors.ts';
@@ -38,7 +39,7 @@ function validateRequest(req: CreateJobRequest): void {
       throw badInput('`maxCostUsd` must be a positive amount of at most 1,000,000 USD.', { field: 'maxCostUsd' });
     }
     // Kept to 8 decimal places: a smaller positive amount would be stored as 0, a job that can spend nothing.
-    if (req.maxCostUsd < 0.000000005) {
+    if (roundsToZero(req.maxCostUsd)) {
       throw badInput('`maxCostUsd` is kept to 8 decimal places: give at least 0.00000001 USD.', { field: 'maxCostUsd' });
     }
   }
