@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cloneWorkspace } from '../workspace/clone-workspace.ts';
 import { buildTools, MAX_TOOL_OUTPUT_CHARS, TOOL_NAMES, type ToolContext } from './index.ts';
+import { MAX_TOOL_FILE_BYTES } from './tool.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'autodev-tools-test-'));
 const outside = path.join(root, 'outside');
@@ -95,6 +96,13 @@ describe('edit_file', () => {
   it('replaces an exact, unique match', async () => {
     expect(await call('edit_file', { path: 'src/math.js', oldText: 'return a - b;', newText: 'return a + b;' })).toEqual({ ok: true, output: 'Edited src/math.js at line 2.' });
     expect(readFileSync(path.join(ws, 'src/math.js'), 'utf8')).toBe('export function add(a, b) {\n  return a + b;\n}\n');
+  });
+
+  it('refuses an edit that would make the file larger than write_file allows, and leaves the file alone', async () => {
+    const before = readFileSync(path.join(ws, 'src/math.js'), 'utf8');
+    const res = await call('edit_file', { path: 'src/math.js', oldText: 'return a', newText: 'x'.repeat(MAX_TOOL_FILE_BYTES) });
+    expect(res).toMatchObject({ ok: false, output: expect.stringContaining(`more than the ${MAX_TOOL_FILE_BYTES} bytes`) });
+    expect(readFileSync(path.join(ws, 'src/math.js'), 'utf8')).toBe(before);
   });
 
   it('refuses 0 or several matches with a clear error and leaves the file alone', async () => {

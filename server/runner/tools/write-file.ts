@@ -20,7 +20,6 @@ export const writeFileTool: ToolDefinition = {
     const target = await resolveWorkspacePath(ctx.workspaceDir, args.path, 'write');
     if (target.relative === '.') return fail('write_file needs a file path, not the workspace root.');
     const bytes = Buffer.byteLength(args.content);
-    if (bytes > MAX_TOOL_FILE_BYTES) return fail(`The content is ${bytes} bytes, more than the ${MAX_TOOL_FILE_BYTES} bytes write_file takes.`);
     const existed = await stat(target.absolute).catch(() => null);
     if (existed?.isDirectory()) return fail(`${target.relative} is a directory.`);
     const made = await writeWorkspaceFile(target.absolute, args.content);
@@ -29,8 +28,13 @@ export const writeFileTool: ToolDefinition = {
   },
 };
 
-/** Writes a file the path checks cleared; O_NOFOLLOW keeps a link planted since from being followed. Returns a problem or null. */
+/**
+ * Writes a file the path checks cleared, for every tool that writes; O_NOFOLLOW keeps a link planted
+ * since from being followed, and no file grows past MAX_TOOL_FILE_BYTES. Returns a problem or null.
+ */
 export async function writeWorkspaceFile(absolute: string, content: string): Promise<string | null> {
+  const bytes = Buffer.byteLength(content);
+  if (bytes > MAX_TOOL_FILE_BYTES) return `the new content is ${bytes} bytes, more than the ${MAX_TOOL_FILE_BYTES} bytes a file may have`;
   try {
     await mkdir(path.dirname(absolute), { recursive: true });
     const handle = await open(absolute, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
