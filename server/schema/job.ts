@@ -37,7 +37,7 @@ builder.prismaObject('Job', {
     attempts: t.relation('attempts', { query: { orderBy: { number: 'asc' } } }),
     events: t.relation('events', {
       description: `The job’s events in seq order, after \`afterSeq\`: at most \`first\` (default ${EVENTS_PAGE.default}, at most ${EVENTS_PAGE.max}; more is BAD_USER_INPUT).`,
-      args: { afterSeq: t.arg.int({ defaultValue: 0 }), first: t.arg.int({ defaultValue: 500 }) },
+      args: { afterSeq: t.arg.int({ defaultValue: 0 }), first: t.arg.int({ defaultValue: EVENTS_PAGE.default }) },
       query: (args) => ({
         where: { seq: { gt: args.afterSeq ?? 0 } },
         orderBy: { seq: 'asc' },
