@@ -58,6 +58,10 @@ const deepVariables = (max: number) =>
  * before execution), over HTTP, SSE and WebSocket alike.
  */
 export function nestingLimitPlugin(max = MAX_NESTING): Plugin {
+  // The same check before an operation executes and before a subscription starts.
+  const refuseDeepVariables = ({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (r: { errors: AppError[] }) => void }) => {
+    if (valueNesting(args.variableValues, max + 1) > max + 1) setResultAndStopExecution({ errors: [deepVariables(max)] });
+  };
   return {
     onParse({ params }) {
       const source = typeof params.source === 'string' ? params.source : params.source.body;
@@ -66,11 +70,7 @@ export function nestingLimitPlugin(max = MAX_NESTING): Plugin {
         throw new AppError('QUERY_TOO_COMPLEX', `The document nests brackets ${depth} levels deep; the limit is ${max}. Pass deep values as variables, within the same limit.`, { maxNesting: max });
       }
     },
-    onExecute({ args, setResultAndStopExecution }) {
-      if (valueNesting(args.variableValues, max + 1) > max + 1) setResultAndStopExecution({ errors: [deepVariables(max)] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      if (valueNesting(args.variableValues, max + 1) > max + 1) setResultAndStopExecution({ errors: [deepVariables(max)] });
-    },
+    onExecute: refuseDeepVariables,
+    onSubscribe: refuseDeepVariables,
   };
 }
