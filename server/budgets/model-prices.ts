@@ -1,4 +1,4 @@
-import { roundsToZero } from './money.ts';
+import { formatUnits, roundsToZero, toUnits } from './money.ts';
 import type pg from 'pg';
 import { badInput } from '../errors.ts';
 
@@ -41,6 +41,18 @@ export async function setModelPrice(pool: pg.Pool, p: ModelPriceInput): Promise<
   );
 }
 
+/** The prices of the named models that have one, as exact decimal text (one query; the others are absent). */
+export async function pricesOf(
+  pool: pg.Pool,
+  models: readonly string[],
+): Promise<Map<string, { inputUsdPerMillion: string; outputUsdPerMillion: string }>> {
+  const { rows } = await pool.query<{ model: string; input: string; output: string }>(
+    `SELECT model, "inputUsdPerMillion"::text AS input, "outputUsdPerMillion"::text AS output FROM "ModelPrice" WHERE model = ANY($1::text[])`,
+    [[...new Set(models)]],
+  );
+  return new Map(rows.map((p) => [p.model, { inputUsdPerMillion: formatUnits(toUnits(p.input)), outputUsdPerMillion: formatUnits(toUnits(p.output)) }]));
+}
+
 /**
  * Refuses a crew whose runs could not be charged. With the operator's AUTODEV_MODEL override every
  * agent calls that model (run-attempt.ts), so the override's price is the one that counts;
@@ -54,8 +66,7 @@ export async function refuseUnpricedModels(
 ): Promise<void> {
   const of = templateSlug ? `Template \`${templateSlug}\`: ` : '';
   const wanted = override ? [override] : agents.map((a) => a.model);
-  const { rows } = await pool.query<{ model: string }>(`SELECT model FROM "ModelPrice" WHERE model = ANY($1::text[])`, [[...new Set(wanted)]]);
-  const priced = new Set(rows.map((r) => r.model));
+  const priced = await pricesOf(pool, wanted);
   if (override) {
     if (!priced.has(override)) {
       throw badInput(

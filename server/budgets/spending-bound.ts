@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { formatUnits, toUnits } from './money.ts';
+import { pricesOf } from './model-prices.ts';
 import { PERIOD_SPENT } from './charge-usage.ts';
 
 /**
@@ -24,12 +25,8 @@ export async function spendingBound(pool: pg.Pool, jobId: string, models: string
   );
   const limits = [left.rows[0]?.job, left.rows[0]?.project].filter((v): v is string => v !== null && v !== undefined).map(toUnits);
   const smallest = limits.length ? limits.reduce((a, b) => (b < a ? b : a)) : null;
-  const prices = await pool.query<{ model: string; input: string; output: string }>(
-    `SELECT model, "inputUsdPerMillion"::text AS input, "outputUsdPerMillion"::text AS output FROM "ModelPrice" WHERE model = ANY($1::text[])`,
-    [[...new Set(models)]],
-  );
   return {
     remainingUsd: smallest === null ? null : formatUnits(smallest > 0n ? smallest : 0n),
-    prices: Object.fromEntries(prices.rows.map((p) => [p.model, { inputUsdPerMillion: formatUnits(toUnits(p.input)), outputUsdPerMillion: formatUnits(toUnits(p.output)) }])),
+    prices: Object.fromEntries(await pricesOf(pool, models)),
   };
 }
