@@ -24,8 +24,14 @@ function withTimeout(model: LanguageModelV3, ms: number): LanguageModelV3 {
     middleware: {
       specificationVersion: 'v3',
       transformParams: async ({ params }) => {
-        const timeout = AbortSignal.timeout(ms);
-        return { ...params, abortSignal: params.abortSignal ? AbortSignal.any([params.abortSignal, timeout]) : timeout };
+        // A controller held by its own timer, not AbortSignal.timeout + AbortSignal.any: Node may
+        // collect such composite signals before they fire, and then the request is never cut (a
+        // 20 s answer outlived a 300 ms limit in a full test run).
+        const cut = new AbortController();
+        setTimeout(() => cut.abort(new DOMException('The model request timed out.', 'TimeoutError')), ms).unref();
+        params.abortSignal?.addEventListener('abort', () => cut.abort(params.abortSignal!.reason), { once: true });
+        if (params.abortSignal?.aborted) cut.abort(params.abortSignal.reason);
+        return { ...params, abortSignal: cut.signal };
       },
     },
   });
