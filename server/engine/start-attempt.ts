@@ -1,20 +1,21 @@
 import { AppError } from '../errors.ts';
+import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 
 export interface JobSpec {
   slug: string;
   version: number;
   name: string;
-  crew: { process: 'sequential'; agents: any[]; tasks: any[] };
-  inputSchema: object;
-  outputSchema: object;
+  crew: TemplateDefinition['crew'];
+  inputSchema: TemplateDefinition['inputSchema'];
+  outputSchema: TemplateDefinition['outputSchema'];
   requiresReview: boolean;
   maxAttempts: number;
   timeoutSeconds: number;
   executor: { kind?: string; env?: string[]; image?: string; resources?: { cpu?: string; memory?: string } };
   /** The job-input fields naming the repository and ref (agent runtime); absent on older templates. */
-  workspace?: { repositoryField?: string; refField?: string } | null;
-  checks?: { name: string; command: string; timeoutSeconds?: number }[] | null;
+  workspace?: TemplateDefinition['workspace'] | null;
+  checks?: TemplateDefinition['checks'] | null;
 }
 
 export interface StartedAttempt {

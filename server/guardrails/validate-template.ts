@@ -6,36 +6,12 @@ import { patternsOf } from './schema-patterns.ts';
 import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
 import { TOOL_NAMES } from '../runner/tools/index.ts';
 import { undeclaredPlaceholders } from '../runner/agents/placeholders.ts';
+import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
 
-export interface AgentDefinition {
-  id: string;
-  role: string;
-  goal: string;
-  backstory: string;
-  model: string;
-  tools?: string[];
-}
-export interface TaskDefinition {
-  id: string;
-  description: string;
-  expectedOutput: string;
-  agent: string;
-  context?: string[];
-}
-export interface TemplateDefinition {
-  slug: string;
-  name: string;
-  description?: string;
-  requiresReview?: boolean;
-  maxAttempts?: number;
-  timeoutSeconds?: number;
-  executor?: { kind: 'local' | 'inline' | 'kubernetes'; image?: string; resources?: { cpu?: string; memory?: string }; env?: string[] };
-  crew: { process: 'sequential'; agents: AgentDefinition[]; tasks: TaskDefinition[] };
-  inputSchema: object;
-  outputSchema: object;
-  workspace?: { repositoryField?: string; refField?: string };
-  checks?: { name: string; command: string; timeoutSeconds?: number }[];
-}
+// The definition's type is generated from the schema that validates it (npm run schema:types).
+export type { TemplateDefinition };
+export type AgentDefinition = TemplateDefinition['crew']['agents'][number];
+export type TaskDefinition = TemplateDefinition['crew']['tasks'][number];
 
 const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8'));
 const validateShape = ajv.compile(definitionSchema);

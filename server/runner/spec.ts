@@ -1,38 +1,12 @@
 import type { SpendingBound } from '../budgets/spending-bound.ts';
+import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
 
-/** What a runner receives for one attempt (the reference runner reads it from a JSON file). */
-export interface AgentDef {
-  id: string;
-  role: string;
-  goal: string;
-  backstory: string;
-  model: string;
-  /** Tools granted to the agent (server/runner/tools: list_files, read_file, write_file, edit_file, search, run_command). */
-  tools?: string[];
-}
-
-export interface TaskDef {
-  id: string;
-  description: string;
-  expectedOutput: string;
-  /** The id of the agent that performs the task. */
-  agent: string;
-  /** Ids of earlier tasks whose output this task sees; default: all earlier tasks. */
-  context?: string[];
-}
-
-export interface CrewDef {
-  process: 'sequential';
-  agents: AgentDef[];
-  tasks: TaskDef[];
-}
-
+// The crew's parts as the template defines them (types generated from schemas/template.schema.json).
+export type CrewDef = TemplateDefinition['crew'];
+export type AgentDef = CrewDef['agents'][number];
+export type TaskDef = CrewDef['tasks'][number];
 /** A command run in the sandbox on the final workspace; a non-zero exit fails the attempt (retryably). */
-export interface CheckDef {
-  name: string;
-  command: string;
-  timeoutSeconds?: number;
-}
+export type CheckDef = NonNullable<TemplateDefinition['checks']>[number];
 
 /** Where the attempt's code comes from, resolved by the engine from the job input. */
 export interface WorkspaceSpec {
@@ -43,6 +17,7 @@ export interface WorkspaceSpec {
   localRoots?: string[];
 }
 
+/** What a runner receives for one attempt (the reference runner reads it from a JSON file). */
 export interface RunnerSpec {
   jobId: string;
   attempt: number;

@@ -1,20 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ajv } from '../../guardrails/ajv.ts';
 import { describeErrors } from '../../guardrails/describe-errors.ts';
+import type { RunnerEvent } from '../../../schemas/types/runner-event.ts';
 
-export type RunnerEvent =
-  | { v: 1; type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; agent?: string; task?: string }
-  | { v: 1; type: 'task_started'; task: string; agent: string; index: number; total: number }
-  | { v: 1; type: 'task_completed'; task: string; agent: string; output: string }
-  | { v: 1; type: 'usage'; model: string; inputTokens: number; outputTokens: number; task?: string }
-  | { v: 1; type: 'artifact'; path: string; contentType: string; encoding: 'utf8' | 'base64'; content: string }
-  | { v: 1; type: 'result'; output: unknown }
-  /** `detail` is for the operator's log only (a provider's error body); never stored or published. */
-  | { v: 1; type: 'error'; code: string; message: string; retryable: boolean; detail?: string }
-  | { v: 1; type: 'tool_call'; callId: string; tool: string; args: string; argsTruncated?: boolean; agent?: string; task?: string }
-  | { v: 1; type: 'tool_result'; callId: string; tool: string; ok: boolean; output: string; outputTruncated?: boolean; durationMs: number; agent?: string; task?: string }
-  | { v: 1; type: 'workspace'; baseCommit: string }
-  | { v: 1; type: 'check_result'; name: string; passed: boolean; exitCode: number | null; timedOut: boolean; output: string; durationMs: number };
+// The protocol's event type, generated from the schema that validates each line (npm run schema:types).
+export type { RunnerEvent };
 
 export interface ParserLimits {
   /** Longest line accepted (default 1 MiB); a longer one is never buffered whole. */
