@@ -1,0 +1,159 @@
+import path from 'node:path';
+import { chargeUsage } from '../../budgets/charge-usage.ts';
+import type { createAttemptTraces } from '../../observability/attempt-traces.ts';
+import type { SecretFinding } from '../../secrets/redact.ts';
+import type { Services } from '../../services.ts';
+import type { ArtifactStore } from '../../storage/artifact-store.ts';
+import type { GuardrailResult } from '../finish-attempt.ts';
+import { describeCheckFailure } from '../protocol/describe-check.ts';
+import type { RunnerEvent } from '../protocol/parse-runner-output.ts';
+import { redactRunnerEvent } from '../redact-runner-event.ts';
+import type { StartedAttempt } from '../start-attempt.ts';
+import { ArtifactLimitReached, storeArtifact } from '../store-artifact.ts';
+import type { AttemptEventLog } from './attempt-event-log.ts';
+import type { AttemptStop } from './attempt-stop.ts';
+
+const TASK_OUTPUT_IN_EVENT = 4000;
+
+export interface RunnerError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** What the runner reported that decides the attempt's outcome. */
+export interface RunnerReport {
+  result: { output: unknown } | null;
+  runnerError: RunnerError | null;
+  /** The runner's error detail: the operator's log only. */
+  runnerErrorDetail: string | undefined;
+  /** The sandboxed checks' results, as guardrail results. */
+  checks: GuardrailResult[];
+  /** Secrets found in what the crew produced. */
+  leaks: SecretFinding[];
+}
+
+export interface RunnerEventRecorder {
+  readonly report: RunnerReport;
+  onEvent(raw: RunnerEvent): Promise<void>;
+  onLog(line: string): Promise<void>;
+}
+
+/**
+ * Turns every runner event into stored and published job events, charging usage as it arrives and
+ * storing artifacts; keeps the result, the runner's error, check results and leaked secrets for the
+ * outcome. Nothing is recorded or charged after the attempt was stopped.
+ */
+export function createRunnerEventRecorder(ctx: {
+  services: Services;
+  store: ArtifactStore;
+  attempt: StartedAttempt;
+  eventLog: AttemptEventLog;
+  stop: AttemptStop;
+  traces: ReturnType<typeof createAttemptTraces>;
+}): RunnerEventRecorder {
+  const { services, attempt, eventLog, stop } = ctx;
+  const { metrics } = services;
+  const report: RunnerReport = { result: null, runnerError: null, runnerErrorDetail: undefined, checks: [], leaks: [] };
+  const append = eventLog.append;
+
+  const onEvent = async (raw: RunnerEvent): Promise<void> => {
+    if (stop.signal.aborted) return; // nothing is recorded or charged after a stop
+    // Secrets are removed before anything is stored, charged, published or traced.
+    const { event, leaks } = redactRunnerEvent(raw);
+    report.leaks.push(...leaks);
+    metrics.runnerEvents.inc({ type: event.type });
+    ctx.traces.record(event);
+    switch (event.type) {
+      case 'log':
+        return append({ type: 'LOG', message: event.message, data: { level: event.level, agent: event.agent, task: event.task }, actor: event.agent ?? 'runner' });
+      case 'task_started':
+        return append({
+          type: 'TASK_STARTED',
+          message: `Task ${event.task} started by ${event.agent} (${event.index + 1}/${event.total})`,
+          data: { task: event.task, agent: event.agent, index: event.index, total: event.total },
+          actor: event.agent,
+        });
+      case 'task_completed':
+        return append({
+          type: 'TASK_COMPLETED',
+          message: `Task ${event.task} completed`,
+          data: { task: event.task, agent: event.agent, output: event.output.slice(0, TASK_OUTPUT_IN_EVENT), truncated: event.output.length > TASK_OUTPUT_IN_EVENT },
+          actor: event.agent,
+        });
+      case 'usage': {
+        const charged = await chargeUsage(services, {
+          jobId: attempt.jobId,
+          attemptId: attempt.attemptId,
+          attemptNumber: attempt.number,
+          model: event.model,
+          inputTokens: event.inputTokens,
+          outputTokens: event.outputTokens,
+        });
+        if (charged.ok) return;
+        if (charged.code === 'BUDGET_EXCEEDED') return stop.halt({ kind: 'budget', message: charged.message });
+        if (charged.code === 'ATTEMPT_NOT_RUNNING') return stop.halt({ kind: 'lost' });
+        return stop.halt({ kind: 'refused', code: charged.code, message: charged.message });
+      }
+      case 'artifact': {
+        const body = Buffer.from(event.content, event.encoding === 'base64' ? 'base64' : 'utf8');
+        try {
+          await storeArtifact(services, ctx.store, attempt, { path: path.posix.normalize(event.path), contentType: event.contentType, body });
+        } catch (err) {
+          stop.halt({ kind: 'refused', code: err instanceof ArtifactLimitReached ? err.code : 'ARTIFACT_REFUSED', message: (err as Error).message });
+        }
+        return;
+      }
+      case 'result':
+        report.result = { output: event.output };
+        return;
+      case 'error':
+        report.runnerError = { code: event.code, message: event.message, retryable: event.retryable };
+        report.runnerErrorDetail = event.detail;
+        return;
+      case 'tool_call': {
+        const { v: _v, type: _t, ...data } = event;
+        return append({ type: 'TOOL_CALL', message: `${event.tool} ${event.args.slice(0, 200)}`, data, actor: event.agent ?? 'runner' });
+      }
+      case 'tool_result': {
+        const { v: _v, type: _t, ...data } = event;
+        const message = `${event.tool} ${event.ok ? 'answered' : 'failed'} in ${event.durationMs} ms`;
+        return append({ type: 'TOOL_RESULT', message, data, actor: event.agent ?? 'runner' });
+      }
+      case 'workspace':
+        await services.pool.query(`UPDATE "JobAttempt" SET "baseCommit" = $2 WHERE id = $1`, [attempt.attemptId, event.baseCommit]);
+        return append({ type: 'LOG', message: `Workspace at base commit ${event.baseCommit}`, data: { level: 'info', baseCommit: event.baseCommit }, actor: 'runner' });
+      case 'check_result': {
+        report.checks.push(checkGuardrail(event));
+        const how = event.passed ? 'passed' : event.timedOut ? 'timed out' : `failed (exit ${event.exitCode})`;
+        const { v: _v, type: _t, ...data } = event;
+        return append({ type: 'LOG', message: `Check ${event.name} ${how} in ${event.durationMs} ms`, data: { level: event.passed ? 'info' : 'warn', check: data }, actor: 'checks' });
+      }
+      default: {
+        // A protocol event type this switch does not store would be dropped silently: tsc stops that here.
+        const unhandled: never = event;
+        return unhandled;
+      }
+    }
+  };
+
+  return {
+    report,
+    onEvent,
+    async onLog(line) {
+      metrics.runnerEvents.inc({ type: 'plain' });
+      if (stop.signal.aborted) return;
+      await eventLog.pushLine(line);
+    },
+  };
+}
+
+/** A check's result as a guardrail result: stored on the attempt, shown to reviewers, fed to the next attempt when it failed. */
+function checkGuardrail(c: Extract<RunnerEvent, { type: 'check_result' }>): GuardrailResult {
+  return {
+    name: `check:${c.name}`,
+    passed: c.passed,
+    message: c.passed ? `passed in ${(c.durationMs / 1000).toFixed(1)} s.` : describeCheckFailure(c),
+    details: { exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, output: c.output },
+  };
+}
