@@ -3,6 +3,7 @@ import './enums.ts';
 import './viewer.ts';
 import './template.ts';
 import './job.ts';
+import './attempt-diff.ts';
 import './job-event.ts';
 import './review.ts';
 import './budget.ts';
