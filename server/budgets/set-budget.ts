@@ -3,8 +3,10 @@ import type pg from 'pg';
 import { badInput } from '../errors.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { lockBudgetExclusively } from './budget-lock.ts';
+import type { BudgetPeriod } from '../db/generated/enums.ts';
 
-export type BudgetPeriod = 'TOTAL' | 'DAILY' | 'MONTHLY';
+// prisma/schema.prisma's `BudgetPeriod` enum.
+export type { BudgetPeriod };
 
 /**
  * Sets the project's budget. The spend of the (new) current period is recomputed from the usage

@@ -1,18 +1,10 @@
 import type { Sql } from '../db/transaction.ts';
 import type { JobState } from './state-machine.ts';
 import { redactText, redactValue } from '../secrets/redact.ts';
+import type { JobEventType } from '../db/generated/enums.ts';
 
-export type JobEventType =
-  | 'STATE_CHANGED'
-  | 'LOG'
-  | 'TASK_STARTED'
-  | 'TASK_COMPLETED'
-  | 'USAGE'
-  | 'GUARDRAIL'
-  | 'ARTIFACT'
-  | 'BUDGET_THRESHOLD'
-  | 'TOOL_CALL'
-  | 'TOOL_RESULT';
+// prisma/schema.prisma's `JobEventType` enum.
+export type { JobEventType };
 
 /** A committed job event, as stored, published and delivered to subscribers. */
 export interface JobEventRecord {

@@ -1,19 +1,15 @@
+import { JobState } from '../db/generated/enums.ts';
+
+// The states are prisma/schema.prisma's `JobState` enum (the database's type, from which the
+// GraphQL enum and the web app's types are derived too).
+export type { JobState };
+export const JOB_STATES: readonly JobState[] = Object.values(JobState);
+
 /**
- * The job lifecycle. This table is the only place that decides which state changes are legal;
+ * The job lifecycle. This table is the only place that decides which state changes are legal
+ * (a Record, so a state added to the schema does not compile until it is given its transitions);
  * `transitionJob` is the only code that writes `Job.state`.
  */
-export const JOB_STATES = [
-  'QUEUED',
-  'RUNNING',
-  'AWAITING_REVIEW',
-  'SUCCEEDED',
-  'FAILED',
-  'REJECTED',
-  'CANCELLED',
-  'BUDGET_EXCEEDED',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   QUEUED: ['RUNNING', 'CANCELLED'],
   // QUEUED again: a failed attempt with retries left (or a lost worker) goes back to the queue.

@@ -13,6 +13,7 @@ export function duration(ms: number): string {
 export const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export const dateTime = (iso: string): string => new Date(iso).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' });
 
+// The state machine's final states (server/jobs/state-machine.ts); server/jobs/web-app-states.test.ts fails when they differ.
 export const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELLED', 'BUDGET_EXCEEDED'] as const;
 export const isTerminal = (state: string) => (TERMINAL as readonly string[]).includes(state);
 

@@ -33,6 +33,9 @@ const SetBudget = graphql(`
   }
 `);
 
+/** The periods a budget can have, as offered (a Record, so a period the schema gains fails the type check until named here). */
+const PERIODS: Record<BudgetPeriod, string> = { MONTHLY: 'monthly', DAILY: 'daily', TOTAL: 'total' };
+
 function lastDays(n: number): string[] {
   const out: string[] = [];
   const today = new Date();
@@ -100,9 +103,11 @@ export function BudgetsPage() {
             <label>
               Period{' '}
               <select value={period} onChange={(e) => setPeriod(e.target.value as BudgetPeriod)}>
-                <option value="MONTHLY">monthly</option>
-                <option value="DAILY">daily</option>
-                <option value="TOTAL">total</option>
+                {(Object.keys(PERIODS) as BudgetPeriod[]).map((p) => (
+                  <option key={p} value={p}>
+                    {PERIODS[p]}
+                  </option>
+                ))}
               </select>
             </label>
             <button type="submit" disabled={saved.fetching || limit === ''}>

@@ -7,6 +7,7 @@ import { OutputView } from '../components/output-view';
 import { ReviewActions } from '../components/review-actions';
 import { ErrorBox, Loading, StateBadge } from '../components/status';
 import { graphql } from '../gql';
+import type { JobEventType } from '../gql/graphql';
 import { can, useConnection } from '../lib/connection';
 import { duration, errorMessage, isTerminal, time, usd } from '../lib/format';
 import { BudgetsQuery } from '../lib/operations';
@@ -77,7 +78,7 @@ const CancelJob = graphql(`
 `);
 
 /** Refetch the job when an event changes what the query shows (state, attempts, files, guardrails). */
-const REFRESHING = new Set(['STATE_CHANGED', 'ARTIFACT', 'GUARDRAIL']);
+const REFRESHING = new Set<JobEventType>(['STATE_CHANGED', 'ARTIFACT', 'GUARDRAIL']);
 
 function useNow(active: boolean) {
   const [now, setNow] = useState(Date.now());
