@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { DateTimeScalar, JSONScalar } from './scalars.ts';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { hasRole } from '../auth/roles.ts';
 import { AppError } from '../errors.ts';
 import type PrismaTypes from '../db/generated/pothos-types.ts';
@@ -70,8 +70,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('JSON', JSONScalar);
-builder.addScalarType('DateTime', DateTimeScalar);
+builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('DateTime', DateTimeResolver);
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
