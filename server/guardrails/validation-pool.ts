@@ -28,7 +28,9 @@ type Pending = { req: ValidationRequest; resolve: (v: any) => void; reject: (e: 
 type Reply = { id: number; result?: unknown; error?: string; heapBytes: number };
 
 let worker: Worker | null = null;
-let running: (Pending & { id: number; timer: NodeJS.Timeout }) | null = null;
+// `timer` is set once the worker is ready: its start (tsx, Ajv) is not the call's time.
+let running: (Pending & { id: number; timer?: NodeJS.Timeout }) | null = null;
+const ready = new WeakSet<Worker>();
 const queue: Pending[] = [];
 let nextId = 1;
 
@@ -48,11 +50,33 @@ function startWorker(): Worker {
     // A runaway compile dies alone (ERR_WORKER_OUT_OF_MEMORY) instead of taking the server down.
     resourceLimits: { maxOldGenerationSizeMb: 1024 },
   });
-  w.on('message', (reply: Reply) => finish(w, reply));
+  w.on('message', (reply: Reply | 'ready') => (reply === 'ready' ? started(w) : finish(w, reply)));
   w.on('error', (err) => fail(w, err));
   w.on('exit', (code) => fail(w, new Error(`the validation worker stopped (code ${code})`)));
   w.unref();
   return w;
+}
+
+/**
+ * The worker has loaded its modules: the call waiting for it starts its clock now. On a loaded
+ * machine the start alone can take longer than the limit, which failed the first call (and so the
+ * server's start, which validates the bundled templates) as if the schema were too slow.
+ */
+function started(w: Worker): void {
+  ready.add(w);
+  if (w === worker && running && !running.timer) running.timer = limitCall(w, running.id);
+}
+
+function limitCall(w: Worker, id: number): NodeJS.Timeout {
+  return setTimeout(() => {
+    if (running?.id !== id) return;
+    validationStats.timedOut++;
+    const done = running;
+    running = null;
+    retire(w);
+    done.reject(badInput(tooSlowMessage(), { field: 'input' }));
+    next();
+  }, VALIDATION.timeoutMs);
 }
 
 function retire(w: Worker): void {
@@ -101,16 +125,7 @@ function next(): void {
   worker.ref();
   const w = worker;
   const id = nextId++;
-  const timer = setTimeout(() => {
-    if (running?.id !== id) return;
-    validationStats.timedOut++;
-    const done = running;
-    running = null;
-    retire(w);
-    done.reject(badInput(tooSlowMessage(), { field: 'input' }));
-    next();
-  }, VALIDATION.timeoutMs);
-  running = { ...job, id, timer };
+  running = { ...job, id, timer: ready.has(w) ? limitCall(w, id) : undefined };
   w.postMessage({ id, req: job.req });
 }
 
