@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -142,7 +142,7 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     const appCheckMs = Number(/withTimeout\(services\.pool\.query\('SELECT 1'\)[^,]*, (\d+)\)/.exec(healthSource)![1]);
     for (const d of byKind('Deployment')) {
       const spec = d.spec.template.spec;
-      expect(spec.initContainers.map((c: any) => [c.name, c.command]), d.metadata.name).toEqual([['migrate', ['node', '--import', 'tsx', 'server/db/migrate-cli.ts']]]);
+      expect(spec.initContainers.map((c: any) => [c.name, c.command]), d.metadata.name).toEqual([['migrate', ['node', 'dist/server/db/migrate-cli.js']]]);
       const c = spec.containers[0];
       const seconds = (p: any) => (p.periodSeconds ?? 10) * (p.failureThreshold ?? 3);
       expect(c.startupProbe, d.metadata.name).toBeDefined();
@@ -339,7 +339,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     const migrate = services.migrate.command.join(' ');
     expect(migrate).toMatch(/for try in \$\$\(seq 1 (\d+)\)/);
-    expect(migrate).toContain('node --import tsx server/db/migrate-cli.ts && exit 0');
+    expect(migrate).toContain('node dist/server/db/migrate-cli.js && exit 0');
     expect(migrate).toMatch(/done; exit 1$/);
     for (const name of ['api', 'worker']) {
       expect(services[name].depends_on, name).toEqual({
@@ -382,7 +382,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
     const dockerfile = readFileSync(root + 'Dockerfile', 'utf8');
     expect(dockerfile).toMatch(/useradd --uid 10001 --gid 10001 --home-dir \/home\/autodev --create-home/);
     expect(dockerfile).toMatch(/^ENV HOME=\/home\/autodev$/m);
-    expect(dockerfile).toMatch(/^RUN .*node scripts\/build-runtime-tree\.mjs \/runtime$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build && node scripts\/build-runtime-tree\.mjs \/runtime$/m);
     expect(dockerfile).toMatch(/^COPY --from=build --chown=root:root \/runtime\/ \.\/$/m);
     expect(dockerfile).not.toMatch(/COPY --from=build .*node_modules/);
   });
@@ -411,8 +411,8 @@ describe('docker-compose.yml and the Dockerfile', () => {
     for (const name of BUILD_ONLY) expect(kept.has(`node_modules/${name}`), name).toBe(false);
   });
 
-  it('the runtime tree holds every file the server opens next to its code (new URL(…, import.meta.url))', async () => {
-    const { RUNTIME_PATHS } = await import('../scripts/build-runtime-tree.mjs');
+  it('the build puts every file the server opens next to its code (new URL(…, import.meta.url)) into dist/', async () => {
+    const { ASSETS } = await import('../scripts/build-server.mjs');
     const sources = execFileSync('git', ['ls-files', 'server'], { cwd: root, encoding: 'utf8' })
       .split('\n')
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('server/test/'));
@@ -423,14 +423,19 @@ describe('docker-compose.yml and the Dockerfile', () => {
       }
     }
     expect(opened.length).toBeGreaterThan(3);
-    const outside = opened.filter((p) => !RUNTIME_PATHS.some((r: string) => p === r || p.startsWith(`${r}/`)));
-    expect(outside, 'opened by the server but not copied into the runtime tree').toEqual([]);
+    // Under server/: a module compiled from its .ts (main.js from main.ts) or a file the build copies; else one of ASSETS.
+    const inDist = (p: string) =>
+      p.startsWith('server/') ? existsSync(root + p.replace(/\.js$/, '.ts')) || existsSync(root + p) : ASSETS.some((r: string) => p === r || p.startsWith(`${r}/`));
+    const outside = opened.filter((p) => !inDist(p));
+    expect(outside, 'opened by the server but not in dist/').toEqual([]);
   });
 
   it('the Dockerfile runs as a non-root user and starts the server', () => {
     const dockerfile = readFileSync(root + 'Dockerfile', 'utf8');
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "server\/main.ts"\]$/m);
+    // Compiled JavaScript (npm run build), no tsx: the runtime tree has neither tsx nor TypeScript sources.
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/server\/main.js"\]$/m);
+    expect(readFileSync(root + 'package.json', 'utf8')).toContain('"build": "node scripts/prisma-generate.mjs --if-stale && node scripts/build-client.mjs --if-stale && node scripts/build-server.mjs"');
     for (const m of dockerfile.matchAll(/^FROM (\S+)/gm)) expect(m[1]).toMatch(/:\d+/); // pinned major version
   });
 

@@ -153,6 +153,9 @@ function parseOrigins(value: string | undefined): string[] {
 }
 
 /** Every environment variable AutoDev reads is read here (and listed in the README). */
+/** The runner's command in the image (Dockerfile: the compiled tree in /app/dist); absolute, since a runner pod works in /tmp. */
+export const RUNNER_POD_COMMAND = ['node', '/app/dist/server/runner/main.js'];
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const role = (env.AUTODEV_ROLE ?? 'all') as Role;
   if (!['api', 'worker', 'all'].includes(role)) throw new Error(`AUTODEV_ROLE must be api, worker or all, got "${role}"`);
@@ -175,7 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       kubeconfig: env.KUBECONFIG || undefined,
       namespace: env.AUTODEV_K8S_NAMESPACE || inClusterNamespace() || 'default',
       image: env.AUTODEV_K8S_RUNNER_IMAGE || 'autodev:latest',
-      command: env.AUTODEV_K8S_RUNNER_COMMAND ? parseCommand(env.AUTODEV_K8S_RUNNER_COMMAND) : ['node', '--import', 'tsx', 'server/runner/main.ts'],
+      command: env.AUTODEV_K8S_RUNNER_COMMAND ? parseCommand(env.AUTODEV_K8S_RUNNER_COMMAND) : RUNNER_POD_COMMAND,
       secretName: env.AUTODEV_K8S_SECRET || 'autodev-runner',
       jobTtlSeconds: int('AUTODEV_K8S_JOB_TTL_SECONDS', env.AUTODEV_K8S_JOB_TTL_SECONDS, 3600),
       runnerResources: {

@@ -39,8 +39,15 @@ export interface Executor {
   cleanupOrphans?(isRunning: (attemptIds: string[]) => Promise<Set<string>>): Promise<number>;
 }
 
-const REFERENCE_RUNNER = fileURLToPath(new URL('../runner/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+/**
+ * The reference runner of this tree: built (npm run build, the image) this module is JavaScript and
+ * the runner is the compiled main.js beside it; from the TypeScript source it runs through tsx
+ * (resolved only then: the image has no tsx).
+ */
+function referenceRunnerCommand(): string[] {
+  if (import.meta.url.endsWith('.js')) return [process.execPath, fileURLToPath(new URL('../runner/main.js', import.meta.url))];
+  return [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../runner/main.ts', import.meta.url))];
+}
 
 /**
  * Each attempt in its own child process (its own process group), with a scrubbed environment,
@@ -53,7 +60,7 @@ export function createLocalExecutor(opts: { command?: string[] } = {}): Executor
       await mkdir(req.workDir, { recursive: true });
       const specFile = path.join(req.workDir, 'spec.json');
       await writeFile(specFile, JSON.stringify(req.spec));
-      const [command, ...args] = opts.command ?? [process.execPath, '--import', TSX, REFERENCE_RUNNER];
+      const [command, ...args] = opts.command ?? referenceRunnerCommand();
       try {
         const outcome = await runLocalProcess({
           command,

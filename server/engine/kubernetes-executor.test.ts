@@ -56,6 +56,9 @@ beforeAll(async () => {
   kube = await startFakeKubeApi({
     cwd: REPO,
     entrypoints: {
+      // The image's command (/app/dist/server/runner/main.js, asserted below) needs the built tree,
+      // which scripts/try-runtime-tree.mjs runs as a pod would; here the same runner from source.
+      'autodev-runner:test': [process.execPath, '--import', 'tsx', 'server/runner/main.ts'],
       'autodev-scripted:test': [process.execPath, SCRIPTED_RUNNER],
       'autodev-oom:test': [process.execPath, SCRIPTED_RUNNER],
       'autodev-cut-log:test': [process.execPath, SCRIPTED_RUNNER],
@@ -132,7 +135,8 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(pod.containers).toHaveLength(1);
     const [c] = pod.containers;
     expect(c.image).toBe('autodev-runner:test');
-    expect(c.command).toEqual(['node', '--import', 'tsx', 'server/runner/main.ts']);
+    expect(c.command).toEqual(['node', '/app/dist/server/runner/main.js']);
+    expect(c.workingDir).toBe('/tmp');
     expect(c.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

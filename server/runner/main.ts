@@ -1,4 +1,4 @@
-// The reference runner: `node --import tsx server/runner/main.ts spec.json` (or the spec on stdin,
+// The reference runner: `node --import tsx server/runner/main.ts spec.json`, built `node dist/server/runner/main.js spec.json` (or the spec on stdin,
 // or gzip+base64 in AUTODEV_RUNNER_SPEC, as the Kubernetes executor passes it).
 // Writes one runner-protocol event per line on stdout; exit code 0 after a result, 1 after an error.
 import { readFileSync } from 'node:fs';

@@ -92,6 +92,8 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
               name: RUNNER_CONTAINER,
               image: input.image,
               command: input.command,
+              // The runner works in its working directory (the workspace goes there): the writable emptyDir, not the image's read-only /app.
+              workingDir: '/tmp',
               env: [
                 { name: 'AUTODEV_RUNNER_SPEC', value: encoded },
                 { name: 'HOME', value: '/tmp' },
