@@ -11,7 +11,9 @@ export interface ArtifactRef {
 }
 
 const MAX_DIFF_BYTES = 256 * 1024;
-const isText = (a: ArtifactRef) => /^text\/|json|javascript|typescript|xml|yaml|x-/.test(a.contentType) && a.sizeBytes <= MAX_DIFF_BYTES;
+/** changes.patch is itself a diff, rendered from the API's parsed form (attempt-changes.tsx), not diffed again here. */
+export const PATCH_PATH = 'changes.patch';
+const isText = (a: ArtifactRef) => a.path !== PATCH_PATH && /^text\/|json|javascript|typescript|xml|yaml|x-/.test(a.contentType) && a.sizeBytes <= MAX_DIFF_BYTES;
 
 async function text(a: ArtifactRef | undefined): Promise<string | null> {
   if (!a) return null;

@@ -1,4 +1,5 @@
 import { duration, usd } from '../lib/format';
+import { CheckResults, isCheckResult } from './check-results';
 import { StateBadge } from './status';
 
 export interface AttemptRow {
@@ -24,16 +25,24 @@ interface Guardrail {
 }
 
 export function GuardrailList({ results }: { results: unknown }) {
-  const list = Array.isArray(results) ? (results as Guardrail[]) : [];
-  if (!list.length) return <span className="muted">not checked</span>;
+  const all = Array.isArray(results) ? (results as unknown[]) : [];
+  if (!all.length) return <span className="muted">not checked</span>;
+  // Checks (commands run on the final workspace) get their own table: exit code, duration, output.
+  const checks = all.filter(isCheckResult);
+  const list = all.filter((g) => !isCheckResult(g)) as Guardrail[];
   return (
-    <ul className="guardrails">
-      {list.map((g) => (
-        <li key={g.name} className={g.passed ? 'pass' : 'fail'}>
-          <span aria-label={g.passed ? 'passed' : 'failed'}>{g.passed ? '✓' : '✗'}</span> <strong>{g.name}</strong>: {g.message}
-        </li>
-      ))}
-    </ul>
+    <>
+      {list.length > 0 && (
+        <ul className="guardrails">
+          {list.map((g) => (
+            <li key={g.name} className={g.passed ? 'pass' : 'fail'}>
+              <span aria-label={g.passed ? 'passed' : 'failed'}>{g.passed ? '✓' : '✗'}</span> <strong>{g.name}</strong>: {g.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <CheckResults checks={checks} />
+    </>
   );
 }
 

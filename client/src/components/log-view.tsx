@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { EVENT_KINDS, kindOf, type EventKind } from '../lib/event-kind';
 import { time } from '../lib/format';
 import type { JobEvent } from '../lib/use-job-events';
 
@@ -7,15 +8,16 @@ const ROW = 22;
 const levelOf = (e: JobEvent) => ((e.data as { level?: string } | null)?.level ?? (e.type === 'GUARDRAIL' && /failed/i.test(e.message ?? '') ? 'warn' : 'info'));
 const textOf = (e: JobEvent) => e.message ?? (e.type === 'STATE_CHANGED' ? `${e.fromState ?? '∅'} → ${e.toState}` : e.type);
 
-/** Every event of the job as a log line: virtualized, following the tail, filterable by agent and level. */
+/** Every event of the job as a log line: virtualized, following the tail, filterable by kind, agent and level. */
 export function LogView({ events }: { events: JobEvent[] }) {
   const [agent, setAgent] = useState('');
   const [level, setLevel] = useState('');
+  const [kind, setKind] = useState<EventKind | ''>('');
   const [follow, setFollow] = useState(true);
   const agents = useMemo(() => [...new Set(events.map((e) => e.actor))].sort(), [events]);
   const lines = useMemo(
-    () => events.filter((e) => (!agent || e.actor === agent) && (!level || levelOf(e) === level)),
-    [events, agent, level],
+    () => events.filter((e) => (!kind || kindOf(e) === kind) && (!agent || e.actor === agent) && (!level || levelOf(e) === level)),
+    [events, kind, agent, level],
   );
   const parent = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: lines.length, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 20 });
@@ -35,6 +37,17 @@ export function LogView({ events }: { events: JobEvent[] }) {
     <section className="panel" aria-labelledby="logs-title">
       <div className="panel-head">
         <h2 id="logs-title">Logs</h2>
+        <label>
+          Kind{' '}
+          <select value={kind} onChange={(e) => setKind(e.target.value as EventKind | '')} aria-label="Filter by kind">
+            <option value="">all</option>
+            {EVENT_KINDS.map((k) => (
+              <option key={k.value} value={k.value}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Agent{' '}
           <select value={agent} onChange={(e) => setAgent(e.target.value)} aria-label="Filter by agent">

@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { ArtifactsView } from '../components/artifacts-view';
+import { AttemptChanges } from '../components/attempt-changes';
+import { ArtifactsView, PATCH_PATH } from '../components/artifacts-view';
 import { AttemptsView } from '../components/attempts-view';
 import { LogView } from '../components/log-view';
 import { OutputView } from '../components/output-view';
 import { ReviewActions } from '../components/review-actions';
 import { ErrorBox, Loading, StateBadge } from '../components/status';
+import { ToolCallsView } from '../components/tool-calls-view';
 import { graphql } from '../gql';
 import type { JobEventType } from '../gql/graphql';
 import { can, useConnection } from '../lib/connection';
@@ -43,6 +45,7 @@ const JobQuery = graphql(`
         number
         state
         executor
+        baseCommit
         startedAt
         finishedAt
         exitReason
@@ -235,13 +238,17 @@ export function CrewMonitorPage({ id }: { id: string }) {
       <section className="panel" aria-labelledby="output-title">
         <h2 id="output-title">Output</h2>
         <OutputView output={job.output ?? null} />
-        {lastAttempt && (
+        {lastAttempt && lastAttempt.artifacts.some((a) => a.path !== PATCH_PATH) && (
           <>
             <h3>Files of attempt {lastAttempt.number}{previousAttempt ? ` (changes since attempt ${previousAttempt.number})` : ''}</h3>
             <ArtifactsView artifacts={lastAttempt.artifacts} previous={previousAttempt?.artifacts} />
           </>
         )}
       </section>
+
+      {job.attempts.some((a) => a.baseCommit) && <ChangesPanel jobId={job.id} attempts={job.attempts} />}
+
+      <ToolCallsView events={events} now={now} />
 
       <section className="panel" aria-labelledby="attempts-title">
         <h2 id="attempts-title">Attempts</h2>
@@ -250,6 +257,39 @@ export function CrewMonitorPage({ id }: { id: string }) {
 
       <LogView events={events} />
     </main>
+  );
+}
+
+/** The patch of one attempt (the last by default) as a rendered diff. */
+function ChangesPanel({ jobId, attempts }: { jobId: string; attempts: { number: number; baseCommit?: string | null; artifacts: { id: string; path: string; downloadUrl: string }[] }[] }) {
+  const [chosen, setChosen] = useState<number | null>(null);
+  const number = chosen ?? attempts.at(-1)!.number;
+  const attempt = attempts.find((a) => a.number === number) ?? attempts.at(-1)!;
+  const patch = attempt.artifacts.find((a) => a.path === PATCH_PATH);
+  return (
+    <section className="panel" aria-labelledby="changes-title">
+      <div className="panel-head">
+        <h2 id="changes-title">Changes</h2>
+        {attempts.length > 1 && (
+          <label>
+            Attempt{' '}
+            <select value={number} onChange={(e) => setChosen(Number(e.target.value))} aria-label="Changes of attempt">
+              {attempts.map((a) => (
+                <option key={a.number} value={a.number}>
+                  {a.number}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {patch && (
+          <a href={patch.downloadUrl} download>
+            Download {PATCH_PATH}
+          </a>
+        )}
+      </div>
+      <AttemptChanges key={attempt.number} jobId={jobId} number={attempt.number} version={attempt.artifacts.map((a) => a.id).join(',')} />
+    </section>
   );
 }
 

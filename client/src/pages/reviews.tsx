@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { ArtifactsView } from '../components/artifacts-view';
+import { AttemptChanges } from '../components/attempt-changes';
+import { ArtifactsView, PATCH_PATH } from '../components/artifacts-view';
 import { GuardrailList } from '../components/attempts-view';
 import { OutputView } from '../components/output-view';
 import { ReviewActions } from '../components/review-actions';
@@ -30,6 +31,7 @@ const ReviewsQuery = graphql(`
             attempts {
               id
               number
+              baseCommit
               guardrailResults
               artifacts {
                 id
@@ -110,8 +112,18 @@ function ReviewDetail({ review, canDecide, onDecided }: { review: ReviewNode; ca
       <OutputView output={review.output} />
       <h3>Guardrails</h3>
       <GuardrailList results={attempt?.guardrailResults} />
-      <h3>Changes{previous ? ` since attempt ${previous.number}` : ''}</h3>
-      {attempt && <ArtifactsView artifacts={attempt.artifacts} previous={previous?.artifacts} />}
+      {attempt?.baseCommit && (
+        <>
+          <h3>Patch</h3>
+          <AttemptChanges jobId={review.job.id} number={attempt.number} version={attempt.artifacts.map((a) => a.id).join(',')} />
+        </>
+      )}
+      {attempt && (!attempt.baseCommit || attempt.artifacts.some((a) => a.path !== PATCH_PATH)) && (
+        <>
+          <h3>Changes{previous ? ` since attempt ${previous.number}` : ''}</h3>
+          <ArtifactsView artifacts={attempt.artifacts} previous={previous?.artifacts} />
+        </>
+      )}
       {canDecide ? <ReviewActions reviewId={review.id} onDecided={onDecided} /> : <p className="muted">Your token cannot decide reviews (reviewer or admin needed).</p>}
     </article>
   );
