@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isWorkerCredential } from './engine/executors/runner-env.ts';
+import { isWorkerCredential } from './runner-protocol/runner-env.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 

@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
-import type { EventBus } from '../realtime/event-bus.ts';
 import { tokenExpired, tokenRevoked, type Principal } from './tokens.ts';
 
 /** Ends what a token keeps open (subscriptions, WebSockets) once the token stops being valid. */
@@ -14,13 +13,22 @@ export interface TokenWatch {
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (about 24.8 days); longer waits re-arm
 
+/** The port through which a revocation reaches every process (implemented by realtime/event-bus.ts). */
+export interface TokenRevocationBus {
+  /** Tells every process that a token was revoked (after the commit), so its subscriptions end. */
+  publishTokenRevoked(tokenId: string): Promise<void>;
+  onTokenRevoked(handler: (tokenId: string) => void): Promise<() => Promise<void>>;
+  /** After an outage of the transport: revocations may have been missed. */
+  onResync(listener: () => void): () => void;
+}
+
 /**
  * One per API process. A revocation reaches every process over the event bus (Redis) within
  * milliseconds; expiry is a timer per watched token; and a periodic recheck of the watched tokens
  * (one query) bounds the delay when a revocation's publish was lost (Redis away): the bound is
  * `recheckMs`. After a pub/sub outage the recheck runs at once.
  */
-export function createTokenWatch(deps: { pool: pg.Pool; events: EventBus; recheckMs: number; onError?: (err: unknown) => void }): TokenWatch {
+export function createTokenWatch(deps: { pool: pg.Pool; events: TokenRevocationBus; recheckMs: number; onError?: (err: unknown) => void }): TokenWatch {
   const watchers = new Map<string, Set<(err: AppError) => void>>();
 
   const end = (tokenId: string, err: AppError) => {

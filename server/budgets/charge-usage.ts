@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withTransaction, type Sql } from '../db/transaction.ts';
 import { lockBudgetForCharge } from './budget-lock.ts';
 import { appendJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
-import type { EventBus } from '../realtime/event-bus.ts';
+import type { JobEventBus } from '../jobs/job-event-bus.ts';
 
 export const SPEND_THRESHOLDS = [80, 100] as const;
 
@@ -36,7 +36,7 @@ export const PERIOD_SPENT = `(CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."spentUsd" 
  * after the wait), in one transaction with the usage record and the USAGE event: a charge that would
  * cross either limit is refused whole and leaves nothing behind.
  */
-export async function chargeUsage(deps: { pool: pg.Pool; events: EventBus }, charge: UsageCharge): Promise<ChargeResult> {
+export async function chargeUsage(deps: { pool: pg.Pool; events: JobEventBus }, charge: UsageCharge): Promise<ChargeResult> {
   if (![charge.inputTokens, charge.outputTokens].every((n) => Number.isInteger(n) && n >= 0 && n <= 100_000_000)) {
     return { ok: false, code: 'INVALID_USAGE', message: 'Token counts must be whole numbers between 0 and 100,000,000.' };
   }

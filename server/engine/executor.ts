@@ -1,9 +1,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunnerEvent } from './protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 import { runLocalProcess } from './executors/local-process.ts';
-import { scrubbedEnv } from './executors/runner-env.ts';
+import { scrubbedEnv } from '../runner-protocol/runner-env.ts';
 import type { RunnerSpec } from '../runner/spec.ts';
 
 export interface ExecuteRequest {

@@ -3,7 +3,7 @@ import type { Sql } from '../db/transaction.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
-import { enqueueRun } from './enqueue-run.ts';
+import { enqueueRun } from '../jobs/enqueue-run.ts';
 import { redactValue } from '../secrets/redact.ts';
 import type { StartedAttempt } from './start-attempt.ts';
 

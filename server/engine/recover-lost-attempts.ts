@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
-import { enqueueRun, RUN_ATTEMPT_TASK } from './enqueue-run.ts';
+import { enqueueRun, RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
 import { withTransaction } from '../db/transaction.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { scanBytes, scanText, scanValue, redactValue, type SecretFinding } from '../secrets/redact.ts';
-import type { RunnerEvent } from './protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 
 /**
  * A runner event as the engine may keep it: every string redacted (ids, model names, paths and

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger as WorkerLogger, run } from 'graphile-worker';
 import type { Services } from '../services.ts';
 import type { ArtifactStore } from '../storage/artifact-store.ts';
-import { RUN_ATTEMPT_TASK } from './enqueue-run.ts';
+import { RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
 import type { Executor } from './executor.ts';
 import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.ts';
 import { runAttempt } from './run-attempt.ts';

@@ -1,5 +1,5 @@
-import { compile } from './ajv.ts';
-import { describeErrors, sentence } from './describe-errors.ts';
+import { compile } from '../json-schema/ajv.ts';
+import { describeErrors, sentence } from '../json-schema/describe-errors.ts';
 import { AppError } from '../errors.ts';
 import { validateOffThread } from './validation-pool.ts';
 import { scanValue, type SecretFinding } from '../secrets/redact.ts';

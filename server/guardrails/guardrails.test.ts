@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile } from './ajv.ts';
+import { compile } from '../json-schema/ajv.ts';
 import { checkOutput, guardrailsPassed, violations } from './check-output.ts';
 import { loadSeedTemplates } from './load-seed-templates.ts';
 import { validateJobInput } from './validate-input.ts';

@@ -1,5 +1,5 @@
-import { compileUserSchema } from './ajv.ts';
-import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
+import { compileUserSchema } from '../json-schema/ajv.ts';
+import { describeErrors, sentence, type FieldError } from '../json-schema/describe-errors.ts';
 
 export type InputValidation = { ok: true } | { ok: false; message: string; errors: FieldError[] };
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ajv, compileUserSchema } from './ajv.ts';
-import { runnerEnvAllowed, SAFE_RUNNER_ENV } from '../engine/executors/runner-env.ts';
-import { checkPattern } from './linear-regexp.ts';
-import { patternsOf } from './schema-patterns.ts';
-import { describeErrors, sentence, type FieldError } from './describe-errors.ts';
+import { ajv, compileUserSchema } from '../json-schema/ajv.ts';
+import { runnerEnvAllowed, SAFE_RUNNER_ENV } from '../runner-protocol/runner-env.ts';
+import { checkPattern } from '../json-schema/linear-regexp.ts';
+import { patternsOf } from '../json-schema/schema-patterns.ts';
+import { describeErrors, sentence, type FieldError } from '../json-schema/describe-errors.ts';
 import { TOOL_NAMES } from '../runner/tools/index.ts';
 import { undeclaredPlaceholders } from '../runner/agents/placeholders.ts';
 import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';

@@ -1,6 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { AppError, badInput } from '../errors.ts';
-import type { ValidationRequest } from './validation-worker.ts';
+
+/** What the validation thread (validation-worker.ts) is asked to check. */
+export type ValidationRequest =
+  | { op: 'template'; definition: unknown; runnerEnvAllow: readonly string[] }
+  | { op: 'input'; schema: object; input: unknown }
+  | { op: 'output'; schema: object; output: unknown };
 
 /**
  * Runs users' JSON Schemas in one worker thread (validation-worker.ts), one call at a time, each

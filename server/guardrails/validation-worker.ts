@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { outputSchemaResult } from './check-output.ts';
 import { validateJobInput } from './validate-input.ts';
 import { validateTemplateDefinition } from './validate-template.ts';
+import type { ValidationRequest } from './validation-pool.ts';
 
 /**
  * The thread that compiles and runs users' JSON Schemas (validation-pool.ts starts it): a schema
@@ -10,10 +11,6 @@ import { validateTemplateDefinition } from './validate-template.ts';
  * event loop, and the pool can terminate it. Each answer carries this thread's heap, so the pool
  * replaces it when its compiled-validator cache grows too large.
  */
-export type ValidationRequest =
-  | { op: 'template'; definition: unknown; runnerEnvAllow: readonly string[] }
-  | { op: 'input'; schema: object; input: unknown }
-  | { op: 'output'; schema: object; output: unknown };
 
 function run(req: ValidationRequest): unknown {
   switch (req.op) {

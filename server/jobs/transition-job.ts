@@ -2,13 +2,13 @@ import type pg from 'pg';
 import { AppError, notFound } from '../errors.ts';
 import type { Sql } from '../db/transaction.ts';
 import { withTransaction } from '../db/transaction.ts';
-import type { EventBus } from '../realtime/event-bus.ts';
+import type { JobEventBus } from './job-event-bus.ts';
 import { appendJobEvent, insertJobEvent, type JobEventRecord, type NewJobEvent } from './job-event.ts';
 import { canTransition, isTerminal, type JobState } from './state-machine.ts';
 
 export interface TransitionDeps {
   pool: pg.Pool;
-  events: EventBus;
+  events: JobEventBus;
 }
 
 export interface JobPatch {

@@ -1,5 +1,5 @@
 import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 
 /**
  * Child spans of an attempt, rebuilt from the runner protocol: one per crew task (task_started →

@@ -1,4 +1,6 @@
+import type { TokenRevocationBus } from '../auth/token-watch.ts';
 import type { JobEventRecord } from '../jobs/job-event.ts';
+import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import type { PubSub } from './pubsub.ts';
 
 const sizes = new WeakMap<object, number>();
@@ -12,17 +14,8 @@ const jobChannel = (jobId: string) => `autodev:job:${jobId}`;
 const projectChannel = (projectId: string) => `autodev:project:${projectId}`;
 const TOKEN_REVOKED_CHANNEL = 'autodev:token-revoked';
 
-/** Publishes committed job events and lets subscribers listen per job or per project. */
-export interface EventBus {
-  publish(events: JobEventRecord[]): Promise<void>;
-  onJob(jobId: string, handler: (e: JobEventRecord) => void): Promise<() => Promise<void>>;
-  onProject(projectId: string, handler: (e: JobEventRecord) => void): Promise<() => Promise<void>>;
-  /** After an outage of the transport: streams re-read what they may have missed. */
-  onResync(listener: () => void): () => void;
-  /** Tells every process that a token was revoked (after the commit), so its subscriptions end. */
-  publishTokenRevoked(tokenId: string): Promise<void>;
-  onTokenRevoked(handler: (tokenId: string) => void): Promise<() => Promise<void>>;
-}
+/** The one bus of a process: jobs' events (the jobs' port) and token revocations (the auth port). */
+export interface EventBus extends JobEventBus, TokenRevocationBus {}
 
 /**
  * One transport subscription per channel, whatever the number of local subscribers: a message is

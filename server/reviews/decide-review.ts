@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { AppError, badInput, notFound } from '../errors.ts';
-import { enqueueRun } from '../engine/enqueue-run.ts';
+import { enqueueRun } from '../jobs/enqueue-run.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
-import type { EventBus } from '../realtime/event-bus.ts';
+import type { JobEventBus } from '../jobs/job-event-bus.ts';
 
 export type Decision = 'APPROVE' | 'REJECT' | 'REQUEST_CHANGES';
 
@@ -29,7 +29,7 @@ const MAX_TEXT = 20_000;
  * approve → SUCCEEDED, reject → REJECTED, request changes → QUEUED with the feedback stored
  * for the next attempt. A review decided by someone else first is a CONFLICT.
  */
-export async function decideReview(deps: { pool: pg.Pool; events: EventBus }, req: DecideRequest): Promise<void> {
+export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus }, req: DecideRequest): Promise<void> {
   const text = req.text?.trim() || null;
   if (req.decision === 'REJECT' && !text) throw badInput('A rejection needs a `comment` saying why.', { field: 'comment' });
   if (req.decision === 'REQUEST_CHANGES' && !text) throw badInput('Requesting changes needs `feedback` for the next attempt.', { field: 'feedback' });

@@ -3,7 +3,7 @@
 // Writes one runner-protocol event per line on stdout; exit code 0 after a result, 1 after an error.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 import { registerSecret, redactValue } from '../secrets/redact.ts';
 import { runSpec } from './run-spec.ts';
 import type { RunnerSpec } from './spec.ts';

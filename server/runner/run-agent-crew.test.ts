@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 import { prepareSampleRepository } from '../examples/sample-repository.ts';
 import { createOfflineModel } from './agents/offline-model.ts';
 import { runAgentCrew } from './run-agent-crew.ts';

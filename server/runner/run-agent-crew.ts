@@ -4,7 +4,7 @@
 // the sandbox. Everything is reported through the runner protocol.
 import path from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 import { runAgentTask, type AgentTaskOutcome } from './agents/run-agent-task.ts';
 import { RunningCost } from './agents/report-usage.ts';
 import type { TaskContext } from './agents/task-prompt.ts';

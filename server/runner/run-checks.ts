@@ -1,7 +1,7 @@
 // The template's checks (e.g. the repository's test command), run in the sandbox on the final
 // workspace, one after another. A check passes when it exits 0 within its time limit.
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
-export { describeCheckFailure } from '../engine/protocol/describe-check.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
+export { describeCheckFailure } from '../runner-protocol/describe-check.ts';
 import { runSandboxed } from './sandbox/run-sandboxed.ts';
 import type { CheckDef } from './spec.ts';
 

@@ -1,4 +1,4 @@
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 import { buildTaskMessages } from './prompt.ts';
 import { ProviderError, type ModelProvider, type RunnerSpec } from './spec.ts';
 

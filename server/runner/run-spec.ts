@@ -1,6 +1,6 @@
 // One attempt of a crew, whichever way it runs: on the agent runtime (a workspace, tools, checks)
 // or one chat completion per task. The runner process and the inline executor both start here.
-import type { RunnerEvent } from '../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 import { createOfflineProvider } from './providers/offline.ts';
 import { createOpenAiProvider } from './providers/openai.ts';
 import { runAgentCrew, usesAgentRuntime, workspaceDirIn } from './run-agent-crew.ts';

@@ -1,6 +1,6 @@
 import { usd, usdOrNull } from '../budgets/money.ts';
 import { cancelJob } from '../jobs/cancel-job.ts';
-import { createJob } from '../jobs/create-job.ts';
+import { createJob } from '../intake/create-job.ts';
 import { notFound } from '../errors.ts';
 import { signArtifactPath } from '../storage/signed-url.ts';
 import { downloadFilename } from '../storage/artifact-store.ts';

@@ -4,7 +4,7 @@ import { spendingBound, type SpendingBound } from '../../budgets/spending-bound.
 import type { Config } from '../../config.ts';
 import type { RunnerSpec } from '../../runner/spec.ts';
 import type { ExecuteRequest } from '../executor.ts';
-import { permittedRunnerEnv } from '../executors/runner-env.ts';
+import { permittedRunnerEnv } from '../../runner-protocol/runner-env.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 
 /**

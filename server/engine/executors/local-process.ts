@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { ParserLimits, RunnerEvent, Violation } from '../protocol/parse-runner-output.ts';
+import type { ParserLimits, RunnerEvent, Violation } from '../../runner-protocol/parse-runner-output.ts';
 import { consumeRunnerOutput } from './consume-runner-output.ts';
 import { groupAlive, killGroup } from './kill-group.ts';
 

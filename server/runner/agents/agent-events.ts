@@ -1,7 +1,7 @@
 // What the agent loop reports: runner protocol events (schemas/runner-event.schema.json), ready to
 // be written as they are. `usage` is charged by the engine; tool_call/tool_result are built capped
 // by server/runner/tools/tool-events.ts.
-import type { RunnerEvent } from '../../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../../runner-protocol/parse-runner-output.ts';
 
 export type AgentEvent = Extract<RunnerEvent, { type: 'usage' | 'tool_call' | 'tool_result' }>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../guardrails/ajv.ts';
+import { compile } from '../../json-schema/ajv.ts';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import type { AgentEvent } from './agent-events.ts';
 import { OFFLINE_COMMAND, OFFLINE_NOTES_PATH } from './offline-model.ts';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ajv, compile } from '../../guardrails/ajv.ts';
+import { ajv, compile } from '../../json-schema/ajv.ts';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import { startOpenAiMockServer, type MockReply, type OpenAiMockServer } from '../../test/openai-mock-server.ts';
 import type { AgentEvent } from './agent-events.ts';

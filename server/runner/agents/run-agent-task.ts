@@ -4,8 +4,8 @@
 // schema), at its step limit, when it is stopped (refused charge, abort) or on a model error.
 import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type ModelMessage, type StepResult, type Tool, type ToolSet } from 'ai';
 import type { JSONSchema7, LanguageModelV3 } from '@ai-sdk/provider';
-import { compile } from '../../guardrails/ajv.ts';
-import { describeErrors } from '../../guardrails/describe-errors.ts';
+import { compile } from '../../json-schema/ajv.ts';
+import { describeErrors } from '../../json-schema/describe-errors.ts';
 import { toolCallEvent, toolResultEvent } from '../tools/tool-events.ts';
 import { capText, MAX_MESSAGE_CHARS, type AgentEvent, type EmitAgentEvent } from './agent-events.ts';
 import { reportUsage, type RunningCost } from './report-usage.ts';

@@ -1,4 +1,4 @@
-import type { RunnerEvent } from '../../engine/protocol/parse-runner-output.ts';
+import type { RunnerEvent } from '../../runner-protocol/parse-runner-output.ts';
 
 /** Longest `args` / `output` text in a tool_call / tool_result event (schemas/runner-event.schema.json). */
 export const MAX_TOOL_EVENT_TEXT = 16_384;

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { ajv } from '../../guardrails/ajv.ts';
+import { ajv } from '../../json-schema/ajv.ts';
 
 const compiled = new WeakMap<object, ValidateFunction>();
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ajv } from '../../guardrails/ajv.ts';
-import { describeErrors } from '../../guardrails/describe-errors.ts';
-import type { RunnerEvent } from '../../../schemas/types/runner-event.ts';
+import { ajv } from '../json-schema/ajv.ts';
+import { describeErrors } from '../json-schema/describe-errors.ts';
+import type { RunnerEvent } from '../../schemas/types/runner-event.ts';
 
 // The protocol's event type, generated from the schema that validates each line (npm run schema:types).
 export type { RunnerEvent };
@@ -28,7 +28,7 @@ export interface ParserHandlers {
   onViolation(v: Violation): void;
 }
 
-const schema = JSON.parse(readFileSync(new URL('../../../schemas/runner-event.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8'));
 const validateEvent = ajv.compile(schema);
 const MAX_LOG_LINE = 16 * 1024;
 

@@ -3,13 +3,13 @@ import type pg from 'pg';
 import { localRepositoryOutsideRoots } from '../runner/workspace/local-repository.ts';
 import { AppError, badInput } from '../errors.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { enqueueRun } from '../engine/enqueue-run.ts';
+import { enqueueRun } from '../jobs/enqueue-run.ts';
 import type { InputValidation } from '../guardrails/validate-input.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
 import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
-import type { EventBus } from '../realtime/event-bus.ts';
-import { insertJobEvent, type JobEventRecord } from './job-event.ts';
+import type { JobEventBus } from '../jobs/job-event-bus.ts';
+import { insertJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
 
 export interface CreateJobRequest {
   projectId: string;
@@ -55,7 +55,7 @@ function validateRequest(req: CreateJobRequest): void {
  * With an idempotency key, the same key returns the same job (the unique index decides races);
  * reusing a key for a different request is a CONFLICT.
  */
-export async function createJob(deps: { pool: pg.Pool; events: EventBus; config?: { repositoryRoots: string[]; model?: { model?: string } } }, req: CreateJobRequest): Promise<CreateJobResult> {
+export async function createJob(deps: { pool: pg.Pool; events: JobEventBus; config?: { repositoryRoots: string[]; model?: { model?: string } } }, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
   const { rows: templates } = await deps.pool.query(
     `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_TOOL_EVENT_TEXT, toolCallEvent, toolResultEvent } from '../../runner/tools/tool-events.ts';
+import { MAX_TOOL_EVENT_TEXT, toolCallEvent, toolResultEvent } from '../runner/tools/tool-events.ts';
 import { createRunnerOutputParser, type RunnerEvent, type Violation } from './parse-runner-output.ts';
 
 function parse(lines: unknown[]) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config.ts';
+import { loadConfig } from '../config.ts';
 import { permittedRunnerEnv, runnerEnvAllowed, SAFE_RUNNER_ENV } from './runner-env.ts';
 
 const NAME = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
