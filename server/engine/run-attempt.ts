@@ -36,14 +36,27 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
 
   // 2. Watch: the first of shutdown, cancellation, a lost lease, a refused charge or event stops the runner.
   const stop = createAttemptStop();
-  const stopWatching = await watchAttempt(services, { jobId, attemptId: attempt.attemptId, leaseMs: services.config.attemptLeaseMs, shutdown: ctx.shutdown, stop });
-  const eventLog = createAttemptEventLog(services, { jobId, attemptNumber: attempt.number, maxEvents: services.config.limits.maxEventsPerJob, stop });
+  const stopWatching = await watchAttempt(services, {
+    jobId,
+    attemptId: attempt.attemptId,
+    leaseMs: services.config.attemptLeaseMs,
+    shutdown: ctx.shutdown,
+    stop,
+  });
+  const eventLog = createAttemptEventLog(services, {
+    jobId,
+    attemptNumber: attempt.number,
+    maxEvents: services.config.limits.maxEventsPerJob,
+    stop,
+  });
   const recorder = createRunnerEventRecorder({ services, store: ctx.store, attempt, eventLog, stop, traces: telemetry.traces });
 
   // 3. Run: the executor runs the runner; its events are recorded as they arrive.
   let executed: ExecuteOutcome;
   try {
-    executed = await ctx.executor.execute(await buildExecuteRequest(services, attempt, { signal: stop.signal, onEvent: recorder.onEvent, onLog: recorder.onLog }));
+    executed = await ctx.executor.execute(
+      await buildExecuteRequest(services, attempt, { signal: stop.signal, onEvent: recorder.onEvent, onLog: recorder.onLog }),
+    );
   } finally {
     await eventLog.close();
     await stopWatching();
@@ -64,7 +77,9 @@ async function recordGuardrailVerdict(eventLog: AttemptEventLog, outcome: Attemp
   await eventLog.append(
     {
       type: 'GUARDRAIL',
-      message: failed.length ? `Guardrails failed: ${failed.map((g) => g.name).join(', ')}` : `Guardrails passed (${guardrails.length} checks)`,
+      message: failed.length
+        ? `Guardrails failed: ${failed.map((g) => g.name).join(', ')}`
+        : `Guardrails passed (${guardrails.length} checks)`,
       data: { results: guardrails },
       actor: 'guardrails',
     },

@@ -8,11 +8,11 @@ const LINE_FLUSH_MS = 200;
 
 export interface AttemptEventLog {
   /** Stores one event of this attempt (after the lines before it) and publishes it. `uncapped`: the job's own record, stored whatever the runner wrote. */
-  append(ev: Omit<NewJobEvent, 'attemptNumber'>, opts?: { uncapped?: boolean }): Promise<void>;
+  append: (ev: Omit<NewJobEvent, 'attemptNumber'>, opts?: { uncapped?: boolean }) => Promise<void>;
   /** Buffers a plain line of the runner's output; lines are stored in batches. */
-  pushLine(line: string): Promise<void>;
+  pushLine: (line: string) => Promise<void>;
   /** Stops the periodic flush and stores what is still buffered (a failure is logged, not thrown). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**
@@ -45,7 +45,12 @@ export function createAttemptEventLog(
   return {
     async append(ev, opts = {}) {
       await flushLines();
-      const stored = await appendJobEvents(deps.pool, jobId, [{ ...ev, attemptNumber: req.attemptNumber }], opts.uncapped ? {} : { maxEvents }).catch(overCap);
+      const stored = await appendJobEvents(
+        deps.pool,
+        jobId,
+        [{ ...ev, attemptNumber: req.attemptNumber }],
+        opts.uncapped ? {} : { maxEvents },
+      ).catch(overCap);
       await deps.events.publish(stored);
     },
     async pushLine(line) {
@@ -55,7 +60,7 @@ export function createAttemptEventLog(
     },
     async close() {
       clearInterval(flusher);
-      await flushLines().catch((err) => deps.log.warn('could not store runner output', { jobId, error: String(err) }));
+      await flushLines().catch((err: unknown) => deps.log.warn('could not store runner output', { jobId, error: String(err) }));
     },
   };
 }

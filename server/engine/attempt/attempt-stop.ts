@@ -1,8 +1,6 @@
 /** Why an attempt stopped before its runner finished on its own. */
 export type StopReason =
-  | { kind: 'cancelled' | 'lost' | 'shutdown' }
-  | { kind: 'budget'; message: string }
-  | { kind: 'refused'; code: string; message: string };
+  { kind: 'cancelled' | 'lost' | 'shutdown' } | { kind: 'budget'; message: string } | { kind: 'refused'; code: string; message: string };
 
 /** The first reason an attempt must stop, and the signal that stops its runner. Later reasons are ignored. */
 export interface AttemptStop {

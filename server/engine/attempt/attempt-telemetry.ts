@@ -22,7 +22,12 @@ export function startAttemptTelemetry(
   metrics.attemptsStarted.inc();
   const startedAt = Date.now();
   const span = tracer.startSpan('attempt', {
-    attributes: { 'autodev.job.id': attempt.jobId, 'autodev.attempt.number': attempt.number, 'autodev.template': attempt.spec.slug, 'autodev.executor': worker.executor },
+    attributes: {
+      'autodev.job.id': attempt.jobId,
+      'autodev.attempt.number': attempt.number,
+      'autodev.template': attempt.spec.slug,
+      'autodev.executor': worker.executor,
+    },
   });
   const traces = createAttemptTraces(tracer, span);
   const log = deps.log.child({ jobId: attempt.jobId, attempt: attempt.number, workerId: worker.workerId });
@@ -43,7 +48,8 @@ export function startAttemptTelemetry(
       traces.end();
       span.setAttribute('autodev.attempt.outcome', label);
       if (state) span.setAttribute('autodev.job.state', state);
-      if (outcome?.kind === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.code}: ${outcome.message}`.slice(0, 500) });
+      if (outcome?.kind === 'failed')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.code}: ${outcome.message}`.slice(0, 500) });
       span.end();
     },
   };

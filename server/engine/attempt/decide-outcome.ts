@@ -19,7 +19,8 @@ export async function decideOutcome(
 ): Promise<AttemptOutcome | null> {
   let outcome = await outcomeOfRun(attempt, executed, stop, report);
   // Secrets the crew produced fail the attempt however it ended (a result checks them itself).
-  if (outcome?.kind === 'failed' && !outcome.guardrails && report.leaks.length) outcome = { ...outcome, guardrails: [noSecrets(report.leaks)] };
+  if (outcome?.kind === 'failed' && !outcome.guardrails && report.leaks.length)
+    outcome = { ...outcome, guardrails: [noSecrets(report.leaks)] };
   return redactValue(withChecks(outcome, report.checks));
 }
 
@@ -29,7 +30,12 @@ function withChecks(outcome: AttemptOutcome | null, checks: GuardrailResult[]): 
   return { ...outcome, guardrails: [...(outcome.guardrails ?? []), ...checks] };
 }
 
-async function outcomeOfRun(attempt: StartedAttempt, executed: ExecuteOutcome, stop: StopReason | null, report: RunnerReport): Promise<AttemptOutcome | null> {
+async function outcomeOfRun(
+  attempt: StartedAttempt,
+  executed: ExecuteOutcome,
+  stop: StopReason | null,
+  report: RunnerReport,
+): Promise<AttemptOutcome | null> {
   switch (stop?.kind) {
     case 'lost':
       return null; // recovery already moved the job on
@@ -44,7 +50,12 @@ async function outcomeOfRun(attempt: StartedAttempt, executed: ExecuteOutcome, s
   }
   switch (executed.kind) {
     case 'timeout':
-      return { kind: 'failed', code: 'TIMEOUT', message: `the runner did not finish within ${attempt.spec.timeoutSeconds} s`, retryable: true };
+      return {
+        kind: 'failed',
+        code: 'TIMEOUT',
+        message: `the runner did not finish within ${attempt.spec.timeoutSeconds} s`,
+        retryable: true,
+      };
     case 'violation':
       return { kind: 'failed', code: executed.code, message: executed.message, retryable: false };
     case 'spawn_error':

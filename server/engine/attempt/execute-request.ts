@@ -22,11 +22,11 @@ export async function buildExecuteRequest(
   return {
     spec: runnerSpec(config, attempt, await spendingBound(deps.pool, attempt.jobId, modelsOf(config, attempt))),
     attemptId: attempt.attemptId,
-    image: executor?.image,
-    resources: executor?.resources,
+    image: executor.image,
+    resources: executor.resources,
     workDir: path.join(config.dataDir, 'attempts', attempt.jobId, String(attempt.number)),
     timeoutMs: attempt.spec.timeoutSeconds * 1000,
-    envAllow: permittedRunnerEnv(executor?.env ?? [], config.runnerEnvAllow),
+    envAllow: permittedRunnerEnv(executor.env ?? [], config.runnerEnvAllow),
     envExtra: config.model.apiKey ? { AUTODEV_MODEL_API_KEY: config.model.apiKey } : {},
     ...hooks,
   };
@@ -42,7 +42,7 @@ function workspaceOf(config: Config, a: StartedAttempt): RunnerSpec['workspace']
   const w = a.spec.workspace;
   if (!w) return undefined;
   const input = (a.input ?? {}) as Record<string, unknown>;
-  const field = (name: string) => (typeof input[name] === 'string' && input[name] !== '' ? (input[name] as string) : undefined);
+  const field = (name: string) => (typeof input[name] === 'string' && input[name] !== '' ? input[name] : undefined);
   const repository = field(w.repositoryField ?? 'repository');
   const ref = field(w.refField ?? 'ref');
   return { ...(repository ? { repository } : {}), ...(ref ? { ref } : {}), localRoots: config.repositoryRoots };
@@ -70,5 +70,5 @@ function runnerSpec(config: Config, a: StartedAttempt, budget: SpendingBound): R
       timeoutMs: m.timeoutMs,
       ...(m.stream ? { stream: true } : {}),
     },
-  } as RunnerSpec;
+  };
 }

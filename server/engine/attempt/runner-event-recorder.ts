@@ -35,8 +35,8 @@ export interface RunnerReport {
 
 export interface RunnerEventRecorder {
   readonly report: RunnerReport;
-  onEvent(raw: RunnerEvent): Promise<void>;
-  onLog(line: string): Promise<void>;
+  onEvent: (raw: RunnerEvent) => Promise<void>;
+  onLog: (line: string) => Promise<void>;
 }
 
 /**
@@ -66,7 +66,12 @@ export function createRunnerEventRecorder(ctx: {
     ctx.traces.record(event);
     switch (event.type) {
       case 'log':
-        return append({ type: 'LOG', message: event.message, data: { level: event.level, agent: event.agent, task: event.task }, actor: event.agent ?? 'runner' });
+        return append({
+          type: 'LOG',
+          message: event.message,
+          data: { level: event.level, agent: event.agent, task: event.task },
+          actor: event.agent ?? 'runner',
+        });
       case 'task_started':
         return append({
           type: 'TASK_STARTED',
@@ -78,7 +83,12 @@ export function createRunnerEventRecorder(ctx: {
         return append({
           type: 'TASK_COMPLETED',
           message: `Task ${event.task} completed`,
-          data: { task: event.task, agent: event.agent, output: event.output.slice(0, TASK_OUTPUT_IN_EVENT), truncated: event.output.length > TASK_OUTPUT_IN_EVENT },
+          data: {
+            task: event.task,
+            agent: event.agent,
+            output: event.output.slice(0, TASK_OUTPUT_IN_EVENT),
+            truncated: event.output.length > TASK_OUTPUT_IN_EVENT,
+          },
           actor: event.agent,
         });
       case 'usage': {
@@ -91,16 +101,25 @@ export function createRunnerEventRecorder(ctx: {
           outputTokens: event.outputTokens,
         });
         if (charged.ok) return;
-        if (charged.code === 'BUDGET_EXCEEDED') return stop.halt({ kind: 'budget', message: charged.message });
-        if (charged.code === 'ATTEMPT_NOT_RUNNING') return stop.halt({ kind: 'lost' });
-        return stop.halt({ kind: 'refused', code: charged.code, message: charged.message });
+        if (charged.code === 'BUDGET_EXCEEDED') stop.halt({ kind: 'budget', message: charged.message });
+        else if (charged.code === 'ATTEMPT_NOT_RUNNING') stop.halt({ kind: 'lost' });
+        else stop.halt({ kind: 'refused', code: charged.code, message: charged.message });
+        return;
       }
       case 'artifact': {
         const body = Buffer.from(event.content, event.encoding === 'base64' ? 'base64' : 'utf8');
         try {
-          await storeArtifact(services, ctx.store, attempt, { path: path.posix.normalize(event.path), contentType: event.contentType, body });
+          await storeArtifact(services, ctx.store, attempt, {
+            path: path.posix.normalize(event.path),
+            contentType: event.contentType,
+            body,
+          });
         } catch (err) {
-          stop.halt({ kind: 'refused', code: err instanceof ArtifactLimitReached ? err.code : 'ARTIFACT_REFUSED', message: (err as Error).message });
+          stop.halt({
+            kind: 'refused',
+            code: err instanceof ArtifactLimitReached ? err.code : 'ARTIFACT_REFUSED',
+            message: (err as Error).message,
+          });
         }
         return;
       }
@@ -111,23 +130,34 @@ export function createRunnerEventRecorder(ctx: {
         report.runnerError = { code: event.code, message: event.message, retryable: event.retryable };
         report.runnerErrorDetail = event.detail;
         return;
-      case 'tool_call': {
-        const { v: _v, type: _t, ...data } = event;
-        return append({ type: 'TOOL_CALL', message: `${event.tool} ${event.args.slice(0, 200)}`, data, actor: event.agent ?? 'runner' });
-      }
+      case 'tool_call':
+        return append({
+          type: 'TOOL_CALL',
+          message: `${event.tool} ${event.args.slice(0, 200)}`,
+          data: payloadOf(event),
+          actor: event.agent ?? 'runner',
+        });
       case 'tool_result': {
-        const { v: _v, type: _t, ...data } = event;
         const message = `${event.tool} ${event.ok ? 'answered' : 'failed'} in ${event.durationMs} ms`;
-        return append({ type: 'TOOL_RESULT', message, data, actor: event.agent ?? 'runner' });
+        return append({ type: 'TOOL_RESULT', message, data: payloadOf(event), actor: event.agent ?? 'runner' });
       }
       case 'workspace':
         await services.pool.query(`UPDATE "JobAttempt" SET "baseCommit" = $2 WHERE id = $1`, [attempt.attemptId, event.baseCommit]);
-        return append({ type: 'LOG', message: `Workspace at base commit ${event.baseCommit}`, data: { level: 'info', baseCommit: event.baseCommit }, actor: 'runner' });
+        return append({
+          type: 'LOG',
+          message: `Workspace at base commit ${event.baseCommit}`,
+          data: { level: 'info', baseCommit: event.baseCommit },
+          actor: 'runner',
+        });
       case 'check_result': {
         report.checks.push(checkGuardrail(event));
         const how = event.passed ? 'passed' : event.timedOut ? 'timed out' : `failed (exit ${event.exitCode})`;
-        const { v: _v, type: _t, ...data } = event;
-        return append({ type: 'LOG', message: `Check ${event.name} ${how} in ${event.durationMs} ms`, data: { level: event.passed ? 'info' : 'warn', check: data }, actor: 'checks' });
+        return append({
+          type: 'LOG',
+          message: `Check ${event.name} ${how} in ${event.durationMs} ms`,
+          data: { level: event.passed ? 'info' : 'warn', check: payloadOf(event) },
+          actor: 'checks',
+        });
       }
       default: {
         // A protocol event type this switch does not store would be dropped silently: tsc stops that here.
@@ -146,6 +176,14 @@ export function createRunnerEventRecorder(ctx: {
       await eventLog.pushLine(line);
     },
   };
+}
+
+/** An event's fields without the protocol's envelope (`v`, `type`): what its job event keeps as data. */
+function payloadOf<E extends { v: unknown; type: unknown }>(event: E): Omit<E, 'v' | 'type'> {
+  const data: Partial<E> = { ...event };
+  delete data.v;
+  delete data.type;
+  return data as Omit<E, 'v' | 'type'>;
 }
 
 /** A check's result as a guardrail result: stored on the attempt, shown to reviewers, fed to the next attempt when it failed. */

@@ -22,7 +22,7 @@ export async function watchAttempt(
     if (hb && !hb.alive) stop.halt({ kind: 'lost' });
     else if (hb?.jobState === 'CANCELLED') stop.halt({ kind: 'cancelled' });
   };
-  const heartbeat = setInterval(beat, Math.max(200, Math.floor(req.leaseMs / 6)));
+  const heartbeat = setInterval(() => void beat(), Math.max(200, Math.floor(req.leaseMs / 6)));
   await beat();
   return async () => {
     clearInterval(heartbeat);
