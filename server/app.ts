@@ -53,7 +53,7 @@ function listen(server: http.Server, config: Config, port: number): Promise<stri
 export async function startApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => log.error('shutdown step failed', { error: String(err) }));
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error('shutdown step failed', { error: String(err) }));
   };
   try {
     const tooShort = registerConfiguredSecrets(config);

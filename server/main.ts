@@ -18,7 +18,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const app = await startApp(config, log).catch((err) => {
+const app = await startApp(config, log).catch((err: unknown) => {
   log.error('AutoDev failed to start', { error: err instanceof Error ? err.message : `an error without a message (${String(err)})` });
   process.exit(1);
 });

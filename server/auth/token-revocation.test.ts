@@ -202,7 +202,9 @@ describe('a revocation whose publish was lost (pub/sub away)', () => {
       const secret = await t.token('VIEWER');
       let received = 0;
       const ended = new Promise<{ error: any; at: number }>((resolve) =>
-        t.ws(secret).subscribe({ query: PROJECT_EVENTS }, { next: () => void received++, error: (error) => resolve({ error, at: Date.now() }), complete: () => resolve({ error: null, at: Date.now() }) }),
+        t.ws(secret).subscribe({ query: PROJECT_EVENTS }, { next: () => {
+          received++;
+        }, error: (error) => resolve({ error, at: Date.now() }), complete: () => resolve({ error: null, at: Date.now() }) }),
       );
       await untilLive(() => received > 0, () => t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }));
       // Revoked in the database only: no message on the bus.

@@ -53,11 +53,11 @@ export function createTokenWatch(deps: { pool: pg.Pool; events: TokenRevocationB
       else if (row.expired) end(id, tokenExpired(row.expiresAt!));
     }
   };
-  const safeRecheck = () => recheck().catch((err) => deps.onError?.(err));
+  const safeRecheck = () => recheck().catch((err: unknown) => deps.onError?.(err));
 
   // Not awaited: until it is active (moments after start), the periodic recheck covers revocations.
   const subscribed = deps.events.onTokenRevoked((tokenId) => end(tokenId, tokenRevoked()));
-  subscribed.catch((err) => deps.onError?.(err));
+  subscribed.catch((err: unknown) => deps.onError?.(err));
   const offResync = deps.events.onResync(() => void safeRecheck());
   const interval = setInterval(() => void safeRecheck(), deps.recheckMs);
   interval.unref();
@@ -79,7 +79,10 @@ export function createTokenWatch(deps: { pool: pg.Pool; events: TokenRevocationB
       if (expiresAt) {
         const arm = () => {
           const left = expiresAt.getTime() - Date.now();
-          if (left <= 0) return once(tokenExpired(expiresAt));
+          if (left <= 0) {
+            once(tokenExpired(expiresAt));
+            return;
+          }
           timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
           timer.unref();
         };

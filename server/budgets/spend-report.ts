@@ -13,7 +13,8 @@ export interface SpendBucket {
 
 /** The project's recorded spend per UTC day, model and template over the last `days` days. */
 export async function spendReport(pool: Pool, projectId: string, days: number): Promise<SpendBucket[]> {
-  const { rows } = await pool.query(
+  // pg returns int8 sums as strings.
+  const { rows } = await pool.query<Omit<SpendBucket, 'inputTokens' | 'outputTokens'> & { inputTokens: string; outputTokens: string }>(
     `SELECT to_char(u."createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, u.model, t.slug AS "templateSlug",
             sum(u."costUsd")::float8 AS "costUsd", sum(u."inputTokens")::int8 AS "inputTokens",
             sum(u."outputTokens")::int8 AS "outputTokens", count(*)::int AS charges

@@ -105,7 +105,7 @@ describe('comparePatches (what changed between two attempts, from their patches)
         expect(rest).toEqual([]);
         const context = JSON.stringify({ base, a, b, absentBase, file });
         if (a === b) expect(file, context).toBeUndefined();
-        else expect(applyStrictly(a, file!.hunks), context).toBe(b);
+        else expect(applyStrictly(a, file.hunks), context).toBe(b);
       } finally {
         repo.close();
       }

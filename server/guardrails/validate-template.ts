@@ -13,7 +13,7 @@ export type { TemplateDefinition };
 export type AgentDefinition = TemplateDefinition['crew']['agents'][number];
 export type TaskDefinition = TemplateDefinition['crew']['tasks'][number];
 
-const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8'));
+const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8')) as object;
 const validateShape = ajv.compile(definitionSchema);
 
 export type TemplateValidation = { ok: true; template: TemplateDefinition } | { ok: false; message: string; errors: FieldError[] };
@@ -102,7 +102,7 @@ function placeholderProblems(t: TemplateDefinition): FieldError[] {
 /** The workspace's input fields must be declared string fields; check names distinct. */
 function workspaceProblems(t: TemplateDefinition): FieldError[] {
   const errors: FieldError[] = [];
-  const props = ((t.inputSchema as { properties?: Record<string, any> }).properties ?? {}) as Record<string, any>;
+  const props = (t.inputSchema as { properties?: Record<string, { type?: unknown } | undefined> }).properties ?? {};
   if (t.workspace) {
     for (const [key, fallback] of [['repositoryField', 'repository'], ['refField', 'ref']] as const) {
       const name = t.workspace[key] ?? fallback;

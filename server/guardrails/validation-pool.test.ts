@@ -39,7 +39,7 @@ describe('the validation worker', () => {
             // A ready worker (the last run's may have been replaced): its start is not timed against the call.
             await validateOffThread({ op: 'input', schema: {}, input: null });
             const start = performance.now();
-            const answer = await validateOffThread<InputValidation>({ op: 'input', schema: { $ref: '#/$defs/d0', $defs }, input }).catch((e) => e);
+            const answer = await validateOffThread<InputValidation>({ op: 'input', schema: { $ref: '#/$defs/d0', $defs }, input }).catch((e: unknown) => e);
             const ms = performance.now() - start;
             clearInterval(ticker);
             if (answer instanceof AppError) expect(answer.code).toBe('BAD_USER_INPUT');
@@ -73,7 +73,7 @@ describe('the validation worker', () => {
     VALIDATION.maxQueued = 2;
     try {
       const calls = Array.from({ length: 5 }, (_, i) =>
-        validateOffThread<InputValidation>({ op: 'input', schema: { type: 'integer', minimum: i }, input: 3 }).then((r) => r.ok, (e: AppError) => e.code),
+        validateOffThread<InputValidation>({ op: 'input', schema: { type: 'integer', minimum: i }, input: 3 }).then((r) => r.ok, (e: unknown) => (e as AppError).code),
       );
       // One runs, two wait, two are refused.
       expect(await Promise.all(calls)).toEqual([true, true, true, 'SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);

@@ -29,7 +29,7 @@ export function configureValidation(opts: { timeoutMs: number }): void {
   VALIDATION.timeoutMs = opts.timeoutMs;
 }
 
-type Pending = { req: ValidationRequest; resolve: (v: any) => void; reject: (e: unknown) => void };
+type Pending = { req: ValidationRequest; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 type Reply = { id: number; result?: unknown; error?: string; heapBytes: number };
 
 let worker: Worker | null = null;
@@ -140,7 +140,8 @@ export function validateOffThread<T>(req: ValidationRequest): Promise<T> {
     return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'The server is busy validating other requests; try again in a moment.'));
   }
   return new Promise<T>((resolve, reject) => {
-    queue.push({ req, resolve, reject });
+    // The reply comes from our own worker running the operation `req` names.
+    queue.push({ req, resolve: (v) => resolve(v as T), reject });
     next();
   });
 }
@@ -149,7 +150,8 @@ export function validateOffThread<T>(req: ValidationRequest): Promise<T> {
  * Stops the worker (app shutdown): the call it was running is answered SERVICE_UNAVAILABLE rather
  * than left pending; queued calls (another app in the same process) get a fresh worker.
  */
-export async function stopValidationWorker(): Promise<void> {
+export function stopValidationWorker(): Promise<void> {
   const w = worker;
   if (w) fail(w, new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; try again in a moment.'));
+  return Promise.resolve();
 }

@@ -1,12 +1,12 @@
 import type { Plugin } from 'graphql-yoga';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Tracer } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { operationLabel, type Metrics } from './metrics.ts';
 import type { Logger } from '../logger.ts';
 
 function countErrors(metrics: Metrics, errors: readonly { extensions?: Record<string, unknown> }[] | undefined) {
-  for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+  for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR' });
 }
 
 /** Duration per operation (named only for authenticated callers), errors per code, and a span per operation (when tracing is on). */
@@ -18,10 +18,11 @@ export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: L
     },
     onExecute({ args }) {
       const { requestId, principal } = args.contextValue as { requestId?: string; principal?: unknown };
-      const op = getOperationAST(args.document, args.operationName);
+      const { document, operationName } = args as { document: DocumentNode; operationName?: string | null };
+      const op = getOperationAST(document, operationName);
       // Only a caller with a token may add an operation name to the bounded label set: strangers
       // could otherwise fill its 200 places with names of their own.
-      const operation = principal ? operationLabel(names, op?.name?.value ?? args.operationName) : 'unauthenticated';
+      const operation = principal ? operationLabel(names, op?.name?.value ?? operationName) : 'unauthenticated';
       const labels = { operation, type: op?.operation ?? 'unknown' };
       const end = metrics.graphqlDuration.startTimer(labels);
       const span = tracer.startSpan(`graphql.${labels.type} ${labels.operation}`, {

@@ -117,7 +117,7 @@ export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number
     const pending = pendingBound(limits, deps.metrics, stop);
     let chain: Promise<void> = Promise.resolve();
     const enqueue = (work: () => Promise<void>) => {
-      chain = chain.then(work).catch((err) => stop(err));
+      chain = chain.then(work).catch((err: unknown) => stop(err));
     };
     let finishing = false;
     const deliver = async (x: JobEventRecord, live: boolean) => {
@@ -195,7 +195,7 @@ export function projectEventStream(deps: StreamDeps, projectId: string, limits: 
           await deliver(e, true);
           pending.done(e);
         })
-        .catch((err) => stop(err));
+        .catch((err: unknown) => stop(err));
     });
     const offResync = deps.events.onResync(() => {
       const from = since;
@@ -209,7 +209,7 @@ export function projectEventStream(deps: StreamDeps, projectId: string, limits: 
             afterId = Number(page[page.length - 1].id);
           }
         })
-        .catch((err) => stop(err));
+        .catch((err: unknown) => stop(err));
     });
     await stop;
     offResync();

@@ -37,7 +37,7 @@ export async function createRedisPubSub(url: string, onWarn: (message: string) =
     // may have failed); then the streams read what they missed.
     void sub
       .subscribe(RESYNC_CHANNEL, ...handlers.keys())
-      .catch((err) => onWarn(`Redis re-subscribe failed: ${String(err)}`))
+      .catch((err: unknown) => onWarn(`Redis re-subscribe failed: ${String(err)}`))
       .then(resync);
   });
 

@@ -61,7 +61,7 @@ function load(ctx: GraphQLContext, field: LargeField, id: string): Promise<unkno
     // graphql-js resolves a list's items in one pass: gather them, then read once.
     setImmediate(() => {
       perField.delete(field);
-      flush(ctx, field, fresh).catch((err) => fresh.waiters.forEach((w) => w.reject(err)));
+      flush(ctx, field, fresh).catch((err: unknown) => fresh.waiters.forEach((w) => w.reject(err)));
     });
   }
   batch.ids.push(id);

@@ -45,7 +45,7 @@ describe('redaction of a configured secret', () => {
   it('property: any printable secret, in any covered encoding, inside any text, is gone after redaction', () => {
     fc.assert(
       fc.property(
-        fc.string({ minLength: 12, maxLength: 64, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_."\\:@!~ ') }),
+        fc.string({ minLength: 12, maxLength: 64, unit: fc.constantFrom(...Array.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_."\\:@!~ ')) }),
         fc.constantFrom(...ENCODINGS),
         fc.string({ maxLength: 40 }),
         fc.string({ maxLength: 40 }),
@@ -91,7 +91,7 @@ describe('redaction of token-shaped secrets (not configured anywhere)', () => {
   });
 
   it('takes linear time on hostile text (10 MB texts, each in under 3 s)', () => {
-    for (const text of ['a.'.repeat(5_000_000), `${'sk-live-Ab3'} `.repeat(900_000), '://x:'.repeat(2_000_000), 'Bearer '.repeat(1_400_000)]) {
+    for (const text of ['a.'.repeat(5_000_000), `sk-live-Ab3 `.repeat(900_000), '://x:'.repeat(2_000_000), 'Bearer '.repeat(1_400_000)]) {
       const started = performance.now();
       redactText(text);
       expect(performance.now() - started).toBeLessThan(3000);

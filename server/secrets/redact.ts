@@ -43,7 +43,7 @@ interface Matcher {
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 /** A hex digit in either case. */
 const hexDigitRe = (d: string) => (/[a-f]/i.test(d) ? `[${d.toLowerCase()}${d.toUpperCase()}]` : d);
-const hexRe = (n: number, width: number) => [...n.toString(16).padStart(width, '0')].map(hexDigitRe).join('');
+const hexRe = (n: number, width: number) => Array.from(n.toString(16).padStart(width, '0'), hexDigitRe).join('');
 /** Whitespace or an escaped line break between two characters: a secret split across lines. */
 const SPLIT = String.raw`(?:\s|\\[nrt]){0,16}`;
 
@@ -78,8 +78,9 @@ function base64Core(bytes: Buffer, offset: number): string {
 function configuredMatcher(value: string, label: string): Matcher {
   const bytes = Buffer.from(value, 'utf8');
   const variants = [
-    [...value].map(plainAtom).join(SPLIT),
-    ...[0, 1, 2].map((offset) => [...base64Core(bytes, offset)].map(base64Atom).join(SPLIT)),
+    // One atom per code point: the patterns match code points, not grapheme clusters.
+    Array.from(value, plainAtom).join(SPLIT),
+    ...[0, 1, 2].map((offset) => Array.from(base64Core(bytes, offset), base64Atom).join(SPLIT)),
     [...bytes].map((b) => hexRe(b, 2)).join(''),
   ];
   return { kind: label, pattern: new RegExp(variants.map((v) => `(?:${v})`).join('|'), 'g'), length: value.length };
@@ -90,7 +91,7 @@ function replaceAll(text: string, m: Matcher, found: Set<string>): string {
   m.pattern.lastIndex = 0;
   if (!m.pattern.test(text)) return text;
   found.add(m.kind);
-  return text.replace(m.pattern, (...args) => {
+  return text.replace(m.pattern, (...args: unknown[]) => {
     const groups = args[args.length - 1];
     const named = typeof groups === 'object' && groups ? (groups as { pre?: string; post?: string }) : {};
     return `${named.pre ?? ''}${REDACTED}${named.post ?? ''}`;
@@ -108,19 +109,19 @@ export interface Redactor {
    * Adds a configured secret. Returns false (and redacts nothing) for a value that could be an
    * ordinary word (see isRedactable), which the caller should report.
    */
-  registerSecret(label: string, value: string | undefined | null): boolean;
+  registerSecret: (label: string, value: string | undefined | null) => boolean;
   /** The text with every secret replaced by `[redacted]`, and the kinds of secrets found. */
-  scanText(text: string): { text: string; found: string[] };
+  scanText: (text: string) => { text: string; found: string[] };
   /**
    * A copy of a JSON-like value with every string (object keys included) redacted, and where
    * secrets were found. Errors become `{ name, message, stack }` so their text is redacted too.
    */
-  scanValue<T>(value: T): { value: T; found: SecretFinding[] };
+  scanValue: <T>(value: T) => { value: T; found: SecretFinding[] };
   /**
    * File contents: redacted as UTF-8 text when they are valid UTF-8, otherwise byte for byte
    * (latin1), so the bytes around a secret are kept either way.
    */
-  scanBytes(body: Buffer): { body: Buffer; found: string[] };
+  scanBytes: (body: Buffer) => { body: Buffer; found: string[] };
 }
 
 /** A redactor of its own (tests); the process's boundaries share the one below. */

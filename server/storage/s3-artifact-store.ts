@@ -46,7 +46,7 @@ export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { c
     async get(key) {
       try {
         const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: Key(key) }));
-        return { stream: res.Body as Readable, size: Number(res.ContentLength ?? 0) };
+        return { stream: res.Body as Readable, size: res.ContentLength ?? 0 };
       } catch (err) {
         if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return null;
         throw err;
@@ -79,7 +79,7 @@ export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { c
           : status === 403 || status === 401 ? `access was refused to ${credentials}`
           : e.name === 'CredentialsProviderError' ? `no credentials were found (${credentials} gave none)`
           : `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
-        throw new Error(`the artifact store is unusable: ${where}: ${reason}`);
+        throw new Error(`the artifact store is unusable: ${where}: ${reason}`, { cause: err });
       }
     },
   };
