@@ -35,7 +35,7 @@ export interface RunningApp {
   adminToken?: string;
   adminTokenGenerated: boolean;
   defaultProjectId: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** Listens and returns the base URL clients reach it at. */
@@ -95,7 +95,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     // The sample repository (examples/sample-repo) as a git repository jobs can name.
     await prepareSampleRepository(config.sampleRepository).then(
       (dir) => log.info('sample repository ready', { repository: dir }),
-      (err) => log.warn('could not prepare the sample repository', { error: String(err) }),
+      (err: unknown) => log.warn('could not prepare the sample repository', { error: String(err) }),
     );
     let adminToken = config.adminToken;
     let adminTokenGenerated = false;

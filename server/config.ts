@@ -132,8 +132,8 @@ function quantity(name: string, value: string | undefined, fallback: string): st
 /** A JSON array (`["node","runner.js"]`) or a space-separated command line. */
 function parseCommand(value: string): string[] {
   if (value.trim().startsWith('[')) {
-    const argv = JSON.parse(value);
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+    const argv: unknown = JSON.parse(value);
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string')) {
       throw new Error('AUTODEV_RUNNER_COMMAND must be a JSON array of strings');
     }
     return argv;

@@ -52,14 +52,21 @@ describe('embedded PostgreSQL (what `npm start` runs without DATABASE_URL)', () 
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).message).toMatch(/data directory .* is in use by another PostgreSQL \(is another AutoDev running with the same AUTODEV_DATA_DIR\?\): lock file "postmaster.pid" already exists/);
 
-    const env: NodeJS.ProcessEnv = { ...process.env, AUTODEV_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    for (const k of ['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']) delete env[k];
+    const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']);
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k)));
+    const env: NodeJS.ProcessEnv = { ...inherited, AUTODEV_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => (child.kill('SIGKILL'), resolve(null)), 60_000);
-      child.on('exit', (c) => (clearTimeout(timer), resolve(c)));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 60_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
     });
     expect(code).toBe(1);
     const failure = err.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'AutoDev failed to start');

@@ -104,7 +104,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
       persistent: opts.persistent ?? true,
       createPostgresUser: process.getuid?.() === 0,
       postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-      onLog: (m) => void (output.text = (output.text + String(m)).slice(-8192)),
+      onLog: (m) => void (output.text = (output.text + m).slice(-8192)),
       onError: (e) => log(`embedded postgres: ${String(e).trim()}`),
     });
 

@@ -76,7 +76,7 @@ export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
         applied.push(m.name);
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`);
+        throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
       }
     }
   } finally {

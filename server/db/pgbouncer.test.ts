@@ -47,8 +47,8 @@ async function startPgBouncer(mode: 'session' | 'transaction'): Promise<number> 
   const child = spawn('pgbouncer', [...asRoot, ini], { stdio: ['ignore', 'pipe', 'pipe'] });
   bouncers.push(child);
   let log = '';
-  child.stderr!.on('data', (d) => (log += d));
-  child.stdout!.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  child.stdout.on('data', (d) => (log += d));
   const deadline = Date.now() + 10_000;
   while (!log.includes('process up')) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`pgbouncer did not start: ${log}`);
@@ -62,7 +62,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Waits for each to exit: the run checks that no process of its own is left behind.
-  await Promise.all(bouncers.map((b) => (b.exitCode !== null || b.signalCode !== null ? undefined : new Promise((r) => (b.once('exit', r), b.kill('SIGTERM'))))));
+  await Promise.all(bouncers.map((b) => (b.exitCode !== null || b.signalCode !== null ? Promise.resolve() : new Promise((r) => (b.once('exit', r), b.kill('SIGTERM'))))));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

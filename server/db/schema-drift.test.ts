@@ -63,7 +63,7 @@ describe('the migrated database and prisma/schema.prisma', () => {
     await db?.drop();
   });
 
-  it('has a table for every model and a column of the right type and nullability for every field', async () => {
+  it('has a table for every model and a column of the right type and nullability for every field', () => {
     const problems: string[] = [];
     for (const [model, { fields }] of Object.entries(datamodel)) {
       for (const field of fields.filter((f) => f.kind !== 'object')) {
@@ -75,7 +75,7 @@ describe('the migrated database and prisma/schema.prisma', () => {
         const want = expectedColumnType(model, field);
         if (col.udt_name !== want.udt) problems.push(`${model}.${field.name}: column is ${col.udt_name}, model says ${want.udt}`);
         if (want.precision && (col.numeric_precision !== want.precision[0] || col.numeric_scale !== want.precision[1])) {
-          problems.push(`${model}.${field.name}: numeric(${col.numeric_precision},${col.numeric_scale}), model says ${want.precision}`);
+          problems.push(`${model}.${field.name}: numeric(${col.numeric_precision},${col.numeric_scale}), model says ${want.precision.join(',')}`);
         }
         const nullable = col.is_nullable === 'YES';
         if (nullable === field.isRequired) problems.push(`${model}.${field.name}: nullable=${nullable}, model says required=${field.isRequired}`);

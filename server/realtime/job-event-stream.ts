@@ -206,7 +206,7 @@ export function projectEventStream(deps: StreamDeps, projectId: string, limits: 
             const page = await readProjectEventsSince(deps.pool, projectId, from, afterId, 500);
             for (const e of page) await deliver(e, false);
             if (page.length < 500) break;
-            afterId = Number(page[page.length - 1].id);
+            afterId = page[page.length - 1].id;
           }
         })
         .catch((err: unknown) => stop(err));

@@ -41,7 +41,10 @@ describe('jobEvents completes after the terminal state', () => {
       const jobId = await newJob();
       let drove = false;
       const { items } = await forAwait(JOB_EVENTS, { jobId }, () => {
-        if (!drove) (drove = true), void driveJob(t.app.services, jobId, state);
+        if (!drove) {
+          drove = true;
+          void driveJob(t.app.services, jobId, state);
+        }
       });
       expect(items.at(-1).jobEvents).toMatchObject({ type: 'STATE_CHANGED', toState: state });
       expect(items.map((i) => i.jobEvents.seq)).toEqual(items.map((_, k) => k + 1));

@@ -14,18 +14,21 @@ export function createMemoryPubSub(): PubSub {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
-    async publish(channel, message) {
+    publish(channel, message) {
       emitter.emit(channel, message);
+      return Promise.resolve();
     },
-    async subscribe(channel, onMessage) {
+    subscribe(channel, onMessage) {
       emitter.on(channel, onMessage);
-      return async () => {
+      return Promise.resolve(() => {
         emitter.off(channel, onMessage);
-      };
+        return Promise.resolve();
+      });
     },
     onResync: () => () => {}, // nothing is ever lost in memory
-    async close() {
+    close() {
       emitter.removeAllListeners();
+      return Promise.resolve();
     },
   };
 }

@@ -43,7 +43,10 @@ export async function createRedisPubSub(url: string, onWarn: (message: string) =
 
   const handlers = new Map<string, Set<(m: string) => void>>();
   sub.on('message', (channel: string, message: string) => {
-    if (channel === RESYNC_CHANNEL) return resync();
+    if (channel === RESYNC_CHANNEL) {
+      resync();
+      return;
+    }
     for (const h of handlers.get(channel) ?? []) h(message);
   });
   // A process whose publishing connection was away dropped events; when it is back it tells every
@@ -88,11 +91,12 @@ export async function createRedisPubSub(url: string, onWarn: (message: string) =
       resyncListeners.add(listener);
       return () => void resyncListeners.delete(listener);
     },
-    async close() {
+    close() {
       handlers.clear();
       resyncListeners.clear();
       pub.disconnect();
       sub.disconnect();
+      return Promise.resolve();
     },
   };
 }

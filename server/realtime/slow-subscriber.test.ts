@@ -21,9 +21,12 @@ function rawSubscriber(jobId: string) {
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   const firstEvent = new Promise<void>((resolve) =>
     ws.on('message', (raw) => {
-      const m = JSON.parse(raw.toString());
+      const m = JSON.parse((raw as Buffer).toString());
       if (m.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: JOB_EVENTS, variables: { jobId } } }));
-      if (m.type === 'next') (received++, resolve());
+      if (m.type === 'next') {
+        received++;
+        resolve();
+      }
     }),
   );
   ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminToken}` } })));
@@ -66,7 +69,7 @@ describe('a subscriber that stops reading', () => {
     await healthyDone;
     expect(healthy).toBe(EVENTS + 1);
 
-    const slowClosedCount = async () => Number((await t.app.services.metrics.slowSubscribersClosed.get()).values[0]?.value ?? 0);
+    const slowClosedCount = async () => (await t.app.services.metrics.slowSubscribersClosed.get()).values[0]?.value ?? 0;
     await expect.poll(slowClosedCount, { timeout: 10_000 }).toBe(1);
     slow.resumeReading();
     const { code, reason } = await slow.closed;

@@ -158,7 +158,10 @@ async function readPatches(ctx: GraphQLContext, attempts: AttemptRow[]): Promise
   if (found.some((f) => f && f.sizeBytes > MAX_PATCH_BYTES)) return null;
   const total = found.reduce((n, f) => n + (f?.sizeBytes ?? 0), 0);
   const budget = responseBudgetOf(ctx);
-  if (budget && total) await budget.inTurn(async () => budget.take(total));
+  if (budget && total) await budget.inTurn(() => {
+      budget.take(total);
+      return Promise.resolve();
+    });
   return Promise.all(
     found.map(async (f) => {
       if (!f) return null;
@@ -172,7 +175,7 @@ async function readPatches(ctx: GraphQLContext, attempts: AttemptRow[]): Promise
 async function readAll(stream: Readable, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > max) {
       stream.destroy();

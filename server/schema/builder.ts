@@ -36,7 +36,7 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: async (ctx) => {
+    authScopes: (ctx) => {
       const role = ctx.principal?.role;
       return {
         viewer: !!role,

@@ -26,7 +26,7 @@ const requestMemo = new WeakMap<GraphQLContext, Map<string, Promise<unknown>>>()
 /** Runs `load` once per request and key: for fields that read one row per parent otherwise. */
 export function oncePerRequest<T>(ctx: GraphQLContext, key: string, load: () => Promise<T>): Promise<T> {
   let memo = requestMemo.get(ctx);
-  if (!memo) requestMemo.set(ctx, (memo = new Map()));
+  if (!memo) requestMemo.set(ctx, (memo = new Map<string, Promise<unknown>>()));
   if (!memo.has(key)) memo.set(key, load());
   return memo.get(key) as Promise<T>;
 }

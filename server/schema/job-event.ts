@@ -47,13 +47,13 @@ builder.subscriptionFields((t) => ({
       if (!job) throw notFound(`Job ${args.jobId}`);
       return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0), streamLimits(ctx));
     },
-    resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
+    resolve: (_query, event) => asRow(event),
   }),
   projectEvents: t.prismaField({
     type: 'JobEvent',
     authScopes: { viewer: true },
     description: "Every event of the project's jobs from now on. Stays open (it never completes on its own).",
     subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId, streamLimits(ctx)),
-    resolve: (_query, event) => asRow(event as unknown as JobEventRecord),
+    resolve: (_query, event) => asRow(event),
   }),
 }));

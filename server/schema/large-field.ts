@@ -28,6 +28,9 @@ const LARGE = {
   'Template.workspace': 'jsonb',
 } as const;
 export type LargeField = keyof typeof LARGE;
+/** The fields whose column is NOT NULL (the rest may read as null). */
+type Required = 'Template.description';
+type LargeValue<F extends LargeField> = (typeof LARGE)[F] extends 'text' ? (F extends Required ? string : string | null) : unknown;
 const STORED_SIZE: Partial<Record<LargeField, string>> = { 'Job.input': '"inputBytes"', 'Job.output': '"outputBytes"' };
 
 interface Batch {
@@ -37,23 +40,24 @@ interface Batch {
 const batches = new WeakMap<object, Map<LargeField, Batch>>();
 
 /** A resolver for a large field: `t.field({ type: 'JSON', select: { id: true }, resolve: largeField('Job.input') })`. */
-export function largeField(field: LargeField) {
+export function largeField<F extends LargeField>(field: F) {
   const column = field.split('.')[1];
-  return (row: object, _args: unknown, ctx: GraphQLContext): Promise<any> => {
+  // A text column reads as a string (or null), a jsonb one as any JSON value.
+  return (row: object, _args: unknown, ctx: GraphQLContext): Promise<LargeValue<F>> => {
     const r = row as Record<string, unknown>;
     // A live event (or a row read whole) already holds the value: count it, read nothing.
     if (r[column] !== undefined) {
       const value = r[column];
       if (value !== null) responseBudgetOf(ctx)?.take(Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value)));
-      return Promise.resolve(value);
+      return Promise.resolve(value as LargeValue<F>);
     }
-    return load(ctx, field, String(r.id));
+    return load(ctx, field, String(r.id)) as Promise<LargeValue<F>>;
   };
 }
 
 function load(ctx: GraphQLContext, field: LargeField, id: string): Promise<unknown> {
   let perField = batches.get(ctx);
-  if (!perField) batches.set(ctx, (perField = new Map()));
+  if (!perField) batches.set(ctx, (perField = new Map<LargeField, Batch>()));
   let batch = perField.get(field);
   if (!batch) {
     const fresh: Batch = { ids: [], waiters: [] };
