@@ -40,7 +40,7 @@ export function comparePatches(a: FilePatch[], b: FilePatch[]): ComparedFile[] {
   for (const path of paths) {
     const fa = before.get(path);
     const fb = after.get(path);
-    const file = fa && fb ? compareFile(fa, fb) : fa ? reversed(fa) : toCompared(fb!);
+    const file = fa && fb ? compareFile(fa, fb) : fa ? reversed(fa) : fb ? toCompared(fb) : null;
     if (file) out.push(file);
   }
   return out;
@@ -62,7 +62,8 @@ function reversed(f: FilePatch): ComparedFile {
 function reorder(lines: string[]): string[] {
   const units: string[][] = [];
   for (const l of lines) {
-    if (l[0] === '\\' && units.length) units.at(-1)!.push(l);
+    const last = units.at(-1);
+    if (l[0] === '\\' && last) last.push(l);
     else units.push([l]);
   }
   const out: string[] = [];
@@ -143,13 +144,14 @@ const sameLine = (x: Token, y: Token) => x.t === 'line' && y.t === 'line' && x.t
  */
 function diffAround(left: Token[], right: Token[]): Op[] | null {
   const split = (tokens: Token[]) => {
-    const stretches: Token[][] = [[]];
+    let current: Token[] = [];
+    const stretches: Token[][] = [current];
     const gaps: Token[] = [];
     for (const tok of tokens) {
       if (tok.t === 'gap') {
         gaps.push(tok);
-        stretches.push([]);
-      } else stretches.at(-1)!.push(tok);
+        stretches.push((current = []));
+      } else current.push(tok);
     }
     return { stretches, gaps };
   };
@@ -186,7 +188,8 @@ function baseLines(...patches: FilePatch[]): Map<number, { text: string; noEol: 
       let prev = '';
       for (const l of h.lines) {
         if (l[0] === '\\') {
-          if ((prev === ' ' || prev === '-') && lastOld !== null) known.get(lastOld)!.noEol = true;
+          const line = lastOld === null ? undefined : known.get(lastOld);
+          if ((prev === ' ' || prev === '-') && line) line.noEol = true;
           continue;
         }
         prev = l[0];

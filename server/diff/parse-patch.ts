@@ -65,7 +65,7 @@ export function parsePatch(text: string): FilePatch[] {
       else if (line.startsWith('+++ ') && file.status !== 'DELETED') file.path = headerName(line).replace(/^b\//, '');
       else if (line.startsWith('--- ') && file.status === 'DELETED') file.path = headerName(line).replace(/^a\//, '');
       else if ((m = HUNK.exec(line)) && !file.binary) {
-        const hunk: Hunk = { oldStart: +m[1], oldLines: m[2] === undefined ? 1 : +m[2], newStart: +m[3], newLines: m[4] === undefined ? 1 : +m[4], section: m[5], lines: [] };
+        const hunk: Hunk = { oldStart: +m[1], oldLines: m[2] ? +m[2] : 1, newStart: +m[3], newLines: m[4] ? +m[4] : 1, section: m[5], lines: [] };
         file.hunks.push(hunk);
         // Count the lines the header announces: a removed line may itself start with "--".
         let old = hunk.oldLines;
@@ -73,7 +73,7 @@ export function parsePatch(text: string): FilePatch[] {
         i++;
         while (i < lines.length && (old > 0 || added > 0 || lines[i].startsWith('\\'))) {
           const l = lines[i];
-          const mark = l[0] ?? ' ';
+          const mark = l === '' ? ' ' : l[0];
           if (mark === '\\') hunk.lines.push(l);
           else if (mark === '-' && old > 0) {
             old--;
@@ -125,8 +125,8 @@ export function unquote(s: string): string {
       bytes.push(...Buffer.from(c, 'utf8'));
       continue;
     }
-    const next = body[i + 1];
-    if (/[0-7]/.test(next ?? '')) {
+    const next = body.charAt(i + 1);
+    if (/[0-7]/.test(next)) {
       bytes.push(parseInt(body.slice(i + 1, i + 4), 8));
       i += 3;
     } else {

@@ -105,7 +105,7 @@ builder.prismaObjectField('JobAttempt', 'diffSince', (t) =>
       if (args.attempt == null && number < 1) return null;
       if (number < 1 || number === a.number) throw badInput(`\`attempt\` must name another attempt of this job, 1 or more (this one is attempt ${a.number}).`);
       const { rows } = await ctx.services.pool.query<AttemptRow>(`SELECT id::text AS id, "jobId"::text AS "jobId", number, "baseCommit" FROM "JobAttempt" WHERE "jobId" = $1 AND number = $2`, [a.jobId, number]);
-      const other = rows[0];
+      const other = rows.at(0);
       if (!other) throw new AppError('NOT_FOUND', `This job has no attempt ${number}.`);
       const shape = { fromAttempt: other.number, toAttempt: a.number, baseCommit: a.baseCommit, files: [] as ComparedFile[], linesCut: 0 };
       if (other.baseCommit && a.baseCommit && other.baseCommit !== a.baseCommit) {
@@ -113,12 +113,13 @@ builder.prismaObjectField('JobAttempt', 'diffSince', (t) =>
       }
       const patches = await readPatches(ctx, [other, a]);
       if (!patches) return { ...shape, unavailableReason: `A patch is larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB: it is not compared.` };
-      const missing = [other, a].filter((_, i) => patches[i] === null);
-      if (missing.length) {
+      const [before, after] = patches;
+      if (before == null || after == null) {
+        const missing = [before == null ? other : null, after == null ? a : null].filter((m) => m !== null);
         return { ...shape, unavailableReason: `${missing.map((m) => `Attempt ${m.number}`).join(' and ')} stored no ${PATCH_PATH} (${missing.length > 1 ? 'they' : 'it'} changed nothing, did not finish, or the patch was too large to store; the log says which).` };
       }
       try {
-        return bounded(ctx, { ...shape, files: comparePatches(parsePatch(patches[0]!), parsePatch(patches[1]!)), unavailableReason: null });
+        return bounded(ctx, { ...shape, files: comparePatches(parsePatch(before), parsePatch(after)), unavailableReason: null });
       } catch (err) {
         if (err instanceof DifferentBaseError) return { ...shape, unavailableReason: `${differentBases(other, a)} ${err.message}` };
         throw err;
@@ -141,7 +142,7 @@ builder.prismaObjectField('Job', 'attempt', (t) =>
 );
 
 const differentBases = (x: AttemptRow, y: AttemptRow) =>
-  `Attempt ${x.number} started from ${x.baseCommit!.slice(0, 12)} and attempt ${y.number} from ${y.baseCommit!.slice(0, 12)}: their changes cannot be compared line by line (each one's diff against its base can).`;
+  `Attempt ${x.number} started from ${x.baseCommit?.slice(0, 12) ?? 'an unrecorded commit'} and attempt ${y.number} from ${y.baseCommit?.slice(0, 12) ?? 'an unrecorded commit'}: their changes cannot be compared line by line (each one's diff against its base can).`;
 
 /**
  * The attempts' changes.patch texts (null for one that stored none), after reserving their sizes in
@@ -158,10 +159,12 @@ async function readPatches(ctx: GraphQLContext, attempts: AttemptRow[]): Promise
   if (found.some((f) => f && f.sizeBytes > MAX_PATCH_BYTES)) return null;
   const total = found.reduce((n, f) => n + (f?.sizeBytes ?? 0), 0);
   const budget = responseBudgetOf(ctx);
-  if (budget && total) await budget.inTurn(() => {
+  if (budget && total) {
+    await budget.inTurn(() => {
       budget.take(total);
       return Promise.resolve();
     });
+  }
   return Promise.all(
     found.map(async (f) => {
       if (!f) return null;

@@ -9,8 +9,9 @@ export interface CheckResult {
 }
 
 export const isCheckResult = (g: unknown): g is CheckResult => {
-  const c = g as CheckResult;
-  return typeof c?.name === 'string' && c.name.startsWith('check:') && typeof c.details === 'object' && c.details !== null && 'durationMs' in c.details;
+  if (typeof g !== 'object' || g === null) return false;
+  const c = g as Partial<CheckResult>;
+  return typeof c.name === 'string' && c.name.startsWith('check:') && typeof c.details === 'object' && 'durationMs' in c.details;
 };
 
 /** Each check: its name, how it ended (exit code or time limit), how long it took and the tail of its output. */

@@ -50,9 +50,10 @@ export function toolCalls(events: JobEvent[]): ToolCall[] {
 export function argsSummary(call: ToolCall): string {
   try {
     const a = JSON.parse(call.args) as Record<string, unknown>;
-    const main = a.command ?? a.path ?? a.pattern;
-    const range = a.startLine ? `:${a.startLine}${a.endLine ? `-${a.endLine}` : ''}` : '';
-    if (typeof main === 'string') return `${main}${range}${a.pattern && a.path ? ` in ${a.path}` : ''}`;
+    const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+    const main = text(a.command) || text(a.path) || text(a.pattern);
+    const range = text(a.startLine) ? `:${text(a.startLine)}${text(a.endLine) ? `-${text(a.endLine)}` : ''}` : '';
+    if (main) return `${main}${range}${text(a.pattern) && text(a.path) ? ` in ${text(a.path)}` : ''}`;
     return Object.keys(a).length ? call.args : '';
   } catch {
     return call.args;
