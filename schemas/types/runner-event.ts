@@ -26,6 +26,18 @@ export type RunnerEvent =
       task: string;
       agent: string;
       output: string;
+      /**
+       * Agent runtime: the workspace's checkpoint commit after the task.
+       */
+      commit?: string;
+      /**
+       * Agent runtime: `git diff --binary` from the base commit to `commit`, base64. The engine stores it with the checkpoint, so an attempt on another worker resumes with this workspace.
+       */
+      patch?: string;
+      /**
+       * The workspace change was too large to send: later attempts re-run from this task.
+       */
+      patchOmitted?: boolean;
     }
   | {
       v: 1;
@@ -85,6 +97,12 @@ export type RunnerEvent =
       v: 1;
       type: 'workspace';
       baseCommit: string;
+    }
+  | {
+      v: 1;
+      type: 'input_requested';
+      task: string;
+      question: string;
     }
   | {
       v: 1;

@@ -81,6 +81,22 @@ export interface TemplateDefinition {
        * @maxItems 50
        */
       context?: string[];
+      /**
+       * When the task ends, the job waits (AWAITING_INPUT, no process running) for a person's answer (provideInput), which later tasks see in their context. CrewAI's human_input.
+       */
+      humanInput?: boolean;
+      /**
+       * What to ask the person when the task ends (implies humanInput). Placeholders are filled from the job input.
+       */
+      question?: string;
+      /**
+       * How long the job waits for the answer; then onInputTimeout decides. Absent: it waits until answered or cancelled.
+       */
+      inputTimeoutSeconds?: number;
+      /**
+       * What a wait that times out does: fail the job (INPUT_TIMEOUT), cancel it, or continue without an answer.
+       */
+      onInputTimeout?: 'fail' | 'cancel' | 'continue';
     }[];
   };
   /**

@@ -13,6 +13,8 @@ export interface UsageCharge {
   model: string;
   inputTokens: number;
   outputTokens: number;
+  /** The crew task the call served (recorded, so a task's checkpoint knows what it cost). */
+  task?: string | null;
 }
 
 export type ChargeResult =
@@ -115,9 +117,9 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     }
   }
   await sql.query(
-    `INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd")
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)`,
-    [projectId, charge.jobId, charge.attemptId ?? null, charge.model, charge.inputTokens, charge.outputTokens, cost],
+    `INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
+     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8)`,
+    [projectId, charge.jobId, charge.attemptId ?? null, charge.model, charge.inputTokens, charge.outputTokens, cost, charge.task ?? null],
   );
   const jobCostUsd = updatedJob.rows[0].costUsd;
   const b = budget.rows[0];
@@ -129,6 +131,7 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
         model: charge.model,
         inputTokens: charge.inputTokens,
         outputTokens: charge.outputTokens,
+        ...(charge.task ? { task: charge.task } : {}),
         costUsd: cost,
         jobCostUsd,
         ...(b ? { projectSpentUsd: b.spentUsd, projectLimitUsd: b.limitUsd } : {}),

@@ -6,6 +6,8 @@ import { openReview } from '../reviews/open-review.ts';
 import { enqueueRun } from '../jobs/enqueue-run.ts';
 import { redactValue } from '../secrets/redact.ts';
 import type { StartedAttempt } from './start-attempt.ts';
+import { mayRetry } from './attempt-tries.ts';
+import { currentChain, recordQuestion, supersedeFrom } from './checkpoints/checkpoints.ts';
 
 export interface GuardrailResult {
   name: string;
@@ -18,7 +20,9 @@ export type AttemptOutcome =
   | { kind: 'succeeded'; output: unknown; guardrails: GuardrailResult[] }
   | { kind: 'failed'; code: string; message: string; retryable: boolean; guardrails?: GuardrailResult[]; output?: unknown }
   | { kind: 'budget_exceeded'; message: string }
-  | { kind: 'cancelled'; message: string };
+  | { kind: 'cancelled'; message: string }
+  /** A task asked a person: the job waits for the answer with no process running. */
+  | { kind: 'awaiting_input'; task: string; question: string };
 
 /** Exponential backoff: base, 2×base, 4×base… capped at 10 minutes. */
 export function retryDelayMs(baseMs: number, attemptNumber: number): number {
@@ -28,7 +32,7 @@ export function retryDelayMs(baseMs: number, attemptNumber: number): number {
 async function closeAttempt(
   sql: Sql,
   attemptId: string,
-  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED',
+  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED' | 'PAUSED',
   fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
 ) {
   const { rowCount } = await sql.query(
@@ -87,8 +91,31 @@ export async function finishAttempt(
           effects: (tx) => closeAttempt(tx.sql, attempt.attemptId, 'BUDGET_EXCEEDED', { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' }),
         });
         return 'BUDGET_EXCEEDED';
+      case 'awaiting_input': {
+        const { task, question } = outcome;
+        const def = (attempt.spec.crew.tasks as { id: string; inputTimeoutSeconds?: number; onInputTimeout?: string }[]).find((t) => t.id === task);
+        const timeout = def?.inputTimeoutSeconds;
+        const onTimeout = def?.onInputTimeout ?? 'fail';
+        await transitionJob(deps, {
+          ...base,
+          to: 'AWAITING_INPUT',
+          message: `Task ${task} asks: ${question}`,
+          data: { task, question, ...(timeout ? { inputTimeoutSeconds: timeout, onInputTimeout: onTimeout } : {}) },
+          effects: async (tx) => {
+            await closeAttempt(tx.sql, attempt.attemptId, 'PAUSED', { exitReason: `waiting for input to task ${task}` });
+            await recordQuestion(tx.sql, attempt.jobId, task, question);
+            await tx.sql.query(
+              `UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', $3::text, 'askedAt', now(), 'onTimeout', $5::text),
+                      "inputExpiresAt" = CASE WHEN $4::int IS NULL THEN NULL ELSE now() + make_interval(secs => $4::int) END
+               WHERE id = $1`,
+              [attempt.jobId, task, question, timeout ?? null, onTimeout],
+            );
+          },
+        });
+        return 'AWAITING_INPUT';
+      }
       case 'failed': {
-        const retry = outcome.retryable && attempt.number < attempt.spec.maxAttempts;
+        const retry = outcome.retryable && mayRetry(attempt.number, attempt.lastPausedAttempt, attempt.spec.maxAttempts);
         const reason = `${outcome.code}: ${outcome.message}`;
         const delay = retryDelayMs(opts.retryBaseMs, attempt.number);
         await transitionJob(deps, {
@@ -106,7 +133,13 @@ export async function finishAttempt(
               output: outcome.output,
               guardrails: outcome.guardrails,
             });
-            if (retry) await enqueueRun(tx.sql, attempt.jobId, new Date(Date.now() + delay));
+            if (retry) {
+              // Every task is checkpointed, so the crew's result is what failed (guardrails, checks,
+              // an unparsable answer): the last task runs again with the feedback, the others are kept.
+              const tasks = attempt.spec.crew.tasks;
+              if ((await currentChain(tx.sql, attempt.jobId, attempt.spec.crew)).length === tasks.length) await supersedeFrom(tx.sql, attempt.jobId, tasks.length - 1);
+              await enqueueRun(tx.sql, attempt.jobId, new Date(Date.now() + delay));
+            }
           },
         });
         return retry ? 'QUEUED' : 'FAILED';

@@ -2,6 +2,7 @@ import { AppError } from '../errors.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import { enqueueRun, RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
 import { withTransaction } from '../db/transaction.ts';
+import { LAST_PAUSED_ATTEMPT, mayRetry } from './attempt-tries.ts';
 
 /**
  * Finds attempts whose worker stopped renewing the heartbeat for longer than the lease (a killed
@@ -10,8 +11,8 @@ import { withTransaction } from '../db/transaction.ts';
  * so concurrent recoverers and a late-finishing worker cannot both win.
  */
 export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs: number; retryBaseMs: number }): Promise<number> {
-  const { rows } = await deps.pool.query<{ id: string; jobId: string; number: number; maxAttempts: number }>(
-    `SELECT a.id, a."jobId", a.number, (j.spec->>'maxAttempts')::int AS "maxAttempts"
+  const { rows } = await deps.pool.query<{ id: string; jobId: string; number: number; maxAttempts: number; lastPaused: number }>(
+    `SELECT a.id, a."jobId", a.number, (j.spec->>'maxAttempts')::int AS "maxAttempts", ${LAST_PAUSED_ATTEMPT('a."jobId"')} AS "lastPaused"
      FROM "JobAttempt" a JOIN "Job" j ON j.id = a."jobId"
      WHERE a.state = 'RUNNING' AND a."heartbeatAt" < now() - make_interval(secs => $1::double precision / 1000)
      ORDER BY a."heartbeatAt" LIMIT 100`,
@@ -19,7 +20,7 @@ export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs:
   );
   let recovered = 0;
   for (const lost of rows) {
-    const retry = lost.number < lost.maxAttempts;
+    const retry = mayRetry(lost.number, lost.lastPaused, lost.maxAttempts);
     try {
       await transitionJob(deps, {
         jobId: lost.jobId,

@@ -11,6 +11,7 @@ import { watchAttempt } from './attempt/watch-attempt.ts';
 import type { Executor, ExecuteOutcome } from './executor.ts';
 import { finishAttempt, type AttemptOutcome } from './finish-attempt.ts';
 import { startAttempt } from './start-attempt.ts';
+import { describeResume } from './checkpoints/describe-resume.ts';
 
 export interface EngineContext {
   services: Services;
@@ -50,6 +51,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     stop,
   });
   const recorder = createRunnerEventRecorder({ services, store: ctx.store, attempt, eventLog, stop, traces: telemetry.traces });
+  const resumed = describeResume(attempt);
+  if (resumed) await eventLog.append({ type: 'LOG', message: resumed.message, data: { level: 'info', resume: resumed.data }, actor: 'engine' });
 
   // 3. Run: the executor runs the runner; its events are recorded as they arrive.
   let executed: ExecuteOutcome;

@@ -1,6 +1,9 @@
 import { AppError } from '../errors.ts';
 import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
+import type { ResumePoint } from '../runner/human-input.ts';
+import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
+import { currentChain, resumePointOf } from './checkpoints/checkpoints.ts';
 
 export interface JobSpec {
   slug: string;
@@ -27,6 +30,10 @@ export interface StartedAttempt {
   input: unknown;
   /** What the previous attempt left for this one: reviewer feedback, its output, its guardrail violations. */
   feedback: null | { comment?: string; previousOutput?: unknown; guardrailViolations?: { name: string; message: string }[] };
+  /** The tasks earlier attempts completed, reused instead of run again (undefined: start at the first task). */
+  resume?: ResumePoint;
+  /** The number of the job's last PAUSED attempt (0: none): retries are counted from there. */
+  lastPausedAttempt: number;
 }
 
 /**
@@ -71,6 +78,8 @@ export async function startAttempt(deps: TransitionDeps, req: { jobId: string; w
                 ...(violations.length ? { guardrailViolations: violations } : {}),
               }
             : null;
+        const resume = resumePointOf(await currentChain(tx.sql, req.jobId, job.spec.crew));
+        const paused = await tx.sql.query<{ n: number }>(`SELECT ${LAST_PAUSED_ATTEMPT('$1::uuid')} AS n`, [req.jobId]);
         const attempt = await tx.sql.query<{ id: string }>(
           `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback)
            VALUES (gen_random_uuid(), $1, $2, 'RUNNING', $3, $4, $5) RETURNING id`,
@@ -84,6 +93,8 @@ export async function startAttempt(deps: TransitionDeps, req: { jobId: string; w
           spec: job.spec,
           input: job.input,
           feedback,
+          ...(resume ? { resume } : {}),
+          lastPausedAttempt: paused.rows[0].n,
         };
       },
     });

@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../storage/artifact-store.ts';
 import { RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
 import type { Executor } from './executor.ts';
 import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.ts';
+import { expireInputWaits } from '../jobs/provide-input.ts';
 import { runAttempt } from './run-attempt.ts';
 import { sandboxAvailable } from '../runner/sandbox/sandbox-available.ts';
 
@@ -52,6 +53,8 @@ export async function startWorker(services: Services, opts: { executor: Executor
         .then((n) => n && log.warn('recovered lost attempts', { count: n }))
         .then(() => requeueDeadClaims(services, { leaseMs: services.config.attemptLeaseMs }))
         .then((n) => n && log.warn('requeued jobs whose queue entry was claimed by a worker that died before starting them', { count: n }))
+        .then(() => expireInputWaits(services))
+        .then((n) => n && log.info('ended waits for input that timed out', { count: n }))
         .catch((err) => log.warn('lost-attempt sweep failed', { error: String(err) }))
         .then(cleanup),
     Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),

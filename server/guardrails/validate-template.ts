@@ -12,6 +12,7 @@ import type { TemplateDefinition } from '../../schemas/types/template-definition
 export type { TemplateDefinition };
 export type AgentDefinition = TemplateDefinition['crew']['agents'][number];
 export type TaskDefinition = TemplateDefinition['crew']['tasks'][number];
+import { asksForInput } from '../runner/human-input.ts';
 
 const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8')) as object;
 const validateShape = ajv.compile(definitionSchema);
@@ -90,6 +91,7 @@ function placeholderProblems(t: TemplateDefinition): FieldError[] {
   const texts: [string, string][] = [
     ...t.crew.agents.flatMap((a, i) => (['role', 'goal', 'backstory'] as const).map((k): [string, string] => [`crew.agents[${i}].${k}`, a[k]])),
     ...t.crew.tasks.flatMap((task, i) => (['description', 'expectedOutput'] as const).map((k): [string, string] => [`crew.tasks[${i}].${k}`, task[k]])),
+    ...t.crew.tasks.flatMap((task, i): [string, string][] => (task.question ? [[`crew.tasks[${i}].question`, task.question]] : [])),
   ];
   return texts.flatMap(([field, text]) =>
     undeclaredPlaceholders(text, t.inputSchema).map((name) => ({
@@ -141,6 +143,9 @@ export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?
   t.crew.tasks.forEach((task, i) => {
     if (earlier.has(task.id)) errors.push({ field: `crew.tasks[${i}].id`, message: `repeats task id \`${task.id}\`` });
     if (!agents.has(task.agent)) errors.push({ field: `crew.tasks[${i}].agent`, message: `names unknown agent \`${task.agent}\` (task \`${task.id}\`)` });
+    if ((task.inputTimeoutSeconds !== undefined || task.onInputTimeout !== undefined) && !asksForInput(task)) {
+      errors.push({ field: `crew.tasks[${i}].inputTimeoutSeconds`, message: `limits a wait for input, but task \`${task.id}\` asks for none (set humanInput or a question)` });
+    }
     for (const c of task.context ?? []) {
       if (!earlier.has(c)) errors.push({ field: `crew.tasks[${i}].context`, message: `names \`${c}\`, which is not an earlier task (task \`${task.id}\`)` });
     }

@@ -28,8 +28,9 @@ async function snapshot(jobId: string) {
 // under test (state-machine.ts), so a change to that table shows up as a failing test.
 const LIFECYCLE: Record<JobState, JobState[]> = {
   QUEUED: ['RUNNING', 'CANCELLED'],
-  RUNNING: ['AWAITING_REVIEW', 'SUCCEEDED', 'QUEUED', 'FAILED', 'BUDGET_EXCEEDED', 'CANCELLED'],
+  RUNNING: ['AWAITING_REVIEW', 'AWAITING_INPUT', 'SUCCEEDED', 'QUEUED', 'FAILED', 'BUDGET_EXCEEDED', 'CANCELLED'],
   AWAITING_REVIEW: ['SUCCEEDED', 'REJECTED', 'QUEUED', 'CANCELLED'],
+  AWAITING_INPUT: ['QUEUED', 'FAILED', 'CANCELLED'],
   SUCCEEDED: [],
   FAILED: [],
   REJECTED: [],
@@ -125,7 +126,7 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
     expect(text).toContain('"seq":1');
   });
 
-  it('has exactly the eight states of the lifecycle', () => {
+  it('has exactly the nine states of the lifecycle', () => {
     expect([...JOB_STATES].sort()).toEqual(Object.keys(LIFECYCLE).sort());
   });
 
@@ -142,7 +143,7 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
         made.push(`${from}→${to}`);
       }
     }
-    expect(made).toHaveLength(12);
+    expect(made).toHaveLength(16);
   });
 
   it('refuses every illegal transition with INVALID_TRANSITION and changes nothing', async () => {
@@ -160,8 +161,8 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       }
       expect(await snapshot(jobId)).toEqual(before);
     }
-    // 8 states × 8 targets minus the 12 legal moves.
-    expect(refusals.length).toBe(64 - 12);
+    // 9 states × 9 targets minus the 16 legal moves.
+    expect(refusals.length).toBe(81 - 16);
   });
 
   it('refuses illegal moves requested through the API with INVALID_TRANSITION', async () => {

@@ -13,7 +13,11 @@ export const JOB_STATES: readonly JobState[] = Object.values(JobState);
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   QUEUED: ['RUNNING', 'CANCELLED'],
   // QUEUED again: a failed attempt with retries left (or a lost worker) goes back to the queue.
-  RUNNING: ['AWAITING_REVIEW', 'SUCCEEDED', 'QUEUED', 'FAILED', 'BUDGET_EXCEEDED', 'CANCELLED'],
+  // AWAITING_INPUT: a task asked a person; the attempt ended (PAUSED), nothing runs meanwhile.
+  RUNNING: ['AWAITING_REVIEW', 'AWAITING_INPUT', 'SUCCEEDED', 'QUEUED', 'FAILED', 'BUDGET_EXCEEDED', 'CANCELLED'],
+  // QUEUED: provideInput (or a timeout whose outcome is to continue) resumes from the checkpoint;
+  // FAILED / CANCELLED: a timeout's other outcomes, or cancelJob.
+  AWAITING_INPUT: ['QUEUED', 'FAILED', 'CANCELLED'],
   // SUCCEEDED: approve; REJECTED: reject; QUEUED: request changes.
   AWAITING_REVIEW: ['SUCCEEDED', 'REJECTED', 'QUEUED', 'CANCELLED'],
   SUCCEEDED: [],

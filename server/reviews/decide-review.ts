@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { AppError, badInput, notFound } from '../errors.ts';
 import { enqueueRun } from '../jobs/enqueue-run.ts';
+import { supersedeFrom } from '../engine/checkpoints/checkpoints.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
@@ -19,6 +20,8 @@ export interface DecideRequest {
   decision: Decision;
   /** The comment (approve, reject) or the feedback for the next attempt (request changes). */
   text?: string | null;
+  /** Request changes: the task the next attempt runs from (default: the crew's last task); earlier tasks' outputs are reused. */
+  fromTask?: string | null;
   actor: { tokenId: string | null; name: string };
 }
 
@@ -35,13 +38,19 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
   if (req.decision === 'REQUEST_CHANGES' && !text) throw badInput('Requesting changes needs `feedback` for the next attempt.', { field: 'feedback' });
   if (text && text.length > MAX_TEXT) throw badInput(`The comment is longer than ${MAX_TEXT} characters.`, { field: 'comment' });
 
-  const { rows } = await deps.pool.query<{ jobId: string; status: string; decidedBy: string | null }>(
-    `SELECT r."jobId", r.status, r."decidedBy" FROM "Review" r JOIN "Job" j ON j.id = r."jobId"
+  const { rows } = await deps.pool.query<{ jobId: string; status: string; decidedBy: string | null; tasks: string[] }>(
+    `SELECT r."jobId", r.status, r."decidedBy", ARRAY(SELECT t->>'id' FROM jsonb_array_elements(j.spec->'crew'->'tasks') t) AS tasks
+     FROM "Review" r JOIN "Job" j ON j.id = r."jobId"
      WHERE r.id = $1 AND j."projectId" = $2`,
     [req.reviewId, req.projectId],
   );
   const review = rows[0];
   if (!review) throw notFound(`Review ${req.reviewId}`);
+  if (req.fromTask != null && req.decision !== 'REQUEST_CHANGES') throw badInput('`fromTask` only goes with requestChanges.', { field: 'fromTask' });
+  const fromIndex = req.fromTask == null ? review.tasks.length - 1 : review.tasks.indexOf(req.fromTask);
+  if (fromIndex < 0) {
+    throw badInput(`\`fromTask\` names \`${req.fromTask}\`, which is not a task of this job's crew (its tasks are ${review.tasks.join(', ')}).`, { field: 'fromTask' });
+  }
   if (review.status !== 'PENDING') {
     throw new AppError('CONFLICT', `This review is already ${review.status}${review.decidedBy ? ` (by ${review.decidedBy})` : ''}.`, { status: review.status });
   }
@@ -53,7 +62,12 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
     to: outcome.to,
     actor: req.actor.name,
     message: text ? `${outcome.verb}: ${text}` : outcome.verb,
-    data: { reviewId: req.reviewId, decision: req.decision, ...(text ? { comment: text } : {}) },
+    data: {
+      reviewId: req.reviewId,
+      decision: req.decision,
+      ...(text ? { comment: text } : {}),
+      ...(req.decision === 'REQUEST_CHANGES' ? { fromTask: review.tasks[fromIndex] } : {}),
+    },
     patch: req.decision === 'REQUEST_CHANGES' ? { feedback: text } : undefined,
     effects: async ({ sql }) => {
       const decided = await sql.query(
@@ -69,7 +83,11 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
         ],
       );
       if (decided.rowCount === 0) throw new AppError('CONFLICT', 'Someone else decided this review first; nothing was changed.');
-      if (req.decision === 'REQUEST_CHANGES') await enqueueRun(sql, review.jobId);
+      if (req.decision === 'REQUEST_CHANGES') {
+        // The next attempt runs from the named task; the tasks before it keep their checkpoints.
+        await supersedeFrom(sql, review.jobId, fromIndex);
+        await enqueueRun(sql, review.jobId);
+      }
     },
   });
 }

@@ -1,6 +1,7 @@
 // The reference runner: `node --import tsx server/runner/main.ts spec.json`, built `node dist/server/runner/main.js spec.json` (or the spec on stdin,
 // or gzip+base64 in AUTODEV_RUNNER_SPEC, as the Kubernetes executor passes it).
-// Writes one runner-protocol event per line on stdout; exit code 0 after a result, 1 after an error.
+// Writes one runner-protocol event per line on stdout; exit code 0 after a result or a pause for
+// human input (input_requested), 1 after an error.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
@@ -21,4 +22,5 @@ const write = (event: RunnerEvent) => {
 };
 // The workspace goes beside spec.json, in the attempt's directory (the runner's working directory).
 const outcome = await runSpec(spec, { attemptDir: process.cwd(), apiKey: process.env.AUTODEV_MODEL_API_KEY }, write);
-process.exitCode = outcome === 'result' ? 0 : 1;
+// 'paused': a task asked a person and the job waits for the answer (a normal end, exit 0).
+process.exitCode = outcome === 'error' ? 1 : 0;

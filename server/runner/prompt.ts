@@ -1,11 +1,20 @@
+import { answerText } from './human-input.ts';
 import type { AgentDef, ChatMessage, RunnerSpec, TaskDef } from './spec.ts';
 
 /**
  * The messages for one task, CrewAI style: the agent's persona as the system message; the task,
  * its expected output, the job input, the earlier outputs it may see and any reviewer feedback
- * as the user message. The last task must answer with JSON matching the output schema.
+ * as the user message, with what a person answered to a task that asked. The last task must
+ * answer with JSON matching the output schema.
  */
-export function buildTaskMessages(spec: RunnerSpec, task: TaskDef, agent: AgentDef, earlier: Map<string, string>, isLast: boolean): ChatMessage[] {
+export function buildTaskMessages(
+  spec: RunnerSpec,
+  task: TaskDef,
+  agent: AgentDef,
+  earlier: Map<string, string>,
+  isLast: boolean,
+  answers: Map<string, string | null> = new Map(),
+): ChatMessage[] {
   const system = `You are ${agent.role}. ${agent.backstory}\nYour personal goal is: ${agent.goal}`;
   const parts = [`Current task: ${task.description}`, `Expected output: ${task.expectedOutput}`, `Job input:\n${JSON.stringify(spec.input, null, 2)}`];
   const visible = task.context ?? [...earlier.keys()];
@@ -13,6 +22,7 @@ export function buildTaskMessages(spec: RunnerSpec, task: TaskDef, agent: AgentD
   for (const id of visible) {
     const out = earlier.get(id);
     if (out !== undefined) parts.push(`Output of task "${id}" (${roles.get(id)}):\n${out}`);
+    if (answers.has(id)) parts.push(`Human input on task "${id}":\n${answerText(answers.get(id)!)}`);
   }
   if (spec.feedback) {
     const f = spec.feedback;

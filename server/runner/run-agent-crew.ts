@@ -12,7 +12,8 @@ import { describeCheckFailure, runChecks } from './run-checks.ts';
 import { sandboxAvailable, type SandboxAvailability } from './sandbox/sandbox-available.ts';
 import type { RunnerSpec } from './spec.ts';
 import { buildTools, COMMAND_TOOLS } from './tools/index.ts';
-import { checkpoint } from './workspace/checkpoint.ts';
+import { answersOf, asksForInput, questionOf, unansweredQuestion } from './human-input.ts';
+import { restoreCheckpoint, taskCheckpoint } from './workspace/task-checkpoint.ts';
 import { cloneWorkspace } from './workspace/clone-workspace.ts';
 import { diffAgainst } from './workspace/diff-against.ts';
 import { localRepositoryProblem } from './workspace/local-repository.ts';
@@ -50,7 +51,7 @@ export interface AgentCrewDeps {
   sandboxProbe?: () => Promise<SandboxAvailability>;
 }
 
-export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error'> {
+export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error' | 'paused'> {
   const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e } as RunnerEvent);
   const fail = async (code: string, message: string, retryable: boolean, detail?: string) => {
     await emit({ type: 'error', code, message: message.slice(0, 16_000), retryable, ...(detail ? { detail: detail.slice(0, 16_000) } : {}) });
@@ -68,19 +69,27 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     const problem = localRepositoryProblem(workspace.repository, workspace.localRoots ?? []);
     if (problem) return fail('WORKSPACE_REFUSED', problem, false);
   }
+  // A task that asked and got no answer yet (a worker lost before the pause): ask again, run nothing.
+  const waiting = unansweredQuestion(spec);
+  if (waiting) {
+    await emit({ type: 'input_requested', task: waiting.task.id, question: waiting.question });
+    return 'paused';
+  }
   const dir = deps.workspaceDir;
   let baseCommit: string;
   try {
     baseCommit = await cloneWorkspace({ repository: workspace.repository, ref: workspace.ref, dir });
+    if (spec.resume) await restoreCheckpoint(dir, baseCommit, spec.resume);
   } catch (err) {
     if (err instanceof WorkspaceError) return fail(err.code, err.message, err.retryable);
     throw err;
   }
   await emit({ type: 'workspace', baseCommit });
-  await emit({ type: 'log', level: 'info', message: `Workspace ready at ${baseCommit.slice(0, 12)}${workspace.repository ? '' : ' (empty scratch repository)'}` });
+  await emit({ type: 'log', level: 'info', message: `Workspace ready at ${baseCommit.slice(0, 12)}${workspace.repository ? '' : ' (empty scratch repository)'}${spec.resume?.patch ? ', with the reused tasks\' changes applied' : ''}` });
 
   const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
-  const outputs = new Map<string, string>();
+  const outputs = new Map<string, string>((spec.resume?.completed ?? []).map((c) => [c.task, c.output]));
+  const answers = answersOf(spec);
   const roles = new Map(spec.crew.tasks.map((t) => [t.id, agents.get(t.agent)?.role ?? t.agent]));
   let stopped = false;
   const cost = new RunningCost(spec.budget);
@@ -91,6 +100,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   };
   const tasks = spec.crew.tasks;
   for (const [index, task] of tasks.entries()) {
+    if (outputs.has(task.id)) continue; // completed by an earlier attempt (its checkpoint)
     const agent = agents.get(task.agent);
     if (!agent) return fail('INVALID_SPEC', `Task ${task.id} names unknown agent ${task.agent}.`, false);
     await emit({ type: 'task_started', task: task.id, agent: agent.id, index, total: tasks.length });
@@ -103,7 +113,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
       return fail(e.code ?? 'MODEL_ERROR', `Task ${task.id}: ${e.message}`, false);
     }
     const context: TaskContext[] = (task.context ?? [...outputs.keys()]).flatMap((id) =>
-      outputs.has(id) ? [{ task: id, role: roles.get(id), output: outputs.get(id)! }] : [],
+      outputs.has(id) ? [{ task: id, role: roles.get(id), output: outputs.get(id)!, ...(answers.has(id) ? { answer: answers.get(id)! } : {}) }] : [],
     );
     const grants = agent.tools ?? [];
     let outcome: AgentTaskOutcome;
@@ -127,9 +137,14 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     }
     if (outcome.status === 'stopped') return stopped ? 'error' : fail(outcome.code ?? 'STOPPED', outcome.message, false);
     if (outcome.status !== 'completed') return fail(outcome.code, outcome.message, outcome.retryable, 'detail' in outcome ? outcome.detail : undefined);
-    await emit({ type: 'task_completed', task: task.id, agent: agent.id, output: outcome.text.slice(0, MAX_TASK_OUTPUT) });
+    // The checkpoint commit and its patch travel with task_completed: the engine stores them together.
+    const saved = await taskCheckpoint(dir, baseCommit, `${task.id}: ${agent.role}`);
+    await emit({ type: 'task_completed', task: task.id, agent: agent.id, output: outcome.text.slice(0, MAX_TASK_OUTPUT), ...saved });
     outputs.set(task.id, outcome.text);
-    await checkpoint(dir, `${task.id}: ${agent.role}`);
+    if (asksForInput(task)) {
+      await emit({ type: 'input_requested', task: task.id, question: questionOf(task, spec.input) });
+      return 'paused';
+    }
   }
 
   // The patch is the result: emitted before the checks, so a failed attempt still shows what it changed.

@@ -1,4 +1,5 @@
 import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
+import { answersOf, asksForInput, questionOf, unansweredQuestion } from './human-input.ts';
 import { buildTaskMessages } from './prompt.ts';
 import { ProviderError, type ModelProvider, type RunnerSpec } from './spec.ts';
 
@@ -21,14 +22,22 @@ function parseJson(text: string): unknown {
 /**
  * Runs a crew's tasks in order (CrewAI's sequential process), reporting through the runner
  * protocol: task_started, usage, task_completed per task; the files of the final output as
- * artifacts; then result — or one error event.
+ * artifacts; then result — or one error event. Tasks in `spec.resume` are not run again (their
+ * outputs are reused); after a task that asks a person, input_requested ends the run ('paused').
  */
-export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEvent: Emit): Promise<'result' | 'error'> {
+export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEvent: Emit): Promise<'result' | 'error' | 'paused'> {
   const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e } as RunnerEvent);
   const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
-  const outputs = new Map<string, string>();
+  const outputs = new Map<string, string>((spec.resume?.completed ?? []).map((c) => [c.task, c.output]));
+  const answers = answersOf(spec);
+  const waiting = unansweredQuestion(spec);
+  if (waiting) {
+    emit({ type: 'input_requested', task: waiting.task.id, question: waiting.question });
+    return 'paused';
+  }
   const tasks = spec.crew.tasks;
   for (const [index, task] of tasks.entries()) {
+    if (outputs.has(task.id)) continue; // completed by an earlier attempt (its checkpoint)
     const agent = agents.get(task.agent);
     if (!agent) {
       emit({ type: 'error', code: 'INVALID_SPEC', message: `Task ${task.id} names unknown agent ${task.agent}.`, retryable: false });
@@ -40,7 +49,7 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
     const model = spec.provider.model ?? agent.model;
     let completion;
     try {
-      completion = await provider.complete({ model, messages: buildTaskMessages(spec, task, agent, outputs, isLast), json: isLast, spec, taskId: task.id });
+      completion = await provider.complete({ model, messages: buildTaskMessages(spec, task, agent, outputs, isLast, answers), json: isLast, spec, taskId: task.id });
     } catch (err) {
       // Only a ProviderError's message is written for tenants; anything else is described
       // generically and its text goes to the operator-only `detail`.
@@ -58,6 +67,10 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
     emit({ type: 'usage', model: completion.model, inputTokens: completion.inputTokens, outputTokens: completion.outputTokens, task: task.id });
     emit({ type: 'task_completed', task: task.id, agent: agent.id, output: completion.text.slice(0, MAX_TASK_OUTPUT) });
     outputs.set(task.id, completion.text);
+    if (asksForInput(task)) {
+      emit({ type: 'input_requested', task: task.id, question: questionOf(task, spec.input) });
+      return 'paused';
+    }
   }
 
   let output: unknown;

@@ -12,7 +12,7 @@ export async function runSpec(
   spec: RunnerSpec,
   opts: { attemptDir: string; apiKey?: string; signal?: AbortSignal },
   emit: (event: RunnerEvent) => void,
-): Promise<'result' | 'error'> {
+): Promise<'result' | 'error' | 'paused'> {
   if (usesAgentRuntime(spec)) {
     const env = opts.apiKey ? { AUTODEV_MODEL_API_KEY: opts.apiKey } : {};
     return runAgentCrew(spec, { workspaceDir: workspaceDirIn(opts.attemptDir), modelFor: modelSelector(spec.provider, env), stream: spec.provider.stream, signal: opts.signal }, emit);

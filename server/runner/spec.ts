@@ -5,6 +5,7 @@ import type { TemplateDefinition } from '../../schemas/types/template-definition
 export type CrewDef = TemplateDefinition['crew'];
 export type AgentDef = CrewDef['agents'][number];
 export type TaskDef = CrewDef['tasks'][number];
+import type { ResumePoint } from './human-input.ts';
 /** A command run in the sandbox on the final workspace; a non-zero exit fails the attempt (retryably). */
 export type CheckDef = NonNullable<TemplateDefinition['checks']>[number];
 
@@ -32,6 +33,8 @@ export interface RunnerSpec {
   checks?: CheckDef[];
   /** What this attempt may spend and the prices it is charged at: the runner stops itself before a request it could not pay (the engine's charge still decides). */
   budget?: SpendingBound;
+  /** The tasks earlier attempts completed (checkpoints): not run again, their outputs (and answers) reused. */
+  resume?: ResumePoint;
 }
 
 export interface ChatMessage {

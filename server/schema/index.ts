@@ -6,6 +6,7 @@ import './job.ts';
 import './attempt-diff.ts';
 import './job-event.ts';
 import './review.ts';
+import './human-input.ts';
 import './budget.ts';
 import './model-price.ts';
 import './spend.ts';

@@ -26,6 +26,9 @@ const LARGE = {
   'Template.description': 'text',
   'Template.checks': 'jsonb',
   'Template.workspace': 'jsonb',
+  'TaskCheckpoint.output': 'text',
+  'TaskCheckpoint.question': 'text',
+  'TaskCheckpoint.answer': 'text',
 } as const;
 export type LargeField = keyof typeof LARGE;
 /** The fields whose column is NOT NULL (the rest may read as null). */

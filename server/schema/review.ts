@@ -42,10 +42,10 @@ builder.queryField('reviews', (t) =>
   }),
 );
 
-async function decide(ctx: GraphQLContext, id: string, decision: Decision, text: string | null | undefined) {
+async function decide(ctx: GraphQLContext, id: string, decision: Decision, text: string | null | undefined, fromTask?: string | null) {
   const p = principalOf(ctx);
   if (!isId(id)) throw notFound(`Review ${id}`);
-  await decideReview(ctx.services, { projectId: p.projectId, reviewId: id, decision, text, actor: { tokenId: p.tokenId, name: p.name } });
+  await decideReview(ctx.services, { projectId: p.projectId, reviewId: id, decision, text, fromTask, actor: { tokenId: p.tokenId, name: p.name } });
 }
 
 builder.mutationFields((t) => ({
@@ -70,9 +70,16 @@ builder.mutationFields((t) => ({
   requestChanges: t.prismaField({
     type: 'Review',
     authScopes: { reviewer: true },
-    args: { id: t.arg.id({ required: true }), feedback: t.arg.string({ required: true }) },
+    description:
+      'Sends the job back for another attempt with the feedback. The attempt runs from `fromTask` (default: the crew\'s last task) with the feedback; ' +
+      'the tasks before it are not run (or charged) again — their checkpointed outputs are reused.',
+    args: {
+      id: t.arg.id({ required: true }),
+      feedback: t.arg.string({ required: true }),
+      fromTask: t.arg.string({ description: 'The id of the crew task to run again from (default: the last task).' }),
+    },
     resolve: async (query, _root, args, ctx) => {
-      await decide(ctx, args.id, 'REQUEST_CHANGES', args.feedback);
+      await decide(ctx, args.id, 'REQUEST_CHANGES', args.feedback, args.fromTask);
       return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
     },
   }),

@@ -9,6 +9,7 @@ export type AttemptState =
   | 'CANCELLED'
   | 'FAILED'
   | 'LOST'
+  | 'PAUSED'
   | 'RUNNING'
   | 'SUCCEEDED';
 
@@ -42,6 +43,7 @@ export type JobEventType =
   | 'BUDGET_THRESHOLD'
   | 'GUARDRAIL'
   | 'LOG'
+  | 'MESSAGE'
   | 'STATE_CHANGED'
   | 'TASK_COMPLETED'
   | 'TASK_STARTED'
@@ -55,6 +57,7 @@ export type JobFilter = {
 };
 
 export type JobState =
+  | 'AWAITING_INPUT'
   | 'AWAITING_REVIEW'
   | 'BUDGET_EXCEEDED'
   | 'CANCELLED'

@@ -69,6 +69,11 @@ async function outcomeOfRun(
   // The runner stopped itself before a request its budget could not pay: the same end as a refused charge.
   if (runnerError?.code === 'BUDGET_EXCEEDED') return { kind: 'budget_exceeded', message: runnerError.message };
   if (runnerError) return { kind: 'failed', ...runnerError };
+  // A task asked a person and the runner stopped there: the job waits (a secret the crew wrote still fails it).
+  if (report.inputRequested && !result) {
+    if (report.leaks.length) return { kind: 'failed', code: 'GUARDRAIL_VIOLATION', message: 'The crew wrote a secret into its output.', retryable: true };
+    return { kind: 'awaiting_input', ...report.inputRequested };
+  }
   if (!result) {
     const tail = executed.stderrTail.trim().split('\n').slice(-3).join(' | ');
     return {

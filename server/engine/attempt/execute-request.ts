@@ -61,6 +61,7 @@ function runnerSpec(config: Config, a: StartedAttempt, budget: SpendingBound): R
     input: a.input,
     outputSchema: a.spec.outputSchema,
     feedback: a.feedback,
+    ...(a.resume ? { resume: a.resume } : {}),
     budget,
     provider: {
       kind: m.provider,

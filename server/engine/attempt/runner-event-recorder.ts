@@ -10,6 +10,7 @@ import type { RunnerEvent } from '../../runner-protocol/parse-runner-output.ts';
 import { redactRunnerEvent } from '../redact-runner-event.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 import { ArtifactLimitReached, storeArtifact } from '../store-artifact.ts';
+import { storeCheckpoint } from '../checkpoints/checkpoints.ts';
 import type { AttemptEventLog } from './attempt-event-log.ts';
 import type { AttemptStop } from './attempt-stop.ts';
 
@@ -31,6 +32,8 @@ export interface RunnerReport {
   checks: GuardrailResult[];
   /** Secrets found in what the crew produced. */
   leaks: SecretFinding[];
+  /** A task asked a person (input_requested): the attempt ends and the job waits for the answer. */
+  inputRequested: { task: string; question: string } | null;
 }
 
 export interface RunnerEventRecorder {
@@ -54,7 +57,9 @@ export function createRunnerEventRecorder(ctx: {
 }): RunnerEventRecorder {
   const { services, attempt, eventLog, stop } = ctx;
   const { metrics } = services;
-  const report: RunnerReport = { result: null, runnerError: null, runnerErrorDetail: undefined, checks: [], leaks: [] };
+  const report: RunnerReport = { result: null, runnerError: null, runnerErrorDetail: undefined, checks: [], leaks: [], inputRequested: null };
+  // The workspace's base commit (agent runtime): a checkpoint then needs its patch to be resumable.
+  let baseCommit: string | null = null;
   const append = eventLog.append;
 
   const onEvent = async (raw: RunnerEvent): Promise<void> => {
@@ -80,6 +85,20 @@ export function createRunnerEventRecorder(ctx: {
           actor: event.agent,
         });
       case 'task_completed':
+        // The checkpoint first: a task reported done is one no later attempt runs (or pays for) again.
+        await storeCheckpoint(services.pool, {
+          jobId: attempt.jobId,
+          attemptId: attempt.attemptId,
+          attemptNumber: attempt.number,
+          crew: attempt.spec.crew,
+          task: event.task,
+          output: event.output,
+          baseCommit,
+          commit: event.commit,
+          patch: event.patch,
+          patchOmitted: event.patchOmitted,
+          workspace: baseCommit !== null,
+        });
         return append({
           type: 'TASK_COMPLETED',
           message: `Task ${event.task} completed`,
@@ -88,9 +107,13 @@ export function createRunnerEventRecorder(ctx: {
             agent: event.agent,
             output: event.output.slice(0, TASK_OUTPUT_IN_EVENT),
             truncated: event.output.length > TASK_OUTPUT_IN_EVENT,
+            ...(event.commit ? { commit: event.commit } : {}),
           },
           actor: event.agent,
         });
+      case 'input_requested':
+        report.inputRequested = { task: event.task, question: event.question };
+        return;
       case 'usage': {
         const charged = await chargeUsage(services, {
           jobId: attempt.jobId,
@@ -99,6 +122,7 @@ export function createRunnerEventRecorder(ctx: {
           model: event.model,
           inputTokens: event.inputTokens,
           outputTokens: event.outputTokens,
+          task: event.task,
         });
         if (charged.ok) return;
         if (charged.code === 'BUDGET_EXCEEDED') stop.halt({ kind: 'budget', message: charged.message });
@@ -142,6 +166,7 @@ export function createRunnerEventRecorder(ctx: {
         return append({ type: 'TOOL_RESULT', message, data: payloadOf(event), actor: event.agent ?? 'runner' });
       }
       case 'workspace':
+        baseCommit = event.baseCommit;
         await services.pool.query(`UPDATE "JobAttempt" SET "baseCommit" = $2 WHERE id = $1`, [attempt.attemptId, event.baseCommit]);
         return append({
           type: 'LOG',

@@ -2,6 +2,7 @@
 // expected output, the job input, the earlier outputs it may see and any feedback from the last
 // attempt as the user message. Placeholders are filled from the job input in all of them.
 import { fillPlaceholders } from './placeholders.ts';
+import { answerText } from '../human-input.ts';
 
 export interface AgentPersona {
   role: string;
@@ -21,6 +22,8 @@ export interface TaskContext {
   task: string;
   role?: string;
   output: string;
+  /** What a person answered when the task asked (humanInput); null: the wait ended without an answer. */
+  answer?: string | null;
 }
 
 /** What the previous attempt left for this one: a reviewer's comment, guardrail or check failures. */
@@ -34,7 +37,10 @@ export function buildTaskPrompt(p: { agent: AgentPersona; task: TaskBrief; input
   const fill = (text: string) => fillPlaceholders(text, p.input);
   const system = `You are ${fill(p.agent.role)}. ${fill(p.agent.backstory)}\nYour personal goal is: ${fill(p.agent.goal)}`;
   const parts = [`Current task: ${fill(p.task.description)}`, `Expected output: ${fill(p.task.expectedOutput)}`, `Job input:\n${JSON.stringify(p.input, null, 2)}`];
-  for (const c of p.context) parts.push(`Output of task "${c.task}"${c.role ? ` (${c.role})` : ''}:\n${c.output}`);
+  for (const c of p.context) {
+    parts.push(`Output of task "${c.task}"${c.role ? ` (${c.role})` : ''}:\n${c.output}`);
+    if (c.answer !== undefined) parts.push(`Human input on task "${c.task}":\n${answerText(c.answer)}`);
+  }
   const f = p.feedback;
   if (f) {
     const lines = ['Feedback on the previous attempt:'];
