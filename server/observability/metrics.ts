@@ -17,6 +17,11 @@ export function createMetrics() {
       help: 'Age of the oldest run waiting in the queue (0 when empty).',
       registers: r,
     }),
+    inputWaitOldestAge: new client.Gauge({
+      name: 'autodev_input_wait_oldest_seconds',
+      help: 'How long the job that has waited longest for human input (AWAITING_INPUT) has waited (0 when none waits).',
+      registers: r,
+    }),
     attemptsStarted: new client.Counter({ name: 'autodev_attempts_started_total', help: 'Attempts started by this process.', registers: r }),
     attemptsFinished: new client.Counter({
       name: 'autodev_attempts_finished_total',
