@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const ROLE_ORDER = ['VIEWER', 'OPERATOR', 'REVIEWER', 'ADMIN'];
 
-async function newJob(state: 'QUEUED' | 'AWAITING_REVIEW' = 'QUEUED') {
+async function newJob(state: 'QUEUED' | 'AWAITING_REVIEW' | 'AWAITING_INPUT' = 'QUEUED') {
   const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
   const id = res.data.createJob.id;
   if (state !== 'QUEUED') await driveJob(t.app.services, id, state);
@@ -77,6 +77,12 @@ const MUTATIONS: MutationCase[] = [
     minRole: 'OPERATOR',
     targeted: true,
     run: async (tok) => t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id: await newJob() }, tok),
+  },
+  {
+    name: 'provideInput',
+    minRole: 'OPERATOR',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { provideInput(jobId: $id, answer: "yes") { state } }`, { id: await newJob('AWAITING_INPUT') }, tok),
   },
   {
     name: 'approveReview',

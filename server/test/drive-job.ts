@@ -3,6 +3,7 @@ import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
 import type { Services } from '../services.ts';
+import type { Sql } from '../db/transaction.ts';
 
 // The legal path from QUEUED to each state, as the engine would walk it.
 const PATHS: Record<JobState, JobState[]> = {
@@ -17,6 +18,17 @@ const PATHS: Record<JobState, JobState[]> = {
   BUDGET_EXCEEDED: ['RUNNING', 'BUDGET_EXCEEDED'],
 };
 
+/** What the engine leaves when a task asks (finish-attempt.ts): the first task's checkpoint with the question, and the job's inputRequest. */
+async function askAsTheEngineWould(sql: Sql, jobId: string) {
+  const { rows } = await sql.query<{ task: string }>(`SELECT spec->'crew'->'tasks'->0->>'id' AS task FROM "Job" WHERE id = $1`, [jobId]);
+  const task = rows[0].task;
+  await sql.query(
+    `INSERT INTO "TaskCheckpoint" ("jobId", "attemptNumber", task, "taskIndex", output, question) VALUES ($1, 1, $2, 0, 'Done.', 'Go on?')`,
+    [jobId, task],
+  );
+  await sql.query(`UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', 'Go on?', 'askedAt', now()) WHERE id = $1`, [jobId, task]);
+}
+
 /** Moves a freshly created job to `target` through the state machine (no worker involved). */
 export async function driveJob(services: Services, jobId: string, target: JobState, output: unknown = { summary: 'done' }) {
   for (const to of PATHS[target]) {
@@ -25,7 +37,12 @@ export async function driveJob(services: Services, jobId: string, target: JobSta
       to,
       actor: 'test-engine',
       patch: to === 'AWAITING_REVIEW' || to === 'SUCCEEDED' ? { output } : undefined,
-      effects: to === 'AWAITING_REVIEW' ? (tx) => openReview(tx, { attemptId: null, output }).then(() => undefined) : undefined,
+      effects:
+        to === 'AWAITING_REVIEW'
+          ? (tx) => openReview(tx, { attemptId: null, output }).then(() => undefined)
+          : to === 'AWAITING_INPUT'
+            ? (tx) => askAsTheEngineWould(tx.sql, jobId)
+            : undefined,
     });
   }
 }
