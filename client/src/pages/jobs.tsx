@@ -40,6 +40,7 @@ const JobsQuery = graphql(`
 const STATE_ORDER: Record<JobState, true> = {
   QUEUED: true,
   RUNNING: true,
+  AWAITING_INPUT: true,
   AWAITING_REVIEW: true,
   SUCCEEDED: true,
   FAILED: true,
