@@ -7,7 +7,7 @@ import { enqueueRun } from '../jobs/enqueue-run.ts';
 import { redactValue } from '../secrets/redact.ts';
 import type { StartedAttempt } from './start-attempt.ts';
 import { mayRetry } from './attempt-tries.ts';
-import { currentChain, recordQuestion, supersedeFrom } from './checkpoints/checkpoints.ts';
+import { currentChain, recordQuestion, supersedeFrom } from '../checkpoints/checkpoints.ts';
 
 export interface GuardrailResult {
   name: string;

@@ -11,7 +11,7 @@ import { watchAttempt } from './attempt/watch-attempt.ts';
 import type { Executor, ExecuteOutcome } from './executor.ts';
 import { finishAttempt, type AttemptOutcome } from './finish-attempt.ts';
 import { startAttempt } from './start-attempt.ts';
-import { describeResume } from './checkpoints/describe-resume.ts';
+import { describeResume } from './attempt/describe-resume.ts';
 
 export interface EngineContext {
   services: Services;

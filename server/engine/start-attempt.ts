@@ -1,9 +1,9 @@
 import { AppError } from '../errors.ts';
 import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
-import type { ResumePoint } from '../runner/human-input.ts';
+import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
-import { currentChain, resumePointOf } from './checkpoints/checkpoints.ts';
+import { currentChain, resumePointOf } from '../checkpoints/checkpoints.ts';
 
 export interface JobSpec {
   slug: string;

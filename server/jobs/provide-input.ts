@@ -5,7 +5,7 @@
 import { AppError, badInput } from '../errors.ts';
 import type { Sql } from '../db/transaction.ts';
 import { enqueueRun } from './enqueue-run.ts';
-import { recordAnswer } from '../engine/checkpoints/checkpoints.ts';
+import { recordAnswer } from '../checkpoints/checkpoints.ts';
 import { transitionJob, type TransitionDeps } from './transition-job.ts';
 
 export const MAX_ANSWER_CHARS = 20_000;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { AppError, badInput, notFound } from '../errors.ts';
 import { enqueueRun } from '../jobs/enqueue-run.ts';
-import { supersedeFrom } from '../engine/checkpoints/checkpoints.ts';
+import { supersedeFrom } from '../checkpoints/checkpoints.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';

@@ -16,23 +16,6 @@ export function questionOf(task: Pick<TaskDef, 'id' | 'question'>, input: unknow
     : `Task "${task.id}" is done. Read its output and give your input for the tasks that follow.`;
 }
 
-/** A task an earlier attempt completed: its output and, when it asked, the answer it got (null: none came). */
-export interface CompletedTask {
-  task: string;
-  output: string;
-  /** Absent: the task did not ask, or asked and is still waiting; a string: the answer; null: the wait ended without one. */
-  answer?: string | null;
-}
-
-/** What a resumed attempt starts from (RunnerSpec.resume), decided by the engine from the job's checkpoints. */
-export interface ResumePoint {
-  /** The crew's first tasks, in order, that are not run again. */
-  completed: CompletedTask[];
-  /** Agent runtime: the workspace change after the last completed task, base64 of `git diff --binary` against `baseCommit`. */
-  patch?: string;
-  baseCommit?: string;
-}
-
 /** The human answers the completed tasks got, by task id (null: the wait ended without one). */
 export function answersOf(spec: Pick<RunnerSpec, 'resume'>): Map<string, string | null> {
   const answers = new Map<string, string | null>();

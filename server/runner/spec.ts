@@ -5,7 +5,7 @@ import type { TemplateDefinition } from '../../schemas/types/template-definition
 export type CrewDef = TemplateDefinition['crew'];
 export type AgentDef = CrewDef['agents'][number];
 export type TaskDef = CrewDef['tasks'][number];
-import type { ResumePoint } from './human-input.ts';
+import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 /** A command run in the sandbox on the final workspace; a non-zero exit fails the attempt (retryably). */
 export type CheckDef = NonNullable<TemplateDefinition['checks']>[number];
 

@@ -10,7 +10,7 @@ import type { RunnerEvent } from '../../runner-protocol/parse-runner-output.ts';
 import { redactRunnerEvent } from '../redact-runner-event.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 import { ArtifactLimitReached, storeArtifact } from '../store-artifact.ts';
-import { storeCheckpoint } from '../checkpoints/checkpoints.ts';
+import { storeCheckpoint } from '../../checkpoints/checkpoints.ts';
 import type { AttemptEventLog } from './attempt-event-log.ts';
 import type { AttemptStop } from './attempt-stop.ts';
 

@@ -3,8 +3,8 @@
 // runtime) the workspace patch after it are stored as the runner reports the task done; a later
 // attempt — after a lost worker, a pause for human input or a reviewer's request for changes —
 // reuses the longest valid chain of them instead of running (and paying for) those tasks again.
-import type { Sql } from '../../db/transaction.ts';
-import type { CompletedTask, ResumePoint } from '../../runner/human-input.ts';
+import type { Sql } from '../db/transaction.ts';
+import type { CompletedTask, ResumePoint } from '../runner-protocol/resume-point.ts';
 
 export interface CheckpointRow {
   id: string;
