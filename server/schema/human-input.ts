@@ -48,7 +48,7 @@ builder.prismaObject('TaskCheckpoint', {
     task: t.exposeString('task'),
     taskIndex: t.exposeInt('taskIndex'),
     attemptNumber: t.exposeInt('attemptNumber', { description: 'The attempt that ran the task (and paid for it).' }),
-    output: t.string({ select: { id: true }, resolve: largeField('TaskCheckpoint.output') }),
+    output: t.string({ select: { id: true }, resolve: async (c, args, ctx) => (await largeField('TaskCheckpoint.output')(c, args, ctx)) ?? '' }),
     inputTokens: t.exposeInt('inputTokens'),
     outputTokens: t.exposeInt('outputTokens'),
     costUsd: t.float({ select: { costUsd: true }, description: "What the task's model calls were charged.", resolve: (c) => usd(c.costUsd) }),
