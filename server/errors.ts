@@ -1,5 +1,3 @@
-import { GraphQLError } from 'graphql';
-
 export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'UNAUTHENTICATED'
@@ -15,12 +13,20 @@ export type ErrorCode =
   | 'SUBSCRIBER_TOO_SLOW'
   | 'INTERNAL_SERVER_ERROR';
 
-/** An error meant for the API's user: a code clients can branch on and a sentence a person understands. */
-export class AppError extends GraphQLError {
+/**
+ * An error meant for the API's user: a code clients can branch on and a sentence a person
+ * understands. A plain error of the domain: the GraphQL layer turns it into a GraphQL error
+ * (`server/http/graphql-error.ts`), with the code and the details in `extensions`.
+ */
+export class AppError extends Error {
+  override readonly name = 'AppError';
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message, { extensions: { code, ...details } });
+  /** Further facts a client may read next to the code (e.g. `reason`, `retryAfterSeconds`). */
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
     this.code = code;
+    this.details = details;
   }
 }
 

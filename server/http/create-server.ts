@@ -10,6 +10,7 @@ import { handleArtifactDownload } from './artifact-download.ts';
 import { handleMetrics } from './metrics-endpoint.ts';
 import { handleWebApp } from './web-app.ts';
 import { useGraphqlObservability } from '../observability/graphql-metrics-plugin.ts';
+import { answerCode } from './graphql-error.ts';
 import { maskError } from './mask-error.ts';
 import { armorPlugin, guardPlugin } from './hardening.ts';
 import { responseLimitsPlugin } from './response-limits.ts';
@@ -51,7 +52,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     graphiql: false, // served by handleGraphiql, without a CDN
     cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [requestParamsPlugin(), nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log)],
+    plugins: [requestParamsPlugin(), nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode)],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
     batching: { limit: 10 },
     logging: false,

@@ -2,6 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from '@envelop/core';
 import { getOperationAST, visit, type DocumentNode } from 'graphql';
 import { AppError } from '../errors.ts';
+import { toGraphQLError } from './graphql-error.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
 import { createRateLimiter } from './rate-limiter.ts';
@@ -66,7 +67,7 @@ function containsNul(document: DocumentNode, variables: unknown): boolean {
 }
 
 const NUL_REFUSED = () =>
-  new AppError('BAD_USER_INPUT', 'Text may not contain the NUL character (\\u0000); PostgreSQL cannot store it.');
+  toGraphQLError(new AppError('BAD_USER_INPUT', 'Text may not contain the NUL character (\\u0000); PostgreSQL cannot store it.'));
 
 /**
  * Subscriptions end when their token is revoked or expires.
@@ -91,7 +92,7 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
         return;
       }
       if (production && !ctx.principal && factsOf(args.document).asksForSchema) {
-        setResultAndStopExecution({ errors: [new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).')] });
+        setResultAndStopExecution({ errors: [toGraphQLError(new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).'))] });
         return;
       }
       if (ctx.principal && getOperationAST(args.document, args.operationName)?.operation === 'mutation') {
@@ -100,9 +101,11 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
           services.metrics.rateLimited.inc({ kind: 'mutation' });
           setResultAndStopExecution({
             errors: [
-              new AppError('RATE_LIMITED', `Too many mutations with this token: the limit is ${limits.mutationsPerMinute} per minute. Retry in ${taken.retryAfterSeconds} s.`, {
-                retryAfterSeconds: taken.retryAfterSeconds,
-              }),
+              toGraphQLError(
+                new AppError('RATE_LIMITED', `Too many mutations with this token: the limit is ${limits.mutationsPerMinute} per minute. Retry in ${taken.retryAfterSeconds} s.`, {
+                  retryAfterSeconds: taken.retryAfterSeconds,
+                }),
+              ),
             ],
           });
         }
@@ -120,9 +123,11 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
         services.metrics.rateLimited.inc({ kind: 'subscription' });
         setResultAndStopExecution({
           errors: [
-            new AppError('RATE_LIMITED', `Too many open subscriptions with this token: the limit is ${limits.subscriptionsPerToken} at once. Close one first.`, {
-              retryAfterSeconds: 1,
-            }),
+            toGraphQLError(
+              new AppError('RATE_LIMITED', `Too many open subscriptions with this token: the limit is ${limits.subscriptionsPerToken} at once. Close one first.`, {
+                retryAfterSeconds: 1,
+              }),
+            ),
           ],
         });
         return;

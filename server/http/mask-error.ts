@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { toGraphQLError } from './graphql-error.ts';
 
 const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Can't reach database/i;
 
@@ -16,9 +17,7 @@ const DATA_EXCEPTION = /invalid byte sequence for encoding|unsupported Unicode e
 export function maskError(log: Logger) {
   return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-    if (original instanceof AppError) {
-      return error instanceof GraphQLError && error.originalError ? new GraphQLError(original.message, { ...error, extensions: original.extensions, originalError: undefined }) : original;
-    }
+    if (original instanceof AppError) return toGraphQLError(original, error instanceof GraphQLError ? error : undefined);
     if (error instanceof GraphQLError && !error.originalError && TOO_COMPLEX.test(error.message)) {
       // graphql-armor's limits (depth, aliases, tokens, cost, directives).
       return new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { ...error, extensions: { ...error.extensions, code: 'QUERY_TOO_COMPLEX' } });

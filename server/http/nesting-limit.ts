@@ -1,5 +1,7 @@
 import type { Plugin } from '@envelop/core';
+import type { GraphQLError } from 'graphql';
 import { AppError } from '../errors.ts';
+import { toGraphQLError } from './graphql-error.ts';
 
 /**
  * How deeply a request may nest brackets in its document (`{`, `[`, `(`) and arrays/objects in its
@@ -50,7 +52,7 @@ export function valueNesting(value: unknown, limit = Infinity): number {
 }
 
 const deepVariables = (max: number) =>
-  new AppError('BAD_USER_INPUT', `A variable nests arrays or objects more than ${max} levels deep; the limit is ${max}.`, { maxNesting: max });
+  toGraphQLError(new AppError('BAD_USER_INPUT', `A variable nests arrays or objects more than ${max} levels deep; the limit is ${max}.`, { maxNesting: max }));
 
 /**
  * Refuses, before anything recursive touches them, documents nested over `max` brackets
@@ -59,7 +61,7 @@ const deepVariables = (max: number) =>
  */
 export function nestingLimitPlugin(max = MAX_NESTING): Plugin {
   // The same check before an operation executes and before a subscription starts.
-  const refuseDeepVariables = ({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (r: { errors: AppError[] }) => void }) => {
+  const refuseDeepVariables = ({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void }) => {
     if (valueNesting(args.variableValues, max + 1) > max + 1) setResultAndStopExecution({ errors: [deepVariables(max)] });
   };
   return {

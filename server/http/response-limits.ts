@@ -15,6 +15,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { AppError } from '../errors.ts';
+import { toGraphQLError } from './graphql-error.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import { EVENTS_PAGE, PAGE, pageSize } from '../schema/page-size.ts';
 import { formatBytes, startResponseBudget } from '../schema/response-budget.ts';
@@ -108,16 +109,18 @@ export function responseLimitsPlugin(limits: { maxRowsPerRequest: number; maxRes
       try {
         rows = worstCaseRows(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined);
       } catch (err) {
-        if (err instanceof AppError) return setResultAndStopExecution({ errors: [err] });
+        if (err instanceof AppError) return setResultAndStopExecution({ errors: [toGraphQLError(err)] });
         throw err;
       }
       if (rows > maxRows) {
         return setResultAndStopExecution({
           errors: [
-            new AppError(
-              'QUERY_TOO_COMPLEX',
-              `This request could return up to ${rows} objects; the limit is ${maxRows}${perRequest} (each connection counts its \`first\`, each list inside counts per item above it). Ask for fewer items or fewer nested lists.`,
-              { worstCaseRows: rows, maxRowsPerRequest: limits.maxRowsPerRequest, ...(share > 1 ? { batchSize: share } : {}) },
+            toGraphQLError(
+              new AppError(
+                'QUERY_TOO_COMPLEX',
+                `This request could return up to ${rows} objects; the limit is ${maxRows}${perRequest} (each connection counts its \`first\`, each list inside counts per item above it). Ask for fewer items or fewer nested lists.`,
+                { worstCaseRows: rows, maxRowsPerRequest: limits.maxRowsPerRequest, ...(share > 1 ? { batchSize: share } : {}) },
+              ),
             ),
           ],
         });
@@ -126,17 +129,15 @@ export function responseLimitsPlugin(limits: { maxRowsPerRequest: number; maxRes
       return {
         onExecuteDone({ result, setResult }) {
           if (!budget.refusal || Symbol.asyncIterator in (result as object)) return;
-          setResult({
-            errors: [
-              share > 1
-                ? new AppError(
-                    'QUERY_TOO_COMPLEX',
-                    `The response would be larger than this operation's part of the limit: ${formatBytes(limits.maxResponseBytes)} per request, shared by the ${share} operations of its batch (large fields such as input, output and event data count by their size). Ask for fewer items or fewer large fields, or send the operations as separate requests.`,
-                    { maxResponseBytes: limits.maxResponseBytes, batchSize: share },
-                  )
-                : budget.refusal,
-            ],
-          });
+          const refusal =
+            share > 1
+              ? new AppError(
+                  'QUERY_TOO_COMPLEX',
+                  `The response would be larger than this operation's part of the limit: ${formatBytes(limits.maxResponseBytes)} per request, shared by the ${share} operations of its batch (large fields such as input, output and event data count by their size). Ask for fewer items or fewer large fields, or send the operations as separate requests.`,
+                  { maxResponseBytes: limits.maxResponseBytes, batchSize: share },
+                )
+              : budget.refusal;
+          setResult({ errors: [toGraphQLError(refusal)] });
         },
       };
     },

@@ -156,7 +156,7 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       const before = await snapshot(jobId);
       for (const to of illegal) {
         const err = await transitionJob(t.app.services, { jobId, to, actor: 'test' }).catch((e) => e);
-        expect(err?.extensions?.code, `${from} → ${to}`).toBe('INVALID_TRANSITION');
+        expect(err?.code, `${from} → ${to}`).toBe('INVALID_TRANSITION');
         refusals.push(`${from}→${to}`);
       }
       expect(await snapshot(jobId)).toEqual(before);
@@ -185,7 +185,7 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(1);
-      expect(lost[0].reason.extensions.code).toBe('CONFLICT');
+      expect(lost[0].reason.code).toBe('CONFLICT');
       const snap = await snapshot(jobId);
       expect(snap.events).toHaveLength(3);
       expect(snap.state).toBe(snap.events[2].toState);

@@ -5,16 +5,20 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { operationLabel, type Metrics } from './metrics.ts';
 import type { Logger } from '../logger.ts';
 
-function countErrors(metrics: Metrics, errors: readonly { extensions?: Record<string, unknown> }[] | undefined) {
-  for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR' });
+type ResultError = { extensions?: Record<string, unknown>; originalError?: unknown };
+/** The code an error will answer with (the GraphQL edge decides it: http/graphql-error.ts). */
+type CodeOf = (error: ResultError) => string;
+
+function countErrors(metrics: Metrics, codeOf: CodeOf, errors: readonly ResultError[] | undefined) {
+  for (const e of errors ?? []) metrics.graphqlErrors.inc({ code: codeOf(e) });
 }
 
 /** Duration per operation (named only for authenticated callers), errors per code, and a span per operation (when tracing is on). */
-export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: Logger): Plugin {
+export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: Logger, codeOf: CodeOf): Plugin {
   const names = new Set<string>();
   return {
     onValidate() {
-      return ({ result }) => countErrors(metrics, result as never);
+      return ({ result }) => countErrors(metrics, codeOf, result as never);
     },
     onExecute({ args }) {
       const { requestId, principal } = args.contextValue as { requestId?: string; principal?: unknown };
@@ -32,10 +36,10 @@ export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: L
         onExecuteDone({ result }) {
           end();
           const errors = 'errors' in result ? (result.errors as never) : undefined;
-          countErrors(metrics, errors);
+          countErrors(metrics, codeOf, errors);
           if (errors && (errors as unknown[]).length) {
             span.setStatus({ code: SpanStatusCode.ERROR });
-            const codes = (errors as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+            const codes = (errors as ResultError[]).map(codeOf);
             log.info('graphql operation returned errors', { requestId, operation: labels.operation, codes });
           }
           span.end();

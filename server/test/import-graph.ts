@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
-/** Every TypeScript module under `root` (tests and generated code excluded) and the modules under `root` it imports. */
-export function importGraph(root: string): Map<string, Set<string>> {
+/** Every TypeScript module under `root` (tests and generated code excluded), as absolute paths. */
+export function sourceFiles(root: string): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -14,8 +14,13 @@ export function importGraph(root: string): Map<string, Set<string>> {
     }
   };
   walk(root);
+  return files;
+}
+
+/** Every TypeScript module under `root` (tests and generated code excluded) and the modules under `root` it imports. */
+export function importGraph(root: string): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
-  for (const file of files) {
+  for (const file of sourceFiles(root)) {
     const deps = new Set<string>();
     for (const specifier of importSpecifiers(file)) {
       if (!specifier.startsWith('.')) continue;
@@ -28,7 +33,7 @@ export function importGraph(root: string): Map<string, Set<string>> {
 }
 
 /** Static imports and re-exports (type-only ones too: they tie the modules as much) and dynamic `import()` calls. */
-function importSpecifiers(file: string): string[] {
+export function importSpecifiers(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
   const found: string[] = [];
   const visit = (node: ts.Node) => {
