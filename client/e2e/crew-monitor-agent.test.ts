@@ -153,6 +153,18 @@ describe('CrewMonitor for a crew with tools, a patch and checks', () => {
     await expect.poll(() => reviewChanges.getByTestId('diff-summary').textContent()).toBe('2 files changed, +1 −2');
     expect(await review.locator('table.checks tr[data-check="test"]').getByTestId('check-exit-code').textContent()).toBe('0');
     await screenshot(page, '22-review-queue-patch');
+
+    // At phone width, long diff lines, tool calls and check output scroll inside their boxes, and a long
+    // token in a check's failure wraps: the page never scrolls sideways (it did by 7-16 px before).
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const where of [`/jobs/${jobId}`, '/reviews']) {
+      await page.goto(t.url + where);
+      await page.getByTestId('diff-summary').first().waitFor();
+      await page.locator('.tool-call[data-tool="run_command"] summary, table.checks details').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `horizontal overflow on ${where}`).toBeLessThanOrEqual(0);
+    }
+    await screenshot(page, '23-phone-monitor-patch');
     await page.context().close();
   }, 150_000);
 });

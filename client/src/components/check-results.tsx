@@ -18,7 +18,15 @@ export const isCheckResult = (g: unknown): g is CheckResult => {
 export function CheckResults({ checks }: { checks: CheckResult[] }) {
   if (!checks.length) return null;
   return (
+    <div className="checks-scroll">
     <table className="checks" aria-label="Checks">
+      <colgroup>
+        <col className="check-name" />
+        <col className="check-result" />
+        <col className="check-exit" />
+        <col className="check-duration" />
+        <col />
+      </colgroup>
       <thead>
         <tr>
           <th>Check</th>
@@ -47,6 +55,7 @@ export function CheckResults({ checks }: { checks: CheckResult[] }) {
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 
