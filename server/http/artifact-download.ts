@@ -41,7 +41,7 @@ export function handleArtifactDownload(req: http.IncomingMessage, res: http.Serv
       'x-content-type-options': 'nosniff',
     });
     // A store that fails mid-stream (or a client that goes away) ends this response, not the process.
-    await pipeline(stored.stream, res).catch((err) => {
+    await pipeline(stored.stream, res).catch((err: unknown) => {
       if (!res.writableFinished) services.log.warn('artifact download cut off', { id, error: String(err) });
     });
   })();

@@ -41,9 +41,12 @@ async function startApiWithFileLimit(limit: number, env: Record<string, string>)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => (rmSync(dataDir, { recursive: true, force: true }), resolve())));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      resolve();
+    }));
   const ready = /GraphQL \+ GraphiQL: (\S+)\/graphql/;
   const started = Date.now();
   while (!ready.test(out)) {

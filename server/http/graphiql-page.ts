@@ -27,7 +27,7 @@ function graphiqlPage() {
 export function handleGraphiql(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, graphqlPath: string): boolean | Promise<void> {
   if (target.path !== graphqlPath || (req.method !== 'GET' && req.method !== 'HEAD') || !(req.headers.accept ?? '').includes('text/html')) return false;
   return graphiqlPage().then(({ plain, gzipped }) => {
-    const useGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const useGzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
     const body = useGzip ? gzipped : plain;
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',

@@ -41,7 +41,7 @@ describe('query limits (graphql-armor)', () => {
       // Variables are missing, so most answer with a variable error: what matters is the limits passed.
       if (/^\s*subscription /.test(op)) {
         const sub = collect(t.ws(), used, {}, () => true, 3000);
-        const outcome = await sub.done.catch((e) => e);
+        const outcome = await sub.done.catch((e: unknown) => e);
         expect(JSON.stringify([sub.errors, String(outcome)]), op.slice(0, 60)).not.toMatch(/QUERY_TOO_COMPLEX|limit of \d+ exceeded/);
         continue;
       }
@@ -77,7 +77,10 @@ describe('query limits (graphql-armor)', () => {
     const chunked = await fetch(`${t.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"query":"{ viewer { role } }"}')), c.close()) }),
+      body: new ReadableStream({ start: (c) => {
+          c.enqueue(new TextEncoder().encode('{"query":"{ viewer { role } }"}'));
+          c.close();
+        } }),
       duplex: 'half',
     } as RequestInit);
     expect(chunked.status).toBe(411);
@@ -119,7 +122,7 @@ describe('rate limits per token', () => {
     await open[2].ready;
     await new Promise((r) => setTimeout(r, 300));
     const fourth = collect(client, `subscription { projectEvents { seq } }`, {}, () => false, 5_000);
-    const refused = await fourth.done.catch((e) => e);
+    const refused = await fourth.done.catch((e: unknown) => e);
     const code = JSON.stringify(fourth.errors) + String(refused);
     expect(code).toMatch(/RATE_LIMITED/);
     // Another client of the same token: same limit (it is per token, not per connection).

@@ -1,6 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from '@envelop/core';
-import { getOperationAST, visit, type DocumentNode } from 'graphql';
+import { getOperationAST, OperationTypeNode, visit, type DocumentNode } from 'graphql';
 import { AppError } from '../errors.ts';
 import { toGraphQLError } from './graphql-error.ts';
 import type { GraphQLContext } from '../schema/context.ts';
@@ -8,6 +8,7 @@ import type { Services } from '../services.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import type { TokenWatch } from '../auth/token-watch.ts';
 import { untilTokenEnds } from '../realtime/until-token-ends.ts';
+import { operationArgs } from './operation-args.ts';
 
 /**
  * Limits on a request's shape, checked before it runs (graphql-armor). Error code: QUERY_TOO_COMPLEX.
@@ -85,7 +86,8 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
     else open.set(key, n);
   };
   return {
-    onExecute({ args, setResultAndStopExecution }) {
+    onExecute({ args: envelopArgs, setResultAndStopExecution }) {
+      const args = operationArgs(envelopArgs);
       const ctx = args.contextValue as GraphQLContext;
       if (containsNul(args.document, args.variableValues)) {
         setResultAndStopExecution({ errors: [NUL_REFUSED()] });
@@ -95,7 +97,7 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
         setResultAndStopExecution({ errors: [toGraphQLError(new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).'))] });
         return;
       }
-      if (ctx.principal && getOperationAST(args.document, args.operationName)?.operation === 'mutation') {
+      if (ctx.principal && getOperationAST(args.document, args.operationName)?.operation === OperationTypeNode.MUTATION) {
         const taken = mutations.take(ctx.principal.tokenId);
         if (!taken.ok) {
           services.metrics.rateLimited.inc({ kind: 'mutation' });
@@ -111,7 +113,8 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
         }
       }
     },
-    onSubscribe({ args, setResultAndStopExecution }) {
+    onSubscribe({ args: envelopArgs, setResultAndStopExecution }) {
+      const args = operationArgs(envelopArgs);
       const ctx = args.contextValue as GraphQLContext;
       if (containsNul(args.document, args.variableValues)) {
         setResultAndStopExecution({ errors: [NUL_REFUSED()] });
@@ -135,12 +138,17 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
       open.set(key, (open.get(key) ?? 0) + 1);
       let released = false;
       const once = () => {
-        if (!released) (released = true), release(key);
+        if (released) return;
+        released = true;
+        release(key);
       };
       const principal = ctx.principal;
       return {
         onSubscribeResult({ result, setResult }) {
-          if (!(result && typeof result === 'object' && Symbol.asyncIterator in result)) return once();
+          if (!(result && typeof result === 'object' && Symbol.asyncIterator in result)) {
+            once();
+            return;
+          }
           // A revoked or expired token ends its subscriptions (on every process: see TokenWatch).
           setResult(untilTokenEnds(result as AsyncIterable<never>, principal, tokens));
           return { onEnd: once };

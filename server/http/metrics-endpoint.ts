@@ -41,7 +41,7 @@ export function handleMetrics(req: http.IncomingMessage, res: http.ServerRespons
     return true;
   }
   return (async () => {
-    await collectDbMetrics(services.pool, services.metrics).catch((err) => services.log.warn('metrics: database gauges unavailable', { error: String(err) }));
+    await collectDbMetrics(services.pool, services.metrics).catch((err: unknown) => services.log.warn('metrics: database gauges unavailable', { error: String(err) }));
     const body = await services.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
     res.end(req.method === 'HEAD' ? undefined : body);

@@ -1,3 +1,4 @@
+import type { Source } from 'graphql';
 import type { Plugin } from '@envelop/core';
 import type { GraphQLError } from 'graphql';
 import { AppError } from '../errors.ts';
@@ -66,7 +67,8 @@ export function nestingLimitPlugin(max = MAX_NESTING): Plugin {
   };
   return {
     onParse({ params }) {
-      const source = typeof params.source === 'string' ? params.source : params.source.body;
+      const sent = params.source as string | Source;
+      const source = typeof sent === 'string' ? sent : sent.body;
       const depth = documentNesting(source);
       if (depth > max) {
         throw new AppError('QUERY_TOO_COMPLEX', `The document nests brackets ${depth} levels deep; the limit is ${max}. Pass deep values as variables, within the same limit.`, { maxNesting: max });

@@ -22,8 +22,14 @@ export function sendError(res: http.ServerResponse, status: number, code: string
 export function requestListener(log: Logger, routes: Route[], notFoundMessage: string) {
   return (req: http.IncomingMessage, res: http.ServerResponse) => {
     const target = parseRequestTarget(req.url);
-    if (!target) return sendError(res, 400, 'BAD_REQUEST', 'The request target must be a path, such as /graphql.');
-    if (!isUsableHost(req.headers.host)) return sendError(res, 400, 'BAD_REQUEST', 'The Host header is not a valid host name.');
+    if (!target) {
+      sendError(res, 400, 'BAD_REQUEST', 'The request target must be a path, such as /graphql.');
+      return;
+    }
+    if (!isUsableHost(req.headers.host)) {
+      sendError(res, 400, 'BAD_REQUEST', 'The Host header is not a valid host name.');
+      return;
+    }
     const fail = (err: unknown) => {
       log.error('HTTP handler failed', { method: req.method, path: target.path.slice(0, 200), error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'The server failed to answer this request; the details are in its log.', { connection: 'close' });

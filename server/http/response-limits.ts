@@ -13,9 +13,12 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
   type SelectionSetNode,
+  type ValueNode,
+  OperationTypeNode,
 } from 'graphql';
 import { AppError } from '../errors.ts';
 import { toGraphQLError } from './graphql-error.ts';
+import { operationArgs } from './operation-args.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import { EVENTS_PAGE, PAGE, pageSize } from '../schema/page-size.ts';
 import { formatBytes, startResponseBudget } from '../schema/response-budget.ts';
@@ -31,12 +34,12 @@ export const UNPAGED_LIST_ROWS = 5;
 export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): number {
   const operation = getOperationAST(document, operationName);
   if (!operation) return 0;
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root = operation.operation === OperationTypeNode.QUERY ? schema.getQueryType() : operation.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : schema.getSubscriptionType();
   if (!root) return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
-  const argOf = (field: GraphQLField<unknown, unknown>, args: readonly { name: { value: string }; value: any }[], name: 'first' | 'last'): number | undefined => {
+  const argOf = (field: GraphQLField<unknown, unknown>, args: readonly { name: { value: string }; value: ValueNode }[], name: 'first' | 'last'): number | undefined => {
     const def = field.args.find((a) => a.name === name);
     if (!def) return undefined;
     const node = args.find((a) => a.name.value === name);
@@ -107,13 +110,17 @@ export function responseLimitsPlugin(limits: { maxRowsPerRequest: number; maxRes
       const perRequest = share > 1 ? ` (this operation's part of the request's ${limits.maxRowsPerRequest}, shared by the ${share} operations of its batch)` : ' per request';
       let rows: number;
       try {
-        rows = worstCaseRows(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined);
+        const { schema, document, operationName, variableValues } = operationArgs(args);
+        rows = worstCaseRows(schema, document, operationName, variableValues);
       } catch (err) {
-        if (err instanceof AppError) return setResultAndStopExecution({ errors: [toGraphQLError(err)] });
+        if (err instanceof AppError) {
+          setResultAndStopExecution({ errors: [toGraphQLError(err)] });
+          return;
+        }
         throw err;
       }
       if (rows > maxRows) {
-        return setResultAndStopExecution({
+        setResultAndStopExecution({
           errors: [
             toGraphQLError(
               new AppError(
@@ -124,6 +131,7 @@ export function responseLimitsPlugin(limits: { maxRowsPerRequest: number; maxRes
             ),
           ],
         });
+        return;
       }
       const budget = startResponseBudget(ctx, maxBytes);
       return {

@@ -27,7 +27,12 @@ type Outcome = { acked: boolean; close: { code: number; reason: string } | null 
 function rawSocket(opts: { localAddress?: string; init?: Record<string, unknown> | null }) {
   const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws', { localAddress: opts.localAddress });
   const outcome: Outcome = { acked: false, close: null };
-  const acked = new Promise<void>((resolve) => ws.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && ((outcome.acked = true), resolve())));
+  const acked = new Promise<void>((resolve) => ws.on('message', (m: Buffer) => {
+      if (JSON.parse(m.toString()).type !== 'connection_ack') return;
+      outcome.acked = true;
+      resolve();
+    }),
+  );
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.on('close', (code, reason) => resolve((outcome.close = { code, reason: reason.toString() }))),
   );

@@ -22,11 +22,13 @@ async function openSocket() {
   let close: { code: number; reason: string } | null = null;
   ws.on('close', (code, reason) => (close = { code, reason: reason.toString() }));
   ws.on('message', (raw) => {
-    const m = JSON.parse(String(raw));
+    const m = JSON.parse((raw as Buffer).toString());
     if (m.id) byId.set(m.id, [...(byId.get(m.id) ?? []), m]);
   });
   await new Promise<void>((resolve) => {
-    ws.on('message', (raw) => JSON.parse(String(raw)).type === 'connection_ack' && resolve());
+    ws.on('message', (raw: Buffer) => {
+      if (JSON.parse(raw.toString()).type === 'connection_ack') resolve();
+    });
     ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminToken}` } })));
   });
   return {
@@ -92,7 +94,7 @@ describe('a malformed subscribe', () => {
           }
         }
       }),
-      { numRuns: 300, interruptAfterTimeLimit: 60_000 },
+      { numRuns: 300, plugins: [fc.interruptAfterTimeLimit(60_000)] },
     );
     expect(s.closed()).toBeNull();
 

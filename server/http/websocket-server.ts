@@ -8,6 +8,7 @@ import type { GraphQLContext } from '../schema/context.ts';
 import type { Services } from '../services.ts';
 import { principalFrom } from './authenticate-request.ts';
 import { maskError } from './mask-error.ts';
+import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
 
 /** Close code for a WebSocket whose client stopped reading (see jobEventStream's bound). */
@@ -73,8 +74,8 @@ export function attachWebSocketServer(
       // A socket that never sends connection_init is closed with 4408 after this wait; one that
       // sends it without a valid token is closed with 4401. No unauthenticated socket stays open.
       connectionInitWaitTimeout: services.config.websocket.initTimeoutMs,
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
         const sent = ctx.connectionParams?.authorization;
         const header = typeof sent === 'string' && sent ? sent : null;
@@ -91,7 +92,7 @@ export function attachWebSocketServer(
       },
       onClose: (ctx) => unwatchOf.get(ctx)?.(),
       onSubscribe: async (ctx, _id, payload) => {
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const { schema: s, execute, subscribe, contextFactory, parse, validate }: Enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
-import { getOperationAST, type DocumentNode } from 'graphql';
+import { getOperationAST } from 'graphql';
+import { operationArgs } from '../http/operation-args.ts';
 import type { Tracer } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { operationLabel, type Metrics } from './metrics.ts';
@@ -22,7 +23,7 @@ export function useGraphqlObservability(metrics: Metrics, tracer: Tracer, log: L
     },
     onExecute({ args }) {
       const { requestId, principal } = args.contextValue as { requestId?: string; principal?: unknown };
-      const { document, operationName } = args as { document: DocumentNode; operationName?: string | null };
+      const { document, operationName } = operationArgs(args);
       const op = getOperationAST(document, operationName);
       // Only a caller with a token may add an operation name to the bounded label set: strangers
       // could otherwise fill its 200 places with names of their own.
