@@ -92,14 +92,14 @@ export function attachWebSocketServer(
       },
       onClose: (ctx) => unwatchOf.get(ctx)?.(),
       onSubscribe: async (ctx, _id, payload) => {
-        const { schema: s, execute, subscribe, contextFactory, parse, validate }: Enveloped = yoga.getEnveloped({
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
           request: { headers: new Headers() },
-        } as never);
+        } as never) as Enveloped;
         // A bad operation is answered with an `error` message for its id (codes as over HTTP);
         // an exception here would close the whole connection (4500) and every other operation on it.
         let document: DocumentNode;

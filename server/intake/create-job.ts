@@ -10,6 +10,7 @@ import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import { insertJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
+import type { JobSpec } from '../engine/start-attempt.ts';
 
 export interface CreateJobRequest {
   projectId: string;
@@ -57,7 +58,7 @@ function validateRequest(req: CreateJobRequest): void {
  */
 export async function createJob(deps: { pool: pg.Pool; events: JobEventBus; config?: { repositoryRoots: string[]; model?: { model?: string } } }, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
-  const { rows: templates } = await deps.pool.query(
+  const { rows: templates } = await deps.pool.query<JobSpec & { id: string }>(
     `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
      FROM "Template" WHERE "projectId" = $1 AND slug = $2`,
     [req.projectId, req.templateSlug],

@@ -55,7 +55,7 @@ export async function insertJobEvent(
   seq: number,
   ev: NewJobEvent,
 ): Promise<JobEventRecord> {
-  const { rows } = await sql.query(
+  const { rows } = await sql.query<Record<string, unknown>>(
     `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()) RETURNING ${COLUMNS}`,
     [
@@ -80,7 +80,7 @@ export async function appendJobEvent(sql: Sql, jobId: string, ev: NewJobEvent): 
 }
 
 export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, limit = 1000): Promise<JobEventRecord[]> {
-  const { rows } = await sql.query(
+  const { rows } = await sql.query<Record<string, unknown>>(
     `SELECT ${COLUMNS} FROM "JobEvent" WHERE "jobId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     [jobId, afterSeq, limit],
   );
@@ -89,7 +89,7 @@ export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, l
 
 /** A project's events created at or after `since`, oldest first (after a pub/sub outage). */
 export async function readProjectEventsSince(sql: Sql, projectId: string, since: Date, afterId = 0, limit = 1000): Promise<JobEventRecord[]> {
-  const { rows } = await sql.query(
+  const { rows } = await sql.query<Record<string, unknown>>(
     `SELECT ${COLUMNS} FROM "JobEvent" WHERE "projectId" = $1 AND "createdAt" >= $2 AND id > $3 ORDER BY id LIMIT $4`,
     [projectId, since, afterId, limit],
   );
@@ -134,7 +134,7 @@ export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[
     const b = 3 + i * 8;
     return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
   });
-  const { rows } = await sql.query(
+  const { rows } = await sql.query<Record<string, unknown>>(
     `WITH job AS (
        UPDATE "Job" j SET "lastSeq" = j."lastSeq" + fit.n
        FROM (SELECT id, LEAST($2::int, GREATEST(0, COALESCE($3::int - "lastSeq", $2::int))) AS n FROM "Job" WHERE id = $1 FOR UPDATE) fit
