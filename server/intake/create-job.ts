@@ -9,7 +9,7 @@ import { validateOffThread } from '../guardrails/validation-pool.ts';
 import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
-import { insertJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
+import { insertJobEvent } from '../jobs/job-event.ts';
 import type { JobSpec } from '../engine/start-attempt.ts';
 
 export interface CreateJobRequest {
@@ -58,7 +58,7 @@ function validateRequest(req: CreateJobRequest): void {
  */
 export async function createJob(deps: { pool: pg.Pool; events: JobEventBus; config?: { repositoryRoots: string[]; model?: { model?: string } } }, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
-  const { rows: templates } = await deps.pool.query<JobSpec & { id: string }>(
+  const { rows: templates } = await deps.pool.query<JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string }>(
     `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
      FROM "Template" WHERE "projectId" = $1 AND slug = $2`,
     [req.projectId, req.templateSlug],
@@ -107,7 +107,7 @@ export async function createJob(deps: { pool: pg.Pool; events: JobEventBus; conf
       actor: req.createdBy,
     });
     await enqueueRun(sql, jobId);
-    return { jobId, event: event as JobEventRecord | null };
+    return { jobId, event: event };
   });
 
   if (outcome.jobId) {

@@ -155,7 +155,10 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       await driveJob(t.app.services, jobId, from);
       const before = await snapshot(jobId);
       for (const to of illegal) {
-        const err = await transitionJob(t.app.services, { jobId, to, actor: 'test' }).catch((e) => e);
+        const err = await transitionJob(t.app.services, { jobId, to, actor: 'test' }).then(
+          () => null,
+          (e: unknown) => e as { code?: string },
+        );
         expect(err?.code, `${from} → ${to}`).toBe('INVALID_TRANSITION');
         refusals.push(`${from}→${to}`);
       }
@@ -182,7 +185,7 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       const targets: JobState[] = ['SUCCEEDED', 'FAILED'];
       const results = await Promise.allSettled(targets.map((to) => transitionJob(t.app.services, { jobId, to, actor: 'worker', from: 'RUNNING' })));
       const won = results.filter((r) => r.status === 'fulfilled');
-      const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(1);
       expect(lost[0].reason.code).toBe('CONFLICT');

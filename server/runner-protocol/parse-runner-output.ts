@@ -28,7 +28,7 @@ export interface ParserHandlers {
   onViolation(v: Violation): void;
 }
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8')) as object;
 const validateEvent = ajv.compile(schema);
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -56,22 +56,22 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
     if (stopped) return;
     const text = buf.toString('utf8').replace(/\r$/, '');
     if (text.trim() === '') return;
-    if (++count > lim.maxEvents) return violate({ code: 'TOO_MANY_EVENTS', message: `The runner wrote more than ${lim.maxEvents} events and lines.` });
+    if (++count > lim.maxEvents) { violate({ code: 'TOO_MANY_EVENTS', message: `The runner wrote more than ${lim.maxEvents} events and lines.` }); return; }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      return handlers.onLog(text.slice(0, MAX_LOG_LINE));
+      handlers.onLog(text.slice(0, MAX_LOG_LINE)); return;
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('type' in parsed || 'v' in parsed)) {
-      return handlers.onLog(text.slice(0, MAX_LOG_LINE));
+      handlers.onLog(text.slice(0, MAX_LOG_LINE)); return;
     }
     if (!validateEvent(parsed)) {
       const first = describeErrors(validateEvent.errors)[0];
-      return violate({
+      violate({
         code: 'PROTOCOL_VIOLATION',
         message: `Runner event #${count} is invalid: ${first ? `\`${first.field}\` ${first.message}` : 'it does not match the protocol'}.`,
-      });
+      }); return;
     }
     handlers.onEvent(parsed as RunnerEvent);
   };
@@ -80,11 +80,11 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
     write(chunk: Buffer) {
       if (stopped) return;
       total += chunk.length;
-      if (total > lim.maxOutputBytes) return violate({ code: 'OUTPUT_TOO_LARGE', message: `The runner wrote more than ${lim.maxOutputBytes} bytes.` });
+      if (total > lim.maxOutputBytes) { violate({ code: 'OUTPUT_TOO_LARGE', message: `The runner wrote more than ${lim.maxOutputBytes} bytes.` }); return; }
       let start = 0;
       for (let nl = chunk.indexOf(10); nl !== -1 && !stopped; nl = chunk.indexOf(10, start)) {
         const piece = chunk.subarray(start, nl);
-        if (pendingBytes + piece.length > lim.maxLineBytes) return violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` });
+        if (pendingBytes + piece.length > lim.maxLineBytes) { violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` }); return; }
         const whole = pending.length ? Buffer.concat([...pending, piece]) : piece;
         pending = [];
         pendingBytes = 0;
@@ -93,7 +93,7 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
       }
       if (stopped || start >= chunk.length) return;
       const rest = chunk.subarray(start);
-      if (pendingBytes + rest.length > lim.maxLineBytes) return violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` });
+      if (pendingBytes + rest.length > lim.maxLineBytes) { violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` }); return; }
       pending.push(Buffer.from(rest));
       pendingBytes += rest.length;
     },
