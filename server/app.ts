@@ -13,6 +13,7 @@ import { registerConfiguredSecrets, tooShortWarning } from './secrets/configured
 import { registerSecret } from './secrets/redact.ts';
 import { createEventBus } from './realtime/event-bus.ts';
 import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
+import { createOutputBus } from './realtime/output-bus.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
@@ -82,6 +83,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       pool,
       db,
       events: createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) })),
+      output: createOutputBus(pubsub, (err) => log.warn('publish of live output failed', { error: String(err) })),
       log,
       artifacts: await selectArtifactStore(config),
       signingKey: config.signingKey ?? (await localSecret(config.dataDir, 'signing-key')).secret,

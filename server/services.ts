@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Config } from './config.ts';
 import type { Db } from './db/prisma.ts';
 import type { EventBus } from './realtime/event-bus.ts';
+import type { OutputBus } from './realtime/output-bus.ts';
 import type { Logger } from './logger.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -13,6 +14,8 @@ export interface Services {
   pool: pg.Pool;
   db: Db;
   events: EventBus;
+  /** Live model text (deltas), not stored. */
+  output: OutputBus;
   log: Logger;
   artifacts: ArtifactStore;
   /** Signs artifact download URLs. */

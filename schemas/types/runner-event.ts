@@ -113,4 +113,24 @@ export type RunnerEvent =
       timedOut: boolean;
       output: string;
       durationMs: number;
+    }
+  | {
+      v: 1;
+      type: 'text_delta';
+      task: string;
+      agent?: string;
+      step: number;
+      /**
+       * Characters of this step's text before this delta.
+       */
+      offset: number;
+      text: string;
+    }
+  | {
+      v: 1;
+      type: 'message';
+      task: string;
+      agent?: string;
+      step: number;
+      text: string;
     };

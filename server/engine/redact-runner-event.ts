@@ -14,6 +14,14 @@ export function redactRunnerEvent(event: RunnerEvent): { event: RunnerEvent; lea
       const output = scanText(event.output);
       return { event: { ...rest, output: output.text }, leaks: output.found.map((kind) => ({ kind, path: `the output of task ${rest.task}` })) };
     }
+    case 'message':
+    case 'text_delta': {
+      // The model's text is what the crew produced. A delta is scanned alone: a secret split across
+      // two deltas passes the live stream, but not the step's message (stored, scanned whole).
+      const rest = redactValue({ ...event, text: '' });
+      const text = scanText(event.text);
+      return { event: { ...rest, text: text.text }, leaks: text.found.map((kind) => ({ kind, path: `the model's text in task ${rest.task}` })) };
+    }
     case 'result': {
       const output = scanValue(event.output);
       return { event: { ...event, output: output.value }, leaks: output.found };

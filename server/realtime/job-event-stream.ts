@@ -6,7 +6,7 @@ import { eventSize, type EventBus } from './event-bus.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { isTerminal, type JobState } from '../jobs/state-machine.ts';
 
-type StreamDeps = { pool: pg.Pool; events: EventBus; metrics: Metrics };
+export type StreamDeps = { pool: pg.Pool; events: EventBus; metrics: Metrics };
 
 export interface StreamLimits {
   /** Bytes of live events that may wait for one subscriber; past it the stream ends. */

@@ -14,6 +14,7 @@ import type { RunnerSpec } from './spec.ts';
 import { buildTools, COMMAND_TOOLS } from './tools/index.ts';
 import { answersOf, asksForInput, questionOf, unansweredQuestion } from './human-input.ts';
 import { restoreCheckpoint, taskCheckpoint } from './workspace/task-checkpoint.ts';
+import { createTaskTextStream } from './text-stream.ts';
 import { cloneWorkspace } from './workspace/clone-workspace.ts';
 import { diffAgainst } from './workspace/diff-against.ts';
 import { localRepositoryProblem } from './workspace/local-repository.ts';
@@ -117,6 +118,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     );
     const grants = agent.tools ?? [];
     let outcome: AgentTaskOutcome;
+    const text = createTaskTextStream(emitEvent, { task: task.id, agent: agent.id });
     try {
       outcome = await runAgentTask({
         agent: { ...agent, model: modelName, tools: grants },
@@ -131,7 +133,10 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
         signal: deps.signal,
         stream: deps.stream,
         cost,
+        onTextDelta: text.delta,
+        onStepEnd: text.endStep,
       });
+      await text.close();
     } catch (err) {
       return fail('MODEL_ERROR', `Task ${task.id}: the agent loop failed unexpectedly.`, true, String((err as Error)?.stack ?? err));
     }

@@ -7,6 +7,7 @@ import './attempt-diff.ts';
 import './job-event.ts';
 import './review.ts';
 import './human-input.ts';
+import './job-output.ts';
 import './budget.ts';
 import './model-price.ts';
 import './spend.ts';

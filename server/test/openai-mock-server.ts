@@ -19,6 +19,8 @@ export interface MockReply {
   usage?: { promptTokens: number; completionTokens: number };
   /** Hold the answer this long (an abort test cuts in during the wait). */
   delayMs?: number;
+  /** Streaming: pause this long between text chunks (a model writing slowly). */
+  chunkDelayMs?: number;
   /** Streaming: pause this long after the content and tool calls, before the finish and usage chunks. */
   pauseBeforeFinishMs?: number;
   /** Answer with this HTTP error status instead. */
@@ -142,7 +144,11 @@ async function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: Mo
   const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
   send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
   const text = a.text ?? '';
-  for (let i = 0; i < text.length; i += 7) send([{ index: 0, delta: { content: text.slice(i, i + 7) }, finish_reason: null }]);
+  for (let i = 0; i < text.length; i += 7) {
+    if (a.chunkDelayMs && i > 0) await new Promise((r) => setTimeout(r, a.chunkDelayMs));
+    if (res.destroyed) return;
+    send([{ index: 0, delta: { content: text.slice(i, i + 7) }, finish_reason: null }]);
+  }
   a.toolCalls?.forEach((c, i) => {
     const args = argsText(c);
     const half = Math.ceil(args.length / 2);

@@ -111,6 +111,25 @@ export function createRunnerEventRecorder(ctx: {
           },
           actor: event.agent,
         });
+      case 'text_delta':
+        // Live only: published to jobOutput subscribers, never stored (the step's message is).
+        return services.output.publish({
+          jobId: attempt.jobId,
+          attemptNumber: attempt.number,
+          task: event.task,
+          agent: event.agent ?? null,
+          step: event.step,
+          offset: event.offset,
+          text: event.text,
+          at: Date.now(),
+        });
+      case 'message':
+        return append({
+          type: 'MESSAGE',
+          message: event.text,
+          data: { task: event.task, agent: event.agent ?? null, step: event.step },
+          actor: event.agent ?? 'runner',
+        });
       case 'input_requested':
         report.inputRequested = { task: event.task, question: event.question };
         return;

@@ -35,6 +35,8 @@ export interface RunAgentTaskOptions {
   stream?: boolean;
   /** The model's text as it arrives: streamed deltas, or each step's whole text when not streaming. */
   onTextDelta?: (delta: string) => void;
+  /** A model step ended (after its text, before its tools run): the text stream closes the step's message. */
+  onStepEnd?: () => void | Promise<void>;
   /** Retries of a failed model call (429, 5xx, network); default 2. */
   maxRetries?: number;
   /** The runner's running cost (shared by its tasks): no request is sent once it has reached the attempt's budget. */
@@ -176,6 +178,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     onStepFinish: async (step: StepResult<ToolSet>) => {
       // Not streamed, a step's text arrives whole: the same callback, one delta.
       if (!o.stream && step.text) o.onTextDelta?.(step.text);
+      await o.onStepEnd?.();
       // Calls the SDK refused before any tool ran (arguments that are not JSON or do not match
       // the schema, a tool not granted) are logged too: the model was told, so is the log.
       for (const part of step.content) {
