@@ -10,7 +10,7 @@ import { addMinimalTemplate, createJobs, percentile, printTable, waitForTerminal
 const DURATION_MS = Number(process.env.BENCH_READ_MS ?? 5000);
 const CONNECTIONS = 16;
 const QUERY = `query Jobs { jobs(first: 50) { edges { node { id state costUsd createdAt template { slug }
-  attempts { number state costUsd startedAt finishedAt } events(first: 10) { seq type message createdAt } } } } }`;
+  attempts { edges { node { number state costUsd startedAt finishedAt } } } events(first: 10) { edges { node { seq type message createdAt } } } } } } }`;
 
 const HANDWRITTEN_SQL = `
 SELECT json_build_object('data', json_build_object('jobs', json_build_object('edges', COALESCE(json_agg(json_build_object('node', j.node) ORDER BY j."createdAt" DESC, j.id DESC), '[]'::json)))) AS body
@@ -18,10 +18,10 @@ FROM (
   SELECT j.id, j."createdAt", json_build_object(
     'id', j.id, 'state', j.state, 'costUsd', j."costUsd"::float8, 'createdAt', to_char(j."createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     'template', json_build_object('slug', t.slug),
-    'attempts', (SELECT COALESCE(json_agg(json_build_object('number', a.number, 'state', a.state, 'costUsd', a."costUsd"::float8,
-                   'startedAt', a."startedAt", 'finishedAt', a."finishedAt") ORDER BY a.number), '[]'::json) FROM "JobAttempt" a WHERE a."jobId" = j.id),
-    'events', (SELECT COALESCE(json_agg(json_build_object('seq', e.seq, 'type', e.type, 'message', e.message, 'createdAt', e."createdAt") ORDER BY e.seq), '[]'::json)
-               FROM (SELECT * FROM "JobEvent" e WHERE e."jobId" = j.id ORDER BY e.seq LIMIT 10) e)
+    'attempts', json_build_object('edges', (SELECT COALESCE(json_agg(json_build_object('node', json_build_object('number', a.number, 'state', a.state, 'costUsd', a."costUsd"::float8,
+                   'startedAt', a."startedAt", 'finishedAt', a."finishedAt")) ORDER BY a.number), '[]'::json) FROM (SELECT * FROM "JobAttempt" a WHERE a."jobId" = j.id ORDER BY a.number LIMIT 20) a)),
+    'events', json_build_object('edges', (SELECT COALESCE(json_agg(json_build_object('node', json_build_object('seq', e.seq, 'type', e.type, 'message', e.message, 'createdAt', e."createdAt")) ORDER BY e.seq), '[]'::json)
+               FROM (SELECT * FROM "JobEvent" e WHERE e."jobId" = j.id ORDER BY e.seq LIMIT 10) e))
   ) AS node
   FROM "Job" j JOIN "Template" t ON t.id = j."templateId"
   WHERE j."projectId" = $1
@@ -80,7 +80,7 @@ export async function benchReadPath() {
     // Same data both ways (ids and states of the 50 newest jobs).
     const viaGraphql = await t.gql(QUERY);
     const viaSql = await (await fetch(baseUrl)).json();
-    const ids = (r: any) => r.data.jobs.edges.map((e: any) => [e.node.id, e.node.state, e.node.attempts.length, e.node.events.length]);
+    const ids = (r: any) => r.data.jobs.edges.map((e: any) => [e.node.id, e.node.state, e.node.attempts.edges.length, e.node.events.edges.length]);
     if (JSON.stringify(ids(viaGraphql)) !== JSON.stringify(ids(viaSql))) throw new Error('the two endpoints disagree');
 
     const statements = await countStatements(async () => void (await t.gql(QUERY)));

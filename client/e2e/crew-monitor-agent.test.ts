@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { prepareSampleRepository, SAMPLE_TEST_COMMAND } from '../../server/examples/sample-repository.ts';
 import { runtimeTemplate, upsertRuntimeTemplate } from '../../server/test/agent-runtime-fixtures.ts';
 import { startTestServer, type TestServer } from '../../server/test/harness.ts';
+import { nodesOf } from '../../server/test/job-lists.ts';
 import { startOpenAiMockServer, type MockReply, type OpenAiMockServer } from '../../server/test/openai-mock-server.ts';
 import { expectNoPageErrors, launchBrowser, screenshot } from './browser.ts';
 
@@ -103,7 +104,7 @@ describe('CrewMonitor for a crew with tools, a patch and checks', () => {
     await expect.poll(() => commands.nth(0).locator('.tool-output').textContent()).toMatch(/^Exit code 1\.[\s\S]*# fail 1/);
 
     // The log, filtered by kind, holds exactly the tool events the API has.
-    const events = (await t.gql(`query($id: ID!) { job(id: $id) { events(first: 1000) { type message data } } }`, { id: jobId })).data.job.events as { type: string; data: any }[];
+    const events = nodesOf((await t.gql(`query($id: ID!) { job(id: $id) { events(first: 1000) { edges { node { type message data } } } } }`, { id: jobId })).data.job.events) as { type: string; data: any }[];
     await page.getByLabel('Filter by kind').selectOption('tool');
     await expect.poll(() => count(page, 'log-count')).toBe(events.filter((e) => e.type === 'TOOL_CALL' || e.type === 'TOOL_RESULT').length);
     await page.getByLabel('Filter by kind').selectOption('check');

@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/harness.ts';
+import { jobWithLists } from '../../server/test/job-lists.ts';
 import { expectNoPageErrors, launchBrowser, screenshot } from './browser.ts';
 import { startDropProxy } from './drop-proxy.ts';
 
@@ -42,8 +43,8 @@ async function createJobByApi(input: Record<string, unknown> = { ...FEATURE, tit
 }
 
 async function jobEvents(id: string) {
-  const r = await t.gql(`query($id: ID!) { job(id: $id) { state events(first: 1000) { seq type } } }`, { id });
-  return r.data.job as { state: string; events: { seq: number; type: string }[] };
+  const r = await t.gql(`query($id: ID!) { job(id: $id) { state events(first: 1000) { edges { node { seq type } } } } }`, { id });
+  return jobWithLists(r.data.job) as { state: string; events: { seq: number; type: string }[] };
 }
 
 describe('the web app in a real browser', () => {

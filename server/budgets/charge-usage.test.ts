@@ -4,6 +4,7 @@ import { createEventBus } from '../realtime/event-bus.ts';
 import { createMemoryPubSub } from '../realtime/pubsub.ts';
 import { createRunningJob } from '../test/drive-job.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { nodesOf } from '../test/job-lists.ts';
 import { chargeUsage } from './charge-usage.ts';
 
 let t: TestServer;
@@ -22,9 +23,9 @@ describe('chargeUsage', () => {
     // gpt-4o: $2.50 / M input, $10.00 / M output.
     const r = await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: 1000, outputTokens: 500 });
     expect(r).toMatchObject({ ok: true, costUsd: 0.0075 });
-    const job = await t.gql(`query($id: ID!) { job(id: $id) { costUsd events { type data } } }`, { id: jobId });
+    const job = await t.gql(`query($id: ID!) { job(id: $id) { costUsd events { edges { node { type data } } } } }`, { id: jobId });
     expect(job.data.job.costUsd).toBe(0.0075);
-    expect(job.data.job.events.at(-1)).toMatchObject({ type: 'USAGE', data: { model: 'gpt-4o', inputTokens: 1000, outputTokens: 500, costUsd: 0.0075 } });
+    expect(nodesOf(job.data.job.events).at(-1)).toMatchObject({ type: 'USAGE', data: { model: 'gpt-4o', inputTokens: 1000, outputTokens: 500, costUsd: 0.0075 } });
     const unknown = await chargeUsage(t.app.services, { jobId, model: 'made-up-model', inputTokens: 1, outputTokens: 1 });
     expect(unknown).toMatchObject({ ok: false, code: 'UNKNOWN_MODEL' });
     const negative = await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: -5, outputTokens: 1 });
@@ -115,8 +116,8 @@ describe('chargeUsage', () => {
     const spent = (await t.gql(`{ budgets { spentUsd } }`)).data.budgets[0].spentUsd;
     await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: MONTHLY }) { id } }`, { l: spent + 0.05 });
     for (let i = 0; i < 5; i++) await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 });
-    const res = await t.gql(`query($id: ID!) { job(id: $id) { events { type data } } }`, { id: jobId });
-    const thresholds = res.data.job.events.filter((e: any) => e.type === 'BUDGET_THRESHOLD').map((e: any) => e.data.threshold);
+    const res = await t.gql(`query($id: ID!) { job(id: $id) { events { edges { node { type data } } } } }`, { id: jobId });
+    const thresholds = nodesOf(res.data.job.events).filter((e: any) => e.type === 'BUDGET_THRESHOLD').map((e: any) => e.data.threshold);
     expect(thresholds).toEqual([80, 100]);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startTestServer, type TestServer } from '../test/harness.ts';
 import { FEATURE_INPUT, JOB_EVENTS, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { JOB_DETAIL, waitForJob } from '../test/scripted.ts';
+import { jobWithLists } from '../test/job-lists.ts';
 
 // The real reference runner, in a child process per attempt, with the offline model provider.
 let t: TestServer;
@@ -53,7 +54,7 @@ describe('every seeded template runs end to end with the offline provider', () =
       expect(running).toBeLessThan(firstTask);
       expect(firstTask).toBeLessThan(firstUsage);
 
-      const job = (await t.gql(JOB_DETAIL, { id: jobId })).data.job;
+      const job = jobWithLists((await t.gql(JOB_DETAIL, { id: jobId })).data.job);
       expect(job.state).toBe('SUCCEEDED');
       expect(job.output).toBeTruthy();
       expect(job.costUsd).toBeGreaterThan(0);

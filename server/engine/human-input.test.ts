@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { jobWithLists } from '../test/job-lists.ts';
 import { startOpenAiMockServer, type OpenAiMockServer, type ReceivedRequest } from '../test/openai-mock-server.ts';
 import { upsertTemplate, waitForJob } from '../test/scripted.ts';
 
@@ -58,13 +59,13 @@ const DETAIL = /* GraphQL */ `
     job(id: $id) {
       id state lastError output costUsd
       inputRequest { task question askedAt expiresAt onTimeout }
-      attempts { number state exitReason }
+      attempts { edges { node { number state exitReason } } }
       checkpoints { task attemptNumber output costUsd question answer answeredBy superseded }
-      events { type toState message data }
+      events { edges { node { type toState message data } } }
     }
   }
 `;
-const job = async (id: string) => (await t.gql(DETAIL, { id })).data.job;
+const job = async (id: string) => jobWithLists((await t.gql(DETAIL, { id })).data.job);
 
 async function create(slug: string, title: string): Promise<string> {
   const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: slug, input: { title } } });

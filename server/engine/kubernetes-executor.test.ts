@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi } from '../test/fake-kube-api.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { nodesOf } from '../test/job-lists.ts';
 import { processAlive, SCRIPTED_RUNNER, waitForJob } from '../test/scripted.ts';
 import { buildJobManifest, kubernetesJobName } from './executors/kubernetes-job-manifest.ts';
 import { runnerSecretEnv } from './executors/kubernetes.ts';
@@ -225,7 +226,7 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
 
   it('cancel deletes the Job with propagation, and its pod stops', async () => {
     const id = await launch('kube-scripted', 'slow');
-    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { events { message } } }`, { id })).data.job.events.some((e: any) => e.message === 'tick 2'), { timeout: 15_000 }).toBe(true);
+    await expect.poll(async () => nodesOf((await t.gql(`query($id: ID!) { job(id: $id) { events { edges { node { message } } } } }`, { id })).data.job.events).some((e: any) => e.message === 'tick 2'), { timeout: 15_000 }).toBe(true);
     const res = await t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id });
     expect(res.errors).toBeUndefined();
     const job = await waitForJob(t, id, TERMINAL);

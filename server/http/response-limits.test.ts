@@ -106,9 +106,10 @@ describe('response limits', () => {
     }
     expect(batch.bytes).toBeLessThan(10_000);
     const after = memory();
-    // Rows too: 10 × jobs(first: 100) { events(first: 20) } is 2,300 objects each (jobs, edges, nodes, events), 23,000 in all.
-    const rows = await post(Array(10).fill({ query: '{ jobs(first: 100) { edges { node { id events(first: 20) { seq } } } } }' }));
-    for (const r of rows.json) expect(r.errors?.[0].message).toMatch(/up to 2300 objects; the limit is 2000 \(this operation's part of the request's 20000, shared by the 10 operations of its batch\)/);
+    // Rows too: 10 × jobs(first: 100) { events(first: 20) } is 6,300 objects each (jobs, edges, nodes, and per job
+    // 20 events as connection, edges, nodes), 63,000 in all.
+    const rows = await post(Array(10).fill({ query: '{ jobs(first: 100) { edges { node { id events(first: 20) { edges { node { seq } } } } } } }' }));
+    for (const r of rows.json) expect(r.errors?.[0].message).toMatch(/up to 6300 objects; the limit is 2000 \(this operation's part of the request's 20000, shared by the 10 operations of its batch\)/);
     // The same operation alone is answered, and a batch of small ones is answered whole.
     const alone = await post(one);
     expect(alone.json.errors).toBeUndefined();
@@ -126,7 +127,7 @@ describe('response limits', () => {
   });
 
   it('refuses a request whose worst-case row count is over the limit before running it', async () => {
-    const res = await gql(`{ jobs(first: 100) { edges { node { id events(first: 300) { seq } } } } }`);
+    const res = await gql(`{ jobs(first: 100) { edges { node { id events(first: 100) { edges { node { seq } } } } } } }`);
     expect(res.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
     expect(res.errors?.[0].message).toMatch(/up to 30300 objects; the limit is 20000 per request/);
     expect(res.data ?? null).toBeNull();
@@ -161,7 +162,8 @@ describe('response limits', () => {
       [`{ reviews(first: 5000) { edges { node { id } } } }`, 'reviews', 100],
       [`{ jobs(last: 101) { edges { node { id } } } }`, 'jobs', 100],
       [`query($n: Int) { jobs(first: $n) { edges { node { id } } } }`, 'jobs', 100],
-      [`{ jobs(first: 1) { edges { node { events(first: 1001) { seq } } } } }`, 'events', 1000],
+      [`{ jobs(first: 1) { edges { node { events(first: 1001) { edges { node { seq } } } } } } }`, 'events', 1000],
+      [`{ jobs(first: 1) { edges { node { attempts(last: 101) { edges { node { number } } } } } } }`, 'attempts', 100],
     ] as const;
     for (const [query, field, max] of cases) {
       const res = await gql(query, { n: 500 });

@@ -20,7 +20,7 @@ import { AppError } from '../errors.ts';
 import { toGraphQLError } from './graphql-error.ts';
 import { operationArgs } from './operation-args.ts';
 import type { GraphQLContext } from '../schema/context.ts';
-import { EVENTS_PAGE, PAGE, pageSize } from '../schema/page-size.ts';
+import { connectionPage, pageSize } from '../schema/page-size.ts';
 import { formatBytes, startResponseBudget } from '../schema/response-budget.ts';
 
 /** Rows assumed for a list without `first` (a job's attempts, an attempt's artifacts, a job's reviews). */
@@ -28,8 +28,8 @@ export const UNPAGED_LIST_ROWS = 5;
 
 /**
  * The most rows (objects) a request could return: each object field counts once per item of the
- * lists above it, a connection as its `first` (or default page), `events` as its `first`, other
- * lists as UNPAGED_LIST_ROWS. Also refuses a `first` or `last` above its maximum (BAD_USER_INPUT).
+ * lists above it, a connection as its `first` or `last` (or default page), other lists as
+ * UNPAGED_LIST_ROWS. Also refuses a `first` or `last` above its maximum (BAD_USER_INPUT).
  */
 export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): number {
   const operation = getOperationAST(document, operationName);
@@ -69,9 +69,9 @@ export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, ope
       const first = argOf(field, sel.arguments ?? [], 'first');
       if (named.name.endsWith('Connection')) {
         const last = argOf(field, sel.arguments ?? [], 'last');
-        factor = last === undefined ? pageSize(sel.name.value, first, PAGE) : Math.max(pageSize(sel.name.value, last, PAGE, 'last'), first === undefined ? 0 : pageSize(sel.name.value, first, PAGE));
+        const page = connectionPage(named.name);
+        factor = last === undefined ? pageSize(sel.name.value, first, page) : Math.max(pageSize(sel.name.value, last, page, 'last'), first === undefined ? 0 : pageSize(sel.name.value, first, page));
       }
-      else if (field.args.some((a) => a.name === 'first')) factor = pageSize(sel.name.value, first, EVENTS_PAGE);
       else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) factor = UNPAGED_LIST_ROWS;
       const m = multiplier * factor;
       rows += m + walk(sel.selectionSet, named, m, depth + 1);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startTestServer, type TestServer } from '../test/harness.ts';
+import { jobWithLists } from '../test/job-lists.ts';
 import { driveJob } from '../test/drive-job.ts';
 import { CREATE_JOB, JOB_EVENTS, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { JOB_STATES, type JobState } from './state-machine.ts';
@@ -20,8 +21,8 @@ async function newJob(): Promise<string> {
 }
 
 async function snapshot(jobId: string) {
-  const res = await t.gql(`query($id: ID!) { job(id: $id) { state events { seq type fromState toState } } }`, { id: jobId });
-  return res.data.job;
+  const res = await t.gql(`query($id: ID!) { job(id: $id) { state events { edges { node { seq type fromState toState } } } } }`, { id: jobId });
+  return jobWithLists(res.data.job);
 }
 
 // The lifecycle as ARCHITECTURE.md draws it, written out here rather than read from the table

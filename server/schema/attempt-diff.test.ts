@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareSampleRepository, SAMPLE_TEST_COMMAND } from '../examples/sample-repository.ts';
 import { runtimeTemplate, upsertRuntimeTemplate } from '../test/agent-runtime-fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { jobWithLists } from '../test/job-lists.ts';
 import { startOpenAiMockServer, type MockReply, type OpenAiMockServer } from '../test/openai-mock-server.ts';
 
 const BUGGY = "return title.toLowerCase().replace(/ /g, '-');";
@@ -60,7 +61,7 @@ beforeAll(async () => {
   // (Not waitForRuntimeJob: its events and check outputs would not fit in the small response budget.)
   let job: any;
   for (const started = Date.now(); Date.now() - started < 90_000; await new Promise((r) => setTimeout(r, 200))) {
-    job = (await t.gql(`query($id: ID!) { job(id: $id) { state attempts { errorCode } } }`, { id: jobId })).data.job;
+    job = jobWithLists((await t.gql(`query($id: ID!) { job(id: $id) { state attempts { edges { node { errorCode } } } } }`, { id: jobId })).data.job);
     if (['SUCCEEDED', 'FAILED'].includes(job.state)) break;
   }
   expect(job.state, JSON.stringify(job.attempts)).toBe('SUCCEEDED');

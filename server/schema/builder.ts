@@ -8,7 +8,10 @@ import { AppError } from '../errors.ts';
 import type PrismaTypes from '../db/generated/pothos-types.ts';
 import { getDatamodel } from '../db/generated/pothos-types.ts';
 import type { GraphQLContext } from './context.ts';
-import { PAGE } from './page-size.ts';
+import { EVENTS_PAGE, PAGE } from './page-size.ts';
+
+const CURSOR_ARG =
+  'A cursor this same list gave you (an edge\'s `cursor`, `endCursor`, `startCursor`). In `jobs`, `templates` and `reviews` a cursor of another list or project is BAD_USER_INPUT; in a job\'s `attempts` or `events` a cursor of another job\'s list gives an empty page.';
 
 const SCOPE_ROLE = { viewer: 'VIEWER', operator: 'OPERATOR', reviewer: 'REVIEWER', admin: 'ADMIN' } as const;
 
@@ -63,10 +66,13 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    firstArgOptions: { description: `Items per page: default ${PAGE.default}, at most ${PAGE.max} (more is BAD_USER_INPUT naming the maximum).` },
-    lastArgOptions: { description: `Items per page, counted from the end: at most ${PAGE.max} (more is BAD_USER_INPUT naming the maximum).` },
-    afterArgOptions: { description: 'A cursor from this same list, for this caller; a cursor from another project is BAD_USER_INPUT.' },
-    beforeArgOptions: { description: 'A cursor from this same list, for this caller; a cursor from another project is BAD_USER_INPUT.' },
+    // One text for every connection (Pothos takes these options once): the sizes are the lists' own.
+    firstArgOptions: {
+      description: `Items per page: default ${PAGE.default}, at most ${PAGE.max} (a job's events: ${EVENTS_PAGE.default} and ${EVENTS_PAGE.max}); more is BAD_USER_INPUT naming the maximum.`,
+    },
+    lastArgOptions: { description: `Items per page, counted from the end: at most ${PAGE.max} (a job's events: ${EVENTS_PAGE.max}); more is BAD_USER_INPUT naming the maximum.` },
+    afterArgOptions: { description: CURSOR_ARG },
+    beforeArgOptions: { description: CURSOR_ARG },
   },
 });
 

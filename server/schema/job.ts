@@ -11,7 +11,7 @@ import { AttemptStateEnum, JobStateEnum } from './enums.ts';
 import { isId } from './ids.ts';
 import { ReviewRef } from './review.ts';
 import { largeField } from './large-field.ts';
-import { EVENTS_PAGE, pageSize } from './page-size.ts';
+import { EVENTS_PAGE } from './page-size.ts';
 
 
 builder.prismaObject('Job', {
@@ -34,15 +34,21 @@ builder.prismaObject('Job', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
-    attempts: t.relation('attempts', { query: { orderBy: { number: 'asc' } } }),
-    events: t.relation('events', {
-      description: `The job’s events in seq order, after \`afterSeq\`: at most \`first\` (default ${EVENTS_PAGE.default}, at most ${EVENTS_PAGE.max}; more is BAD_USER_INPUT).`,
-      args: { afterSeq: t.arg.int({ defaultValue: 0 }), first: t.arg.int({ defaultValue: EVENTS_PAGE.default }) },
-      query: (args) => ({
-        where: { seq: { gt: args.afterSeq ?? 0 } },
-        orderBy: { seq: 'asc' },
-        take: pageSize('events', args.first, EVENTS_PAGE),
-      }),
+    // Connections: a job's attempts and events grow with retries, reviews and runners' output. Prisma
+    // resolves a nested cursor within the relation, so another job's cursor pages nothing here
+    // (job-connections.test.ts).
+    attempts: t.relatedConnection('attempts', {
+      cursor: 'jobId_number',
+      description: 'The attempts, oldest first; `last: n` gives the latest n.',
+      query: { orderBy: { number: 'asc' } },
+    }),
+    events: t.relatedConnection('events', {
+      cursor: 'jobId_seq',
+      description: `The job’s events in seq order, after \`afterSeq\` (a \`seq\` the caller holds, e.g. from \`jobEvents\`) and after \`after\`: pages of \`first\` (default ${EVENTS_PAGE.default}, at most ${EVENTS_PAGE.max}; more is BAD_USER_INPUT).`,
+      args: { afterSeq: t.arg.int({ defaultValue: 0 }) },
+      defaultSize: EVENTS_PAGE.default,
+      maxSize: EVENTS_PAGE.max,
+      query: (args) => ({ where: { seq: { gt: args.afterSeq ?? 0 } }, orderBy: { seq: 'asc' } }),
     }),
     review: t.field({
       type: ReviewRef,

@@ -5,6 +5,11 @@ export const PAGE = { default: 20, max: 100 } as const;
 /** `Job.events(first:)`: the default and the most. */
 export const EVENTS_PAGE = { default: 500, max: 1000 } as const;
 
+/** The page sizes of a connection type (server/http/response-limits.ts refuses a larger `first`/`last` before anything runs). */
+export function connectionPage(typeName: string): { default: number; max: number } {
+  return typeName === 'JobEventsConnection' ? EVENTS_PAGE : PAGE;
+}
+
 /** The page size a field's `first` (or `last`) argument asks for, or BAD_USER_INPUT naming the maximum (never a silent cut). */
 export function pageSize(fieldName: string, size: number | null | undefined, limits: { default: number; max: number }, argName: 'first' | 'last' = 'first'): number {
   if (size === null || size === undefined) return limits.default;

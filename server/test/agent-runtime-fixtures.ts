@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestServer } from './harness.ts';
+import { jobWithLists } from './job-lists.ts';
 
 export function runtimeTemplate(opts: { slug: string; tools: string[]; checks: { name: string; command: string; timeoutSeconds?: number }[]; maxAttempts?: number }) {
   return {
@@ -38,8 +39,8 @@ export const RUNTIME_JOB = /* GraphQL */ `
   query($id: ID!) {
     job(id: $id) {
       id state output lastError costUsd
-      attempts { number state errorCode exitReason baseCommit guardrailResults artifacts { path downloadUrl } }
-      events { type message data }
+      attempts(first: 100) { edges { node { number state errorCode exitReason baseCommit guardrailResults artifacts { path downloadUrl } } } }
+      events { edges { node { type message data } } }
     }
   }
 `;
@@ -47,7 +48,7 @@ export const RUNTIME_JOB = /* GraphQL */ `
 export async function waitForRuntimeJob(t: TestServer, id: string, states: string[], timeoutMs = 60_000): Promise<any> {
   const started = Date.now();
   for (;;) {
-    const job = (await t.gql(RUNTIME_JOB, { id })).data?.job;
+    const job = jobWithLists((await t.gql(RUNTIME_JOB, { id })).data?.job);
     if (job && states.includes(job.state)) return job;
     if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states} in ${timeoutMs} ms: ${JSON.stringify(job).slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 150));

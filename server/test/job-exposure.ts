@@ -1,12 +1,13 @@
 import type { TestServer } from './harness.ts';
+import { nodesOf } from './job-lists.ts';
 
 /** Everything a tenant can read about a job over GraphQL, events with their actors included. */
 export const JOB_EXPOSED = /* GraphQL */ `
   query($id: ID!) {
     job(id: $id) {
       id state lastError output costUsd
-      attempts { number state errorCode exitReason guardrailResults feedback output artifacts { path contentType sizeBytes downloadUrl } }
-      events { seq type fromState toState message data actor }
+      attempts(first: 100) { edges { node { number state errorCode exitReason guardrailResults feedback output artifacts { path contentType sizeBytes downloadUrl } } } }
+      events { edges { node { seq type fromState toState message data actor } } }
       review { id status }
     }
   }
@@ -20,7 +21,7 @@ export async function jobExposure(t: TestServer, jobId: string, viewerToken: str
   const answer = await t.gql(JOB_EXPOSED, { id: jobId }, viewerToken);
   if (!answer.data?.job) throw new Error(`the viewer cannot read job ${jobId}: ${JSON.stringify(answer.errors)}`);
   const texts: Record<string, string> = { 'GraphQL answer': JSON.stringify(answer) };
-  for (const attempt of answer.data.job.attempts) {
+  for (const attempt of nodesOf(answer.data.job.attempts)) {
     for (const artifact of attempt.artifacts) {
       const res = await fetch(artifact.downloadUrl);
       texts[`artifact ${artifact.path} (attempt ${attempt.number})`] = Buffer.from(await res.arrayBuffer()).toString('latin1');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestServer } from './harness.ts';
+import { jobWithLists } from './job-lists.ts';
 
 export const SCRIPTED_RUNNER = fileURLToPath(new URL('../engine/test-runners/scripted-runner.mjs', import.meta.url));
 export const SCRIPTED_RUNNER_COMMAND = JSON.stringify([process.execPath, SCRIPTED_RUNNER]);
@@ -43,8 +44,8 @@ export const JOB_DETAIL = /* GraphQL */ `
   query($id: ID!) {
     job(id: $id) {
       id state costUsd lastError output attemptCount
-      attempts { number state errorCode exitReason costUsd guardrailResults feedback artifacts { path sizeBytes downloadUrl } }
-      events { seq type fromState toState message data }
+      attempts(first: 100) { edges { node { number state errorCode exitReason costUsd guardrailResults feedback artifacts { path sizeBytes downloadUrl } } } }
+      events { edges { node { seq type fromState toState message data } } }
       review { id status }
     }
   }
@@ -64,7 +65,7 @@ export async function waitForJob(t: TestServer, id: string, states: string[], ti
   const started = Date.now();
   for (;;) {
     const res = await t.gql(JOB_DETAIL, { id });
-    const job = res.data?.job;
+    const job = jobWithLists(res.data?.job);
     if (job && states.includes(job.state)) return job;
     if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states} in ${timeoutMs} ms: ${JSON.stringify(job ?? res.errors).slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 100));

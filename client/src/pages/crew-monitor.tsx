@@ -40,27 +40,32 @@ const JobQuery = graphql(`
         requiresReview
         maxAttempts
       }
-      attempts {
-        id
-        number
-        state
-        executor
-        baseCommit
-        startedAt
-        finishedAt
-        exitReason
-        errorCode
-        costUsd
-        inputTokens
-        outputTokens
-        guardrailResults
-        feedback
-        artifacts {
-          id
-          path
-          contentType
-          sizeBytes
-          downloadUrl
+      # The latest attempts (a page holds 100; jobs rarely have more than maxAttempts plus review rounds).
+      attempts(last: 100) {
+        edges {
+          node {
+            id
+            number
+            state
+            executor
+            baseCommit
+            startedAt
+            finishedAt
+            exitReason
+            errorCode
+            costUsd
+            inputTokens
+            outputTokens
+            guardrailResults
+            feedback
+            artifacts {
+              id
+              path
+              contentType
+              sizeBytes
+              downloadUrl
+            }
+          }
         }
       }
       review {
@@ -180,8 +185,9 @@ export function CrewMonitorPage({ id }: { id: string }) {
   const cost = Math.max(live.cost ?? 0, job.costUsd);
   const budget = budgets.data?.budgets[0];
   const projectSpent = Math.max(live.projectSpent ?? 0, budget?.spentUsd ?? 0);
-  const lastAttempt = job.attempts.at(-1);
-  const previousAttempt = job.attempts.at(-2);
+  const attempts = job.attempts.edges.map((e) => e.node);
+  const lastAttempt = attempts.at(-1);
+  const previousAttempt = attempts.at(-2);
 
   return (
     <main className="monitor">
@@ -246,13 +252,13 @@ export function CrewMonitorPage({ id }: { id: string }) {
         )}
       </section>
 
-      {job.attempts.some((a) => a.baseCommit) && <ChangesPanel jobId={job.id} attempts={job.attempts} />}
+      {attempts.some((a) => a.baseCommit) && <ChangesPanel jobId={job.id} attempts={attempts} />}
 
       <ToolCallsView events={events} now={now} />
 
       <section className="panel" aria-labelledby="attempts-title">
         <h2 id="attempts-title">Attempts</h2>
-        <AttemptsView attempts={job.attempts} />
+        <AttemptsView attempts={attempts} />
       </section>
 
       <LogView events={events} />

@@ -28,17 +28,22 @@ const ReviewsQuery = graphql(`
             template {
               name
             }
-            attempts {
-              id
-              number
-              baseCommit
-              guardrailResults
-              artifacts {
-                id
-                path
-                contentType
-                sizeBytes
-                downloadUrl
+            # The attempt under review is the job's latest; the one before it, for the diff.
+            attempts(last: 2) {
+              edges {
+                node {
+                  id
+                  number
+                  baseCommit
+                  guardrailResults
+                  artifacts {
+                    id
+                    path
+                    contentType
+                    sizeBytes
+                    downloadUrl
+                  }
+                }
               }
             }
           }
@@ -97,7 +102,7 @@ export function ReviewsPage() {
 type ReviewNode = ReviewQueueQuery['reviews']['edges'][number]['node'];
 
 function ReviewDetail({ review, canDecide, onDecided }: { review: ReviewNode; canDecide: boolean; onDecided: () => void }) {
-  const attempts = review.job.attempts;
+  const attempts = review.job.attempts.edges.map((e) => e.node);
   const attempt = attempts.find((a) => a.id === review.attempt?.id) ?? attempts.at(-1);
   const previous = attempt ? attempts.find((a) => a.number === attempt.number - 1) : undefined;
   return (
