@@ -18,13 +18,18 @@ import { operationArgs } from './operation-args.ts';
  */
 export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 20, maxTokens: 3000, maxDirectives: 20 } as const;
 
+/** The errors graphql-armor refused a document with (its limits: depth, aliases, tokens, directives), known by identity. */
+const queryLimitRejections = new WeakSet<object>();
+export const isQueryLimitRejection = (error: unknown): boolean => typeof error === 'object' && error !== null && queryLimitRejections.has(error);
+const onReject = [(_ctx: unknown, error: object) => void queryLimitRejections.add(error)];
+
 export function armorPlugin(production: boolean) {
   return EnvelopArmorPlugin({
-    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true },
-    maxAliases: { n: QUERY_LIMITS.maxAliases },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true, onReject },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, onReject },
+    maxTokens: { n: QUERY_LIMITS.maxTokens, onReject },
     costLimit: { enabled: false },
-    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives, onReject },
     // "Did you mean …?" helps people in GraphiQL; in production it would map the schema for strangers.
     blockFieldSuggestion: { enabled: production },
   });
