@@ -19,7 +19,7 @@ import { operationArgs } from './operation-args.ts';
 export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 20, maxTokens: 3000, maxDirectives: 20 } as const;
 
 /** The errors graphql-armor refused a document with (its limits: depth, aliases, tokens, directives), known by identity. */
-const queryLimitRejections = new WeakSet<object>();
+const queryLimitRejections = new WeakSet();
 export const isQueryLimitRejection = (error: unknown): boolean => typeof error === 'object' && error !== null && queryLimitRejections.has(error);
 const onReject = [(_ctx: unknown, error: object) => void queryLimitRejections.add(error)];
 
