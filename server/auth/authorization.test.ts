@@ -21,6 +21,7 @@ afterAll(async () => {
 });
 
 const ROLE_ORDER = ['VIEWER', 'OPERATOR', 'REVIEWER', 'ADMIN'];
+let projectSerial = 0;
 
 async function newJob(state: 'QUEUED' | 'AWAITING_REVIEW' | 'AWAITING_INPUT' = 'QUEUED') {
   const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
@@ -124,6 +125,14 @@ const MUTATIONS: MutationCase[] = [
     run: (tok) => t.gql(`mutation { setModelPrice(input: { model: "matrix-model", inputUsdPerMillion: 1, outputUsdPerMillion: 2 }) { model } }`, {}, tok),
   },
   {
+    name: 'createProject',
+    minRole: 'ADMIN',
+    targeted: false,
+    operatorOnly: true,
+    run: (tok) =>
+      t.gql(`mutation($input: ProjectInput!) { createProject(input: $input) { project { id slug } adminToken { secret token { role } } } }`, { input: { slug: `matrix-${++projectSerial}`, name: 'Matrix project' } }, tok),
+  },
+  {
     name: 'createApiToken',
     minRole: 'ADMIN',
     targeted: false,
@@ -223,6 +232,8 @@ interface ReadCase {
   minRole: string;
   /** True when the field takes one of our ids: another project gets NOT_FOUND / null. */
   targeted?: boolean;
+  /** The instance administrator's (an ADMIN of `default`): another project's ADMIN gets FORBIDDEN. */
+  operatorOnly?: boolean;
   run(token: string | null, ours: { jobId: string }): Promise<{ errors?: any[]; data?: any }>;
 }
 
@@ -237,6 +248,7 @@ const READS: ReadCase[] = [
   { name: 'spend', minRole: 'VIEWER', run: (tok) => t.gql(`{ spend(days: 30) { day model templateSlug costUsd } }`, {}, tok) },
   { name: 'models', minRole: 'VIEWER', run: (tok) => t.gql(`{ models { model inputUsdPerMillion outputUsdPerMillion } }`, {}, tok) },
   { name: 'apiTokens', minRole: 'ADMIN', run: (tok) => t.gql(`{ apiTokens { id name role } }`, {}, tok) },
+  { name: 'projects', minRole: 'ADMIN', operatorOnly: true, run: (tok) => t.gql(`{ projects { id slug name createdAt } }`, {}, tok) },
 ];
 
 describe('authorization matrix: every query and subscription × every kind of caller', () => {
@@ -269,6 +281,9 @@ describe('authorization matrix: every query and subscription × every kind of ca
             const nothing = Object.values(res.data ?? {}).every((v) => v === null); // refused: no data, or a nullable field null
             if (['MISSING', 'INVALID', 'REVOKED'].includes(who)) {
               expect(code, cell).toBe('UNAUTHENTICATED');
+              expect(nothing, cell).toBe(true);
+            } else if (who === 'OTHER_PROJECT_ADMIN' && q.operatorOnly) {
+              expect(code, cell).toBe('FORBIDDEN');
               expect(nothing, cell).toBe(true);
             } else if (who === 'OTHER_PROJECT_ADMIN') {
               expect(res.errors, cell).toBeUndefined();

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
+import type { Sql } from '../db/transaction.ts';
 import { AppError, badInput } from '../errors.ts';
 import { ROLES, type Role } from './roles.ts';
 
@@ -54,7 +55,7 @@ export async function authenticate(pool: pg.Pool, authorization: string | undefi
 }
 
 export async function createApiToken(
-  pool: pg.Pool,
+  pool: Sql,
   req: { projectId: string; name: string; role: Role; secret?: string; expiresAt?: Date | null },
 ): Promise<{ id: string; secret: string }> {
   const name = req.name.trim();

@@ -22,7 +22,7 @@ const ApiToken = builder.prismaObject('ApiToken', {
   }),
 });
 
-const CreatedApiToken = builder.objectRef<{ secret: string; tokenId: string }>('CreatedApiToken').implement({
+export const CreatedApiToken = builder.objectRef<{ secret: string; tokenId: string }>('CreatedApiToken').implement({
   fields: (t) => ({
     secret: t.exposeString('secret', { description: 'Shown once; only its hash is stored.' }),
     tokenId: t.exposeID('tokenId'),

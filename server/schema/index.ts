@@ -12,5 +12,6 @@ import './budget.ts';
 import './model-price.ts';
 import './spend.ts';
 import './api-token.ts';
+import './projects.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,8 +1,8 @@
 import { usd } from '../budgets/money.ts';
-import { DEFAULT_PROJECT_SLUG } from '../auth/bootstrap.ts';
 import { setModelPrice } from '../budgets/model-prices.ts';
-import { forbidden } from '../errors.ts';
+import { requireInstanceAdmin } from '../projects/instance-admin.ts';
 import { builder } from './builder.ts';
+import { principalOf } from './context.ts';
 
 builder.prismaObject('ModelPrice', {
   description: 'What a model costs, in USD per million tokens. A crew may only use a model that has one.',
@@ -39,10 +39,7 @@ builder.mutationField('setModelPrice', (t) =>
     args: { input: t.arg({ type: ModelPriceInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       // Prices are every project's: a tenant's ADMIN setting one would change what other projects pay.
-      const { rows } = await ctx.services.pool.query<{ slug: string }>(`SELECT slug FROM "Project" WHERE id = $1`, [ctx.principal!.projectId]);
-      if (rows[0]?.slug !== DEFAULT_PROJECT_SLUG) {
-        throw forbidden(`Prices are shared by every project: only an ADMIN token of the operator's project (\`${DEFAULT_PROJECT_SLUG}\`, where AUTODEV_ADMIN_TOKEN belongs) may set them.`);
-      }
+      await requireInstanceAdmin(ctx.services.pool, principalOf(ctx), 'Setting a model price (prices are shared by every project)');
       await setModelPrice(ctx.services.pool, input);
       return ctx.services.db.modelPrice.findUniqueOrThrow({ ...query, where: { model: input.model } });
     },

@@ -4,7 +4,12 @@ import { principalOf } from './context.ts';
 import { RoleEnum } from './enums.ts';
 
 builder.prismaObject('Project', {
-  fields: (t) => ({ id: t.exposeID('id'), slug: t.exposeString('slug'), name: t.exposeString('name') }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
 });
 
 interface ViewerShape {
