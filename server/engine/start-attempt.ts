@@ -1,25 +1,9 @@
 import { AppError } from '../errors.ts';
-import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
+import type { JobSpec } from '../jobs/job-spec.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
 import { currentChain, resumePointOf } from '../checkpoints/checkpoints.ts';
-
-export interface JobSpec {
-  slug: string;
-  version: number;
-  name: string;
-  crew: TemplateDefinition['crew'];
-  inputSchema: TemplateDefinition['inputSchema'];
-  outputSchema: TemplateDefinition['outputSchema'];
-  requiresReview: boolean;
-  maxAttempts: number;
-  timeoutSeconds: number;
-  executor: { kind?: string; env?: string[]; image?: string; resources?: { cpu?: string; memory?: string } };
-  /** The job-input fields naming the repository and ref (agent runtime); absent on older templates. */
-  workspace?: TemplateDefinition['workspace'] | null;
-  checks?: TemplateDefinition['checks'] | null;
-}
 
 export interface StartedAttempt {
   attemptId: string;

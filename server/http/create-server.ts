@@ -9,7 +9,7 @@ import { handleHealth } from './health.ts';
 import { handleArtifactDownload } from './artifact-download.ts';
 import { handleMetrics } from './metrics-endpoint.ts';
 import { handleWebApp } from './web-app.ts';
-import { useGraphqlObservability } from '../observability/graphql-metrics-plugin.ts';
+import { useGraphqlObservability } from './graphql-metrics-plugin.ts';
 import { answerCode } from './graphql-error.ts';
 import { maskError } from './mask-error.ts';
 import { armorPlugin, guardPlugin } from './hardening.ts';

@@ -10,7 +10,7 @@ import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import { insertJobEvent } from '../jobs/job-event.ts';
-import type { JobSpec } from '../engine/start-attempt.ts';
+import type { JobSpec } from '../jobs/job-spec.ts';
 
 export interface CreateJobRequest {
   projectId: string;

@@ -1,9 +1,9 @@
 import type { Plugin } from 'graphql-yoga';
 import { getOperationAST } from 'graphql';
-import { operationArgs } from '../http/operation-args.ts';
+import { operationArgs } from './operation-args.ts';
 import type { Tracer } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { operationLabel, type Metrics } from './metrics.ts';
+import { operationLabel, type Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../logger.ts';
 
 type ResultError = { extensions?: Record<string, unknown>; originalError?: unknown };
