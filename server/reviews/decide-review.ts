@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { AppError, badInput, notFound } from '../errors.ts';
 import { enqueueRun } from '../jobs/enqueue-run.ts';
 import { supersedeFrom } from '../checkpoints/checkpoints.ts';
+import { checkOutput, violations } from '../guardrails/check-output.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob } from '../jobs/transition-job.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
@@ -22,6 +23,8 @@ export interface DecideRequest {
   text?: string | null;
   /** Request changes: the task the next attempt runs from (default: the crew's last task); earlier tasks' outputs are reused. */
   fromTask?: string | null;
+  /** Approve: the reviewer's edited output, which becomes the job's output once it passes the output guardrails. */
+  editedOutput?: unknown;
   actor: { tokenId: string | null; name: string };
 }
 
@@ -38,8 +41,9 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
   if (req.decision === 'REQUEST_CHANGES' && !text) throw badInput('Requesting changes needs `feedback` for the next attempt.', { field: 'feedback' });
   if (text && text.length > MAX_TEXT) throw badInput(`The comment is longer than ${MAX_TEXT} characters.`, { field: 'comment' });
 
-  const { rows } = await deps.pool.query<{ jobId: string; status: string; decidedBy: string | null; tasks: string[] }>(
-    `SELECT r."jobId", r.status, r."decidedBy", ARRAY(SELECT t->>'id' FROM jsonb_array_elements(j.spec->'crew'->'tasks') t) AS tasks
+  const { rows } = await deps.pool.query<{ jobId: string; status: string; decidedBy: string | null; tasks: string[]; outputSchema: object }>(
+    `SELECT r."jobId", r.status, r."decidedBy", ARRAY(SELECT t->>'id' FROM jsonb_array_elements(j.spec->'crew'->'tasks') t) AS tasks,
+            j.spec->'outputSchema' AS "outputSchema"
      FROM "Review" r JOIN "Job" j ON j.id = r."jobId"
      WHERE r.id = $1 AND j."projectId" = $2`,
     [req.reviewId, req.projectId],
@@ -54,6 +58,9 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
   if (review.status !== 'PENDING') {
     throw new AppError('CONFLICT', `This review is already ${review.status}${review.decidedBy ? ` (by ${review.decidedBy})` : ''}.`, { status: review.status });
   }
+  const edited = req.editedOutput !== undefined;
+  if (edited && req.decision !== 'APPROVE') throw badInput('An edited `output` only goes with approveReview.', { field: 'output' });
+  if (edited) await refuseInvalidEdit(review.outputSchema, req.editedOutput);
   const outcome = OUTCOME[req.decision];
   await transitionJob(deps, {
     jobId: review.jobId,
@@ -61,17 +68,18 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
     from: 'AWAITING_REVIEW',
     to: outcome.to,
     actor: req.actor.name,
-    message: text ? `${outcome.verb}: ${text}` : outcome.verb,
+    message: `${outcome.verb}${edited ? ' with an edited output' : ''}${text ? `: ${text}` : ''}`,
     data: {
       reviewId: req.reviewId,
       decision: req.decision,
       ...(text ? { comment: text } : {}),
       ...(req.decision === 'REQUEST_CHANGES' ? { fromTask: review.tasks[fromIndex] } : {}),
+      ...(edited ? { edited: true } : {}),
     },
-    patch: req.decision === 'REQUEST_CHANGES' ? { feedback: text } : undefined,
+    patch: req.decision === 'REQUEST_CHANGES' ? { feedback: text } : edited ? { output: req.editedOutput } : undefined,
     effects: async ({ sql }) => {
       const decided = await sql.query(
-        `UPDATE "Review" SET status = $2, comment = $3, feedback = $4, "decidedById" = $5, "decidedBy" = $6, "decidedAt" = now()
+        `UPDATE "Review" SET status = $2, comment = $3, feedback = $4, "decidedById" = $5, "decidedBy" = $6, "decidedAt" = now(), "editedOutput" = $7::jsonb
          WHERE id = $1 AND status = 'PENDING'`,
         [
           req.reviewId,
@@ -80,6 +88,7 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
           req.decision === 'REQUEST_CHANGES' ? text : null,
           req.actor.tokenId,
           req.actor.name,
+          edited ? JSON.stringify(req.editedOutput) : null,
         ],
       );
       if (decided.rowCount === 0) throw new AppError('CONFLICT', 'Someone else decided this review first; nothing was changed.');
@@ -89,5 +98,15 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
         await enqueueRun(sql, review.jobId);
       }
     },
+  });
+}
+
+/** A reviewer's edited output passes the same guardrails as the crew's (schema, size, no secrets), or is refused with the violations. */
+async function refuseInvalidEdit(outputSchema: object, output: unknown): Promise<void> {
+  const failed = violations(await checkOutput(outputSchema, output));
+  if (!failed.length) return;
+  throw badInput(`The edited output is refused: ${failed.map((g) => g.message).join(' ')}`, {
+    field: 'output',
+    violations: failed.map((g) => ({ name: g.name, message: g.message })),
   });
 }

@@ -16,6 +16,7 @@ const LARGE = {
   'JobAttempt.feedback': 'text',
   'JobAttempt.exitReason': 'text',
   'Review.output': 'jsonb',
+  'Review.editedOutput': 'jsonb',
   'Review.comment': 'text',
   'Review.feedback': 'text',
   'JobEvent.message': 'text',

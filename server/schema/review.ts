@@ -15,7 +15,14 @@ export const ReviewRef = builder.prismaObject('Review', {
     status: t.expose('status', { type: ReviewStatusEnum }),
     job: t.relation('job'),
     attempt: t.relation('attempt', { nullable: true }),
-    output: t.field({ type: 'JSON', nullable: true, description: 'The output under review.', select: { id: true }, resolve: largeField('Review.output') }),
+    output: t.field({ type: 'JSON', nullable: true, description: 'The output under review (the crew’s).', select: { id: true }, resolve: largeField('Review.output') }),
+    editedOutput: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The reviewer’s edited output, when the approval carried one: it is the job’s output.',
+      select: { id: true },
+      resolve: largeField('Review.editedOutput'),
+    }),
     comment: t.string({ nullable: true, select: { id: true }, resolve: largeField('Review.comment') }),
     feedback: t.string({ nullable: true, description: 'What the reviewer asked to change.', select: { id: true }, resolve: largeField('Review.feedback') }),
     decidedBy: t.exposeString('decidedBy', { nullable: true }),
@@ -42,19 +49,22 @@ builder.queryField('reviews', (t) =>
   }),
 );
 
-async function decide(ctx: GraphQLContext, id: string, decision: Decision, text: string | null | undefined, fromTask?: string | null) {
+async function decide(ctx: GraphQLContext, id: string, decision: Decision, text: string | null | undefined, more: { fromTask?: string | null; editedOutput?: unknown } = {}) {
   const p = principalOf(ctx);
   if (!isId(id)) throw notFound(`Review ${id}`);
-  await decideReview(ctx.services, { projectId: p.projectId, reviewId: id, decision, text, fromTask, actor: { tokenId: p.tokenId, name: p.name } });
+  await decideReview(ctx.services, { projectId: p.projectId, reviewId: id, decision, text, ...more, actor: { tokenId: p.tokenId, name: p.name } });
 }
 
 builder.mutationFields((t) => ({
   approveReview: t.prismaField({
     type: 'Review',
     authScopes: { reviewer: true },
-    args: { id: t.arg.id({ required: true }), comment: t.arg.string() },
+    description:
+      'Approves the output; the job SUCCEEDS. With `output`, the reviewer’s edited output becomes the job’s output (kept as Review.editedOutput beside the crew’s), ' +
+      'once it passes the template’s output guardrails (output schema, size, no secrets); otherwise BAD_USER_INPUT lists the violations and nothing changes.',
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string(), output: t.arg({ type: 'JSON', description: 'An edited output to approve instead of the crew’s.' }) },
     resolve: async (query, _root, args, ctx) => {
-      await decide(ctx, args.id, 'APPROVE', args.comment);
+      await decide(ctx, args.id, 'APPROVE', args.comment, args.output === undefined || args.output === null ? {} : { editedOutput: args.output });
       return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
     },
   }),
@@ -79,7 +89,7 @@ builder.mutationFields((t) => ({
       fromTask: t.arg.string({ description: 'The id of the crew task to run again from (default: the last task).' }),
     },
     resolve: async (query, _root, args, ctx) => {
-      await decide(ctx, args.id, 'REQUEST_CHANGES', args.feedback, args.fromTask);
+      await decide(ctx, args.id, 'REQUEST_CHANGES', args.feedback, { fromTask: args.fromTask });
       return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
     },
   }),
