@@ -40,8 +40,9 @@ describe('reviewer edits', () => {
     const res = await t.gql(APPROVE, { id: reviewId, output: edited, comment: 'Raised the severity' }, reviewer);
     expect(res.errors).toBeUndefined();
     expect(res.data.approveReview).toMatchObject({ status: 'APPROVED', output: CREW_OUTPUT, editedOutput: edited, decidedBy: 'reviewer-default', job: { state: 'SUCCEEDED', output: edited } });
-    const events = await t.gql(`query($id: ID!) { job(id: $id) { events { type message data } } }`, { id: jobId });
-    const approved = events.data.job.events.at(-1);
+    const events = await t.gql(`query($id: ID!) { job(id: $id) { events(last: 1) { edges { node { type message data } } } } }`, { id: jobId });
+    expect(events.errors).toBeUndefined();
+    const approved = events.data.job.events.edges[0].node;
     expect(approved.message).toBe('Approved with an edited output: Raised the severity');
     expect(approved.data).toMatchObject({ decision: 'APPROVE', edited: true });
   });
