@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isWorkerCredential } from './runner-protocol/runner-env.ts';
+import { allKeyVariables, parseProvidersConfig, type ProvidersConfig } from './runner-protocol/model-providers.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -56,6 +57,8 @@ export interface Config {
   runnerEnvAllow: string[];
   /** Directories a job may name a local repository in (AUTODEV_REPOSITORY_ROOTS, comma-separated absolute paths). */
   repositoryRoots: string[];
+  /** Whether a template may give commands the host network (workspace.network: host), AUTODEV_SANDBOX_NETWORK=allow. */
+  sandboxNetwork: boolean;
   /** Where start-up makes a git repository of examples/sample-repo (always a permitted local repository). */
   sampleRepository: string;
   /** The runner command (argv) the local executor starts; default: the reference runner. */
@@ -78,7 +81,11 @@ export interface Config {
   otlpTracesEndpoint?: string;
   serviceName: string;
   /** `timeoutMs`: per model request, passed to every runner in its spec (local and Kubernetes alike). */
-  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number; timeoutMs: number; stream: boolean };
+  /**
+   * `provider`: `offline` (every agent on the deterministic model) or `openai` (each agent's model
+   * on the providers configured). `providers`: AUTODEV_MODEL_PROVIDERS, keys by variable name only.
+   */
+  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number; timeoutMs: number; stream: boolean; providers?: ProvidersConfig };
   /** OPENAI_API_KEY, ANTHROPIC_API_KEY and the variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
   secretEnv: { name: string; value: string }[];
 }
@@ -152,6 +159,26 @@ function parseOrigins(value: string | undefined): string[] {
   return origins;
 }
 
+/** AUTODEV_MODEL_PROVIDERS, checked at start: a key is named by a variable, never one of the worker's own credentials. */
+function modelProviders(value: string | undefined): ProvidersConfig | undefined {
+  if (!value?.trim()) return undefined;
+  let config: ProvidersConfig;
+  try {
+    config = parseProvidersConfig(value);
+  } catch (err) {
+    throw new Error(`AUTODEV_MODEL_PROVIDERS: ${(err as Error).message}`);
+  }
+  for (const [name, endpoint] of Object.entries(config.providers)) {
+    if (endpoint.apiKeyEnv && isWorkerCredential(endpoint.apiKeyEnv)) {
+      throw new Error(`AUTODEV_MODEL_PROVIDERS: provider "${name}" takes its key from ${endpoint.apiKeyEnv}, one of the worker's own variables, which runners never get; name another variable`);
+    }
+  }
+  if (config.defaultProvider && !config.providers[config.defaultProvider] && !['openai', 'anthropic'].includes(config.defaultProvider)) {
+    throw new Error(`AUTODEV_MODEL_PROVIDERS: defaultProvider "${config.defaultProvider}" is not one of the providers`);
+  }
+  return config;
+}
+
 /** Every environment variable AutoDev reads is read here (and listed in the README). */
 /** The runner's command in the image (Dockerfile: the compiled tree in /app/dist); absolute, since a runner pod works in /tmp. */
 export const RUNNER_POD_COMMAND = ['node', '/app/dist/server/runner/main.js'];
@@ -159,7 +186,8 @@ export const RUNNER_POD_COMMAND = ['node', '/app/dist/server/runner/main.js'];
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const role = (env.AUTODEV_ROLE ?? 'all') as Role;
   if (!['api', 'worker', 'all'].includes(role)) throw new Error(`AUTODEV_ROLE must be api, worker or all, got "${role}"`);
-  const provider = (env.AUTODEV_MODEL_PROVIDER ?? (env.AUTODEV_MODEL_BASE_URL ? 'openai' : 'offline')) as 'offline' | 'openai';
+  const providers = modelProviders(env.AUTODEV_MODEL_PROVIDERS);
+  const provider = (env.AUTODEV_MODEL_PROVIDER || (env.AUTODEV_MODEL_BASE_URL || providers ? 'openai' : 'offline')) as 'offline' | 'openai';
   if (!['offline', 'openai'].includes(provider)) throw new Error(`AUTODEV_MODEL_PROVIDER must be offline or openai, got "${provider}"`);
   const config: Config = {
     port: int('PORT', env.PORT, 4000),
@@ -217,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
     repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo')],
+    sandboxNetwork: oneOf('AUTODEV_SANDBOX_NETWORK', env.AUTODEV_SANDBOX_NETWORK, ['allow', 'deny'] as const, 'deny') === 'allow',
     sampleRepository: path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo'),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
@@ -239,10 +268,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: Math.max(1000, int('AUTODEV_MODEL_TIMEOUT_MS', env.AUTODEV_MODEL_TIMEOUT_MS, 120_000)),
       // Agent-runtime crews stream each model answer (same loop, same events).
       stream: env.AUTODEV_MODEL_STREAM === '1' || env.AUTODEV_MODEL_STREAM === 'true',
+      ...(providers ? { providers } : {}),
     },
-    // The model providers' own key variables (server/runner/agents/resolve-model.ts) are secrets
-    // without being named.
-    secretEnv: [...new Set(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', ...(env.AUTODEV_SECRET_ENV ?? '').split(',').map((name) => name.trim())])]
+    // The model providers' key variables (built-in OPENAI_API_KEY, ANTHROPIC_API_KEY and those
+    // AUTODEV_MODEL_PROVIDERS names) are secrets without being named.
+    // So are the variables the operator lets runners have (AUTODEV_RUNNER_ENV_ALLOW): credentials
+    // such as a git token, which templates name by reference.
+    secretEnv: [...new Set([...allKeyVariables(providers ?? { providers: {} }), ...runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW), ...(env.AUTODEV_SECRET_ENV ?? '').split(',').map((name) => name.trim())])]
       .filter((name) => name && env[name])
       .map((name) => ({ name, value: env[name]! })),
   };

@@ -28,11 +28,36 @@ export interface TemplateDefinition {
     env?: string[];
   };
   /**
-   * The crew works in a git checkout of the repository the job input names: the job-input fields holding the repository (a URL or a local path inside AUTODEV_REPOSITORY_ROOTS) and the optional ref. A job that leaves the repository out gets an empty scratch repository.
+   * The crew works in a git checkout of the repository the job input names: the job-input fields holding the repository (a URL or a local path inside AUTODEV_REPOSITORY_ROOTS) and the optional ref, the token for a private remote (by reference), what commands may reach, and where the result is pushed. A job that leaves the repository out gets an empty scratch repository.
    */
   workspace?: {
     repositoryField?: string;
     refField?: string;
+    /**
+     * The environment variable holding a token for a private https remote (by reference: the operator allows the name with AUTODEV_RUNNER_ENV_ALLOW and sets it on the worker, or in the runner Secret on Kubernetes). Never in job input, events or logs.
+     */
+    credentialsEnv?: string;
+    /**
+     * What commands (run_command, checks) may reach. none: a network namespace of their own (loopback only). host: the host's network, 127.0.0.1 included; only where the operator allows it (AUTODEV_SANDBOX_NETWORK=allow). On the Kubernetes executor the pod's NetworkPolicy decides instead.
+     */
+    network?: 'none' | 'host';
+    /**
+     * After the checks pass, the result is committed and pushed to a branch of a remote (default: the repository the job cloned). The push replaces the branch (each attempt pushes its own result).
+     */
+    push?: {
+      /**
+       * A git URL (https, ssh, git, file://) or a local path inside AUTODEV_REPOSITORY_ROOTS; default: the job's repository.
+       */
+      remote?: string;
+      /**
+       * The branch to push to; {jobId} and {attempt} are filled in, e.g. autodev/{jobId}.
+       */
+      branch: string;
+      /**
+       * The environment variable holding a token for the remote (by reference, as workspace.credentialsEnv).
+       */
+      credentialsEnv?: string;
+    };
   };
   /**
    * Commands run in the sandbox on the final workspace (e.g. the repository's test command). A non-zero exit fails the attempt retryably; its output is fed to the next attempt.
@@ -97,6 +122,16 @@ export interface TemplateDefinition {
        * What a wait that times out does: fail the job (INPUT_TIMEOUT), cancel it, or continue without an answer.
        */
       onInputTimeout?: 'fail' | 'cancel' | 'continue';
+      /**
+       * Model calls the task may make in its tool loop (default 20); the last one may not call tools. Agent runtime only.
+       */
+      maxSteps?: number;
+      /**
+       * JSON Schema (draft-07) of the task's answer: the model answers with a JSON object valid against it (structured output), shown to later tasks and in the result's taskOutputs. Agent runtime only.
+       */
+      outputSchema?: {
+        [k: string]: unknown;
+      };
     }[];
   };
   /**

@@ -102,7 +102,7 @@ export function createInlineExecutor(): Executor {
       const events: RunnerEvent[] = [];
       await mkdir(req.workDir, { recursive: true });
       try {
-        await runSpec(req.spec, { attemptDir: req.workDir, apiKey: req.envExtra.AUTODEV_MODEL_API_KEY, signal: req.signal }, (e) => void events.push(e));
+        await runSpec(req.spec, { attemptDir: req.workDir, env: req.envExtra, signal: req.signal }, (e) => void events.push(e));
       } finally {
         await rm(req.workDir, { recursive: true, force: true });
       }

@@ -8,6 +8,7 @@ import { startFakeKubeApi } from '../test/fake-kube-api.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { nodesOf } from '../test/job-lists.ts';
 import { processAlive, SCRIPTED_RUNNER, waitForJob } from '../test/scripted.ts';
+import { prepareSampleRepository } from '../examples/sample-repository.ts';
 import { buildJobManifest, kubernetesJobName } from './executors/kubernetes-job-manifest.ts';
 import { runnerSecretEnv } from './executors/kubernetes.ts';
 
@@ -23,6 +24,7 @@ const crew = {
 let kube: Awaited<ReturnType<typeof startFakeKubeApi>>;
 let t: TestServer;
 let dir: string;
+let sampleRepository: string;
 
 async function template(slug: string, executor: object, extra: object = {}) {
   const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, {
@@ -70,6 +72,7 @@ beforeAll(async () => {
     secrets: { 'autodev-runner': { AUTODEV_MODEL_API_KEY: API_KEY, GITHUB_TOKEN: 'ghp_kube_test_token' } },
   });
   dir = await mkdtemp(path.join(tmpdir(), 'autodev-kube-'));
+  sampleRepository = await prepareSampleRepository(path.join(dir, 'sample'));
   const kubeconfig = path.join(dir, 'kubeconfig.json');
   await writeFile(kubeconfig, kube.kubeConfig.exportConfig());
   t = await startTestServer({
@@ -86,6 +89,7 @@ beforeAll(async () => {
       AUTODEV_K8S_RUNNER_CPU: '250m',
       AUTODEV_K8S_RUNNER_MEMORY: '384Mi',
       AUTODEV_MODEL_TIMEOUT_MS: '45000',
+      AUTODEV_REPOSITORY_ROOTS: dir,
     },
   });
   await template('kube-reference', { resources: { cpu: '500m', memory: '256Mi' }, env: ['GITHUB_TOKEN'] });
@@ -94,6 +98,20 @@ beforeAll(async () => {
   await template('kube-oom', { image: 'autodev-oom:test', resources: { memory: '64Mi' } });
   await template('kube-missing-image', { image: 'registry.invalid/no-such-runner:1' });
   await template('kube-cut-log', { image: 'autodev-cut-log:test' });
+  // The agent runtime in a runner pod: the offline model's tool loop (run_command included) and a
+  // check that says where it ran and what it could see.
+  await template('kube-agent', {}, {
+    crew: {
+      process: 'sequential',
+      agents: [{ ...crew.agents[0], tools: ['list_files', 'read_file', 'write_file', 'edit_file', 'run_command'] }],
+      tasks: crew.tasks,
+    },
+    inputSchema: { type: 'object', properties: { repository: { type: 'string' } }, required: ['repository'], additionalProperties: false },
+    outputSchema: { type: 'object' },
+    workspace: { repositoryField: 'repository' },
+    checks: [{ name: 'where', command: 'echo "cwd=$PWD"; if env | grep -q AUTODEV_; then echo "runner variables visible"; exit 9; fi', timeoutSeconds: 30 }],
+    timeoutSeconds: 60,
+  });
 }, 60_000);
 
 /** The pid of the `sleep 300` a scripted runner started (it logs `grandchild <pid>` first). */
@@ -158,6 +176,24 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     // Every call carried the worker's credentials from its kubeconfig.
     expect(kube.requests.every((r) => r.authorization === 'Bearer fake-service-account-token')).toBe(true);
   });
+
+  it('runs the agent runtime in the runner pod, which is the sandbox: the same tools and checks, no bubblewrap, the workspace under the pod\'s /tmp', async () => {
+    const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'kube-agent', input: { repository: sampleRepository } } });
+    expect(res.errors).toBeUndefined();
+    const id = res.data.createJob.id;
+    const job = await waitForJob(t, id, TERMINAL, 60_000);
+    expect(job.state, JSON.stringify(job.events.slice(-5))).toBe('SUCCEEDED');
+    const spec = JSON.parse(gunzipSync(Buffer.from(created(id).spec.template.spec.containers[0].env.find((e: any) => e.name === 'AUTODEV_RUNNER_SPEC').value, 'base64')).toString('utf8'));
+    expect(spec.sandbox).toEqual({ network: false, isolation: 'pod' });
+    // The offline model ran a command through run_command, and the check ran, outside bubblewrap
+    // (whose workspace is /workspace) and without the runner's variables.
+    const results = job.events.filter((e: any) => e.type === 'TOOL_RESULT').map((e: any) => e.data);
+    expect(results).toContainEqual(expect.objectContaining({ tool: 'run_command', ok: true }));
+    const check = job.events.find((e: any) => e.data?.check)?.data.check;
+    expect(check).toMatchObject({ name: 'where', passed: true });
+    expect(check.output).toMatch(/^cwd=\/.*autodev-attempt-[^/]+\/workspace$/m);
+    expect(job.events.map((e: any) => e.type)).toContain('ARTIFACT');
+  }, 90_000);
 
   it('the runner in the pod sees the secrets it may see, from the Secret', async () => {
     const id = await launch('kube-scripted', 'env');

@@ -121,11 +121,44 @@ function workspaceProblems(t: TemplateDefinition): FieldError[] {
   return errors;
 }
 
+/** Whether the template runs on the agent runtime (a workspace, checks, or an agent with tools), as the runner decides (usesAgentRuntime). */
+const onAgentRuntime = (t: TemplateDefinition) => Boolean(t.workspace) || (t.checks?.length ?? 0) > 0 || t.crew.agents.some((a) => (a.tools?.length ?? 0) > 0);
+
 /**
- * Shape (schemas/template.schema.json), valid input/output JSON Schemas, a consistent crew, and
- * `executor.env` within the operator's allow-list (`runnerEnvAllow`, beyond the fixed safe set).
+ * Agent-runtime settings: task fields only that runtime honours, the sandbox's network only where
+ * the operator allows it, credentials only by names runners may receive.
  */
-export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?: readonly string[] } = {}): TemplateValidation {
+function runtimeProblems(t: TemplateDefinition, opts: { runnerEnvAllow: readonly string[]; sandboxNetwork: boolean }): FieldError[] {
+  const errors: FieldError[] = [];
+  const runtime = onAgentRuntime(t);
+  t.crew.tasks.forEach((task, i) => {
+    if (task.outputSchema) errors.push(...schemaProblems(`crew.tasks[${i}].outputSchema`, task.outputSchema));
+    for (const key of ['maxSteps', 'outputSchema'] as const) {
+      if (task[key] !== undefined && !runtime) {
+        errors.push({ field: `crew.tasks[${i}].${key}`, message: `applies only on the agent runtime (a template with a workspace, checks, or an agent with tools), which task \`${task.id}\`'s template does not use` });
+      }
+    }
+  });
+  const w = t.workspace;
+  if (w?.network === 'host' && !opts.sandboxNetwork) {
+    errors.push({ field: 'workspace.network', message: 'asks for the host network, which this server does not give commands (the operator allows it with AUTODEV_SANDBOX_NETWORK=allow)' });
+  }
+  for (const [field, name] of [['workspace.credentialsEnv', w?.credentialsEnv], ['workspace.push.credentialsEnv', w?.push?.credentialsEnv]] as const) {
+    if (name && !runnerEnvAllowed(name, opts.runnerEnvAllow)) {
+      errors.push({ field, message: `names \`${name}\`, which runners may not receive (the operator allows a credential variable with AUTODEV_RUNNER_ENV_ALLOW)` });
+    }
+  }
+  const unknown = (w?.push?.branch.match(/\{[^}]*\}/g) ?? []).filter((p) => p !== '{jobId}' && p !== '{attempt}');
+  if (unknown.length) errors.push({ field: 'workspace.push.branch', message: `uses ${unknown.join(', ')}; a branch may use {jobId} and {attempt}` });
+  return errors;
+}
+
+/**
+ * Shape (schemas/template.schema.json), valid input/output JSON Schemas, a consistent crew,
+ * `executor.env` and credential names within the operator's allow-list (`runnerEnvAllow`, beyond
+ * the fixed safe set), and the host network for commands only when `sandboxNetwork` allows it.
+ */
+export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean } = {}): TemplateValidation {
   if (!validateShape(def)) return refuse(describeErrors(validateShape.errors));
   const t = def as TemplateDefinition;
   const errors: FieldError[] = [];
@@ -134,6 +167,7 @@ export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?
   }
   errors.push(...envProblems(t.executor?.env ?? [], opts.runnerEnvAllow ?? []));
   errors.push(...toolProblems(t.crew.agents), ...placeholderProblems(t), ...workspaceProblems(t));
+  errors.push(...runtimeProblems(t, { runnerEnvAllow: opts.runnerEnvAllow ?? [], sandboxNetwork: opts.sandboxNetwork ?? false }));
   const agents = new Set<string>();
   t.crew.agents.forEach((a, i) => {
     if (agents.has(a.id)) errors.push({ field: `crew.agents[${i}].id`, message: `repeats agent id \`${a.id}\`` });

@@ -3,7 +3,7 @@ import { AppError, badInput } from '../errors.ts';
 
 /** What the validation thread (validation-worker.ts) is asked to check. */
 export type ValidationRequest =
-  | { op: 'template'; definition: unknown; runnerEnvAllow: readonly string[] }
+  | { op: 'template'; definition: unknown; runnerEnvAllow: readonly string[]; sandboxNetwork?: boolean }
   | { op: 'input'; schema: object; input: unknown }
   | { op: 'output'; schema: object; output: unknown };
 

@@ -15,7 +15,7 @@ import type { ValidationRequest } from './validation-pool.ts';
 function run(req: ValidationRequest): unknown {
   switch (req.op) {
     case 'template':
-      return validateTemplateDefinition(req.definition, { runnerEnvAllow: req.runnerEnvAllow });
+      return validateTemplateDefinition(req.definition, { runnerEnvAllow: req.runnerEnvAllow, sandboxNetwork: req.sandboxNetwork });
     case 'input':
       return validateJobInput(req.schema, req.input);
     case 'output':

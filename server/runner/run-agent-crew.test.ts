@@ -165,4 +165,54 @@ describe('runAgentCrew', () => {
       await mock.close();
     }
   }, 30_000);
+
+  describe('template task fields', () => {
+    async function runWith(reply: Parameters<typeof startOpenAiMockServer>[0], edit: (s: RunnerSpec) => void) {
+      const mock = await startOpenAiMockServer(reply);
+      try {
+        const events: RunnerEvent[] = [];
+        const s = spec({ provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini' } });
+        edit(s);
+        const outcome = await runAgentCrew(s, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) }, (e) => void events.push(e));
+        return { outcome, events, requests: mock.requests };
+      } finally {
+        await mock.close();
+      }
+    }
+
+    it('maxSteps bounds a task\'s model calls: the last one forbids tools, and a model still calling them ends STEP_LIMIT_REACHED (retryable)', async () => {
+      const r = await runWith(() => ({ toolCalls: [{ name: 'list_files', arguments: {} }] }), (s) => {
+        s.crew.tasks = [{ ...s.crew.tasks[0], maxSteps: 3 }];
+      });
+      expect(r.requests).toHaveLength(3);
+      expect(r.requests.map((q) => q.body.tool_choice)).toEqual(['auto', 'auto', 'none']);
+      expect(r.outcome).toBe('error');
+      expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'STEP_LIMIT_REACHED', retryable: true, message: 'Task first used its 3 steps and the model was still calling tools, so it gave no final answer.' });
+    }, 15_000);
+
+    it('a task with an output schema answers a JSON object valid against it: later tasks see it, the result carries it under taskOutputs', async () => {
+      const plan = { summary: 'Fix slugify', steps: ['Read the test', 'Collapse runs of separators'] };
+      const schema = { type: 'object', required: ['summary', 'steps'], properties: { summary: { type: 'string' }, steps: { type: 'array', items: { type: 'string' } } } };
+      const r = await runWith((req, n) => (n === 0 ? { text: JSON.stringify(plan) } : { text: 'Done as planned.' }), (s) => {
+        s.crew.agents[0].tools = [];
+        s.crew.tasks[0] = { ...s.crew.tasks[0], outputSchema: schema };
+      });
+      expect(r.outcome).toBe('result');
+      expect(r.requests[0].body.response_format).toEqual({ type: 'json_object' });
+      expect(r.requests[0].body.messages.map((m) => m.content).join('\n')).toContain(JSON.stringify(schema));
+      // The second task reads the first one's answer as JSON, and is itself free text.
+      expect(r.requests[1].body.messages.map((m) => m.content).join('\n')).toContain('"Collapse runs of separators"');
+      expect(r.requests[1].body.response_format).toBeUndefined();
+      expect(r.events.find((e) => e.type === 'task_completed' && e.task === 'first')).toMatchObject({ output: JSON.stringify(plan, null, 2) });
+      expect((r.events.find((e) => e.type === 'result') as any).output).toMatchObject({ summary: 'Done as planned.', taskOutputs: { first: plan } });
+    }, 15_000);
+
+    it('an answer that does not match the task\'s output schema ends INVALID_MODEL_OUTPUT (retryable), naming the field', async () => {
+      const r = await runWith(() => ({ text: '{"summary": 3}' }), (s) => {
+        s.crew.agents[0].tools = [];
+        s.crew.tasks = [{ ...s.crew.tasks[0], outputSchema: { type: 'object', required: ['summary'], properties: { summary: { type: 'string' } } } }];
+      });
+      expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'INVALID_MODEL_OUTPUT', retryable: true, message: expect.stringContaining('summary') });
+    }, 15_000);
+  });
 });

@@ -15,7 +15,10 @@ import { buildTools, COMMAND_TOOLS } from './tools/index.ts';
 import { answersOf, asksForInput, questionOf, unansweredQuestion } from './human-input.ts';
 import { restoreCheckpoint, taskCheckpoint } from './workspace/task-checkpoint.ts';
 import { createTaskTextStream } from './text-stream.ts';
+import { changedFileArtifacts } from './changed-files.ts';
 import { cloneWorkspace } from './workspace/clone-workspace.ts';
+import { pushResult } from './workspace/push-result.ts';
+import { redactUrls } from './workspace/redact-url.ts';
 import { diffAgainst } from './workspace/diff-against.ts';
 import { localRepositoryProblem } from './workspace/local-repository.ts';
 import { WorkspaceError } from './workspace/workspace-error.ts';
@@ -50,6 +53,8 @@ export interface AgentCrewDeps {
   signal?: AbortSignal;
   /** Whether the sandbox works here (default: sandboxAvailable, which runs one sandboxed command). */
   sandboxProbe?: () => Promise<SandboxAvailability>;
+  /** Where credential variables (workspace.credentialsEnv, push.credentialsEnv) are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error' | 'paused'> {
@@ -60,16 +65,20 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   };
 
   // Commands never run unsandboxed: a crew that needs them is refused before anything runs.
+  const isolation = spec.sandbox?.isolation ?? 'bubblewrap';
+  const network = spec.sandbox?.network ?? false;
   if (needsSandbox(spec)) {
-    const sandbox = await (deps.sandboxProbe ?? sandboxAvailable)();
+    const sandbox = await (deps.sandboxProbe ?? (() => sandboxAvailable(isolation)))();
     if (!sandbox.ok) return fail('SANDBOX_UNAVAILABLE', `This crew runs commands, and the sandbox is unavailable here: ${sandbox.reason}`, false);
   }
 
   const workspace = spec.workspace ?? {};
-  if (workspace.repository) {
-    const problem = localRepositoryProblem(workspace.repository, workspace.localRoots ?? []);
+  for (const place of [workspace.repository, workspace.push?.remote]) {
+    const problem = place && localRepositoryProblem(place, workspace.localRoots ?? []);
     if (problem) return fail('WORKSPACE_REFUSED', problem, false);
   }
+  const pushTo = workspace.push && (workspace.push.remote ?? workspace.repository);
+  if (workspace.push && !pushTo) return fail('WORKSPACE_REFUSED', 'The template pushes the result back to the job\'s repository, and the job names none.', false);
   // A task that asked and got no answer yet (a worker lost before the pause): ask again, run nothing.
   const waiting = unansweredQuestion(spec);
   if (waiting) {
@@ -79,7 +88,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   const dir = deps.workspaceDir;
   let baseCommit: string;
   try {
-    baseCommit = await cloneWorkspace({ repository: workspace.repository, ref: workspace.ref, dir });
+    baseCommit = await cloneWorkspace({ repository: workspace.repository, ref: workspace.ref, dir, credentialsEnv: workspace.credentialsEnv, env: deps.env });
     if (spec.resume) await restoreCheckpoint(dir, baseCommit, spec.resume);
   } catch (err) {
     if (err instanceof WorkspaceError) return fail(err.code, err.message, err.retryable);
@@ -91,6 +100,16 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
   const outputs = new Map<string, string>((spec.resume?.completed ?? []).map((c) => [c.task, c.output]));
   const answers = answersOf(spec);
+  /** The structured outputs of tasks that declare an output schema, by task id (reused tasks' too). */
+  const structured: Record<string, unknown> = {};
+  for (const c of spec.resume?.completed ?? []) {
+    if (!spec.crew.tasks.find((t) => t.id === c.task)?.outputSchema) continue;
+    try {
+      structured[c.task] = JSON.parse(c.output);
+    } catch {
+      // a cut output: the task's text still reaches later tasks
+    }
+  }
   const roles = new Map(spec.crew.tasks.map((t) => [t.id, agents.get(t.agent)?.role ?? t.agent]));
   let stopped = false;
   const cost = new RunningCost(spec.budget);
@@ -122,12 +141,12 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     try {
       outcome = await runAgentTask({
         agent: { ...agent, model: modelName, tools: grants },
-        task: { id: task.id, description: task.description, expectedOutput: task.expectedOutput },
+        task: { id: task.id, description: task.description, expectedOutput: task.expectedOutput, maxSteps: task.maxSteps, outputSchema: task.outputSchema },
         input: spec.input,
         context,
         feedback: spec.feedback,
         tools: buildTools(grants),
-        toolContext: { workspaceDir: dir, sandbox: { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: COMMAND_OUTPUT_BYTES, network: false } },
+        toolContext: { workspaceDir: dir, sandbox: { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: COMMAND_OUTPUT_BYTES, network, isolation } },
         model,
         emit: emitAgentEvent,
         signal: deps.signal,
@@ -142,10 +161,13 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     }
     if (outcome.status === 'stopped') return stopped ? 'error' : fail(outcome.code ?? 'STOPPED', outcome.message, false);
     if (outcome.status !== 'completed') return fail(outcome.code, outcome.message, outcome.retryable, 'detail' in outcome ? outcome.detail : undefined);
+    // A structured output is what later tasks and the result see, as JSON.
+    const answer = task.outputSchema ? JSON.stringify(outcome.output, null, 2) : outcome.text;
+    if (task.outputSchema) structured[task.id] = outcome.output;
     // The checkpoint commit and its patch travel with task_completed: the engine stores them together.
     const saved = await taskCheckpoint(dir, baseCommit, `${task.id}: ${agent.role}`);
-    await emit({ type: 'task_completed', task: task.id, agent: agent.id, output: outcome.text.slice(0, MAX_TASK_OUTPUT), ...saved });
-    outputs.set(task.id, outcome.text);
+    await emit({ type: 'task_completed', task: task.id, agent: agent.id, output: answer.slice(0, MAX_TASK_OUTPUT), ...saved });
+    outputs.set(task.id, answer);
     if (asksForInput(task)) {
       await emit({ type: 'input_requested', task: task.id, question: questionOf(task, spec.input) });
       return 'paused';
@@ -166,24 +188,49 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
       await emit({ type: 'log', level: 'warn', message: `changes.patch is ${diff.patch.length} bytes, over the ${MAX_PATCH_EVENT_BYTES} bytes one runner event may carry: it is not stored (the diffstat below is).` });
     }
   }
+  // The changed files whole, beside the patch, within the room the job has left (one kept for the patch).
+  const { artifacts, skipped } = await changedFileArtifacts(dir, diff.files, (spec.artifactRoom ?? Infinity) - 1);
+  for (const a of artifacts) await emit(a);
+  if (skipped.length) {
+    const list = skipped.slice(0, 50).map((s) => `${s.path} (${s.why})`).join(', ');
+    await emit({ type: 'log', level: 'info', message: `Changed files not stored apart (they are in changes.patch): ${list}${skipped.length > 50 ? ` and ${skipped.length - 50} more` : ''}.`.slice(0, 16_000) });
+  }
   await emit({ type: 'log', level: 'info', message: diff.patch.length ? `Changes against ${baseCommit.slice(0, 12)}:\n${diff.diffstat}`.slice(0, 16_000) : 'No changes.' });
 
-  const checks = await runChecks(spec.checks ?? [], dir, { signal: deps.signal });
+  const checks = await runChecks(spec.checks ?? [], dir, { network, isolation, signal: deps.signal });
   for (const c of checks) await emit(c);
   const failed = checks.filter((c) => !c.passed);
   if (failed.length) return fail('CHECK_FAILED', failed.map((c) => `Check "${c.name}" ${describeCheckFailure(c)}`).join('\n\n'), true);
 
+  // Checks passed: the result goes to the branch the template names. HEAD is the last task's
+  // checkpoint, which the patch describes (what the checks wrote afterwards is not part of it).
+  let pushed: { remote: string; branch: string; commit: string } | undefined;
+  if (workspace.push && pushTo) {
+    try {
+      const { commit } = await pushResult({ dir, remote: pushTo, branch: workspace.push.branch, credentialsEnv: workspace.push.credentialsEnv, env: deps.env });
+      pushed = { remote: redactUrls(pushTo), branch: workspace.push.branch, commit };
+    } catch (err) {
+      if (err instanceof WorkspaceError) return fail(err.code, err.message, err.retryable);
+      throw err;
+    }
+    await emit({ type: 'log', level: 'info', message: `Pushed ${pushed.commit.slice(0, 12)} to branch ${pushed.branch} of ${pushed.remote}` });
+  }
+
   const last = tasks[tasks.length - 1];
+  const lastAnswer = structured[last.id] as { summary?: unknown } | undefined;
   await emit({
     type: 'result',
     output: {
-      summary: (outputs.get(last.id) ?? '').slice(0, MAX_TASK_OUTPUT),
+      // A structured last answer with a `summary` gives it; otherwise the last task's answer as written.
+      summary: (typeof lastAnswer?.summary === 'string' ? lastAnswer.summary : (outputs.get(last.id) ?? '')).slice(0, MAX_TASK_OUTPUT),
       baseCommit,
       // Bounded, so the result stays one event line whatever the crew changed.
       diffstat: diff.diffstat.length > MAX_TASK_OUTPUT ? `${diff.diffstat.slice(-MAX_TASK_OUTPUT)}` : diff.diffstat,
       files: diff.files.slice(0, MAX_FILES_IN_RESULT),
       ...(diff.files.length > MAX_FILES_IN_RESULT ? { filesCut: diff.files.length - MAX_FILES_IN_RESULT } : {}),
       checks: checks.map((c) => ({ name: c.name, passed: c.passed, exitCode: c.exitCode, durationMs: c.durationMs })),
+      ...(Object.keys(structured).length ? { taskOutputs: structured } : {}),
+      ...(pushed ? { push: pushed } : {}),
     },
   });
   return 'result';

@@ -2,7 +2,7 @@
 // workspace, one after another. A check passes when it exits 0 within its time limit.
 import type { RunnerEvent } from '../runner-protocol/parse-runner-output.ts';
 export { describeCheckFailure } from '../runner-protocol/describe-check.ts';
-import { runSandboxed } from './sandbox/run-sandboxed.ts';
+import { runSandboxed, type Isolation } from './sandbox/run-sandboxed.ts';
 import type { CheckDef } from './spec.ts';
 
 export const DEFAULT_CHECK_TIMEOUT_SECONDS = 300;
@@ -11,7 +11,7 @@ export const CHECK_OUTPUT_TAIL_BYTES = 16_000;
 
 export type CheckResult = Extract<RunnerEvent, { type: 'check_result' }>;
 
-export async function runChecks(checks: CheckDef[], workspaceDir: string, opts: { network?: boolean; signal?: AbortSignal } = {}): Promise<CheckResult[]> {
+export async function runChecks(checks: CheckDef[], workspaceDir: string, opts: { network?: boolean; isolation?: Isolation; signal?: AbortSignal } = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of checks) {
     const timeoutSeconds = check.timeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS;
@@ -21,6 +21,7 @@ export async function runChecks(checks: CheckDef[], workspaceDir: string, opts: 
       timeoutMs: timeoutSeconds * 1000,
       maxOutputBytes: CHECK_OUTPUT_TAIL_BYTES,
       network: opts.network ?? false,
+      isolation: opts.isolation,
       signal: opts.signal,
     });
     // A cut output starts mid-line (maybe mid-character): drop that partial line.

@@ -10,16 +10,16 @@ import type { RunnerSpec } from './spec.ts';
 
 export async function runSpec(
   spec: RunnerSpec,
-  opts: { attemptDir: string; apiKey?: string; signal?: AbortSignal },
+  /** `env`: where the model keys are, by the names the providers give (the runner's own environment). */
+  opts: { attemptDir: string; env: Record<string, string | undefined>; signal?: AbortSignal },
   emit: (event: RunnerEvent) => void,
 ): Promise<'result' | 'error' | 'paused'> {
   if (usesAgentRuntime(spec)) {
-    const env = opts.apiKey ? { AUTODEV_MODEL_API_KEY: opts.apiKey } : {};
-    return runAgentCrew(spec, { workspaceDir: workspaceDirIn(opts.attemptDir), modelFor: modelSelector(spec.provider, env), stream: spec.provider.stream, signal: opts.signal }, emit);
+    return runAgentCrew(spec, { workspaceDir: workspaceDirIn(opts.attemptDir), modelFor: modelSelector(spec.provider, opts.env), env: opts.env, stream: spec.provider.stream, signal: opts.signal }, emit);
   }
   const provider =
     spec.provider.kind === 'openai'
-      ? createOpenAiProvider({ baseUrl: spec.provider.baseUrl, apiKey: opts.apiKey, timeoutMs: spec.provider.timeoutMs })
+      ? createOpenAiProvider({ baseUrl: spec.provider.baseUrl, apiKey: opts.env.AUTODEV_MODEL_API_KEY, timeoutMs: spec.provider.timeoutMs })
       : createOfflineProvider();
   return runCrew(spec, provider, emit);
 }

@@ -1,18 +1,20 @@
 // The AI SDK model an agent's model name means for this attempt: the deterministic offline model,
-// or the operator's OpenAI-compatible endpoint (AUTODEV_MODEL_BASE_URL, key in AUTODEV_MODEL_API_KEY).
+// or the model of the provider the name picks among those the operator configured
+// (AUTODEV_MODEL_PROVIDERS, passed in the spec by name only; the keys are in this process's
+// environment; providersOf says which).
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createOfflineModel } from './agents/offline-model.ts';
 import { resolveModel } from './agents/resolve-model.ts';
+import { providersOf } from '../runner-protocol/model-providers.ts';
 import { wrapLanguageModel } from 'ai';
 import type { RunnerSpec } from './spec.ts';
 
 export function modelSelector(provider: RunnerSpec['provider'], env: NodeJS.ProcessEnv = process.env): (name: string) => LanguageModelV3 {
   if (provider.kind !== 'openai') return (name) => createOfflineModel(name, { delayMs: provider.delayMs });
-  // One configured endpoint: bare names and `openai:` names both go to it.
-  const endpoint = { baseUrl: provider.baseUrl ?? 'https://api.openai.com/v1', ...(env.AUTODEV_MODEL_API_KEY ? { apiKeyEnv: 'AUTODEV_MODEL_API_KEY' } : {}) };
+  const config = providersOf(provider, Boolean(env.AUTODEV_MODEL_API_KEY));
   const timeoutMs = provider.timeoutMs;
   return (name) => {
-    const model = resolveModel(name, { providers: { openai: endpoint }, defaultProvider: 'openai' }, env);
+    const model = resolveModel(name, config, env);
     return timeoutMs ? withTimeout(model, timeoutMs) : model;
   };
 }

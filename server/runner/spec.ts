@@ -1,5 +1,7 @@
 import type { SpendingBound } from '../budgets/spending-bound.ts';
 import type { TemplateDefinition } from '../../schemas/types/template-definition.ts';
+import type { ProvidersConfig } from '../runner-protocol/model-providers.ts';
+import type { Isolation } from './sandbox/run-sandboxed.ts';
 
 // The crew's parts as the template defines them (types generated from schemas/template.schema.json).
 export type CrewDef = TemplateDefinition['crew'];
@@ -16,6 +18,18 @@ export interface WorkspaceSpec {
   ref?: string;
   /** Directories a local path or file:// URL must lie in (the operator's AUTODEV_REPOSITORY_ROOTS). */
   localRoots?: string[];
+  /** NAME of the variable in the runner's environment holding a token for a private https remote. */
+  credentialsEnv?: string;
+  /** Push the result after the checks pass: the branch with {jobId} and {attempt} filled in. */
+  push?: { remote?: string; branch: string; credentialsEnv?: string };
+}
+
+/** How commands (run_command, checks) run. */
+export interface SandboxSpec {
+  /** The host's network (the template's workspace.network: host, where the operator allows it). */
+  network: boolean;
+  /** `bubblewrap` (local and inline executors) or `pod` (Kubernetes: the runner pod is the sandbox). */
+  isolation: Isolation;
 }
 
 /** What a runner receives for one attempt (the reference runner reads it from a JSON file). */
@@ -27,10 +41,24 @@ export interface RunnerSpec {
   input: unknown;
   outputSchema: object;
   feedback: null | { comment?: string; previousOutput?: unknown; guardrailViolations?: { name: string; message: string }[] };
-  provider: { kind: 'offline' | 'openai'; baseUrl?: string; model?: string; delayMs?: number; /** Per model request (AUTODEV_MODEL_TIMEOUT_MS). */ timeoutMs?: number; stream?: boolean };
+  provider: {
+    kind: 'offline' | 'openai';
+    baseUrl?: string;
+    model?: string;
+    delayMs?: number;
+    /** Per model request (AUTODEV_MODEL_TIMEOUT_MS). */
+    timeoutMs?: number;
+    stream?: boolean;
+    /** The operator's providers (AUTODEV_MODEL_PROVIDERS): base URLs and the NAMES of the key variables, never a key. */
+    providers?: ProvidersConfig;
+  };
   /** Set for crews on the agent runtime (a workspace, tools or checks); absent → one chat completion per task. */
   workspace?: WorkspaceSpec;
   checks?: CheckDef[];
+  /** Default: no network, bubblewrap. */
+  sandbox?: SandboxSpec;
+  /** Artifacts the job may still store (AUTODEV_MAX_ARTIFACTS_PER_JOB less those it holds): bounds the changed files sent. */
+  artifactRoom?: number;
   /** What this attempt may spend and the prices it is charged at: the runner stops itself before a request it could not pay (the engine's charge still decides). */
   budget?: SpendingBound;
   /** The tasks earlier attempts completed (checkpoints): not run again, their outputs (and answers) reused. */

@@ -105,6 +105,7 @@ builder.mutationField('upsertTemplate', (t) =>
       const definition = withoutNulls(input);
       const id = await upsertTemplate(ctx.services.pool, projectId, definition, {
         runnerEnvAllow: ctx.services.config.runnerEnvAllow,
+        sandboxNetwork: ctx.services.config.sandboxNetwork,
         prices: { override: ctx.services.config.model.model },
       });
       return ctx.services.db.template.findUniqueOrThrow({ ...query, where: { id: id! } });

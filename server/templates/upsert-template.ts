@@ -8,16 +8,17 @@ import { validateOffThread } from '../guardrails/validation-pool.ts';
  * Creates or updates a template of the project; every update bumps `version`. Jobs keep the
  * spec of the version they were created from. `onlyIfMissing` seeds without overwriting;
  * `runnerEnvAllow` is the operator's list of `executor.env` names (config.runnerEnvAllow);
+ * `sandboxNetwork` whether commands may have the host network (config.sandboxNetwork);
  * `prices` refuses a crew whose models have no price (not for seeds: a bad override must not stop startup).
  */
 export async function upsertTemplate(
   pool: pg.Pool,
   projectId: string,
   definition: unknown,
-  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[]; prices?: { override: string | undefined } } = {},
+  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean; prices?: { override: string | undefined } } = {},
 ): Promise<string | null> {
   // In the validation worker: a user's schema that is slow to check is refused, not waited for.
-  const checked = await validateOffThread<TemplateValidation>({ op: 'template', definition, runnerEnvAllow: opts.runnerEnvAllow ?? [] });
+  const checked = await validateOffThread<TemplateValidation>({ op: 'template', definition, runnerEnvAllow: opts.runnerEnvAllow ?? [], sandboxNetwork: opts.sandboxNetwork ?? false });
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
   if (opts.prices) await refuseUnpricedModels(pool, t.crew.agents, opts.prices.override);

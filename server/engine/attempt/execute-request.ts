@@ -5,6 +5,7 @@ import type { Config } from '../../config.ts';
 import type { RunnerSpec } from '../../runner/spec.ts';
 import type { ExecuteRequest } from '../executor.ts';
 import { permittedRunnerEnv } from '../../runner-protocol/runner-env.ts';
+import { modelKeyVariables } from '../model-keys.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 
 /**
@@ -19,14 +20,24 @@ export async function buildExecuteRequest(
 ): Promise<ExecuteRequest> {
   const { config } = deps;
   const executor = attempt.spec.executor;
+  const w = attempt.spec.workspace;
+  const { rows } = await deps.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Artifact" WHERE "jobId" = $1`, [attempt.jobId]);
+  const artifactRoom = Math.max(0, config.limits.maxArtifactsPerJob - rows[0].n);
   return {
-    spec: runnerSpec(config, attempt, await spendingBound(deps.pool, attempt.jobId, modelsOf(config, attempt))),
+    spec: { ...runnerSpec(config, attempt, await spendingBound(deps.pool, attempt.jobId, modelsOf(config, attempt))), artifactRoom },
     attemptId: attempt.attemptId,
     image: executor.image,
     resources: executor.resources,
     workDir: path.join(config.dataDir, 'attempts', attempt.jobId, String(attempt.number)),
     timeoutMs: attempt.spec.timeoutSeconds * 1000,
-    envAllow: permittedRunnerEnv(executor.env ?? [], config.runnerEnvAllow),
+    // The template's variables and credential names (checked again: the operator's list may have
+    // shrunk), and the key variables of the providers its models name — all by name.
+    envAllow: [
+      ...new Set([
+        ...permittedRunnerEnv([...(executor.env ?? []), ...[w?.credentialsEnv, w?.push?.credentialsEnv].filter((n): n is string => Boolean(n))], config.runnerEnvAllow),
+        ...modelKeyVariables(config.model, modelsOf(config, attempt)),
+      ]),
+    ],
     envExtra: config.model.apiKey ? { AUTODEV_MODEL_API_KEY: config.model.apiKey } : {},
     ...hooks,
   };
@@ -45,7 +56,18 @@ function workspaceOf(config: Config, a: StartedAttempt): RunnerSpec['workspace']
   const field = (name: string) => (typeof input[name] === 'string' && input[name] !== '' ? input[name] : undefined);
   const repository = field(w.repositoryField ?? 'repository');
   const ref = field(w.refField ?? 'ref');
-  return { ...(repository ? { repository } : {}), ...(ref ? { ref } : {}), localRoots: config.repositoryRoots };
+  const push = w.push && {
+    ...(w.push.remote ? { remote: w.push.remote } : {}),
+    branch: w.push.branch.replaceAll('{jobId}', a.jobId).replaceAll('{attempt}', String(a.number)),
+    ...(w.push.credentialsEnv ? { credentialsEnv: w.push.credentialsEnv } : {}),
+  };
+  return {
+    ...(repository ? { repository } : {}),
+    ...(ref ? { ref } : {}),
+    localRoots: config.repositoryRoots,
+    ...(w.credentialsEnv ? { credentialsEnv: w.credentialsEnv } : {}),
+    ...(push ? { push } : {}),
+  };
 }
 
 function runnerSpec(config: Config, a: StartedAttempt, budget: SpendingBound): RunnerSpec {
@@ -54,6 +76,9 @@ function runnerSpec(config: Config, a: StartedAttempt, budget: SpendingBound): R
   return {
     ...(workspace ? { workspace } : {}),
     ...(a.spec.checks?.length ? { checks: a.spec.checks } : {}),
+    // The host network only when the template asks and the operator allows it; the Kubernetes
+    // executor makes the isolation `pod` (the runner pod is the sandbox).
+    sandbox: { network: a.spec.workspace?.network === 'host' && config.sandboxNetwork, isolation: 'bubblewrap' },
     jobId: a.jobId,
     attempt: a.number,
     template: { slug: a.spec.slug, version: a.spec.version },
@@ -70,6 +95,7 @@ function runnerSpec(config: Config, a: StartedAttempt, budget: SpendingBound): R
       ...(m.provider === 'offline' && m.offlineDelayMs ? { delayMs: m.offlineDelayMs } : {}),
       timeoutMs: m.timeoutMs,
       ...(m.stream ? { stream: true } : {}),
+      ...(m.providers ? { providers: m.providers } : {}),
     },
   };
 }

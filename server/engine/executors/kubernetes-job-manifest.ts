@@ -114,7 +114,8 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+          // The attempt's workspace (a clone, what its commands build) lives here.
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }],
         },
       },
     },

@@ -136,7 +136,8 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
           name,
           namespace: ns,
           attemptId: req.attemptId,
-          spec: req.spec,
+          // The runner pod is the sandbox: commands run in it directly, not under bubblewrap.
+          spec: { ...req.spec, sandbox: { network: req.spec.sandbox?.network ?? false, isolation: 'pod' } },
           image: req.image ?? opts.image,
           command: opts.command,
           timeoutSeconds: req.timeoutMs / 1000,

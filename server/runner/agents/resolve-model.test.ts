@@ -137,6 +137,14 @@ describe('the operator’s provider configuration', () => {
     );
   });
 
+  it('refuses an openai-compatible provider without a base URL, and a kind it does not know', () => {
+    expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { apiKeyEnv: 'K' } } }))).message).toBe(
+      'The model provider configuration is invalid at providers.corp.baseUrl: an openai-compatible provider needs a baseUrl.',
+    );
+    expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { kind: 'gemini', baseUrl: 'https://x/v1' } } }))).message).toMatch(/^The model provider configuration is invalid at providers\.corp\.kind: /);
+    expect(parseProvidersConfig(JSON.stringify({ providers: { claude: { kind: 'anthropic', apiKeyEnv: 'TEAM_ANTHROPIC_KEY' } } })).providers.claude).toEqual({ kind: 'anthropic', apiKeyEnv: 'TEAM_ANTHROPIC_KEY' });
+  });
+
   it('an empty configuration is no providers', () => {
     expect(parseProvidersConfig(undefined)).toEqual({ providers: {} });
     expect(parseProvidersConfig('  ')).toEqual({ providers: {} });

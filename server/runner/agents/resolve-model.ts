@@ -1,80 +1,18 @@
 // Which model an agent's `model` name means. Names are `provider:model` (`openai:gpt-4o`,
-// `local-qwen:qwen2.5-coder-32b`); the providers are OpenAI-compatible endpoints the operator
-// configures, each with its base URL and its key BY REFERENCE (the name of an environment
-// variable, never the key itself). `offline` is the deterministic model that needs no network.
+// `anthropic:claude-sonnet-4-5`, `local-qwen:qwen2.5-coder-32b`); the providers are OpenAI's API
+// (@ai-sdk/openai, chat completions), Anthropic's Messages API (@ai-sdk/anthropic) and
+// OpenAI-compatible endpoints the operator configures, each with its base URL and its key BY
+// REFERENCE (the name of an environment variable, never the key itself). `offline` is the
+// deterministic model that needs no network.
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
-import { z } from 'zod';
 import { createOfflineModel } from './offline-model.ts';
+import { BUILT_IN_PROVIDERS, endpointOf, ModelConfigError, parseModelName, type ProvidersConfig } from '../../runner-protocol/model-providers.ts';
 
-const endpointSchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  /** The environment variable holding the API key; absent for endpoints without auth. */
-  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-  /** Send the output schema as `response_format: json_schema` (else `json_object` + the schema in the prompt). */
-  structuredOutputs: z.boolean().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-});
-
-const providersSchema = z.strictObject({
-  providers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a provider name is lowercase letters, digits and dashes'), endpointSchema).default({}),
-  /** The provider of a bare model name (`gpt-4o-mini`), as templates written before providers use. */
-  defaultProvider: z.string().optional(),
-});
-
-export type ModelEndpoint = z.infer<typeof endpointSchema>;
-export type ProvidersConfig = z.infer<typeof providersSchema>;
-
-/** Endpoints known without configuration; the operator's entries of the same name replace them. */
-export const BUILT_IN_PROVIDERS: Record<string, ModelEndpoint> = {
-  openai: { baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
-  // Anthropic's OpenAI-compatible layer (it ignores `strict` on tools: arguments are checked here).
-  anthropic: { baseUrl: 'https://api.anthropic.com/v1', apiKeyEnv: 'ANTHROPIC_API_KEY' },
-};
-
-export class ModelConfigError extends Error {
-  readonly retryable = false;
-  constructor(
-    readonly code: 'UNKNOWN_MODEL_PROVIDER' | 'MODEL_KEY_MISSING' | 'INVALID_MODEL_PROVIDERS',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * The operator's provider configuration (JSON text, e.g. from an environment variable), checked:
- * an inline `apiKey` is refused with the way to pass it instead.
- */
-export function parseProvidersConfig(json: string | undefined): ProvidersConfig {
-  if (!json?.trim()) return { providers: {} };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new ModelConfigError('INVALID_MODEL_PROVIDERS', 'The model provider configuration is not valid JSON.');
-  }
-  const inline = Object.entries((raw as any)?.providers ?? {}).find(([, p]) => p && typeof p === 'object' && 'apiKey' in (p as object));
-  if (inline) {
-    throw new ModelConfigError('INVALID_MODEL_PROVIDERS', `Provider "${inline[0]}" has an inline apiKey: name the environment variable that holds the key in apiKeyEnv instead.`);
-  }
-  const parsed = providersSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ModelConfigError('INVALID_MODEL_PROVIDERS', `The model provider configuration is invalid at ${issue.path.join('.') || 'the top level'}: ${issue.message}.`);
-  }
-  return parsed.data;
-}
-
-/** `provider:model` split at the first colon (model ids may contain colons, e.g. `qwen2.5:32b`). */
-export function parseModelName(name: string, config: ProvidersConfig = { providers: {} }): { provider: string; modelId: string } {
-  if (name === 'offline') return { provider: 'offline', modelId: 'offline' };
-  const colon = name.indexOf(':');
-  if (colon > 0 && colon < name.length - 1) return { provider: name.slice(0, colon), modelId: name.slice(colon + 1) };
-  if (colon === -1 && name.length > 0 && config.defaultProvider) return { provider: config.defaultProvider, modelId: name };
-  throw new ModelConfigError('UNKNOWN_MODEL_PROVIDER', `The model "${name}" names no provider: write it as provider:model, e.g. openai:gpt-4o.`);
-}
+export * from '../../runner-protocol/model-providers.ts';
 
 /**
  * The language model for an agent's `model` name. Unknown provider → UNKNOWN_MODEL_PROVIDER naming
@@ -84,7 +22,7 @@ export function parseModelName(name: string, config: ProvidersConfig = { provide
 export function resolveModel(name: string, config: ProvidersConfig = { providers: {} }, env: NodeJS.ProcessEnv = process.env): LanguageModelV3 {
   const { provider, modelId } = parseModelName(name, config);
   if (provider === 'offline') return createOfflineModel(modelId);
-  const endpoint = config.providers[provider] ?? BUILT_IN_PROVIDERS[provider];
+  const endpoint = endpointOf(provider, config);
   if (!endpoint) {
     const known = ['offline', ...new Set([...Object.keys(BUILT_IN_PROVIDERS), ...Object.keys(config.providers)])].sort();
     throw new ModelConfigError('UNKNOWN_MODEL_PROVIDER', `The model "${name}" names the provider "${provider}", which is not configured. Configured providers: ${known.join(', ')}.`);
@@ -94,9 +32,32 @@ export function resolveModel(name: string, config: ProvidersConfig = { providers
     apiKey = env[endpoint.apiKeyEnv];
     if (!apiKey) throw new ModelConfigError('MODEL_KEY_MISSING', `The provider "${provider}" takes its key from the environment variable ${endpoint.apiKeyEnv}, which is not set.`);
   }
+  const baseURL = endpoint.baseUrl?.replace(/\/+$/, '');
+  const kind = endpoint.kind ?? 'openai-compatible';
+  if (kind === 'anthropic') {
+    // The Messages API (tool_use blocks); usage comes with every answer, streamed or not.
+    return createAnthropic({ ...(baseURL ? { baseURL } : {}), apiKey: apiKey ?? '', headers: endpoint.headers })(modelId);
+  }
+  if (kind === 'openai') {
+    // Chat completions (tool_calls), not the Responses API: the protocol every OpenAI-compatible
+    // server speaks too. An output schema goes as `json_schema`, strict only when the operator says
+    // so (strict mode wants every property required and additionalProperties false).
+    const model = createOpenAI({ ...(baseURL ? { baseURL } : {}), apiKey: apiKey ?? '', headers: endpoint.headers }).chat(modelId);
+    const strict = endpoint.structuredOutputs ?? false;
+    return wrapLanguageModel({
+      model,
+      middleware: {
+        specificationVersion: 'v3',
+        transformParams: async ({ params }) => ({
+          ...params,
+          providerOptions: { ...params.providerOptions, openai: { ...params.providerOptions?.openai, strictJsonSchema: strict } },
+        }),
+      },
+    });
+  }
   const model = createOpenAICompatible({
     name: provider,
-    baseURL: endpoint.baseUrl.replace(/\/+$/, ''),
+    baseURL: baseURL!,
     apiKey,
     headers: endpoint.headers,
     // Usage in streamed answers too: every step is charged, streaming or not.

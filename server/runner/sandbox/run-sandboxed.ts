@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { bwrapArguments } from './bwrap-arguments.ts';
 import { createOutputTail } from './output-tail.ts';
+import { podCommand } from './pod-command.ts';
 
 export const BWRAP = '/usr/bin/bwrap';
 
@@ -24,7 +25,14 @@ export interface SandboxOptions {
   signal?: AbortSignal;
   /** The bubblewrap binary (default /usr/bin/bwrap). */
   bwrapPath?: string;
+  /**
+   * `bubblewrap` (the default: local and inline executors) or `pod`: on the Kubernetes executor the
+   * runner pod is the sandbox, and the command runs in it directly (pod-command.ts).
+   */
+  isolation?: Isolation;
 }
+
+export type Isolation = 'bubblewrap' | 'pod';
 
 export interface SandboxResult {
   /** The command's exit status; 128+n when it died of signal n inside the sandbox; null when killed from outside. */
@@ -59,10 +67,14 @@ function takeUid(): number {
 export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
   const started = performance.now();
   const uid = takeUid();
-  const args = bwrapArguments({ command: opts.command, workspace: opts.cwd, network: opts.network, memoryBytes: opts.memoryBytes, maxProcesses: opts.maxProcesses, env: opts.env, uid });
-  // detached: bwrap leads its own process group, which the kill below takes down whole; the
-  // command's processes die with bwrap's PID namespace (--die-with-parent on its init).
-  const child = spawn(opts.bwrapPath ?? BWRAP, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {} });
+  const shape = { command: opts.command, workspace: opts.cwd, network: opts.network, memoryBytes: opts.memoryBytes, maxProcesses: opts.maxProcesses, env: opts.env };
+  const { file, args, env, cwd } =
+    opts.isolation === 'pod'
+      ? { ...podCommand(shape), cwd: opts.cwd }
+      : { file: opts.bwrapPath ?? BWRAP, args: bwrapArguments({ ...shape, uid }), env: {}, cwd: undefined };
+  // detached: bwrap (or, in a pod, the command) leads its own process group, which the kill below
+  // takes down whole; under bwrap the command's processes also die with its PID namespace.
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env, cwd });
   const tail = createOutputTail(opts.maxOutputBytes);
   child.stdout.on('data', (c: Buffer) => tail.push(c));
   child.stderr.on('data', (c: Buffer) => tail.push(c));

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BWRAP, runSandboxed } from './run-sandboxed.ts';
+import { PRLIMIT } from './pod-command.ts';
+import { BWRAP, runSandboxed, type Isolation } from './run-sandboxed.ts';
 
 export type SandboxAvailability = { ok: true; version: string } | { ok: false; reason: string };
 
@@ -13,8 +14,15 @@ let cached: Promise<SandboxAvailability> | null = null;
  * allowed, setpriv/prlimit present. Cached for the process. A template that needs commands is
  * refused when this is not ok — commands never run unsandboxed.
  */
-export function sandboxAvailable(): Promise<SandboxAvailability> {
+export function sandboxAvailable(isolation: Isolation = 'bubblewrap'): Promise<SandboxAvailability> {
+  if (isolation === 'pod') return Promise.resolve(podAvailable());
   return (cached ??= probeSandbox(BWRAP));
+}
+
+/** In a runner pod (the pod is the sandbox) commands need only a shell and prlimit for their limits. */
+function podAvailable(): SandboxAvailability {
+  for (const tool of ['/bin/sh', PRLIMIT]) if (!existsSync(tool)) return { ok: false, reason: `${tool} is missing from the runner image.` };
+  return { ok: true, version: 'runner pod (no bubblewrap)' };
 }
 
 /** Runs one sandboxed command with the given bubblewrap binary and says whether it worked, and why not. */

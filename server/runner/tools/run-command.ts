@@ -16,7 +16,7 @@ export const runCommandTool: ToolDefinition = {
     additionalProperties: false,
   },
   async execute(args: { command: string; timeoutSeconds?: number }, ctx) {
-    const available = await sandboxAvailable();
+    const available = await sandboxAvailable(ctx.sandbox.isolation);
     if (!available.ok) return fail(`Commands cannot run: the sandbox is unavailable. ${available.reason}`);
     const timeoutMs = Math.min(ctx.sandbox.timeoutMs, (args.timeoutSeconds ?? Infinity) * 1000);
     const r = await runSandboxed({
@@ -29,6 +29,7 @@ export const runCommandTool: ToolDefinition = {
       network: ctx.sandbox.network,
       memoryBytes: ctx.sandbox.memoryBytes,
       maxProcesses: ctx.sandbox.maxProcesses,
+      isolation: ctx.sandbox.isolation,
       signal: ctx.signal,
     });
     const status = r.timedOut

@@ -1,4 +1,5 @@
 import { mkdir, readdir } from 'node:fs/promises';
+import { checkRepository, remoteCredentials } from './remote-access.ts';
 import { runGit } from './run-git.ts';
 import { WorkspaceError } from './workspace-error.ts';
 
@@ -32,7 +33,7 @@ export async function cloneWorkspace(opts: CloneOptions): Promise<string> {
     return headSha(opts.dir);
   }
   const repository = checkRepository(opts.repository);
-  const { env, secrets } = credentials(repository, opts);
+  const { env, secrets } = remoteCredentials(repository, opts.credentialsEnv, opts.env);
   const remote = { env, secrets, retryable: true };
   if (opts.ref && FULL_SHA.test(opts.ref)) {
     // A commit is not something `clone --branch` takes: fetch exactly that commit.
@@ -47,48 +48,11 @@ export async function cloneWorkspace(opts: CloneOptions): Promise<string> {
   return headSha(opts.dir);
 }
 
-async function headSha(dir: string): Promise<string> {
+export async function headSha(dir: string): Promise<string> {
   return (await runGit(['rev-parse', 'HEAD'], { cwd: dir })).toString('utf8').trim();
 }
 
 async function assertEmptyDir(dir: string) {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) throw new WorkspaceError('WORKSPACE_CLONE_FAILED', `The workspace directory ${dir} is not empty.`, false);
-}
-
-function checkRepository(repository: string): string {
-  if (repository.startsWith('-')) throw new WorkspaceError('WORKSPACE_CLONE_FAILED', 'The repository must be a git URL or a path, not an option.', false);
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(repository)) {
-    throw new WorkspaceError(
-      'WORKSPACE_CLONE_FAILED',
-      'The repository URL carries a password; give credentials through an environment variable the operator names instead.',
-      false,
-    );
-  }
-  return repository;
-}
-
-/**
- * The token reaches git as an http.<origin>.extraHeader through GIT_CONFIG_* environment
- * variables: never on a command line (visible in `ps`), never in a file, sent only to that origin.
- */
-function credentials(repository: string, opts: CloneOptions): { env: Record<string, string>; secrets: string[] } {
-  if (!opts.credentialsEnv) return { env: {}, secrets: [] };
-  const token = (opts.env ?? process.env)[opts.credentialsEnv];
-  if (!token) {
-    throw new WorkspaceError('WORKSPACE_CLONE_FAILED', `The environment variable ${opts.credentialsEnv} named for the repository's credentials is not set.`, false);
-  }
-  let origin: string;
-  try {
-    const url = new URL(repository);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-    origin = `${url.protocol}//${url.host}/`;
-  } catch {
-    throw new WorkspaceError('WORKSPACE_CLONE_FAILED', 'Credentials by environment variable work only with http(s) repository URLs.', false);
-  }
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  return {
-    env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${origin}.extraHeader`, GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` },
-    secrets: [token, basic],
-  };
 }
