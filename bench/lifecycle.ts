@@ -1,10 +1,10 @@
 // 1. Job lifecycle throughput: createJob → worker → attempt → events → SUCCEEDED, versus raw
 //    graphile-worker (addJob + a no-op task) at the same concurrency, on the same database.
 import { Logger, makeWorkerUtils, run } from 'graphile-worker';
-import pg from 'pg';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
 import { addMinimalTemplate, createJobs, pool, printTable, waitForTerminal } from './lib.ts';
+import { createPool } from '../server/db/pool.ts';
 
 const N = Number(process.env.BENCH_JOBS ?? 300);
 const CONCURRENCY = 8;
@@ -23,7 +23,7 @@ export async function benchLifecycle() {
     const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [ids]);
     await t.close();
 
-    const pgPool = new pg.Pool({ connectionString: db.url, max: 20 });
+    const pgPool = createPool(db.url, 20);
     pgPool.on('error', () => {});
     const utils = await makeWorkerUtils({ pgPool, logger: silent });
     let done = 0;

@@ -9,6 +9,7 @@ import { startAutodevProcess, type AutodevProcess } from './test/autodev-process
 import { createTestDatabase, TEST_REDIS_URL } from './test/database.ts';
 import { gqlRequest } from './test/harness.ts';
 import { SCRIPTED_RUNNER_COMMAND, scriptedTemplate, upsertTemplate } from './test/scripted.ts';
+import { createPool } from './db/pool.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'BUDGET_EXCEEDED', 'REJECTED']);
 const JOBS = 200;
@@ -60,7 +61,7 @@ async function storedSeqs(jobId: string): Promise<number[]> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool = createPool(db.url, 4);
   const env = {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,

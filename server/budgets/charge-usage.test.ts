@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../realtime/event-bus.ts';
 import { createMemoryPubSub } from '../realtime/pubsub.ts';
@@ -6,6 +5,7 @@ import { createRunningJob } from '../test/drive-job.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { nodesOf } from '../test/job-lists.ts';
 import { chargeUsage } from './charge-usage.ts';
+import { createPool } from '../db/pool.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -69,7 +69,7 @@ describe('chargeUsage', () => {
     const limit = Math.round((before.data.setBudget.spentUsd + 3.71) * 1e8) / 1e8; // room for exactly 371 charges of $0.01
     await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { id } }`, { l: limit });
     const jobs = await Promise.all(Array.from({ length: 20 }, () => runningJob()));
-    const workers = Array.from({ length: 10 }, () => ({ pool: new pg.Pool({ connectionString: t.databaseUrl, max: 3 }), events: createEventBus(createMemoryPubSub()) }));
+    const workers = Array.from({ length: 10 }, () => ({ pool: createPool(t.databaseUrl, 3), events: createEventBus(createMemoryPubSub()) }));
     try {
       const results = await Promise.all(
         workers.flatMap((w, wi) =>

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../realtime/event-bus.ts';
 import { createMemoryPubSub } from '../realtime/pubsub.ts';
@@ -7,6 +6,7 @@ import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { chargeUsage } from './charge-usage.ts';
 import { setBudget, type BudgetPeriod } from './set-budget.ts';
+import { createPool } from '../db/pool.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -35,8 +35,8 @@ async function projectWithRunningJobs(slug: string, jobs: number): Promise<{ pro
 
 describe('setBudget racing usage charges', () => {
   it(`never loses a charge: ${TRIALS} trials of ${POOLS * CHARGES_PER_POOL} charges from ${POOLS} connection pools while setBudget runs over and over`, async () => {
-    const setter = new pg.Pool({ connectionString: t.databaseUrl, max: 2, application_name: 'budget-race' });
-    const workers = Array.from({ length: POOLS }, () => ({ pool: new pg.Pool({ connectionString: t.databaseUrl, max: 4, application_name: 'budget-race' }), events: createEventBus(createMemoryPubSub()) }));
+    const setter = createPool(t.databaseUrl, 2, { applicationName: 'budget-race' });
+    const workers = Array.from({ length: POOLS }, () => ({ pool: createPool(t.databaseUrl, 4, { applicationName: 'budget-race' }), events: createEventBus(createMemoryPubSub()) }));
     const lostPerTrial: number[] = [];
     try {
       for (let trial = 0; trial < TRIALS; trial++) {

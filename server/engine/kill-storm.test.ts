@@ -7,6 +7,7 @@ import { startAutodevProcess, type AutodevProcess } from '../test/autodev-proces
 import { createTestDatabase, TEST_REDIS_URL } from '../test/database.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { SCRIPTED_RUNNER_COMMAND, scriptedTemplate, upsertTemplate } from '../test/scripted.ts';
+import { createPool } from '../db/pool.ts';
 
 const JOBS = 200;
 const KILLS = 20;
@@ -19,7 +20,7 @@ let workerEnv: Record<string, string>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  pool = createPool(db.url, 3);
   t = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', AUTODEV_DB_POOL_SIZE: '6' } });
   workerEnv = {
     DATABASE_URL: db.url,
