@@ -47,7 +47,7 @@ function startWorkerProcess(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not ready: ${out}`)), 60_000);
     const on = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       if (/worker is running/.test(out)) {
         clearTimeout(timer);
         resolve(child);
@@ -56,8 +56,8 @@ function startWorkerProcess(): Promise<ChildProcess> {
         reject(new Error(`worker did not start: ${out}`));
       }
     };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
   });
 }
 

@@ -86,9 +86,9 @@ describe('the engine runs attempts through the runner protocol', () => {
 
   it('cancel during RUNNING → CANCELLED within seconds, and the runner’s process group is gone', async () => {
     const id = await createScriptedJob(t, 'slow');
-    let job = await waitForJob(t, id, ['RUNNING']);
+    await waitForJob(t, id, ['RUNNING']);
     await expect.poll(async () => (await waitForJob(t, id, ['RUNNING', ...TERMINAL])).events.some((e: any) => /grandchild/.test(e.message))).toBe(true);
-    job = await waitForJob(t, id, ['RUNNING']);
+    const job = await waitForJob(t, id, ['RUNNING']);
     const grandchild = Number(/grandchild (\d+)/.exec(job.events.map((e: any) => e.message).join('\n'))![1]);
     const started = Date.now();
     const res = await t.gql(`mutation($id: ID!) { cancelJob(id: $id, reason: "changed my mind") { state } }`, { id });

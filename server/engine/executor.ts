@@ -19,8 +19,8 @@ export interface ExecuteRequest {
   /** Names of environment variables the runner may see (already checked by runner-env.ts), and values to add. */
   envAllow: string[];
   envExtra: Record<string, string>;
-  onEvent(e: RunnerEvent): Promise<void>;
-  onLog(line: string): Promise<void>;
+  onEvent: (e: RunnerEvent) => Promise<void>;
+  onLog: (line: string) => Promise<void>;
 }
 
 export type ExecuteOutcome =

@@ -59,7 +59,7 @@ describe('kill -9 storm', () => {
     const restarting: (Promise<AutodevProcess> | null)[] = [null, null];
     for (let k = 0; k < KILLS; k++) {
       const slot = k % 2;
-      if (restarting[slot]) workers[slot] = await restarting[slot]!;
+      if (restarting[slot]) workers[slot] = await restarting[slot];
       const victim = workers[slot];
       // Mid-attempt: wait (up to 15 s: a restarted worker takes a few seconds to start) until the victim holds attempts.
       const holding = async () =>
@@ -80,7 +80,7 @@ describe('kill -9 storm', () => {
       if (Date.now() > deadline) {
         const stuck = (await pool.query(`SELECT j.id, j.state, j."attemptCount", (SELECT json_agg(json_build_object('n', a.number, 's', a.state, 'w', a."workerId", 'hb', a."heartbeatAt", 'e', a."errorCode")) FROM "JobAttempt" a WHERE a."jobId" = j.id) AS attempts FROM "Job" j WHERE j.state IN ('QUEUED', 'RUNNING')`)).rows;
         const queue = (await pool.query(`SELECT id, payload, run_at, attempts, locked_at, locked_by FROM graphile_worker._private_jobs`)).rows;
-        throw new Error(`${rows[0].n} jobs still not finished: ${JSON.stringify(stuck)} queue: ${JSON.stringify(queue)} alive workers: ${workers.map((w) => w.child.pid)}`);
+        throw new Error(`${rows[0].n} jobs still not finished: ${JSON.stringify(stuck)} queue: ${JSON.stringify(queue)} alive workers: ${workers.map((w) => w.child.pid).join(',')}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -24,7 +24,7 @@ beforeAll(async () => {
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
-      const sent = String(req.headers.authorization ?? '');
+      const sent = req.headers.authorization ?? '';
       const body = JSON.parse(raw);
       if (mode === 'refuse-401' || mode === 'overloaded-503') {
         const status = mode === 'refuse-401' ? 401 : 503;

@@ -38,7 +38,7 @@ export async function startAttempt(deps: TransitionDeps, req: { jobId: string; w
       message: `Attempt ${number} started (${req.executor} executor)`,
       attemptNumber: number,
       effects: async (tx) => {
-        const { rows } = await tx.sql.query(
+        const { rows } = await tx.sql.query<{ attemptCount: number; projectId: string; spec: JobSpec; input: unknown; feedback: string | null }>(
           `WITH before AS (SELECT feedback FROM "Job" WHERE id = $1)
            UPDATE "Job" SET "attemptCount" = "attemptCount" + 1, feedback = NULL WHERE id = $1
            RETURNING "attemptCount", "projectId", spec, input, (SELECT feedback FROM before) AS feedback`,
@@ -46,18 +46,18 @@ export async function startAttempt(deps: TransitionDeps, req: { jobId: string; w
         );
         const job = rows[0];
         if (job.attemptCount !== number) throw new AppError('CONFLICT', 'The job was claimed concurrently.');
-        const previous = await tx.sql.query(
+        const previous = await tx.sql.query<{ output: unknown; guardrailResults: unknown; exitReason: string | null }>(
           `SELECT output, "guardrailResults", "exitReason" FROM "JobAttempt" WHERE "jobId" = $1 ORDER BY number DESC LIMIT 1`,
           [req.jobId],
         );
         const last = previous.rows[0];
         const violations = Array.isArray(last?.guardrailResults)
-          ? last.guardrailResults.filter((g: any) => !g.passed).map((g: any) => ({ name: g.name, message: g.message }))
+          ? (last.guardrailResults as { name: string; message: string; passed: boolean }[]).filter((g) => !g.passed).map((g) => ({ name: g.name, message: g.message }))
           : [];
         const feedback =
           job.feedback || violations.length
             ? {
-                ...(job.feedback ? { comment: job.feedback as string } : {}),
+                ...(job.feedback ? { comment: job.feedback } : {}),
                 ...(last?.output !== null && last?.output !== undefined ? { previousOutput: last.output } : {}),
                 ...(violations.length ? { guardrailViolations: violations } : {}),
               }

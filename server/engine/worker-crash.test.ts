@@ -37,7 +37,7 @@ async function waitForOutput(child: ChildProcess, pattern: RegExp) {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not ready: ${out}`)), 60_000);
     const on = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       if (pattern.test(out)) {
         clearTimeout(timer);
         resolve();

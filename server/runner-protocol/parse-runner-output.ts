@@ -23,9 +23,9 @@ export interface Violation {
 }
 
 export interface ParserHandlers {
-  onEvent(e: RunnerEvent): void;
-  onLog(line: string): void;
-  onViolation(v: Violation): void;
+  onEvent: (e: RunnerEvent) => void;
+  onLog: (line: string) => void;
+  onViolation: (v: Violation) => void;
 }
 
 const schema = JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8')) as object;

@@ -52,7 +52,7 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       fields.every(([k, v]) => (k === 'metadata.name' ? o.metadata?.name === v : true));
   };
   const setJobCondition = (job: V1Job, type: 'Complete' | 'Failed', reason: string, message: string) => {
-    job.status = { ...job.status, conditions: [{ type, status: 'True', reason, message, lastTransitionTime: new Date() } as any] };
+    job.status = { ...job.status, conditions: [{ type, status: 'True', reason, message, lastTransitionTime: new Date() }] };
     if (type === 'Failed') job.status.failed = 1;
     else job.status.succeeded = 1;
     emit('jobs', 'MODIFIED', stamp(job));
@@ -106,7 +106,7 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       if (ref) {
         const value = opts.secrets?.[ref.name!]?.[ref.key];
         if (value !== undefined) env[e.name] = value;
-        else if (!ref.optional) return setPod(pod, 'Pending', { waiting: { reason: 'CreateContainerConfigError', message: `secret "${ref.name}" not found` } });
+        else if (!ref.optional) { setPod(pod, 'Pending', { waiting: { reason: 'CreateContainerConfigError', message: `secret "${ref.name}" not found` } }); return; }
       }
     }
     const [cmd, ...args] = opts.entrypoints?.[container.image!] ?? container.command!;
@@ -131,8 +131,8 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
         killGroup(child.pid!, 'SIGKILL');
       }
     };
-    child.stdout!.on('data', onOutput);
-    child.stderr!.on('data', onOutput);
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
     const deadline = job.spec!.activeDeadlineSeconds
       ? setTimeout(() => {
           killGroup(child.pid!, 'SIGTERM');

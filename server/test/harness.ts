@@ -22,10 +22,10 @@ export interface TestServer {
   url: string;
   databaseUrl: string;
   adminToken: string;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResult<T>>;
+  gql: <T = any>(query: string, variables?: Record<string, unknown>, token?: string | null) => Promise<GqlResult<T>>;
   /** A new token of the given role, in the default project or another one (created on demand). */
-  token(role: Role, projectSlug?: string): Promise<string>;
-  ws(token?: string | null): Client;
+  token: (role: Role, projectSlug?: string) => Promise<string>;
+  ws: (token?: string | null) => Client;
   close(): Promise<void>;
 }
 
@@ -125,7 +125,7 @@ export function collect<T = any>(
       {
         next: (value) => {
           if (value.errors) errors.push(...value.errors);
-          if (value.data) items.push(value.data as T);
+          if (value.data) items.push(value.data);
           if (until(items)) {
             clearTimeout(timer);
             unsubscribe();

@@ -14,7 +14,7 @@ export async function startRedisProcess() {
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s: ${out.trim()}`)), 10_000);
-      proc.stdout!.on('data', (d) => {
+      proc.stdout.on('data', (d) => {
         out += d;
         if (/Ready to accept connections/.test(out)) (clearTimeout(timer), resolve());
       });

@@ -18,7 +18,7 @@ export async function startS3rver(bucket: string): Promise<{ endpoint: string; s
   let output = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${output}`)), 10_000);
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       output += chunk;
       const m = /listening on ([\d.]+:\d+)/.exec(output);
       if (m) {
@@ -26,7 +26,7 @@ export async function startS3rver(bucket: string): Promise<{ endpoint: string; s
         resolve(`http://${m[1]}`);
       }
     });
-    child.stderr!.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
     child.on('exit', (code) => reject(new Error(`s3rver exited (${code}): ${output}`)));
   });
   return {

@@ -3,10 +3,10 @@ import { createRunnerOutputParser, type ParserLimits, type RunnerEvent, type Vio
 
 export interface RunnerOutputHandlers {
   limits?: Partial<ParserLimits>;
-  onEvent(e: RunnerEvent): void | Promise<void>;
-  onLog(line: string): void | Promise<void>;
+  onEvent: (e: RunnerEvent) => void | Promise<void>;
+  onLog: (line: string) => void | Promise<void>;
   /** A protocol violation, or a handler that threw; nothing more is handed on afterwards. */
-  onViolation(v: Violation): void;
+  onViolation: (v: Violation) => void;
 }
 
 /**

@@ -5,6 +5,15 @@ import type { Executor, ExecuteOutcome, ExecuteRequest } from '../executor.ts';
 import { consumeRunnerOutput } from './consume-runner-output.ts';
 import { buildJobManifest, kubernetesJobName, LABELS, MANAGED_SELECTOR, RUNNER_CONTAINER } from './kubernetes-job-manifest.ts';
 
+/** What the Kubernetes client's errors carry: the HTTP code, and the API's Status (with its message) as `body`. */
+type KubeError = { code?: number; body?: unknown; message?: string };
+function kubeErrorText(err: unknown): string {
+  const e = err as KubeError | null;
+  const status = e?.body as { message?: unknown } | undefined;
+  if (status && typeof status === 'object' && typeof status.message === 'string') return status.message;
+  return e?.message ?? String(err);
+}
+
 export interface KubernetesExecutorOptions {
   kubeConfig: KubeConfig;
   namespace: string;
@@ -42,17 +51,18 @@ function watchAttempt(kc: KubeConfig, namespace: string, name: string, log?: Log
   const watch = new Watch(kc);
   const controllers: AbortController[] = [];
   let closed = false;
-  const open = (path: string, query: Record<string, string>, apply: (phase: string, obj: any) => void) => {
+  // `apply` takes the kind of object its path lists (a V1Job or a V1Pod).
+  const open = (path: string, query: Record<string, string>, apply: (phase: string, obj: never) => void) => {
     if (closed) return;
     const retry = (err: unknown) => {
       if (closed) return;
-      if (err) log?.warn('kubernetes watch dropped; re-watching', { name, error: String((err as Error)?.message ?? err) });
+      if (err) log?.warn('kubernetes watch dropped; re-watching', { name, error: kubeErrorText(err) });
       setTimeout(() => open(path, query, apply), err ? 500 : 0).unref();
     };
     watch
       .watch(path, query, (phase, obj) => {
         if (phase === 'ERROR') return; // a Status object (e.g. "too old resource version"), not ours
-        apply(phase, obj);
+        apply(phase, obj as never);
         notify();
       }, retry)
       .then((c) => (closed ? c.abort() : controllers.push(c)))
@@ -83,7 +93,10 @@ function watchAttempt(kc: KubeConfig, namespace: string, name: string, log?: Log
         };
         const onAbort = () => finish(undefined);
         const timer = setTimeout(() => finish(undefined), ms);
-        if (signal?.aborted) return finish(undefined);
+        if (signal?.aborted) {
+          finish(undefined);
+          return;
+        }
         signal?.addEventListener('abort', onAbort);
         waiters.add(check);
         check();
@@ -120,8 +133,8 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
   const logs = new Log(opts.kubeConfig);
   const ns = opts.namespace;
   const remove = (name: string) =>
-    batch.deleteNamespacedJob({ name, namespace: ns, propagationPolicy: 'Background' }).catch((err: any) => {
-      if (err?.code !== 404) opts.log?.warn('could not delete a runner Job', { name, error: String(err?.message ?? err) });
+    batch.deleteNamespacedJob({ name, namespace: ns, propagationPolicy: 'Background' }).catch((err: unknown) => {
+      if ((err as KubeError | null)?.code !== 404) opts.log?.warn('could not delete a runner Job', { name, error: kubeErrorText(err) });
     });
 
   return {
@@ -155,8 +168,8 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
       try {
         try {
           await batch.createNamespacedJob({ namespace: ns, body: manifest });
-        } catch (err: any) {
-          return { kind: 'spawn_error', message: `Kubernetes refused the runner Job ${name}: ${err?.body?.message ?? err?.message ?? err}` };
+        } catch (err) {
+          return { kind: 'spawn_error', message: `Kubernetes refused the runner Job ${name}: ${kubeErrorText(err)}` };
         }
         if (req.signal.aborted) return await cancelled(name);
         const deadline = Date.now() + req.timeoutMs + (opts.startGraceMs ?? 120_000);
@@ -219,8 +232,8 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
         const podName = state.pod?.metadata?.name;
         // (No pod: the Job failed before one ran; there is no log to read.)
         const follow = podName
-          ? await logs.log(ns, podName, RUNNER_CONTAINER, stream, { follow: true }).catch((err) => {
-              opts.log?.warn('could not follow the runner pod log', { name, error: String(err?.message ?? err) });
+          ? await logs.log(ns, podName, RUNNER_CONTAINER, stream, { follow: true }).catch((err: unknown) => {
+              opts.log?.warn('could not follow the runner pod log', { name, error: kubeErrorText(err) });
               stream.end();
               return null;
             })

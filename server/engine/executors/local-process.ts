@@ -13,8 +13,8 @@ export interface LocalProcessOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   limits?: Partial<ParserLimits>;
-  onEvent(e: RunnerEvent): void | Promise<void>;
-  onLog(line: string): void | Promise<void>;
+  onEvent: (e: RunnerEvent) => void | Promise<void>;
+  onLog: (line: string) => void | Promise<void>;
   stderrTailBytes?: number;
   killGraceMs?: number;
 }
@@ -39,7 +39,7 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
   const tailMax = opts.stderrTailBytes ?? 8192;
   if (opts.signal?.aborted) return Promise.resolve({ kind: 'cancelled', exitCode: null, signal: null, stderrTail: '', durationMs: 0 });
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let reason: ProcessOutcome['kind'] | null = null;
     let violation: Violation | undefined;
     let stderrTail = '';
@@ -82,10 +82,13 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
     child.on('error', (err) => {
       spawnError = err;
     });
-    child.on('close', async (code, signal) => {
+    // A failure while the last output is handled (e.g. storing an event) rejects the run instead of leaving it pending.
+    child.on('close', (code, signal) => {
       clearTimeout(timeout);
       opts.signal?.removeEventListener('abort', onAbort);
-      await output.finish();
+      output.finish().then(() => closed(code, signal), reject);
+    });
+    const closed = (code: number | null, signal: NodeJS.Signals | null) => {
       // The runner is gone; make sure nothing it started outlives it.
       if (child.pid && groupAlive(child.pid)) {
         killGroup(child.pid, 'SIGTERM');
@@ -98,9 +101,9 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
         exitCode: code,
         signal,
         violation,
-        stderrTail: spawnError && !child.pid ? String((spawnError as Error).message) : stderrTail,
+        stderrTail: spawnError && !child.pid ? (spawnError).message : stderrTail,
         durationMs: Date.now() - started,
       });
-    });
+    };
   });
 }

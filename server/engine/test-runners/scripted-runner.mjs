@@ -60,6 +60,7 @@ switch (script) {
   case 'always-fail':
     emit({ type: 'error', code: 'MODEL_ERROR', message: 'the provider is down', retryable: true });
     process.exit(1);
+  // falls through (never: process.exit does not return)
   case 'invalid-event':
     emit({ type: 'usage', model: 'gpt-4o', inputTokens: -5, outputTokens: 1 });
     await sleep(5000);
@@ -162,6 +163,7 @@ switch (script) {
   case 'crash':
     process.stderr.write('Segmentation fault (pretend)\n');
     process.exit(139);
+  // falls through (never: process.exit does not return)
   case 'env':
     emit({ type: 'log', level: 'info', message: `env: ${Object.keys(process.env).sort().join(',')}` });
     result('env listed');
