@@ -30,7 +30,12 @@ export function jobOutputStream(deps: StreamDeps & { output: OutputBus }, jobId:
         stop(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
         return;
       }
-      chain = chain.then(() => push(item)).then(() => void waiting--, (err: unknown) => stop(err));
+      chain = chain.then(() => push(item)).then(
+        () => {
+          waiting--;
+        },
+        (err: unknown) => stop(err),
+      );
     };
     const offDeltas = await deps.output.onJob(jobId, (delta) => enqueue({ kind: 'DELTA', delta }));
     const events = jobEventStream(deps, jobId, afterSeq, limits);

@@ -20,7 +20,7 @@ const JobOutput = builder.objectRef<JobOutputItem>('JobOutput').implement({
     kind: t.field({ type: OutputKind, resolve: (i) => i.kind }),
     seq: t.int({ nullable: true, description: 'MESSAGE and END: the job event’s seq (resume with afterSeq).', resolve: (i) => (i.kind === 'DELTA' ? null : i.event.seq) }),
     attemptNumber: t.int({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.attemptNumber : i.event.attemptNumber) }),
-    task: t.string({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.task : i.kind === 'MESSAGE' ? String((i.event.data as { task?: string } | null)?.task ?? '') : null) }),
+    task: t.string({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.task : i.kind === 'MESSAGE' ? ((i.event.data as { task?: string } | null)?.task ?? '') : null) }),
     agent: t.string({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.agent : i.kind === 'MESSAGE' ? ((i.event.data as { agent?: string | null } | null)?.agent ?? null) : null) }),
     step: t.int({ nullable: true, description: 'The model step within the task (0, 1, …).', resolve: (i) => (i.kind === 'DELTA' ? i.delta.step : i.kind === 'MESSAGE' ? ((i.event.data as { step?: number } | null)?.step ?? null) : null) }),
     offset: t.int({ nullable: true, description: 'DELTA: characters of the step’s text before this delta (a gap or a repeat shows here).', resolve: (i) => (i.kind === 'DELTA' ? i.delta.offset : null) }),
