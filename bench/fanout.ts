@@ -1,30 +1,35 @@
 // 2. Event fan-out: S graphql-ws subscribers on projectEvents while jobs run; latency from an
 //    event's commit to its receipt, and events lost — versus a bare `ws` server broadcasting the
 //    same payloads to the same number of sockets.
+import { mkdir, writeFile } from 'node:fs/promises';
+import inspector from 'node:inspector/promises';
+import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
-import { addMinimalTemplate, createJobs, percentile, printTable, sleep, waitForTerminal } from './lib.ts';
+import { BENCH_LIMITS, addMinimalTemplate, createJobs, percentile, printTable, sleep, waitForTerminal } from './lib.ts';
 
 const JOBS = Number(process.env.BENCH_FANOUT_JOBS ?? 20);
+const SUBSCRIBER_COUNTS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? '100,1000').split(',').map(Number);
 
 async function autodevRun(subscribers: number) {
   const db = await createTestDatabase();
-  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000', AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' } });
+  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' } });
   await addMinimalTemplate(t);
   const latencies: number[] = [];
   const received = new Array(subscribers).fill(0);
   const clients: Client[] = [];
   let acked = 0;
+  let failed = 0;
   for (let i = 0; i < subscribers; i++) {
     const client = createClient({
       url: t.url.replace('http', 'ws') + '/graphql',
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${t.adminToken}` },
       retryAttempts: 0,
-      on: { connected: () => void acked++ },
+      on: { connected: () => void acked++, closed: () => void (acked < subscribers && failed++) },
     });
     clients.push(client);
     client.subscribe(
@@ -39,9 +44,16 @@ async function autodevRun(subscribers: number) {
       },
     );
   }
-  while (acked < subscribers) await sleep(20);
+  const connectBy = Date.now() + 60_000;
+  while (acked < subscribers) {
+    // A refused or timed-out connection is not retried (retryAttempts 0): say so instead of waiting forever.
+    if (Date.now() > connectBy) throw new Error(`only ${acked}/${subscribers} subscribers connected (${failed} closed) within 60 s`);
+    await sleep(20);
+  }
   await sleep(500 + subscribers); // subscriptions are registered after the ack
   const started = Date.now();
+  const cpuBefore = process.cpuUsage();
+  const profile = await profileWindow();
   const ids = await createJobs(t, JOBS, 4);
   await waitForTerminal(t, ids);
   const { rows } = await t.app.services.pool.query<{ at: Date }>(`SELECT "createdAt" AS at FROM "JobEvent" WHERE "jobId" = ANY($1) ORDER BY "createdAt"`, [ids]);
@@ -51,12 +63,35 @@ async function autodevRun(subscribers: number) {
   const deadline = Date.now() + 15_000;
   while (received.some((n) => n < expected) && Date.now() < deadline) await sleep(50);
   const durationMs = Date.now() - started;
+  await profile?.stop(`fanout-${subscribers}`);
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU time of this process (server and clients) per 1,000 deliveries: unlike latency, it hardly
+  // moves when other processes compete for the cores. It includes running the jobs themselves.
+  const cpuMsPer1000 = ((cpu.user + cpu.system) / 1000 / (expected * subscribers)) * 1000;
   const lost = received.reduce((s, n) => s + Math.max(0, expected - n), 0);
   const duplicated = received.reduce((s, n) => s + Math.max(0, n - expected), 0);
   await Promise.all(clients.map((c) => c.dispose()));
   await t.close();
   await db.drop();
-  return { latencies, lost, duplicated, expected, durationMs, timeline };
+  return { latencies, lost, duplicated, expected, durationMs, timeline, cpuMsPer1000 };
+}
+
+/** With BENCH_PROFILE_DIR set: a CPU profile of the delivery window only (not start-up or connecting). */
+async function profileWindow() {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return null;
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 async function bareWsRun(subscribers: number, timeline: number[]) {
@@ -79,6 +114,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   );
   // The same number of payloads of the same shape, sent on the same timeline (bursts included).
   const start = Date.now();
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < messages; i++) {
     const wait = start + timeline[i] - Date.now();
     if (wait > 0) await sleep(wait);
@@ -87,13 +123,14 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   }
   const deadline = Date.now() + 10_000;
   while (received < messages * subscribers && Date.now() < deadline) await sleep(20);
+  const cpu = process.cpuUsage(cpuBefore);
   for (const s of sockets) s.close();
   await new Promise((r) => wss.close(r));
-  return { latencies, lost: messages * subscribers - received };
+  return { latencies, lost: messages * subscribers - received, cpuMsPer1000: ((cpu.user + cpu.system) / 1000 / (messages * subscribers)) * 1000 };
 }
 
 export async function benchFanout() {
-  for (const subscribers of [100, 1000]) {
+  for (const subscribers of SUBSCRIBER_COUNTS) {
     const ours = await autodevRun(subscribers);
     const base = await bareWsRun(subscribers, ours.timeline);
     printTable(`Event fan-out: ${subscribers} subscribers, ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`, [
@@ -102,6 +139,7 @@ export async function benchFanout() {
       ['latency max', percentile(ours.latencies, 100), percentile(base.latencies, 100), 'ms'],
     ]);
     console.log(`events lost: AutoDev ${ours.lost}, baseline ${base.lost}; duplicated: AutoDev ${ours.duplicated}`);
+    console.log(`CPU per 1,000 deliveries (this process: server, clients and, for AutoDev, running the jobs): AutoDev ${ours.cpuMsPer1000.toFixed(1)} ms, baseline ${base.cpuMsPer1000.toFixed(1)} ms`);
   }
 }
 

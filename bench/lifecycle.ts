@@ -3,7 +3,7 @@
 import { Logger, makeWorkerUtils, run } from 'graphile-worker';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
-import { addMinimalTemplate, createJobs, pool, printTable, waitForTerminal } from './lib.ts';
+import { BENCH_LIMITS, addMinimalTemplate, createJobs, pool, printTable, waitForTerminal } from './lib.ts';
 import { createPool } from '../server/db/pool.ts';
 
 const N = Number(process.env.BENCH_JOBS ?? 300);
@@ -13,7 +13,7 @@ const silent = new Logger(() => () => {});
 export async function benchLifecycle() {
   const db = await createTestDatabase();
   try {
-    const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000', AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: String(CONCURRENCY) } });
+    const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: String(CONCURRENCY) } });
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 10, CONCURRENCY, 1_000_000)); // warm-up
     const started = performance.now();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { printTable, sleep } from './lib.ts';
+import { BENCH_LIMITS, printTable, sleep } from './lib.ts';
 
 const SUBSCRIBERS = 1000;
 
@@ -64,7 +64,7 @@ wss.on('connection', (s) => s.on('message', () => {}));
 
 export async function benchMemoryStartup() {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-bench-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...BENCH_LIMITS };
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN']) delete env[k];
   const args = ['--import', 'tsx', 'server/main.ts'];
   try {

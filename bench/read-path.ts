@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
-import { addMinimalTemplate, createJobs, percentile, printTable, waitForTerminal } from './lib.ts';
+import { BENCH_LIMITS, addMinimalTemplate, createJobs, percentile, printTable, waitForTerminal } from './lib.ts';
 
 const DURATION_MS = Number(process.env.BENCH_READ_MS ?? 5000);
 const CONNECTIONS = 16;
@@ -64,7 +64,7 @@ async function countStatements(fn: () => Promise<void>): Promise<number> {
 
 export async function benchReadPath() {
   const db = await createTestDatabase();
-  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '100000', AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' } });
+  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' } });
   try {
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 120, 8));

@@ -19,6 +19,7 @@ import { requestParamsPlugin } from './request-params.ts';
 import { limitConnections, SERVER_OPTIONS } from './connection-limits.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
+import { sharedEventExecutionPlugin } from '../realtime/shared-event-execution.ts';
 import { corsPolicy } from './cors.ts';
 import { handleGraphiql } from './graphiql-page.ts';
 import { refuseConnect, requestListener, sendError, type Route } from './request-listener.ts';
@@ -52,7 +53,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     graphiql: false, // served by handleGraphiql, without a CDN
     cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [requestParamsPlugin(), nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode)],
+    plugins: [requestParamsPlugin(), nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode), sharedEventExecutionPlugin()],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
     batching: { limit: 10 },
     logging: false,

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { GraphQLError, type DocumentNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -10,6 +10,9 @@ import { principalFrom } from './authenticate-request.ts';
 import { maskError } from './mask-error.ts';
 import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
+import { deliverOnSocket } from './websocket-delivery.ts';
+
+const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> => typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
 
 /** Close code for a WebSocket whose client stopped reading (see jobEventStream's bound). */
 export const SLOW_SUBSCRIBER_CLOSE_CODE = 1008; // Policy Violation
@@ -91,7 +94,7 @@ export function attachWebSocketServer(
         return true;
       },
       onClose: (ctx) => unwatchOf.get(ctx)?.(),
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -117,7 +120,17 @@ export function attachWebSocketServer(
             document,
             variableValues: payload.variables ?? undefined,
             contextValue: { ...(await contextFactory()), closeConnection: closeSlowSocket(ctx.extra.socket) },
-            rootValue: { execute, subscribe },
+            rootValue: {
+              execute,
+              // A subscription's results are written to the socket by deliverOnSocket, not graphql-ws.
+              subscribe: async (args: unknown) => {
+                const result = await subscribe(args as never);
+                if (!isAsyncIterable(result)) return result;
+                // graphql-ws marks an operation it is starting with null, then holds its iterator.
+                const isCurrent = (self: unknown) => ctx.subscriptions[id] === null || ctx.subscriptions[id] === self;
+                return deliverOnSocket(result, ctx.extra.socket, ctx.extra.request.socket, id, isCurrent);
+              },
+            },
           };
         } catch (err) {
           return [operationError(mask, err)];

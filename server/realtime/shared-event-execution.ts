@@ -1,0 +1,88 @@
+import type { Plugin } from '@envelop/core';
+import { createSourceEventStream, execute, GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { GraphQLContext } from '../schema/context.ts';
+
+/**
+ * Subscribers that would compute the same result for an event share one execution of their
+ * selection: same document, operation and variables, and the same project and role (what a
+ * resolver may depend on besides the event). Events reach every subscriber of a channel as one
+ * object (see event-bus.ts), so the first subscriber to map an event executes it and the others
+ * take its result; an event read from the table for one subscriber (a replay) is its own object
+ * and is executed for it alone.
+ */
+type Group = { readonly key: string };
+
+const groupsByDocument = new WeakMap<DocumentNode, Map<string, Group>>();
+const resultsByEvent = new WeakMap<object, Map<Group, ExecutionResult | Promise<ExecutionResult>>>();
+
+function groupOf(args: ExecutionArgs): Group {
+  const ctx = args.contextValue as GraphQLContext | undefined;
+  const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null, ctx?.principal?.projectId ?? null, ctx?.principal?.role ?? null]);
+  let groups = groupsByDocument.get(args.document);
+  if (!groups) groupsByDocument.set(args.document, (groups = new Map()));
+  let group = groups.get(key);
+  // Kept while the document is (Yoga's parse cache holds documents by query text).
+  if (!group) groups.set(key, (group = { key }));
+  return group;
+}
+
+/** The result of `args`' selection for `event`: executed once per event and group. */
+export function sharedResult(event: unknown, group: Group, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
+  if (event === null || typeof event !== 'object') return execute({ ...args, rootValue: event });
+  let results = resultsByEvent.get(event);
+  if (!results) resultsByEvent.set(event, (results = new Map()));
+  let result = results.get(group);
+  if (!result) results.set(group, (result = execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>));
+  return result;
+}
+
+/** An error of the event stream as graphql-tools' executor reports it (the code survives masking). */
+function streamError(err: unknown, args: ExecutionArgs): GraphQLError {
+  if (err instanceof GraphQLError) return err;
+  const error = err instanceof Error ? err : new Error(String(err));
+  const operation = getOperationAST(args.document, args.operationName);
+  return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
+}
+
+/** Maps each event of `source` to its (shared) result, one at a time and in order. */
+function mapEvents(source: AsyncIterable<unknown>, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+  const it = source[Symbol.asyncIterator]();
+  const group = groupOf(args);
+  const map = async (r: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> =>
+    r.done ? { done: true, value: undefined } : { done: false, value: await sharedResult(r.value, group, args) };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () =>
+      it.next().then(map, (err) => {
+        throw streamError(err, args);
+      }),
+    return: async () => {
+      await it.return?.();
+      return { done: true, value: undefined };
+    },
+    throw: async (err) => {
+      await it.return?.();
+      throw err;
+    },
+  };
+}
+
+/**
+ * Replaces the executor's subscribe for subscriptions: the source stream is created as before
+ * (the field's `subscribe`, with its authorization), and each event is then executed through
+ * `sharedResult` instead of once per subscriber. Requests the source stream refuses (bad
+ * variables, a failed `subscribe`) take the executor's own path, so their errors read as before.
+ */
+export function sharedEventExecutionPlugin(): Plugin<GraphQLContext> {
+  return {
+    onSubscribe({ subscribeFn, setSubscribeFn }) {
+      setSubscribeFn(async (args) => {
+        const stream = await createSourceEventStream(args as ExecutionArgs);
+        if (!(Symbol.asyncIterator in stream)) return subscribeFn(args);
+        return mapEvents(stream, args as ExecutionArgs);
+      });
+    },
+  };
+}
