@@ -1,15 +1,12 @@
 // 2. Event fan-out: S graphql-ws subscribers on projectEvents while jobs run; latency from an
 //    event's commit to its receipt, and events lost — versus a bare `ws` server broadcasting the
 //    same payloads to the same number of sockets.
-import { mkdir, writeFile } from 'node:fs/promises';
-import inspector from 'node:inspector/promises';
-import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
-import { BENCH_LIMITS, addMinimalTemplate, createJobs, percentile, printTable, sleep, waitForTerminal } from './lib.ts';
+import { BENCH_LIMITS, addMinimalTemplate, profileWindow, createJobs, percentile, printTable, sleep, waitForTerminal } from './lib.ts';
 
 const JOBS = Number(process.env.BENCH_FANOUT_JOBS ?? 20);
 const SUBSCRIBER_COUNTS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? '100,1000').split(',').map(Number);
@@ -74,24 +71,6 @@ async function autodevRun(subscribers: number) {
   await t.close();
   await db.drop();
   return { latencies, lost, duplicated, expected, durationMs, timeline, cpuMsPer1000 };
-}
-
-/** With BENCH_PROFILE_DIR set: a CPU profile of the delivery window only (not start-up or connecting). */
-async function profileWindow() {
-  const dir = process.env.BENCH_PROFILE_DIR;
-  if (!dir) return null;
-  const session = new inspector.Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop(name: string) {
-      const { profile } = await session.post('Profiler.stop');
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
 }
 
 async function bareWsRun(subscribers: number, timeline: number[]) {

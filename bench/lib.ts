@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { TestServer } from '../server/test/harness.ts';
 
 /** The product's abuse limits, lifted: the benchmarks are one client with one token and one address. */
@@ -92,3 +95,22 @@ export async function waitForTerminal(t: TestServer, ids: string[], timeoutMs = 
     await sleep(20);
   }
 }
+
+/** With BENCH_PROFILE_DIR set: a CPU profile of the measured window only (not start-up). */
+export async function profileWindow() {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return null;
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+

@@ -16,6 +16,7 @@ import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createOutputBus } from './realtime/output-bus.ts';
 import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
+import { createPrincipalCache } from './auth/principal-cache.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
 import { prepareSampleRepository } from './examples/sample-repository.ts';
 import { selectExecutor } from './engine/select-executor.ts';
@@ -78,12 +79,16 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     stops.push(() => tracing.shutdown());
     configureValidation({ timeoutMs: config.validationTimeoutMs });
     stops.push(() => stopValidationWorker());
+    const events = createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) }));
+    const principals = createPrincipalCache({ pool, events, ttlMs: config.tokenRecheckMs, onError: (err) => log.warn('token revocation subscribe failed', { error: String(err) }) });
+    stops.push(() => principals.close());
     const services: Services = {
       config,
       pool,
       db,
-      events: createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) })),
       output: createOutputBus(pubsub, (err) => log.warn('publish of live output failed', { error: String(err) })),
+      events,
+      principals,
       log,
       artifacts: await selectArtifactStore(config),
       signingKey: config.signingKey ?? (await localSecret(config.dataDir, 'signing-key')).secret,

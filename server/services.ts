@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/prisma.ts';
 import type { EventBus } from './realtime/event-bus.ts';
 import type { OutputBus } from './realtime/output-bus.ts';
+import type { PrincipalCache } from './auth/principal-cache.ts';
 import type { Logger } from './logger.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -16,6 +17,8 @@ export interface Services {
   events: EventBus;
   /** Live model text (deltas), not stored. */
   output: OutputBus;
+  /** Bearer secret → principal, without a query per request (revocations: see PrincipalCache). */
+  principals: PrincipalCache;
   log: Logger;
   artifacts: ArtifactStore;
   /** Signs artifact download URLs. */

@@ -28,14 +28,28 @@ export const tokenRevoked = () => new AppError('UNAUTHENTICATED', 'The API token
 export const tokenExpired = (at: Date) =>
   new AppError('UNAUTHENTICATED', `The API token expired at ${at.toISOString()}; create a new one.`, { reason: 'TOKEN_EXPIRED' });
 
-/**
- * Resolves a bearer secret to its token. Only hashes are stored; the lookup is by hash and the
- * final comparison is constant-time. Missing, unknown and revoked tokens are UNAUTHENTICATED.
- */
-export async function authenticate(pool: pg.Pool, authorization: string | undefined | null): Promise<Principal> {
+/** The stored hash of an `Authorization: Bearer <secret>` value; UNAUTHENTICATED when it has no bearer secret. */
+export function bearerSecretHash(authorization: string | undefined | null): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) throw new AppError('UNAUTHENTICATED', 'Send an API token as `Authorization: Bearer <token>`.');
-  const hash = hashSecret(match[1]);
+  return hashSecret(match[1]);
+}
+
+/**
+ * Records that the token was used. lastUsedAt is kept to the minute by the callers: writing it on
+ * every request made concurrent requests with one token queue on that row.
+ */
+export function touchToken(pool: pg.Pool, tokenId: string): void {
+  void pool.query(`UPDATE "ApiToken" SET "lastUsedAt" = now() WHERE id = $1`, [tokenId]).catch(() => {});
+}
+
+/**
+ * Resolves a bearer secret to its token with one query (requests go through PrincipalCache, which
+ * calls this when it does not know the secret). Only hashes are stored; the lookup is by hash and
+ * the final comparison is constant-time. Missing, unknown and revoked tokens are UNAUTHENTICATED.
+ */
+export async function authenticate(pool: pg.Pool, authorization: string | undefined | null): Promise<Principal> {
+  const hash = bearerSecretHash(authorization);
   const { rows } = await pool.query<{ id: string; projectId: string; role: Role; name: string; secretHash: string; revokedAt: Date | null; expiresAt: Date | null; expired: boolean; stale: boolean }>(
     `SELECT id, "projectId", role, name, "secretHash", "revokedAt", "expiresAt", "expiresAt" <= now() AS expired,
             ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - interval '1 minute') AS stale
@@ -48,9 +62,7 @@ export async function authenticate(pool: pg.Pool, authorization: string | undefi
   }
   if (token.revokedAt) throw tokenRevoked();
   if (token.expired) throw tokenExpired(token.expiresAt!);
-  // lastUsedAt is kept to the minute: writing it on every request made concurrent requests with one
-  // token queue on that row (the largest cost of the read path).
-  if (token.stale) void pool.query(`UPDATE "ApiToken" SET "lastUsedAt" = now() WHERE id = $1`, [token.id]).catch(() => {});
+  if (token.stale) touchToken(pool, token.id);
   return { tokenId: token.id, projectId: token.projectId, role: token.role, name: token.name, expiresAt: token.expiresAt };
 }
 

@@ -1,4 +1,4 @@
-import { authenticate, type Principal } from '../auth/tokens.ts';
+import type { Principal } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 
@@ -11,7 +11,7 @@ export async function principalFrom(
     return { principal: null, authError: new AppError('UNAUTHENTICATED', 'Send an API token as `Authorization: Bearer <token>`.') };
   }
   try {
-    return { principal: await authenticate(services.pool, authorization), authError: null };
+    return { principal: await services.principals.authenticate(authorization), authError: null };
   } catch (err) {
     if (err instanceof AppError) return { principal: null, authError: err };
     throw err;

@@ -96,7 +96,9 @@ builder.mutationFields((t) => ({
       const exists = await ctx.services.db.apiToken.findFirst({ where: { id: args.id, projectId }, select: { id: true } });
       if (!exists) throw notFound(`API token ${args.id}`);
       const revoked = await revokeApiToken(ctx.services.pool, { projectId, tokenId: args.id });
-      // After the commit: every API process ends what the token keeps open (see TokenWatch).
+      // After the commit: this process stops authenticating it now, every API process ends what the
+      // token keeps open and forgets it (see TokenWatch and PrincipalCache).
+      if (revoked) ctx.services.principals.forget(args.id);
       if (revoked) await ctx.services.events.publishTokenRevoked(args.id);
       return revoked;
     },

@@ -76,23 +76,35 @@ function load(ctx: GraphQLContext, field: LargeField, id: string): Promise<unkno
   return new Promise((resolve, reject) => batch.waiters.push({ id, resolve, reject }));
 }
 
+/** A value at most this large is read with its size, in the same statement (most are a few hundred bytes). */
+const INLINE_MAX_BYTES = 8 * 1024;
+
 async function flush(ctx: GraphQLContext, field: LargeField, batch: Batch): Promise<void> {
   const [table, column] = field.split('.');
   const ids = [...new Set(batch.ids)];
   const budget = responseBudgetOf(ctx);
+  const values = new Map<string, unknown>();
+  let unread = ids;
   if (budget) {
     await budget.inTurn(async () => {
       const bytes = STORED_SIZE[field] ?? `octet_length(${LARGE[field] === 'jsonb' ? `"${column}"::text` : `"${column}"`})`;
-      const { rows } = await ctx.services.pool.query<{ id: string; bytes: number | null }>(
-        `SELECT id::text AS id, ${bytes} AS bytes FROM "${table}" WHERE id = ANY($1)`,
-        [ids],
+      // Small values come along with their sizes, at most what is left of the budget in all: a
+      // refused request still never holds more than its limit. Larger ones are read once reserved.
+      const inline = Math.max(0, Math.min(INLINE_MAX_BYTES, Math.floor((budget.maxBytes - budget.used) / ids.length)));
+      const { rows } = await ctx.services.pool.query<{ id: string; bytes: number | null; value: unknown }>(
+        `SELECT id::text AS id, ${bytes} AS bytes, CASE WHEN ${bytes} <= $2 THEN "${column}" END AS value FROM "${table}" WHERE id = ANY($1)`,
+        [ids, inline],
       );
       const size = new Map(rows.map((r) => [r.id, r.bytes ?? 0]));
       // Every occurrence is sent: the same row under two aliases counts twice.
       budget.take(batch.ids.reduce((sum, id) => sum + (size.get(id) ?? 0), 0));
+      for (const r of rows) if (r.bytes === null || r.bytes <= inline) values.set(r.id, r.value);
+      unread = rows.filter((r) => !values.has(r.id)).map((r) => r.id);
     });
   }
-  const { rows } = await ctx.services.pool.query<{ id: string; value: unknown }>(`SELECT id::text AS id, "${column}" AS value FROM "${table}" WHERE id = ANY($1)`, [ids]);
-  const values = new Map(rows.map((r) => [r.id, r.value]));
+  if (unread.length > 0) {
+    const { rows } = await ctx.services.pool.query<{ id: string; value: unknown }>(`SELECT id::text AS id, "${column}" AS value FROM "${table}" WHERE id = ANY($1)`, [unread]);
+    for (const r of rows) values.set(r.id, r.value);
+  }
   for (const w of batch.waiters) w.resolve(values.get(w.id) ?? null);
 }

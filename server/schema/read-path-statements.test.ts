@@ -1,0 +1,64 @@
+// The read path's SQL statements, counted: a later change cannot silently add queries to it.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+
+// The figure `npm run bench` measures (bench/read-path.ts): jobs with their template, attempts and events.
+const JOBS = `query Jobs { jobs(first: 50) { edges { node { id state costUsd createdAt template { slug }
+  attempts { number state costUsd startedAt finishedAt } events(first: 10) { seq type message createdAt } } } } }`;
+
+/** The statements any pg client of this process sends while `fn` runs (transaction control included). */
+async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  const sent: string[] = [];
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string };
+    sent.push((typeof q === 'string' ? q : (q?.text ?? '')).replace(/\s+/g, ' ').slice(0, 120));
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return sent;
+}
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+  for (let i = 0; i < 3; i++) {
+    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+    expect(res.errors).toBeUndefined();
+  }
+  // One attempt, so that the attempts relation has rows to read.
+  await t.app.services.pool.query(
+    `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "startedAt") SELECT gen_random_uuid(), id, 1, 'RUNNING', 'local', now() FROM "Job" LIMIT 1`,
+  );
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('jobs(first: 50) with template, attempts and events', () => {
+  it('is two SQL statements once the token is known (the rows, and the event messages with their sizes), two more the first time (the token and its lastUsedAt)', async () => {
+    const token = await t.token('VIEWER'); // never used yet: not remembered
+    let first: any;
+    const cold = await statementsDuring(async () => (first = await t.gql(JOBS, {}, token)));
+    expect(first.errors).toBeUndefined();
+    expect(first.data.jobs.edges).toHaveLength(3);
+    expect(first.data.jobs.edges.some((e: any) => e.node.attempts.length === 1)).toBe(true);
+    expect(first.data.jobs.edges.every((e: any) => e.node.events.length >= 1 && e.node.template.slug === 'triage-bug')).toBe(true);
+
+    let second: any;
+    const warm = await statementsDuring(async () => (second = await t.gql(JOBS, {}, token)));
+    expect(second).toEqual(first);
+    console.log(`jobs(first: 50) statements, token not yet known (${cold.length}):\n  ${cold.join('\n  ')}\nand known (${warm.length}):\n  ${warm.join('\n  ')}`);
+    expect(warm).toHaveLength(2);
+    expect(warm[1]).toMatch(/octet_length\("message"\)/);
+    expect(cold.filter((s) => s.includes('"ApiToken"'))).toHaveLength(2); // the read and lastUsedAt
+    expect(cold).toHaveLength(4);
+  });
+});
