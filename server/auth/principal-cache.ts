@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EventBus } from '../realtime/event-bus.ts';
+import type { TokenRevocationBus } from './token-watch.ts';
 import { authenticate, bearerSecretHash, tokenExpired, touchToken, type Principal } from './tokens.ts';
 
 /** Tokens remembered at once; past it the oldest entry is dropped (a busy API sees a few tokens). */
@@ -32,7 +32,7 @@ interface Entry {
   touchedAt: number;
 }
 
-export function createPrincipalCache(deps: { pool: pg.Pool; events: EventBus; ttlMs: number; onError?: (err: unknown) => void }): PrincipalCache {
+export function createPrincipalCache(deps: { pool: pg.Pool; events: TokenRevocationBus; ttlMs: number; onError?: (err: unknown) => void }): PrincipalCache {
   const byHash = new Map<string, Entry>();
   const hashOfToken = new Map<string, string>();
   /** Counts revocations heard and outages: a row read across one of them is not remembered. */

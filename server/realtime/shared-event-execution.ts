@@ -1,6 +1,5 @@
 import type { Plugin } from '@envelop/core';
 import { createSourceEventStream, execute, GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { GraphQLContext } from '../schema/context.ts';
 
 /**
  * Subscribers that would compute the same result for an event share one execution of their
@@ -11,12 +10,14 @@ import type { GraphQLContext } from '../schema/context.ts';
  * and is executed for it alone.
  */
 type Group = { readonly key: string };
+/** What of the request's context a result may depend on besides the event (see schema/context.ts). */
+type CallerContext = { principal?: { projectId: string; role: string } | null };
 
 const groupsByDocument = new WeakMap<DocumentNode, Map<string, Group>>();
 const resultsByEvent = new WeakMap<object, Map<Group, ExecutionResult | Promise<ExecutionResult>>>();
 
 function groupOf(args: ExecutionArgs): Group {
-  const ctx = args.contextValue as GraphQLContext | undefined;
+  const ctx = args.contextValue as CallerContext | undefined;
   const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null, ctx?.principal?.projectId ?? null, ctx?.principal?.role ?? null]);
   let groups = groupsByDocument.get(args.document);
   if (!groups) groupsByDocument.set(args.document, (groups = new Map()));
@@ -75,7 +76,7 @@ function mapEvents(source: AsyncIterable<unknown>, args: ExecutionArgs): AsyncIt
  * `sharedResult` instead of once per subscriber. Requests the source stream refuses (bad
  * variables, a failed `subscribe`) take the executor's own path, so their errors read as before.
  */
-export function sharedEventExecutionPlugin(): Plugin<GraphQLContext> {
+export function sharedEventExecutionPlugin(): Plugin {
   return {
     onSubscribe({ subscribeFn, setSubscribeFn }) {
       setSubscribeFn(async (args) => {

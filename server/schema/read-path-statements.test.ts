@@ -15,7 +15,7 @@ async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
   const sent: string[] = [];
   proto.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0] as string | { text?: string };
-    sent.push((typeof q === 'string' ? q : (q?.text ?? '')).replace(/\s+/g, ' ').slice(0, 120));
+    sent.push((typeof q === 'string' ? q : (q?.text ?? '')).replace(/\s+/g, ' ').slice(0, 400));
     return original.apply(this, args);
   };
   try {
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('jobs(first: 50) with template, attempts and events', () => {
-  it('is two SQL statements once the token is known (the rows, and the event messages with their sizes), two more the first time (the token and its lastUsedAt)', async () => {
+  it('is two SQL statements once the token is known (the rows, and the event messages with their sizes), one more the first time (the token)', async () => {
     const token = await t.token('VIEWER'); // never used yet: not remembered
     let first: any;
     const cold = await statementsDuring(async () => (first = await t.gql(JOBS, {}, token)));
@@ -55,10 +55,12 @@ describe('jobs(first: 50) with template, attempts and events', () => {
     let second: any;
     const warm = await statementsDuring(async () => (second = await t.gql(JOBS, {}, token)));
     expect(second).toEqual(first);
-    console.log(`jobs(first: 50) statements, token not yet known (${cold.length}):\n  ${cold.join('\n  ')}\nand known (${warm.length}):\n  ${warm.join('\n  ')}`);
+    const show = (list: string[]) => list.map((s) => s.slice(0, 110)).join('\n  ');
+    console.log(`jobs(first: 50) statements, token not yet known (${cold.length}):\n  ${show(cold)}\nand known (${warm.length}):\n  ${show(warm)}`);
     expect(warm).toHaveLength(2);
     expect(warm[1]).toMatch(/octet_length\("message"\)/);
-    expect(cold.filter((s) => s.includes('"ApiToken"'))).toHaveLength(2); // the read and lastUsedAt
-    expect(cold).toHaveLength(4);
+    // The token's row is read the first time (its lastUsedAt is written too, not awaited: it may fall outside).
+    expect(cold.filter((s) => s.startsWith('SELECT') && s.includes('"ApiToken"'))).toHaveLength(1);
+    expect(cold.filter((s) => !s.includes('"ApiToken"'))).toHaveLength(2);
   });
 });
