@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../test/harness.ts';
 
 // The figure `npm run bench` measures (bench/read-path.ts): jobs with their template, attempts and events.
 const JOBS = `query Jobs { jobs(first: 50) { edges { node { id state costUsd createdAt template { slug }
-  attempts { number state costUsd startedAt finishedAt } events(first: 10) { seq type message createdAt } } } } }`;
+  attempts { edges { node { number state costUsd startedAt finishedAt } } } events(first: 10) { edges { node { seq type message createdAt } } } } } } }`;
 
 /** The statements any pg client of this process sends while `fn` runs (transaction control included). */
 async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
@@ -49,8 +49,8 @@ describe('jobs(first: 50) with template, attempts and events', () => {
     const cold = await statementsDuring(async () => (first = await t.gql(JOBS, {}, token)));
     expect(first.errors).toBeUndefined();
     expect(first.data.jobs.edges).toHaveLength(3);
-    expect(first.data.jobs.edges.some((e: any) => e.node.attempts.length === 1)).toBe(true);
-    expect(first.data.jobs.edges.every((e: any) => e.node.events.length >= 1 && e.node.template.slug === 'triage-bug')).toBe(true);
+    expect(first.data.jobs.edges.some((e: any) => e.node.attempts.edges.length === 1)).toBe(true);
+    expect(first.data.jobs.edges.every((e: any) => e.node.events.edges.length >= 1 && e.node.template.slug === 'triage-bug')).toBe(true);
 
     let second: any;
     const warm = await statementsDuring(async () => (second = await t.gql(JOBS, {}, token)));
