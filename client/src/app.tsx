@@ -9,6 +9,7 @@ import { ViewerQuery } from './lib/operations';
 import { Link, usePath } from './lib/router';
 import { BudgetsPage } from './pages/budgets';
 import { CrewMonitorPage } from './pages/crew-monitor';
+import { InputsPage } from './pages/inputs';
 import { JobsPage } from './pages/jobs';
 import { ReviewsPage } from './pages/reviews';
 import { SignIn } from './pages/sign-in';
@@ -69,6 +70,7 @@ function Shell() {
   const nav: [string, string][] = [
     ['/', 'Jobs'],
     ['/templates', 'New job'],
+    ['/inputs', 'Inputs'],
     ['/reviews', 'Reviews'],
     ['/budgets', 'Budgets'],
   ];
@@ -106,6 +108,7 @@ function Route({ pathname }: { pathname: string }) {
       </Suspense>
     );
   if ((m = /^\/jobs\/([^/]+)$/.exec(pathname))) return <CrewMonitorPage id={m[1]} key={m[1]} />;
+  if (pathname === '/inputs') return <InputsPage />;
   if (pathname === '/reviews') return <ReviewsPage />;
   if (pathname === '/budgets') return <BudgetsPage />;
   return (

@@ -6,6 +6,8 @@ import { AttemptsView } from '../components/attempts-view';
 import { LogView } from '../components/log-view';
 import { OutputView } from '../components/output-view';
 import { ReviewActions } from '../components/review-actions';
+import { InputRequestPanel } from '../components/input-request';
+import { LiveOutput } from '../components/live-output';
 import { ErrorBox, Loading, StateBadge } from '../components/status';
 import { ToolCallsView } from '../components/tool-calls-view';
 import { graphql } from '../gql';
@@ -229,6 +231,9 @@ export function CrewMonitorPage({ id }: { id: string }) {
           <Meter label="Project budget" value={projectSpent} max={budget?.limitUsd} />
         </section>
       </div>
+
+      {state === 'AWAITING_INPUT' && <InputRequestPanel jobId={id} key={events.findLast((e) => e.type === "STATE_CHANGED")?.seq ?? 0} onAnswered={() => refetch({ requestPolicy: 'network-only' })} />}
+      {!isTerminal(state) && <LiveOutput jobId={id} afterSeq={events.at(-1)?.seq ?? 0} />}
 
       {state === 'AWAITING_REVIEW' && job.review?.status === 'PENDING' && (
         <section className="panel" aria-labelledby="review-title">

@@ -29,7 +29,9 @@ export async function cloneWorkspace(opts: CloneOptions): Promise<string> {
     runGit(args, { cwd: opts.dir, timeoutMs: opts.timeoutMs, code: 'WORKSPACE_CLONE_FAILED', ...extra });
   if (!opts.repository) {
     await git(['init', '-q', '-b', 'main']);
-    await git(['commit', '-q', '--allow-empty', '-m', 'Empty workspace']);
+    // A fixed date makes the empty commit the same on every attempt: an attempt that resumes from
+    // checkpoints applies their patch on the same base commit (server/runner/workspace/task-checkpoint.ts).
+    await git(['commit', '-q', '--allow-empty', '-m', 'Empty workspace'], { env: { GIT_AUTHOR_DATE: '2000-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2000-01-01T00:00:00Z' } });
     return headSha(opts.dir);
   }
   const repository = checkRepository(opts.repository);
