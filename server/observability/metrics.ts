@@ -66,6 +66,11 @@ export function createMetrics() {
     }),
     graphqlErrors: new client.Counter({ name: 'autodev_graphql_errors_total', help: 'GraphQL errors returned, by code.', labelNames: ['code'], registers: r }),
     rateLimited: new client.Counter({ name: 'autodev_rate_limited_total', help: 'Operations refused by a per-token rate limit, by kind (mutation, subscription).', labelNames: ['kind'], registers: r }),
+    subscriptionExecutions: new client.Counter({
+      name: 'autodev_subscription_executions_total',
+      help: 'Executions of a subscription’s selection for an event: one per event per group of subscribers sharing document, variables, project and role (compare with deliveries).',
+      registers: r,
+    }),
     slowSubscribersClosed: new client.Counter({ name: 'autodev_slow_subscribers_closed_total', help: 'WebSockets closed (1008) because the client stopped reading.', registers: r }),
     workerRunning: new client.Gauge({ name: 'autodev_worker_running', help: '1 while this process runs a worker.', registers: r }),
   };

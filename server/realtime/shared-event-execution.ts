@@ -10,6 +10,8 @@ import { createSourceEventStream, execute, GraphQLError, getOperationAST, type D
  * and is executed for it alone.
  */
 type Group = { readonly key: string };
+/** Counts executions (autodev_subscription_executions_total). */
+type Counter = { inc(): void };
 /** What of the request's context a result may depend on besides the event (see schema/context.ts). */
 type CallerContext = { principal?: { projectId: string; role: string } | null };
 
@@ -28,12 +30,18 @@ function groupOf(args: ExecutionArgs): Group {
 }
 
 /** The result of `args`' selection for `event`: executed once per event and group. */
-export function sharedResult(event: unknown, group: Group, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
-  if (event === null || typeof event !== 'object') return execute({ ...args, rootValue: event });
+export function sharedResult(event: unknown, group: Group, args: ExecutionArgs, executed: Counter): ExecutionResult | Promise<ExecutionResult> {
+  if (event === null || typeof event !== 'object') {
+    executed.inc();
+    return execute({ ...args, rootValue: event });
+  }
   let results = resultsByEvent.get(event);
   if (!results) resultsByEvent.set(event, (results = new Map()));
   let result = results.get(group);
-  if (!result) results.set(group, (result = execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>));
+  if (!result) {
+    executed.inc();
+    results.set(group, (result = execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>));
+  }
   return result;
 }
 
@@ -46,11 +54,11 @@ function streamError(err: unknown, args: ExecutionArgs): GraphQLError {
 }
 
 /** Maps each event of `source` to its (shared) result, one at a time and in order. */
-function mapEvents(source: AsyncIterable<unknown>, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+function mapEvents(source: AsyncIterable<unknown>, args: ExecutionArgs, executed: Counter): AsyncIterableIterator<ExecutionResult> {
   const it = source[Symbol.asyncIterator]();
   const group = groupOf(args);
   const map = async (r: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> =>
-    r.done ? { done: true, value: undefined } : { done: false, value: await sharedResult(r.value, group, args) };
+    r.done ? { done: true, value: undefined } : { done: false, value: await sharedResult(r.value, group, args, executed) };
   return {
     [Symbol.asyncIterator]() {
       return this;
@@ -76,13 +84,13 @@ function mapEvents(source: AsyncIterable<unknown>, args: ExecutionArgs): AsyncIt
  * `sharedResult` instead of once per subscriber. Requests the source stream refuses (bad
  * variables, a failed `subscribe`) take the executor's own path, so their errors read as before.
  */
-export function sharedEventExecutionPlugin(): Plugin {
+export function sharedEventExecutionPlugin(executed: Counter): Plugin {
   return {
     onSubscribe({ subscribeFn, setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         const stream = await createSourceEventStream(args as ExecutionArgs);
         if (!(Symbol.asyncIterator in stream)) return subscribeFn(args);
-        return mapEvents(stream, args as ExecutionArgs);
+        return mapEvents(stream, args as ExecutionArgs, executed);
       });
     },
   };
