@@ -29,6 +29,13 @@ async function newJob(state: 'QUEUED' | 'AWAITING_REVIEW' | 'AWAITING_INPUT' = '
   if (state !== 'QUEUED') await driveJob(t.app.services, id, state);
   return id;
 }
+/** A webhook endpoint of our project; deleted again by the next call, so the project stays under its cap. */
+let lastEndpoint: string | null = null;
+async function newEndpoint() {
+  if (lastEndpoint) await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: lastEndpoint }).catch(() => {});
+  const res = await t.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/m", eventTypes: [REVIEW_REQUESTED] }) { endpoint { id } } }`);
+  return (lastEndpoint = res.data.createWebhookEndpoint.endpoint.id as string);
+}
 async function reviewOf(jobId: string) {
   return (await t.gql(`query($id: ID!) { job(id: $id) { review { id } } }`, { id: jobId })).data.job.review.id;
 }
@@ -131,6 +138,30 @@ const MUTATIONS: MutationCase[] = [
     operatorOnly: true,
     run: (tok) =>
       t.gql(`mutation($input: ProjectInput!) { createProject(input: $input) { project { id slug } adminToken { secret token { role } } } }`, { input: { slug: `matrix-${++projectSerial}`, name: 'Matrix project' } }, tok),
+  },
+  {
+    name: 'createWebhookEndpoint',
+    minRole: 'ADMIN',
+    targeted: false,
+    run: (tok) => t.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/a", eventTypes: [JOB_STATE_CHANGED] }) { secret endpoint { id } } }`, {}, tok),
+  },
+  {
+    name: 'updateWebhookEndpoint',
+    minRole: 'ADMIN',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { enabled } }`, { id: await newEndpoint() }, tok),
+  },
+  {
+    name: 'rotateWebhookSecret',
+    minRole: 'ADMIN',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: await newEndpoint() }, tok),
+  },
+  {
+    name: 'deleteWebhookEndpoint',
+    minRole: 'ADMIN',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: await newEndpoint() }, tok),
   },
   {
     name: 'createApiToken',
@@ -248,6 +279,7 @@ const READS: ReadCase[] = [
   { name: 'spend', minRole: 'VIEWER', run: (tok) => t.gql(`{ spend(days: 30) { day model templateSlug costUsd } }`, {}, tok) },
   { name: 'models', minRole: 'VIEWER', run: (tok) => t.gql(`{ models { model inputUsdPerMillion outputUsdPerMillion } }`, {}, tok) },
   { name: 'apiTokens', minRole: 'ADMIN', run: (tok) => t.gql(`{ apiTokens { id name role } }`, {}, tok) },
+  { name: 'webhookEndpoints', minRole: 'ADMIN', run: (tok) => t.gql(`{ webhookEndpoints { id url eventTypes enabled } }`, {}, tok) },
   { name: 'projects', minRole: 'ADMIN', operatorOnly: true, run: (tok) => t.gql(`{ projects { id slug name createdAt } }`, {}, tok) },
 ];
 
@@ -257,7 +289,7 @@ describe('authorization matrix: every query and subscription × every kind of ca
   let jobId: string;
   beforeAll(async () => {
     jobId = await newJob('AWAITING_REVIEW');
-    const ours = await t.gql(`{ viewer { project { id } } jobs(first: 100) { edges { node { id } } } reviews(first: 100) { edges { node { id } } } templates(first: 100) { edges { node { id } } } budgets { id } apiTokens { id } }`);
+    const ours = await t.gql(`{ viewer { project { id } } jobs(first: 100) { edges { node { id } } } reviews(first: 100) { edges { node { id } } } templates(first: 100) { edges { node { id } } } budgets { id } apiTokens { id } webhookEndpoints { id } }`);
     ourIds = [
       ours.data.viewer.project.id,
       ...ours.data.jobs.edges.map((e: any) => e.node.id),
@@ -265,6 +297,8 @@ describe('authorization matrix: every query and subscription × every kind of ca
       ...ours.data.templates.edges.map((e: any) => e.node.id),
       ...ours.data.budgets.map((b: any) => b.id),
       ...ours.data.apiTokens.map((x: any) => x.id),
+      ...ours.data.webhookEndpoints.map((x: any) => x.id),
+      await newEndpoint(),
     ];
   });
 

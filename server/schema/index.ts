@@ -13,5 +13,6 @@ import './model-price.ts';
 import './spend.ts';
 import './api-token.ts';
 import './projects.ts';
+import './webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
