@@ -94,12 +94,13 @@ describe('the openai provider against an OpenAI-compatible endpoint', () => {
     ]);
   });
 
-  it('request changes: the next attempt’s prompts carry the reviewer’s feedback and the previous output', async () => {
+  it('request changes from the first task: every prompt of the next attempt carries the reviewer’s feedback and the previous output', async () => {
     const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'implement-feature', input: FEATURE_INPUT } });
     const id = created.data.createJob.id;
     const waiting = await waitForJob(t, id, ['AWAITING_REVIEW'], 30_000);
     requests.length = 0;
-    await t.gql(`mutation($id: ID!) { requestChanges(id: $id, feedback: "Quote fields that contain commas") { status } }`, { id: waiting.review.id });
+    // fromTask: 'plan' re-runs the whole crew (the default, the last task only, is covered by request-changes-from-task.test.ts).
+    await t.gql(`mutation($id: ID!) { requestChanges(id: $id, feedback: "Quote fields that contain commas", fromTask: "plan") { status } }`, { id: waiting.review.id });
     await expect.poll(async () => (await waitForJob(t, id, ['QUEUED', 'RUNNING', 'AWAITING_REVIEW'])).attempts.length, { timeout: 20_000 }).toBe(2);
     await waitForJob(t, id, ['AWAITING_REVIEW'], 30_000);
     expect(requests).toHaveLength(3);
