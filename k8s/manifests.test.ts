@@ -168,8 +168,12 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     expect(deployment('worker').spec.replicas).toBeGreaterThan(0);
   });
 
-  it('the worker is granted exactly the Kubernetes API calls server/engine/executors/kubernetes.ts makes, in its namespace; nobody else gets a token', () => {
-    const source = readFileSync(root + 'server/engine/executors/kubernetes.ts', 'utf8');
+  it('the worker is granted exactly the Kubernetes API calls the Kubernetes executor makes, in its namespace; nobody else gets a token', () => {
+    // The executor and its steps (server/engine/executors/kubernetes/).
+    const stepsDir = root + 'server/engine/executors/kubernetes/';
+    const source = [root + 'server/engine/executors/kubernetes.ts', ...readdirSync(stepsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => stepsDir + f)]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const grants = new Set<string>();
     const verbOf: Record<string, string> = { create: 'create', delete: 'delete', list: 'list', read: 'get', patch: 'patch', replace: 'update' };
     for (const m of source.matchAll(/\bbatch\.(\w+)\(/g)) {
