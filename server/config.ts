@@ -59,6 +59,8 @@ export interface Config {
   repositoryRoots: string[];
   /** Whether a template may give commands the host network (workspace.network: host), AUTODEV_SANDBOX_NETWORK=allow. */
   sandboxNetwork: boolean;
+  /** Webhooks may go to private, loopback and link-local addresses (tests, on-premises receivers), AUTODEV_WEBHOOK_ALLOW_PRIVATE. */
+  webhookAllowPrivate: boolean;
   /** Where start-up makes a git repository of examples/sample-repo (always a permitted local repository). */
   sampleRepository: string;
   /** The runner command (argv) the local executor starts; default: the reference runner. */
@@ -179,9 +181,10 @@ function modelProviders(value: string | undefined): ProvidersConfig | undefined 
   return config;
 }
 
-/** Every environment variable AutoDev reads is read here (and listed in the README). */
 /** The runner's command in the image (Dockerfile: the compiled tree in /app/dist); absolute, since a runner pod works in /tmp. */
 export const RUNNER_POD_COMMAND = ['node', '/app/dist/server/runner/main.js'];
+
+/** Every environment variable AutoDev reads is read here (and listed in the README). */
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const role = (env.AUTODEV_ROLE ?? 'all') as Role;
@@ -245,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
     repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo')],
+    webhookAllowPrivate: env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === 'true' || env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === '1',
     sandboxNetwork: oneOf('AUTODEV_SANDBOX_NETWORK', env.AUTODEV_SANDBOX_NETWORK, ['allow', 'deny'] as const, 'deny') === 'allow',
     sampleRepository: path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo'),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,

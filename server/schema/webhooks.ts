@@ -82,7 +82,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { id, secret } = await createEndpoint(ctx.services.pool, principalOf(ctx).projectId, input);
+      const { id, secret } = await createEndpoint(ctx.services.pool, principalOf(ctx).projectId, input, ctx.services.config.webhookAllowPrivate);
       return { endpointId: id, secret };
     },
   }),
@@ -93,7 +93,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const id = endpointId(args.id);
-      await updateEndpoint(ctx.services.pool, principalOf(ctx).projectId, id, args.input);
+      await updateEndpoint(ctx.services.pool, principalOf(ctx).projectId, id, args.input, ctx.services.config.webhookAllowPrivate);
       return ctx.services.db.webhookEndpoint.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

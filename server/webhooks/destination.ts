@@ -39,8 +39,3 @@ export function isPrivateAddress(address: string): boolean {
   if (mapped) return blocked.check(mapped[1], 'ipv4');
   return blocked.check(address, 'ipv6');
 }
-
-/** Private destinations are allowed only when the operator says so (tests, on-premises receivers). */
-export function privateDestinationsAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === 'true' || env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === '1';
-}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { MAX_ENDPOINTS_PER_PROJECT, signingSecrets } from './endpoints.ts';
 
@@ -41,7 +42,7 @@ describe('webhook endpoints (ADMIN)', () => {
   });
 
   it('refuses bad URLs, private IP literals (AUTODEV_WEBHOOK_ALLOW_PRIVATE unset) and empty or unknown event types, naming the field', async () => {
-    delete process.env.AUTODEV_WEBHOOK_ALLOW_PRIVATE;
+    expect(t.app.services.config.webhookAllowPrivate).toBe(false);
     const cases: [Record<string, unknown>, string][] = [
       [{ url: 'ftp://example.com/x', eventTypes: ['JOB_STATE_CHANGED'] }, 'url'],
       [{ url: 'https://user:pw@example.com/', eventTypes: ['JOB_STATE_CHANGED'] }, 'url'],
@@ -62,13 +63,14 @@ describe('webhook endpoints (ADMIN)', () => {
   });
 
   it('a private IP literal is accepted when the operator allows private destinations', async () => {
-    process.env.AUTODEV_WEBHOOK_ALLOW_PRIVATE = 'true';
+    expect([undefined, 'true', '1', 'yes'].map((v) => loadConfig({ AUTODEV_WEBHOOK_ALLOW_PRIVATE: v }).webhookAllowPrivate)).toEqual([false, true, true, false]);
+    t.app.services.config.webhookAllowPrivate = true; // what loadConfig gives for AUTODEV_WEBHOOK_ALLOW_PRIVATE=true
     try {
       const res = await t.gql(CREATE, { input: { url: 'http://127.0.0.1:9/hook', eventTypes: ['INPUT_REQUESTED'] } });
       expect(res.errors).toBeUndefined();
       await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: res.data.createWebhookEndpoint.endpoint.id });
     } finally {
-      delete process.env.AUTODEV_WEBHOOK_ALLOW_PRIVATE;
+      t.app.services.config.webhookAllowPrivate = false;
     }
   });
 

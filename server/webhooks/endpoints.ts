@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { isIP } from 'node:net';
 import { withTransaction } from '../db/transaction.ts';
 import { AppError, badInput, notFound } from '../errors.ts';
-import { privateDestinationsAllowed, isPrivateAddress } from './destination.ts';
+import { isPrivateAddress } from './destination.ts';
 import { checkWebhookUrl, RefusedDestination } from './outbound-post.ts';
 import { generateWebhookSecret } from './sign.ts';
 
@@ -21,7 +21,7 @@ export const DEFAULT_KEEP_PREVIOUS_SECONDS = 24 * 3600;
  * Checks an endpoint URL's form. An IP literal that is private is refused here already; names are
  * checked on every delivery after DNS resolution (a name's answer can change).
  */
-export function validateEndpointUrl(raw: string, env: NodeJS.ProcessEnv = process.env): string {
+export function validateEndpointUrl(raw: string, allowPrivate: boolean): string {
   const url = raw.trim();
   if (url.length > MAX_URL_LENGTH) throw badInput(`A webhook \`url\` is at most ${MAX_URL_LENGTH} characters.`, { field: 'url' });
   let parsed: URL;
@@ -32,7 +32,7 @@ export function validateEndpointUrl(raw: string, env: NodeJS.ProcessEnv = proces
     throw err;
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && isPrivateAddress(host) && !privateDestinationsAllowed(env)) {
+  if (isIP(host) && isPrivateAddress(host) && !allowPrivate) {
     throw badInput(`\`url\`: ${host} is a private, loopback or link-local address; webhooks are not delivered there (the operator may allow it with AUTODEV_WEBHOOK_ALLOW_PRIVATE).`, { field: 'url' });
   }
   return url;
@@ -58,8 +58,9 @@ export async function createEndpoint(
   pool: pg.Pool,
   projectId: string,
   input: { url: string; eventTypes: readonly string[]; description?: string | null },
+  allowPrivate: boolean,
 ): Promise<{ id: string; secret: string }> {
-  const url = validateEndpointUrl(input.url);
+  const url = validateEndpointUrl(input.url, allowPrivate);
   const eventTypes = validateEventTypes(input.eventTypes);
   const description = validateDescription(input.description);
   const secret = generateWebhookSecret();
@@ -84,8 +85,9 @@ export async function updateEndpoint(
   projectId: string,
   id: string,
   input: { url?: string | null; eventTypes?: readonly string[] | null; description?: string | null; enabled?: boolean | null },
+  allowPrivate: boolean,
 ): Promise<void> {
-  const url = input.url != null ? validateEndpointUrl(input.url) : null;
+  const url = input.url != null ? validateEndpointUrl(input.url, allowPrivate) : null;
   const eventTypes = input.eventTypes != null ? validateEventTypes(input.eventTypes) : null;
   const description = input.description != null ? validateDescription(input.description) : null;
   const { rowCount } = await pool.query(
