@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATE_JOB } from '../test/fixtures.ts';
+import { CREATE_JOB, oneWriterTemplate as template } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 
 // Schemas that take seconds to check (issue 16): the server refuses them within the configured
@@ -11,20 +11,6 @@ const MARGIN_MS = 1500;
 const UPSERT = /* GraphQL */ `
   mutation Upsert($input: TemplateInput!) { upsertTemplate(input: $input) { slug version } }
 `;
-
-function template(slug: string, inputSchema: object) {
-  return {
-    slug,
-    name: slug,
-    crew: {
-      process: 'sequential',
-      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes things.', model: 'gpt-4o-mini' }],
-      tasks: [{ id: 'write', description: 'Write it', expectedOutput: 'Text', agent: 'writer' }],
-    },
-    inputSchema,
-    outputSchema: { type: 'object' },
-  };
-}
 
 /** 30 `$defs`, each an `anyOf` of two `$ref`s to the next: 1 KB of schema, 2^30 paths to check. */
 function nestedAnyOf(levels = 30): object {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATE_JOB } from '../test/fixtures.ts';
+import { CREATE_JOB, oneWriterTemplate as template } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { seedTemplates } from './seed-templates.ts';
 
@@ -10,20 +10,6 @@ import { seedTemplates } from './seed-templates.ts';
 const UPSERT = /* GraphQL */ `
   mutation Upsert($input: TemplateInput!) { upsertTemplate(input: $input) { slug version inputSchema } }
 `;
-
-function template(slug: string, inputSchema: object) {
-  return {
-    slug,
-    name: slug,
-    crew: {
-      process: 'sequential',
-      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes things.', model: 'gpt-4o-mini' }],
-      tasks: [{ id: 'write', description: 'Write it', expectedOutput: 'Text', agent: 'writer' }],
-    },
-    inputSchema,
-    outputSchema: { type: 'object' },
-  };
-}
 
 let t: TestServer;
 let otherAdmin: string;

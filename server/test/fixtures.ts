@@ -22,3 +22,18 @@ export const JOB_EVENTS = /* GraphQL */ `
     jobEvents(jobId: $jobId, afterSeq: $afterSeq) { seq jobId type fromState toState message actor data }
   }
 `;
+
+/** The smallest template: one writer agent, one task, the given input schema (for tests of users' schemas). */
+export function oneWriterTemplate(slug: string, inputSchema: object) {
+  return {
+    slug,
+    name: slug,
+    crew: {
+      process: 'sequential',
+      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes things.', model: 'gpt-4o-mini' }],
+      tasks: [{ id: 'write', description: 'Write it', expectedOutput: 'Text', agent: 'writer' }],
+    },
+    inputSchema,
+    outputSchema: { type: 'object' },
+  };
+}
