@@ -17,7 +17,7 @@ describe('the validation worker', () => {
     });
   });
 
-  it('answers every generated exponential schema (anyOf/oneOf/allOf over doubled $refs) within the limit, never stalling the event loop', { timeout: 120_000 }, async () => {
+  it('answers every generated exponential schema (anyOf/oneOf/allOf over doubled $refs) within the limit, keeping the event loop free (its busy time, not a wall-clock gap)', { timeout: 120_000 }, async () => {
     const limit = VALIDATION.timeoutMs;
     VALIDATION.timeoutMs = 500;
     try {
@@ -29,23 +29,19 @@ describe('the validation worker', () => {
           async (combinator, levels, [leaf, input]) => {
             const $defs: Record<string, object> = { [`d${levels}`]: leaf };
             for (let i = 0; i < levels; i++) $defs[`d${i}`] = { [combinator]: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
-            // The event loop's longest stall while the worker runs: a timer due every 10 ms.
-            let last = performance.now();
-            let worstGap = 0;
-            const ticker = setInterval(() => {
-              worstGap = Math.max(worstGap, performance.now() - last);
-              last = performance.now();
-            }, 10);
             // A ready worker (the last run's may have been replaced): its start is not timed against the call.
             await validateOffThread({ op: 'input', schema: {}, input: null });
+            // Time this thread's event loop spent running code during the call (not waiting in epoll). A wall-clock
+            // timer's gap also counts time the OS gave other processes, which on a loaded CI machine reached 510 ms.
+            const before = performance.eventLoopUtilization();
             const start = performance.now();
             const answer = await validateOffThread<InputValidation>({ op: 'input', schema: { $ref: '#/$defs/d0', $defs }, input }).catch((e: unknown) => e);
             const ms = performance.now() - start;
-            clearInterval(ticker);
+            const busyMs = performance.eventLoopUtilization(before).active;
             if (answer instanceof AppError) expect(answer.code).toBe('BAD_USER_INPUT');
             else expect(answer).toMatchObject({ ok: false });
             expect(ms).toBeLessThan(500 + 1500);
-            expect(worstGap).toBeLessThan(200);
+            expect(busyMs).toBeLessThan(200);
           },
         ),
         { numRuns: 8, seed: 16 },
