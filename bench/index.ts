@@ -6,6 +6,7 @@ import { benchMemoryStartup } from './memory-startup.ts';
 import { benchReadPath } from './read-path.ts';
 import { benchSandbox } from './sandbox.ts';
 import { benchAgentLoop } from './agent-loop.ts';
+import { benchStreamLatency } from './stream-latency.ts';
 
 const started = Date.now();
 console.log(`# AutoDev benchmarks — ${new Date().toISOString()}\nMachine: ${machine()}`);
@@ -15,5 +16,6 @@ await benchReadPath();
 await benchMemoryStartup();
 await benchSandbox();
 await benchAgentLoop();
+await benchStreamLatency();
 console.log(`\nAll benchmarks took ${Math.round((Date.now() - started) / 1000)} s.`);
 process.exit(0);

@@ -25,6 +25,8 @@ export interface MockReply {
   pauseBeforeFinishMs?: number;
   /** Answer with this HTTP error status instead. */
   status?: number;
+  /** Streaming: told the character offset of each text chunk as it is written (a latency benchmark's clock). */
+  onTextChunk?: (offset: number) => void;
 }
 
 export interface ReceivedRequest {
@@ -148,6 +150,7 @@ async function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: Mo
     if (a.chunkDelayMs && i > 0) await new Promise((r) => setTimeout(r, a.chunkDelayMs));
     if (res.destroyed) return;
     send([{ index: 0, delta: { content: text.slice(i, i + 7) }, finish_reason: null }]);
+    a.onTextChunk?.(i);
   }
   a.toolCalls?.forEach((c, i) => {
     const args = argsText(c);
