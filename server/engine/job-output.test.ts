@@ -10,9 +10,17 @@ import { upsertTemplate, waitForJob } from '../test/scripted.ts';
 let t: TestServer;
 let model: OpenAiMockServer;
 const ANSWER = Array.from({ length: 60 }, (_, i) => `Sentence ${i} of the answer.`).join(' '); // ~1,600 characters, ~230 chunks
+// An answer that leaks a key: 103 characters of it, so it spans several deltas (~70 characters each).
+const KEY_BODY = 'A1b2C3d4'.repeat(12) + 'xyz';
+const LEAKING_ANSWER = `${ANSWER.slice(0, 500)} The key is sk-${KEY_BODY} and ${ANSWER.slice(0, 500)}`;
 
 beforeAll(async () => {
-  model = await startOpenAiMockServer(() => ({ text: ANSWER, delayMs: 2500, chunkDelayMs: 10, usage: { promptTokens: 500, completionTokens: 400 } }));
+  model = await startOpenAiMockServer((req) => ({
+    text: JSON.stringify(req.body.messages).includes('Leak the key') ? LEAKING_ANSWER : ANSWER,
+    delayMs: 2500,
+    chunkDelayMs: 10,
+    usage: { promptTokens: 500, completionTokens: 400 },
+  }));
   t = await startTestServer({
     role: 'all',
     env: { AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: model.baseUrl, AUTODEV_MODEL_STREAM: '1', AUTODEV_VALIDATION_TIMEOUT_MS: '30000' },
@@ -28,6 +36,21 @@ beforeAll(async () => {
       tasks: [{ id: 'write', description: 'Write the answer', expectedOutput: 'Text', agent: 'writer' }],
     },
     inputSchema: { type: 'object', properties: { repository: { type: 'string' }, n: { type: 'integer' } } },
+    outputSchema: { type: 'object' },
+    timeoutSeconds: 120,
+  });
+  await upsertTemplate(t.gql, {
+    slug: 'streamed-leak',
+    name: 'Streamed leak',
+    description: 'One task whose streamed answer contains a key',
+    workspace: { repositoryField: 'repository' },
+    maxAttempts: 1,
+    crew: {
+      process: 'sequential',
+      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Careless.', model: 'claude-haiku-4-5', tools: [] }],
+      tasks: [{ id: 'write', description: 'Leak the key', expectedOutput: 'Text', agent: 'writer' }],
+    },
+    inputSchema: { type: 'object', properties: { repository: { type: 'string' } } },
     outputSchema: { type: 'object' },
     timeoutSeconds: 120,
   });
@@ -118,5 +141,22 @@ describe('jobOutput', () => {
     expect(deltas[0].offset).toBeGreaterThan(0); // it joined mid-step
     expect(message.text).toBe(ANSWER);
     expect(ANSWER.endsWith(deltas.map((d) => d.text).join(''))).toBe(true);
+  }, 120_000);
+
+  it('never shows a subscriber any part of a secret that the model wrote across several deltas', async () => {
+    const created = await t.gql(`mutation { createJob(input: { templateSlug: "streamed-leak", input: {} }) { id } }`);
+    const jobId = created.data.createJob.id as string;
+    const sub = collect<{ jobOutput: Item }>(t.ws(), OUTPUT, { jobId, afterSeq: 0 }, () => false, 90_000);
+    const output = (await sub.done).map((x) => x.jobOutput);
+    const deltas = output.filter((x) => x.kind === 'DELTA');
+    const live = deltas.map((d) => d.text).join('');
+    expect(deltas.length).toBeGreaterThan(2);
+    expect(live).toContain('The key is [redacted] and');
+    for (let i = 0; i + 8 <= KEY_BODY.length; i++) expect(live).not.toContain(KEY_BODY.slice(i, i + 8));
+    // The stored message is redacted the same way, and the leak fails the job's no-secrets guardrail.
+    const job = await waitForJob(t, jobId, ['SUCCEEDED', 'FAILED']);
+    expect(job.state).toBe('FAILED');
+    const message = job.events.find((e: any) => e.type === 'MESSAGE');
+    expect(message.message).toBe(live);
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import { redactRunnerEvent } from '../redact-runner-event.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 import { ArtifactLimitReached, storeArtifact } from '../store-artifact.ts';
 import { storeCheckpoint } from '../../checkpoints/checkpoints.ts';
+import { createLiveTextRedaction, type LiveDelta } from './live-text-redaction.ts';
 import type { AttemptEventLog } from './attempt-event-log.ts';
 import type { AttemptStop } from './attempt-stop.ts';
 
@@ -61,6 +62,10 @@ export function createRunnerEventRecorder(ctx: {
   // The workspace's base commit (agent runtime): a checkpoint then needs its patch to be resumable.
   let baseCommit: string | null = null;
   const append = eventLog.append;
+  const liveText = createLiveTextRedaction();
+  const publishLive = (task: string, agent: string | undefined, step: number, live: LiveDelta | null) =>
+    live &&
+    services.output.publish({ jobId: attempt.jobId, attemptNumber: attempt.number, task, agent: agent ?? null, step, offset: live.offset, text: live.text, at: Date.now() });
 
   const onEvent = async (raw: RunnerEvent): Promise<void> => {
     if (stop.signal.aborted) return; // nothing is recorded or charged after a stop
@@ -112,18 +117,13 @@ export function createRunnerEventRecorder(ctx: {
           actor: event.agent,
         });
       case 'text_delta':
-        // Live only: published to jobOutput subscribers, never stored (the step's message is).
-        return services.output.publish({
-          jobId: attempt.jobId,
-          attemptNumber: attempt.number,
-          task: event.task,
-          agent: event.agent ?? null,
-          step: event.step,
-          offset: event.offset,
-          text: event.text,
-          at: Date.now(),
-        });
+        // Live only: published to jobOutput subscribers, never stored (the step's message is). The
+        // step's raw text is redacted whole as it grows, so a secret split across deltas is caught.
+        if (raw.type !== 'text_delta') return;
+        await publishLive(event.task, event.agent, event.step, liveText.delta(raw.task, raw.step, raw.offset, raw.text));
+        return;
       case 'message':
+        if (raw.type === 'message') await publishLive(event.task, event.agent, event.step, liveText.end(raw.task, raw.step, event.text));
         return append({
           type: 'MESSAGE',
           message: event.text,
