@@ -73,6 +73,7 @@ const JobQuery = graphql(`
       review {
         id
         status
+        output
       }
     }
   }
@@ -239,7 +240,7 @@ export function CrewMonitorPage({ id }: { id: string }) {
         <section className="panel" aria-labelledby="review-title">
           <h2 id="review-title">Review</h2>
           {can(role, 'REVIEWER') ? (
-            <ReviewActions reviewId={job.review.id} onDecided={() => refetch({ requestPolicy: 'network-only' })} />
+            <ReviewActions key={job.review.id} reviewId={job.review.id} output={job.review.output} tasks={crew.tasks.map((t) => t.id)} onDecided={() => refetch({ requestPolicy: 'network-only' })} />
           ) : (
             <p className="muted">Waiting for a reviewer. Your token cannot decide reviews.</p>
           )}

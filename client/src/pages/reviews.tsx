@@ -12,6 +12,7 @@ import { can, useConnection } from '../lib/connection';
 import { dateTime, errorMessage, usd } from '../lib/format';
 import { Link } from '../lib/router';
 import { useRefetchOnStateChange } from '../lib/use-debounced';
+import type { Crew } from './templates';
 
 const ReviewsQuery = graphql(`
   query ReviewQueue {
@@ -27,6 +28,7 @@ const ReviewsQuery = graphql(`
             input
             template {
               name
+              crew
             }
             # The attempt under review is the job's latest; the one before it, for the diff.
             attempts(last: 2) {
@@ -129,7 +131,7 @@ function ReviewDetail({ review, canDecide, onDecided }: { review: ReviewNode; ca
           <ArtifactsView artifacts={attempt.artifacts} previous={previous?.artifacts} />
         </>
       )}
-      {canDecide ? <ReviewActions reviewId={review.id} onDecided={onDecided} /> : <p className="muted">Your token cannot decide reviews (reviewer or admin needed).</p>}
+      {canDecide ? <ReviewActions reviewId={review.id} output={review.output} tasks={(review.job.template.crew as Crew).tasks.map((t) => t.id)} onDecided={onDecided} /> : <p className="muted">Your token cannot decide reviews (reviewer or admin needed).</p>}
     </article>
   );
 }
