@@ -40,7 +40,9 @@ describe('the offline provider on the agent runtime', () => {
     const [attempt] = job.attempts;
     expect(attempt.baseCommit).toMatch(/^[0-9a-f]{40}$/);
     expect(attempt.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:notes-checked', passed: true }));
-    expect(job.events.filter((e: any) => e.type === 'TOOL_CALL').map((e: any) => e.data.tool)).toEqual(['list_files', 'read_file', 'write_file', 'edit_file', 'run_command']);
+    expect(job.events.filter((e: any) => e.type === 'TOOL_CALL').map((e: any) => e.data.tool)).toEqual(['list_files', 'read_file', 'read_file', 'write_file', 'edit_file', 'run_command']);
+    // The sample's playbook (read first) names no 'Bug fixer': the generic script, notes read from the README.
+    expect(job.events.filter((e: any) => e.type === 'TOOL_CALL' && e.data.tool === 'read_file').map((e: any) => JSON.parse(e.data.args).path)).toEqual(['.autodev/offline-playbook.json', 'README.md']);
 
     const artifact = attempt.artifacts.find((a: any) => a.path === 'changes.patch');
     const patch = Buffer.from(await (await fetch(artifact.downloadUrl)).arrayBuffer());
@@ -70,18 +72,67 @@ describe('the offline provider on the agent runtime', () => {
     }
   }, 60_000);
 
-  it('the bundled fix-failing-tests on the sample repository: the offline model cannot fix code, so npm test fails on each attempt and the job fails after its two attempts, each keeping its patch and the check output', async () => {
+  /** Creates a job of a bundled template on the sample repository and waits for it to settle. */
+  async function bundledJob(templateSlug: string, input: Record<string, unknown>) {
     const repository = t.app.services.config.sampleRepository;
-    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-failing-tests', input: { repository } } });
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug, input: { repository, ...input } } });
     expect(created.errors).toBeUndefined();
-    const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED', 'AWAITING_REVIEW'], 120_000);
+    const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED', 'AWAITING_REVIEW'], 150_000);
+    const patchOf = async (a: any) => Buffer.from(await (await fetch(a.artifacts.find((x: any) => x.path === 'changes.patch').downloadUrl)).arrayBuffer());
+    const commands = job.events.filter((e: any) => e.type === 'TOOL_RESULT' && e.data.tool === 'run_command').map((e: any) => e.data.output as string);
+    return { repository, job, patchOf, commands };
+  }
+
+  it('the bundled fix-failing-tests on the sample repository: the offline model follows the sample\'s playbook, fixes slugify through the tools, the tests it ran fail then pass, and the job awaits review with a patch that makes npm test pass and a passing check', async () => {
+    const { repository, job, patchOf, commands } = await bundledJob('fix-failing-tests', {});
+    expect(job.lastError).toBeNull();
+    expect(job.state).toBe('AWAITING_REVIEW');
+    expect(job.attempts).toHaveLength(1);
+    const [attempt] = job.attempts;
+    expect(attempt.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:test', passed: true }));
+    expect(job.events.filter((e: any) => e.type === 'TOOL_CALL').map((e: any) => e.data.tool)).toEqual(['list_files', 'read_file', 'run_command', 'read_file', 'read_file', 'edit_file', 'run_command']);
+    // Its first npm test failed (the sample's bug), its last passed.
+    expect(commands).toHaveLength(2);
+    expect(commands[0]).toContain('# fail 1');
+    expect(commands[1]).toContain('# fail 0');
+    const patch = await patchOf(attempt);
+    expect(patch.toString()).toContain('+++ b/slugify.js');
+    expect((await applyPatchAndRun(repository, attempt.baseCommit, Buffer.alloc(0), ['node', '--test'])).status).not.toBe(0);
+    expect((await applyPatchAndRun(repository, attempt.baseCommit, patch, ['node', '--test'])).status).toBe(0);
+  }, 150_000);
+
+  it('the bundled implement-feature on the sample repository: plan (read-only tools), implement (edits slugify.js), test (adds a test file); the job awaits review with a passing npm test check and a patch with both files', async () => {
+    const { repository, job, patchOf } = await bundledJob('implement-feature', {
+      title: 'Collapse punctuation in slugs',
+      specification: 'slugify turns every run of spaces and punctuation into one dash and trims dashes at both ends.',
+      language: 'javascript',
+    });
+    expect(job.lastError).toBeNull();
+    expect(job.state).toBe('AWAITING_REVIEW');
+    const [attempt] = job.attempts;
+    expect(attempt.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:test', passed: true }));
+    const byTask = (task: string) => job.events.filter((e: any) => e.type === 'TOOL_CALL' && e.data.task === task).map((e: any) => e.data.tool);
+    expect(byTask('plan')).toEqual(['list_files', 'read_file', 'read_file']);
+    expect(byTask('implement')).toEqual(['list_files', 'read_file', 'read_file', 'edit_file', 'run_command']);
+    expect(byTask('test')).toEqual(['list_files', 'read_file', 'write_file', 'run_command']);
+    expect(job.output.diffstat).toMatch(/slugify\.edge\.test\.js/);
+    expect(job.output.files.map((f: any) => f.path).sort()).toEqual(['slugify.edge.test.js', 'slugify.js']);
+    const applied = await applyPatchAndRun(repository, attempt.baseCommit, await patchOf(attempt), ['node', '--test']);
+    expect(applied.status).toBe(0);
+    expect(applied.output).toContain('# pass 5');
+  }, 150_000);
+
+  it('the bundled write-unit-tests on the sample repository: the test engineer adds a test file and its own tests pass, but npm test (the check) still fails on the sample\'s known bug, which tests must not fix: FAILED after its two attempts, each with the new file in its patch', async () => {
+    const { job, patchOf, commands } = await bundledJob('write-unit-tests', { modulePath: 'slugify.js' });
     expect(job.state).toBe('FAILED');
     expect(job.attempts).toHaveLength(2);
     for (const a of job.attempts) {
       expect(a.errorCode).toBe('CHECK_FAILED');
-      expect(a.artifacts.map((x: any) => x.path)).toContain('changes.patch');
-      expect(a.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:test', passed: false, message: expect.stringContaining('# fail 1') }));
+      expect((await patchOf(a)).toString()).toContain('+++ b/slugify.cases.test.js');
+      expect(a.guardrailResults).toContainEqual(expect.objectContaining({ name: 'check:test', passed: false, message: expect.stringContaining('collapses runs of spaces and punctuation') }));
     }
+    expect(commands).toHaveLength(2);
+    for (const c of commands) expect(c).toContain('# fail 0');
   }, 150_000);
 
   it('upsertTemplate refuses an unknown tool and an undeclared placeholder with BAD_USER_INPUT naming the agent and the placeholder', async () => {

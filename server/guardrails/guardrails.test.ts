@@ -4,15 +4,17 @@ import { checkOutput, guardrailsPassed, violations } from './check-output.ts';
 import { loadSeedTemplates } from './load-seed-templates.ts';
 import { validateJobInput } from './validate-input.ts';
 import { validateTemplateDefinition } from './validate-template.ts';
+import { ONE_COMPLETION_FEATURE } from '../test/fixtures.ts';
 
 const seeds = await loadSeedTemplates();
 const triage = seeds.find((s) => s.slug === 'triage-bug')!;
-const feature = seeds.find((s) => s.slug === 'implement-feature')!;
+// Its input schema (arrays, enums) and file-list output exercise the validators.
+const feature = ONE_COMPLETION_FEATURE;
 
 describe('template definitions', () => {
-  it('accepts every seeded template', () => {
+  it('accepts every seeded template, and the one-completion fixture', () => {
     expect(seeds.map((s) => s.slug).sort()).toEqual(['fix-failing-tests', 'implement-feature', 'triage-bug', 'write-unit-tests']);
-    for (const s of seeds) expect(validateTemplateDefinition(s).ok).toBe(true);
+    for (const s of [...seeds, feature]) expect(validateTemplateDefinition(s).ok).toBe(true);
   });
 
   it('refuses an input schema that is not a valid JSON Schema, saying so', () => {

@@ -17,7 +17,7 @@ export function runtimeTemplate(opts: { slug: string; tools: string[]; checks: {
     checks: opts.checks,
     crew: {
       process: 'sequential',
-      agents: [{ id: 'dev', role: 'Software engineer', goal: 'Make the tests of {repository} pass.', backstory: 'You fix bugs with small changes.', model: 'gpt-4o-mini', tools: opts.tools }],
+      agents: [{ id: 'dev', role: 'Bug fixer', goal: 'Make the tests of {repository} pass.', backstory: 'You fix bugs with small changes.', model: 'gpt-4o-mini', tools: opts.tools }],
       tasks: [{ id: 'fix', description: 'Find why the tests fail and fix the code. {instructions}', expectedOutput: 'What was wrong and what you changed.', agent: 'dev' }],
     },
     inputSchema: {

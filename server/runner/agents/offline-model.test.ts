@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../json-schema/ajv.ts';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import type { AgentEvent } from './agent-events.ts';
-import { OFFLINE_COMMAND, OFFLINE_NOTES_PATH } from './offline-model.ts';
+import { OFFLINE_COMMAND, OFFLINE_NOTES_PATH, OFFLINE_PLAYBOOK_PATH } from './offline-model.ts';
 import { resolveModel } from './resolve-model.ts';
 import { runAgentTask, type RunAgentTaskOptions } from './run-agent-task.ts';
 
@@ -14,8 +14,8 @@ const OUTPUT_SCHEMA = {
   properties: { summary: { type: 'string', minLength: 10 }, changedFiles: { type: 'array', minItems: 1, items: { type: 'string' } } },
 };
 
-async function runOffline(over: Partial<RunAgentTaskOptions> & { grant?: string[] } = {}) {
-  const files = new Map([['src/cart.ts', 'export const total = 0;\n'], ['README.md', '# Shop\nA small shop.\n'], ['docs/', '']]);
+async function runOffline(over: Partial<RunAgentTaskOptions> & { grant?: string[]; extraFiles?: [string, string][] } = {}) {
+  const files = new Map([['src/cart.ts', 'export const total = 0;\n'], ['README.md', '# Shop\nA small shop.\n'], ['docs/', ''], ...(over.extraFiles ?? [])]);
   const events: AgentEvent[] = [];
   const tools = createFakeTools(files).filter((t) => (over.grant ?? ALL_TOOLS).includes(t.name));
   const outcome = await runAgentTask({
@@ -110,5 +110,56 @@ describe('the offline model', () => {
     });
     expect(outcome).toMatchObject({ status: 'stopped', message: 'Task fix was cancelled.', steps: 1 });
     expect(seen).toEqual(['usage', 'list_files', 'tool_result']);
+  });
+
+  describe('with a playbook in the repository', () => {
+    const playbook = JSON.stringify({
+      roles: {
+        Developer: {
+          calls: [
+            { tool: 'read_file', input: { path: 'src/cart.ts' } },
+            { tool: 'search', input: { pattern: 'total' } },
+            { tool: 'edit_file', input: { path: 'src/cart.ts', oldText: 'total = 0', newText: 'total = 42' } },
+            { tool: 'run_command', input: { command: 'npm test' } },
+          ],
+          answer: 'The total is 42 now.',
+        },
+      },
+    });
+    const withPlaybook = { extraFiles: [[OFFLINE_PLAYBOOK_PATH, playbook]] as [string, string][] };
+
+    it('an agent whose role it names reads it and makes its calls in order (those of granted tools), then gives its answer', async () => {
+      const { outcome, events, files } = await runOffline(withPlaybook);
+      expect(calls(events)).toEqual([
+        { tool: 'list_files', args: {} },
+        { tool: 'read_file', args: { path: OFFLINE_PLAYBOOK_PATH } },
+        { tool: 'read_file', args: { path: 'src/cart.ts' } },
+        // `search` is not granted (the fake tools have none): skipped.
+        { tool: 'edit_file', args: { path: 'src/cart.ts', oldText: 'total = 0', newText: 'total = 42' } },
+        { tool: 'run_command', args: { command: 'npm test' } },
+      ]);
+      expect(files.get('src/cart.ts')).toBe('export const total = 42;\n');
+      expect(files.has(OFFLINE_NOTES_PATH)).toBe(false);
+      expect(outcome).toMatchObject({ status: 'completed', text: 'The total is 42 now.' });
+    });
+
+    it('an agent of another role reads it, finds nothing for itself and follows the generic script (the playbook is not the file it reads)', async () => {
+      const agent = { id: 'dev', role: 'Reviewer', goal: 'Fix {title}', backstory: 'Careful.', model: 'offline', tools: ALL_TOOLS.filter((n) => n !== 'search') };
+      const { events, files } = await runOffline({ ...withPlaybook, agent });
+      expect(calls(events).map((c) => `${c.tool}${c.args.path ? ` ${c.args.path}` : ''}`)).toEqual([
+        'list_files',
+        `read_file ${OFFLINE_PLAYBOOK_PATH}`,
+        'read_file README.md',
+        `write_file ${OFFLINE_NOTES_PATH}`,
+        `edit_file ${OFFLINE_NOTES_PATH}`,
+        'run_command',
+      ]);
+      expect(files.get('src/cart.ts')).toBe('export const total = 0;\n');
+    });
+
+    it('a playbook that is not JSON is ignored', async () => {
+      const { events } = await runOffline({ extraFiles: [[OFFLINE_PLAYBOOK_PATH, '{ not json']] });
+      expect(calls(events).map((c) => c.tool)).toEqual(['list_files', 'read_file', 'read_file', 'write_file', 'edit_file', 'run_command']);
+    });
   });
 });

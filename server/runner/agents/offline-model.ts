@@ -1,7 +1,10 @@
 // The `offline` model: deterministic, no network, and it goes through the same tool path as a
 // real model. Given the tools it was granted it works through a fixed script — list the files,
 // read one, write a notes file, edit it, run a command — one tool call per step, then answers
-// with text (or an object valid against the task's output schema). Usage is estimated at four
+// with text (or an object valid against the task's output schema). A repository may carry a
+// playbook for it (OFFLINE_PLAYBOOK_PATH: tool calls per agent role, as the bundled sample
+// repository does): an agent whose role it names reads it and makes those calls instead, so a
+// demo on that repository ends with a real fix and a passing check. Usage is estimated at four
 // characters a token, so budgets behave as with a real model.
 import { createHash } from 'node:crypto';
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
@@ -10,6 +13,8 @@ import { schemaInstance } from '../providers/schema-instance.ts';
 export const OFFLINE_NOTES_PATH = 'AUTODEV_NOTES.md';
 // A command any sandbox can run, whose output shows the change (the notes file).
 export const OFFLINE_COMMAND = 'ls';
+/** Where a repository keeps the offline model's playbook: `{"roles": {"<role>": {"calls": [{tool, input}], "answer"?}}}`. */
+export const OFFLINE_PLAYBOOK_PATH = '.autodev/offline-playbook.json';
 
 interface Step {
   tool: string;
@@ -25,12 +30,18 @@ function textOf(options: LanguageModelV3CallOptions): string {
   return options.prompt.map((m) => (typeof m.content === 'string' ? m.content : m.content.map(partText).join('\n'))).join('\n');
 }
 
-/** What this task already did: the tool calls in the conversation, and each call's output text. */
+/** What this task already did: the tool calls in the conversation, in order, each with its output. */
 function history(options: LanguageModelV3CallOptions) {
-  const calls: { tool: string; id: string }[] = [];
+  const calls: { tool: string; id: string; input: Record<string, unknown> }[] = [];
   const outputs = new Map<string, { ok: boolean; text: string }>();
   for (const m of options.prompt) {
-    if (m.role === 'assistant') for (const p of m.content) if (p.type === 'tool-call') calls.push({ tool: p.toolName, id: p.toolCallId });
+    if (m.role === 'assistant') {
+      for (const p of m.content) {
+        if (p.type !== 'tool-call') continue;
+        const input = typeof p.input === 'string' ? (JSON.parse(p.input) as Record<string, unknown>) : (p.input as Record<string, unknown>);
+        calls.push({ tool: p.toolName, id: p.toolCallId, input });
+      }
+    }
     if (m.role === 'tool') {
       for (const p of m.content) {
         if (p.type !== 'tool-result') continue;
@@ -44,7 +55,29 @@ function history(options: LanguageModelV3CallOptions) {
     const call = calls.find((c) => c.tool === tool);
     return call ? outputs.get(call.id) : undefined;
   };
-  return { done: new Set(calls.map((c) => c.tool)), output };
+  const readOf = (file: string) => calls.find((c) => c.tool === 'read_file' && c.input.path === file);
+  return { calls, outputs, done: new Set(calls.map((c) => c.tool)), output, readOf };
+}
+
+interface PlaybookRole {
+  calls: Step[];
+  answer?: string;
+}
+
+/** The playbook's entry for this agent (the system prompt starts "You are <role>. "), once it was read. */
+function playbookEntry(options: LanguageModelV3CallOptions, h: ReturnType<typeof history>): { entry: PlaybookRole; after: number } | undefined {
+  const read = h.readOf(OFFLINE_PLAYBOOK_PATH);
+  const out = read && h.outputs.get(read.id);
+  if (!read || !out?.ok) return undefined;
+  let roles: Record<string, PlaybookRole>;
+  try {
+    roles = (JSON.parse(out.text) as { roles?: Record<string, PlaybookRole> }).roles ?? {};
+  } catch {
+    return undefined;
+  }
+  const system = options.prompt.find((m) => m.role === 'system')?.content ?? '';
+  const role = Object.keys(roles).find((r) => system.startsWith(`You are ${r}. `));
+  return role ? { entry: roles[role], after: h.calls.indexOf(read) + 1 } : undefined;
 }
 
 /** The first file in a list_files output: one path a line, directories ending in `/`; a README first. */
@@ -66,15 +99,26 @@ function subjectOf(prompt: string): string {
 function nextStep(options: LanguageModelV3CallOptions, subject: string): Step | undefined {
   if (options.toolChoice?.type === 'none') return undefined;
   const granted = new Set((options.tools ?? []).filter((t) => t.type === 'function').map((t) => t.name));
-  const { done, output } = history(options);
+  const h = history(options);
+  const { done, output } = h;
   const want = (tool: string) => granted.has(tool) && !done.has(tool);
   if (want('list_files')) return { tool: 'list_files', input: {} };
   const listing = output('list_files');
-  const file = listing?.ok ? pickFile(listing.text) : undefined;
-  if (file && want('read_file')) return { tool: 'read_file', input: { path: file } };
+  const listed = listing?.ok ? listing.text.split('\n').map((l) => l.trim()) : [];
+  if (listed.includes(OFFLINE_PLAYBOOK_PATH) && granted.has('read_file') && !h.readOf(OFFLINE_PLAYBOOK_PATH)) {
+    return { tool: 'read_file', input: { path: OFFLINE_PLAYBOOK_PATH } };
+  }
+  const scripted = playbookEntry(options, h);
+  if (scripted) {
+    // The playbook's calls in order, those of tools this agent was granted; then the answer.
+    return scripted.entry.calls.filter((c) => granted.has(c.tool))[h.calls.length - scripted.after];
+  }
+  const file = pickFile(listed.filter((l) => l !== OFFLINE_PLAYBOOK_PATH).join('\n'));
+  if (file && granted.has('read_file') && !h.readOf(file)) return { tool: 'read_file', input: { path: file } };
   if (want('write_file')) {
-    const read = output('read_file');
-    const firstLine = read?.ok ? read.text.split('\n').find((l) => l.trim())?.slice(0, 120) : undefined;
+    const read = file ? h.readOf(file) : undefined;
+    const readOut = read && h.outputs.get(read.id);
+    const firstLine = readOut?.ok ? readOut.text.split('\n').find((l) => l.trim())?.slice(0, 120) : undefined;
     const content = `# Notes from the offline model\n\nTask: ${subject}\n${file ? `Read: ${file}${firstLine ? ` (starts with: ${firstLine})` : ''}\n` : ''}Status: draft\n`;
     return { tool: 'write_file', input: { path: OFFLINE_NOTES_PATH, content } };
   }
@@ -92,8 +136,10 @@ function answer(options: LanguageModelV3CallOptions, prompt: string, subject: st
     const value = format.schema ? schemaInstance(format.schema as Record<string, unknown>, { subject, seed }) : { summary: `Offline answer for "${subject}".` };
     return JSON.stringify(value, null, 2);
   }
-  const { done } = history(options);
-  const used = [...done].join(', ');
+  const h = history(options);
+  const scripted = playbookEntry(options, h)?.entry.answer;
+  if (scripted) return scripted;
+  const used = [...h.done].join(', ');
   return `Offline answer for "${subject}" (ref ${seed.slice(0, 8)}): ${used ? `used ${used}; ` : ''}the task is complete.`;
 }
 
