@@ -137,10 +137,13 @@ function answer(options: LanguageModelV3CallOptions, prompt: string, subject: st
     return JSON.stringify(value, null, 2);
   }
   const h = history(options);
+  // A reviewer's comment is in the prompt after this heading (task-prompt.ts): say it was read.
+  const comment = /Feedback on the previous attempt:\n(?!Previous output:|Check ")([^\n]+)/.exec(prompt)?.[1];
+  const feedback = comment ? ` Addressed the reviewer's feedback ("${comment.slice(0, 120)}").` : '';
   const scripted = playbookEntry(options, h)?.entry.answer;
-  if (scripted) return scripted;
+  if (scripted) return scripted + feedback;
   const used = [...h.done].join(', ');
-  return `Offline answer for "${subject}" (ref ${seed.slice(0, 8)}): ${used ? `used ${used}; ` : ''}the task is complete.`;
+  return `Offline answer for "${subject}" (ref ${seed.slice(0, 8)}): ${used ? `used ${used}; ` : ''}the task is complete.${feedback}`;
 }
 
 function usage(input: number, output: number): LanguageModelV3Usage {
