@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
-import { FEATURE_INPUT, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { addOneCompletionFeature, FEATURE_INPUT, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { waitForJob } from '../test/scripted.ts';
 
 // A local HTTP server speaking the OpenAI chat-completions protocol stands in for the model
@@ -61,6 +61,9 @@ beforeAll(async () => {
     env: { AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: `http://127.0.0.1:${port}/v1`, AUTODEV_MODEL_API_KEY: 'sk-test-model-key' },
     logLines,
   });
+  // The bundled implement-feature runs on the agent runtime (tools, workspace): this file is about
+  // the one-completion path, so its feature crew is the fixture that kept it.
+  await addOneCompletionFeature(t);
 });
 afterAll(async () => {
   await t?.close();
@@ -95,7 +98,7 @@ describe('the openai provider against an OpenAI-compatible endpoint', () => {
   });
 
   it('request changes from the first task: every prompt of the next attempt carries the reviewer’s feedback and the previous output', async () => {
-    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'implement-feature', input: FEATURE_INPUT } });
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'feature-one-completion', input: FEATURE_INPUT } });
     const id = created.data.createJob.id;
     const waiting = await waitForJob(t, id, ['AWAITING_REVIEW'], 30_000);
     requests.length = 0;
