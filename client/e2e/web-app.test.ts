@@ -6,14 +6,17 @@ import { expectNoPageErrors, launchBrowser, screenshot } from './browser.ts';
 import { startDropProxy } from './drop-proxy.ts';
 
 // The web app in headless Chromium against a real server: API, worker, local executor, the
-// reference runner in child processes with the offline model provider (each model call takes
-// AUTODEV_OFFLINE_DELAY_MS so that a run can be watched while it happens).
+// runner in child processes with the offline model provider (each model call takes
+// AUTODEV_OFFLINE_DELAY_MS so that a run can be watched while it happens). The bundled
+// implement-feature crew runs on the agent runtime against the sample repository the server
+// prepared, as a new user's first job does.
 
 let t: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
   t = await startTestServer({ role: 'all', env: { AUTODEV_OFFLINE_DELAY_MS: '700', AUTODEV_WORKER_CONCURRENCY: '4' } });
+  FEATURE.repository = t.app.services.config.sampleRepository;
   browser = await launchBrowser();
 });
 afterEach(() => expectNoPageErrors());
@@ -31,9 +34,9 @@ async function signedIn(token = t.adminToken, viewport = { width: 1280, height: 
 }
 
 const FEATURE = {
-  repository: 'acme/shop',
-  title: 'Gift cards at checkout',
-  specification: 'Customers can pay part of an order with a gift card code; the remaining amount goes to the card on file.',
+  repository: '', // the sample repository, once the server has prepared it
+  title: 'Punctuation in slugs',
+  specification: 'slugify turns every run of spaces and punctuation into one dash and trims dashes at both ends.',
 };
 
 async function createJobByApi(input: Record<string, unknown> = { ...FEATURE, title: `Job ${Math.random().toString(36).slice(2, 8)}` }, templateSlug = 'implement-feature') {
@@ -47,7 +50,7 @@ async function jobEvents(id: string) {
   return jobWithLists(r.data.job) as { state: string; events: { seq: number; type: string }[] };
 }
 
-describe('the web app in a real browser', () => {
+describe('the web app in a real browser', { timeout: 240_000 }, () => {
   it('signs in with a pasted token, and refuses a wrong one with the server’s message', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(t.url + '/');
@@ -100,7 +103,7 @@ describe('the web app in a real browser', () => {
     await expect.poll(() => page.getByTestId('job-cost').textContent(), { timeout: 15_000 }).not.toBe('$0');
     expect(await page.locator('h1 .badge').getAttribute('data-state')).toBe('RUNNING');
     await screenshot(page, '05-monitor-running');
-    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 90_000 });
     await page.locator('.guardrails li').first().waitFor();
     await expect.poll(() => page.locator('.task[data-status="done"]').count()).toBe(3);
     await screenshot(page, '06-monitor-awaiting-review');
@@ -114,14 +117,14 @@ describe('the web app in a real browser', () => {
     await page.locator('.diff').first().waitFor();
     await screenshot(page, '07-review-queue');
     await page.getByLabel('Request changes').check();
-    await page.getByLabel('What the crew should change').fill('Also handle expired gift cards.');
+    await page.getByLabel('What the crew should change').fill('Also handle a title of only punctuation.');
     await page.getByRole('button', { name: 'Request changes' }).click();
     await page.getByText('Nothing to review.').waitFor();
 
     await page.goto(`${t.url}/jobs/${jobId}`);
     await page.locator('[data-attempt="2"]').waitFor({ timeout: 15_000 });
-    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
-    await page.locator('[data-attempt="2"]').getByText('Also handle expired gift cards.').waitFor();
+    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 90_000 });
+    await page.locator('[data-attempt="2"]').getByText('Also handle a title of only punctuation.').waitFor();
     await page.getByText('changes since attempt 1').waitFor();
     await screenshot(page, '08-monitor-second-attempt');
 
@@ -177,7 +180,7 @@ describe('the web app in a real browser', () => {
     await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 }).toBeGreaterThan(2);
     expect(await page.locator('h1 .badge').getAttribute('data-state')).toBe('RUNNING');
     await page.reload();
-    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+    await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 90_000 });
     const stored = await jobEvents(jobId);
     await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count'))).toBe(stored.events.length);
     expect(Number(await page.getByTestId('log-count').getAttribute('data-last-seq'))).toBe(stored.events.at(-1)!.seq);
@@ -226,7 +229,7 @@ describe('the web app in a real browser', () => {
         for (const afterSeq of subscribes.slice(sent)) expect(afterSeq).toBeGreaterThanOrEqual(heldSeq);
       }
       expect(subscribes[0]).toBe(0);
-      await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 30_000 });
+      await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 90_000 });
       const stored = await jobEvents(jobId);
       await expect.poll(count).toBe(stored.events.length);
       expect(Number(await page.getByTestId('log-count').getAttribute('data-last-seq'))).toBe(stored.events.at(-1)!.seq);
@@ -242,7 +245,7 @@ describe('the web app in a real browser', () => {
     const page = await signedIn();
     await page.goto(`${t.url}/reviews`);
     await page.locator('h1', { hasText: 'Review queue' }).waitFor();
-    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: jobId })).data.job.state, { timeout: 30_000 }).toBe('AWAITING_REVIEW');
+    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: jobId })).data.job.state, { timeout: 90_000 }).toBe('AWAITING_REVIEW');
     const reviews = (await t.gql('{ reviews(status: PENDING, first: 50) { edges { node { id job { id } } } } }')).data.reviews.edges.map((e: any) => e.node);
     const review = reviews.find((r: any) => r.job.id === jobId);
     await page.locator(`[data-review="${review.id}"]`).waitFor({ timeout: 10_000 });
@@ -266,7 +269,7 @@ describe('the web app in a real browser', () => {
     const jobId = await createJobByApi();
     await page.locator(`tr[data-job="${jobId}"]`).waitFor({ timeout: 10_000 });
     await expect.poll(() => page.locator('tr[data-job]').count()).toBe(before + 1);
-    await page.locator(`tr[data-job="${jobId}"] .badge[data-state="AWAITING_REVIEW"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`tr[data-job="${jobId}"] .badge[data-state="AWAITING_REVIEW"]`).waitFor({ timeout: 90_000 });
     await screenshot(page, '10-jobs-list');
 
     await page.goto(`${t.url}/jobs/${jobId}`);
@@ -282,7 +285,7 @@ describe('the web app in a real browser', () => {
   it('shows budgets: set a limit, spend against it, and spend by model and template', async () => {
     // Spend of its own (an implement-feature run charges gpt-4o models), not the earlier tests'.
     const jobId = await createJobByApi();
-    await expect.poll(async () => (await jobEvents(jobId)).state, { timeout: 30_000 }).toBe('AWAITING_REVIEW');
+    await expect.poll(async () => (await jobEvents(jobId)).state, { timeout: 90_000 }).toBe('AWAITING_REVIEW');
     const page = await signedIn();
     await page.getByRole('link', { name: 'Budgets' }).click();
     await page.getByLabel('Limit (USD)').fill('25');

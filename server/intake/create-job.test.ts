@@ -3,11 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chargeUsage } from '../budgets/charge-usage.ts';
 import { driveJob } from '../test/drive-job.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
-import { CREATE_JOB, FEATURE_INPUT, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 
 let t: TestServer;
+/** Input of the bundled implement-feature: a repository it may clone (the sample the server prepared). */
+const FEATURE = { title: 'Add CSV export to the orders page', specification: 'Operators need to download the filtered orders table as a CSV file with one row per order.', language: 'typescript' };
+let feature: Record<string, unknown>;
 beforeAll(async () => {
   t = await startTestServer();
+  feature = { ...FEATURE, repository: t.app.services.config.sampleRepository };
 });
 afterAll(async () => {
   await t?.close();
@@ -17,7 +21,7 @@ const count = async (sql: string, params: unknown[] = []) => Number((await t.app
 
 describe('createJob', () => {
   it('creates a QUEUED job with its first event and its queue entry', async () => {
-    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: FEATURE_INPUT, maxCostUsd: 2.5 } });
+    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: feature, maxCostUsd: 2.5 } });
     expect(res.errors).toBeUndefined();
     expect(res.data.createJob).toMatchObject({ state: 'QUEUED', costUsd: 0, maxCostUsd: 2.5, template: { slug: 'implement-feature', version: 1 } });
     const id = res.data.createJob.id;
@@ -56,7 +60,7 @@ describe('createJob', () => {
         fc.constantFrom(
           { templateSlug: 'triage-bug', input: TRIAGE_INPUT },
           { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 'Another bug entirely' } },
-          { templateSlug: 'implement-feature', input: FEATURE_INPUT },
+          { templateSlug: 'implement-feature', input: feature },
         ),
         fc.constantFrom(2.5, 2.50000000001, 3, undefined),
         async (request, maxCostUsd) => {
@@ -127,7 +131,7 @@ describe('createJob', () => {
     const wrongType = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 42 } } });
     expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(wrongType.errors?.[0].message).toContain('title');
-    const missing = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: { ...FEATURE_INPUT, specification: undefined } } });
+    const missing = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: { ...feature, specification: undefined } } });
     expect(missing.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(missing.errors?.[0].message).toContain('specification');
     const unknownTemplate = await t.gql(CREATE_JOB, { input: { templateSlug: 'no-such-template', input: {} } });
