@@ -7,10 +7,12 @@ import { enqueueRun } from '../jobs/enqueue-run.ts';
 import type { InputValidation } from '../guardrails/validate-input.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
 import { refuseUnpricedModels } from '../budgets/model-prices.ts';
+import { refuseUnconfiguredModels } from './model-availability.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import { insertJobEvent } from '../jobs/job-event.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
+import type { Config } from '../config.ts';
 
 export interface CreateJobRequest {
   projectId: string;
@@ -56,7 +58,10 @@ function validateRequest(req: CreateJobRequest): void {
  * With an idempotency key, the same key returns the same job (the unique index decides races);
  * reusing a key for a different request is a CONFLICT.
  */
-export async function createJob(deps: { pool: pg.Pool; events: JobEventBus; config?: { repositoryRoots: string[]; model?: { model?: string } } }, req: CreateJobRequest): Promise<CreateJobResult> {
+export async function createJob(
+  deps: { pool: pg.Pool; events: JobEventBus; config?: { repositoryRoots: string[]; model?: Config['model'] }; /** Where the runner's keys come from (default process.env). */ env?: NodeJS.ProcessEnv },
+  req: CreateJobRequest,
+): Promise<CreateJobResult> {
   validateRequest(req);
   const { rows: templates } = await deps.pool.query<JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string }>(
     `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
@@ -68,7 +73,13 @@ export async function createJob(deps: { pool: pg.Pool; events: JobEventBus; conf
   const valid = await validateOffThread<InputValidation>({ op: 'input', schema: template.inputSchema, input: req.input });
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
   refuseLocalRepository(template.workspace, req.input, deps.config?.repositoryRoots ?? []);
-  // A price deleted (or an override set) since the template was saved: refused now, not after the run.
+  // A provider or key the runner would lack, or a price deleted (or an override set) since the
+  // template was saved: refused now, not after the run. A Kubernetes runner's keys are in its own
+  // Secret, which this server cannot see.
+  if (deps.config?.model) {
+    const keysFrom = template.executor.kind === 'kubernetes' ? undefined : (deps.env ?? process.env);
+    refuseUnconfiguredModels(deps.config.model, template.crew.agents, { keysFrom, templateSlug: template.slug });
+  }
   await refuseUnpricedModels(deps.pool, template.crew.agents, deps.config?.model?.model, template.slug);
   const spent = await spentBudgetRefusal(deps.pool, req.projectId);
   // A retry of a request that already made its job still gets that job (or its CONFLICT) below.

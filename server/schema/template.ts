@@ -106,7 +106,7 @@ builder.mutationField('upsertTemplate', (t) =>
       const id = await upsertTemplate(ctx.services.pool, projectId, definition, {
         runnerEnvAllow: ctx.services.config.runnerEnvAllow,
         sandboxNetwork: ctx.services.config.sandboxNetwork,
-        prices: { override: ctx.services.config.model.model },
+        models: ctx.services.config.model,
       });
       return ctx.services.db.template.findUniqueOrThrow({ ...query, where: { id: id! } });
     },

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { refuseUnpricedModels } from '../budgets/model-prices.ts';
+import type { Config } from '../config.ts';
+import { refuseUnconfiguredModels } from '../intake/model-availability.ts';
 import { badInput } from '../errors.ts';
 import type { TemplateDefinition, TemplateValidation } from '../guardrails/validate-template.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
@@ -9,19 +11,24 @@ import { validateOffThread } from '../guardrails/validation-pool.ts';
  * spec of the version they were created from. `onlyIfMissing` seeds without overwriting;
  * `runnerEnvAllow` is the operator's list of `executor.env` names (config.runnerEnvAllow);
  * `sandboxNetwork` whether commands may have the host network (config.sandboxNetwork);
- * `prices` refuses a crew whose models have no price (not for seeds: a bad override must not stop startup).
+ * `models` (the operator's model configuration) refuses a crew whose models name a provider that is
+ * not configured or have no price (not for seeds: a bad override must not stop startup). Keys are
+ * checked at createJob, not here: an operator may set them after the template is saved.
  */
 export async function upsertTemplate(
   pool: pg.Pool,
   projectId: string,
   definition: unknown,
-  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean; prices?: { override: string | undefined } } = {},
+  opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean; models?: Config['model'] } = {},
 ): Promise<string | null> {
   // In the validation worker: a user's schema that is slow to check is refused, not waited for.
   const checked = await validateOffThread<TemplateValidation>({ op: 'template', definition, runnerEnvAllow: opts.runnerEnvAllow ?? [], sandboxNetwork: opts.sandboxNetwork ?? false });
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
-  if (opts.prices) await refuseUnpricedModels(pool, t.crew.agents, opts.prices.override);
+  if (opts.models) {
+    refuseUnconfiguredModels(opts.models, t.crew.agents);
+    await refuseUnpricedModels(pool, t.crew.agents, opts.models.model);
+  }
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO "Template" (id, "projectId", slug, name, description, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks)
      VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
