@@ -50,7 +50,7 @@ export async function waitForRuntimeJob(t: TestServer, id: string, states: strin
   for (;;) {
     const job = jobWithLists((await t.gql(RUNTIME_JOB, { id })).data?.job);
     if (job && states.includes(job.state)) return job;
-    if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states} in ${timeoutMs} ms: ${JSON.stringify(job).slice(0, 3000)}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states.join(', ')} in ${timeoutMs} ms: ${JSON.stringify(job).slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -75,7 +75,7 @@ export async function applyPatchAndRun(repository: string, baseCommit: string, p
       return { status: 0, output };
     } catch (err) {
       const e = err as { status: number; stdout: Buffer; stderr: Buffer };
-      return { status: e.status ?? -1, output: `${e.stdout}${e.stderr}` };
+      return { status: e.status ?? -1, output: `${e.stdout.toString()}${e.stderr.toString()}` };
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

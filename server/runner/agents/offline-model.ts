@@ -23,9 +23,11 @@ interface Step {
 
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
+type PromptPart = Exclude<LanguageModelV3CallOptions['prompt'][number]['content'], string>[number];
+
 /** The whole conversation as text (what a real model would read; the token estimate counts it). */
 function textOf(options: LanguageModelV3CallOptions): string {
-  const partText = (p: any): string =>
+  const partText = (p: PromptPart): string =>
     p.type === 'text' || p.type === 'reasoning' ? p.text : p.type === 'tool-call' ? JSON.stringify(p.input) : p.type === 'tool-result' ? JSON.stringify(p.output) : '';
   return options.prompt.map((m) => (typeof m.content === 'string' ? m.content : m.content.map(partText).join('\n'))).join('\n');
 }
@@ -133,7 +135,7 @@ function answer(options: LanguageModelV3CallOptions, prompt: string, subject: st
   const seed = createHash('sha256').update(prompt.slice(0, 4000)).digest('hex');
   const format = options.responseFormat;
   if (format?.type === 'json') {
-    const value = format.schema ? schemaInstance(format.schema as Record<string, unknown>, { subject, seed }) : { summary: `Offline answer for "${subject}".` };
+    const value = format.schema ? schemaInstance(format.schema, { subject, seed }) : { summary: `Offline answer for "${subject}".` };
     return JSON.stringify(value, null, 2);
   }
   const h = history(options);
@@ -164,7 +166,7 @@ async function pause(ms: number, signal?: AbortSignal) {
     }
     function onAbort() {
       clearTimeout(timer);
-      reject(signal!.reason);
+      reject(signal!.reason as Error);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
   });
