@@ -36,6 +36,13 @@ async function newEndpoint() {
   const res = await t.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/m", eventTypes: [REVIEW_REQUESTED] }) { endpoint { id } } }`);
   return (lastEndpoint = res.data.createWebhookEndpoint.endpoint.id as string);
 }
+/** A schedule of our project (paused: it makes no jobs while the matrix runs). */
+async function newSchedule() {
+  const res = await t.gql(`mutation($input: ScheduleInput!) { createSchedule(input: $input) { id } }`, {
+    input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, cron: '0 0 1 1 *', paused: true },
+  });
+  return res.data.createSchedule.id as string;
+}
 async function reviewOf(jobId: string) {
   return (await t.gql(`query($id: ID!) { job(id: $id) { review { id } } }`, { id: jobId })).data.job.review.id;
 }
@@ -45,6 +52,7 @@ async function ownState() {
             (SELECT json_agg(json_build_object('id', id, 'state', state, 'version', version) ORDER BY id) FROM "Job") AS states,
             (SELECT json_agg(json_build_object('id', id, 'version', version) ORDER BY id) FROM "Template" t WHERE t."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS templates,
             (SELECT json_agg("limitUsd") FROM "Budget" b WHERE b."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS budget,
+            (SELECT json_agg(json_build_object('id', id, 'version', version, 'paused', paused) ORDER BY id) FROM "Schedule" s WHERE s."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS schedules,
             (SELECT count(*) FROM "ApiToken" a WHERE a."projectId" = (SELECT id FROM "Project" WHERE slug = 'default') AND "revokedAt" IS NULL)::int AS tokens`,
   );
   return q.rows[0];
@@ -164,6 +172,25 @@ const MUTATIONS: MutationCase[] = [
     run: async (tok) => t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: await newEndpoint() }, tok),
   },
   {
+    name: 'createSchedule',
+    minRole: 'OPERATOR',
+    targeted: false,
+    run: (tok) =>
+      t.gql(`mutation($input: ScheduleInput!) { createSchedule(input: $input) { id cron paused } }`, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, cron: '0 0 1 1 *', paused: true } }, tok),
+  },
+  {
+    name: 'updateSchedule',
+    minRole: 'OPERATOR',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { updateSchedule(id: $id, input: { cron: "0 0 2 1 *" }) { cron } }`, { id: await newSchedule() }, tok),
+  },
+  {
+    name: 'deleteSchedule',
+    minRole: 'OPERATOR',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { deleteSchedule(id: $id) }`, { id: await newSchedule() }, tok),
+  },
+  {
     name: 'createApiToken',
     minRole: 'ADMIN',
     targeted: false,
@@ -229,7 +256,15 @@ function mutationCells(m: MutationCase) {
           }
           // Refused, or done in another project: nothing of ours changed (the setup's own new rows aside).
           const after = await ownState();
-          const settled = (s: any) => ({ ...s, jobs: undefined, states: s.states?.filter((x: any) => before.states?.some((y: any) => y.id === x.id)), tokens: undefined });
+          const kept = (list: any[] | null, was: any[] | null) => list?.filter((x: any) => was?.some((y: any) => y.id === x.id));
+          const settled = (s: any) => ({
+            ...s,
+            jobs: undefined,
+            states: kept(s.states, before.states),
+            // A targeted case's setup creates the schedule it acts on; a refused createSchedule must create none.
+            schedules: m.targeted ? kept(s.schedules, before.schedules) : s.schedules,
+            tokens: undefined,
+          });
           expect(settled(after), cell).toEqual(settled(before));
           if (!['revokeApiToken'].includes(m.name)) expect(after.tokens, cell).toBe(before.tokens);
         }),
@@ -265,7 +300,7 @@ interface ReadCase {
   targeted?: boolean;
   /** The instance administrator's (an ADMIN of `default`): another project's ADMIN gets FORBIDDEN. */
   operatorOnly?: boolean;
-  run(token: string | null, ours: { jobId: string }): Promise<{ errors?: any[]; data?: any }>;
+  run(token: string | null, ours: { jobId: string; scheduleId: string }): Promise<{ errors?: any[]; data?: any }>;
 }
 
 const READS: ReadCase[] = [
@@ -280,6 +315,8 @@ const READS: ReadCase[] = [
   { name: 'models', minRole: 'VIEWER', run: (tok) => t.gql(`{ models { model inputUsdPerMillion outputUsdPerMillion } }`, {}, tok) },
   { name: 'apiTokens', minRole: 'ADMIN', run: (tok) => t.gql(`{ apiTokens { id name role } }`, {}, tok) },
   { name: 'webhookEndpoints', minRole: 'ADMIN', run: (tok) => t.gql(`{ webhookEndpoints { id url eventTypes enabled } }`, {}, tok) },
+  { name: 'schedules', minRole: 'VIEWER', run: (tok) => t.gql(`{ schedules { id input cron nextRunAt template { slug } recentTicks { scheduledAt job { id } } } }`, {}, tok) },
+  { name: 'schedule', minRole: 'VIEWER', targeted: true, run: (tok, o) => t.gql(`query($id: ID!) { schedule(id: $id) { id input } }`, { id: o.scheduleId }, tok) },
   { name: 'projects', minRole: 'ADMIN', operatorOnly: true, run: (tok) => t.gql(`{ projects { id slug name createdAt } }`, {}, tok) },
 ];
 
@@ -287,8 +324,10 @@ describe('authorization matrix: every query and subscription × every kind of ca
   /** Ids of our project's objects: another project's caller must never see one of them. */
   let ourIds: string[] = [];
   let jobId: string;
+  let scheduleId: string;
   beforeAll(async () => {
     jobId = await newJob('AWAITING_REVIEW');
+    scheduleId = await newSchedule();
     const ours = await t.gql(`{ viewer { project { id } } jobs(first: 100) { edges { node { id } } } reviews(first: 100) { edges { node { id } } } templates(first: 100) { edges { node { id } } } budgets { id } apiTokens { id } webhookEndpoints { id } }`);
     ourIds = [
       ours.data.viewer.project.id,
@@ -299,6 +338,7 @@ describe('authorization matrix: every query and subscription × every kind of ca
       ...ours.data.apiTokens.map((x: any) => x.id),
       ...ours.data.webhookEndpoints.map((x: any) => x.id),
       await newEndpoint(),
+      scheduleId,
     ];
   });
 
@@ -309,7 +349,7 @@ describe('authorization matrix: every query and subscription × every kind of ca
         const cell = `${q.name} × ${who}`;
         cells.push(
           await judge(cell, async () => {
-            const res = await q.run(token, { jobId });
+            const res = await q.run(token, { jobId, scheduleId });
             const code = res.errors?.[0]?.extensions?.code;
             const shown = JSON.stringify(res.data ?? null);
             const nothing = Object.values(res.data ?? {}).every((v) => v === null); // refused: no data, or a nullable field null

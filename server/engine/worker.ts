@@ -9,6 +9,7 @@ import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.
 import { expireInputWaits } from '../jobs/provide-input.ts';
 import { runAttempt } from './run-attempt.ts';
 import { sandboxAvailable } from '../runner/sandbox/sandbox-available.ts';
+import { startTickRunner } from '../schedules/tick-runner.ts';
 
 export interface RunningWorker {
   workerId: string;
@@ -40,6 +41,7 @@ export async function startWorker(services: Services, opts: { executor: Executor
       },
     },
   });
+  const ticks = await startTickRunner(services);
   const running = async (ids: string[]) =>
     new Set(
       (await services.pool.query<{ id: string }>(`SELECT id FROM "JobAttempt" WHERE id = ANY($1::uuid[]) AND state = 'RUNNING'`, [ids])).rows.map((r) => r.id),
@@ -74,7 +76,7 @@ export async function startWorker(services: Services, opts: { executor: Executor
     async stop() {
       clearInterval(sweep);
       shutdown.abort();
-      await runner.stop();
+      await Promise.all([runner.stop(), ticks.stop()]);
       services.metrics.workerRunning.set(0);
     },
   };

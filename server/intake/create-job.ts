@@ -29,7 +29,7 @@ export interface CreateJobResult {
   created: boolean;
 }
 
-const MAX_INPUT_BYTES = 256 * 1024;
+export const MAX_INPUT_BYTES = 256 * 1024;
 
 function validateRequest(req: CreateJobRequest): void {
   if (req.idempotencyKey !== undefined && req.idempotencyKey !== null) {

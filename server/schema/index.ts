@@ -14,5 +14,6 @@ import './spend.ts';
 import './api-token.ts';
 import './projects.ts';
 import './webhooks.ts';
+import './schedules.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -36,7 +36,8 @@ export async function startAutodevProcess(role: 'api' | 'worker', env: Record<st
   const started = Date.now();
   while (!ready.test(out)) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${role} exited during start-up: ${out}`);
-    if (Date.now() - started > 60_000) throw new Error(`${role} not ready after 60 s: ${out}`);
+    // Generous: loading the TypeScript sources took 45 s for one process at load 24 on 2 cores.
+    if (Date.now() - started > 180_000) throw new Error(`${role} not ready after 180 s: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
