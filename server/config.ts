@@ -16,6 +16,9 @@ export interface Config {
   production: boolean;
   logLevel: string;
   workerConcurrency: number;
+  /** Attempts of one project that may run at once across all workers, for projects that set no
+   *  limit of their own (null: no limit). AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS; unset or 0: none. */
+  projectMaxRunningAttempts: number | null;
   /** PostgreSQL connections per process (API, worker and graphile-worker share them). */
   dbPoolSize: number;
   /** `local` (a child process per attempt, the default), `kubernetes` (a Job per attempt) or `inline` (in the worker; benchmarks). */
@@ -203,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
+    projectMaxRunningAttempts: int('AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS', env.AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS, 0) || null,
     dbPoolSize: Math.max(2, int('AUTODEV_DB_POOL_SIZE', env.AUTODEV_DB_POOL_SIZE, 20)),
     executor: oneOf('AUTODEV_EXECUTOR', env.AUTODEV_EXECUTOR, ['local', 'inline', 'kubernetes'] as const, 'local'),
     kubernetes: {

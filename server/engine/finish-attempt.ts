@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
-import type { Sql } from '../db/transaction.ts';
+import { withTransaction, type Sql } from '../db/transaction.ts';
+import { LOCK_PROJECT_OF_ATTEMPT, wakeWaitingJobs } from './project-slots.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
@@ -29,15 +30,23 @@ export function retryDelayMs(baseMs: number, attemptNumber: number): number {
   return Math.min(baseMs * 2 ** (attemptNumber - 1), 10 * 60_000);
 }
 
-async function closeAttempt(
+/**
+ * Ends the RUNNING attempt with its project's row locked, then gives the slot it held to the
+ * project's next waiting job (project-slots.ts), in the caller's transaction. False when the
+ * attempt was no longer running.
+ */
+export async function endRunningAttempt(
   sql: Sql,
   attemptId: string,
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED' | 'PAUSED',
   fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
-) {
-  const { rowCount } = await sql.query(
-    `UPDATE "JobAttempt" SET state = $2, "finishedAt" = now(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
-     WHERE id = $1 AND state = 'RUNNING'`,
+  defaultMaxRunning: number | null,
+): Promise<boolean> {
+  const { rows } = await sql.query<{ projectId: string }>(
+    `WITH ${LOCK_PROJECT_OF_ATTEMPT}
+     UPDATE "JobAttempt" SET state = $2, "finishedAt" = now(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
+     WHERE id = $1 AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
+     RETURNING (SELECT id FROM project) AS "projectId"`,
     [
       attemptId,
       state,
@@ -47,8 +56,20 @@ async function closeAttempt(
       fields.guardrails ? JSON.stringify(fields.guardrails) : null,
     ],
   );
+  if (rows.length === 0) return false;
+  await wakeWaitingJobs(sql, rows[0].projectId, defaultMaxRunning);
+  return true;
+}
+
+async function closeAttempt(
+  sql: Sql,
+  attemptId: string,
+  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED' | 'PAUSED',
+  fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
+  defaultMaxRunning: number | null,
+) {
   // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
-  if (rowCount === 0) throw new AppError('CONFLICT', 'The attempt is no longer running.');
+  if (!(await endRunningAttempt(sql, attemptId, state, fields, defaultMaxRunning))) throw new AppError('CONFLICT', 'The attempt is no longer running.');
 }
 
 /**
@@ -60,7 +81,7 @@ export async function finishAttempt(
   deps: TransitionDeps,
   attempt: StartedAttempt,
   outcome: AttemptOutcome,
-  opts: { retryBaseMs: number },
+  opts: { retryBaseMs: number; defaultMaxRunning: number | null },
 ): Promise<JobState> {
   // What an attempt's end writes (lastError, exitReason, the STATE_CHANGED message) may quote a
   // runner or a provider: no secret passes this point.
@@ -76,7 +97,7 @@ export async function finishAttempt(
           message: review ? `Attempt ${attempt.number} finished; waiting for review` : `Attempt ${attempt.number} succeeded`,
           patch: { output: outcome.output, lastError: null },
           effects: async (tx) => {
-            await closeAttempt(tx.sql, attempt.attemptId, 'SUCCEEDED', { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' });
+            await closeAttempt(tx.sql, attempt.attemptId, 'SUCCEEDED', { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' }, opts.defaultMaxRunning);
             if (review) await openReview(tx, { attemptId: attempt.attemptId, output: outcome.output });
           },
         });
@@ -88,7 +109,7 @@ export async function finishAttempt(
           to: 'BUDGET_EXCEEDED',
           message: outcome.message,
           patch: { lastError: outcome.message },
-          effects: (tx) => closeAttempt(tx.sql, attempt.attemptId, 'BUDGET_EXCEEDED', { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' }),
+          effects: (tx) => closeAttempt(tx.sql, attempt.attemptId, 'BUDGET_EXCEEDED', { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' }, opts.defaultMaxRunning),
         });
         return 'BUDGET_EXCEEDED';
       case 'awaiting_input': {
@@ -102,7 +123,7 @@ export async function finishAttempt(
           message: `Task ${task} asks: ${question}`,
           data: { task, question, ...(timeout ? { inputTimeoutSeconds: timeout, onInputTimeout: onTimeout } : {}) },
           effects: async (tx) => {
-            await closeAttempt(tx.sql, attempt.attemptId, 'PAUSED', { exitReason: `waiting for input to task ${task}` });
+            await closeAttempt(tx.sql, attempt.attemptId, 'PAUSED', { exitReason: `waiting for input to task ${task}` }, opts.defaultMaxRunning);
             await recordQuestion(tx.sql, attempt.jobId, task, question);
             await tx.sql.query(
               `UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', $3::text, 'askedAt', now(), 'onTimeout', $5::text),
@@ -132,7 +153,7 @@ export async function finishAttempt(
               errorCode: outcome.code,
               output: outcome.output,
               guardrails: outcome.guardrails,
-            });
+            }, opts.defaultMaxRunning);
             if (retry) {
               // Every task is checkpointed, so the crew's result is what failed (guardrails, checks,
               // an unparsable answer): the last task runs again with the feedback, the others are kept.
@@ -145,19 +166,15 @@ export async function finishAttempt(
         return retry ? 'QUEUED' : 'FAILED';
       }
       case 'cancelled':
-        await deps.pool.query(
-          `UPDATE "JobAttempt" SET state = 'CANCELLED', "finishedAt" = now(), "exitReason" = $2 WHERE id = $1 AND state = 'RUNNING'`,
-          [attempt.attemptId, outcome.message],
-        );
+        await withTransaction(deps.pool, (sql) => endRunningAttempt(sql, attempt.attemptId, 'CANCELLED', { exitReason: outcome.message }, opts.defaultMaxRunning));
         return 'CANCELLED';
     }
   } catch (err) {
     if (!(err instanceof AppError) || (err.code !== 'CONFLICT' && err.code !== 'INVALID_TRANSITION')) throw err;
     // The job moved without us (cancelled, or the attempt was declared lost): record what happened to the attempt.
     const { rows } = await deps.pool.query<{ state: JobState }>(`SELECT state FROM "Job" WHERE id = $1`, [attempt.jobId]);
-    await deps.pool.query(
-      `UPDATE "JobAttempt" SET state = 'CANCELLED', "finishedAt" = now(), "exitReason" = $2 WHERE id = $1 AND state = 'RUNNING'`,
-      [attempt.attemptId, `job became ${rows[0]?.state} while the attempt ran`],
+    await withTransaction(deps.pool, (sql) =>
+      endRunningAttempt(sql, attempt.attemptId, 'CANCELLED', { exitReason: `job became ${rows[0]?.state} while the attempt ran` }, opts.defaultMaxRunning),
     );
     return rows[0]?.state;
   }

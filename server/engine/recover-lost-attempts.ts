@@ -1,7 +1,8 @@
 import { AppError } from '../errors.ts';
 import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
 import { enqueueRun, RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
-import { withTransaction } from '../db/transaction.ts';
+import { withTransaction, type Sql } from '../db/transaction.ts';
+import { LOCK_PROJECT_OF_ATTEMPT, wakeWaitingJobs } from './project-slots.ts';
 import { LAST_PAUSED_ATTEMPT, mayRetry } from './attempt-tries.ts';
 
 /**
@@ -10,7 +11,7 @@ import { LAST_PAUSED_ATTEMPT, mayRetry } from './attempt-tries.ts';
  * no attempts are left). Each recovery is one transaction guarded on the attempt still RUNNING,
  * so concurrent recoverers and a late-finishing worker cannot both win.
  */
-export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs: number; retryBaseMs: number }): Promise<number> {
+export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs: number; retryBaseMs: number; defaultMaxRunning: number | null }): Promise<number> {
   const { rows } = await deps.pool.query<{ id: string; jobId: string; number: number; maxAttempts: number; lastPaused: number }>(
     `SELECT a.id, a."jobId", a.number, (j.spec->>'maxAttempts')::int AS "maxAttempts", ${LAST_PAUSED_ATTEMPT('a."jobId"')} AS "lastPaused"
      FROM "JobAttempt" a JOIN "Job" j ON j.id = a."jobId"
@@ -32,13 +33,7 @@ export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs:
         data: { code: 'WORKER_LOST' },
         patch: { lastError: 'WORKER_LOST: the worker running the attempt stopped responding' },
         effects: async (tx) => {
-          const marked = await tx.sql.query(
-            `UPDATE "JobAttempt" SET state = 'LOST', "finishedAt" = now(), "errorCode" = 'WORKER_LOST',
-                    "exitReason" = 'the worker stopped renewing its heartbeat'
-             WHERE id = $1 AND state = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => $2::double precision / 1000)`,
-            [lost.id, opts.leaseMs],
-          );
-          if (marked.rowCount === 0) throw new AppError('CONFLICT', 'attempt recovered concurrently');
+          if (!(await markLost(tx.sql, lost.id, opts))) throw new AppError('CONFLICT', 'attempt recovered concurrently');
           if (retry) await enqueueRun(tx.sql, lost.jobId);
         },
       });
@@ -46,17 +41,33 @@ export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs:
     } catch (err) {
       if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'INVALID_TRANSITION')) {
         // The job is no longer RUNNING (e.g. cancelled): just close the orphaned attempt.
-        await deps.pool.query(
-          `UPDATE "JobAttempt" SET state = 'LOST', "finishedAt" = now(), "errorCode" = 'WORKER_LOST' WHERE id = $1 AND state = 'RUNNING'
-           AND "heartbeatAt" < now() - make_interval(secs => $2::double precision / 1000)`,
-          [lost.id, opts.leaseMs],
-        );
+        await withTransaction(deps.pool, (sql) => markLost(sql, lost.id, opts));
         continue;
       }
       throw err;
     }
   }
   return recovered;
+}
+
+/**
+ * Marks a RUNNING attempt whose heartbeat is older than the lease LOST, with its project's row
+ * locked, and gives the slot it held to the project's next waiting job (project-slots.ts): a
+ * killed worker's attempt frees its slot here. False when it was not (or no longer) lost.
+ */
+async function markLost(sql: Sql, attemptId: string, opts: { leaseMs: number; defaultMaxRunning: number | null }): Promise<boolean> {
+  const { rows } = await sql.query<{ projectId: string }>(
+    `WITH ${LOCK_PROJECT_OF_ATTEMPT}
+     UPDATE "JobAttempt" SET state = 'LOST', "finishedAt" = now(), "errorCode" = 'WORKER_LOST',
+            "exitReason" = 'the worker stopped renewing its heartbeat'
+     WHERE id = $1 AND state = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => $2::double precision / 1000)
+       AND EXISTS (SELECT 1 FROM project)
+     RETURNING (SELECT id FROM project) AS "projectId"`,
+    [attemptId, opts.leaseMs],
+  );
+  if (rows.length === 0) return false;
+  await wakeWaitingJobs(sql, rows[0].projectId, opts.defaultMaxRunning);
+  return true;
 }
 
 /** Renews the attempt's lease; false when the attempt is no longer ours to run (lost or ended). */

@@ -31,7 +31,12 @@ export interface EngineContext {
 export async function runAttempt(ctx: EngineContext, jobId: string): Promise<void> {
   const { services } = ctx;
   // 1. Claim: QUEUED → RUNNING and a new JobAttempt (null: someone else moved the job first).
-  const attempt = await startAttempt(services, { jobId, workerId: ctx.workerId, executor: ctx.executor.name });
+  const attempt = await startAttempt(services, {
+    jobId,
+    workerId: ctx.workerId,
+    executor: ctx.executor.name,
+    defaultMaxRunning: services.config.projectMaxRunningAttempts,
+  });
   if (!attempt) return;
   const telemetry = startAttemptTelemetry(services, attempt, { workerId: ctx.workerId, executor: ctx.executor.name });
 
@@ -68,7 +73,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   // 4. Decide and record the one outcome, with the job's transition.
   const outcome = await decideOutcome(attempt, executed, stop.reason, recorder.report);
   await recordGuardrailVerdict(eventLog, outcome);
-  const state = outcome ? await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs }) : null;
+  const state = outcome ? await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs, defaultMaxRunning: services.config.projectMaxRunningAttempts }) : null;
   telemetry.finish(outcome, state, recorder.report.runnerErrorDetail);
 }
 

@@ -50,7 +50,11 @@ export async function startWorker(services: Services, opts: { executor: Executor
     opts.executor.cleanupOrphans?.(running).catch((err: unknown) => log.warn('runner cleanup failed', { error: err instanceof Error ? err.message : String(err) }));
   await cleanup();
   const sweep = setInterval(() => {
-    void recoverLostAttempts(services, { leaseMs: services.config.attemptLeaseMs, retryBaseMs: services.config.retryBaseMs })
+    void recoverLostAttempts(services, {
+      leaseMs: services.config.attemptLeaseMs,
+      retryBaseMs: services.config.retryBaseMs,
+      defaultMaxRunning: services.config.projectMaxRunningAttempts,
+    })
         .then((n) => n && log.warn('recovered lost attempts', { count: n }))
         .then(() => requeueDeadClaims(services, { leaseMs: services.config.attemptLeaseMs }))
         .then((n) => n && log.warn('requeued jobs whose queue entry was claimed by a worker that died before starting them', { count: n }))

@@ -3,13 +3,25 @@ import type { Sql } from '../db/transaction.ts';
 export const RUN_ATTEMPT_TASK = 'runAttempt';
 
 /**
+ * The queue priority of a project's next run: how many of its jobs already wait in the queue
+ * (QUEUED and not waiting for a slot of their project's limit). graphile-worker takes the lowest
+ * priority first, so the projects' queues interleave by position: a project that enqueues 5 jobs
+ * after another's 500 sees its first run next, not after the 500. graphile-worker keeps priorities
+ * in a smallint, hence the cap.
+ */
+export const QUEUE_POSITION = (projectId: string) =>
+  `(SELECT LEAST(count(*), 32767)::int FROM "Job" q WHERE q."projectId" = ${projectId} AND q.state = 'QUEUED' AND q."slotWaitSince" IS NULL)`;
+
+/**
  * Puts a run of the job on graphile-worker's queue, in the caller's transaction, so a job row
  * and its queue entry commit together or not at all. Retries are ours (the state machine's),
- * so graphile-worker gets max_attempts 1; `runAfter` implements our backoff.
+ * so graphile-worker gets max_attempts 1; `runAfter` implements our backoff. The job itself is
+ * QUEUED already, so its position counts it: 1 for a project's only queued job.
  */
 export async function enqueueRun(sql: Sql, jobId: string, runAfter?: Date): Promise<void> {
   await sql.query(
-    `SELECT graphile_worker.add_job($1, json_build_object('jobId', $2::text), run_at := COALESCE($3::timestamptz, now()), max_attempts := 1)`,
+    `SELECT graphile_worker.add_job($1, json_build_object('jobId', $2::text), run_at := COALESCE($3::timestamptz, now()), max_attempts := 1,
+       priority := ${QUEUE_POSITION(`(SELECT "projectId" FROM "Job" WHERE id = $2::text::uuid)`)})`,
     [RUN_ATTEMPT_TASK, jobId, runAfter ?? null],
   );
 }

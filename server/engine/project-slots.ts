@@ -1,0 +1,82 @@
+import type { Sql } from '../db/transaction.ts';
+import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
+
+/**
+ * A project's running-attempts limit, held across every worker by the project's row lock:
+ *
+ * - a claim locks the project row first (`lockProjectOfJob`), then counts the project's RUNNING
+ *   attempts in a later statement (so the count sees every release committed before the lock);
+ *   at the limit the job stays QUEUED, marked `slotWaitSince`, with no queue entry and no attempt;
+ * - an attempt that stops running locks the same row in the statement that ends it
+ *   (`LOCK_PROJECT_OF_ATTEMPT`), then `wakeWaitingJobs` gives each free slot to the project's
+ *   longest-waiting job by queueing it again, in the same transaction.
+ *
+ * Both take the lock before reading, so a claim that parks a job and an attempt that ends cannot
+ * miss each other: whichever commits second sees the other. The count is of attempts, never a
+ * counter, so a killed worker cannot leak a slot: its attempt holds one until the lost-attempt
+ * sweep marks it LOST, and that sweep wakes the next job like any other end.
+ */
+
+export interface ClaimView {
+  attemptCount: number;
+  projectId: string;
+  /** The project's limit, or the operator's default; null: no limit. */
+  limit: number | null;
+}
+
+/** Reads the job's attempt count and its project's limit, locking the project's row until commit. */
+export async function lockProjectOfJob(sql: Sql, jobId: string, defaultLimit: number | null): Promise<ClaimView | null> {
+  const { rows } = await sql.query<ClaimView>(
+    `SELECT j."attemptCount", j."projectId", COALESCE(p."maxRunningAttempts", $2::int) AS "limit"
+     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR UPDATE OF p`,
+    [jobId, defaultLimit],
+  );
+  return rows[0] ?? null;
+}
+
+const RUNNING_IN_PROJECT = (projectId: string) =>
+  `(SELECT count(*)::int FROM "JobAttempt" a JOIN "Job" r ON r.id = a."jobId" WHERE r."projectId" = ${projectId} AND a.state = 'RUNNING')`;
+
+/**
+ * Under the project's lock: true when a slot is free; otherwise marks the job as waiting for one
+ * (it keeps its QUEUED state and its place, and gets no attempt). One statement either way.
+ */
+export async function takeSlotOrWait(sql: Sql, view: ClaimView & { jobId: string; limit: number }): Promise<boolean> {
+  const { rows } = await sql.query<{ free: boolean }>(
+    `WITH running AS (SELECT ${RUNNING_IN_PROJECT('$2::uuid')} AS n),
+          parked AS (UPDATE "Job" SET "slotWaitSince" = COALESCE("slotWaitSince", now())
+                     WHERE id = $1 AND state = 'QUEUED' AND (SELECT n FROM running) >= $3::int RETURNING id)
+     SELECT (SELECT n FROM running) < $3::int AS free, (SELECT count(*) FROM parked) AS parked`,
+    [view.jobId, view.projectId, view.limit],
+  );
+  return rows[0].free;
+}
+
+/**
+ * A CTE for the statement that ends a RUNNING attempt `$1`: locks its project's row (the statement
+ * must reference `project`, e.g. `AND EXISTS (SELECT 1 FROM project)`, or the CTE does not run).
+ */
+export const LOCK_PROJECT_OF_ATTEMPT = `project AS (
+  SELECT p.id FROM "Project" p JOIN "Job" j ON j."projectId" = p.id JOIN "JobAttempt" a ON a."jobId" = j.id
+  WHERE a.id = $1 FOR UPDATE OF p)`;
+
+/**
+ * After an attempt of the project stopped running, in the same transaction and under the project's
+ * lock: queues the longest-waiting jobs again, as many as there are free slots (all of them when
+ * the project has no limit any more). Returns how many were woken.
+ */
+export async function wakeWaitingJobs(sql: Sql, projectId: string, defaultLimit: number | null): Promise<number> {
+  const { rows } = await sql.query<{ id: string }>(
+    `WITH lim AS (SELECT COALESCE(p."maxRunningAttempts", $2::int) AS n FROM "Project" p WHERE p.id = $1),
+          woken AS (
+            UPDATE "Job" SET "slotWaitSince" = NULL
+            WHERE id IN (SELECT id FROM "Job" WHERE "projectId" = $1 AND "slotWaitSince" IS NOT NULL AND state = 'QUEUED'
+                         ORDER BY "slotWaitSince", id
+                         LIMIT (SELECT CASE WHEN n IS NULL THEN NULL ELSE GREATEST(n - ${RUNNING_IN_PROJECT('$1')}, 0) END FROM lim))
+            RETURNING id)
+     SELECT woken.id, graphile_worker.add_job($3, json_build_object('jobId', woken.id::text), max_attempts := 1,
+                                               priority := ${QUEUE_POSITION('$1::uuid')}) FROM woken`,
+    [projectId, defaultLimit, RUN_ATTEMPT_TASK],
+  );
+  return rows.length;
+}
