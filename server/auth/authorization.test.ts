@@ -53,6 +53,7 @@ async function ownState() {
             (SELECT json_agg(json_build_object('id', id, 'version', version) ORDER BY id) FROM "Template" t WHERE t."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS templates,
             (SELECT json_agg("limitUsd") FROM "Budget" b WHERE b."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS budget,
             (SELECT json_agg(json_build_object('id', id, 'version', version, 'paused', paused) ORDER BY id) FROM "Schedule" s WHERE s."projectId" = (SELECT id FROM "Project" WHERE slug = 'default')) AS schedules,
+            (SELECT "maxRunningAttempts" FROM "Project" WHERE slug = 'default') AS "maxRunningAttempts",
             (SELECT count(*) FROM "ApiToken" a WHERE a."projectId" = (SELECT id FROM "Project" WHERE slug = 'default') AND "revokedAt" IS NULL)::int AS tokens`,
   );
   return q.rows[0];
@@ -131,6 +132,12 @@ const MUTATIONS: MutationCase[] = [
     minRole: 'ADMIN',
     targeted: false,
     run: (tok) => t.gql(`mutation { setBudget(input: { limitUsd: 123, period: MONTHLY }) { limitUsd } }`, {}, tok),
+  },
+  {
+    name: 'setMaxRunningAttempts',
+    minRole: 'ADMIN',
+    targeted: false,
+    run: (tok) => t.gql(`mutation { setMaxRunningAttempts(maxRunningAttempts: 50) { maxRunningAttempts effectiveMaxRunningAttempts } }`, {}, tok),
   },
   {
     name: 'setModelPrice',
@@ -305,6 +312,11 @@ interface ReadCase {
 
 const READS: ReadCase[] = [
   { name: 'viewer', minRole: 'VIEWER', run: (tok) => t.gql(`{ viewer { tokenId role project { id slug } } }`, {}, tok) },
+  {
+    name: 'viewer.project running-attempts limit',
+    minRole: 'VIEWER',
+    run: (tok) => t.gql(`{ viewer { project { maxRunningAttempts effectiveMaxRunningAttempts } } }`, {}, tok),
+  },
   { name: 'templates', minRole: 'VIEWER', run: (tok) => t.gql(`{ templates(first: 100) { edges { node { id slug crew inputSchema } } } }`, {}, tok) },
   { name: 'template', minRole: 'VIEWER', run: (tok) => t.gql(`{ template(slug: "triage-bug") { id slug } }`, {}, tok) },
   { name: 'jobs', minRole: 'VIEWER', run: (tok) => t.gql(`{ jobs(first: 100) { edges { node { id input output events(first: 10) { edges { node { message } } } } } } }`, {}, tok) },

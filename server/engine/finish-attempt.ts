@@ -44,7 +44,7 @@ export async function endRunningAttempt(
 ): Promise<boolean> {
   const { rows } = await sql.query<{ projectId: string }>(
     `WITH ${LOCK_PROJECT_OF_ATTEMPT}
-     UPDATE "JobAttempt" SET state = $2, "finishedAt" = now(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
+     UPDATE "JobAttempt" SET state = $2, "finishedAt" = clock_timestamp(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
      WHERE id = $1 AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
      RETURNING (SELECT id FROM project) AS "projectId"`,
     [

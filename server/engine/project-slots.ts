@@ -12,7 +12,9 @@ import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
  *   longest-waiting job by queueing it again, in the same transaction.
  *
  * Both take the lock before reading, so a claim that parks a job and an attempt that ends cannot
- * miss each other: whichever commits second sees the other. The count is of attempts, never a
+ * miss each other: whichever commits second sees the other. The lock is FOR NO KEY UPDATE, which
+ * does not block the FOR KEY SHARE that inserting a row referencing the project takes (jobs,
+ * usage records). The count is of attempts, never a
  * counter, so a killed worker cannot leak a slot: its attempt holds one until the lost-attempt
  * sweep marks it LOST, and that sweep wakes the next job like any other end.
  */
@@ -28,7 +30,7 @@ export interface ClaimView {
 export async function lockProjectOfJob(sql: Sql, jobId: string, defaultLimit: number | null): Promise<ClaimView | null> {
   const { rows } = await sql.query<ClaimView>(
     `SELECT j."attemptCount", j."projectId", COALESCE(p."maxRunningAttempts", $2::int) AS "limit"
-     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR UPDATE OF p`,
+     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR NO KEY UPDATE OF p`,
     [jobId, defaultLimit],
   );
   return rows[0] ?? null;
@@ -58,7 +60,7 @@ export async function takeSlotOrWait(sql: Sql, view: ClaimView & { jobId: string
  */
 export const LOCK_PROJECT_OF_ATTEMPT = `project AS (
   SELECT p.id FROM "Project" p JOIN "Job" j ON j."projectId" = p.id JOIN "JobAttempt" a ON a."jobId" = j.id
-  WHERE a.id = $1 FOR UPDATE OF p)`;
+  WHERE a.id = $1 FOR NO KEY UPDATE OF p)`;
 
 /**
  * After an attempt of the project stopped running, in the same transaction and under the project's

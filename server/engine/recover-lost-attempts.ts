@@ -58,7 +58,7 @@ export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs:
 async function markLost(sql: Sql, attemptId: string, opts: { leaseMs: number; defaultMaxRunning: number | null }): Promise<boolean> {
   const { rows } = await sql.query<{ projectId: string }>(
     `WITH ${LOCK_PROJECT_OF_ATTEMPT}
-     UPDATE "JobAttempt" SET state = 'LOST', "finishedAt" = now(), "errorCode" = 'WORKER_LOST',
+     UPDATE "JobAttempt" SET state = 'LOST', "finishedAt" = clock_timestamp(), "errorCode" = 'WORKER_LOST',
             "exitReason" = 'the worker stopped renewing its heartbeat'
      WHERE id = $1 AND state = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => $2::double precision / 1000)
        AND EXISTS (SELECT 1 FROM project)

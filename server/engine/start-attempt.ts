@@ -82,8 +82,8 @@ export async function startAttempt(
           const resume = resumePointOf(await currentChain(tx.sql, req.jobId, job.spec.crew));
           const paused = await tx.sql.query<{ n: number }>(`SELECT ${LAST_PAUSED_ATTEMPT('$1::uuid')} AS n`, [req.jobId]);
           const attempt = await tx.sql.query<{ id: string }>(
-            `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback)
-           VALUES (gen_random_uuid(), $1, $2, 'RUNNING', $3, $4, $5) RETURNING id`,
+            `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt")
+           VALUES (gen_random_uuid(), $1, $2, 'RUNNING', $3, $4, $5, clock_timestamp()) RETURNING id`,
             [req.jobId, job.attemptCount, req.executor, req.workerId, job.feedback],
           );
           started = {

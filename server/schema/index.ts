@@ -15,5 +15,6 @@ import './api-token.ts';
 import './projects.ts';
 import './webhooks.ts';
 import './schedules.ts';
+import './project-concurrency.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

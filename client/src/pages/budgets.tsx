@@ -7,6 +7,7 @@ import type { BudgetPeriod } from '../gql/graphql';
 import { can, useConnection } from '../lib/connection';
 import { dateTime, errorMessage, usd } from '../lib/format';
 import { BudgetsQuery } from '../lib/operations';
+import { RunningLimitPanel } from './running-limit';
 
 const SpendQuery = graphql(`
   query Spend($days: Int!) {
@@ -117,6 +118,7 @@ export function BudgetsPage() {
           </form>
         )}
       </section>
+      <RunningLimitPanel />
       <section className="panel" aria-labelledby="spend-title">
         <div className="panel-head">
           <h2 id="spend-title">Spend over time</h2>
