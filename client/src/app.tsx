@@ -17,6 +17,7 @@ import { TemplatesPage } from './pages/templates';
 
 // The generated form (react-jsonschema-form + ajv) is most of the bundle: load it when it is needed.
 const LaunchPage = lazy(() => import('./pages/launch').then((m) => ({ default: m.LaunchPage })));
+const SchedulesPage = lazy(() => import('./pages/schedules').then((m) => ({ default: m.SchedulesPage })));
 
 export function App() {
   const [token, setToken] = useState(loadToken);
@@ -73,6 +74,7 @@ function Shell() {
     ['/inputs', 'Inputs'],
     ['/reviews', 'Reviews'],
     ['/budgets', 'Budgets'],
+    ['/schedules', 'Schedules'],
   ];
   const active = (to: string) => (to === '/' ? pathname === '/' || pathname.startsWith('/jobs') : pathname.startsWith(to));
   return (
@@ -111,6 +113,11 @@ function Route({ pathname }: { pathname: string }) {
   if (pathname === '/inputs') return <InputsPage />;
   if (pathname === '/reviews') return <ReviewsPage />;
   if (pathname === '/budgets') return <BudgetsPage />;
+  if (pathname === '/schedules') return (
+      <Suspense fallback={<Loading what="schedules" />}>
+        <SchedulesPage />
+      </Suspense>
+    );
   return (
     <main>
       <h1>Not found</h1>

@@ -39,6 +39,10 @@ type Documents = {
     "\n  query ReviewQueue {\n    reviews(status: PENDING, first: 100) {\n      edges {\n        node {\n          id\n          createdAt\n          output\n          job {\n            id\n            costUsd\n            input\n            template {\n              name\n              crew\n            }\n            # The attempt under review is the job's latest; the one before it, for the diff.\n            attempts(last: 2) {\n              edges {\n                node {\n                  id\n                  number\n                  baseCommit\n                  guardrailResults\n                  artifacts {\n                    id\n                    path\n                    contentType\n                    sizeBytes\n                    downloadUrl\n                  }\n                }\n              }\n            }\n          }\n          attempt {\n            id\n            number\n          }\n        }\n      }\n    }\n  }\n": typeof types.ReviewQueueDocument,
     "\n  query RunningLimit {\n    viewer {\n      project {\n        id\n        maxRunningAttempts\n        effectiveMaxRunningAttempts\n      }\n    }\n  }\n": typeof types.RunningLimitDocument,
     "\n  mutation SetMaxRunningAttempts($maxRunningAttempts: Int) {\n    setMaxRunningAttempts(maxRunningAttempts: $maxRunningAttempts) {\n      id\n      maxRunningAttempts\n      effectiveMaxRunningAttempts\n    }\n  }\n": typeof types.SetMaxRunningAttemptsDocument,
+    "\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      paused\n      nextRunAt\n      lastTickAt\n      skippedTicks\n      input\n      template {\n        slug\n        name\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          name\n          inputSchema\n        }\n      }\n    }\n  }\n": typeof types.SchedulesDocument,
+    "\n  mutation CreateSchedule($input: ScheduleInput!) {\n    createSchedule(input: $input) {\n      id\n    }\n  }\n": typeof types.CreateScheduleDocument,
+    "\n  mutation UpdateSchedule($id: ID!, $input: ScheduleUpdate!) {\n    updateSchedule(id: $id, input: $input) {\n      id\n      cron\n      paused\n      nextRunAt\n    }\n  }\n": typeof types.UpdateScheduleDocument,
+    "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id)\n  }\n": typeof types.DeleteScheduleDocument,
     "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": typeof types.TemplatesDocument,
 };
 const documents: Documents = {
@@ -67,6 +71,10 @@ const documents: Documents = {
     "\n  query ReviewQueue {\n    reviews(status: PENDING, first: 100) {\n      edges {\n        node {\n          id\n          createdAt\n          output\n          job {\n            id\n            costUsd\n            input\n            template {\n              name\n              crew\n            }\n            # The attempt under review is the job's latest; the one before it, for the diff.\n            attempts(last: 2) {\n              edges {\n                node {\n                  id\n                  number\n                  baseCommit\n                  guardrailResults\n                  artifacts {\n                    id\n                    path\n                    contentType\n                    sizeBytes\n                    downloadUrl\n                  }\n                }\n              }\n            }\n          }\n          attempt {\n            id\n            number\n          }\n        }\n      }\n    }\n  }\n": types.ReviewQueueDocument,
     "\n  query RunningLimit {\n    viewer {\n      project {\n        id\n        maxRunningAttempts\n        effectiveMaxRunningAttempts\n      }\n    }\n  }\n": types.RunningLimitDocument,
     "\n  mutation SetMaxRunningAttempts($maxRunningAttempts: Int) {\n    setMaxRunningAttempts(maxRunningAttempts: $maxRunningAttempts) {\n      id\n      maxRunningAttempts\n      effectiveMaxRunningAttempts\n    }\n  }\n": types.SetMaxRunningAttemptsDocument,
+    "\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      paused\n      nextRunAt\n      lastTickAt\n      skippedTicks\n      input\n      template {\n        slug\n        name\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          name\n          inputSchema\n        }\n      }\n    }\n  }\n": types.SchedulesDocument,
+    "\n  mutation CreateSchedule($input: ScheduleInput!) {\n    createSchedule(input: $input) {\n      id\n    }\n  }\n": types.CreateScheduleDocument,
+    "\n  mutation UpdateSchedule($id: ID!, $input: ScheduleUpdate!) {\n    updateSchedule(id: $id, input: $input) {\n      id\n      cron\n      paused\n      nextRunAt\n    }\n  }\n": types.UpdateScheduleDocument,
+    "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id)\n  }\n": types.DeleteScheduleDocument,
     "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": types.TemplatesDocument,
 };
 
@@ -184,6 +192,22 @@ export function graphql(source: "\n  query RunningLimit {\n    viewer {\n      p
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetMaxRunningAttempts($maxRunningAttempts: Int) {\n    setMaxRunningAttempts(maxRunningAttempts: $maxRunningAttempts) {\n      id\n      maxRunningAttempts\n      effectiveMaxRunningAttempts\n    }\n  }\n"): (typeof documents)["\n  mutation SetMaxRunningAttempts($maxRunningAttempts: Int) {\n    setMaxRunningAttempts(maxRunningAttempts: $maxRunningAttempts) {\n      id\n      maxRunningAttempts\n      effectiveMaxRunningAttempts\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      paused\n      nextRunAt\n      lastTickAt\n      skippedTicks\n      input\n      template {\n        slug\n        name\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          name\n          inputSchema\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      paused\n      nextRunAt\n      lastTickAt\n      skippedTicks\n      input\n      template {\n        slug\n        name\n      }\n    }\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          name\n          inputSchema\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSchedule($input: ScheduleInput!) {\n    createSchedule(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSchedule($input: ScheduleInput!) {\n    createSchedule(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSchedule($id: ID!, $input: ScheduleUpdate!) {\n    updateSchedule(id: $id, input: $input) {\n      id\n      cron\n      paused\n      nextRunAt\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateSchedule($id: ID!, $input: ScheduleUpdate!) {\n    updateSchedule(id: $id, input: $input) {\n      id\n      cron\n      paused\n      nextRunAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
