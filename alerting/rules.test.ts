@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,7 +56,11 @@ describe('every metric the rules use is exported by /metrics', () => {
     const sub = t.ws();
     await new Promise<void>((resolve) => {
       const stop = sub.subscribe({ query: `subscription($id: ID!) { jobEvents(jobId: $id) { seq toState } }`, variables: { id: created.data.createJob.id } }, {
-        next: (v: any) => v.data?.jobEvents.toState === 'SUCCEEDED' && (stop(), resolve()),
+        next: (v: any) => {
+          if (v.data?.jobEvents.toState !== 'SUCCEEDED') return;
+          stop();
+          resolve();
+        },
         error: () => resolve(),
         complete: () => resolve(),
       });

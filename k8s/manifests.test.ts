@@ -26,7 +26,7 @@ function render(): any[] {
   try {
     text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 30_000 });
   } catch (err) {
-    throw new Error(`could not render k8s/ with \`kubectl kustomize\` (kubectl with its built-in kustomize is needed for this test): ${(err as Error).message}`);
+    throw new Error(`could not render k8s/ with \`kubectl kustomize\` (kubectl with its built-in kustomize is needed for this test): ${(err as Error).message}`, { cause: err });
   }
   return parseDocs(text, 'kubectl kustomize k8s/');
 }

@@ -56,7 +56,7 @@ async function createJobs(api: AutodevProcess, n: number, input: object): Promis
 
 async function storedSeqs(jobId: string): Promise<number[]> {
   const { rows } = await pool.query<{ seq: number }>(`SELECT seq FROM "JobEvent" WHERE "jobId" = $1 ORDER BY seq`, [jobId]);
-  return rows.map((r) => Number(r.seq));
+  return rows.map((r) => r.seq);
 }
 
 beforeAll(async () => {
@@ -86,8 +86,17 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await Promise.all([apiA, apiB, ...(workers ?? [])].filter(Boolean).map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.kill('SIGKILL') : null)));
+  // dispose() may answer void or a promise; await each.
+  await Promise.all(
+    clients.map(async (c) => {
+      await c.dispose();
+    }),
+  );
+  await Promise.all(
+    [apiA, apiB, ...(workers ?? [])]
+      .filter((p) => p && p.child.exitCode === null && p.child.signalCode === null)
+      .map((p) => p.kill('SIGKILL')),
+  );
   await pool?.end();
   await db?.drop();
 });

@@ -15,8 +15,9 @@ function postgresPids(dataDir: string): number[] {
 describe('npm start on a clean checkout', () => {
   it('starts embedded PostgreSQL, prints the URL and an admin token that answers a templates query, and Ctrl-C stops everything', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-start-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
-    for (const k of ['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']) delete env[k];
+    // A clean checkout configures nothing: the test run's own database, Redis and token stay out.
+    const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']);
+    const env: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k))), AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

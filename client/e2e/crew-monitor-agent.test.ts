@@ -104,7 +104,7 @@ describe('CrewMonitor for a crew with tools, a patch and checks', () => {
     await expect.poll(() => commands.nth(0).locator('.tool-output').textContent()).toMatch(/^Exit code 1\.[\s\S]*# fail 1/);
 
     // The log, filtered by kind, holds exactly the tool events the API has.
-    const events = nodesOf((await t.gql(`query($id: ID!) { job(id: $id) { events(first: 1000) { edges { node { type message data } } } } }`, { id: jobId })).data.job.events) as { type: string; data: any }[];
+    const events = nodesOf<{ type: string; data: any }>((await t.gql(`query($id: ID!) { job(id: $id) { events(first: 1000) { edges { node { type message data } } } } }`, { id: jobId })).data.job.events);
     await page.getByLabel('Filter by kind').selectOption('tool');
     await expect.poll(() => count(page, 'log-count')).toBe(events.filter((e) => e.type === 'TOOL_CALL' || e.type === 'TOOL_RESULT').length);
     await page.getByLabel('Filter by kind').selectOption('check');

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { prepareSampleRepository } from '../examples/sample-repository.ts';
 import { upsertRuntimeTemplate, waitForRuntimeJob } from '../test/agent-runtime-fixtures.ts';
 import { startAnthropicMockServer, type AnthropicMockServer } from '../test/anthropic-mock-server.ts';
@@ -31,7 +31,6 @@ let git: Awaited<ReturnType<typeof startGitHttpServer>>;
 let root: string;
 let served: string;
 const logLines: string[] = [];
-const saved: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'autodev-providers-'));
@@ -49,7 +48,7 @@ beforeAll(async () => {
   );
   // The local executor hands runners the named variables from the worker's own environment.
   const env = { OPENAI_API_KEY: OPENAI_KEY, ANTHROPIC_API_KEY: ANTHROPIC_KEY, SHOP_GIT_TOKEN: GIT_TOKEN };
-  for (const [k, v] of Object.entries(env)) (saved[k] = process.env[k]), (process.env[k] = v);
+  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
   t = await startTestServer({
     role: 'all',
     logLines,
@@ -91,8 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await Promise.all([openai?.close(), anthropic?.close(), git?.close()]);
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
+  vi.unstubAllEnvs();
   if (root) await rm(root, { recursive: true, force: true });
 });
 

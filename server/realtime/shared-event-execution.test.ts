@@ -18,7 +18,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const executions = async () => Number((await t.app.services.metrics.subscriptionExecutions.get()).values[0]?.value ?? 0);
+const executions = async () => (await t.app.services.metrics.subscriptionExecutions.get()).values[0]?.value ?? 0;
 
 describe('shared execution of subscription selections', () => {
   it('runs once per event for subscribers of the same document, once more for another document, and delivers every event to each', async () => {

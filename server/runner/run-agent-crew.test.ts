@@ -58,7 +58,7 @@ async function run(s: RunnerSpec, probe?: () => Promise<any>) {
   return { outcome, events, workspaceDir, probed: () => probed };
 }
 
-const unavailable = async () => ({ ok: false as const, reason: 'bubblewrap is not installed (/usr/bin/bwrap is missing).' });
+const unavailable = () => Promise.resolve({ ok: false as const, reason: 'bubblewrap is not installed (/usr/bin/bwrap is missing).' });
 
 describe('runAgentCrew', () => {
   it('refuses a crew granted run_command with SANDBOX_UNAVAILABLE when the sandbox does not work, before cloning or calling a model', async () => {

@@ -28,7 +28,13 @@ export interface AnthropicMockServer {
   /** The base URL to configure, ending in `/v1`. */
   baseUrl: string;
   requests: AnthropicRequest[];
-  close(): Promise<void>;
+  close: () => Promise<void>;
+}
+
+/** A bug in the mock answers 500 (or cuts a started answer) instead of rejecting unseen. */
+function failed(res: http.ServerResponse, err: unknown) {
+  if (res.headersSent) res.destroy();
+  else res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `The mock server failed: ${String(err)}` } }));
 }
 
 const DEFAULT_USAGE = { promptTokens: 100, completionTokens: 20 };
@@ -41,7 +47,7 @@ export async function startAnthropicMockServer(reply: MockReply[] | ((req: Anthr
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    const respond = async () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/messages')) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `No route ${req.method} ${req.url}` } }));
         return;
@@ -65,6 +71,9 @@ export async function startAnthropicMockServer(reply: MockReply[] | ((req: Anthr
       }
       if (received.body.stream) streamReply(res, received, answer, n);
       else jsonReply(res, received, answer, n);
+    };
+    req.on('end', () => {
+      respond().catch((err: unknown) => failed(res, err));
     });
   });
   server.on('connection', (s) => {

@@ -25,6 +25,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
     throw new Error(
       `PostgreSQL is required for the tests and is not reachable at ${TEST_POSTGRES_URL} (${(err as Error).message}). ` +
         'Start it (see README, "Tests") or set TEST_POSTGRES_URL.',
+      { cause: err },
     );
   }
   try {

@@ -52,7 +52,8 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       fields.every(([k, v]) => (k === 'metadata.name' ? o.metadata?.name === v : true));
   };
   const setJobCondition = (job: V1Job, type: 'Complete' | 'Failed', reason: string, message: string) => {
-    job.status = { ...job.status, conditions: [{ type, status: 'True', reason, message, lastTransitionTime: new Date() }] };
+    job.status ??= {};
+    job.status.conditions = [{ type, status: 'True', reason, message, lastTransitionTime: new Date() }];
     if (type === 'Failed') job.status.failed = 1;
     else job.status.succeeded = 1;
     emit('jobs', 'MODIFIED', stamp(job));
@@ -172,7 +173,7 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
   const status = (res: http.ServerResponse, code: number, reason: string, message: string) =>
     send(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
 
-  const server = http.createServer(async (req, res) => {
+  const answer = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url!, 'http://fake');
     const query = Object.fromEntries(url.searchParams);
     let raw = '';
@@ -232,6 +233,12 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       return send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name, kind: 'jobs' } });
     }
     return status(res, 405, 'MethodNotAllowed', `${req.method} is not supported here`);
+  };
+  const server = http.createServer((req, res) => {
+    answer(req, res).catch((err: unknown) => {
+      if (res.headersSent) res.destroy();
+      else status(res, 500, 'InternalError', `the fake API server failed: ${String(err)}`);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -9,29 +9,32 @@ export function createFakeTools(files: Map<string, string>, opts: { commandDelay
       name: 'list_files',
       description: 'List the files of the workspace, one path a line.',
       inputSchema: schema({ path: { type: 'string' } }, []),
-      execute: async () => ({ ok: true, output: [...files.keys()].sort().join('\n') }),
+      execute: () => Promise.resolve({ ok: true, output: [...files.keys()].sort().join('\n') }),
     },
     {
       name: 'read_file',
       description: 'Read a file of the workspace.',
       inputSchema: schema({ path: { type: 'string' }, startLine: { type: 'integer' }, endLine: { type: 'integer' } }, ['path']),
-      execute: async ({ path }) => (files.has(path) ? { ok: true, output: files.get(path)! } : { ok: false, output: `No file ${path}.` }),
+      execute: ({ path }) => Promise.resolve(files.has(path) ? { ok: true, output: files.get(path)! } : { ok: false, output: `No file ${path}.` }),
     },
     {
       name: 'write_file',
       description: 'Write a file of the workspace.',
       inputSchema: schema({ path: { type: 'string' }, content: { type: 'string' } }, ['path', 'content']),
-      execute: async ({ path, content }) => (files.set(path, content), { ok: true, output: `Wrote ${content.length} characters to ${path}.` }),
+      execute: ({ path, content }) => {
+        files.set(path, content);
+        return Promise.resolve({ ok: true, output: `Wrote ${content.length} characters to ${path}.` });
+      },
     },
     {
       name: 'edit_file',
       description: 'Replace one exact, unique occurrence of oldText by newText in a file.',
       inputSchema: schema({ path: { type: 'string' }, oldText: { type: 'string' }, newText: { type: 'string' } }, ['path', 'oldText', 'newText']),
-      execute: async ({ path, oldText, newText }) => {
+      execute: ({ path, oldText, newText }) => {
         const text = files.get(path);
-        if (text === undefined || text.split(oldText).length !== 2) return { ok: false, output: `oldText does not occur exactly once in ${path}.` };
+        if (text === undefined || text.split(oldText).length !== 2) return Promise.resolve({ ok: false, output: `oldText does not occur exactly once in ${path}.` });
         files.set(path, text.replace(oldText, newText));
-        return { ok: true, output: `Edited ${path}.` };
+        return Promise.resolve({ ok: true, output: `Edited ${path}.` });
       },
     },
     {

@@ -95,7 +95,12 @@ export async function startTestServer(
       return client;
     },
     async close() {
-      await Promise.all(clients.map((c) => c.dispose()));
+      // dispose() may answer void or a promise; await each.
+      await Promise.all(
+        clients.map(async (c) => {
+          await c.dispose();
+        }),
+      );
       await app.stop();
       await db?.drop();
       await rm(dataDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 export const nodesOf = <T = any>(connection: { edges: { node: T }[] }): T[] => connection.edges.map((e) => e.node);
 
 /** A job as a test query read it, with its `attempts` and `events` connections (where asked) as arrays. */
-export function jobWithLists<J extends Record<string, any> | null | undefined>(job: J): any {
+export function jobWithLists(job: Record<string, any> | null | undefined): any {
   if (!job) return job;
   return {
     ...job,

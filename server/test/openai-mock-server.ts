@@ -50,7 +50,13 @@ export interface OpenAiMockServer {
   requests: ReceivedRequest[];
   /** Requests whose answer was cut because the client went away. */
   abortedRequests: number;
-  close(): Promise<void>;
+  close: () => Promise<void>;
+}
+
+/** A bug in the mock answers 500 (or cuts a started answer) instead of rejecting unseen. */
+function failed(res: http.ServerResponse, err: unknown) {
+  if (res.headersSent) res.destroy();
+  else res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `The mock server failed: ${String(err)}`, type: 'server_error' } }));
 }
 
 const DEFAULT_USAGE = { promptTokens: 100, completionTokens: 20 };
@@ -68,7 +74,7 @@ export async function startOpenAiMockServer(reply: MockReply[] | ((req: Received
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    const respond = async () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `No route ${req.method} ${req.url}` } }));
         return;
@@ -95,6 +101,9 @@ export async function startOpenAiMockServer(reply: MockReply[] | ((req: Received
       }
       if (received.body.stream) await streamReply(res, received, answer, n);
       else jsonReply(res, received, answer, n);
+    };
+    req.on('end', () => {
+      respond().catch((err: unknown) => failed(res, err));
     });
   });
   server.on('connection', (s) => {

@@ -16,10 +16,18 @@ export async function startRedisProcess() {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s: ${out.trim()}`)), 10_000);
       proc.stdout.on('data', (d) => {
         out += d;
-        if (/Ready to accept connections/.test(out)) (clearTimeout(timer), resolve());
+        if (!/Ready to accept connections/.test(out)) return;
+        clearTimeout(timer);
+        resolve();
       });
-      proc.on('error', (err) => (clearTimeout(timer), reject(new Error(`redis-server could not be started (${err.message}); install it: apt-get install -y redis-server`))));
-      proc.on('exit', (code) => (clearTimeout(timer), reject(new Error(`redis-server exited (${code}): ${out.trim().split('\n').slice(-3).join(' ')}`))));
+      proc.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server could not be started (${err.message}); install it: apt-get install -y redis-server`, { cause: err }));
+      });
+      proc.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited (${code}): ${out.trim().split('\n').slice(-3).join(' ')}`));
+      });
     });
   };
   const stop = async () => {

@@ -67,7 +67,7 @@ export async function waitForJob(t: TestServer, id: string, states: string[], ti
     const res = await t.gql(JOB_DETAIL, { id });
     const job = jobWithLists(res.data?.job);
     if (job && states.includes(job.state)) return job;
-    if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states} in ${timeoutMs} ms: ${JSON.stringify(job ?? res.errors).slice(0, 3000)}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states.join(' or ')} in ${timeoutMs} ms: ${JSON.stringify(job ?? res.errors).slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -180,7 +180,7 @@ describe('runSandboxed', () => {
 describe('the sandbox of a runner that is not root', () => {
   // The runner usually is root here; on a laptop it is not, and bwrap then needs a user namespace.
   // Run bwrap with that command line as uid 65534, as such a runner would.
-  it('keeps the workspace writable and a fork loop bounded, in a user namespace of its own', async () => {
+  it('keeps the workspace writable and a fork loop bounded, in a user namespace of its own', () => {
     if (process.getuid?.() !== 0) throw new Error('This test switches to uid 65534 and needs to start as root.');
     const dir = workspace();
     chmodSync(root, 0o755); // mkdtemp made it 0700: uid 65534 must reach the workspace inside it

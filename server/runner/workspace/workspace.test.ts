@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, 
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGitHttpServer } from '../../test/git-http-server.ts';
 import { checkpoint } from './checkpoint.ts';
 import { cloneWorkspace } from './clone-workspace.ts';
@@ -94,7 +94,7 @@ describe('cloneWorkspace', () => {
   });
 
   it('redacts URL userinfo in errors and refuses a password in the URL', async () => {
-    const err = await cloneWorkspace({ repository: 'http://someone@127.0.0.1:9/nothing.git', dir: fresh(), timeoutMs: 10_000 }).catch((e: Error) => e);
+    const err = await cloneWorkspace({ repository: 'http://someone@127.0.0.1:9/nothing.git', dir: fresh(), timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).not.toContain('someone');
     await expect(cloneWorkspace({ repository: 'https://user:ghp_secret@example.com/r.git', dir: fresh() })).rejects.toThrow(/carries a password/);
@@ -105,7 +105,7 @@ describe('cloneWorkspace', () => {
     const server = await startGitHttpServer(root, token);
     try {
       const repository = `${server.url}/source.git`;
-      const refused = await cloneWorkspace({ repository, dir: fresh() }).catch((e: Error) => e);
+      const refused = await cloneWorkspace({ repository, dir: fresh() }).catch((e: unknown) => e);
       expect((refused as Error).message).toMatch(/git clone failed/);
 
       // Watch every process's command line while the clone runs: the token must never appear.
@@ -130,7 +130,7 @@ describe('cloneWorkspace', () => {
       expect(server.seenAuthorization.filter(Boolean).length).toBeGreaterThan(0);
       expect(readFileSync(path.join(dir, '.git', 'config'), 'utf8')).not.toContain(token);
 
-      const wrong = await cloneWorkspace({ repository, dir: fresh(), credentialsEnv: 'TEST_GIT_TOKEN', env: { TEST_GIT_TOKEN: 'wrong-token' } }).catch((e: Error) => e);
+      const wrong = await cloneWorkspace({ repository, dir: fresh(), credentialsEnv: 'TEST_GIT_TOKEN', env: { TEST_GIT_TOKEN: 'wrong-token' } }).catch((e: unknown) => e);
       expect((wrong as Error).message).not.toContain('wrong-token');
       await expect(cloneWorkspace({ repository, dir: fresh(), credentialsEnv: 'UNSET_VARIABLE', env: {} })).rejects.toThrow(/UNSET_VARIABLE.*is not set/);
     } finally {
@@ -143,8 +143,9 @@ describe('cloneWorkspace', () => {
     writeFileSync(excludes, '*.txt\n');
     const config = path.join(root, 'server.gitconfig');
     writeFileSync(config, `[core]\n\texcludesFile = ${excludes}\n`);
-    const saved = { ...process.env };
-    Object.assign(process.env, { GIT_CONFIG_GLOBAL: config, GIT_AUTHOR_NAME: 'Somebody Else', GIT_COMMITTER_NAME: 'Somebody Else' });
+    vi.stubEnv('GIT_CONFIG_GLOBAL', config);
+    vi.stubEnv('GIT_AUTHOR_NAME', 'Somebody Else');
+    vi.stubEnv('GIT_COMMITTER_NAME', 'Somebody Else');
     try {
       const dir = fresh();
       await cloneWorkspace({ dir });
@@ -153,7 +154,7 @@ describe('cloneWorkspace', () => {
       expect(git(dir, 'log', '-1', '--format=%an|%cn')).toBe('AutoDev|AutoDev');
       expect(git(dir, 'ls-files')).toBe('notes.txt');
     } finally {
-      for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_COMMITTER_NAME']) if (saved[k] === undefined) delete process.env[k];
+      vi.unstubAllEnvs();
     }
   });
 });

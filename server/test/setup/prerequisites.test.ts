@@ -11,7 +11,10 @@ const DEAD = { postgres: 'postgres://postgres@127.0.0.1:1/postgres', redis: 'red
 function refuses(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(true));
   });
 }

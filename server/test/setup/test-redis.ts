@@ -33,6 +33,6 @@ export async function provideTestRedis(say: (line: string) => void, env: NodeJS.
     say(`redis-server is up at ${redis.url}`);
     return { url: redis.url, stop: redis.stop, stopNow: redis.stopNow };
   } catch (err) {
-    throw new Error(`Redis is needed and neither ${wanted} answers nor could a redis-server start: ${(err as Error).message}`);
+    throw new Error(`Redis is needed and neither ${wanted} answers nor could a redis-server start: ${(err as Error).message}`, { cause: err });
   }
 }
