@@ -15,15 +15,15 @@ const RUNS = Number(process.env.BENCH_LOOP_RUNS ?? 10);
 /** Calls read_file `calls` times, one call per step, then answers: no network, no thinking time. */
 function readingModel(calls: number): LanguageModelV3 {
   const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 1, text: 1, reasoning: undefined } };
-  const generate = async (o: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
+  const generate = (o: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
     const done = o.prompt.filter((m) => m.role === 'tool').length;
     const call = done < calls && o.toolChoice?.type !== 'none';
-    return {
+    return Promise.resolve<LanguageModelV3GenerateResult>({
       content: call ? [{ type: 'tool-call', toolCallId: `c${done}`, toolName: 'read_file', input: '{"path":"file.txt"}' }] : [{ type: 'text', text: 'done' }],
       finishReason: { unified: call ? 'tool-calls' : 'stop', raw: undefined },
       usage,
       warnings: [],
-    };
+    });
   };
   return { specificationVersion: 'v3', provider: 'bench', modelId: 'bench', supportedUrls: {}, doGenerate: generate, doStream: () => Promise.reject(new Error('not streamed')) };
 }

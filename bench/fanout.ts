@@ -16,7 +16,7 @@ async function autodevRun(subscribers: number) {
   const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' } });
   await addMinimalTemplate(t);
   const latencies: number[] = [];
-  const received = new Array(subscribers).fill(0);
+  const received = new Array<number>(subscribers).fill(0);
   const clients: Client[] = [];
   let acked = 0;
   let failed = 0;
@@ -26,14 +26,21 @@ async function autodevRun(subscribers: number) {
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${t.adminToken}` },
       retryAttempts: 0,
-      on: { connected: () => void acked++, closed: () => void (acked < subscribers && failed++) },
+      on: {
+        connected: () => {
+          acked++;
+        },
+        closed: () => {
+          if (acked < subscribers) failed++;
+        },
+      },
     });
     clients.push(client);
-    client.subscribe(
+    client.subscribe<{ projectEvents: { seq: number; createdAt: string } }>(
       { query: 'subscription { projectEvents { seq createdAt } }' },
       {
-        next: (v: any) => {
-          latencies.push(Date.now() - Date.parse(v.data.projectEvents.createdAt));
+        next: (v) => {
+          latencies.push(Date.now() - Date.parse(v.data!.projectEvents.createdAt));
           received[i]++;
         },
         error: () => {},
@@ -67,7 +74,11 @@ async function autodevRun(subscribers: number) {
   const cpuMsPer1000 = ((cpu.user + cpu.system) / 1000 / (expected * subscribers)) * 1000;
   const lost = received.reduce((s, n) => s + Math.max(0, expected - n), 0);
   const duplicated = received.reduce((s, n) => s + Math.max(0, n - expected), 0);
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(
+    clients.map(async (c) => {
+      await c.dispose(); // void or a promise
+    }),
+  );
   await t.close();
   await db.drop();
   return { latencies, lost, duplicated, expected, durationMs, timeline, cpuMsPer1000 };
@@ -84,7 +95,8 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
     Array.from({ length: subscribers }, () => new Promise<WebSocket>((resolve) => {
       const ws = new WebSocket(url);
       ws.on('message', (m) => {
-        const e = JSON.parse(String(m));
+        // ws hands a text frame over as one Buffer (binaryType 'nodebuffer', its default).
+        const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number };
         latencies.push(Date.now() - e.sentAt);
         received++;
       });

@@ -75,9 +75,9 @@ export async function createJobs(t: TestServer, n: number, concurrency: number, 
     Array.from({ length: n }, (_, i) => i + offset),
     concurrency,
     async (i) => {
-      const r = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'bench-minimal', input: { n: i } } });
+      const r = await t.gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'bench-minimal', input: { n: i } } });
       if (r.errors) throw new Error(JSON.stringify(r.errors));
-      ids.push(r.data.createJob.id);
+      ids.push(r.data!.createJob.id);
     },
   );
   return ids;
@@ -86,7 +86,7 @@ export async function createJobs(t: TestServer, n: number, concurrency: number, 
 export async function waitForTerminal(t: TestServer, ids: string[], timeoutMs = 120_000) {
   const started = Date.now();
   for (;;) {
-    const { rows } = await t.app.services.pool.query(
+    const { rows } = await t.app.services.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "Job" WHERE id = ANY($1) AND state IN ('SUCCEEDED','FAILED','CANCELLED','BUDGET_EXCEEDED','REJECTED')`,
       [ids],
     );

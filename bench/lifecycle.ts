@@ -20,16 +20,23 @@ export async function benchLifecycle() {
     const ids = await createJobs(t, N, CONCURRENCY);
     await waitForTerminal(t, ids);
     const ours = N / ((performance.now() - started) / 1000);
-    const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [ids]);
+    const { rows } = await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [ids]);
     await t.close();
 
     const pgPool = createPool(db.url, 20);
     pgPool.on('error', () => {});
     const utils = await makeWorkerUtils({ pgPool, logger: silent });
     let done = 0;
-    const runner = await run({ pgPool, concurrency: CONCURRENCY, noHandleSignals: true, logger: silent, pollInterval: 1000, taskList: { noop: async () => void done++ } });
+    const runner = await run({ pgPool, concurrency: CONCURRENCY, noHandleSignals: true, logger: silent, pollInterval: 1000, taskList: {
+        noop: () => {
+          done++;
+        },
+      },
+    });
     const baseStart = performance.now();
-    await pool(Array.from({ length: N }), CONCURRENCY, async (_, i) => void (await utils.addJob('noop', { n: i })));
+    await pool(Array.from({ length: N }), CONCURRENCY, async (_, i) => {
+      await utils.addJob('noop', { n: i });
+    });
     while (done < N) await new Promise((r) => setTimeout(r, 5));
     const base = N / ((performance.now() - baseStart) / 1000);
     await runner.stop();

@@ -20,8 +20,8 @@ function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Pr
   const started = performance.now();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       if (ready.test(out)) {
@@ -46,7 +46,12 @@ async function openSubscriptions(url: string, token: string | null, n: number) {
   const clients = [];
   let connected = 0;
   for (let i = 0; i < n; i++) {
-    const c = createClient({ url, webSocketImpl: WebSocket, connectionParams: token ? { authorization: `Bearer ${token}` } : {}, retryAttempts: 0, on: { connected: () => void connected++ } });
+    const c = createClient({ url, webSocketImpl: WebSocket, connectionParams: token ? { authorization: `Bearer ${token}` } : {}, retryAttempts: 0, on: {
+        connected: () => {
+          connected++;
+        },
+      },
+    });
     c.subscribe({ query: 'subscription { projectEvents { seq } }' }, { next: () => {}, error: () => {}, complete: () => {} });
     clients.push(c);
   }
@@ -64,8 +69,10 @@ wss.on('connection', (s) => s.on('message', () => {}));
 
 export async function benchMemoryStartup() {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-bench-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...BENCH_LIMITS };
-  for (const k of ['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN']) delete env[k];
+  // As on a clean checkout: embedded PostgreSQL, no Redis, a new admin token.
+  const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN']);
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k)));
+  const env: NodeJS.ProcessEnv = { ...inherited, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...BENCH_LIMITS };
   const args = ['--import', 'tsx', 'server/main.ts'];
   try {
     const cold = await startProcess(args, env, /Admin token/);
@@ -77,7 +84,11 @@ export async function benchMemoryStartup() {
     const before = await rssKiB(warm.child.pid!);
     const clients = await openSubscriptions(url, token, SUBSCRIBERS);
     const after = await rssKiB(warm.child.pid!);
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(
+      clients.map(async (c) => {
+        await c.dispose(); // void or a promise
+      }),
+    );
     await stop(warm.child);
 
     // Baselines: embedded PostgreSQL alone (cold and warm), a bare ws server with as many sockets.

@@ -12,6 +12,11 @@ const CONNECTIONS = 16;
 const QUERY = `query Jobs { jobs(first: 50) { edges { node { id state costUsd createdAt template { slug }
   attempts { edges { node { number state costUsd startedAt finishedAt } } } events(first: 10) { edges { node { seq type message createdAt } } } } } } }`;
 
+/** The part of the answer both endpoints are compared on. */
+interface JobsPage {
+  data: { jobs: { edges: { node: { id: string; state: string; attempts: { edges: unknown[] }; events: { edges: unknown[] } } }[] } };
+}
+
 const HANDWRITTEN_SQL = `
 SELECT json_build_object('data', json_build_object('jobs', json_build_object('edges', COALESCE(json_agg(json_build_object('node', j.node) ORDER BY j."createdAt" DESC, j.id DESC), '[]'::json)))) AS body
 FROM (
@@ -74,26 +79,34 @@ export async function benchReadPath() {
     await waitForTerminal(t, await createJobs(t, 120, 8));
     const projectId = t.app.defaultProjectId;
 
-    const handwritten = http.createServer(async (_req, res) => {
-      const { rows } = await t.app.services.pool.query(HANDWRITTEN_SQL, [projectId]);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows[0].body));
+    const handwritten = http.createServer((_req, res) => {
+      t.app.services.pool.query<{ body: JobsPage }>(HANDWRITTEN_SQL, [projectId]).then(
+        ({ rows }) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows[0].body)),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
+      );
     });
     await new Promise<void>((r) => handwritten.listen(0, '127.0.0.1', () => r()));
     const baseUrl = `http://127.0.0.1:${(handwritten.address() as AddressInfo).port}/jobs`;
 
     // Same data both ways (ids and states of the 50 newest jobs).
-    const viaGraphql = await t.gql(QUERY);
-    const viaSql = await (await fetch(baseUrl)).json();
-    const ids = (r: any) => r.data.jobs.edges.map((e: any) => [e.node.id, e.node.state, e.node.attempts.edges.length, e.node.events.edges.length]);
+    const viaGraphql = await t.gql<JobsPage['data']>(QUERY);
+    const viaSql = (await (await fetch(baseUrl)).json()) as JobsPage;
+    const ids = (r: Partial<JobsPage>) => r.data!.jobs.edges.map((e) => [e.node.id, e.node.state, e.node.attempts.edges.length, e.node.events.edges.length]);
     if (JSON.stringify(ids(viaGraphql)) !== JSON.stringify(ids(viaSql))) throw new Error('the two endpoints disagree');
 
-    const statements = await countStatements(async () => void (await t.gql(QUERY)));
+    const statements = await countStatements(async () => {
+      await t.gql(QUERY);
+    });
     const body = JSON.stringify({ query: QUERY, operationName: 'Jobs' });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` };
     const profile = await profileWindow();
-    const ours = await load(async () => void (await (await fetch(`${t.url}/graphql`, { method: 'POST', headers, body })).arrayBuffer()));
+    const ours = await load(async () => {
+      await (await fetch(`${t.url}/graphql`, { method: 'POST', headers, body })).arrayBuffer();
+    });
     await profile?.stop('read-path');
-    const base = await load(async () => void (await (await fetch(baseUrl)).arrayBuffer()));
+    const base = await load(async () => {
+      await (await fetch(baseUrl)).arrayBuffer();
+    });
     handwritten.close();
 
     printTable(`Read path: jobs(first: 50) with attempts and events, ${CONNECTIONS} concurrent clients for ${DURATION_MS / 1000} s`, [
