@@ -33,6 +33,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-condition': 'off',
       // For the same reason `!` is how code marks a lookup it has just checked (Map.get after has, regex groups).
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Taking a prop out of a rest spread (`{ icon, ...button }`) is how a component keeps it off a DOM element.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
   {

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Provider, useQuery } from 'urql';
 import { ErrorBox, Loading } from './components/status';
 import { clearToken, loadToken, saveToken } from './lib/auth';
@@ -25,11 +25,12 @@ export function App() {
   const connection = useMemo(() => (token ? connect(token) : null), [token]);
   useEffect(() => () => void connection?.ws.dispose(), [connection]);
 
-  const signOut = (why?: string) => {
+  // Stable, so the effects that call it (on a refused token) need not run again on every render.
+  const signOut = useCallback((why?: string) => {
     clearToken();
     setNotice(why ?? null);
     setToken(null);
-  };
+  }, []);
   if (!connection) {
     return (
       <SignIn
@@ -53,7 +54,7 @@ function SignedIn({ connection, signOut }: { connection: ReturnType<typeof conne
   const [{ data, error }] = useQuery({ query: ViewerQuery });
   useEffect(() => {
     if (errorCode(error) === 'UNAUTHENTICATED') signOut(errorMessage(error) ?? 'Your token is no longer valid.');
-  }, [error]);
+  }, [error, signOut]);
   if (error && !data) return <ErrorBox message={errorMessage(error)} onRetry={() => location.reload()} />;
   if (!data) return <Loading what="your account" />;
   const session: Session = { ...connection, role: data.viewer.role, tokenName: data.viewer.tokenName, projectName: data.viewer.project.name, signOut };

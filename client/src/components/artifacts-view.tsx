@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useEffectEvent, useState } from 'react';
 import { DiffView } from './diff-view';
 import { ErrorBox } from './status';
 
@@ -15,6 +15,8 @@ const MAX_DIFF_BYTES = 256 * 1024;
 export const PATCH_PATH = 'changes.patch';
 const isText = (a: ArtifactRef) => a.path !== PATCH_PATH && /^text\/|json|javascript|typescript|xml|yaml|x-/.test(a.contentType) && a.sizeBytes <= MAX_DIFF_BYTES;
 
+type Diff = { path: string; before: string | null; after: string };
+
 async function text(a: ArtifactRef | undefined): Promise<string | null> {
   if (!a) return null;
   const res = await fetch(a.downloadUrl);
@@ -27,22 +29,32 @@ async function text(a: ArtifactRef | undefined): Promise<string | null> {
  * file against nothing), with download links.
  */
 export function ArtifactsView({ artifacts, previous }: { artifacts: ArtifactRef[]; previous?: ArtifactRef[] }) {
-  const [diffs, setDiffs] = useState<{ path: string; before: string | null; after: string }[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // Downloaded once per set of files (their ids): a refetch of the job hands new arrays of the same files.
   const key = artifacts.map((a) => a.id).join(',') + '|' + (previous ?? []).map((a) => a.id).join(',');
+  // What was loaded, for which set: a new set shows "Loading" (and no old error) until its own answer.
+  const [loaded, setLoaded] = useState<{ key: string; diffs: Diff[] | null; error: string | null } | null>(null);
+  const diffs = loaded?.key === key ? loaded.diffs : null;
+  const error = loaded?.key === key ? loaded.error : null;
 
-  useEffect(() => {
-    let cancelled = false;
-    setDiffs(null);
+  // Reads the current props without making them a reason to download again (the key is).
+  const download = useEffectEvent(() =>
     Promise.all(
       artifacts.filter(isText).map(async (a) => ({
         path: a.path,
         after: (await text(a)) ?? '',
         before: await text(previous?.find((p) => p.path === a.path)),
       })),
-    ).then(
-      (d) => !cancelled && setDiffs(d),
-      (err) => !cancelled && setError(String(err.message ?? err)),
+    ),
+  );
+  useEffect(() => {
+    let cancelled = false;
+    download().then(
+      (d) => {
+        if (!cancelled) setLoaded({ key, diffs: d, error: null });
+      },
+      (err: unknown) => {
+        if (!cancelled) setLoaded({ key, diffs: null, error: err instanceof Error ? err.message : String(err) });
+      },
     );
     return () => {
       cancelled = true;

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { can, useConnection } from '../lib/connection';
@@ -46,7 +46,7 @@ export function AnswerForm({ jobId, request, onAnswered }: { jobId: string; requ
   const { role } = useConnection();
   const [answer, setAnswer] = useState('');
   const [sent, send] = useMutation(ProvideInput);
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const res = await send({ jobId, answer });
     if (!res.error) {
@@ -65,7 +65,7 @@ export function AnswerForm({ jobId, request, onAnswered }: { jobId: string; requ
         {request.expiresAt ? ` · without an answer by ${dateTime(request.expiresAt)} the job will ${request.onTimeout === 'continue' ? 'continue without one' : request.onTimeout === 'cancel' ? 'be cancelled' : 'fail'}` : ''}
       </p>
       {can(role, 'OPERATOR') ? (
-        <form onSubmit={submit} aria-label={`Answer task ${request.task}`}>
+        <form onSubmit={(e) => void submit(e)} aria-label={`Answer task ${request.task}`}>
           <label htmlFor={field}>Your answer</label>
           <textarea id={field} value={answer} onChange={(e) => setAnswer(e.target.value)} rows={3} required />
           <button type="submit" disabled={sent.fetching || !answer.trim()}>

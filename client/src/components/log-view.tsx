@@ -20,6 +20,7 @@ export function LogView({ events }: { events: JobEvent[] }) {
     [events, kind, agent, level],
   );
   const parent = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual hands back one mutable instance by design; this app does not run the React Compiler (the rule's concern), and the effect below lists the instance as a dependency.
   const virtualizer = useVirtualizer({ count: lines.length, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 20 });
 
   useEffect(() => {

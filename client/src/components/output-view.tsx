@@ -27,12 +27,12 @@ function Value({ value }: { value: unknown }) {
         ))}
       </ul>
     );
-  if (Array.isArray(value) && value.every((v) => v && typeof v === 'object' && 'path' in v))
+  if (Array.isArray(value) && value.every((v: unknown): v is { path: unknown } => typeof v === 'object' && v !== null && 'path' in v))
     return (
       <ul>
         {value.map((v, i) => (
           <li key={i}>
-            <code>{String((v as { path: string }).path)}</code>
+            <code>{typeof v.path === 'string' ? v.path : JSON.stringify(v.path)}</code>
           </li>
         ))}
       </ul>

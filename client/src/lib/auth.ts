@@ -19,7 +19,7 @@ export const clearToken = (): void => localStorage.removeItem(KEY);
  */
 export function tokenFailure(err: unknown): string | null {
   if (Array.isArray(err)) {
-    const e = err.find((x) => x?.extensions?.code === 'UNAUTHENTICATED');
+    const e = (err as ({ message?: unknown; extensions?: { code?: unknown } } | null)[]).find((x) => x?.extensions?.code === 'UNAUTHENTICATED');
     return e ? String(e.message) : null;
   }
   const close = err as { code?: unknown; reason?: unknown } | null;

@@ -8,7 +8,7 @@ export interface Session extends Connection {
   tokenName: string;
   projectName: string;
   /** Back to the sign-in page, showing `why` when given. */
-  signOut(why?: string): void;
+  signOut: (why?: string) => void;
 }
 
 export const ConnectionContext = createContext<Session | null>(null);

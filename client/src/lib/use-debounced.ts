@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { useSubscription } from 'urql';
 import { tokenFailure } from './auth';
 import { useConnection } from './connection';
@@ -7,14 +7,15 @@ import { ProjectEventsSubscription } from './operations';
 /** A stable function that calls the latest `fn` once, `ms` after the last call; cancelled on unmount. */
 export function useDebounced(fn: () => void, ms: number): () => void {
   const latest = useRef(fn);
-  latest.current = fn;
+  useEffect(() => {
+    latest.current = fn;
+  });
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
-  const trigger = useRef(() => {
+  return useCallback(() => {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => latest.current(), ms);
-  });
-  return trigger.current;
+  }, [ms]);
 }
 
 /**
@@ -32,6 +33,6 @@ export function useRefetchOnStateChange(refetch: () => void, ms = 250): { paused
   useEffect(() => {
     const why = error && tokenFailure(error.graphQLErrors.length ? error.graphQLErrors : error.networkError);
     if (why) signOut(why);
-  }, [error]);
+  }, [error, signOut]);
   return { paused: !!error };
 }

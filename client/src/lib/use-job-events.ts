@@ -27,6 +27,10 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
     let retry: ReturnType<typeof setTimeout> | undefined;
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
     const pending: JobEvent[] = [];
+    // This effect owns the stream the state mirrors: a new stream starts the mirror from nothing. (Moving
+    // the reset into render, React's "adjust state when a prop changes", stalled the live log after a
+    // dropped connection in web-app.test.ts; why is not yet understood, so it stays here.)
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- the reset belongs to the stream this effect starts
     setEvents([]);
     setStatus('connecting');
 
@@ -57,7 +61,10 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
             if (disposed) return;
             // A revoked or expired token: asking again would be refused again (once a second, for ever).
             const why = tokenFailure(err);
-            if (why) return signOut(why);
+            if (why) {
+              signOut(why);
+              return;
+            }
             setStatus('reconnecting');
             retry = setTimeout(start, 1000);
           },
@@ -91,7 +98,7 @@ export function useJobEvents(jobId: string): { events: JobEvent[]; status: Strea
       offClosed();
       unsubscribe();
     };
-  }, [jobId]);
+  }, [jobId, ws, signOut]);
 
   return { events, status };
 }

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { StackedBars, type Series } from '../components/bar-chart';
 import { Empty, ErrorBox, Loading } from '../components/status';
@@ -44,7 +44,7 @@ function lastDays(n: number): string[] {
   return out;
 }
 
-function seriesBy(rows: { day: string; costUsd: number }[], keyOf: (r: any) => string, days: string[]): Series[] {
+function seriesBy<R extends { day: string; costUsd: number }>(rows: R[], keyOf: (r: R) => string, days: string[]): Series[] {
   const by = new Map<string, number[]>();
   for (const r of rows) {
     const k = keyOf(r);
@@ -69,7 +69,7 @@ export function BudgetsPage() {
   const rows = spend.data?.spend ?? [];
   const total = rows.reduce((s, r) => s + r.costUsd, 0);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const res = await save({ input: { limitUsd: Number(limit), period } });
     if (!res.error) {
@@ -96,7 +96,7 @@ export function BudgetsPage() {
           </div>
         )}
         {can(role, 'ADMIN') && (
-          <form onSubmit={submit} className="inline-form">
+          <form onSubmit={(e) => void submit(e)} className="inline-form">
             <label>
               Limit (USD){' '}
               <input type="number" min="0" step="0.01" required value={limit} onChange={(e) => setLimit(e.target.value)} />

@@ -92,7 +92,7 @@ const CancelJob = graphql(`
 const REFRESHING = new Set<JobEventType>(['STATE_CHANGED', 'ARTIFACT', 'GUARDRAIL']);
 
 function useNow(active: boolean) {
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!active) return;
     const t = setInterval(() => setNow(Date.now()), 1000);

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { ErrorBox } from '../components/status';
 
 /** Paste an API token; it is checked against the API before it is kept. */
@@ -7,7 +7,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
   const [error, setError] = useState<string | null>(notice ?? null);
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
@@ -31,7 +31,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
     <main className="sign-in">
       <h1>AutoDev</h1>
       <p>Crews of AI agents that plan, write and test code, as budgeted jobs a person reviews.</p>
-      <form onSubmit={submit} className="panel">
+      <form onSubmit={(e) => void submit(e)} className="panel">
         <label htmlFor="token">API token</label>
         <input id="token" name="token" type="password" autoComplete="off" autoFocus required value={token} onChange={(e) => setToken(e.target.value)} placeholder="Paste a token" />
         <p className="muted">
