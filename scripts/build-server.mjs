@@ -36,7 +36,10 @@ export function buildServer(out = path.join(root, 'dist')) {
       const rel = `${dir}/${e.name}`;
       if (isTestPath(rel) || rel === 'server/db/generated/.schema-sha256') continue;
       if (e.isDirectory()) walk(rel);
-      else if (!rel.endsWith('.ts')) (cpSync(path.join(root, rel), path.join(out, rel)), copied++);
+      else if (!rel.endsWith('.ts')) {
+        cpSync(path.join(root, rel), path.join(out, rel));
+        copied++;
+      }
     }
   };
   walk('server');

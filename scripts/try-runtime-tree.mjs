@@ -76,7 +76,12 @@ function nodeInside(child) {
   const below = new Set([String(child.pid)]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, ppid] of rows) if (below.has(ppid) && !below.has(pid)) (below.add(pid), (grew = true));
+    for (const [pid, ppid] of rows) {
+      if (below.has(ppid) && !below.has(pid)) {
+        below.add(pid);
+        grew = true;
+      }
+    }
   }
   const node = rows.find(([pid, , comm]) => below.has(pid) && pid !== String(child.pid) && comm === 'node');
   if (!node) throw new Error('no node process in the sandbox');

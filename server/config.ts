@@ -171,7 +171,7 @@ function modelProviders(value: string | undefined): ProvidersConfig | undefined 
   try {
     config = parseProvidersConfig(value);
   } catch (err) {
-    throw new Error(`AUTODEV_MODEL_PROVIDERS: ${(err as Error).message}`);
+    throw new Error(`AUTODEV_MODEL_PROVIDERS: ${(err as Error).message}`, { cause: err });
   }
   for (const [name, endpoint] of Object.entries(config.providers)) {
     if (endpoint.apiKeyEnv && isWorkerCredential(endpoint.apiKeyEnv)) {

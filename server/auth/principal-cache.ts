@@ -53,7 +53,7 @@ export function createPrincipalCache(deps: { pool: pg.Pool; events: TokenRevocat
     generation++;
     forget(tokenId);
   });
-  subscribed.catch((err) => deps.onError?.(err));
+  subscribed.catch((err: unknown) => deps.onError?.(err));
   const offResync = deps.events.onResync(clear);
 
   return {

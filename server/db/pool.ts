@@ -5,9 +5,10 @@ import pg from 'pg';
 // only (pg's `types` option), not process-wide: other pg clients in the process (a library's, a
 // test's) keep pg's defaults, and Prisma's adapter passes its own parsers with every query.
 const NUMBER_TYPES = new Set<number>([pg.types.builtins.NUMERIC, pg.types.builtins.INT8]);
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    format !== 'binary' && NUMBER_TYPES.has(oid) ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+const types: pg.CustomTypesConfig = {
+  // pg-types types its parsers `any`; this module only hands pg's own parser back, untouched.
+  getTypeParser: (oid, format) =>
+    format !== 'binary' && NUMBER_TYPES.has(oid) ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as unknown),
 };
 
 export function createPool(connectionString: string, max = 10, opts: { applicationName?: string } = {}): pg.Pool {
