@@ -22,7 +22,7 @@ function groupOf(args: ExecutionArgs): Group {
   const ctx = args.contextValue as CallerContext | undefined;
   const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null, ctx?.principal?.projectId ?? null, ctx?.principal?.role ?? null]);
   let groups = groupsByDocument.get(args.document);
-  if (!groups) groupsByDocument.set(args.document, (groups = new Map()));
+  if (!groups) groupsByDocument.set(args.document, (groups = new Map<string, Group>()));
   let group = groups.get(key);
   // Kept while the document is (Yoga's parse cache holds documents by query text).
   if (!group) groups.set(key, (group = { key }));
@@ -36,11 +36,11 @@ export function sharedResult(event: unknown, group: Group, args: ExecutionArgs, 
     return execute({ ...args, rootValue: event });
   }
   let results = resultsByEvent.get(event);
-  if (!results) resultsByEvent.set(event, (results = new Map()));
+  if (!results) resultsByEvent.set(event, (results = new Map<Group, ExecutionResult | Promise<ExecutionResult>>()));
   let result = results.get(group);
   if (!result) {
     executed.inc();
-    results.set(group, (result = execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>));
+    results.set(group, (result = execute({ ...args, rootValue: event })));
   }
   return result;
 }
@@ -64,7 +64,7 @@ function mapEvents(source: AsyncIterable<unknown>, args: ExecutionArgs, executed
       return this;
     },
     next: () =>
-      it.next().then(map, (err) => {
+      it.next().then(map, (err: unknown) => {
         throw streamError(err, args);
       }),
     return: async () => {
@@ -88,9 +88,11 @@ export function sharedEventExecutionPlugin(executed: Counter): Plugin {
   return {
     onSubscribe({ subscribeFn, setSubscribeFn }) {
       setSubscribeFn(async (args) => {
-        const stream = await createSourceEventStream(args as ExecutionArgs);
-        if (!(Symbol.asyncIterator in stream)) return subscribeFn(args);
-        return mapEvents(stream, args as ExecutionArgs, executed);
+        // Envelop types the executor's arguments and results `any`; these are graphql's own.
+        const executionArgs = args as ExecutionArgs;
+        const stream = await createSourceEventStream(executionArgs);
+        if (!(Symbol.asyncIterator in stream)) return subscribeFn(args) as unknown;
+        return mapEvents(stream, executionArgs, executed);
       });
     },
   };

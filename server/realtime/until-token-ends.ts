@@ -1,4 +1,5 @@
 import type { TokenWatch } from '../auth/token-watch.ts';
+import type { AppError } from '../errors.ts';
 import type { Principal } from '../auth/tokens.ts';
 
 /**
@@ -14,9 +15,9 @@ export function untilTokenEnds<T>(source: AsyncIterable<T>, principal: Principal
   const it = source[Symbol.asyncIterator]();
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   /** The token's end, not yet reported to the consumer. */
-  let ending: unknown = null;
+  let ending: AppError | null = null;
   let finished = false;
-  let failPending: ((err: unknown) => void) | null = null;
+  let failPending: ((err: AppError) => void) | null = null;
   let unwatch: (() => void) | null = null;
   const finish = () => {
     if (finished) return;
@@ -51,9 +52,11 @@ export function untilTokenEnds<T>(source: AsyncIterable<T>, principal: Principal
             if (r.done) finish();
             resolve(r);
           },
-          (err) => {
+          (err: unknown) => {
             failPending = null;
             finish();
+            // The source's own failure, passed on as it is (its type is the source's to choose).
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
             reject(err);
           },
         );

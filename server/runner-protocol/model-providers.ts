@@ -23,7 +23,7 @@ const providersSchema = z.strictObject({
   providers: z
     .record(
       z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a provider name is lowercase letters, digits and dashes'),
-      endpointSchema.refine((e) => (e.kind ?? 'openai-compatible') !== 'openai-compatible' || e.baseUrl, { message: 'an openai-compatible provider needs a baseUrl', path: ['baseUrl'] }),
+      endpointSchema.refine((e) => (e.kind ?? 'openai-compatible') !== 'openai-compatible' || e.baseUrl, { error: 'an openai-compatible provider needs a baseUrl', path: ['baseUrl'] }),
     )
     .default({}),
   /** The provider of a bare model name (`gpt-4o-mini`), as templates written before providers use. */
@@ -90,7 +90,9 @@ export function parseProvidersConfig(json: string | undefined): ProvidersConfig 
   } catch {
     throw new ModelConfigError('INVALID_MODEL_PROVIDERS', 'The model provider configuration is not valid JSON.');
   }
-  const inline = Object.entries((raw as any)?.providers ?? {}).find(([, p]) => p && typeof p === 'object' && 'apiKey' in (p as object));
+  const providers: unknown = raw !== null && typeof raw === 'object' && 'providers' in raw ? raw.providers : undefined;
+  const entries: [string, unknown][] = providers !== null && typeof providers === 'object' ? Object.entries(providers) : [];
+  const inline = entries.find(([, p]) => p !== null && typeof p === 'object' && 'apiKey' in p);
   if (inline) {
     throw new ModelConfigError('INVALID_MODEL_PROVIDERS', `Provider "${inline[0]}" has an inline apiKey: name the environment variable that holds the key in apiKeyEnv instead.`);
   }
