@@ -23,7 +23,8 @@ import { diffAgainst } from './workspace/diff-against.ts';
 import { localRepositoryProblem } from './workspace/local-repository.ts';
 import { WorkspaceError } from './workspace/workspace-error.ts';
 
-type Emit = (event: RunnerEvent) => void | 'stop' | Promise<void | 'stop'>;
+/** The runner's sink for events: returning 'stop' (or a promise of it) stops the crew, as EmitAgentEvent does a task. */
+type Emit = (event: RunnerEvent) => unknown;
 type Body<T> = T extends unknown ? Omit<T, 'v'> : never;
 
 /** Limits of the commands an agent runs (run_command): never more than this per command. */
@@ -58,7 +59,7 @@ export interface AgentCrewDeps {
 }
 
 export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error' | 'paused'> {
-  const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e } as RunnerEvent);
+  const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e });
   const fail = async (code: string, message: string, retryable: boolean, detail?: string) => {
     await emit({ type: 'error', code, message: message.slice(0, 16_000), retryable, ...(detail ? { detail: detail.slice(0, 16_000) } : {}) });
     return 'error' as const;
@@ -225,7 +226,7 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
       summary: (typeof lastAnswer?.summary === 'string' ? lastAnswer.summary : (outputs.get(last.id) ?? '')).slice(0, MAX_TASK_OUTPUT),
       baseCommit,
       // Bounded, so the result stays one event line whatever the crew changed.
-      diffstat: diff.diffstat.length > MAX_TASK_OUTPUT ? `${diff.diffstat.slice(-MAX_TASK_OUTPUT)}` : diff.diffstat,
+      diffstat: diff.diffstat.length > MAX_TASK_OUTPUT ? diff.diffstat.slice(-MAX_TASK_OUTPUT) : diff.diffstat,
       files: diff.files.slice(0, MAX_FILES_IN_RESULT),
       ...(diff.files.length > MAX_FILES_IN_RESULT ? { filesCut: diff.files.length - MAX_FILES_IN_RESULT } : {}),
       checks: checks.map((c) => ({ name: c.name, passed: c.passed, exitCode: c.exitCode, durationMs: c.durationMs })),

@@ -26,7 +26,7 @@ function parseJson(text: string): unknown {
  * outputs are reused); after a task that asks a person, input_requested ends the run ('paused').
  */
 export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEvent: Emit): Promise<'result' | 'error' | 'paused'> {
-  const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e } as RunnerEvent);
+  const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e });
   const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
   const outputs = new Map<string, string>((spec.resume?.completed ?? []).map((c) => [c.task, c.output]));
   const answers = answersOf(spec);
@@ -82,12 +82,17 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
   }
   const files = (output as { files?: unknown })?.files;
   if (Array.isArray(files)) {
-    for (const f of files) {
-      if (f && typeof f.path === 'string' && typeof f.content === 'string') {
+    for (const f of files as unknown[]) {
+      if (isTextFile(f)) {
         emit({ type: 'artifact', path: f.path.replace(/^\/+/, ''), contentType: contentType(f.path), encoding: 'utf8', content: f.content });
       }
     }
   }
   emit({ type: 'result', output });
   return 'result';
+}
+
+/** A `{ path, content }` file of the last task's JSON answer (other entries are not files). */
+function isTextFile(f: unknown): f is { path: string; content: string } {
+  return typeof f === 'object' && f !== null && 'path' in f && typeof f.path === 'string' && 'content' in f && typeof f.content === 'string';
 }

@@ -25,7 +25,7 @@ function withTimeout(model: LanguageModelV3, ms: number): LanguageModelV3 {
     model,
     middleware: {
       specificationVersion: 'v3',
-      transformParams: async ({ params }) => {
+      transformParams: ({ params }) => {
         // A controller held by its own timer, not AbortSignal.timeout + AbortSignal.any: Node may
         // collect such composite signals before they fire, and then the request is never cut (a
         // 20 s answer outlived a 300 ms limit in a full test run).
@@ -33,7 +33,7 @@ function withTimeout(model: LanguageModelV3, ms: number): LanguageModelV3 {
         setTimeout(() => cut.abort(new DOMException('The model request timed out.', 'TimeoutError')), ms).unref();
         params.abortSignal?.addEventListener('abort', () => cut.abort(params.abortSignal!.reason), { once: true });
         if (params.abortSignal?.aborted) cut.abort(params.abortSignal.reason);
-        return { ...params, abortSignal: cut.signal };
+        return Promise.resolve({ ...params, abortSignal: cut.signal });
       },
     },
   });

@@ -10,13 +10,14 @@ export const DELTA_INTERVAL_MS = 100;
 /** The protocol's cap on one delta's and one message's text. */
 const MAX_TEXT = 65_536;
 
+/** Plain functions (no `this`), handed on as callbacks one by one. */
 export interface TaskTextStream {
   /** Text as the model writes it (streamed), or a step's whole text at once (not streamed). */
-  delta(text: string): void;
+  delta: (text: string) => void;
   /** The step ended: sends what is buffered, then the step's complete text as a `message`. */
-  endStep(): Promise<void>;
+  endStep: () => Promise<void>;
   /** Sends what is buffered (the task ends or stops). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export function createTaskTextStream(emit: Emit, where: { task: string; agent?: string }, intervalMs = DELTA_INTERVAL_MS): TaskTextStream {
@@ -46,7 +47,7 @@ export function createTaskTextStream(emit: Emit, where: { task: string; agent?: 
       if (!piece) return;
       text += piece;
       if (timer) return;
-      timer = setTimeout(flush, Math.max(0, lastSent + intervalMs - Date.now()));
+      timer = setTimeout(() => void flush(), Math.max(0, lastSent + intervalMs - Date.now()));
     },
     async endStep() {
       await flush();

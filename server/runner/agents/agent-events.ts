@@ -6,10 +6,11 @@ import type { RunnerEvent } from '../../runner-protocol/parse-runner-output.ts';
 export type AgentEvent = Extract<RunnerEvent, { type: 'usage' | 'tool_call' | 'tool_result' }>;
 
 /**
- * The runner's sink for events. Returning 'stop' (or throwing) stops the task at once: the budget
- * refusing a usage charge does this, so no further model call or tool runs after it.
+ * The runner's sink for events. Returning 'stop' (or a promise of it), or throwing, stops the task
+ * at once: the budget refusing a usage charge does this, so no further model call or tool runs
+ * after it. Any other answer, nothing included, lets the task go on.
  */
-export type EmitAgentEvent = (event: AgentEvent) => void | 'stop' | Promise<void | 'stop'>;
+export type EmitAgentEvent = (event: AgentEvent) => unknown;
 
 /** Longest error message the loop returns (the protocol's `error` message cap). */
 export const MAX_MESSAGE_CHARS = 16_384;

@@ -8,7 +8,7 @@
 // characters a token, so budgets behave as with a real model.
 import { createHash } from 'node:crypto';
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
-import { schemaInstance } from '../providers/schema-instance.ts';
+import { type InstanceSchema, schemaInstance } from '../providers/schema-instance.ts';
 
 export const OFFLINE_NOTES_PATH = 'AUTODEV_NOTES.md';
 // A command any sandbox can run, whose output shows the change (the notes file).
@@ -135,7 +135,7 @@ function answer(options: LanguageModelV3CallOptions, prompt: string, subject: st
   const seed = createHash('sha256').update(prompt.slice(0, 4000)).digest('hex');
   const format = options.responseFormat;
   if (format?.type === 'json') {
-    const value = format.schema ? schemaInstance(format.schema, { subject, seed }) : { summary: `Offline answer for "${subject}".` };
+    const value = format.schema ? schemaInstance(format.schema as InstanceSchema, { subject, seed }) : { summary: `Offline answer for "${subject}".` };
     return JSON.stringify(value, null, 2);
   }
   const h = history(options);

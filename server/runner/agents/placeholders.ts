@@ -42,11 +42,11 @@ export function fillPlaceholders(text: string, input: unknown): string {
  */
 export function undeclaredPlaceholders(text: string, inputSchema: unknown): string[] {
   return findPlaceholders(text).filter((path) => {
-    let schema = inputSchema as Record<string, any> | undefined;
+    let schema = inputSchema;
     for (const key of path.split('.')) {
-      const props = schema?.properties;
+      const props: unknown = schema !== null && typeof schema === 'object' && 'properties' in schema ? schema.properties : undefined;
       if (!props || typeof props !== 'object' || !Object.hasOwn(props, key)) return true;
-      schema = props[key];
+      schema = (props as Record<string, unknown>)[key];
     }
     return false;
   });

@@ -48,10 +48,11 @@ export function resolveModel(name: string, config: ProvidersConfig = { providers
       model,
       middleware: {
         specificationVersion: 'v3',
-        transformParams: async ({ params }) => ({
-          ...params,
-          providerOptions: { ...params.providerOptions, openai: { ...params.providerOptions?.openai, strictJsonSchema: strict } },
-        }),
+        transformParams: ({ params }) =>
+          Promise.resolve({
+            ...params,
+            providerOptions: { ...params.providerOptions, openai: { ...params.providerOptions?.openai, strictJsonSchema: strict } },
+          }),
       },
     });
   }
@@ -71,7 +72,7 @@ export function resolveModel(name: string, config: ProvidersConfig = { providers
     model,
     middleware: {
       specificationVersion: 'v3',
-      transformParams: async ({ params }) => (params.responseFormat?.type === 'json' ? { ...params, responseFormat: { type: 'json' as const } } : params),
+      transformParams: ({ params }) => Promise.resolve(params.responseFormat?.type === 'json' ? { ...params, responseFormat: { type: 'json' as const } } : params),
     },
   });
 }

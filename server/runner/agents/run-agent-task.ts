@@ -2,8 +2,8 @@
 // call is charged through a `usage` event before its tools run; each tool call is a `tool_call`
 // and a `tool_result` event; the task ends with an answer (an object when it declares an output
 // schema), at its step limit, when it is stopped (refused charge, abort) or on a model error.
-import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type ModelMessage, type StepResult, type Tool, type ToolSet } from 'ai';
-import type { JSONSchema7, LanguageModelV3 } from '@ai-sdk/provider';
+import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type ModelMessage, type StepResult, type ToolSet } from 'ai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { compile } from '../../json-schema/ajv.ts';
 import { describeErrors } from '../../json-schema/describe-errors.ts';
 import { toolCallEvent, toolResultEvent } from '../tools/tool-events.ts';
@@ -67,10 +67,15 @@ class TaskStopped extends Error {}
 /** Our own validation message, shown as it is (the SDK wraps it in two generic errors). */
 class SchemaMismatch extends Error {}
 
-/** Rejects as soon as `signal` aborts, whatever `work` does (a tool that ignores its signal). */
+/**
+ * Rejects as soon as `signal` aborts, whatever `work` does (a tool that ignores its signal), with
+ * the abort's own reason, as signal.throwIfAborted() would throw it (AbortSignal types it any).
+ */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort's reason, see above
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort's reason, see above
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
@@ -110,11 +115,12 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     stopper.abort(new TaskStopped(message));
   };
   const send = async (event: AgentEvent) => {
-    let verdict: void | 'stop';
+    let verdict: unknown;
     try {
       verdict = await o.emit(event);
     } catch (err) {
-      return stop(`${label} was stopped: reporting ${event.type} failed (${(err as Error).message}).`);
+      stop(`${label} was stopped: reporting ${event.type} failed (${(err as Error).message}).`);
+      return;
     }
     if (verdict === 'stop') stop(`${label} was stopped: its ${event.type} event was refused${event.type === 'usage' ? ' (budget)' : ''}.`);
   };
@@ -141,7 +147,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     tools[name] = tool({
       description: def.description,
       // Arguments are checked before the tool runs; a mismatch goes back to the model as an error.
-      inputSchema: jsonSchema(def.inputSchema as JSONSchema7, { validate: schemaValidator(def.inputSchema, `The arguments for ${name} do not match its schema`) }),
+      inputSchema: jsonSchema(def.inputSchema, { validate: schemaValidator(def.inputSchema, `The arguments for ${name} do not match its schema`) }),
       execute: async (args: unknown, { toolCallId }) => {
         executed.add(toolCallId);
         if (signal.aborted) throw signal.reason;
@@ -162,7 +168,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
         type: output.ok ? ('text' as const) : ('error-text' as const),
         value: capText(output.output, MAX_TOOL_OUTPUT_TO_MODEL),
       }),
-    }) as Tool;
+    });
   }
 
   const { system, prompt } = buildTaskPrompt({ agent: o.agent, task: o.task, input: o.input, context: o.context, feedback: o.feedback, toolNames: o.agent.tools });
@@ -174,7 +180,7 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     stopWhen: stepCountIs(maxSteps),
     // The last step may not call tools: the model must answer with what it has (CrewAI's max_iter).
     prepareStep: ({ stepNumber }: { stepNumber: number }) => (stepNumber === maxSteps - 1 && o.agent.tools.length ? { toolChoice: 'none' as const } : {}),
-    output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema as JSONSchema7, { validate: schemaValidator(o.task.outputSchema, 'The answer does not match the output schema') }) }) : undefined,
+    output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema, { validate: schemaValidator(o.task.outputSchema, 'The answer does not match the output schema') }) }) : undefined,
     onStepFinish: async (step: StepResult<ToolSet>) => {
       // Not streamed, a step's text arrives whole: the same callback, one delta.
       if (!o.stream && step.text) o.onTextDelta?.(step.text);
@@ -199,12 +205,13 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
   let output: unknown;
   try {
     if (o.stream) {
-      let streamError: unknown;
-      const result = streamText({ ...settings, onError: ({ error }) => void (streamError ??= error) });
+      // The first error the stream reported, boxed: the error itself may be any value.
+      let streamError: { error: unknown } | undefined;
+      const result = streamText({ ...settings, onError: ({ error }) => void (streamError ??= { error }) });
       for await (const part of result.fullStream) {
         if (part.type === 'text-delta') o.onTextDelta?.(part.text);
       }
-      if (streamError) throw streamError;
+      if (streamError) throw streamError.error;
       steps = await result.steps;
       text = steps.at(-1)?.text ?? '';
       if (o.task.outputSchema && steps.at(-1)?.finishReason !== 'tool-calls') output = await result.output;
@@ -238,10 +245,16 @@ function stepLimit(label: string, maxSteps: number, text: string, spent: Spent):
   return { status: 'step_limit', code: 'STEP_LIMIT_REACHED', message, retryable: true, text, ...spent };
 }
 
+/** A thrown value's message, or the value itself as text when it has none (anything can be thrown). */
+function messageOf(e: unknown): string {
+  const message: unknown = e !== null && typeof e === 'object' && 'message' in e ? e.message : undefined;
+  return String(message ?? e);
+}
+
 /** Words for tenants (status and reason phrase) and, apart, the endpoint's own text for the operator. */
 function describeModelError(err: unknown): { message: string; detail: string } {
   const e = RetryError.isInstance(err) ? err.lastError : err;
-  const detail = String(APICallError.isInstance(e) ? (e.responseBody ?? e.message) : ((e as Error)?.message ?? e)).slice(0, PROVIDER_DETAIL_MAX);
+  const detail = (APICallError.isInstance(e) ? (e.responseBody ?? e.message) : messageOf(e)).slice(0, PROVIDER_DETAIL_MAX);
   if (APICallError.isInstance(e)) {
     return { message: e.statusCode ? describeProviderFailure(e.statusCode).message : 'The model provider could not be reached.', detail };
   }

@@ -24,7 +24,7 @@ export function createOfflineProvider(): ModelProvider {
       const subject = subjectOf(spec.input);
       const persona = /^You are ([^.]+)\./.exec(messages[0]?.content ?? '')?.[1] ?? 'the agent';
       const text = json
-        ? JSON.stringify(schemaInstance(spec.outputSchema as Record<string, unknown>, { subject, seed }), null, 2)
+        ? JSON.stringify(schemaInstance(spec.outputSchema, { subject, seed }), null, 2)
         : `${persona} on "${subject}" (task ${taskId}, ref ${seed.slice(0, 8)}): ` +
           `analysed the request${spec.feedback?.comment ? ` and addressed the reviewer's feedback ("${spec.feedback.comment.slice(0, 120)}")` : ''}; ` +
           'the result is ready for the next task.';

@@ -1,6 +1,29 @@
 import { createHash } from 'node:crypto';
 
-type Schema = Record<string, any>;
+/**
+ * The part of JSON Schema that templates' output schemas use and that an instance is derived from.
+ * Output schemas are JSON Schema documents checked when a template is saved; every keyword here is
+ * optional, so a schema using others simply reads as a looser one.
+ */
+export interface InstanceSchema {
+  const?: unknown;
+  enum?: unknown[];
+  default?: unknown;
+  examples?: unknown;
+  anyOf?: InstanceSchema[];
+  oneOf?: InstanceSchema[];
+  type?: string | string[];
+  properties?: Record<string, InstanceSchema>;
+  items?: InstanceSchema;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+}
 
 export interface InstanceContext {
   /** A short subject for generated text, e.g. the job input's title. */
@@ -16,20 +39,20 @@ function pick<T>(seed: string, items: T[]): T {
   return items[n % items.length];
 }
 
-function fitLength(text: string, s: Schema): string {
+function fitLength(text: string, s: InstanceSchema): string {
   let out = text;
   if (typeof s.minLength === 'number') while (out.length < s.minLength) out += ` ${text}`;
   if (typeof s.maxLength === 'number') out = out.slice(0, s.maxLength);
   return out;
 }
 
-function textFor(name: string, s: Schema, ctx: InstanceContext): string {
+function textFor(name: string, s: InstanceSchema, ctx: InstanceContext): string {
   if (s.format === 'date-time') return new Date(0).toISOString();
   if (s.format === 'uri') return `https://example.com/${slug(ctx.subject)}`;
   if (s.format === 'email') return 'owner@example.com';
   const n = name.toLowerCase();
   if (n === 'path') return `src/${slug(ctx.subject)}.ts`;
-  if (n === 'content') return `// ${ctx.subject}\nexport function ${slug(ctx.subject).replace(/-(.)/g, (_, c) => c.toUpperCase()) || 'change'}(): boolean {\n  return true;\n}\n`;
+  if (n === 'content') return `// ${ctx.subject}\nexport function ${slug(ctx.subject).replace(/-(.)/g, (_, c: string) => c.toUpperCase()) || 'change'}(): boolean {\n  return true;\n}\n`;
   if (n.includes('summary')) return `Offline run for "${ctx.subject}": the crew completed every task deterministically.`;
   if (n.includes('cause')) return `A missing check in the code path behind "${ctx.subject}".`;
   if (n.includes('owner')) return pick(ctx.seed, ['platform-team', 'web-team', 'payments-team']);
@@ -38,18 +61,18 @@ function textFor(name: string, s: Schema, ctx: InstanceContext): string {
 }
 
 /** A value valid against `schema` (the subset of JSON Schema templates use), derived from `ctx`. */
-export function schemaInstance(schema: Schema, ctx: InstanceContext, name = ''): unknown {
+export function schemaInstance(schema: InstanceSchema, ctx: InstanceContext, name = ''): unknown {
   if (schema.const !== undefined) return schema.const;
   if (Array.isArray(schema.enum)) return pick(`${ctx.seed}:${name}`, schema.enum);
   if (schema.default !== undefined) return schema.default;
   if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
   const branch = schema.anyOf?.[0] ?? schema.oneOf?.[0];
   if (branch) return schemaInstance(branch, ctx, name);
-  const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') ?? schema.type[0] : schema.type;
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') ?? schema.type[0] : schema.type;
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};
-      const props: Record<string, Schema> = schema.properties ?? {};
+      const props = schema.properties ?? {};
       for (const [key, sub] of Object.entries(props)) out[key] = schemaInstance(sub, ctx, key);
       return out;
     }
@@ -61,7 +84,7 @@ export function schemaInstance(schema: Schema, ctx: InstanceContext, name = ''):
         if (typeof item === 'string' && !schema.items?.enum) item = fitLength(`${i + 1}. ${item}`, schema.items ?? {});
         // A second file of a code change is its test.
         if (name === 'files' && i > 0 && item && typeof item === 'object' && 'path' in item) {
-          const source = String((item as any).path);
+          const source = String(item.path);
           item = { ...item, path: testPath(source), ...('content' in item ? { content: testContent(source, ctx.subject) } : {}) };
         }
         items.push(item);

@@ -120,7 +120,7 @@ export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
         signal,
         timedOut,
         aborted,
-        output: spawnError ? `The sandbox could not start: ${(spawnError as Error).message}` : output,
+        output: spawnError ? `The sandbox could not start: ${spawnError.message}` : output,
         outputBytes,
         cutBytes,
         durationMs: Math.round(performance.now() - started),

@@ -39,7 +39,8 @@ export const readFileTool: ToolDefinition = {
 
 /** A workspace file as UTF-8 text, refusing directories, binary files and files over the size cap. */
 export async function readWorkspaceText(absolute: string, relative: string): Promise<{ ok: boolean; output: string }> {
-  const handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: NodeJS.ErrnoException) => e);
+  // open() rejects with a system error (its `code` says why).
+  const handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => e as NodeJS.ErrnoException);
   if (handle instanceof Error) {
     if (handle.code === 'ENOENT') return fail(`${relative} does not exist.`);
     if (handle.code === 'ELOOP') return fail(`${relative} is a symbolic link.`);

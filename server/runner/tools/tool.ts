@@ -17,7 +17,8 @@ export interface ToolDefinition {
   description: string;
   /** JSON Schema of the arguments (an object); execute validates against it. */
   inputSchema: Record<string, unknown>;
-  execute(args: any, ctx: ToolContext): Promise<ToolResult>;
+  /** `args` is what the model sent, checked against inputSchema before the call; each tool states its own shape. */
+  execute(args: unknown, ctx: ToolContext): Promise<ToolResult>;
 }
 
 /** Longest output any tool returns to the model, in characters; longer output is cut with a note. */
