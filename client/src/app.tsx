@@ -11,6 +11,7 @@ import { BudgetsPage } from './pages/budgets';
 import { CrewMonitorPage } from './pages/crew-monitor';
 import { InputsPage } from './pages/inputs';
 import { JobsPage } from './pages/jobs';
+import { ProjectsPage } from './pages/projects';
 import { ReviewsPage } from './pages/reviews';
 import { SignIn } from './pages/sign-in';
 import { TemplatesPage } from './pages/templates';
@@ -76,6 +77,7 @@ function Shell() {
     ['/reviews', 'Reviews'],
     ['/budgets', 'Budgets'],
     ['/schedules', 'Schedules'],
+    ['/projects', 'Projects'],
   ];
   const active = (to: string) => (to === '/' ? pathname === '/' || pathname.startsWith('/jobs') : pathname.startsWith(to));
   return (
@@ -114,6 +116,7 @@ function Route({ pathname }: { pathname: string }) {
   if (pathname === '/inputs') return <InputsPage />;
   if (pathname === '/reviews') return <ReviewsPage />;
   if (pathname === '/budgets') return <BudgetsPage />;
+  if (pathname === '/projects') return <ProjectsPage />;
   if (pathname === '/schedules') return (
       <Suspense fallback={<Loading what="schedules" />}>
         <SchedulesPage />
