@@ -15,12 +15,17 @@ let t: TestServer;
 let mock: OpenAiMockServer;
 let browser: Browser;
 
+// The plan is written only once CrewMonitor is watching the running job: a page that opened late
+// (a loaded machine) would otherwise join mid-step and show the plan from the middle.
+let releasePlan!: () => void;
+const planReleased = new Promise<void>((resolve) => (releasePlan = resolve));
+
 const promptOf = (body: { messages: { content: string | null }[] }) => body.messages.map((m) => m.content ?? '').join('\n');
 
 beforeAll(async () => {
   mock = await startOpenAiMockServer((req) =>
     promptOf(req.body).includes('Current task: Plan')
-      ? { text: PLAN, delayMs: 1500, chunkDelayMs: 15 }
+      ? { text: PLAN, holdUntil: planReleased, chunkDelayMs: 15 }
       : { text: 'Built as planned, with the answer in mind.', delayMs: 300 },
   );
   t = await startTestServer({
@@ -71,6 +76,8 @@ describe('a crew that streams its text and asks a person', () => {
     expect(created.errors).toBeUndefined();
     const jobId = created.data.createJob.id as string;
     const monitor = await signedIn(`/jobs/${jobId}`);
+    await monitor.locator('h1 .badge[data-state="RUNNING"]').waitFor({ timeout: 30_000 });
+    releasePlan();
 
     // While the plan is written: part of it on screen, not yet the whole.
     const live = monitor.getByTestId('live-text').first();

@@ -19,6 +19,8 @@ export interface MockReply {
   usage?: { promptTokens: number; completionTokens: number };
   /** Hold the answer this long (an abort test cuts in during the wait). */
   delayMs?: number;
+  /** Hold the answer until this settles (a test that must be watching before the model answers). */
+  holdUntil?: Promise<unknown>;
   /** Streaming: pause this long between text chunks (a model writing slowly). */
   chunkDelayMs?: number;
   /** Streaming: pause this long after the content and tool calls, before the finish and usage chunks. */
@@ -91,6 +93,7 @@ export async function startOpenAiMockServer(reply: MockReply[] | ((req: Received
         }
       });
       if (answer?.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+      if (answer?.holdUntil) await answer.holdUntil;
       if (gone) return;
       if (!answer || answer.status) {
         const status = answer?.status ?? 500;
