@@ -64,6 +64,12 @@ export interface Config {
   sandboxNetwork: boolean;
   /** Webhooks may go to private, loopback and link-local addresses (tests, on-premises receivers), AUTODEV_WEBHOOK_ALLOW_PRIVATE. */
   webhookAllowPrivate: boolean;
+  /**
+   * Webhook deliveries: one attempt's deadline (AUTODEV_WEBHOOK_TIMEOUT_MS), the first retry's delay,
+   * doubling per attempt (AUTODEV_WEBHOOK_RETRY_BASE_MS), and attempts in all (AUTODEV_WEBHOOK_MAX_ATTEMPTS).
+   * Defaults 10 s, 30 s, 13: retries over 34 h (server/webhooks/retry-schedule.ts).
+   */
+  webhookDelivery: { timeoutMs: number; retryBaseMs: number; maxAttempts: number };
   /** Where start-up makes a git repository of examples/sample-repo (always a permitted local repository). */
   sampleRepository: string;
   /** The runner command (argv) the local executor starts; default: the reference runner. */
@@ -253,6 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
     repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo')],
     webhookAllowPrivate: env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === 'true' || env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === '1',
+    webhookDelivery: {
+      timeoutMs: Math.max(1, int('AUTODEV_WEBHOOK_TIMEOUT_MS', env.AUTODEV_WEBHOOK_TIMEOUT_MS, 10_000)),
+      retryBaseMs: int('AUTODEV_WEBHOOK_RETRY_BASE_MS', env.AUTODEV_WEBHOOK_RETRY_BASE_MS, 30_000),
+      maxAttempts: Math.max(1, int('AUTODEV_WEBHOOK_MAX_ATTEMPTS', env.AUTODEV_WEBHOOK_MAX_ATTEMPTS, 13)),
+    },
     sandboxNetwork: oneOf('AUTODEV_SANDBOX_NETWORK', env.AUTODEV_SANDBOX_NETWORK, ['allow', 'deny'] as const, 'deny') === 'allow',
     sampleRepository: path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo'),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,

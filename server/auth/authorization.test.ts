@@ -43,6 +43,15 @@ async function newSchedule() {
   });
   return res.data.createSchedule.id as string;
 }
+/** A delivery in the log of a fresh endpoint of our project (no worker here: it stays PENDING). */
+async function newDelivery() {
+  const endpointId = await newEndpoint();
+  const { rows } = await t.app.services.pool.query<{ id: string }>(
+    `INSERT INTO "WebhookDelivery" (id, "endpointId", "projectId", "eventType", body) SELECT gen_random_uuid(), id, "projectId", 'REVIEW_REQUESTED', '{}' FROM "WebhookEndpoint" WHERE id = $1 RETURNING id`,
+    [endpointId],
+  );
+  return rows[0].id;
+}
 async function reviewOf(jobId: string) {
   return (await t.gql(`query($id: ID!) { job(id: $id) { review { id } } }`, { id: jobId })).data.job.review.id;
 }
@@ -198,6 +207,12 @@ const MUTATIONS: MutationCase[] = [
     run: async (tok) => t.gql(`mutation($id: ID!) { deleteSchedule(id: $id) }`, { id: await newSchedule() }, tok),
   },
   {
+    name: 'redeliverWebhook',
+    minRole: 'ADMIN',
+    targeted: true,
+    run: async (tok) => t.gql(`mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }`, { id: await newDelivery() }, tok),
+  },
+  {
     name: 'createApiToken',
     minRole: 'ADMIN',
     targeted: false,
@@ -329,6 +344,11 @@ const READS: ReadCase[] = [
   { name: 'webhookEndpoints', minRole: 'ADMIN', run: (tok) => t.gql(`{ webhookEndpoints { id url eventTypes enabled } }`, {}, tok) },
   { name: 'schedules', minRole: 'VIEWER', run: (tok) => t.gql(`{ schedules { id input cron nextRunAt template { slug } recentTicks { scheduledAt job { id } } } }`, {}, tok) },
   { name: 'schedule', minRole: 'VIEWER', targeted: true, run: (tok, o) => t.gql(`query($id: ID!) { schedule(id: $id) { id input } }`, { id: o.scheduleId }, tok) },
+  {
+    name: 'WebhookEndpoint.deliveries',
+    minRole: 'ADMIN',
+    run: (tok) => t.gql(`{ webhookEndpoints { id deliveries(first: 10) { edges { node { id webhookId payload status attempts lastError } } } } }`, {}, tok),
+  },
   { name: 'projects', minRole: 'ADMIN', operatorOnly: true, run: (tok) => t.gql(`{ projects { id slug name createdAt } }`, {}, tok) },
 ];
 
@@ -352,6 +372,10 @@ describe('authorization matrix: every query and subscription × every kind of ca
       await newEndpoint(),
       scheduleId,
     ];
+    const delivery = await newDelivery(); // and its endpoint
+    const log = await t.gql(`{ webhookEndpoints { id deliveries { edges { node { id webhookId } } } } }`);
+    const endpoint = log.data.webhookEndpoints.find((e: any) => e.deliveries.edges.some((d: any) => d.node.id === delivery));
+    ourIds.push(endpoint.id, delivery, endpoint.deliveries.edges[0].node.webhookId);
   });
 
   const readCells = (q: ReadCase) =>

@@ -3,6 +3,7 @@ import { withTransaction, type Sql } from '../db/transaction.ts';
 import { lockBudgetForCharge } from './budget-lock.ts';
 import { appendJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
+import { queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
 
 export const SPEND_THRESHOLDS = [80, 100] as const;
 
@@ -159,6 +160,9 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
             attemptNumber: charge.attemptNumber,
           }),
         );
+        await queueWebhookDeliveries(sql, projectId, [
+          { type: 'BUDGET_THRESHOLD', data: { projectId, threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd, jobId: charge.jobId } },
+        ]);
       }
     }
   }

@@ -10,6 +10,8 @@ import { expireInputWaits } from '../jobs/provide-input.ts';
 import { runAttempt } from './run-attempt.ts';
 import { sandboxAvailable } from '../runner/sandbox/sandbox-available.ts';
 import { startTickRunner } from '../schedules/tick-runner.ts';
+import { deliverWebhook } from '../webhooks/deliver-webhook.ts';
+import { DELIVER_WEBHOOK_TASK } from '../webhooks/queue-delivery.ts';
 
 export interface RunningWorker {
   workerId: string;
@@ -38,6 +40,9 @@ export async function startWorker(services: Services, opts: { executor: Executor
       [RUN_ATTEMPT_TASK]: async (payload) => {
         const { jobId } = payload as { jobId: string };
         await runAttempt({ services, executor: opts.executor, store: opts.store, workerId, shutdown: shutdown.signal }, jobId);
+      },
+      [DELIVER_WEBHOOK_TASK]: async (payload) => {
+        await deliverWebhook(services, (payload as { deliveryId: string }).deliveryId);
       },
     },
   });

@@ -5,6 +5,7 @@ import { withTransaction } from '../db/transaction.ts';
 import type { JobEventBus } from './job-event-bus.ts';
 import { appendJobEvent, insertJobEvent, type JobEventRecord, type NewJobEvent } from './job-event.ts';
 import { canTransition, isTerminal, type JobState } from './state-machine.ts';
+import { jobStateEvents, queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
 
 export interface TransitionDeps {
   pool: pg.Pool;
@@ -60,8 +61,12 @@ export async function transitionJob(deps: TransitionDeps, req: TransitionRequest
 
 /** The same, inside a caller's transaction; the caller must publish `events` after its commit. */
 export async function transitionInTransaction(sql: Sql, req: TransitionRequest): Promise<TransitionResult> {
-  const { rows } = await sql.query<{ state: JobState; projectId: string; version: number }>(
-    `SELECT state, "projectId", version FROM "Job" WHERE id = $1`,
+  // Whether the project has an enabled webhook endpoint rides along: a project without one costs
+  // no further statement for webhooks.
+  const { rows } = await sql.query<{ state: JobState; projectId: string; version: number; webhooks: boolean }>(
+    `SELECT state, "projectId", version,
+            EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = j."projectId" AND w.enabled) AS webhooks
+       FROM "Job" j WHERE id = $1`,
     [req.jobId],
   );
   const current = rows[0];
@@ -127,6 +132,15 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
         return e;
       },
     });
+  }
+  if (current.webhooks) {
+    const changed = events[0];
+    await queueWebhookDeliveries(
+      sql,
+      current.projectId,
+      jobStateEvents({ projectId: current.projectId, jobId: req.jobId, fromState: from, toState: req.to, seq: changed.seq, actor: req.actor, message: changed.message ?? '', attemptNumber: req.attemptNumber ?? null }),
+      new Date(changed.createdAt),
+    );
   }
   return { jobId: req.jobId, from, to: req.to, events };
 }

@@ -7,12 +7,15 @@ import {
   WEBHOOK_EVENT_TYPES,
   type WebhookEventType,
 } from '../webhooks/endpoints.ts';
+import { webhookMessageId } from '../webhooks/deliver-webhook.ts';
+import { redeliverWebhook } from '../webhooks/redeliver-webhook.ts';
 import { notFound } from '../errors.ts';
 import { builder } from './builder.ts';
 import { principalOf } from './context.ts';
 import { isId } from './ids.ts';
 
-// Webhook endpoints of the caller's project; everything here needs ADMIN (the secret signs what AutoDev says).
+// Webhook endpoints of the caller's project and their delivery logs; everything here needs ADMIN
+// (the secret signs what AutoDev says; the log shows where the project's events go and what they say).
 
 const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
   values: Object.fromEntries(WEBHOOK_EVENT_TYPES.map((v) => [v, { value: v }])) as Record<WebhookEventType, { value: WebhookEventType }>,
@@ -31,6 +34,33 @@ const WebhookEndpoint = builder.prismaObject('WebhookEndpoint', {
       nullable: true,
       description: 'After a rotation: until when deliveries are also signed with the previous secret.',
     }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    deliveries: t.relatedConnection('deliveries', {
+      cursor: 'id',
+      description: "The endpoint's delivery log, newest first.",
+      query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] },
+    }),
+  }),
+});
+
+const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
+  values: { PENDING: { value: 'PENDING' }, SUCCEEDED: { value: 'SUCCEEDED' }, FAILED: { value: 'FAILED' } } as const,
+  description: 'PENDING: not delivered yet (an attempt is queued, see nextRetryAt); SUCCEEDED: a 2xx answer; FAILED: every attempt failed.',
+});
+
+builder.prismaObject('WebhookDelivery', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    webhookId: t.string({ description: 'The `webhook-id` header: the same on every attempt and redelivery.', select: { id: true }, resolve: (d) => webhookMessageId(d.id) }),
+    eventType: t.field({ type: WebhookEventTypeEnum, select: { eventType: true }, resolve: (d) => d.eventType as WebhookEventType }),
+    payload: t.string({ description: 'The body as sent (JSON text).', select: { body: true }, resolve: (d) => d.body }),
+    status: t.field({ type: WebhookDeliveryStatusEnum, select: { status: true }, resolve: (d) => d.status }),
+    attempts: t.exposeInt('attempts'),
+    responseStatus: t.exposeInt('responseStatus', { nullable: true, description: 'The HTTP status of the last attempt; null when none came (timeout, refused, connection error).' }),
+    durationMs: t.exposeInt('durationMs', { nullable: true, description: 'How long the last attempt took.' }),
+    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last attempt failed, in a sentence.' }),
+    lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
+    nextRetryAt: t.expose('nextRetryAt', { type: 'DateTime', nullable: true, description: 'When the next attempt is due (PENDING only).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -103,6 +133,18 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       await deleteEndpoint(ctx.services.pool, principalOf(ctx).projectId, endpointId(args.id));
       return true;
+    },
+  }),
+  redeliverWebhook: t.prismaField({
+    type: 'WebhookDelivery',
+    authScopes: { admin: true },
+    description: 'Queues an attempt of the delivery now, with the same `webhook-id` and body (signed with the current secret).',
+    args: { deliveryId: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = args.deliveryId;
+      if (!isId(id)) throw notFound(`Webhook delivery ${id}`);
+      await redeliverWebhook(ctx.services.pool, principalOf(ctx).projectId, id);
+      return ctx.services.db.webhookDelivery.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
   rotateWebhookSecret: t.field({
