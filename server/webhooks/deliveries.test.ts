@@ -128,7 +128,7 @@ describe('webhook deliveries', () => {
     const sample = got[0];
     expect(() => new Webhook(secret).verify(sample.body.replace(jobId, jobId.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))), sample.headers)).toThrow(/signature/i);
     await deleteEndpoint(endpoint);
-  });
+  }, 120_000);
 
   it('a receiver answering 500 three times then 200 gets the same webhook-id each time, retries back off, and the log shows 4 attempts', async () => {
     const { id: endpoint, secret } = await createEndpoint('/flaky', ['REVIEW_REQUESTED']);
@@ -161,7 +161,7 @@ describe('webhook deliveries', () => {
       expect((await t.gql(REDELIVER, { id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     }
     await deleteEndpoint(endpoint);
-  });
+  }, 120_000);
 
   it('a name resolving to 127.0.0.1 is refused at delivery time unless private destinations are allowed; redelivered once they are', async () => {
     const { id: endpoint } = await createEndpoint('/private', ['REVIEW_REQUESTED']);
@@ -184,7 +184,7 @@ describe('webhook deliveries', () => {
     expect(after).toMatchObject({ attempts: 6, responseStatus: 204, lastError: null });
     expect(arrivals.filter((a) => a.path === '/private').map((a) => a.headers['webhook-id'])).toEqual([d.webhookId]);
     await deleteEndpoint(endpoint);
-  });
+  }, 120_000);
 
   it('a budget threshold crossed by a charge is delivered as budget.threshold with what the job event says', async () => {
     const { id: endpoint, secret } = await createEndpoint('/budget', ['BUDGET_THRESHOLD']);
@@ -198,7 +198,7 @@ describe('webhook deliveries', () => {
     expect(new Webhook(secret).verify(got.body, got.headers)).toMatchObject({ type: 'budget.threshold', data: { ...crossed[0], jobId } });
     await deleteEndpoint(endpoint);
     expect((await t.gql('mutation { setBudget(input: { limitUsd: 1000, period: DAILY }) { limitUsd } }')).errors).toBeUndefined();
-  });
+  }, 120_000);
 
   it('a receiver that never answers costs one timeout: meanwhile the worker runs other jobs and delivers their events', async () => {
     const silent = await createEndpoint('/silent', ['REVIEW_REQUESTED']);
@@ -223,5 +223,5 @@ describe('webhook deliveries', () => {
     expect(timedOut.nextRetryAt).not.toBeNull();
     await deleteEndpoint(silent.id);
     await deleteEndpoint(ok.id);
-  });
+  }, 120_000);
 });
