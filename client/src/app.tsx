@@ -15,6 +15,7 @@ import { ProjectsPage } from './pages/projects';
 import { ReviewsPage } from './pages/reviews';
 import { SignIn } from './pages/sign-in';
 import { TemplatesPage } from './pages/templates';
+import { WebhooksPage } from './pages/webhooks';
 
 // The generated form (react-jsonschema-form + ajv) is most of the bundle: load it when it is needed.
 const LaunchPage = lazy(() => import('./pages/launch').then((m) => ({ default: m.LaunchPage })));
@@ -78,6 +79,7 @@ function Shell() {
     ['/budgets', 'Budgets'],
     ['/schedules', 'Schedules'],
     ['/projects', 'Projects'],
+    ['/webhooks', 'Webhooks'],
   ];
   const active = (to: string) => (to === '/' ? pathname === '/' || pathname.startsWith('/jobs') : pathname.startsWith(to));
   return (
@@ -122,6 +124,7 @@ function Route({ pathname }: { pathname: string }) {
         <SchedulesPage />
       </Suspense>
     );
+  if (pathname === '/webhooks') return <WebhooksPage />;
   return (
     <main>
       <h1>Not found</h1>

@@ -61,7 +61,7 @@ beforeAll(async () => {
     },
   });
   await addScriptedTemplates(t);
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   for (const s of sockets) s.destroy(); // a delivery still waiting on /silent ends now
   await t?.close();
