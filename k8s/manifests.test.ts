@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { loadConfig } from '../server/config.ts';
+import { POSTGRES_CHECK_MS } from '../server/http/health.ts';
 import { buildJobManifest, MANAGED_SELECTOR } from '../server/engine/executors/kubernetes-job-manifest.ts';
 import { MODELS_VERSION, validateObject } from './openapi-models.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
-const yamlFiles = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const yamlFiles = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function parseDocs(text: string, what: string): any[] {
   return parseAllDocuments(text).map((doc) => {
@@ -26,7 +29,10 @@ function render(): any[] {
   try {
     text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 30_000 });
   } catch (err) {
-    throw new Error(`could not render k8s/ with \`kubectl kustomize\` (kubectl with its built-in kustomize is needed for this test): ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `could not render k8s/ with \`kubectl kustomize\` (kubectl with its built-in kustomize is needed for this test): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return parseDocs(text, 'kubectl kustomize k8s/');
 }
@@ -63,7 +69,11 @@ function runnerJob(resources: { cpu?: string; memory?: string } = {}) {
 
 /** Every pod that runs: the two Deployments' templates and a runner Job's. */
 const pods = [
-  ...byKind('Deployment').map((d) => ({ name: `Deployment ${d.metadata.name}`, labels: d.spec.template.metadata.labels, spec: d.spec.template.spec })),
+  ...byKind('Deployment').map((d) => ({
+    name: `Deployment ${d.metadata.name}`,
+    labels: d.spec.template.metadata.labels,
+    spec: d.spec.template.spec,
+  })),
   { name: 'runner Job', labels: runnerJob().spec.template.metadata.labels, spec: runnerJob().spec.template.spec },
 ];
 const containersOf = (spec: any): any[] => [...(spec.initContainers ?? []), ...spec.containers];
@@ -73,10 +83,26 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     const objects = [...rendered, ...load('secrets.example.yaml'), ...load('runner-job.example.yaml'), runnerJob({ memory: '1Gi' })];
     const problems = objects.flatMap((o) => validateObject(o).map((p) => `${o.kind} ${o.metadata?.name}: ${p}`));
     expect(problems).toEqual([]);
-    expect(rendered.map((o) => o.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
-    );
-    for (const o of rendered.filter((o) => o.kind !== 'Namespace')) expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe('autodev');
+    expect(rendered.map((o) => o.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Namespace',
+      'NetworkPolicy',
+      'NetworkPolicy',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+      'ServiceAccount',
+      'ServiceAccount',
+    ]);
+    for (const o of rendered.filter((o) => o.kind !== 'Namespace'))
+      expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe('autodev');
   });
 
   it('the validation fails on a misspelt field, a wrong type and a missing required field (it can fail)', () => {
@@ -95,11 +121,14 @@ describe('k8s/ manifests, as kustomize renders them', () => {
 
   it("the image is set once (kustomization's images: entry): every container and the runner Jobs' default image are that image", () => {
     expect(IMAGE).toMatch(/^[\w./-]+:[\w.-]+$/); // a tag, never an implicit :latest
-    for (const d of byKind('Deployment')) for (const c of containersOf(d.spec.template.spec)) expect(c.image, `${d.metadata.name}/${c.name}`).toBe(IMAGE);
+    for (const d of byKind('Deployment'))
+      for (const c of containersOf(d.spec.template.spec)) expect(c.image, `${d.metadata.name}/${c.name}`).toBe(IMAGE);
     expect(configMap.data.AUTODEV_K8S_RUNNER_IMAGE).toBe(IMAGE);
     expect(runnerJob().spec.template.spec.containers[0].image).toBe(IMAGE);
     // The sources name only the placeholder the entry replaces.
-    for (const file of ['api.yaml', 'worker.yaml']) for (const o of load(file).filter((o) => o.kind === 'Deployment')) for (const c of containersOf(o.spec.template.spec)) expect(c.image).toBe('autodev');
+    for (const file of ['api.yaml', 'worker.yaml'])
+      for (const o of load(file).filter((o) => o.kind === 'Deployment'))
+        for (const c of containersOf(o.spec.template.spec)) expect(c.image).toBe('autodev');
   });
 
   it('every pod pulls with the registry Secret through its ServiceAccount; the API and worker carry the S3 workload identity, runners do not', () => {
@@ -109,7 +138,8 @@ describe('k8s/ manifests, as kustomize renders them', () => {
       expect(account, `${name} runs as a ServiceAccount declared here`).toBeDefined();
       expect(account.imagePullSecrets, name).toEqual([{ name: 'autodev-registry' }]);
     }
-    for (const name of ['autodev-api', 'autodev-worker']) expect(accounts.get(name).metadata.annotations?.['eks.amazonaws.com/role-arn'], name).toMatch(/^arn:aws:iam::\d{12}:role\//);
+    for (const name of ['autodev-api', 'autodev-worker'])
+      expect(accounts.get(name).metadata.annotations?.['eks.amazonaws.com/role-arn'], name).toMatch(/^arn:aws:iam::\d{12}:role\//);
     expect(accounts.get('default').metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
     expect(accounts.get('default').automountServiceAccountToken).toBe(false);
   });
@@ -131,23 +161,28 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     const perPod = (d: any) => Math.max(poolOf(d), 2);
     const used = perPod(api) * apiPods + perPod(worker) * workerPods;
     const reserved = 3 + 10; // superuser_reserved_connections, and psql/monitoring
-    console.log(`PostgreSQL connections at most: ${perPod(api)} × ${apiPods} API pods + ${perPod(worker)} × ${workerPods} workers = ${used} of ${maxConnections} − ${reserved}`);
+    console.log(
+      `PostgreSQL connections at most: ${perPod(api)} × ${apiPods} API pods + ${perPod(worker)} × ${workerPods} workers = ${used} of ${maxConnections} − ${reserved}`,
+    );
     expect(used).toBeLessThanOrEqual(maxConnections - reserved);
     expect(poolOf(worker)).toBeGreaterThan(Number(configMap.data.AUTODEV_WORKER_CONCURRENCY)); // LISTEN + fetches + one per attempt
   });
 
   it('migrations are one step (an init container in each Deployment, no Job to order or re-create) and probes allow for what follows it', () => {
     expect(byKind('Job')).toEqual([]);
-    const healthSource = readFileSync(root + 'server/http/health.ts', 'utf8');
-    const appCheckMs = Number(/withTimeout\(services\.pool\.query\('SELECT 1'\)[^,]*, (\d+)\)/.exec(healthSource)![1]);
+    const appCheckMs = POSTGRES_CHECK_MS;
     for (const d of byKind('Deployment')) {
       const spec = d.spec.template.spec;
-      expect(spec.initContainers.map((c: any) => [c.name, c.command]), d.metadata.name).toEqual([['migrate', ['node', 'dist/server/db/migrate-cli.js']]]);
+      expect(
+        spec.initContainers.map((c: any) => [c.name, c.command]),
+        d.metadata.name,
+      ).toEqual([['migrate', ['node', 'dist/server/db/migrate-cli.js']]]);
       const c = spec.containers[0];
       const seconds = (p: any) => (p.periodSeconds ?? 10) * (p.failureThreshold ?? 3);
       expect(c.startupProbe, d.metadata.name).toBeDefined();
       expect(seconds(c.startupProbe), `${d.metadata.name}: start-up window`).toBeGreaterThanOrEqual(60);
-      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(c[probe].timeoutSeconds, `${d.metadata.name} ${probe}`).toBeGreaterThanOrEqual(1);
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+        expect(c[probe].timeoutSeconds, `${d.metadata.name} ${probe}`).toBeGreaterThanOrEqual(1);
       // The probe waits longer than /readyz's own check of PostgreSQL.
       expect(c.readinessProbe.timeoutSeconds * 1000, d.metadata.name).toBeGreaterThan(appCheckMs);
       expect(c.livenessProbe.httpGet.path, d.metadata.name).toBe('/healthz');
@@ -171,24 +206,48 @@ describe('k8s/ manifests, as kustomize renders them', () => {
   it('the worker is granted exactly the Kubernetes API calls the Kubernetes executor makes, in its namespace; nobody else gets a token', () => {
     // The executor and its steps (server/engine/executors/kubernetes/).
     const stepsDir = root + 'server/engine/executors/kubernetes/';
-    const source = [root + 'server/engine/executors/kubernetes.ts', ...readdirSync(stepsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => stepsDir + f)]
+    const source = [
+      root + 'server/engine/executors/kubernetes.ts',
+      ...readdirSync(stepsDir)
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+        .map((f) => stepsDir + f),
+    ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     const grants = new Set<string>();
-    const verbOf: Record<string, string> = { create: 'create', delete: 'delete', list: 'list', read: 'get', patch: 'patch', replace: 'update' };
+    const verbOf: Record<string, string> = {
+      create: 'create',
+      delete: 'delete',
+      list: 'list',
+      read: 'get',
+      patch: 'patch',
+      replace: 'update',
+    };
     for (const m of source.matchAll(/\bbatch\.(\w+)\(/g)) {
       const call = /^(create|delete|list|read|patch|replace)Namespaced(\w+)$/.exec(m[1]);
       expect(call, `a BatchV1Api call this test knows how to map: ${m[1]}`).not.toBeNull();
       grants.add(`batch ${call![2].toLowerCase()}s ${verbOf[call![1]]}`);
     }
-    for (const m of source.matchAll(/open\(`\/apis?\/(?:(\w+)\/)?v1\/namespaces\/\$\{namespace\}\/(\w+)`/g)) grants.add(`${m[1] ?? ''} ${m[2]} watch`);
+    for (const m of source.matchAll(/open\(`\/apis?\/(?:(\w+)\/)?v1\/namespaces\/\$\{namespace\}\/(\w+)`/g))
+      grants.add(`${m[1] ?? ''} ${m[2]} watch`);
     if (/\blogs\.log\(/.test(source)) grants.add(' pods/log get');
     // The only clients the executor makes; a new one needs a mapping above.
-    expect([...source.matchAll(/makeApiClient\((\w+)\)|new (Watch|Log|Exec|Attach|PortForward|Metrics)\(/g)].map((m) => m[1] ?? m[2]).sort()).toEqual(['BatchV1Api', 'Log', 'Watch']);
-    expect([...grants].sort()).toEqual([' pods watch', ' pods/log get', 'batch jobs create', 'batch jobs delete', 'batch jobs list', 'batch jobs watch']);
+    expect(
+      [...source.matchAll(/makeApiClient\((\w+)\)|new (Watch|Log|Exec|Attach|PortForward|Metrics)\(/g)].map((m) => m[1] ?? m[2]).sort(),
+    ).toEqual(['BatchV1Api', 'Log', 'Watch']);
+    expect([...grants].sort()).toEqual([
+      ' pods watch',
+      ' pods/log get',
+      'batch jobs create',
+      'batch jobs delete',
+      'batch jobs list',
+      'batch jobs watch',
+    ]);
 
     const [role] = byKind('Role');
-    const granted = role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g} ${res} ${v}`))));
+    const granted = role.rules.flatMap((r: any) =>
+      r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g} ${res} ${v}`))),
+    );
     expect(granted.sort()).toEqual([...grants].sort());
     expect(byKind('ClusterRole')).toEqual([]);
     expect(byKind('ClusterRoleBinding')).toEqual([]);
@@ -200,15 +259,25 @@ describe('k8s/ manifests, as kustomize renders them', () => {
 
   it('every pod (API, worker, runner Jobs) is selected by a NetworkPolicy for both directions; runners reach DNS (kube-dns and NodeLocal DNSCache), HTTPS over IPv4 and IPv6, and labelled in-cluster model endpoints only', () => {
     const policies = byKind('NetworkPolicy');
-    const selects = (policy: any, labels: Record<string, string>) => Object.entries(policy.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    const selects = (policy: any, labels: Record<string, string>) =>
+      Object.entries(policy.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
     for (const { name, labels } of pods) {
       const matching = policies.filter((p) => selects(p, labels));
-      expect(matching.map((p) => p.metadata.name), name).toHaveLength(1);
+      expect(
+        matching.map((p) => p.metadata.name),
+        name,
+      ).toHaveLength(1);
       expect(matching[0].spec.policyTypes, name).toEqual(['Ingress', 'Egress']);
       const dns = matching[0].spec.egress.find((r: any) => r.ports?.some((p: any) => p.port === 53));
-      expect(dns.ports, name).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+      expect(dns.ports, name).toEqual([
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ]);
       expect(dns.to, name).toContainEqual({ ipBlock: { cidr: '169.254.20.10/32' } });
-      expect(dns.to, name).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
+      expect(dns.to, name).toContainEqual({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      });
     }
     const runner = policies.find((p) => p.metadata.name === 'autodev-runner');
     expect(runner.spec.podSelector.matchLabels).toEqual(Object.fromEntries(MANAGED_SELECTOR.split(',').map((kv) => kv.split('='))));
@@ -217,7 +286,9 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     expect(https.ports).toEqual([{ protocol: 'TCP', port: 443 }]);
     expect(https.to.map((t: any) => t.ipBlock.cidr)).toEqual(['0.0.0.0/0', '::/0']);
     for (const t of https.to) expect(t.ipBlock.except.length, `${t.ipBlock.cidr} excludes private ranges`).toBeGreaterThan(0);
-    expect(runner.spec.egress).toContainEqual({ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'autodev.dev/model-endpoint': 'true' } } }] });
+    expect(runner.spec.egress).toContainEqual({
+      to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'autodev.dev/model-endpoint': 'true' } } }],
+    });
     expect(runner.spec.egress).toHaveLength(3);
   });
 
@@ -226,8 +297,13 @@ describe('k8s/ manifests, as kustomize renders them', () => {
       requests: { cpu: configMap.data.AUTODEV_K8S_RUNNER_CPU, memory: configMap.data.AUTODEV_K8S_RUNNER_MEMORY },
       limits: { cpu: configMap.data.AUTODEV_K8S_RUNNER_CPU, memory: configMap.data.AUTODEV_K8S_RUNNER_MEMORY },
     });
-    expect(runnerJob({ memory: '2Gi' }).spec.template.spec.containers[0].resources.limits).toEqual({ cpu: configMap.data.AUTODEV_K8S_RUNNER_CPU, memory: '2Gi' });
-    expect(() => loadConfig({ AUTODEV_K8S_RUNNER_MEMORY: '512 MB' })).toThrow('AUTODEV_K8S_RUNNER_MEMORY must be a Kubernetes quantity such as 500m, 1, 512Mi; got "512 MB"');
+    expect(runnerJob({ memory: '2Gi' }).spec.template.spec.containers[0].resources.limits).toEqual({
+      cpu: configMap.data.AUTODEV_K8S_RUNNER_CPU,
+      memory: '2Gi',
+    });
+    expect(() => loadConfig({ AUTODEV_K8S_RUNNER_MEMORY: '512 MB' })).toThrow(
+      'AUTODEV_K8S_RUNNER_MEMORY must be a Kubernetes quantity such as 500m, 1, 512Mi; got "512 MB"',
+    );
   });
 
   it('every file parses; the kustomization lists every applied file', () => {
@@ -266,7 +342,16 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     const built = runnerJob();
     const strip = (job: any) => {
       const c = job.spec.template.spec.containers[0];
-      return { ...job, spec: { ...job.spec, template: { ...job.spec.template, spec: { ...job.spec.template.spec, containers: [{ ...c, image: 'any', env: c.env.map((e: any) => e.name) }] } } } };
+      return {
+        ...job,
+        spec: {
+          ...job.spec,
+          template: {
+            ...job.spec.template,
+            spec: { ...job.spec.template.spec, containers: [{ ...c, image: 'any', env: c.env.map((e: any) => e.name) }] },
+          },
+        },
+      };
     };
     expect(strip(example)).toEqual(strip(built));
   });
@@ -288,13 +373,20 @@ describe('k8s/ manifests, as kustomize renders them', () => {
     expect(metricsPort).toBeGreaterThan(0);
     for (const d of byKind('Deployment')) {
       const annotations = d.spec.template.metadata.annotations ?? {};
-      expect(annotations, d.metadata.name).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
+      expect(annotations, d.metadata.name).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(metricsPort),
+        'prometheus.io/path': '/metrics',
+      });
       const ports = d.spec.template.spec.containers[0].ports;
       expect(ports.find((p: any) => p.containerPort === metricsPort)?.name, d.metadata.name).toBe('metrics');
       expect(d.spec.template.spec.containers[0].envFrom).toContainEqual({ configMapRef: { name: configMap.metadata.name } });
       // The NetworkPolicy lets scrapers in.
       const policy = byKind('NetworkPolicy').find((p) => p.metadata.name === d.metadata.name);
-      expect(policy.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port)), d.metadata.name).toContain(metricsPort);
+      expect(
+        policy.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port)),
+        d.metadata.name,
+      ).toContain(metricsPort);
     }
     for (const service of byKind('Service')) {
       for (const port of service.spec.ports) {
@@ -333,13 +425,15 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(services.api.environment.AUTODEV_ARTIFACT_STORE).toBe('s3');
     const readme = readFileSync(root + 'README.md', 'utf8');
     const line = readme.split('\n').find((l) => l.includes('docker compose up'));
-    for (const name of ['postgres', 'redis', 'minio', 'api', 'worker']) expect(line, `README's docker compose line names ${name}`).toContain(name);
+    for (const name of ['postgres', 'redis', 'minio', 'api', 'worker'])
+      expect(line, `README's docker compose line names ${name}`).toContain(name);
   });
 
   it('compose starts in the right order by construction: TCP healthchecks, a migrate step that retries, api and worker after migrate and the bucket succeeded', () => {
     expect(services.postgres.healthcheck.test).toEqual(expect.arrayContaining(['pg_isready', '-h', '127.0.0.1']));
     expect(services.redis.healthcheck.test).toEqual(expect.arrayContaining(['redis-cli', '-h', '127.0.0.1']));
-    for (const [name, s] of Object.entries(services)) if (!oneShot.includes(name) && s.healthcheck) expect(s.healthcheck.retries, name).toBeGreaterThan(0);
+    for (const [name, s] of Object.entries(services))
+      if (!oneShot.includes(name) && s.healthcheck) expect(s.healthcheck.retries, name).toBeGreaterThan(0);
     expect(services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     const migrate = services.migrate.command.join(' ');
     expect(migrate).toMatch(/for try in \$\$\(seq 1 (\d+)\)/);
@@ -363,22 +457,28 @@ describe('docker-compose.yml and the Dockerfile', () => {
     for (const [name, s] of Object.entries(services)) {
       expect(s.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
       expect(s.image, name).not.toMatch(/:latest$/);
-      if (s.image !== 'autodev:local') expect(s.image, `${name} names a version, not only a major line`).toMatch(/:(RELEASE\.[\dT-]+Z|\d+\.\d+(\.\d+)?)$/);
+      if (s.image !== 'autodev:local')
+        expect(s.image, `${name} names a version, not only a major line`).toMatch(/:(RELEASE\.[\dT-]+Z|\d+\.\d+(\.\d+)?)$/);
       for (const port of s.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
       expect(s.restart, name).toBe(oneShot.includes(name) ? 'no' : 'unless-stopped');
     }
     for (const name of ['migrate', 'api', 'worker']) expect(services[name].init, name).toBe(true);
   });
 
-  it('docker-compose config accepts the file (when Debian\'s docker-compose is installed)', (ctx) => {
+  it("docker-compose config accepts the file (when Debian's docker-compose is installed)", (ctx) => {
     let version: string;
     try {
       version = execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8', timeout: 30_000 }).trim();
     } catch {
-      console.log('skipped: docker-compose is not installed here (apt-get install docker-compose provides it); the rules above were still checked');
+      console.log(
+        'skipped: docker-compose is not installed here (apt-get install docker-compose provides it); the rules above were still checked',
+      );
       return ctx.skip();
     }
-    execFileSync('docker-compose', ['-f', root + 'docker-compose.yml', 'config', '-q'], { env: { ...process.env, AUTODEV_ADMIN_TOKEN: 'x' }, timeout: 60_000 });
+    execFileSync('docker-compose', ['-f', root + 'docker-compose.yml', 'config', '-q'], {
+      env: { ...process.env, AUTODEV_ADMIN_TOKEN: 'x' },
+      timeout: 60_000,
+    });
     console.log(`docker-compose ${version} config: valid`);
   });
 
@@ -395,14 +495,19 @@ describe('docker-compose.yml and the Dockerfile', () => {
     const { BUILD_ONLY, runtimePackages } = await import('../scripts/build-runtime-tree.mjs');
     const pkg = JSON.parse(readFileSync(root + 'package.json', 'utf8'));
     const lock = JSON.parse(readFileSync(root + 'package-lock.json', 'utf8'));
-    const kept: Set<string> = runtimePackages(lock, Object.keys(pkg.dependencies).filter((n) => !BUILD_ONLY.includes(n)));
+    const kept: Set<string> = runtimePackages(
+      lock,
+      Object.keys(pkg.dependencies).filter((n) => !BUILD_ONLY.includes(n)),
+    );
     const sources = execFileSync('git', ['ls-files', 'server'], { cwd: root, encoding: 'utf8' })
       .split('\n')
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('server/test/'));
     const imported = new Set<string>();
     for (const file of sources) {
       // Static imports start a line (or end a multi-line one); dynamic ones are import('…').
-      for (const m of readFileSync(root + file, 'utf8').matchAll(/^(?:import|export)\b[^'\n]*? from '([^.'/][^']*)'|^\} from '([^.'/][^']*)'|\bimport\('([^.'/][^']*)'\)/gm)) {
+      for (const m of readFileSync(root + file, 'utf8').matchAll(
+        /^(?:import|export)\b[^'\n]*? from '([^.'/][^']*)'|^\} from '([^.'/][^']*)'|\bimport\('([^.'/][^']*)'\)/gm,
+      )) {
         const name = m[1] ?? m[2] ?? m[3];
         if (name.startsWith('node:')) continue;
         imported.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]);
@@ -429,7 +534,9 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(opened.length).toBeGreaterThan(3);
     // Under server/: a module compiled from its .ts (main.js from main.ts) or a file the build copies; else one of ASSETS.
     const inDist = (p: string) =>
-      p.startsWith('server/') ? existsSync(root + p.replace(/\.js$/, '.ts')) || existsSync(root + p) : ASSETS.some((r: string) => p === r || p.startsWith(`${r}/`));
+      p.startsWith('server/')
+        ? existsSync(root + p.replace(/\.js$/, '.ts')) || existsSync(root + p)
+        : ASSETS.some((r: string) => p === r || p.startsWith(`${r}/`));
     const outside = opened.filter((p) => !inDist(p));
     expect(outside, 'opened by the server but not in dist/').toEqual([]);
   });
@@ -439,7 +546,9 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
     // Compiled JavaScript (npm run build), no tsx: the runtime tree has neither tsx nor TypeScript sources.
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/server\/main.js"\]$/m);
-    expect(readFileSync(root + 'package.json', 'utf8')).toContain('"build": "node scripts/prisma-generate.mjs --if-stale && node scripts/build-client.mjs --if-stale && node scripts/build-server.mjs"');
+    expect(readFileSync(root + 'package.json', 'utf8')).toContain(
+      '"build": "node scripts/prisma-generate.mjs --if-stale && node scripts/build-client.mjs --if-stale && node scripts/build-server.mjs"',
+    );
     for (const m of dockerfile.matchAll(/^FROM (\S+)/gm)) expect(m[1]).toMatch(/:\d+/); // pinned major version
   });
 
