@@ -8,7 +8,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'client/dist/', 'server/db/generated/', 'client/src/gql/', 'schemas/types/', 'test-results/', '.data/', 'examples/sample-repo/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'client/dist/',
+      'server/db/generated/',
+      'client/src/gql/',
+      'schemas/types/',
+      'test-results/',
+      '.data/',
+      'examples/sample-repo/',
+    ],
   },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,

@@ -33,7 +33,10 @@ describe('alerting rules', () => {
 
   it('a broken rule expression fails the unit tests', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'autodev-rules-'));
-    writeFileSync(path.join(dir, 'rules.yml'), readFileSync(RULES, 'utf8').replace('max(autodev_queue_oldest_age_seconds) > 300', 'max(autodev_queue_oldest_age_second) > 300'));
+    writeFileSync(
+      path.join(dir, 'rules.yml'),
+      readFileSync(RULES, 'utf8').replace('max(autodev_queue_oldest_age_seconds) > 300', 'max(autodev_queue_oldest_age_second) > 300'),
+    );
     copyFileSync(TESTS, path.join(dir, 'rules.test.yml'));
     const r = promtool(['test', 'rules', 'rules.test.yml'], dir);
     expect(r.status).not.toBe(0);
@@ -52,24 +55,34 @@ describe('every metric the rules use is exported by /metrics', () => {
 
   it('scrapes a running server that has run a job and finds each name', async () => {
     await t.gql(`mutation { setBudget(input: { limitUsd: 10 }) { id } }`);
-    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+      input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT },
+    });
     const sub = t.ws();
     await new Promise<void>((resolve) => {
-      const stop = sub.subscribe({ query: `subscription($id: ID!) { jobEvents(jobId: $id) { seq toState } }`, variables: { id: created.data.createJob.id } }, {
-        next: (v: any) => {
-          if (v.data?.jobEvents.toState !== 'SUCCEEDED') return;
-          stop();
-          resolve();
+      const stop = sub.subscribe(
+        { query: `subscription($id: ID!) { jobEvents(jobId: $id) { seq toState } }`, variables: { id: created.data.createJob.id } },
+        {
+          next: (v: any) => {
+            if (v.data?.jobEvents.toState !== 'SUCCEEDED') return;
+            stop();
+            resolve();
+          },
+          error: () => resolve(),
+          complete: () => resolve(),
         },
-        error: () => resolve(),
-        complete: () => resolve(),
-      });
+      );
     });
     await waitForJob(t, created.data.createJob.id, ['SUCCEEDED']);
     await t.gql(`{ job(id: "not-a-job") { id } }`, {}, 'adv_bad'); // an error with a code
 
     const body = await (await fetch(`${t.app.metricsUrl}/metrics`)).text();
-    const exported = new Set(body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
+    const exported = new Set(
+      body
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(/[{ ]/)[0]),
+    );
     const used = new Set(readFileSync(RULES, 'utf8').match(/\bautodev_[a-z0-9_]+/g));
     expect(used.size).toBeGreaterThan(5);
     const missing = [...used].filter((name) => !exported.has(name));

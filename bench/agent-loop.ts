@@ -14,18 +14,30 @@ const RUNS = Number(process.env.BENCH_LOOP_RUNS ?? 10);
 
 /** Calls read_file `calls` times, one call per step, then answers: no network, no thinking time. */
 function readingModel(calls: number): LanguageModelV3 {
-  const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 1, text: 1, reasoning: undefined } };
+  const usage = {
+    inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: 1, text: 1, reasoning: undefined },
+  };
   const generate = (o: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
     const done = o.prompt.filter((m) => m.role === 'tool').length;
     const call = done < calls && o.toolChoice?.type !== 'none';
     return Promise.resolve<LanguageModelV3GenerateResult>({
-      content: call ? [{ type: 'tool-call', toolCallId: `c${done}`, toolName: 'read_file', input: '{"path":"file.txt"}' }] : [{ type: 'text', text: 'done' }],
+      content: call
+        ? [{ type: 'tool-call', toolCallId: `c${done}`, toolName: 'read_file', input: '{"path":"file.txt"}' }]
+        : [{ type: 'text', text: 'done' }],
       finishReason: { unified: call ? 'tool-calls' : 'stop', raw: undefined },
       usage,
       warnings: [],
     });
   };
-  return { specificationVersion: 'v3', provider: 'bench', modelId: 'bench', supportedUrls: {}, doGenerate: generate, doStream: () => Promise.reject(new Error('not streamed')) };
+  return {
+    specificationVersion: 'v3',
+    provider: 'bench',
+    modelId: 'bench',
+    supportedUrls: {},
+    doGenerate: generate,
+    doStream: () => Promise.reject(new Error('not streamed')),
+  };
 }
 
 export async function benchAgentLoop() {
@@ -58,9 +70,10 @@ export async function benchAgentLoop() {
       await tools[0].execute({ path: 'file.txt' }, toolContext);
       direct.push(performance.now() - t0);
     }
-    printTable(`A tool round-trip inside the runner (${RUNS} tasks × ${CALLS} read_file calls; ${Math.round(bytes / RUNS / 1024)} KiB of events per task)`, [
-      ['read_file through the agent loop vs called directly, p50 per call', percentile(perCall, 50), percentile(direct, 50), 'ms'],
-    ]);
+    printTable(
+      `A tool round-trip inside the runner (${RUNS} tasks × ${CALLS} read_file calls; ${Math.round(bytes / RUNS / 1024)} KiB of events per task)`,
+      [['read_file through the agent loop vs called directly, p50 per call', percentile(perCall, 50), percentile(direct, 50), 'ms']],
+    );
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

@@ -13,7 +13,11 @@ const SUBSCRIBER_COUNTS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? '100,1000').s
 
 async function autodevRun(subscribers: number) {
   const db = await createTestDatabase();
-  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' } });
+  const t = await startTestServer({
+    databaseUrl: db.url,
+    role: 'all',
+    env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' },
+  });
   await addMinimalTemplate(t);
   const latencies: number[] = [];
   const received = new Array<number>(subscribers).fill(0);
@@ -60,7 +64,10 @@ async function autodevRun(subscribers: number) {
   const profile = await profileWindow();
   const ids = await createJobs(t, JOBS, 4);
   await waitForTerminal(t, ids);
-  const { rows } = await t.app.services.pool.query<{ at: Date }>(`SELECT "createdAt" AS at FROM "JobEvent" WHERE "jobId" = ANY($1) ORDER BY "createdAt"`, [ids]);
+  const { rows } = await t.app.services.pool.query<{ at: Date }>(
+    `SELECT "createdAt" AS at FROM "JobEvent" WHERE "jobId" = ANY($1) ORDER BY "createdAt"`,
+    [ids],
+  );
   const expected = rows.length;
   // When each event was committed, relative to the first: the baseline replays the same bursts.
   const timeline = rows.map((r) => r.at.getTime() - rows[0].at.getTime());
@@ -92,16 +99,20 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   const latencies: number[] = [];
   let received = 0;
   const sockets = await Promise.all(
-    Array.from({ length: subscribers }, () => new Promise<WebSocket>((resolve) => {
-      const ws = new WebSocket(url);
-      ws.on('message', (m) => {
-        // ws hands a text frame over as one Buffer (binaryType 'nodebuffer', its default).
-        const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number };
-        latencies.push(Date.now() - e.sentAt);
-        received++;
-      });
-      ws.on('open', () => resolve(ws));
-    })),
+    Array.from(
+      { length: subscribers },
+      () =>
+        new Promise<WebSocket>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on('message', (m) => {
+            // ws hands a text frame over as one Buffer (binaryType 'nodebuffer', its default).
+            const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number };
+            latencies.push(Date.now() - e.sentAt);
+            received++;
+          });
+          ws.on('open', () => resolve(ws));
+        }),
+    ),
   );
   // The same number of payloads of the same shape, sent on the same timeline (bursts included).
   const start = Date.now();
@@ -109,7 +120,12 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   for (let i = 0; i < messages; i++) {
     const wait = start + timeline[i] - Date.now();
     if (wait > 0) await sleep(wait);
-    const payload = JSON.stringify({ type: 'next', id: '1', payload: { data: { projectEvents: { seq: i, createdAt: new Date().toISOString() } } }, sentAt: Date.now() });
+    const payload = JSON.stringify({
+      type: 'next',
+      id: '1',
+      payload: { data: { projectEvents: { seq: i, createdAt: new Date().toISOString() } } },
+      sentAt: Date.now(),
+    });
     for (const c of wss.clients) c.send(payload);
   }
   const deadline = Date.now() + 10_000;
@@ -117,20 +133,29 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   const cpu = process.cpuUsage(cpuBefore);
   for (const s of sockets) s.close();
   await new Promise((r) => wss.close(r));
-  return { latencies, lost: messages * subscribers - received, cpuMsPer1000: ((cpu.user + cpu.system) / 1000 / (messages * subscribers)) * 1000 };
+  return {
+    latencies,
+    lost: messages * subscribers - received,
+    cpuMsPer1000: ((cpu.user + cpu.system) / 1000 / (messages * subscribers)) * 1000,
+  };
 }
 
 export async function benchFanout() {
   for (const subscribers of SUBSCRIBER_COUNTS) {
     const ours = await autodevRun(subscribers);
     const base = await bareWsRun(subscribers, ours.timeline);
-    printTable(`Event fan-out: ${subscribers} subscribers, ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`, [
-      ['latency p50', percentile(ours.latencies, 50), percentile(base.latencies, 50), 'ms'],
-      ['latency p99', percentile(ours.latencies, 99), percentile(base.latencies, 99), 'ms'],
-      ['latency max', percentile(ours.latencies, 100), percentile(base.latencies, 100), 'ms'],
-    ]);
+    printTable(
+      `Event fan-out: ${subscribers} subscribers, ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`,
+      [
+        ['latency p50', percentile(ours.latencies, 50), percentile(base.latencies, 50), 'ms'],
+        ['latency p99', percentile(ours.latencies, 99), percentile(base.latencies, 99), 'ms'],
+        ['latency max', percentile(ours.latencies, 100), percentile(base.latencies, 100), 'ms'],
+      ],
+    );
     console.log(`events lost: AutoDev ${ours.lost}, baseline ${base.lost}; duplicated: AutoDev ${ours.duplicated}`);
-    console.log(`CPU per 1,000 deliveries (this process: server, clients and, for AutoDev, running the jobs): AutoDev ${ours.cpuMsPer1000.toFixed(1)} ms, baseline ${base.cpuMsPer1000.toFixed(1)} ms`);
+    console.log(
+      `CPU per 1,000 deliveries (this process: server, clients and, for AutoDev, running the jobs): AutoDev ${ours.cpuMsPer1000.toFixed(1)} ms, baseline ${base.cpuMsPer1000.toFixed(1)} ms`,
+    );
   }
 }
 

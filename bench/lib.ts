@@ -29,7 +29,8 @@ export function printTable(title: string, rows: [string, number, number, string]
   console.log(`\n## ${title}`);
   console.log(`| figure | AutoDev | baseline | ratio (AutoDev / baseline) |`);
   console.log(`| --- | --- | --- | --- |`);
-  for (const [label, ours, base, unit] of rows) console.log(`| ${label} | ${fmt(ours, 2)} ${unit} | ${fmt(base, 2)} ${unit} | ${fmt(ours / base, 2)} |`);
+  for (const [label, ours, base, unit] of rows)
+    console.log(`| ${label} | ${fmt(ours, 2)} ${unit} | ${fmt(base, 2)} ${unit} | ${fmt(ours / base, 2)} |`);
 }
 
 export function machine(): string {
@@ -75,7 +76,9 @@ export async function createJobs(t: TestServer, n: number, concurrency: number, 
     Array.from({ length: n }, (_, i) => i + offset),
     concurrency,
     async (i) => {
-      const r = await t.gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'bench-minimal', input: { n: i } } });
+      const r = await t.gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+        input: { templateSlug: 'bench-minimal', input: { n: i } },
+      });
       if (r.errors) throw new Error(JSON.stringify(r.errors));
       ids.push(r.data!.createJob.id);
     },
@@ -113,4 +116,3 @@ export async function profileWindow() {
     },
   };
 }
-

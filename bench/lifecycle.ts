@@ -13,21 +13,33 @@ const silent = new Logger(() => () => {});
 export async function benchLifecycle() {
   const db = await createTestDatabase();
   try {
-    const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: String(CONCURRENCY) } });
+    const t = await startTestServer({
+      databaseUrl: db.url,
+      role: 'all',
+      env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: String(CONCURRENCY) },
+    });
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 10, CONCURRENCY, 1_000_000)); // warm-up
     const started = performance.now();
     const ids = await createJobs(t, N, CONCURRENCY);
     await waitForTerminal(t, ids);
     const ours = N / ((performance.now() - started) / 1000);
-    const { rows } = await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [ids]);
+    const { rows } = await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [
+      ids,
+    ]);
     await t.close();
 
     const pgPool = createPool(db.url, 20);
     pgPool.on('error', () => {});
     const utils = await makeWorkerUtils({ pgPool, logger: silent });
     let done = 0;
-    const runner = await run({ pgPool, concurrency: CONCURRENCY, noHandleSignals: true, logger: silent, pollInterval: 1000, taskList: {
+    const runner = await run({
+      pgPool,
+      concurrency: CONCURRENCY,
+      noHandleSignals: true,
+      logger: silent,
+      pollInterval: 1000,
+      taskList: {
         noop: () => {
           done++;
         },

@@ -16,7 +16,11 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
 }
 
-function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; ms: number; out: () => string }> {
+function startProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; ms: number; out: () => string }> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -46,7 +50,12 @@ async function openSubscriptions(url: string, token: string | null, n: number) {
   const clients = [];
   let connected = 0;
   for (let i = 0; i < n; i++) {
-    const c = createClient({ url, webSocketImpl: WebSocket, connectionParams: token ? { authorization: `Bearer ${token}` } : {}, retryAttempts: 0, on: {
+    const c = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      retryAttempts: 0,
+      on: {
         connected: () => {
           connected++;
         },
@@ -72,7 +81,14 @@ export async function benchMemoryStartup() {
   // As on a clean checkout: embedded PostgreSQL, no Redis, a new admin token.
   const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN']);
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k)));
-  const env: NodeJS.ProcessEnv = { ...inherited, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...BENCH_LIMITS };
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    AUTODEV_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...BENCH_LIMITS,
+  };
   const args = ['--import', 'tsx', 'server/main.ts'];
   try {
     const cold = await startProcess(args, env, /Admin token/);
@@ -105,7 +121,16 @@ export async function benchMemoryStartup() {
     const port = /listening (\d+)/.exec(bare.out())![1];
     await sleep(500);
     const bareBefore = await rssKiB(bare.child.pid!);
-    const sockets = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => new Promise<WebSocket>((r) => { const s = new WebSocket(`ws://127.0.0.1:${port}`); s.on('open', () => r(s)); })));
+    const sockets = await Promise.all(
+      Array.from(
+        { length: SUBSCRIBERS },
+        () =>
+          new Promise<WebSocket>((r) => {
+            const s = new WebSocket(`ws://127.0.0.1:${port}`);
+            s.on('open', () => r(s));
+          }),
+      ),
+    );
     await sleep(1500);
     const bareAfter = await rssKiB(bare.child.pid!);
     for (const s of sockets) s.close();
@@ -116,7 +141,9 @@ export async function benchMemoryStartup() {
       ['npm start to ready, cold (no .data/)', cold.ms, pgCold.ms, 'ms'],
       ['npm start to ready, warm', warm.ms, pgWarm.ms, 'ms'],
     ]);
-    console.log(`(server RSS ${Math.round(before / 1024)} MiB idle, ${Math.round(after / 1024)} MiB with ${SUBSCRIBERS} subscriptions; start-up baseline = embedded PostgreSQL alone)`);
+    console.log(
+      `(server RSS ${Math.round(before / 1024)} MiB idle, ${Math.round(after / 1024)} MiB with ${SUBSCRIBERS} subscriptions; start-up baseline = embedded PostgreSQL alone)`,
+    );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

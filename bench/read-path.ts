@@ -49,7 +49,12 @@ async function load(send: () => Promise<void>): Promise<{ rps: number; p99: numb
   const cpu = process.cpuUsage(cpuBefore);
   // This process's CPU per request (server and client; PostgreSQL's is not in it): steadier than
   // req/s when other processes compete for the cores.
-  return { rps: latencies.length / (DURATION_MS / 1000), p99: percentile(latencies, 99), p50: percentile(latencies, 50), cpuMs: (cpu.user + cpu.system) / 1000 / latencies.length };
+  return {
+    rps: latencies.length / (DURATION_MS / 1000),
+    p99: percentile(latencies, 99),
+    p50: percentile(latencies, 50),
+    cpuMs: (cpu.user + cpu.system) / 1000 / latencies.length,
+  };
 }
 
 /** Counts statements sent to PostgreSQL by any pg client while `fn` runs. */
@@ -59,7 +64,7 @@ async function countStatements(fn: () => Promise<void>): Promise<number> {
   let n = 0;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0] as string | { text?: string };
-    const text = typeof q === 'string' ? q : q?.text ?? '';
+    const text = typeof q === 'string' ? q : (q?.text ?? '');
     if (!/^\s*(BEGIN|COMMIT|ROLLBACK|SELECT 1)\b/i.test(text)) n++;
     return original.apply(this, args);
   };
@@ -73,7 +78,11 @@ async function countStatements(fn: () => Promise<void>): Promise<number> {
 
 export async function benchReadPath() {
   const db = await createTestDatabase();
-  const t = await startTestServer({ databaseUrl: db.url, role: 'all', env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' } });
+  const t = await startTestServer({
+    databaseUrl: db.url,
+    role: 'all',
+    env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '8' },
+  });
   try {
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 120, 8));
@@ -91,7 +100,8 @@ export async function benchReadPath() {
     // Same data both ways (ids and states of the 50 newest jobs).
     const viaGraphql = await t.gql<JobsPage['data']>(QUERY);
     const viaSql = (await (await fetch(baseUrl)).json()) as JobsPage;
-    const ids = (r: Partial<JobsPage>) => r.data!.jobs.edges.map((e) => [e.node.id, e.node.state, e.node.attempts.edges.length, e.node.events.edges.length]);
+    const ids = (r: Partial<JobsPage>) =>
+      r.data!.jobs.edges.map((e) => [e.node.id, e.node.state, e.node.attempts.edges.length, e.node.events.edges.length]);
     if (JSON.stringify(ids(viaGraphql)) !== JSON.stringify(ids(viaSql))) throw new Error('the two endpoints disagree');
 
     const statements = await countStatements(async () => {
@@ -114,7 +124,9 @@ export async function benchReadPath() {
       ['latency p50', ours.p50, base.p50, 'ms'],
       ['latency p99', ours.p99, base.p99, 'ms'],
     ]);
-    console.log(`CPU of this process per request (PostgreSQL's not included): AutoDev ${ours.cpuMs.toFixed(2)} ms, baseline ${base.cpuMs.toFixed(2)} ms`);
+    console.log(
+      `CPU of this process per request (PostgreSQL's not included): AutoDev ${ours.cpuMs.toFixed(2)} ms, baseline ${base.cpuMs.toFixed(2)} ms`,
+    );
     console.log(`SQL statements per request: AutoDev ${statements} (auth + Prisma's planned query), baseline 1`);
   } finally {
     await t.close();

@@ -41,13 +41,24 @@ export async function benchSandbox() {
   const ws = mkdtempSync(path.join(tmpdir(), 'autodev-bench-sandbox-'));
   try {
     writeFileSync(path.join(ws, 'file.txt'), 'line\n'.repeat(2000));
-    const sandboxed = (command: string) => () => runSandboxed({ command, cwd: ws, timeoutMs: 30_000, maxOutputBytes: 1 << 20, network: false });
+    const sandboxed = (command: string) => () =>
+      runSandboxed({ command, cwd: ws, timeoutMs: 30_000, maxOutputBytes: 1 << 20, network: false });
     const [readFileTool] = buildTools(['read_file']);
     const ctx = { workspaceDir: ws, sandbox: { timeoutMs: 30_000, maxOutputBytes: 1 << 20, network: false } };
     const rows: [string, number, number, string][] = [
       ['`true`: runSandboxed vs spawn, p50', await p50(sandboxed('true')), await p50(() => plainSpawn('true', ws)), 'ms'],
-      ['`wc -l file.txt`: runSandboxed vs spawn, p50', await p50(sandboxed('wc -l file.txt')), await p50(() => plainSpawn('wc -l file.txt', ws)), 'ms'],
-      ['read_file tool vs fs.readFile (10 KB), p50', await p50(() => readFileTool.execute({ path: 'file.txt' }, ctx)), await p50(() => readFile(path.join(ws, 'file.txt'), 'utf8')), 'ms'],
+      [
+        '`wc -l file.txt`: runSandboxed vs spawn, p50',
+        await p50(sandboxed('wc -l file.txt')),
+        await p50(() => plainSpawn('wc -l file.txt', ws)),
+        'ms',
+      ],
+      [
+        'read_file tool vs fs.readFile (10 KB), p50',
+        await p50(() => readFileTool.execute({ path: 'file.txt' }, ctx)),
+        await p50(() => readFile(path.join(ws, 'file.txt'), 'utf8')),
+        'ms',
+      ],
     ];
     printTable(`Sandboxed commands and tools (${RUNS} runs each, ${available.version})`, rows);
   } finally {

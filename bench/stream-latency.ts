@@ -130,7 +130,8 @@ async function bareWsRun(chunks: [number, number][], coalesce: boolean) {
           const ws = new WebSocket(url);
           ws.on('message', (m: Buffer) => {
             const at = Date.now();
-            const d = (JSON.parse(m.toString('utf8')) as { payload: { data: { jobOutput: { offset: number; text: string } } } }).payload.data.jobOutput;
+            const d = (JSON.parse(m.toString('utf8')) as { payload: { data: { jobOutput: { offset: number; text: string } } } }).payload
+              .data.jobOutput;
             characters += d.text.length;
             for (let c = Math.ceil(d.offset / 7) * 7; c < d.offset + d.text.length; c += 7) latencies.push(at - (sentAt.get(c) ?? at));
           });
@@ -144,10 +145,13 @@ async function bareWsRun(chunks: [number, number][], coalesce: boolean) {
   };
   // The design's own waits in front of the bare server: the runner's coalescer and the worker's hold-back.
   const live = createLiveTextRedaction();
-  const stream = createTaskTextStream((e) => {
-    const d = e.type === 'text_delta' ? live.delta(e.task, e.step, e.offset, e.text) : null;
-    if (d) send(d.offset, d.text);
-  }, { task: 'write' });
+  const stream = createTaskTextStream(
+    (e) => {
+      const d = e.type === 'text_delta' ? live.delta(e.task, e.step, e.offset, e.text) : null;
+      if (d) send(d.offset, d.text);
+    },
+    { task: 'write' },
+  );
   const start = Date.now();
   const first = chunks[0]?.[1] ?? 0;
   for (const [offset, at] of chunks) {
@@ -172,12 +176,25 @@ export async function benchStreamLatency() {
   const ours = await autodevRun();
   const bare = await bareWsRun(ours.chunks, false);
   const coalesced = await bareWsRun(ours.chunks, true);
-  printTable(`Token streaming: ${SUBSCRIBERS} jobOutput subscribers, ${ours.chunks.length} provider chunks ${CHUNK_DELAY_MS} ms apart, coalesced to ${ours.deltaCount} deltas`, [
-    ['chunk latency p50 vs bare ws, every chunk sent at once', percentile(ours.latencies, 50), percentile(bare.latencies, 50), 'ms'],
-    ['chunk latency p99 vs bare ws, every chunk sent at once', percentile(ours.latencies, 99), percentile(bare.latencies, 99), 'ms'],
-    ['chunk latency p50 vs bare ws, same coalescing and hold-back', percentile(ours.latencies, 50), percentile(coalesced.latencies, 50), 'ms'],
-    ['chunk latency p99 vs bare ws, same coalescing and hold-back', percentile(ours.latencies, 99), percentile(coalesced.latencies, 99), 'ms'],
-  ]);
+  printTable(
+    `Token streaming: ${SUBSCRIBERS} jobOutput subscribers, ${ours.chunks.length} provider chunks ${CHUNK_DELAY_MS} ms apart, coalesced to ${ours.deltaCount} deltas`,
+    [
+      ['chunk latency p50 vs bare ws, every chunk sent at once', percentile(ours.latencies, 50), percentile(bare.latencies, 50), 'ms'],
+      ['chunk latency p99 vs bare ws, every chunk sent at once', percentile(ours.latencies, 99), percentile(bare.latencies, 99), 'ms'],
+      [
+        'chunk latency p50 vs bare ws, same coalescing and hold-back',
+        percentile(ours.latencies, 50),
+        percentile(coalesced.latencies, 50),
+        'ms',
+      ],
+      [
+        'chunk latency p99 vs bare ws, same coalescing and hold-back',
+        percentile(ours.latencies, 99),
+        percentile(coalesced.latencies, 99),
+        'ms',
+      ],
+    ],
+  );
   console.log(
     `characters lost: ${ours.lostCharacters}; subscribers that missed the first delta: ${ours.lateJoiners}. ` +
       `By design a chunk waits for its delta (≤ 10 deltas/s, up to ~100 ms) and for 128 more characters (the ` +

@@ -17,7 +17,10 @@ function memory() {
 
 function template(i: number) {
   const properties = Object.fromEntries(
-    Array.from({ length: 20 }, (_, k) => [`f${i}_${k}`, { type: 'string', pattern: `^[a-z]{1,${(i % 90) + 10}}$`, description: 'x'.repeat(200) }]),
+    Array.from({ length: 20 }, (_, k) => [
+      `f${i}_${k}`,
+      { type: 'string', pattern: `^[a-z]{1,${(i % 90) + 10}}$`, description: 'x'.repeat(200) },
+    ]),
   );
   return {
     slug: `t${i % 50}`,

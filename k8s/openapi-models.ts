@@ -45,16 +45,20 @@ export function validate(value: unknown, type: string, at = ''): string[] {
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${where}: expected a map, got ${JSON.stringify(value)}`];
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return [`${where}: expected a map, got ${JSON.stringify(value)}`];
     return Object.entries(value).flatMap(([k, v]) => validate(v, map[1], `${at}.${k}`));
   }
-  if (type === 'string' || type === 'Date') return typeof value === 'string' ? [] : [`${where}: expected a string, got ${JSON.stringify(value)}`];
+  if (type === 'string' || type === 'Date')
+    return typeof value === 'string' ? [] : [`${where}: expected a string, got ${JSON.stringify(value)}`];
   if (type === 'number') return typeof value === 'number' ? [] : [`${where}: expected a number, got ${JSON.stringify(value)}`];
   if (type === 'boolean') return typeof value === 'boolean' ? [] : [`${where}: expected true or false, got ${JSON.stringify(value)}`];
-  if (type === 'IntOrString') return ['number', 'string'].includes(typeof value) ? [] : [`${where}: expected a number or a string, got ${JSON.stringify(value)}`];
+  if (type === 'IntOrString')
+    return ['number', 'string'].includes(typeof value) ? [] : [`${where}: expected a number or a string, got ${JSON.stringify(value)}`];
   const model = models[type];
   if (!model?.getAttributeTypeMap) return [`${where}: no model ${type} in @kubernetes/client-node`];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${where}: expected an object (${type}), got ${JSON.stringify(value)}`];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${where}: expected an object (${type}), got ${JSON.stringify(value)}`];
   const attributes = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a]));
   const problems: string[] = [];
   for (const [key, v] of Object.entries(value)) {

@@ -16,7 +16,8 @@ function newest(p) {
 
 const sources = ['src', 'index.html', 'vite.config.ts'].map((f) => path.join(root, f));
 const stamp = path.join(dist, 'index.html');
-if (process.argv.includes('--if-stale') && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources.map(newest))) process.exit(0);
+if (process.argv.includes('--if-stale') && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources.map(newest)))
+  process.exit(0);
 
 // Always a production build (React's development build is twice the size), even under a test runner's NODE_ENV=test.
 process.env.NODE_ENV = 'production';

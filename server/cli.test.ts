@@ -31,7 +31,15 @@ interface Run {
 function autodev(args: string[], opts: { env?: Record<string, string>; until?: RegExp } = {}): Promise<Run> {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: tmpdir(),
-    env: { PATH: process.env.PATH, DATABASE_URL: db.url, AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...opts.env },
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      AUTODEV_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run: Run = { out: '', err: '', code: null };

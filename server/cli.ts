@@ -20,12 +20,19 @@ type Command = { run: 'role'; role: Role } | { run: 'migrate' } | { run: 'help' 
 function parseCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [name, ...rest] = args;
   if (!name || name === 'help' || name === '--help' || name === '-h') return { run: 'help' };
-  if (rest.length) return { run: 'usage-error', message: `autodev ${name} takes no arguments (got "${rest.join(' ')}"); settings are environment variables.` };
+  if (rest.length)
+    return {
+      run: 'usage-error',
+      message: `autodev ${name} takes no arguments (got "${rest.join(' ')}"); settings are environment variables.`,
+    };
   if (name === 'migrate') return { run: 'migrate' };
   if ((ROLES as readonly string[]).includes(name)) {
     const role = name as Role;
     if (env.AUTODEV_ROLE && env.AUTODEV_ROLE !== role) {
-      return { run: 'usage-error', message: `autodev ${role} was asked for, but AUTODEV_ROLE=${env.AUTODEV_ROLE} says otherwise: unset it or make them agree.` };
+      return {
+        run: 'usage-error',
+        message: `autodev ${role} was asked for, but AUTODEV_ROLE=${env.AUTODEV_ROLE} says otherwise: unset it or make them agree.`,
+      };
     }
     return { run: 'role', role };
   }

@@ -55,7 +55,15 @@ export interface Config {
   validationTimeoutMs: number;
   /** `local` (files under the data directory, the default) or `s3`. */
   artifactStore: 'local' | 's3';
-  s3: { bucket?: string; region: string; endpoint?: string; publicEndpoint?: string; forcePathStyle: boolean; prefix: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
+  s3: {
+    bucket?: string;
+    region: string;
+    endpoint?: string;
+    publicEndpoint?: string;
+    forcePathStyle: boolean;
+    prefix: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  };
   /** Names templates may pass to runners in `executor.env`, beyond the fixed safe set (AUTODEV_RUNNER_ENV_ALLOW). */
   runnerEnvAllow: string[];
   /** Directories a job may name a local repository in (AUTODEV_REPOSITORY_ROOTS, comma-separated absolute paths). */
@@ -96,7 +104,16 @@ export interface Config {
    * `provider`: `offline` (every agent on the deterministic model) or `openai` (each agent's model
    * on the providers configured). `providers`: AUTODEV_MODEL_PROVIDERS, keys by variable name only.
    */
-  model: { provider: 'offline' | 'openai'; baseUrl?: string; apiKey?: string; model?: string; offlineDelayMs: number; timeoutMs: number; stream: boolean; providers?: ProvidersConfig };
+  model: {
+    provider: 'offline' | 'openai';
+    baseUrl?: string;
+    apiKey?: string;
+    model?: string;
+    offlineDelayMs: number;
+    timeoutMs: number;
+    stream: boolean;
+    providers?: ProvidersConfig;
+  };
   /** OPENAI_API_KEY, ANTHROPIC_API_KEY and the variables named in AUTODEV_SECRET_ENV: their values are redacted like the built-in secrets. */
   secretEnv: { name: string; value: string }[];
 }
@@ -125,7 +142,10 @@ function inClusterNamespace(): string | undefined {
 
 /** `GITHUB_TOKEN,NPM_TOKEN`: variable names; the worker's own credentials cannot be allowed. */
 function repositoryRoots(value: string | undefined): string[] {
-  const roots = (value ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const roots = (value ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const relative = roots.find((p) => !path.isAbsolute(p));
   if (relative) throw new Error(`AUTODEV_REPOSITORY_ROOTS must list absolute paths; "${relative}" is not one`);
   return roots;
@@ -134,8 +154,10 @@ function repositoryRoots(value: string | undefined): string[] {
 function runnerEnvAllowList(value: string | undefined): string[] {
   const names = (value ?? '').split(/[\s,]+/).filter(Boolean);
   for (const n of names) {
-    if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(n)) throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names "${n}", which is not an environment variable name`);
-    if (isWorkerCredential(n)) throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names ${n}, one of the worker's own credentials, which runners never get`);
+    if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(n))
+      throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names "${n}", which is not an environment variable name`);
+    if (isWorkerCredential(n))
+      throw new Error(`AUTODEV_RUNNER_ENV_ALLOW names ${n}, one of the worker's own credentials, which runners never get`);
   }
   return names;
 }
@@ -143,7 +165,8 @@ function runnerEnvAllowList(value: string | undefined): string[] {
 /** A Kubernetes resource quantity (`500m`, `1`, `512Mi`, `1G`), checked here so a typo fails at start-up, not per Job. */
 function quantity(name: string, value: string | undefined, fallback: string): string {
   if (value === undefined || value === '') return fallback;
-  if (!/^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(value)) throw new Error(`${name} must be a Kubernetes quantity such as 500m, 1, 512Mi; got "${value}"`);
+  if (!/^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(value))
+    throw new Error(`${name} must be a Kubernetes quantity such as 500m, 1, 512Mi; got "${value}"`);
   return value;
 }
 
@@ -161,10 +184,15 @@ function parseCommand(value: string): string[] {
 
 /** A comma-separated list of origins (`https://app.example.com`), or `*`. */
 function parseOrigins(value: string | undefined): string[] {
-  const origins = (value ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (origin !== '*' && (!URL.canParse(origin) || new URL(origin).origin !== origin)) {
-      throw new Error(`AUTODEV_CORS_ORIGINS must list origins such as https://app.example.com (scheme, host, port; no path), or *; got "${origin}"`);
+      throw new Error(
+        `AUTODEV_CORS_ORIGINS must list origins such as https://app.example.com (scheme, host, port; no path), or *; got "${origin}"`,
+      );
     }
   }
   return origins;
@@ -181,7 +209,9 @@ function modelProviders(value: string | undefined): ProvidersConfig | undefined 
   }
   for (const [name, endpoint] of Object.entries(config.providers)) {
     if (endpoint.apiKeyEnv && isWorkerCredential(endpoint.apiKeyEnv)) {
-      throw new Error(`AUTODEV_MODEL_PROVIDERS: provider "${name}" takes its key from ${endpoint.apiKeyEnv}, one of the worker's own variables, which runners never get; name another variable`);
+      throw new Error(
+        `AUTODEV_MODEL_PROVIDERS: provider "${name}" takes its key from ${endpoint.apiKeyEnv}, one of the worker's own variables, which runners never get; name another variable`,
+      );
     }
   }
   if (config.defaultProvider && !config.providers[config.defaultProvider] && !['openai', 'anthropic'].includes(config.defaultProvider)) {
@@ -254,7 +284,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       prefix: env.AUTODEV_S3_PREFIX ?? 'artifacts/',
       // Unset → the AWS SDK's default chain (web identity on EKS, instance role, shared files).
       credentials:
-        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+          : undefined,
     },
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
     repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo')],
@@ -293,7 +325,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // AUTODEV_MODEL_PROVIDERS names) are secrets without being named.
     // So are the variables the operator lets runners have (AUTODEV_RUNNER_ENV_ALLOW): credentials
     // such as a git token, which templates name by reference.
-    secretEnv: [...new Set([...allKeyVariables(providers ?? { providers: {} }), ...runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW), ...(env.AUTODEV_SECRET_ENV ?? '').split(',').map((name) => name.trim())])]
+    secretEnv: [
+      ...new Set([
+        ...allKeyVariables(providers ?? { providers: {} }),
+        ...runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
+        ...(env.AUTODEV_SECRET_ENV ?? '').split(',').map((name) => name.trim()),
+      ]),
+    ]
       .filter((name) => name && env[name])
       .map((name) => ({ name, value: env[name]! })),
   };

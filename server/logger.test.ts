@@ -11,7 +11,10 @@ describe('the logger', () => {
     const log = createLogger('debug', {}, { write: (line: string) => void lines.push(line) });
     const child = log.child({ jobId: 'j1', upstream: `https://api?key=${encodeURIComponent(key)}` });
     for (const [i, enc] of ENCODINGS.entries()) {
-      child.info(`provider said ${encodeSecret(key, enc, i)}`, { detail: { body: `{"key":"${encodeSecret(key, enc, i)}"}` }, error: new Error(`bad key ${key}`) });
+      child.info(`provider said ${encodeSecret(key, enc, i)}`, {
+        detail: { body: `{"key":"${encodeSecret(key, enc, i)}"}` },
+        error: new Error(`bad key ${key}`),
+      });
     }
     log.warn('a token', { header: `Bearer adv_${'x'.repeat(43)}` });
     expect(lines).toHaveLength(ENCODINGS.length + 1);

@@ -32,7 +32,10 @@ export function createLogger(level: string = 'info', base: Record<string, unknow
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
         // Credentials never reach the log, whatever a caller passes in `fields`.
-        redact: { paths: ['authorization', '*.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey', 'token', '*.token'], censor: '[redacted]' },
+        redact: {
+          paths: ['authorization', '*.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey', 'token', '*.token'],
+          censor: '[redacted]',
+        },
       },
       destination ?? pino.destination(2),
     ),

@@ -14,7 +14,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     log.info('shutting down', { signal });
     setTimeout(() => process.exit(1), 30_000).unref();
-    if (stopApp) stopApp().then(() => process.exit(0), () => process.exit(1));
+    if (stopApp)
+      stopApp().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   });
 }
 
@@ -42,4 +46,8 @@ if (app.url) {
 }
 
 stopApp = app.stop;
-if (stopping) app.stop().then(() => process.exit(0), () => process.exit(1));
+if (stopping)
+  app.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );

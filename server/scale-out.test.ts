@@ -113,7 +113,10 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
 
     const subscribe = (jobId: string, client: Client, tracker: Tracker, afterSeq: number) => {
       client.subscribe<{ jobEvents: { seq: number; type: string; toState: string | null } }>(
-        { query: `subscription($jobId: ID!, $afterSeq: Int) { jobEvents(jobId: $jobId, afterSeq: $afterSeq) { seq type toState } }`, variables: { jobId, afterSeq } },
+        {
+          query: `subscription($jobId: ID!, $afterSeq: Int) { jobEvents(jobId: $jobId, afterSeq: $afterSeq) { seq type toState } }`,
+          variables: { jobId, afterSeq },
+        },
         {
           next: ({ data }) => {
             const e = data!.jobEvents;
@@ -168,7 +171,9 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
 
     await Promise.race([
       Promise.all([...trackers.values()].map((t) => t.done)),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${finished}/${JOBS} subscriptions saw their job end; ${failures.join('; ')}`)), 120_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`only ${finished}/${JOBS} subscriptions saw their job end; ${failures.join('; ')}`)), 120_000),
+      ),
     ]);
     expect(failures).toEqual([]);
 
@@ -201,7 +206,8 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
     const [leaving, staying] = workers;
     const ids = await createJobs(apiB, 16, { script: 'ticks', n: 100 });
     const runningOn = async (pid: number) =>
-      (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${pid}-%`])).rows[0].n as number;
+      (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${pid}-%`]))
+        .rows[0].n as number;
     const t0 = Date.now();
     // Until the leaving worker is full (concurrency 8; each job runs ~2 s, so none ends meanwhile).
     while ((await runningOn(leaving.child.pid!)) < 8 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
@@ -236,12 +242,17 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
     let closeCode: number | undefined;
     const client = wsClient(apiB, (code) => (closeCode ??= code));
     const ended = new Promise<void>((resolve) =>
-      client.subscribe({ query: `subscription { projectEvents { seq } }` }, { next: () => {}, error: () => resolve(), complete: () => resolve() }),
+      client.subscribe(
+        { query: `subscription { projectEvents { seq } }` },
+        { next: () => {}, error: () => resolve(), complete: () => resolve() },
+      ),
     );
     await new Promise((r) => setTimeout(r, 300));
     expect(await apiB.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     await ended;
     expect(closeCode).toBe(1001);
-    console.log(`drain: a worker holding ${held} attempts stopped in ${drainMs} ms; they finished on the other worker; the API closed its socket with ${closeCode}`);
+    console.log(
+      `drain: a worker holding ${held} attempts stopped in ${drainMs} ms; they finished on the other worker; the API closed its socket with ${closeCode}`,
+    );
   }, 180_000);
 });

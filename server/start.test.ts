@@ -17,7 +17,12 @@ describe('npm start on a clean checkout', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-start-'));
     // A clean checkout configures nothing: the test run's own database, Redis and token stay out.
     const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']);
-    const env: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k))), AUTODEV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+    const env: NodeJS.ProcessEnv = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k))),
+      AUTODEV_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+    };
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -44,7 +49,12 @@ describe('npm start on a clean checkout', () => {
       });
       const body = await res.json();
       expect(body.errors).toBeUndefined();
-      expect(body.data.templates.edges.map((e: any) => e.node.slug).sort()).toEqual(['fix-failing-tests', 'implement-feature', 'triage-bug', 'write-unit-tests']);
+      expect(body.data.templates.edges.map((e: any) => e.node.slug).sort()).toEqual([
+        'fix-failing-tests',
+        'implement-feature',
+        'triage-bug',
+        'write-unit-tests',
+      ]);
       const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).toContain('AutoDev GraphQL');
       // The web app, and the link that signs in with the printed token.

@@ -10,13 +10,22 @@ export const SCREENSHOTS = path.resolve('test-results/screenshots');
 
 /** Launches Chromium; every page opened through it is watched for errors (see expectNoPageErrors). */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} for the browser tests (apt-get install chromium; .ci/run installs it).`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is required at ${CHROMIUM} for the browser tests (apt-get install chromium; .ci/run installs it).`);
   await mkdir(SCREENSHOTS, { recursive: true });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     // Playwright gives each launch a fresh temporary profile (--user-data-dir) itself.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   // browser.newPage goes through newContext too, so this sees every page a test opens.
   const newContext = browser.newContext.bind(browser);

@@ -45,7 +45,14 @@ describe('the server serves the web app', () => {
         .get({ host: u.hostname, port: u.port, path: p, headers: { accept } }, (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body, cache: String(res.headers['cache-control']) }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              type: String(res.headers['content-type']),
+              body,
+              cache: String(res.headers['cache-control']),
+            }),
+          );
         })
         .on('error', reject);
     });

@@ -48,10 +48,21 @@ beforeAll(async () => {
   });
   t = await startTestServer({
     role: 'all',
-    env: { AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: mock.baseUrl, AUTODEV_MODEL_API_KEY: 'sk-test-monitor', AUTODEV_REPOSITORY_ROOTS: roots, AUTODEV_RETRY_BASE_MS: '50' },
+    env: {
+      AUTODEV_MODEL_PROVIDER: 'openai',
+      AUTODEV_MODEL_BASE_URL: mock.baseUrl,
+      AUTODEV_MODEL_API_KEY: 'sk-test-monitor',
+      AUTODEV_REPOSITORY_ROOTS: roots,
+      AUTODEV_RETRY_BASE_MS: '50',
+    },
   });
   await upsertRuntimeTemplate(t, {
-    ...runtimeTemplate({ slug: 'fix-and-review', tools: ['read_file', 'write_file', 'edit_file', 'run_command'], checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }], maxAttempts: 2 }),
+    ...runtimeTemplate({
+      slug: 'fix-and-review',
+      tools: ['read_file', 'write_file', 'edit_file', 'run_command'],
+      checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }],
+      maxAttempts: 2,
+    }),
     requiresReview: true,
   });
   browser = await launchBrowser();
@@ -76,7 +87,9 @@ const count = async (page: Page, testId: string) => Number(await page.getByTestI
 
 describe('CrewMonitor for a crew with tools, a patch and checks', () => {
   it('shows tool calls as they happen, filters the log by kind, renders the patch against the base and against attempt 1, and the checks; the review queue shows them too', async () => {
-    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-and-review', input: { repository } } });
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+      input: { templateSlug: 'fix-and-review', input: { repository } },
+    });
     expect(created.errors).toBeUndefined();
     const jobId = created.data.createJob.id as string;
     const page = await signedIn();
@@ -104,17 +117,23 @@ describe('CrewMonitor for a crew with tools, a patch and checks', () => {
     await expect.poll(() => commands.nth(0).locator('.tool-output').textContent()).toMatch(/^Exit code 1\.[\s\S]*# fail 1/);
 
     // The log, filtered by kind, holds exactly the tool events the API has.
-    const events = nodesOf<{ type: string; data: any }>((await t.gql(`query($id: ID!) { job(id: $id) { events(first: 1000) { edges { node { type message data } } } } }`, { id: jobId })).data.job.events);
+    const events = nodesOf<{ type: string; data: any }>(
+      (await t.gql(`query($id: ID!) { job(id: $id) { events(first: 1000) { edges { node { type message data } } } } }`, { id: jobId })).data
+        .job.events,
+    );
     await page.getByLabel('Filter by kind').selectOption('tool');
     await expect.poll(() => count(page, 'log-count')).toBe(events.filter((e) => e.type === 'TOOL_CALL' || e.type === 'TOOL_RESULT').length);
     await page.getByLabel('Filter by kind').selectOption('check');
     await expect.poll(() => count(page, 'log-count')).toBe(events.filter((e) => e.type === 'GUARDRAIL' || e.data?.check).length);
-    expect(await page.locator('.log-line .log-text').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Check test failed \(exit 1\)/), expect.stringMatching(/^Check test passed/)]));
+    expect(await page.locator('.log-line .log-text').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Check test failed \(exit 1\)/), expect.stringMatching(/^Check test passed/)]),
+    );
     await page.getByLabel('Filter by kind').selectOption('');
 
     // The patch of attempt 2 against the base commit: one file, the right fix.
     const changes = page.locator('[data-attempt-changes="2"]');
-    const baseCommit = (await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 2) { baseCommit } } }`, { id: jobId })).data.job.attempt.baseCommit as string;
+    const baseCommit = (await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 2) { baseCommit } } }`, { id: jobId })).data.job
+      .attempt.baseCommit as string;
     await changes.getByRole('button', { name: `Against base commit ${baseCommit.slice(0, 10)}` }).waitFor();
     await expect.poll(() => changes.getByTestId('diff-summary').textContent()).toBe('1 file changed, +1 −1');
     const slug = changes.locator('figure[data-path="slugify.js"]');
@@ -125,12 +144,16 @@ describe('CrewMonitor for a crew with tools, a patch and checks', () => {
     // Against attempt 1: the wrong fix replaced, the scratch file gone.
     await changes.getByRole('button', { name: 'Since attempt 1' }).click();
     await expect.poll(() => changes.getByTestId('diff-summary').textContent()).toBe('2 files changed, +1 −2');
-    expect(await changes.locator('figure[data-path="slugify.js"] tr.diff-line.removed td.code').allTextContents()).toEqual([`-   ${WRONG}`]);
+    expect(await changes.locator('figure[data-path="slugify.js"] tr.diff-line.removed td.code').allTextContents()).toEqual([
+      `-   ${WRONG}`,
+    ]);
     expect(await changes.locator('figure[data-path="SCRATCH.txt"] figcaption').textContent()).toContain('deleted');
     await changes.locator('figure[data-path="SCRATCH.txt"]').scrollIntoViewIfNeeded();
     // Attempt 1's own patch, chosen from the panel.
     await page.getByRole('combobox', { name: 'Changes of attempt', exact: true }).selectOption('1');
-    await expect.poll(() => page.locator('[data-attempt-changes="1"]').getByTestId('diff-summary').textContent()).toBe('2 files changed, +2 −1');
+    await expect
+      .poll(() => page.locator('[data-attempt-changes="1"]').getByTestId('diff-summary').textContent())
+      .toBe('2 files changed, +2 −1');
 
     // The checks of each attempt: name, result, exit code, duration, the output's tail.
     const attempt1 = page.locator('[data-attempt="1"] table.checks tr[data-check="test"]');

@@ -31,7 +31,11 @@ describe('GraphiQL offline', () => {
       elsewhere.push(url.href);
       return route.abort('internetdisconnected');
     });
-    const introspection = page.waitForResponse((r) => r.url().startsWith(`${t.url}/graphql`) && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('__schema'), { timeout: 30_000 });
+    const introspection = page.waitForResponse(
+      (r) =>
+        r.url().startsWith(`${t.url}/graphql`) && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('__schema'),
+      { timeout: 30_000 },
+    );
     introspection.catch(() => {}); // awaited below; a page that never asks must fail there, not as an unhandled rejection
     await page.goto(`${t.url}/graphql`);
     await page.locator('.graphiql-container').first().waitFor({ timeout: 30_000 });

@@ -30,7 +30,12 @@ beforeAll(async () => {
   );
   t = await startTestServer({
     role: 'all',
-    env: { AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: mock.baseUrl, AUTODEV_MODEL_STREAM: '1', AUTODEV_VALIDATION_TIMEOUT_MS: '30000' },
+    env: {
+      AUTODEV_MODEL_PROVIDER: 'openai',
+      AUTODEV_MODEL_BASE_URL: mock.baseUrl,
+      AUTODEV_MODEL_STREAM: '1',
+      AUTODEV_VALIDATION_TIMEOUT_MS: '30000',
+    },
   });
   await upsertTemplate(t.gql, {
     slug: 'plan-ask-build',
@@ -41,7 +46,13 @@ beforeAll(async () => {
       process: 'sequential',
       agents: [{ id: 'lead', role: 'Tech lead', goal: 'Plan and build', backstory: 'Careful.', model: 'claude-haiku-4-5', tools: [] }],
       tasks: [
-        { id: 'plan', description: 'Plan {title}', expectedOutput: 'A plan', agent: 'lead', question: 'Which database should {title} use?' },
+        {
+          id: 'plan',
+          description: 'Plan {title}',
+          expectedOutput: 'A plan',
+          agent: 'lead',
+          question: 'Which database should {title} use?',
+        },
         { id: 'build', description: 'Build {title}', expectedOutput: 'A summary', agent: 'lead' },
       ],
     },
@@ -72,7 +83,9 @@ async function signedIn(path: string): Promise<Page> {
 
 describe('a crew that streams its text and asks a person', () => {
   it('CrewMonitor shows the text as it is written and the question; the Input queue takes the answer; the job resumes to SUCCEEDED', async () => {
-    const created = await t.gql(`mutation { createJob(input: { templateSlug: "plan-ask-build", input: { title: "the orders service" } }) { id } }`);
+    const created = await t.gql(
+      `mutation { createJob(input: { templateSlug: "plan-ask-build", input: { title: "the orders service" } }) { id } }`,
+    );
     expect(created.errors).toBeUndefined();
     const jobId = created.data.createJob.id as string;
     const monitor = await signedIn(`/jobs/${jobId}`);
@@ -92,7 +105,16 @@ describe('a crew that streams its text and asks a person', () => {
     expect(await live.textContent()).toBe(PLAN);
 
     // The question, live in CrewMonitor.
-    await expect.poll(() => monitor.getByTestId('question').textContent().catch(() => null), { timeout: 30_000 }).toBe('Which database should the orders service use?');
+    await expect
+      .poll(
+        () =>
+          monitor
+            .getByTestId('question')
+            .textContent()
+            .catch(() => null),
+        { timeout: 30_000 },
+      )
+      .toBe('Which database should the orders service use?');
     await screenshot(monitor, '21-monitor-question');
 
     // The Input queue lists it and takes the answer.
@@ -104,7 +126,9 @@ describe('a crew that streams its text and asks a person', () => {
     await expect.poll(() => queue.getByTestId('input-count').textContent(), { timeout: 15_000 }).toBe('0 waiting');
 
     // CrewMonitor follows the resumed job to the end without a reload.
-    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state lastError } }`, { id: jobId })).data.job, { timeout: 60_000 }).toEqual({ state: "SUCCEEDED", lastError: null });
+    await expect
+      .poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state lastError } }`, { id: jobId })).data.job, { timeout: 60_000 })
+      .toEqual({ state: 'SUCCEEDED', lastError: null });
     await monitor.locator('h1 [data-state="SUCCEEDED"]').waitFor({ timeout: 60_000 });
     await screenshot(monitor, '23-monitor-resumed');
     const build = mock.requests.find((r) => promptOf(r.body).includes('Current task: Build'))!;

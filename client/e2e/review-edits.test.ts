@@ -44,11 +44,14 @@ async function signedIn(): Promise<Page> {
   return page;
 }
 
-const tasksStarted = (job: { events: { type: string; data: { task?: string } }[] }) => job.events.filter((e) => e.type === 'TASK_STARTED').map((e) => e.data.task);
+const tasksStarted = (job: { events: { type: string; data: { task?: string } }[] }) =>
+  job.events.filter((e) => e.type === 'TASK_STARTED').map((e) => e.data.task);
 
 describe('reviewer decisions in the web app', () => {
   it('requests changes from a chosen task, then approves an edited output after the server refused one that breaks the schema', async () => {
-    const created = await t.gql(`mutation { createJob(input: { templateSlug: "reviewed-summary", input: { topic: "release notes" } }) { id } }`);
+    const created = await t.gql(
+      `mutation { createJob(input: { templateSlug: "reviewed-summary", input: { topic: "release notes" } }) { id } }`,
+    );
     const jobId = (created.data as { createJob: { id: string } }).createJob.id;
     expect((await waitForJob(t, jobId, ['AWAITING_REVIEW', 'FAILED'], 60_000)).state).toBe('AWAITING_REVIEW');
 
@@ -90,7 +93,10 @@ describe('reviewer decisions in the web app', () => {
     expect(done.state).toBe('SUCCEEDED');
     expect(done.output).toEqual({ summary: 'Edited by the reviewer.' });
     const { data } = await t.gql(`query($id: ID!) { job(id: $id) { review { status editedOutput decidedBy } } }`, { id: jobId });
-    expect((data as { job: { review: unknown } }).job.review).toMatchObject({ status: 'APPROVED', editedOutput: { summary: 'Edited by the reviewer.' } });
+    expect((data as { job: { review: unknown } }).job.review).toMatchObject({
+      status: 'APPROVED',
+      editedOutput: { summary: 'Edited by the reviewer.' },
+    });
     await page.context().close();
   }, 180_000);
 });

@@ -39,7 +39,10 @@ const FEATURE = {
   specification: 'slugify turns every run of spaces and punctuation into one dash and trims dashes at both ends.',
 };
 
-async function createJobByApi(input: Record<string, unknown> = { ...FEATURE, title: `Job ${Math.random().toString(36).slice(2, 8)}` }, templateSlug = 'implement-feature') {
+async function createJobByApi(
+  input: Record<string, unknown> = { ...FEATURE, title: `Job ${Math.random().toString(36).slice(2, 8)}` },
+  templateSlug = 'implement-feature',
+) {
   const r = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug, input } });
   expect(r.errors).toBeUndefined();
   return r.data.createJob.id as string;
@@ -99,7 +102,9 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
 
     // Live: logs and cost appear while the crew runs.
     await page.locator('.badge[data-state="RUNNING"]').first().waitFor();
-    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 }).toBeGreaterThan(3);
+    await expect
+      .poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 })
+      .toBeGreaterThan(3);
     await expect.poll(() => page.getByTestId('job-cost').textContent(), { timeout: 15_000 }).not.toBe('$0');
     expect(await page.locator('h1 .badge').getAttribute('data-state')).toBe('RUNNING');
     await screenshot(page, '05-monitor-running');
@@ -155,7 +160,9 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
 
   it('a token revoked while its CrewMonitor is open signs the page out with the server’s sentence, and it stops asking', async () => {
     const jobId = await createJobByApi();
-    const created = await t.gql(`mutation { createApiToken(input: { name: "revoked-while-watching", role: VIEWER }) { secret token { id } } }`);
+    const created = await t.gql(
+      `mutation { createApiToken(input: { name: "revoked-while-watching", role: VIEWER }) { secret token { id } } }`,
+    );
     const { secret, token } = created.data.createApiToken;
     const page = await signedIn(secret);
     const sockets: string[] = [];
@@ -177,7 +184,9 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
     const jobId = await createJobByApi();
     const page = await signedIn();
     await page.goto(`${t.url}/jobs/${jobId}`);
-    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 }).toBeGreaterThan(2);
+    await expect
+      .poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')), { timeout: 15_000 })
+      .toBeGreaterThan(2);
     expect(await page.locator('h1 .badge').getAttribute('data-state')).toBe('RUNNING');
     await page.reload();
     await page.locator('h1 .badge[data-state="AWAITING_REVIEW"]').waitFor({ timeout: 90_000 });
@@ -189,7 +198,9 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
     expect(new Set(seqs).size).toBe(seqs.length);
     // Filters: one agent's lines only, then warnings only (the offline crew logs none).
     await page.getByLabel('Filter by agent').selectOption('tech_lead');
-    await expect.poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count'))).toBeLessThan(stored.events.length);
+    await expect
+      .poll(async () => Number(await page.getByTestId('log-count').getAttribute('data-count')))
+      .toBeLessThan(stored.events.length);
     const actors = await page.locator('.log-actor').allTextContents();
     expect(actors.length).toBeGreaterThan(0);
     expect(new Set(actors)).toEqual(new Set(['tech_lead']));
@@ -245,8 +256,12 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
     const page = await signedIn();
     await page.goto(`${t.url}/reviews`);
     await page.locator('h1', { hasText: 'Review queue' }).waitFor();
-    await expect.poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: jobId })).data.job.state, { timeout: 90_000 }).toBe('AWAITING_REVIEW');
-    const reviews = (await t.gql('{ reviews(status: PENDING, first: 50) { edges { node { id job { id } } } } }')).data.reviews.edges.map((e: any) => e.node);
+    await expect
+      .poll(async () => (await t.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: jobId })).data.job.state, { timeout: 90_000 })
+      .toBe('AWAITING_REVIEW');
+    const reviews = (await t.gql('{ reviews(status: PENDING, first: 50) { edges { node { id job { id } } } } }')).data.reviews.edges.map(
+      (e: any) => e.node,
+    );
     const review = reviews.find((r: any) => r.job.id === jobId);
     await page.locator(`[data-review="${review.id}"]`).waitFor({ timeout: 10_000 });
     const waiting = reviews.length;
@@ -300,9 +315,12 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
   });
 
   it('shows array fields’ Add, Move and Remove buttons with their names, and they work, also at phone width', async () => {
-    for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
       const page = await signedIn(t.adminToken, viewport);
-        await page.goto(`${t.url}/templates/implement-feature`);
+      await page.goto(`${t.url}/templates/implement-feature`);
       const add = page.getByRole('button', { name: 'Add Item' });
       await add.waitFor();
       // Empty before: a glyphicon in a font the app does not load, so no text and no visible mark.
@@ -327,7 +345,7 @@ describe('the web app in a real browser', { timeout: 240_000 }, () => {
       expect(await items.nth(0).locator('input').inputValue()).toBe('first');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `horizontal overflow at ${viewport.width} px`).toBeLessThanOrEqual(0);
-        await page.context().close();
+      await page.context().close();
     }
   });
 

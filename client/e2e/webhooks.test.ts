@@ -24,14 +24,24 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const h = req.headers;
-      received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: { 'webhook-id': String(h['webhook-id']), 'webhook-timestamp': String(h['webhook-timestamp']), 'webhook-signature': String(h['webhook-signature']) } });
+      received.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        headers: {
+          'webhook-id': String(h['webhook-id']),
+          'webhook-timestamp': String(h['webhook-timestamp']),
+          'webhook-signature': String(h['webhook-signature']),
+        },
+      });
       res.writeHead(204).end();
     });
   });
   receiver.listen(0, '127.0.0.1');
   await once(receiver, 'listening');
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  t = await startTestServer({ role: 'all', env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  t = await startTestServer({
+    role: 'all',
+    env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_WEBHOOK_ALLOW_PRIVATE: 'true' },
+  });
   await addScriptedTemplates(t);
   browser = await launchBrowser();
 }, 180_000);
@@ -61,7 +71,8 @@ describe('the Webhooks page', () => {
     const jobId = await createScriptedJob(t, 'ok');
     await waitForJob(t, jobId, ['SUCCEEDED']);
     await expect.poll(() => received.length, { timeout: 30_000 }).toBe(2); // QUEUED → RUNNING → SUCCEEDED
-    for (const r of received) expect(new Webhook(secret).verify(r.body, r.headers)).toMatchObject({ type: 'job.state_changed', data: { jobId } });
+    for (const r of received)
+      expect(new Webhook(secret).verify(r.body, r.headers)).toMatchObject({ type: 'job.state_changed', data: { jobId } });
 
     const rows = endpoint.getByRole('table', { name: 'Deliveries' }).locator('tbody tr');
     await expect

@@ -59,7 +59,13 @@ function SignedIn({ connection, signOut }: { connection: ReturnType<typeof conne
   }, [error, signOut]);
   if (error && !data) return <ErrorBox message={errorMessage(error)} onRetry={() => location.reload()} />;
   if (!data) return <Loading what="your account" />;
-  const session: Session = { ...connection, role: data.viewer.role, tokenName: data.viewer.tokenName, projectName: data.viewer.project.name, signOut };
+  const session: Session = {
+    ...connection,
+    role: data.viewer.role,
+    tokenName: data.viewer.tokenName,
+    projectName: data.viewer.project.name,
+    signOut,
+  };
   return (
     <ConnectionContext.Provider value={session}>
       <Shell />
@@ -94,7 +100,10 @@ function Shell() {
           ))}
         </nav>
         <span className="who">
-          {projectName} · {tokenName} · <span className="badge" data-role={role}>{role.toLowerCase()}</span>{' '}
+          {projectName} · {tokenName} ·{' '}
+          <span className="badge" data-role={role}>
+            {role.toLowerCase()}
+          </span>{' '}
           <button type="button" className="link" onClick={() => signOut()}>
             Sign out
           </button>
@@ -109,7 +118,8 @@ function Route({ pathname }: { pathname: string }) {
   let m: RegExpExecArray | null;
   if (pathname === '/') return <JobsPage />;
   if (pathname === '/templates') return <TemplatesPage />;
-  if ((m = /^\/templates\/([^/]+)$/.exec(pathname))) return (
+  if ((m = /^\/templates\/([^/]+)$/.exec(pathname)))
+    return (
       <Suspense fallback={<Loading what="the form" />}>
         <LaunchPage slug={decodeURIComponent(m[1])} />
       </Suspense>
@@ -119,7 +129,8 @@ function Route({ pathname }: { pathname: string }) {
   if (pathname === '/reviews') return <ReviewsPage />;
   if (pathname === '/budgets') return <BudgetsPage />;
   if (pathname === '/projects') return <ProjectsPage />;
-  if (pathname === '/schedules') return (
+  if (pathname === '/schedules')
+    return (
       <Suspense fallback={<Loading what="schedules" />}>
         <SchedulesPage />
       </Suspense>

@@ -33,7 +33,9 @@ async function newJob(state: 'QUEUED' | 'AWAITING_REVIEW' | 'AWAITING_INPUT' = '
 let lastEndpoint: string | null = null;
 async function newEndpoint() {
   if (lastEndpoint) await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: lastEndpoint }).catch(() => {});
-  const res = await t.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/m", eventTypes: [REVIEW_REQUESTED] }) { endpoint { id } } }`);
+  const res = await t.gql(
+    `mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/m", eventTypes: [REVIEW_REQUESTED] }) { endpoint { id } } }`,
+  );
   return (lastEndpoint = res.data.createWebhookEndpoint.endpoint.id as string);
 }
 /** A schedule of our project (paused: it makes no jobs while the matrix runs). */
@@ -108,27 +110,37 @@ const MUTATIONS: MutationCase[] = [
     name: 'provideInput',
     minRole: 'OPERATOR',
     targeted: true,
-    run: async (tok) => t.gql(`mutation($id: ID!) { provideInput(jobId: $id, answer: "yes") { state } }`, { id: await newJob('AWAITING_INPUT') }, tok),
+    run: async (tok) =>
+      t.gql(`mutation($id: ID!) { provideInput(jobId: $id, answer: "yes") { state } }`, { id: await newJob('AWAITING_INPUT') }, tok),
   },
   {
     name: 'approveReview',
     minRole: 'REVIEWER',
     targeted: true,
-    run: async (tok) => t.gql(`mutation($id: ID!) { approveReview(id: $id) { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
+    run: async (tok) =>
+      t.gql(`mutation($id: ID!) { approveReview(id: $id) { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
   },
   {
     name: 'rejectReview',
     minRole: 'REVIEWER',
     targeted: true,
     run: async (tok) =>
-      t.gql(`mutation($id: ID!) { rejectReview(id: $id, comment: "no") { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
+      t.gql(
+        `mutation($id: ID!) { rejectReview(id: $id, comment: "no") { status } }`,
+        { id: await reviewOf(await newJob('AWAITING_REVIEW')) },
+        tok,
+      ),
   },
   {
     name: 'requestChanges',
     minRole: 'REVIEWER',
     targeted: true,
     run: async (tok) =>
-      t.gql(`mutation($id: ID!) { requestChanges(id: $id, feedback: "more") { status } }`, { id: await reviewOf(await newJob('AWAITING_REVIEW')) }, tok),
+      t.gql(
+        `mutation($id: ID!) { requestChanges(id: $id, feedback: "more") { status } }`,
+        { id: await reviewOf(await newJob('AWAITING_REVIEW')) },
+        tok,
+      ),
   },
   {
     name: 'upsertTemplate',
@@ -146,14 +158,20 @@ const MUTATIONS: MutationCase[] = [
     name: 'setMaxRunningAttempts',
     minRole: 'ADMIN',
     targeted: false,
-    run: (tok) => t.gql(`mutation { setMaxRunningAttempts(maxRunningAttempts: 50) { maxRunningAttempts effectiveMaxRunningAttempts } }`, {}, tok),
+    run: (tok) =>
+      t.gql(`mutation { setMaxRunningAttempts(maxRunningAttempts: 50) { maxRunningAttempts effectiveMaxRunningAttempts } }`, {}, tok),
   },
   {
     name: 'setModelPrice',
     minRole: 'ADMIN',
     targeted: false,
     operatorOnly: true,
-    run: (tok) => t.gql(`mutation { setModelPrice(input: { model: "matrix-model", inputUsdPerMillion: 1, outputUsdPerMillion: 2 }) { model } }`, {}, tok),
+    run: (tok) =>
+      t.gql(
+        `mutation { setModelPrice(input: { model: "matrix-model", inputUsdPerMillion: 1, outputUsdPerMillion: 2 }) { model } }`,
+        {},
+        tok,
+      ),
   },
   {
     name: 'createProject',
@@ -161,19 +179,33 @@ const MUTATIONS: MutationCase[] = [
     targeted: false,
     operatorOnly: true,
     run: (tok) =>
-      t.gql(`mutation($input: ProjectInput!) { createProject(input: $input) { project { id slug } adminToken { secret token { role } } } }`, { input: { slug: `matrix-${++projectSerial}`, name: 'Matrix project' } }, tok),
+      t.gql(
+        `mutation($input: ProjectInput!) { createProject(input: $input) { project { id slug } adminToken { secret token { role } } } }`,
+        { input: { slug: `matrix-${++projectSerial}`, name: 'Matrix project' } },
+        tok,
+      ),
   },
   {
     name: 'createWebhookEndpoint',
     minRole: 'ADMIN',
     targeted: false,
-    run: (tok) => t.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/a", eventTypes: [JOB_STATE_CHANGED] }) { secret endpoint { id } } }`, {}, tok),
+    run: (tok) =>
+      t.gql(
+        `mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/a", eventTypes: [JOB_STATE_CHANGED] }) { secret endpoint { id } } }`,
+        {},
+        tok,
+      ),
   },
   {
     name: 'updateWebhookEndpoint',
     minRole: 'ADMIN',
     targeted: true,
-    run: async (tok) => t.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { enabled } }`, { id: await newEndpoint() }, tok),
+    run: async (tok) =>
+      t.gql(
+        `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { enabled } }`,
+        { id: await newEndpoint() },
+        tok,
+      ),
   },
   {
     name: 'rotateWebhookSecret',
@@ -192,13 +224,18 @@ const MUTATIONS: MutationCase[] = [
     minRole: 'OPERATOR',
     targeted: false,
     run: (tok) =>
-      t.gql(`mutation($input: ScheduleInput!) { createSchedule(input: $input) { id cron paused } }`, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, cron: '0 0 1 1 *', paused: true } }, tok),
+      t.gql(
+        `mutation($input: ScheduleInput!) { createSchedule(input: $input) { id cron paused } }`,
+        { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, cron: '0 0 1 1 *', paused: true } },
+        tok,
+      ),
   },
   {
     name: 'updateSchedule',
     minRole: 'OPERATOR',
     targeted: true,
-    run: async (tok) => t.gql(`mutation($id: ID!) { updateSchedule(id: $id, input: { cron: "0 0 2 1 *" }) { cron } }`, { id: await newSchedule() }, tok),
+    run: async (tok) =>
+      t.gql(`mutation($id: ID!) { updateSchedule(id: $id, input: { cron: "0 0 2 1 *" }) { cron } }`, { id: await newSchedule() }, tok),
   },
   {
     name: 'deleteSchedule',
@@ -332,22 +369,54 @@ const READS: ReadCase[] = [
     minRole: 'VIEWER',
     run: (tok) => t.gql(`{ viewer { project { maxRunningAttempts effectiveMaxRunningAttempts } } }`, {}, tok),
   },
-  { name: 'templates', minRole: 'VIEWER', run: (tok) => t.gql(`{ templates(first: 100) { edges { node { id slug crew inputSchema } } } }`, {}, tok) },
+  {
+    name: 'templates',
+    minRole: 'VIEWER',
+    run: (tok) => t.gql(`{ templates(first: 100) { edges { node { id slug crew inputSchema } } } }`, {}, tok),
+  },
   { name: 'template', minRole: 'VIEWER', run: (tok) => t.gql(`{ template(slug: "triage-bug") { id slug } }`, {}, tok) },
-  { name: 'jobs', minRole: 'VIEWER', run: (tok) => t.gql(`{ jobs(first: 100) { edges { node { id input output events(first: 10) { edges { node { message } } } } } } }`, {}, tok) },
-  { name: 'job', minRole: 'VIEWER', targeted: true, run: (tok, o) => t.gql(`query($id: ID!) { job(id: $id) { id input } }`, { id: o.jobId }, tok) },
-  { name: 'reviews', minRole: 'VIEWER', run: (tok) => t.gql(`{ reviews(first: 100) { edges { node { id output job { id } } } } }`, {}, tok) },
+  {
+    name: 'jobs',
+    minRole: 'VIEWER',
+    run: (tok) =>
+      t.gql(`{ jobs(first: 100) { edges { node { id input output events(first: 10) { edges { node { message } } } } } } }`, {}, tok),
+  },
+  {
+    name: 'job',
+    minRole: 'VIEWER',
+    targeted: true,
+    run: (tok, o) => t.gql(`query($id: ID!) { job(id: $id) { id input } }`, { id: o.jobId }, tok),
+  },
+  {
+    name: 'reviews',
+    minRole: 'VIEWER',
+    run: (tok) => t.gql(`{ reviews(first: 100) { edges { node { id output job { id } } } } }`, {}, tok),
+  },
   { name: 'budgets', minRole: 'VIEWER', run: (tok) => t.gql(`{ budgets { id limitUsd spentUsd } }`, {}, tok) },
   { name: 'spend', minRole: 'VIEWER', run: (tok) => t.gql(`{ spend(days: 30) { day model templateSlug costUsd } }`, {}, tok) },
   { name: 'models', minRole: 'VIEWER', run: (tok) => t.gql(`{ models { model inputUsdPerMillion outputUsdPerMillion } }`, {}, tok) },
   { name: 'apiTokens', minRole: 'ADMIN', run: (tok) => t.gql(`{ apiTokens { id name role } }`, {}, tok) },
   { name: 'webhookEndpoints', minRole: 'ADMIN', run: (tok) => t.gql(`{ webhookEndpoints { id url eventTypes enabled } }`, {}, tok) },
-  { name: 'schedules', minRole: 'VIEWER', run: (tok) => t.gql(`{ schedules { id input cron nextRunAt template { slug } recentTicks { scheduledAt job { id } } } }`, {}, tok) },
-  { name: 'schedule', minRole: 'VIEWER', targeted: true, run: (tok, o) => t.gql(`query($id: ID!) { schedule(id: $id) { id input } }`, { id: o.scheduleId }, tok) },
+  {
+    name: 'schedules',
+    minRole: 'VIEWER',
+    run: (tok) => t.gql(`{ schedules { id input cron nextRunAt template { slug } recentTicks { scheduledAt job { id } } } }`, {}, tok),
+  },
+  {
+    name: 'schedule',
+    minRole: 'VIEWER',
+    targeted: true,
+    run: (tok, o) => t.gql(`query($id: ID!) { schedule(id: $id) { id input } }`, { id: o.scheduleId }, tok),
+  },
   {
     name: 'WebhookEndpoint.deliveries',
     minRole: 'ADMIN',
-    run: (tok) => t.gql(`{ webhookEndpoints { id deliveries(first: 10) { edges { node { id webhookId payload status attempts lastError } } } } }`, {}, tok),
+    run: (tok) =>
+      t.gql(
+        `{ webhookEndpoints { id deliveries(first: 10) { edges { node { id webhookId payload status attempts lastError } } } } }`,
+        {},
+        tok,
+      ),
   },
   { name: 'projects', minRole: 'ADMIN', operatorOnly: true, run: (tok) => t.gql(`{ projects { id slug name createdAt } }`, {}, tok) },
 ];
@@ -360,7 +429,9 @@ describe('authorization matrix: every query and subscription × every kind of ca
   beforeAll(async () => {
     jobId = await newJob('AWAITING_REVIEW');
     scheduleId = await newSchedule();
-    const ours = await t.gql(`{ viewer { project { id } } jobs(first: 100) { edges { node { id } } } reviews(first: 100) { edges { node { id } } } templates(first: 100) { edges { node { id } } } budgets { id } apiTokens { id } webhookEndpoints { id } }`);
+    const ours = await t.gql(
+      `{ viewer { project { id } } jobs(first: 100) { edges { node { id } } } reviews(first: 100) { edges { node { id } } } templates(first: 100) { edges { node { id } } } budgets { id } apiTokens { id } webhookEndpoints { id } }`,
+    );
     ourIds = [
       ours.data.viewer.project.id,
       ...ours.data.jobs.edges.map((e: any) => e.node.id),
@@ -499,7 +570,9 @@ describe('no query or subscription leaks another project', () => {
     const ourBudget = (await t.gql(`{ budgets { id } }`)).data.budgets[0].id;
     expect(res.data.budgets.map((b: any) => b.id)).not.toContain(ourBudget);
     expect(res.data.viewer.project.slug).toBe('other-project');
-    const ourTemplateIds = (await t.gql(`{ templates(first: 100) { edges { node { id } } } }`)).data.templates.edges.map((e: any) => e.node.id);
+    const ourTemplateIds = (await t.gql(`{ templates(first: 100) { edges { node { id } } } }`)).data.templates.edges.map(
+      (e: any) => e.node.id,
+    );
     for (const e of res.data.templates.edges) expect(ourTemplateIds).not.toContain(e.node.id);
     const ourTokens = (await t.gql(`{ apiTokens { id } }`)).data.apiTokens.map((x: any) => x.id);
     for (const tok of res.data.apiTokens) expect(ourTokens).not.toContain(tok.id);
@@ -521,7 +594,12 @@ describe('no query or subscription leaks another project', () => {
     const theirJobs: string[] = [];
     const ourJob = async () => ourJobs[ourJobs.push(await newJob()) - 1];
     const theirJob = async () =>
-      theirJobs[theirJobs.push((await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, tokens.OTHER_PROJECT_ADMIN)).data.createJob.id) - 1];
+      theirJobs[
+        theirJobs.push(
+          (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, tokens.OTHER_PROJECT_ADMIN)).data
+            .createJob.id,
+        ) - 1
+      ];
     const seen = (items: any[]) => items.map((d) => d.projectEvents.jobId);
     const theirWs = t.ws(tokens.OTHER_PROJECT_ADMIN);
     const myWs = t.ws(tokens.VIEWER);
@@ -535,13 +613,18 @@ describe('no query or subscription leaks another project', () => {
     ] as const) {
       for (let i = 0; i < 50 && sub.items.length === 0; i++) {
         await make();
-        await expect.poll(() => sub.items.length, { timeout: 500 }).toBeGreaterThan(0).catch(() => {});
+        await expect
+          .poll(() => sub.items.length, { timeout: 500 })
+          .toBeGreaterThan(0)
+          .catch(() => {});
       }
       expect(sub.items.length).toBeGreaterThan(0);
     }
     // Both live: one more job in each project, each seen only by its own project's subscriber.
     const last = { ours: await ourJob(), theirs: await theirJob() };
-    await expect.poll(() => seen(mine.items).includes(last.ours) && seen(theirs.items).includes(last.theirs), { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(() => seen(mine.items).includes(last.ours) && seen(theirs.items).includes(last.theirs), { timeout: 15_000 })
+      .toBe(true);
     await Promise.all([myWs.dispose(), theirWs.dispose()]);
     await Promise.allSettled([mine.done, theirs.done]);
     expect(seen(mine.items).filter((id) => !ourJobs.includes(id))).toEqual([]);

@@ -25,7 +25,9 @@ describe('the bootstrap admin token', () => {
     await Promise.all(Array.from({ length: 12 }, () => pool.query('SELECT pg_sleep(0.05)')));
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => ensureBootstrapAdmin(pool, projectId, secret)));
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "ApiToken" WHERE "projectId" = $1 AND "revokedAt" IS NULL`, [projectId]);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "ApiToken" WHERE "projectId" = $1 AND "revokedAt" IS NULL`, [
+      projectId,
+    ]);
     expect(rows[0].n).toBe(1);
   });
 });

@@ -32,7 +32,12 @@ interface Entry {
   touchedAt: number;
 }
 
-export function createPrincipalCache(deps: { pool: pg.Pool; events: TokenRevocationBus; ttlMs: number; onError?: (err: unknown) => void }): PrincipalCache {
+export function createPrincipalCache(deps: {
+  pool: pg.Pool;
+  events: TokenRevocationBus;
+  ttlMs: number;
+  onError?: (err: unknown) => void;
+}): PrincipalCache {
   const byHash = new Map<string, Entry>();
   const hashOfToken = new Map<string, string>();
   /** Counts revocations heard and outages: a row read across one of them is not remembered. */
@@ -87,7 +92,9 @@ export function createPrincipalCache(deps: { pool: pg.Pool; events: TokenRevocat
     async close() {
       offResync();
       clear();
-      await (await subscribed.catch(() => async () => {}))();
+      await (
+        await subscribed.catch(() => async () => {})
+      )();
     },
   };
 }

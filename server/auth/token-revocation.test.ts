@@ -18,7 +18,13 @@ let a: AutodevProcess;
 let b: AutodevProcess;
 beforeAll(async () => {
   db = await createTestDatabase();
-  const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, AUTODEV_ADMIN_TOKEN: adminToken, AUTODEV_SIGNING_KEY: 'k', AUTODEV_TOKEN_RECHECK_SECONDS: '60' };
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    AUTODEV_ADMIN_TOKEN: adminToken,
+    AUTODEV_SIGNING_KEY: 'k',
+    AUTODEV_TOKEN_RECHECK_SECONDS: '60',
+  };
   a = await startAutodevProcess('api', env);
   b = await startAutodevProcess('api', env);
 }, 120_000);
@@ -28,7 +34,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const gql = (p: AutodevProcess, query: string, variables?: Record<string, unknown>, token = adminToken) => gqlRequest(p.url!, query, variables, token);
+const gql = (p: AutodevProcess, query: string, variables?: Record<string, unknown>, token = adminToken) =>
+  gqlRequest(p.url!, query, variables, token);
 
 async function newToken(extra: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
   const res = await gql(a, `mutation($input: ApiTokenInput!) { createApiToken(input: $input) { secret token { id expiresAt } } }`, {
@@ -54,7 +61,14 @@ function wsSubscriber(secret: string) {
     on: { closed: (e) => (closed = e as { code: number; reason: string }) },
   });
   const ended = new Promise<{ error: any; at: number }>((resolve) =>
-    client.subscribe({ query: PROJECT_EVENTS }, { next: (v) => seen.push(v), error: (error) => resolve({ error, at: Date.now() }), complete: () => resolve({ error: null, at: Date.now() }) }),
+    client.subscribe(
+      { query: PROJECT_EVENTS },
+      {
+        next: (v) => seen.push(v),
+        error: (error) => resolve({ error, at: Date.now() }),
+        complete: () => resolve({ error: null, at: Date.now() }),
+      },
+    ),
   );
   return { seen, ended, closed: () => closed, client };
 }
@@ -81,7 +95,10 @@ function sseSubscriber(secret: string) {
 
 /** The promise's value, or a failure naming what did not happen within `ms`. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
+  ]);
 }
 
 async function logEvent(message: string) {
@@ -93,7 +110,10 @@ async function logEvent(message: string) {
 async function untilLive(live: () => boolean, publish: (i: number) => Promise<unknown> = (i) => logEvent(`probe ${i}`)) {
   for (let i = 0; i < 50 && !live(); i++) {
     await publish(i);
-    await expect.poll(live, { timeout: 500 }).toBe(true).catch(() => {});
+    await expect
+      .poll(live, { timeout: 500 })
+      .toBe(true)
+      .catch(() => {});
   }
   expect(live(), 'every subscriber received an event').toBe(true);
 }
@@ -179,7 +199,9 @@ describe('a token with an expiry', () => {
 
   it('refuses an expiry in the past, both fields at once, and out-of-range seconds with BAD_USER_INPUT', async () => {
     const create = (input: Record<string, unknown>) =>
-      gql(a, `mutation($input: ApiTokenInput!) { createApiToken(input: $input) { secret } }`, { input: { name: 'x', role: 'VIEWER', ...input } });
+      gql(a, `mutation($input: ApiTokenInput!) { createApiToken(input: $input) { secret } }`, {
+        input: { name: 'x', role: 'VIEWER', ...input },
+      });
     for (const input of [
       { expiresAt: new Date(Date.now() - 1000).toISOString() },
       { expiresAt: new Date(Date.now() + 60_000).toISOString(), expiresInSeconds: 60 },
@@ -202,11 +224,21 @@ describe('a revocation whose publish was lost (pub/sub away)', () => {
       const secret = await t.token('VIEWER');
       let received = 0;
       const ended = new Promise<{ error: any; at: number }>((resolve) =>
-        t.ws(secret).subscribe({ query: PROJECT_EVENTS }, { next: () => {
-          received++;
-        }, error: (error) => resolve({ error, at: Date.now() }), complete: () => resolve({ error: null, at: Date.now() }) }),
+        t.ws(secret).subscribe(
+          { query: PROJECT_EVENTS },
+          {
+            next: () => {
+              received++;
+            },
+            error: (error) => resolve({ error, at: Date.now() }),
+            complete: () => resolve({ error: null, at: Date.now() }),
+          },
+        ),
       );
-      await untilLive(() => received > 0, () => t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }));
+      await untilLive(
+        () => received > 0,
+        () => t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }),
+      );
       // Revoked in the database only: no message on the bus.
       const revokedAt = Date.now();
       await t.app.services.pool.query(`UPDATE "ApiToken" SET "revokedAt" = now() WHERE name = 'viewer-default'`);

@@ -28,7 +28,12 @@ export interface TokenRevocationBus {
  * (one query) bounds the delay when a revocation's publish was lost (Redis away): the bound is
  * `recheckMs`. After a pub/sub outage the recheck runs at once.
  */
-export function createTokenWatch(deps: { pool: pg.Pool; events: TokenRevocationBus; recheckMs: number; onError?: (err: unknown) => void }): TokenWatch {
+export function createTokenWatch(deps: {
+  pool: pg.Pool;
+  events: TokenRevocationBus;
+  recheckMs: number;
+  onError?: (err: unknown) => void;
+}): TokenWatch {
   const watchers = new Map<string, Set<(err: AppError) => void>>();
 
   const end = (tokenId: string, err: AppError) => {
@@ -101,7 +106,9 @@ export function createTokenWatch(deps: { pool: pg.Pool; events: TokenRevocationB
       clearInterval(interval);
       offResync();
       watchers.clear();
-      await (await subscribed.catch(() => async () => {}))();
+      await (
+        await subscribed.catch(() => async () => {})
+      )();
     },
   };
 }

@@ -50,7 +50,17 @@ export function touchToken(pool: pg.Pool, tokenId: string): void {
  */
 export async function authenticate(pool: pg.Pool, authorization: string | undefined | null): Promise<Principal> {
   const hash = bearerSecretHash(authorization);
-  const { rows } = await pool.query<{ id: string; projectId: string; role: Role; name: string; secretHash: string; revokedAt: Date | null; expiresAt: Date | null; expired: boolean; stale: boolean }>(
+  const { rows } = await pool.query<{
+    id: string;
+    projectId: string;
+    role: Role;
+    name: string;
+    secretHash: string;
+    revokedAt: Date | null;
+    expiresAt: Date | null;
+    expired: boolean;
+    stale: boolean;
+  }>(
     `SELECT id, "projectId", role, name, "secretHash", "revokedAt", "expiresAt", "expiresAt" <= now() AS expired,
             ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - interval '1 minute') AS stale
      FROM "ApiToken" WHERE "secretHash" = $1`,
@@ -73,7 +83,8 @@ export async function createApiToken(
   const name = req.name.trim();
   if (name.length < 1 || name.length > 100) throw badInput('A token `name` must be 1 to 100 characters.', { field: 'name' });
   if (!ROLES.includes(req.role)) throw badInput(`\`role\` must be one of ${ROLES.join(', ')}.`, { field: 'role' });
-  if (req.expiresAt && !(req.expiresAt.getTime() > Date.now())) throw badInput('`expiresAt` must lie in the future.', { field: 'expiresAt' });
+  if (req.expiresAt && !(req.expiresAt.getTime() > Date.now()))
+    throw badInput('`expiresAt` must lie in the future.', { field: 'expiresAt' });
   const secret = req.secret ?? generateSecret();
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO "ApiToken" (id, "projectId", name, role, "secretHash", prefix, "expiresAt") VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6) RETURNING id`,

@@ -25,7 +25,10 @@ describe('chargeUsage', () => {
     expect(r).toMatchObject({ ok: true, costUsd: 0.0075 });
     const job = await t.gql(`query($id: ID!) { job(id: $id) { costUsd events { edges { node { type data } } } } }`, { id: jobId });
     expect(job.data.job.costUsd).toBe(0.0075);
-    expect(nodesOf(job.data.job.events).at(-1)).toMatchObject({ type: 'USAGE', data: { model: 'gpt-4o', inputTokens: 1000, outputTokens: 500, costUsd: 0.0075 } });
+    expect(nodesOf(job.data.job.events).at(-1)).toMatchObject({
+      type: 'USAGE',
+      data: { model: 'gpt-4o', inputTokens: 1000, outputTokens: 500, costUsd: 0.0075 },
+    });
     const unknown = await chargeUsage(t.app.services, { jobId, model: 'made-up-model', inputTokens: 1, outputTokens: 1 });
     expect(unknown).toMatchObject({ ok: false, code: 'UNKNOWN_MODEL' });
     const negative = await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: -5, outputTokens: 1 });
@@ -37,12 +40,16 @@ describe('chargeUsage', () => {
     const before = await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: TOTAL }) { spentUsd } }`);
     const spentSoFar = before.data.setBudget.spentUsd;
     const limit = Math.round((spentSoFar + 0.37) * 1e8) / 1e8;
-    const set = await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { limitUsd spentUsd period } }`, { l: limit });
+    const set = await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { limitUsd spentUsd period } }`, {
+      l: limit,
+    });
     expect(set.errors).toBeUndefined();
 
     const jobs = await Promise.all(Array.from({ length: 10 }, () => runningJob()));
     // claude-haiku-4-5 costs $1 per million input tokens: 10,000 input tokens = $0.01 exactly.
-    const charges = jobs.flatMap((jobId) => Array.from({ length: 10 }, () => ({ jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })));
+    const charges = jobs.flatMap((jobId) =>
+      Array.from({ length: 10 }, () => ({ jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })),
+    );
     const results = await Promise.all(charges.map((c) => chargeUsage(t.app.services, c)));
     const accepted = results.filter((r) => r.ok);
     const refused = results.filter((r) => !r.ok);
@@ -55,7 +62,10 @@ describe('chargeUsage', () => {
     expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd);
     expect(budget.spentUsd).toBeCloseTo(limit, 8);
     expect(budget.remainingUsd).toBeCloseTo(0, 8);
-    const usage = await t.app.services.pool.query(`SELECT count(*)::int AS n, sum("costUsd") AS total FROM "UsageRecord" WHERE "jobId" = ANY($1)`, [jobs]);
+    const usage = await t.app.services.pool.query(
+      `SELECT count(*)::int AS n, sum("costUsd") AS total FROM "UsageRecord" WHERE "jobId" = ANY($1)`,
+      [jobs],
+    );
     expect(usage.rows[0].n).toBe(37);
     expect(usage.rows[0].total).toBeCloseTo(0.37, 8);
     // A refusal is an answer, not a transition: stopping the job is the engine's decision
@@ -69,11 +79,16 @@ describe('chargeUsage', () => {
     const limit = Math.round((before.data.setBudget.spentUsd + 3.71) * 1e8) / 1e8; // room for exactly 371 charges of $0.01
     await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { id } }`, { l: limit });
     const jobs = await Promise.all(Array.from({ length: 20 }, () => runningJob()));
-    const workers = Array.from({ length: 10 }, () => ({ pool: createPool(t.databaseUrl, 3), events: createEventBus(createMemoryPubSub()) }));
+    const workers = Array.from({ length: 10 }, () => ({
+      pool: createPool(t.databaseUrl, 3),
+      events: createEventBus(createMemoryPubSub()),
+    }));
     try {
       const results = await Promise.all(
         workers.flatMap((w, wi) =>
-          Array.from({ length: 100 }, (_, i) => chargeUsage(w, { jobId: jobs[(wi * 100 + i) % jobs.length], model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })),
+          Array.from({ length: 100 }, (_, i) =>
+            chargeUsage(w, { jobId: jobs[(wi * 100 + i) % jobs.length], model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 }),
+          ),
         ),
       );
       const accepted = results.filter((r) => r.ok).length;
@@ -83,7 +98,10 @@ describe('chargeUsage', () => {
       const budget = (await t.gql(`{ budgets { limitUsd spentUsd } }`)).data.budgets[0];
       expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd);
       expect(budget.spentUsd).toBeCloseTo(limit, 8);
-      const usage = await t.app.services.pool.query(`SELECT count(*)::int AS n, sum("costUsd")::float AS total FROM "UsageRecord" WHERE "jobId" = ANY($1)`, [jobs]);
+      const usage = await t.app.services.pool.query(
+        `SELECT count(*)::int AS n, sum("costUsd")::float AS total FROM "UsageRecord" WHERE "jobId" = ANY($1)`,
+        [jobs],
+      );
       expect(usage.rows[0]).toEqual({ n: 371, total: expect.closeTo(3.71, 8) });
       // Each job's cost is the sum of its own accepted charges.
       const { rows } = await t.app.services.pool.query(
@@ -91,7 +109,9 @@ describe('chargeUsage', () => {
         [jobs],
       );
       expect(rows).toEqual([]);
-      console.log(`budget race: 1000 charges from 10 pools, ${accepted} accepted (room for 371), ${refused.length} BUDGET_EXCEEDED, spend = limit, 0 double counts`);
+      console.log(
+        `budget race: 1000 charges from 10 pools, ${accepted} accepted (room for 371), ${refused.length} BUDGET_EXCEEDED, spend = limit, 0 double counts`,
+      );
     } finally {
       await Promise.all(workers.map((w) => w.pool.end()));
     }
@@ -115,9 +135,12 @@ describe('chargeUsage', () => {
     const jobId = await runningJob();
     const spent = (await t.gql(`{ budgets { spentUsd } }`)).data.budgets[0].spentUsd;
     await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: MONTHLY }) { id } }`, { l: spent + 0.05 });
-    for (let i = 0; i < 5; i++) await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 });
+    for (let i = 0; i < 5; i++)
+      await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 });
     const res = await t.gql(`query($id: ID!) { job(id: $id) { events { edges { node { type data } } } } }`, { id: jobId });
-    const thresholds = nodesOf(res.data.job.events).filter((e: any) => e.type === 'BUDGET_THRESHOLD').map((e: any) => e.data.threshold);
+    const thresholds = nodesOf(res.data.job.events)
+      .filter((e: any) => e.type === 'BUDGET_THRESHOLD')
+      .map((e: any) => e.data.threshold);
     expect(thresholds).toEqual([80, 100]);
   });
 });

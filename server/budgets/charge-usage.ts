@@ -60,7 +60,11 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     [charge.model, charge.inputTokens, charge.outputTokens],
   );
   if (price.rows.length === 0) {
-    throw new Refused({ ok: false, code: 'UNKNOWN_MODEL', message: `There is no price for model \`${charge.model}\`, so its usage cannot be charged.` });
+    throw new Refused({
+      ok: false,
+      code: 'UNKNOWN_MODEL',
+      message: `There is no price for model \`${charge.model}\`, so its usage cannot be charged.`,
+    });
   }
   const cost = price.rows[0].cost;
   const job = await sql.query<{ projectId: string }>(`SELECT "projectId" FROM "Job" WHERE id = $1`, [charge.jobId]);
@@ -146,10 +150,10 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     const crossed = SPEND_THRESHOLDS.filter((t) => percent >= t && t > b.notifiedThreshold).pop();
     if (crossed !== undefined) {
       // Guarded so that concurrent charges announce each threshold once.
-      const claimed = await sql.query(
-        `UPDATE "Budget" SET "notifiedThreshold" = $2 WHERE "projectId" = $1 AND "notifiedThreshold" < $2`,
-        [projectId, crossed],
-      );
+      const claimed = await sql.query(`UPDATE "Budget" SET "notifiedThreshold" = $2 WHERE "projectId" = $1 AND "notifiedThreshold" < $2`, [
+        projectId,
+        crossed,
+      ]);
       if (claimed.rowCount) {
         events.push(
           await appendJobEvent(sql, charge.jobId, {
@@ -161,7 +165,10 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
           }),
         );
         await queueWebhookDeliveries(sql, projectId, [
-          { type: 'BUDGET_THRESHOLD', data: { projectId, threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd, jobId: charge.jobId } },
+          {
+            type: 'BUDGET_THRESHOLD',
+            data: { projectId, threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd, jobId: charge.jobId },
+          },
         ]);
       }
     }

@@ -35,7 +35,8 @@ describe('model prices', () => {
     expect(res.data.models).toContainEqual(expect.objectContaining({ model: 'gpt-4o', inputUsdPerMillion: 2.5, outputUsdPerMillion: 10 }));
     const templates = await t.gql(`{ templates(first: 100) { edges { node { slug crew } } } }`);
     const priced = new Set(res.data.models.map((m: any) => m.model));
-    for (const { node } of templates.data.templates.edges) for (const a of node.crew.agents) expect(priced, `${node.slug}: ${a.model}`).toContain(a.model);
+    for (const { node } of templates.data.templates.edges)
+      for (const a of node.crew.agents) expect(priced, `${node.slug}: ${a.model}`).toContain(a.model);
     expect((await t.gql(`{ models { model } }`, {}, null)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
@@ -45,11 +46,17 @@ describe('model prices', () => {
     expect(set.data.setModelPrice).toMatchObject({ model: 'acme-large', inputUsdPerMillion: 1.25, outputUsdPerMillion: 4 });
     await t.gql(SET_PRICE, { input: { model: 'acme-large', inputUsdPerMillion: 0, outputUsdPerMillion: 0.00000001 } });
     const models = (await t.gql(`{ models { model inputUsdPerMillion outputUsdPerMillion } }`, {}, await t.token('OPERATOR'))).data.models;
-    expect(models.filter((m: any) => m.model === 'acme-large')).toEqual([{ model: 'acme-large', inputUsdPerMillion: 0, outputUsdPerMillion: 0.00000001 }]);
+    expect(models.filter((m: any) => m.model === 'acme-large')).toEqual([
+      { model: 'acme-large', inputUsdPerMillion: 0, outputUsdPerMillion: 0.00000001 },
+    ]);
   });
 
   it('an operator may not set a price (FORBIDDEN naming ADMIN), and the table is unchanged', async () => {
-    const res = await t.gql(SET_PRICE, { input: { model: 'gpt-4o', inputUsdPerMillion: 0, outputUsdPerMillion: 0 } }, await t.token('OPERATOR'));
+    const res = await t.gql(
+      SET_PRICE,
+      { input: { model: 'gpt-4o', inputUsdPerMillion: 0, outputUsdPerMillion: 0 } },
+      await t.token('OPERATOR'),
+    );
     expect(res.errors![0].extensions?.code).toBe('FORBIDDEN');
     expect(res.errors![0].message).toContain('ADMIN');
     const gpt = (await t.gql(`{ models { model inputUsdPerMillion } }`)).data.models.find((m: any) => m.model === 'gpt-4o');
@@ -57,7 +64,11 @@ describe('model prices', () => {
   });
 
   it("another project's ADMIN may not set a price (prices are every project's): FORBIDDEN, and the table is unchanged", async () => {
-    const res = await t.gql(SET_PRICE, { input: { model: 'gpt-4o', inputUsdPerMillion: 0, outputUsdPerMillion: 0 } }, await t.token('ADMIN', 'tenant-b'));
+    const res = await t.gql(
+      SET_PRICE,
+      { input: { model: 'gpt-4o', inputUsdPerMillion: 0, outputUsdPerMillion: 0 } },
+      await t.token('ADMIN', 'tenant-b'),
+    );
     expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     expect(res.errors![0].message).toContain('operator');
     const gpt = (await t.gql(`{ models { model inputUsdPerMillion } }`)).data.models.find((m: any) => m.model === 'gpt-4o');
@@ -65,8 +76,17 @@ describe('model prices', () => {
   });
 
   it('refuses any negative, too large, non-finite or too small to keep (stored as 0) amount and any empty, long or padded name with BAD_USER_INPUT', async () => {
-    const badAmount = fc.oneof(fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.double({ min: 1_000_000.01, noNaN: true }), fc.double({ min: Number.MIN_VALUE, max: 0.000000004999, noNaN: true }));
-    const badName = fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }).map((s) => ` ${s}`), fc.constant('a\nb'));
+    const badAmount = fc.oneof(
+      fc.double({ max: -Number.MIN_VALUE, noNaN: true }),
+      fc.double({ min: 1_000_000.01, noNaN: true }),
+      fc.double({ min: Number.MIN_VALUE, max: 0.000000004999, noNaN: true }),
+    );
+    const badName = fc.oneof(
+      fc.constant(''),
+      fc.string({ minLength: 201, maxLength: 300 }),
+      fc.string({ minLength: 1, maxLength: 20 }).map((s) => ` ${s}`),
+      fc.constant('a\nb'),
+    );
     const cases = fc.oneof(
       fc.record({ model: fc.constant('fuzz-model'), inputUsdPerMillion: badAmount, outputUsdPerMillion: fc.constant(1) }),
       fc.record({ model: fc.constant('fuzz-model'), inputUsdPerMillion: fc.constant(1), outputUsdPerMillion: badAmount }),
@@ -106,7 +126,9 @@ describe('model prices', () => {
     const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'doomed', input: { topic: 'x' } } });
     expect(res.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'crew.agents[0].model', model: 'acme-doomed' });
     expect(res.errors![0].message).toContain('doomed');
-    const jobs = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "Job" j JOIN "Template" tp ON tp.id = j."templateId" WHERE tp.slug = 'doomed'`);
+    const jobs = await t.app.services.pool.query(
+      `SELECT count(*)::int AS n FROM "Job" j JOIN "Template" tp ON tp.id = j."templateId" WHERE tp.slug = 'doomed'`,
+    );
     expect(jobs.rows[0].n).toBe(0);
   });
 });

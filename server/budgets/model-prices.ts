@@ -18,7 +18,9 @@ export interface ModelPriceInput {
 
 export function validateModelPrice(p: ModelPriceInput): void {
   if (p.model.length < 1 || p.model.length > 200 || p.model.trim() !== p.model || /\p{Cc}/u.test(p.model)) {
-    throw badInput('`model` must be a model name of 1 to 200 characters, without surrounding spaces or control characters.', { field: 'model' });
+    throw badInput('`model` must be a model name of 1 to 200 characters, without surrounding spaces or control characters.', {
+      field: 'model',
+    });
   }
   for (const field of ['inputUsdPerMillion', 'outputUsdPerMillion'] as const) {
     const v = p[field];
@@ -50,7 +52,9 @@ export async function pricesOf(
     `SELECT model, "inputUsdPerMillion"::text AS input, "outputUsdPerMillion"::text AS output FROM "ModelPrice" WHERE model = ANY($1::text[])`,
     [[...new Set(models)]],
   );
-  return new Map(rows.map((p) => [p.model, { inputUsdPerMillion: formatUnits(toUnits(p.input)), outputUsdPerMillion: formatUnits(toUnits(p.output)) }]));
+  return new Map(
+    rows.map((p) => [p.model, { inputUsdPerMillion: formatUnits(toUnits(p.input)), outputUsdPerMillion: formatUnits(toUnits(p.output)) }]),
+  );
 }
 
 /**

@@ -4,7 +4,11 @@ import { formatUnits, percentUsed, remainingUsd, toUnits, usd } from './money.ts
 
 // Amounts as PostgreSQL keeps them: numeric(18, 8), limits up to 1e9 USD.
 const units = fc.bigInt({ min: 0n, max: 10n ** 17n });
-const significantDigits = (text: string) => text.replace(/^[-0.]+/, '').replace('.', '').replace(/0+$/, '').length || 1;
+const significantDigits = (text: string) =>
+  text
+    .replace(/^[-0.]+/, '')
+    .replace('.', '')
+    .replace(/0+$/, '').length || 1;
 
 describe('money arithmetic', () => {
   it('reads and writes amounts exactly: text → units → text is the identity', () => {
@@ -25,7 +29,8 @@ describe('money arithmetic', () => {
         const shown = remainingUsd(formatUnits(limit), formatUnits(spent));
         expect(shown).toBe(Number(exact)); // the double nearest to the exact difference
         // …which prints as exactly that difference (JavaScript prints the shortest text that reads back).
-        if (significantDigits(exact) <= 15) expect(toUnits(shown !== 0 && shown < 1e-6 ? shown.toFixed(8) : String(shown))).toBe(limit - spent);
+        if (significantDigits(exact) <= 15)
+          expect(toUnits(shown !== 0 && shown < 1e-6 ? shown.toFixed(8) : String(shown))).toBe(limit - spent);
         expect(remainingUsd(formatUnits(spent), formatUnits(limit))).toBe(0); // overspent shows 0, never negative
       }),
       { numRuns: 2000 },

@@ -36,7 +36,10 @@ async function projectWithRunningJobs(slug: string, jobs: number): Promise<{ pro
 describe('setBudget racing usage charges', () => {
   it(`never loses a charge: ${TRIALS} trials of ${POOLS * CHARGES_PER_POOL} charges from ${POOLS} connection pools while setBudget runs over and over`, async () => {
     const setter = createPool(t.databaseUrl, 2, { applicationName: 'budget-race' });
-    const workers = Array.from({ length: POOLS }, () => ({ pool: createPool(t.databaseUrl, 4, { applicationName: 'budget-race' }), events: createEventBus(createMemoryPubSub()) }));
+    const workers = Array.from({ length: POOLS }, () => ({
+      pool: createPool(t.databaseUrl, 4, { applicationName: 'budget-race' }),
+      events: createEventBus(createMemoryPubSub()),
+    }));
     const lostPerTrial: number[] = [];
     try {
       for (let trial = 0; trial < TRIALS; trial++) {
@@ -55,7 +58,12 @@ describe('setBudget racing usage charges', () => {
         const results = await Promise.all(
           workers.flatMap((w, wi) =>
             Array.from({ length: CHARGES_PER_POOL }, (_, i) =>
-              chargeUsage(w, { jobId: jobIds[(wi * CHARGES_PER_POOL + i) % jobIds.length], model: 'claude-haiku-4-5', inputTokens: 10_000 + i, outputTokens: wi }),
+              chargeUsage(w, {
+                jobId: jobIds[(wi * CHARGES_PER_POOL + i) % jobIds.length],
+                model: 'claude-haiku-4-5',
+                inputTokens: 10_000 + i,
+                outputTokens: wi,
+              }),
             ),
           ),
         );
@@ -73,7 +81,9 @@ describe('setBudget racing usage charges', () => {
         expect(rows[0].records).toBe(POOLS * CHARGES_PER_POOL);
         const lost = Number(rows[0].recorded) - Number(rows[0].spent); // dollars the budget does not count
         lostPerTrial.push(lost);
-        console.log(`setBudget race trial ${trial + 1}: ${POOLS * CHARGES_PER_POOL} charges, ${budgetsSet} setBudget calls, spent ${rows[0].spent} vs recorded ${rows[0].recorded}`);
+        console.log(
+          `setBudget race trial ${trial + 1}: ${POOLS * CHARGES_PER_POOL} charges, ${budgetsSet} setBudget calls, spent ${rows[0].spent} vs recorded ${rows[0].recorded}`,
+        );
         expect(budgetsSet).toBeGreaterThan(1);
         expect(rows[0].spent).toBe(rows[0].recorded);
       }
@@ -81,11 +91,15 @@ describe('setBudget racing usage charges', () => {
       await Promise.all([setter.end(), ...workers.map((w) => w.pool.end())]);
       // pool.end() resolves before the sessions are gone; dropping the database under them would abort their goodbye.
       for (let i = 0; i < 50; i++) {
-        const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'budget-race'`);
+        const { rows } = await t.app.services.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'budget-race'`,
+        );
         if (rows[0].n === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    console.log(`setBudget race: ${TRIALS} trials x ${POOLS * CHARGES_PER_POOL} charges from ${POOLS} pools, USD lost per trial: ${lostPerTrial.join(', ')}`);
+    console.log(
+      `setBudget race: ${TRIALS} trials x ${POOLS * CHARGES_PER_POOL} charges from ${POOLS} pools, USD lost per trial: ${lostPerTrial.join(', ')}`,
+    );
   }, 180_000);
 });

@@ -28,7 +28,13 @@ describe('setBudget', () => {
   });
 
   it('keeps $0 (stop all spending) and every amount of at least $0.00000001, rounded to 8 places', async () => {
-    for (const [limit, stored] of [[0, 0], [0.00000001, 0.00000001], [0.000000005, 0.00000001], [0.123456789, 0.12345679], [25, 25]]) {
+    for (const [limit, stored] of [
+      [0, 0],
+      [0.00000001, 0.00000001],
+      [0.000000005, 0.00000001],
+      [0.123456789, 0.12345679],
+      [25, 25],
+    ]) {
       const res = await t.gql(SET, { l: limit });
       expect(res.errors, String(limit)).toBeUndefined();
       expect(res.data.setBudget.limitUsd, String(limit)).toBe(stored);

@@ -20,7 +20,9 @@ export async function setBudget(pool: pg.Pool, req: { projectId: string; limitUs
   }
   // Kept to 8 decimal places: a smaller positive limit would be stored as 0, which refuses every job.
   if (roundsToZero(req.limitUsd)) {
-    throw badInput('`limitUsd` is kept to 8 decimal places: give 0 (no spending at all) or at least 0.00000001 USD.', { field: 'limitUsd' });
+    throw badInput('`limitUsd` is kept to 8 decimal places: give 0 (no spending at all) or at least 0.00000001 USD.', {
+      field: 'limitUsd',
+    });
   }
   return withTransaction(pool, async (sql) => {
     await lockBudgetExclusively(sql, req.projectId);

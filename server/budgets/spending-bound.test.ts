@@ -25,12 +25,17 @@ describe('spendingBound (what a runner is told it may spend)', () => {
     });
 
     const jobId = await runningJob(0.05);
-    expect(await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: 1000, outputTokens: 500 })).toMatchObject({ ok: true, costUsd: 0.0075 });
+    expect(await chargeUsage(t.app.services, { jobId, model: 'gpt-4o', inputTokens: 1000, outputTokens: 500 })).toMatchObject({
+      ok: true,
+      costUsd: 0.0075,
+    });
     expect((await spendingBound(t.app.services.pool, jobId, [])).remainingUsd).toBe('0.0425');
 
     const before = await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: TOTAL }) { spentUsd } }`);
     const limit = Math.round((before.data.setBudget.spentUsd + 0.01) * 1e8) / 1e8;
-    expect((await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { limitUsd } }`, { l: limit })).errors).toBeUndefined();
+    expect(
+      (await t.gql(`mutation($l: Float!) { setBudget(input: { limitUsd: $l, period: TOTAL }) { limitUsd } }`, { l: limit })).errors,
+    ).toBeUndefined();
     expect((await spendingBound(t.app.services.pool, jobId, [])).remainingUsd).toBe('0.01');
     await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: TOTAL }) { limitUsd } }`);
   });
@@ -43,7 +48,11 @@ describe('spendingBound (what a runner is told it may spend)', () => {
     );
     const jobId = await runningJob();
     const { prices } = await spendingBound(t.app.services.pool, jobId, ['gpt-4o', 'gpt-4o-mini', 'odd-price-test']);
-    const usage = fc.record({ model: fc.constantFrom('gpt-4o', 'gpt-4o-mini', 'odd-price-test'), inputTokens: fc.nat(100_000_000), outputTokens: fc.nat(100_000_000) });
+    const usage = fc.record({
+      model: fc.constantFrom('gpt-4o', 'gpt-4o-mini', 'odd-price-test'),
+      inputTokens: fc.nat(100_000_000),
+      outputTokens: fc.nat(100_000_000),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(usage, { minLength: 1, maxLength: 4 }), async (calls) => {
         const cost = new RunningCost({ remainingUsd: null, prices });

@@ -34,7 +34,10 @@ describe('embedded PostgreSQL (what `npm start` runs without DATABASE_URL)', () 
   it('two starts at once that pick the same free port both come up, the loser on another port', async () => {
     const port = await freePort();
     const [a, b] = [await dataDir(), await dataDir()];
-    const results = await Promise.allSettled([startEmbeddedPostgres(a, () => {}, { preferredPort: port }), startEmbeddedPostgres(b, () => {}, { preferredPort: port })]);
+    const results = await Promise.allSettled([
+      startEmbeddedPostgres(a, () => {}, { preferredPort: port }),
+      startEmbeddedPostgres(b, () => {}, { preferredPort: port }),
+    ]);
     for (const r of results) if (r.status === 'fulfilled') servers.push(r.value);
     expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started']);
     const [first, second] = servers.slice(-2);
@@ -48,9 +51,14 @@ describe('embedded PostgreSQL (what `npm start` runs without DATABASE_URL)', () 
   it('a start on a data directory another server is using fails with that reason, and `npm start` logs it', async () => {
     const dir = await dataDir();
     servers.push(await startEmbeddedPostgres(dir, () => {}));
-    const refused = await startEmbeddedPostgres(dir, () => {}).then(() => null, (e: unknown) => e);
+    const refused = await startEmbeddedPostgres(dir, () => {}).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(Error);
-    expect((refused as Error).message).toMatch(/data directory .* is in use by another PostgreSQL \(is another AutoDev running with the same AUTODEV_DATA_DIR\?\): lock file "postmaster.pid" already exists/);
+    expect((refused as Error).message).toMatch(
+      /data directory .* is in use by another PostgreSQL \(is another AutoDev running with the same AUTODEV_DATA_DIR\?\): lock file "postmaster.pid" already exists/,
+    );
 
     const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']);
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k)));
@@ -69,7 +77,11 @@ describe('embedded PostgreSQL (what `npm start` runs without DATABASE_URL)', () 
       });
     });
     expect(code).toBe(1);
-    const failure = err.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'AutoDev failed to start');
+    const failure = err
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'AutoDev failed to start');
     expect(failure?.error).toMatch(/is in use by another PostgreSQL/);
   }, 120_000);
 
@@ -80,7 +92,9 @@ describe('embedded PostgreSQL (what `npm start` runs without DATABASE_URL)', () 
       const db = await startEmbeddedPostgres(${JSON.stringify(dir)}, () => {});
       await db.stop();
       process.exitCode = 3;`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

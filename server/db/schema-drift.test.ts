@@ -18,7 +18,10 @@ function nativeType(model: string, field: string): string | undefined {
   return /@db\.(\w+(\([^)]*\))?)/.exec(line ?? '')?.[1];
 }
 
-function expectedColumnType(model: string, field: { name: string; type: string; kind: string }): { udt: string; precision?: [number, number] } {
+function expectedColumnType(
+  model: string,
+  field: { name: string; type: string; kind: string },
+): { udt: string; precision?: [number, number] } {
   if (field.kind === 'enum') return { udt: field.type };
   const native = nativeType(model, field.name);
   switch (field.type) {
@@ -75,10 +78,13 @@ describe('the migrated database and prisma/schema.prisma', () => {
         const want = expectedColumnType(model, field);
         if (col.udt_name !== want.udt) problems.push(`${model}.${field.name}: column is ${col.udt_name}, model says ${want.udt}`);
         if (want.precision && (col.numeric_precision !== want.precision[0] || col.numeric_scale !== want.precision[1])) {
-          problems.push(`${model}.${field.name}: numeric(${col.numeric_precision},${col.numeric_scale}), model says ${want.precision.join(',')}`);
+          problems.push(
+            `${model}.${field.name}: numeric(${col.numeric_precision},${col.numeric_scale}), model says ${want.precision.join(',')}`,
+          );
         }
         const nullable = col.is_nullable === 'YES';
-        if (nullable === field.isRequired) problems.push(`${model}.${field.name}: nullable=${nullable}, model says required=${field.isRequired}`);
+        if (nullable === field.isRequired)
+          problems.push(`${model}.${field.name}: nullable=${nullable}, model says required=${field.isRequired}`);
       }
     }
     expect(problems).toEqual([]);
@@ -86,7 +92,9 @@ describe('the migrated database and prisma/schema.prisma', () => {
 
   it('has no column the model does not know (apart from none)', () => {
     const known = new Set(
-      Object.entries(datamodel).flatMap(([model, { fields }]) => fields.filter((f) => f.kind !== 'object').map((f) => `${model}.${f.name}`)),
+      Object.entries(datamodel).flatMap(([model, { fields }]) =>
+        fields.filter((f) => f.kind !== 'object').map((f) => `${model}.${f.name}`),
+      ),
     );
     const extra = [...columns.keys()].filter((k) => !k.startsWith('_prisma_migrations.') && !known.has(k));
     expect(extra).toEqual([]);
@@ -113,7 +121,10 @@ describe('the migrated database and prisma/schema.prisma', () => {
     for (const [model, { uniqueIndexes }] of Object.entries(datamodel)) {
       for (const idx of uniqueIndexes) {
         const cols = idx.fields.map((f) => (/^[a-z_]+$/.test(f) ? f : `"${f}"`)).join(', ');
-        expect(defs.some((d) => d.startsWith('CREATE UNIQUE INDEX') && d.includes(`ON public."${model}" USING btree (${cols})`)), `${model}(${cols})`).toBe(true);
+        expect(
+          defs.some((d) => d.startsWith('CREATE UNIQUE INDEX') && d.includes(`ON public."${model}" USING btree (${cols})`)),
+          `${model}(${cols})`,
+        ).toBe(true);
       }
     }
   });
@@ -122,11 +133,16 @@ describe('the migrated database and prisma/schema.prisma', () => {
     // Computed here, not by the migrator: Prisma Migrate's checksum is the SHA-256 of the
     // migration.sql file's bytes, as 64 lowercase hex digits (prisma-engines, checksum.rs).
     const dir = new URL('../../prisma/migrations/', import.meta.url);
-    const folders = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const folders = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     expect(folders.length).toBeGreaterThan(0);
     const expected = folders.map((name) => ({
       migration_name: name,
-      checksum: createHash('sha256').update(readFileSync(new URL(`${name}/migration.sql`, dir))).digest('hex'),
+      checksum: createHash('sha256')
+        .update(readFileSync(new URL(`${name}/migration.sql`, dir)))
+        .digest('hex'),
     }));
     const { rows } = await pool.query(`SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name`);
     expect(rows).toEqual(expected);

@@ -12,7 +12,19 @@ import { parsePatch, type Hunk } from './parse-patch.ts';
 // and the comparison of the two patches, applied strictly (every context and removed line at the
 // line number its hunk names) to the first attempt's file, must give the second attempt's file.
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  });
 
 /** A repository holding `base` (path → content, null: absent) with a function giving `git diff --binary` from it to other contents. */
 function repository(base: Record<string, string | null>) {
@@ -47,7 +59,8 @@ function applyStrictly(text: string, hunks: Hunk[]): string {
   let next = 0; // index into old
   for (const h of hunks) {
     const at = h.oldLines === 0 ? h.oldStart : h.oldStart - 1;
-    if (at < next || at > old.length) throw new Error(`hunk at ${h.oldStart} overlaps the one before or starts past the end (${old.length} lines)`);
+    if (at < next || at > old.length)
+      throw new Error(`hunk at ${h.oldStart} overlaps the one before or starts past the end (${old.length} lines)`);
     out.push(...old.slice(next, at));
     next = at;
     const unit: { mark: string; text: string }[] = [];
@@ -59,7 +72,8 @@ function applyStrictly(text: string, hunks: Hunk[]): string {
     let newCount = 0;
     for (const u of unit) {
       if (u.mark !== '+') {
-        if (old[next] !== u.text) throw new Error(`line ${next + 1} is ${JSON.stringify(old[next])}, the hunk says ${JSON.stringify(u.text)}`);
+        if (old[next] !== u.text)
+          throw new Error(`line ${next + 1} is ${JSON.stringify(old[next])}, the hunk says ${JSON.stringify(u.text)}`);
         next++;
         oldCount++;
       }
@@ -77,24 +91,34 @@ function applyStrictly(text: string, hunks: Hunk[]): string {
 }
 
 const ALPHABET = ['a', 'b', '}', '', 'return x;', 'if (y) {'];
-const fileText = fc.tuple(fc.array(fc.constantFrom(...ALPHABET), { maxLength: 30 }), fc.boolean()).map(([lines, eol]) => (lines.length ? lines.join('\n') + (eol ? '\n' : '') : ''));
+const fileText = fc
+  .tuple(fc.array(fc.constantFrom(...ALPHABET), { maxLength: 30 }), fc.boolean())
+  .map(([lines, eol]) => (lines.length ? lines.join('\n') + (eol ? '\n' : '') : ''));
 /** An edit of a base file: lines replaced, inserted and deleted at random places, and sometimes the final newline. */
 const edit = (base: string) =>
-  fc.tuple(fc.array(fc.tuple(fc.nat(40), fc.nat(3), fc.array(fc.constantFrom(...ALPHABET, 'new line'), { maxLength: 4 })), { maxLength: 4 }), fc.boolean()).map(([edits, flipEol]) => {
-    let lines = base.split('\n');
-    const eol = base.endsWith('\n');
-    if (eol) lines.pop();
-    for (const [at, remove, insert] of edits) {
-      const i = lines.length ? at % (lines.length + 1) : 0;
-      lines = [...lines.slice(0, i), ...insert, ...lines.slice(i + remove)];
-    }
-    if (!lines.length) return '';
-    return lines.join('\n') + ((flipEol ? !eol : eol) ? '\n' : '');
-  });
+  fc
+    .tuple(
+      fc.array(fc.tuple(fc.nat(40), fc.nat(3), fc.array(fc.constantFrom(...ALPHABET, 'new line'), { maxLength: 4 })), { maxLength: 4 }),
+      fc.boolean(),
+    )
+    .map(([edits, flipEol]) => {
+      let lines = base.split('\n');
+      const eol = base.endsWith('\n');
+      if (eol) lines.pop();
+      for (const [at, remove, insert] of edits) {
+        const i = lines.length ? at % (lines.length + 1) : 0;
+        lines = [...lines.slice(0, i), ...insert, ...lines.slice(i + remove)];
+      }
+      if (!lines.length) return '';
+      return lines.join('\n') + ((flipEol ? !eol : eol) ? '\n' : '');
+    });
 
 describe('comparePatches (what changed between two attempts, from their patches)', () => {
   it('applied to the first attempt’s file gives the second attempt’s, for generated files and edits (real git patches)', () => {
-    const samples = fc.sample(fileText.chain((base) => fc.tuple(fc.constant(base), edit(base), edit(base), fc.boolean())), { numRuns: 100, seed: 12 });
+    const samples = fc.sample(
+      fileText.chain((base) => fc.tuple(fc.constant(base), edit(base), edit(base), fc.boolean())),
+      { numRuns: 100, seed: 12 },
+    );
     for (const [base, a, b, absentBase] of samples) {
       // Sometimes the file is new in both attempts (no base).
       const repo = repository({ 'f.txt': absentBase ? null : base });
@@ -122,13 +146,25 @@ describe('comparePatches (what changed between two attempts, from their patches)
     withB[99] = 'B changed line 100';
     const repo = repository({ 'f.txt': base.join('\n') + '\n' });
     try {
-      const [file] = comparePatches(parsePatch(repo.patch({ 'f.txt': withA.join('\n') + '\n' })), parsePatch(repo.patch({ 'f.txt': withB.join('\n') + '\n' })));
+      const [file] = comparePatches(
+        parsePatch(repo.patch({ 'f.txt': withA.join('\n') + '\n' })),
+        parsePatch(repo.patch({ 'f.txt': withB.join('\n') + '\n' })),
+      );
       // Line 10 is the same in both; line 100 is B's change, line 150 A's change undone.
       expect(file.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines])).toEqual([
         [97, 7, 97, 7],
         [147, 7, 147, 7],
       ]);
-      expect(file.hunks[0].lines).toEqual([' line 97', ' line 98', ' line 99', '-line 100', '+B changed line 100', ' line 101', ' line 102', ' line 103']);
+      expect(file.hunks[0].lines).toEqual([
+        ' line 97',
+        ' line 98',
+        ' line 99',
+        '-line 100',
+        '+B changed line 100',
+        ' line 101',
+        ' line 102',
+        ' line 103',
+      ]);
       expect(file.hunks[1].lines).toContain('-A changed line 150');
       expect(file.hunks[1].lines).toContain('+line 150');
       expect(applyStrictly(withA.join('\n') + '\n', file.hunks)).toBe(withB.join('\n') + '\n');

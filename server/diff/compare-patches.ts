@@ -53,7 +53,14 @@ function toCompared(f: FilePatch): ComparedFile {
 /** Only the first attempt changed the file: the second has the base's version, so the change is the first one undone. */
 function reversed(f: FilePatch): ComparedFile {
   const flip = (l: string) => (l[0] === '+' ? `-${l.slice(1)}` : l[0] === '-' ? `+${l.slice(1)}` : l);
-  const hunks = f.hunks.map((h) => ({ oldStart: h.newStart, oldLines: h.newLines, newStart: h.oldStart, newLines: h.oldLines, section: h.section, lines: reorder(h.lines.map(flip)) }));
+  const hunks = f.hunks.map((h) => ({
+    oldStart: h.newStart,
+    oldLines: h.newLines,
+    newStart: h.oldStart,
+    newLines: h.oldLines,
+    section: h.section,
+    lines: reorder(h.lines.map(flip)),
+  }));
   const status: FileStatus = f.status === 'ADDED' ? 'DELETED' : f.status === 'DELETED' ? 'ADDED' : 'MODIFIED';
   return { path: f.path, status, binary: f.binary, additions: f.deletions, deletions: f.additions, hunks, note: null };
 }
@@ -107,7 +114,7 @@ function compareFile(fa: FilePatch, fb: FilePatch): ComparedFile | null {
   }
   // The base file's lines 1..last as tokens: known lines, and gaps split wherever a hunk begins or ends.
   const base: Token[] = [];
-  for (let n = 1; n <= last; ) {
+  for (let n = 1; n <= last;) {
     const line = known.get(n);
     if (line) {
       base.push({ t: 'line', ...line });
@@ -127,7 +134,16 @@ function compareFile(fa: FilePatch, fb: FilePatch): ComparedFile | null {
   const left = existsA ? applyTo(base, starts, tail, fa) : [];
   const right = existsB ? applyTo(base, starts, tail, fb) : [];
   const ops = diffAround(left, right);
-  if (!ops) return { path: fa.path, status, binary: false, additions: 0, deletions: 0, hunks: [], note: `The two versions differ in more than ${MAX_EDIT_LINES.toLocaleString('en-US')} lines: not compared line by line.` };
+  if (!ops)
+    return {
+      path: fa.path,
+      status,
+      binary: false,
+      additions: 0,
+      deletions: 0,
+      hunks: [],
+      note: `The two versions differ in more than ${MAX_EDIT_LINES.toLocaleString('en-US')} lines: not compared line by line.`,
+    };
   const hunks = toHunks(ops);
   if (!hunks.length) return null;
   const count = (mark: string) => hunks.reduce((n, h) => n + h.lines.filter((l) => l[0] === mark).length, 0);
@@ -172,7 +188,8 @@ function diffAround(left: Token[], right: Token[]): Op[] | null {
 }
 
 function diffStretch(left: Token[], right: Token[], maxEditLength = MAX_EDIT_LINES): Op[] | null {
-  if (!left.length || !right.length) return [...left.map((tok) => ({ k: '-' as const, tok })), ...right.map((tok) => ({ k: '+' as const, tok }))];
+  if (!left.length || !right.length)
+    return [...left.map((tok) => ({ k: '-' as const, tok })), ...right.map((tok) => ({ k: '+' as const, tok }))];
   const parts = diffArrays(left, right, { comparator: sameLine, maxEditLength });
   if (!parts) return null;
   return parts.flatMap((p) => p.value.map((tok) => ({ k: p.added ? ('+' as const) : p.removed ? ('-' as const) : (' ' as const), tok })));
@@ -291,7 +308,14 @@ function toHunks(ops: Op[]): Hunk[] {
       if (k !== '+') oldLines++;
       if (k !== '-') newLines++;
     }
-    hunks.push({ oldStart: oldLines ? oldAt[s] : oldAt[s] - 1, oldLines, newStart: newLines ? newAt[s] : newAt[s] - 1, newLines, section: '', lines });
+    hunks.push({
+      oldStart: oldLines ? oldAt[s] : oldAt[s] - 1,
+      oldLines,
+      newStart: newLines ? newAt[s] : newAt[s] - 1,
+      newLines,
+      section: '',
+      lines,
+    });
     i = end;
   }
   return hunks;

@@ -8,7 +8,12 @@ import { parsePatch } from './parse-patch.ts';
 // Real `git diff --binary --no-renames` output, as the runner stores it in changes.patch.
 const dir = mkdtempSync(path.join(tmpdir(), 'autodev-parse-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' } });
+const git = (...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
+  });
 
 describe('parsePatch', () => {
   it('reads files, statuses, object ids, hunks and counts of a real git patch, quoted names and binary files included', () => {
@@ -32,7 +37,14 @@ describe('parsePatch', () => {
     // A removed line "-one" that itself starts with "--" is a line, not a file header.
     expect(byPath['a.txt']).toMatchObject({ status: 'MODIFIED', binary: false, additions: 2, deletions: 2 });
     expect(byPath['a.txt'].hunks).toEqual([
-      { oldStart: 1, oldLines: 3, newStart: 1, newLines: 3, section: '', lines: ['-one', '+--one', ' two', '-three', '+three', '\\ No newline at end of file'] },
+      {
+        oldStart: 1,
+        oldLines: 3,
+        newStart: 1,
+        newLines: 3,
+        section: '',
+        lines: ['-one', '+--one', ' two', '-three', '+three', '\\ No newline at end of file'],
+      },
     ]);
     // Abbreviated for a text file; a binary patch names both versions in full.
     expect(byPath['a.txt'].newId).toMatch(/^[0-9a-f]{7,}$/);
@@ -40,7 +52,11 @@ describe('parsePatch', () => {
     expect(byPath['gone.txt']).toMatchObject({ status: 'DELETED', deletions: 1, oldMode: '100644' });
     expect(byPath['run.sh']).toMatchObject({ status: 'MODIFIED', oldMode: '100644', newMode: '100755', hunks: [] });
     expect(byPath['pic.bin']).toMatchObject({ status: 'MODIFIED', binary: true, hunks: [] });
-    expect(byPath['tést\tname b.txt']).toMatchObject({ status: 'ADDED', additions: 1, hunks: [expect.objectContaining({ oldStart: 0, oldLines: 0, lines: ['+new'] })] });
+    expect(byPath['tést\tname b.txt']).toMatchObject({
+      status: 'ADDED',
+      additions: 1,
+      hunks: [expect.objectContaining({ oldStart: 0, oldLines: 0, lines: ['+new'] })],
+    });
   });
 
   it('gives no files for text that is not a git patch', () => {

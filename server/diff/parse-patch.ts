@@ -42,7 +42,18 @@ export function parsePatch(text: string): FilePatch[] {
       i++;
       continue;
     }
-    const file: FilePatch = { path: headerPath(lines[i]), status: 'MODIFIED', binary: false, oldId: null, newId: null, oldMode: null, newMode: null, additions: 0, deletions: 0, hunks: [] };
+    const file: FilePatch = {
+      path: headerPath(lines[i]),
+      status: 'MODIFIED',
+      binary: false,
+      oldId: null,
+      newId: null,
+      oldMode: null,
+      newMode: null,
+      additions: 0,
+      deletions: 0,
+      hunks: [],
+    };
     files.push(file);
     i++;
     // Extended headers, then `---`/`+++`, hunks or a binary patch, until the next file.
@@ -65,7 +76,14 @@ export function parsePatch(text: string): FilePatch[] {
       else if (line.startsWith('+++ ') && file.status !== 'DELETED') file.path = headerName(line).replace(/^b\//, '');
       else if (line.startsWith('--- ') && file.status === 'DELETED') file.path = headerName(line).replace(/^a\//, '');
       else if ((m = HUNK.exec(line)) && !file.binary) {
-        const hunk: Hunk = { oldStart: +m[1], oldLines: m[2] ? +m[2] : 1, newStart: +m[3], newLines: m[4] ? +m[4] : 1, section: m[5], lines: [] };
+        const hunk: Hunk = {
+          oldStart: +m[1],
+          oldLines: m[2] ? +m[2] : 1,
+          newStart: +m[3],
+          newLines: m[4] ? +m[4] : 1,
+          section: m[5],
+          lines: [],
+        };
         file.hunks.push(hunk);
         // Count the lines the header announces: a removed line may itself start with "--".
         let old = hunk.oldLines;

@@ -20,7 +20,8 @@ function scriptedModel(behaviour: Behaviour) {
   return (req: ReceivedRequest): MockReply => {
     const toolTurns = req.body.messages.filter((m) => m.role === 'tool').length;
     if (behaviour === 'changes nothing') return { text: 'I looked and changed nothing.' };
-    if (behaviour === 'lists files forever') return { toolCalls: [{ name: 'list_files', arguments: {} }], usage: { promptTokens: 100_000, completionTokens: 0 } };
+    if (behaviour === 'lists files forever')
+      return { toolCalls: [{ name: 'list_files', arguments: {} }], usage: { promptTokens: 100_000, completionTokens: 0 } };
     const script: MockReply[] = [
       { toolCalls: [{ name: 'read_file', arguments: { path: 'slugify.js' } }] },
       { toolCalls: [{ name: 'edit_file', arguments: { path: 'slugify.js', oldText: BUGGY, newText: FIXED } }] },
@@ -56,10 +57,22 @@ for (const stream of [false, true]) {
           AUTODEV_RETRY_BASE_MS: '50',
         },
       });
-      await upsertRuntimeTemplate(t, runtimeTemplate({ slug: 'fix-tests', tools: ['list_files', 'read_file', 'edit_file', 'run_command'], checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }] }));
       await upsertRuntimeTemplate(
         t,
-        runtimeTemplate({ slug: 'fix-tests-twice', tools: ['read_file', 'edit_file'], checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }], maxAttempts: 2 }),
+        runtimeTemplate({
+          slug: 'fix-tests',
+          tools: ['list_files', 'read_file', 'edit_file', 'run_command'],
+          checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }],
+        }),
+      );
+      await upsertRuntimeTemplate(
+        t,
+        runtimeTemplate({
+          slug: 'fix-tests-twice',
+          tools: ['read_file', 'edit_file'],
+          checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }],
+          maxAttempts: 2,
+        }),
       );
       await upsertRuntimeTemplate(t, runtimeTemplate({ slug: 'list-forever', tools: ['list_files'], checks: [] }));
     }, 60_000);
@@ -73,7 +86,9 @@ for (const stream of [false, true]) {
       behaviour = 'fixes';
       mock.requests.length = 0;
       const started = Date.now();
-      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-tests', input: { repository } } });
+      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+        input: { templateSlug: 'fix-tests', input: { repository } },
+      });
       expect(created.errors).toBeUndefined();
       const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
       const ran = (name: string) => job.events.find((e: any) => e.type === 'TOOL_RESULT' && e.data.tool === name)?.data.durationMs;
@@ -116,9 +131,13 @@ for (const stream of [false, true]) {
       behaviour = 'changes nothing';
       mock.requests.length = 0;
       const started = Date.now();
-      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-tests-twice', input: { repository } } });
+      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+        input: { templateSlug: 'fix-tests-twice', input: { repository } },
+      });
       const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED']);
-      console.log(`[agent runtime, ${stream ? 'SSE' : 'JSON'}] failing check: FAILED after ${job.attempts.length} attempts in ${Date.now() - started} ms (retry base 50 ms)`);
+      console.log(
+        `[agent runtime, ${stream ? 'SSE' : 'JSON'}] failing check: FAILED after ${job.attempts.length} attempts in ${Date.now() - started} ms (retry base 50 ms)`,
+      );
       expect(job.state).toBe('FAILED');
       expect(job.attempts).toHaveLength(2);
       for (const a of job.attempts) {
@@ -140,7 +159,9 @@ for (const stream of [false, true]) {
       behaviour = 'lists files forever';
       mock.requests.length = 0;
       // Room for three answers at $0.015 (100,000 input tokens of gpt-4o-mini at $0.15 per million).
-      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'list-forever', input: { repository }, maxCostUsd: 0.05 } });
+      const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+        input: { templateSlug: 'list-forever', input: { repository }, maxCostUsd: 0.05 },
+      });
       expect(created.errors).toBeUndefined();
       const job = await waitForRuntimeJob(t, created.data.createJob.id, ['SUCCEEDED', 'FAILED', 'BUDGET_EXCEEDED']);
       expect(job.state).toBe('BUDGET_EXCEEDED');
@@ -148,7 +169,9 @@ for (const stream of [false, true]) {
       expect(job.events.filter((e: any) => e.type === 'USAGE')).toHaveLength(3);
       // Nothing the runner did after the refused charge was recorded.
       expect(job.events.filter((e: any) => e.type === 'TOOL_CALL').length).toBeLessThanOrEqual(3);
-      console.log(`[agent runtime, ${stream ? 'SSE' : 'JSON'}] budget: ${mock.requests.length} model requests reached the mock for 3 accepted charges`);
+      console.log(
+        `[agent runtime, ${stream ? 'SSE' : 'JSON'}] budget: ${mock.requests.length} model requests reached the mock for 3 accepted charges`,
+      );
       // The runner knows its bound ($0.05) and the price: after the 4th answer its cost ($0.06) has
       // reached it, so it sends nothing more, however slowly the engine's refusal reaches it. At
       // most one request per agent (one here) after the last accepted charge, and exactly that one.

@@ -79,7 +79,8 @@ beforeAll(async () => {
       heldThree = true;
       return { text: 'never delivered', delayMs: 120_000 };
     }
-    if (req.body.response_format) return { text: JSON.stringify({ summary: `all ${TASKS.length} steps done` }), usage: { promptTokens: 1000, completionTokens: 100 } };
+    if (req.body.response_format)
+      return { text: JSON.stringify({ summary: `all ${TASKS.length} steps done` }), usage: { promptTokens: 1000, completionTokens: 100 } };
     return { text: `Result of step ${task}.`, usage: { promptTokens: 1000, completionTokens: 100 } };
   });
   db = await createTestDatabase();
@@ -114,7 +115,11 @@ describe('a worker killed during task 3 of 4', () => {
     const created = await api.gql(`mutation { createJob(input: { templateSlug: "four-steps", input: { title: "resume" } }) { id } }`);
     const id = created.data.createJob.id as string;
     await expect
-      .poll(async () => (await waitForJob(api, id, ['RUNNING', 'QUEUED'])).events.some((e: any) => e.type === 'TASK_STARTED' && e.data.task === 'three'), { timeout: 60_000, interval: 100 })
+      .poll(
+        async () =>
+          (await waitForJob(api, id, ['RUNNING', 'QUEUED'])).events.some((e: any) => e.type === 'TASK_STARTED' && e.data.task === 'three'),
+        { timeout: 60_000, interval: 100 },
+      )
       .toBe(true);
     first.kill('SIGKILL');
     await killRunnersOf(id);
@@ -132,7 +137,12 @@ describe('a worker killed during task 3 of 4', () => {
       `SELECT u.task, a.number, u."costUsd"::float AS cost FROM "UsageRecord" u JOIN "JobAttempt" a ON a.id = u."attemptId" WHERE u."jobId" = $1 ORDER BY u."createdAt"`,
       [id],
     );
-    expect(usage.map((u) => [u.task, u.number])).toEqual([['one', 1], ['two', 1], ['three', 2], ['four', 2]]);
+    expect(usage.map((u) => [u.task, u.number])).toEqual([
+      ['one', 1],
+      ['two', 1],
+      ['three', 2],
+      ['four', 2],
+    ]);
     // Charged for exactly the four calls that were answered: 4 × (1000 in × $1 + 100 out × $5) per million.
     expect(job.costUsd).toBeCloseTo(4 * 0.0015, 8);
     const { rows: checkpoints } = await api.app.services.pool.query(

@@ -20,7 +20,10 @@ let passing: string;
 beforeAll(async () => {
   const roots = await mkdtemp(path.join(tmpdir(), 'autodev-repos-'));
   passing = await prepareSampleRepository(path.join(roots, 'passing'));
-  await writeFile(path.join(passing, 'slugify.js'), "export function slugify(title) {\n  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');\n}\n");
+  await writeFile(
+    path.join(passing, 'slugify.js'),
+    "export function slugify(title) {\n  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');\n}\n",
+  );
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qam', 'Fix slugify'], { cwd: passing });
   t = await startTestServer({ role: 'all', env: { AUTODEV_REPOSITORY_ROOTS: roots } });
   sample = t.app.services.config.sampleRepository;
@@ -43,7 +46,12 @@ interface Case {
 const CASES: Case[] = [
   {
     slug: 'implement-feature',
-    input: () => ({ repository: sample, title: 'Collapse punctuation in slugs', specification: 'slugify turns every run of spaces and punctuation into one dash.', language: 'javascript' }),
+    input: () => ({
+      repository: sample,
+      title: 'Collapse punctuation in slugs',
+      specification: 'slugify turns every run of spaces and punctuation into one dash.',
+      language: 'javascript',
+    }),
     review: true,
     tasks: 3,
     // plan: list, read the playbook, read the README, answer; implement: 5 tool calls + answer; test: 4 + answer.
@@ -78,11 +86,19 @@ describe('every seeded template runs end to end with the offline provider', () =
       });
       expect(created.errors).toBeUndefined();
       const jobId = created.data.createJob.id;
-      const sub = collect(ws, JOB_EVENTS, { jobId, afterSeq: 0 }, (items) => items.some((i: any) => i.jobEvents.toState === 'SUCCEEDED'), 60_000);
+      const sub = collect(
+        ws,
+        JOB_EVENTS,
+        { jobId, afterSeq: 0 },
+        (items) => items.some((i: any) => i.jobEvents.toState === 'SUCCEEDED'),
+        60_000,
+      );
 
       if (c.review) {
         const waiting = await waitForJob(t, jobId, ['AWAITING_REVIEW'], 60_000);
-        const approved = await t.gql(`mutation($id: ID!) { approveReview(id: $id, comment: "Looks right") { status } }`, { id: waiting.review.id });
+        const approved = await t.gql(`mutation($id: ID!) { approveReview(id: $id, comment: "Looks right") { status } }`, {
+          id: waiting.review.id,
+        });
         expect(approved.data.approveReview.status).toBe('APPROVED');
       }
       const events = (await sub.done).map((d: any) => d.jobEvents);
@@ -107,7 +123,9 @@ describe('every seeded template runs end to end with the offline provider', () =
         // The result is the patch: it applies on the base commit and the repository's tests pass with it.
         expect(job.attempts[0].guardrailResults.map((g: any) => g.name)).toContain('check:test');
         expect(job.output.files.map((f: any) => f.path).sort()).toEqual(c.runtime.files);
-        expect(job.attempts[0].artifacts.map((a: any) => a.path).sort()).toEqual(['changes.patch', ...c.runtime.files.map((f) => `files/${f}`)].sort());
+        expect(job.attempts[0].artifacts.map((a: any) => a.path).sort()).toEqual(
+          ['changes.patch', ...c.runtime.files.map((f) => `files/${f}`)].sort(),
+        );
         const patch = job.attempts[0].artifacts.find((a: any) => a.path === 'changes.patch');
         const body = Buffer.from(await (await fetch(patch.downloadUrl)).arrayBuffer());
         expect((await applyPatchAndRun(c.runtime.repository(), job.output.baseCommit, body, ['node', '--test'])).status).toBe(0);
@@ -139,7 +157,9 @@ async function succeededJob(c: (typeof CASES)[number]): Promise<void> {
 describe('what the runs cost, as the web app reads it', () => {
   it('spend per day, model and template adds up to the jobs’ costs; typical cost per template is the mean of succeeded jobs', async () => {
     for (const c of CASES) await succeededJob(c);
-    const jobs = (await t.gql(`{ jobs(first: 50) { edges { node { state costUsd template { slug } } } } }`)).data.jobs.edges.map((e: any) => e.node);
+    const jobs = (await t.gql(`{ jobs(first: 50) { edges { node { state costUsd template { slug } } } } }`)).data.jobs.edges.map(
+      (e: any) => e.node,
+    );
     expect(jobs.length).toBe(CASES.length);
     const spend = (await t.gql(`{ spend(days: 7) { day model templateSlug costUsd inputTokens outputTokens charges } }`)).data.spend;
     const recent = [0, 1].map((d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10)); // today, or yesterday across midnight UTC
@@ -150,7 +170,9 @@ describe('what the runs cost, as the web app reads it', () => {
       expect(total).toBeCloseTo(job.costUsd, 8);
       expect(spend.filter((b: any) => b.templateSlug === c.slug).reduce((s: number, b: any) => s + b.charges, 0)).toBe(c.charges);
     }
-    const templates = (await t.gql(`{ templates { edges { node { slug typicalCostUsd } } } }`)).data.templates.edges.map((e: any) => e.node);
+    const templates = (await t.gql(`{ templates { edges { node { slug typicalCostUsd } } } }`)).data.templates.edges.map(
+      (e: any) => e.node,
+    );
     expect(templates).toHaveLength(CASES.length);
     for (const tpl of templates) expect(tpl.typicalCostUsd).toBeCloseTo(jobs.find((j: any) => j.template.slug === tpl.slug).costUsd, 8);
     expect((await t.gql(`{ spend(days: 0) { day } }`)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

@@ -1,10 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
-import { addScriptedTemplates, createScriptedJob, processAlive, SCRIPTED_RUNNER_COMMAND, scriptedTemplate, upsertTemplate, waitForJob } from '../test/scripted.ts';
+import {
+  addScriptedTemplates,
+  createScriptedJob,
+  processAlive,
+  SCRIPTED_RUNNER_COMMAND,
+  scriptedTemplate,
+  upsertTemplate,
+  waitForJob,
+} from '../test/scripted.ts';
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ role: 'all', env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_WORKER_CONCURRENCY: '4', AUTODEV_RUNNER_ENV_ALLOW: 'SAFE_VAR' } });
+  t = await startTestServer({
+    role: 'all',
+    env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_WORKER_CONCURRENCY: '4', AUTODEV_RUNNER_ENV_ALLOW: 'SAFE_VAR' },
+  });
   await addScriptedTemplates(t);
 });
 afterAll(async () => {
@@ -20,7 +31,8 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(job.state).toBe('SUCCEEDED');
     expect(job.output).toEqual({ text: 'all good' });
     const types = job.events.map((e: any) => e.type);
-    for (const type of ['STATE_CHANGED', 'LOG', 'TASK_STARTED', 'USAGE', 'ARTIFACT', 'TASK_COMPLETED', 'GUARDRAIL']) expect(types).toContain(type);
+    for (const type of ['STATE_CHANGED', 'LOG', 'TASK_STARTED', 'USAGE', 'ARTIFACT', 'TASK_COMPLETED', 'GUARDRAIL'])
+      expect(types).toContain(type);
     expect(job.events.map((e: any) => e.seq)).toEqual(job.events.map((_: any, i: number) => i + 1));
     expect(job.events.some((e: any) => e.type === 'LOG' && e.message === 'a plain line that is not JSON')).toBe(true);
     // claude-haiku-4-5: 1000 in × $1/M + 200 out × $5/M = $0.002
@@ -87,7 +99,9 @@ describe('the engine runs attempts through the runner protocol', () => {
   it('cancel during RUNNING → CANCELLED within seconds, and the runner’s process group is gone', async () => {
     const id = await createScriptedJob(t, 'slow');
     await waitForJob(t, id, ['RUNNING']);
-    await expect.poll(async () => (await waitForJob(t, id, ['RUNNING', ...TERMINAL])).events.some((e: any) => /grandchild/.test(e.message))).toBe(true);
+    await expect
+      .poll(async () => (await waitForJob(t, id, ['RUNNING', ...TERMINAL])).events.some((e: any) => /grandchild/.test(e.message)))
+      .toBe(true);
     const job = await waitForJob(t, id, ['RUNNING']);
     const grandchild = Number(/grandchild (\d+)/.exec(job.events.map((e: any) => e.message).join('\n'))![1]);
     const started = Date.now();
@@ -109,7 +123,10 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(job.attempts).toHaveLength(1);
     expect(job.attempts[0]).toMatchObject({ state: 'BUDGET_EXCEEDED', costUsd: 0.03 });
     expect(job.events.filter((e: any) => e.type === 'USAGE')).toHaveLength(3);
-    const usage = await t.app.services.pool.query(`SELECT count(*)::int AS n, sum("costUsd") AS total FROM "UsageRecord" WHERE "jobId" = $1`, [job.id]);
+    const usage = await t.app.services.pool.query(
+      `SELECT count(*)::int AS n, sum("costUsd") AS total FROM "UsageRecord" WHERE "jobId" = $1`,
+      [job.id],
+    );
     expect(usage.rows[0]).toEqual({ n: 3, total: 0.03 });
   });
 
@@ -143,7 +160,11 @@ describe('the engine runs attempts through the runner protocol', () => {
       id: first.review.id,
     });
     expect(res.errors).toBeUndefined();
-    await expect.poll(async () => (await waitForJob(t, id, ['QUEUED', 'RUNNING', 'AWAITING_REVIEW', ...TERMINAL])).attempts.length, { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(async () => (await waitForJob(t, id, ['QUEUED', 'RUNNING', 'AWAITING_REVIEW', ...TERMINAL])).attempts.length, {
+        timeout: 20_000,
+      })
+      .toBe(2);
     const job = await waitForJob(t, id, ['AWAITING_REVIEW']);
     const log = job.events.find((e: any) => e.type === 'LOG' && e.message.startsWith('feedback:') && e.message !== 'feedback: null');
     expect(log.message).toContain('Please also cover the empty cart');
@@ -163,7 +184,9 @@ describe('the engine runs attempts through the runner protocol', () => {
     expect(JSON.stringify(job.attempts[0].guardrailResults)).not.toContain('AKIAABCDEFGHIJKLMNOP');
     expect(job.events.some((e: any) => e.type === 'GUARDRAIL' && /failed/.test(e.message))).toBe(true);
     // What each attempt's runner was given (the scripted runner logs its spec.feedback first).
-    const given = job.events.filter((e: any) => e.type === 'LOG' && e.message.startsWith('feedback: ')).map((e: any) => JSON.parse(e.message.slice('feedback: '.length)));
+    const given = job.events
+      .filter((e: any) => e.type === 'LOG' && e.message.startsWith('feedback: '))
+      .map((e: any) => JSON.parse(e.message.slice('feedback: '.length)));
     expect(given).toHaveLength(2);
     expect(given[0]).toBeNull();
     expect(given[1].guardrailViolations).toEqual([{ name: 'no-secrets', message: secrets.message }]);
@@ -183,11 +206,17 @@ describe('the engine runs attempts through the runner protocol', () => {
   });
 
   it("a template's executor.env names only allowed variables: others are refused at upsertTemplate, naming each", async () => {
-    const greedy = scriptedTemplate('scripted-greedy', { executor: { kind: 'local', env: ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'SAFE_VAR', 'GITHUB_TOKEN'] } });
+    const greedy = scriptedTemplate('scripted-greedy', {
+      executor: { kind: 'local', env: ['DATABASE_URL', 'AUTODEV_TEST_SECRET', 'SAFE_VAR', 'GITHUB_TOKEN'] },
+    });
     const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: greedy });
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const message = res.errors![0].message;
-    for (const [i, name] of [[0, 'DATABASE_URL'], [1, 'AUTODEV_TEST_SECRET'], [3, 'GITHUB_TOKEN']] as const) {
+    for (const [i, name] of [
+      [0, 'DATABASE_URL'],
+      [1, 'AUTODEV_TEST_SECRET'],
+      [3, 'GITHUB_TOKEN'],
+    ] as const) {
       expect(message).toContain(`\`executor.env[${i}]\` names \`${name}\`, which runners may not receive`);
     }
     expect(message).not.toContain('executor.env[2]');
@@ -206,7 +235,10 @@ describe('the engine runs attempts through the runner protocol', () => {
       `UPDATE "Template" SET executor = '{"kind":"local","env":["SAFE_VAR","CI","GITHUB_TOKEN","DATABASE_URL"]}' WHERE slug = 'scripted-allowed'`,
     );
     const job = await waitForJob(t, await createScriptedJob(t, 'env', {}, 'scripted-allowed'), TERMINAL);
-    const names = job.events.find((e: any) => e.message?.startsWith('env: ')).message.slice(5).split(',');
+    const names = job.events
+      .find((e: any) => e.message?.startsWith('env: '))
+      .message.slice(5)
+      .split(',');
     expect(names).toEqual(expect.arrayContaining(['SAFE_VAR', 'CI']));
     for (const n of ['DATABASE_URL', 'GITHUB_TOKEN']) expect(names).not.toContain(n);
     delete process.env.DATABASE_URL;

@@ -69,7 +69,8 @@ async function closeAttempt(
   defaultMaxRunning: number | null,
 ) {
   // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
-  if (!(await endRunningAttempt(sql, attemptId, state, fields, defaultMaxRunning))) throw new AppError('CONFLICT', 'The attempt is no longer running.');
+  if (!(await endRunningAttempt(sql, attemptId, state, fields, defaultMaxRunning)))
+    throw new AppError('CONFLICT', 'The attempt is no longer running.');
 }
 
 /**
@@ -97,7 +98,13 @@ export async function finishAttempt(
           message: review ? `Attempt ${attempt.number} finished; waiting for review` : `Attempt ${attempt.number} succeeded`,
           patch: { output: outcome.output, lastError: null },
           effects: async (tx) => {
-            await closeAttempt(tx.sql, attempt.attemptId, 'SUCCEEDED', { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' }, opts.defaultMaxRunning);
+            await closeAttempt(
+              tx.sql,
+              attempt.attemptId,
+              'SUCCEEDED',
+              { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' },
+              opts.defaultMaxRunning,
+            );
             if (review) await openReview(tx, { attemptId: attempt.attemptId, output: outcome.output });
           },
         });
@@ -109,12 +116,21 @@ export async function finishAttempt(
           to: 'BUDGET_EXCEEDED',
           message: outcome.message,
           patch: { lastError: outcome.message },
-          effects: (tx) => closeAttempt(tx.sql, attempt.attemptId, 'BUDGET_EXCEEDED', { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' }, opts.defaultMaxRunning),
+          effects: (tx) =>
+            closeAttempt(
+              tx.sql,
+              attempt.attemptId,
+              'BUDGET_EXCEEDED',
+              { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' },
+              opts.defaultMaxRunning,
+            ),
         });
         return 'BUDGET_EXCEEDED';
       case 'awaiting_input': {
         const { task, question } = outcome;
-        const def = (attempt.spec.crew.tasks as { id: string; inputTimeoutSeconds?: number; onInputTimeout?: string }[]).find((t) => t.id === task);
+        const def = (attempt.spec.crew.tasks as { id: string; inputTimeoutSeconds?: number; onInputTimeout?: string }[]).find(
+          (t) => t.id === task,
+        );
         const timeout = def?.inputTimeoutSeconds;
         const onTimeout = def?.onInputTimeout ?? 'fail';
         await transitionJob(deps, {
@@ -123,7 +139,13 @@ export async function finishAttempt(
           message: `Task ${task} asks: ${question}`,
           data: { task, question, ...(timeout ? { inputTimeoutSeconds: timeout, onInputTimeout: onTimeout } : {}) },
           effects: async (tx) => {
-            await closeAttempt(tx.sql, attempt.attemptId, 'PAUSED', { exitReason: `waiting for input to task ${task}` }, opts.defaultMaxRunning);
+            await closeAttempt(
+              tx.sql,
+              attempt.attemptId,
+              'PAUSED',
+              { exitReason: `waiting for input to task ${task}` },
+              opts.defaultMaxRunning,
+            );
             await recordQuestion(tx.sql, attempt.jobId, task, question);
             await tx.sql.query(
               `UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', $3::text, 'askedAt', now(), 'onTimeout', $5::text),
@@ -148,17 +170,24 @@ export async function finishAttempt(
           data: { code: outcome.code, retryable: outcome.retryable, ...(retry ? { retryInMs: delay } : {}) },
           patch: { lastError: reason },
           effects: async (tx) => {
-            await closeAttempt(tx.sql, attempt.attemptId, 'FAILED', {
-              exitReason: outcome.message,
-              errorCode: outcome.code,
-              output: outcome.output,
-              guardrails: outcome.guardrails,
-            }, opts.defaultMaxRunning);
+            await closeAttempt(
+              tx.sql,
+              attempt.attemptId,
+              'FAILED',
+              {
+                exitReason: outcome.message,
+                errorCode: outcome.code,
+                output: outcome.output,
+                guardrails: outcome.guardrails,
+              },
+              opts.defaultMaxRunning,
+            );
             if (retry) {
               // Every task is checkpointed, so the crew's result is what failed (guardrails, checks,
               // an unparsable answer): the last task runs again with the feedback, the others are kept.
               const tasks = attempt.spec.crew.tasks;
-              if ((await currentChain(tx.sql, attempt.jobId, attempt.spec.crew)).length === tasks.length) await supersedeFrom(tx.sql, attempt.jobId, tasks.length - 1);
+              if ((await currentChain(tx.sql, attempt.jobId, attempt.spec.crew)).length === tasks.length)
+                await supersedeFrom(tx.sql, attempt.jobId, tasks.length - 1);
               await enqueueRun(tx.sql, attempt.jobId, new Date(Date.now() + delay));
             }
           },
@@ -166,7 +195,9 @@ export async function finishAttempt(
         return retry ? 'QUEUED' : 'FAILED';
       }
       case 'cancelled':
-        await withTransaction(deps.pool, (sql) => endRunningAttempt(sql, attempt.attemptId, 'CANCELLED', { exitReason: outcome.message }, opts.defaultMaxRunning));
+        await withTransaction(deps.pool, (sql) =>
+          endRunningAttempt(sql, attempt.attemptId, 'CANCELLED', { exitReason: outcome.message }, opts.defaultMaxRunning),
+        );
         return 'CANCELLED';
     }
   } catch (err) {
@@ -174,7 +205,13 @@ export async function finishAttempt(
     // The job moved without us (cancelled, or the attempt was declared lost): record what happened to the attempt.
     const { rows } = await deps.pool.query<{ state: JobState }>(`SELECT state FROM "Job" WHERE id = $1`, [attempt.jobId]);
     await withTransaction(deps.pool, (sql) =>
-      endRunningAttempt(sql, attempt.attemptId, 'CANCELLED', { exitReason: `job became ${rows[0]?.state} while the attempt ran` }, opts.defaultMaxRunning),
+      endRunningAttempt(
+        sql,
+        attempt.attemptId,
+        'CANCELLED',
+        { exitReason: `job became ${rows[0]?.state} while the attempt ran` },
+        opts.defaultMaxRunning,
+      ),
     );
     return rows[0]?.state;
   }

@@ -55,20 +55,58 @@ afterAll(async () => {
 });
 
 const DETAIL = /* GraphQL */ `
-  query($id: ID!) {
+  query ($id: ID!) {
     job(id: $id) {
-      id state lastError output costUsd
-      inputRequest { task question askedAt expiresAt onTimeout }
-      attempts { edges { node { number state exitReason } } }
-      checkpoints { task attemptNumber output costUsd question answer answeredBy superseded }
-      events { edges { node { type toState message data } } }
+      id
+      state
+      lastError
+      output
+      costUsd
+      inputRequest {
+        task
+        question
+        askedAt
+        expiresAt
+        onTimeout
+      }
+      attempts {
+        edges {
+          node {
+            number
+            state
+            exitReason
+          }
+        }
+      }
+      checkpoints {
+        task
+        attemptNumber
+        output
+        costUsd
+        question
+        answer
+        answeredBy
+        superseded
+      }
+      events {
+        edges {
+          node {
+            type
+            toState
+            message
+            data
+          }
+        }
+      }
     }
   }
 `;
 const job = async (id: string) => jobWithLists((await t.gql(DETAIL, { id })).data.job);
 
 async function create(slug: string, title: string): Promise<string> {
-  const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: slug, input: { title } } });
+  const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+    input: { templateSlug: slug, input: { title } },
+  });
   expect(res.errors).toBeUndefined();
   return res.data.createJob.id;
 }
@@ -94,9 +132,21 @@ describe('a task that asks a person', () => {
     const id = await create('ask-then-build', 'the orders service');
     await waitForJob(t, id, ['AWAITING_INPUT'], 60_000);
     const waiting = await job(id);
-    expect(waiting.inputRequest).toMatchObject({ task: 'plan', question: 'Which database should the orders service use?', expiresAt: null });
+    expect(waiting.inputRequest).toMatchObject({
+      task: 'plan',
+      question: 'Which database should the orders service use?',
+      expiresAt: null,
+    });
     expect(waiting.attempts.map((a: any) => a.state)).toEqual(['PAUSED']);
-    expect(waiting.checkpoints).toMatchObject([{ task: 'plan', attemptNumber: 1, output: 'Plan: two steps.', question: 'Which database should the orders service use?', answer: null }]);
+    expect(waiting.checkpoints).toMatchObject([
+      {
+        task: 'plan',
+        attemptNumber: 1,
+        output: 'Plan: two steps.',
+        question: 'Which database should the orders service use?',
+        answer: null,
+      },
+    ]);
     // No runner process and no graphile-worker job (locked or not) for it: nothing holds a slot.
     expect(processesOf(id)).toEqual([]);
     const queue = await t.app.services.pool.query(`SELECT locked_by FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [id]);
@@ -121,18 +171,40 @@ describe('a task that asks a person', () => {
     expect(done.state).toBe('SUCCEEDED');
     expect(done.output).toEqual(OUTPUT);
     const final = await job(id);
-    expect(final.attempts.map((x: any) => [x.number, x.state])).toEqual([[1, 'PAUSED'], [2, 'SUCCEEDED']]);
-    expect(final.checkpoints.map((c: any) => [c.task, c.attemptNumber, c.answer])).toEqual([['plan', 1, answer], ['build', 2, null]]);
+    expect(final.attempts.map((x: any) => [x.number, x.state])).toEqual([
+      [1, 'PAUSED'],
+      [2, 'SUCCEEDED'],
+    ]);
+    expect(final.checkpoints.map((c: any) => [c.task, c.attemptNumber, c.answer])).toEqual([
+      ['plan', 1, answer],
+      ['build', 2, null],
+    ]);
     // The plan ran once (attempt 1); the build's prompt carries the answer.
     const calls = model.requests.filter((r) => promptOf(r).includes('the orders service'));
     expect(calls.map(taskOf)).toEqual(['Plan', 'Build']);
     expect(promptOf(calls[1])).toContain(`Human input on task "plan":\n${answer}`);
     expect(promptOf(calls[1])).toContain('Plan: two steps.');
     // Charged once per model call: $0.0015 (plan, attempt 1) + $0.003 (build, attempt 2) at $1/$5 per million.
-    const usage = await t.app.services.pool.query(`SELECT u.task, a.number FROM "UsageRecord" u JOIN "JobAttempt" a ON a.id = u."attemptId" WHERE u."jobId" = $1 ORDER BY u."createdAt"`, [id]);
-    expect(usage.rows).toEqual([{ task: 'plan', number: 1 }, { task: 'build', number: 2 }]);
-    expect(final.events.filter((e: any) => e.type === 'STATE_CHANGED').map((e: any) => e.toState)).toEqual(['QUEUED', 'RUNNING', 'AWAITING_INPUT', 'QUEUED', 'RUNNING', 'SUCCEEDED']);
-    expect(final.events.find((e: any) => e.toState === 'AWAITING_INPUT').data).toMatchObject({ task: 'plan', question: 'Which database should the orders service use?' });
+    const usage = await t.app.services.pool.query(
+      `SELECT u.task, a.number FROM "UsageRecord" u JOIN "JobAttempt" a ON a.id = u."attemptId" WHERE u."jobId" = $1 ORDER BY u."createdAt"`,
+      [id],
+    );
+    expect(usage.rows).toEqual([
+      { task: 'plan', number: 1 },
+      { task: 'build', number: 2 },
+    ]);
+    expect(final.events.filter((e: any) => e.type === 'STATE_CHANGED').map((e: any) => e.toState)).toEqual([
+      'QUEUED',
+      'RUNNING',
+      'AWAITING_INPUT',
+      'QUEUED',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
+    expect(final.events.find((e: any) => e.toState === 'AWAITING_INPUT').data).toMatchObject({
+      task: 'plan',
+      question: 'Which database should the orders service use?',
+    });
     expect(final.events.some((e: any) => e.type === 'LOG' && /Resuming from checkpoints: plan reused/.test(e.message))).toBe(true);
 
     // The job no longer waits: another answer is a CONFLICT.
@@ -149,7 +221,9 @@ describe('a task that asks a person', () => {
     expect(viewer.errors![0].extensions?.code).toBe('FORBIDDEN');
     const stranger = await t.gql(PROVIDE, { jobId: id, answer: 'hi' }, await t.token('ADMIN', 'other'));
     expect(stranger.errors![0].extensions?.code).toBe('NOT_FOUND');
-    const cancelled = await t.gql(`mutation($id: ID!) { cancelJob(id: $id, reason: "not needed") { state inputRequest { task } } }`, { id });
+    const cancelled = await t.gql(`mutation($id: ID!) { cancelJob(id: $id, reason: "not needed") { state inputRequest { task } } }`, {
+      id,
+    });
     expect(cancelled.data.cancelJob).toEqual({ state: 'CANCELLED', inputRequest: null });
     const after = await t.gql(PROVIDE, { jobId: id, answer: 'hi' });
     expect(after.errors![0].extensions?.code).toBe('CONFLICT');

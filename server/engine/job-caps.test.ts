@@ -10,13 +10,21 @@ let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({
     role: 'all',
-    env: { AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND, AUTODEV_MAX_ARTIFACTS_PER_JOB: String(MAX_ARTIFACTS), AUTODEV_MAX_EVENTS_PER_JOB: String(MAX_EVENTS) },
+    env: {
+      AUTODEV_RUNNER_COMMAND: SCRIPTED_RUNNER_COMMAND,
+      AUTODEV_MAX_ARTIFACTS_PER_JOB: String(MAX_ARTIFACTS),
+      AUTODEV_MAX_EVENTS_PER_JOB: String(MAX_EVENTS),
+    },
   });
   // The scripted runner replays `input.events` and `input.lines`; three attempts allowed, to show none is retried.
   await upsertTemplate(
     t.gql,
     scriptedTemplate('replay', {
-      inputSchema: { type: 'object', properties: { script: { type: 'string' }, events: { type: 'array' }, lines: { type: 'array', items: { type: 'string' } } }, required: ['script'] },
+      inputSchema: {
+        type: 'object',
+        properties: { script: { type: 'string' }, events: { type: 'array' }, lines: { type: 'array', items: { type: 'string' } } },
+        required: ['script'],
+      },
     }),
   );
 }, 60_000);
@@ -24,7 +32,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-const artifact = (i: number) => ({ type: 'artifact', path: `out/file-${i}.md`, contentType: 'text/markdown', encoding: 'utf8', content: `# file ${i}\n` });
+const artifact = (i: number) => ({
+  type: 'artifact',
+  path: `out/file-${i}.md`,
+  contentType: 'text/markdown',
+  encoding: 'utf8',
+  content: `# file ${i}\n`,
+});
 const result = { type: 'result', output: { text: 'done' } };
 const stored = async (jobId: string, table: 'Artifact' | 'JobEvent') =>
   (await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "${table}" WHERE "jobId" = $1`, [jobId])).rows[0].n;
@@ -48,7 +62,12 @@ describe('per-job caps on stored artifacts and events', () => {
   });
 
   it(`runner output past ${MAX_EVENTS} events fails the attempt with EVENT_LIMIT_REACHED (not retried); the job's own state changes are still stored`, async () => {
-    const id = await createScriptedJob(t, 'replay', { lines: Array.from({ length: 200 }, (_, i) => `line ${i}`), events: [result] }, 'replay');
+    const id = await createScriptedJob(
+      t,
+      'replay',
+      { lines: Array.from({ length: 200 }, (_, i) => `line ${i}`), events: [result] },
+      'replay',
+    );
     const job = await waitForJob(t, id, TERMINAL);
     expect(job.state).toBe('FAILED');
     expect(job.attempts).toHaveLength(1);
@@ -59,6 +78,8 @@ describe('per-job caps on stored artifacts and events', () => {
     expect(events).toBe(MAX_EVENTS + 1);
     expect(job.events.filter((e: any) => e.type === 'LOG').length).toBeGreaterThan(MAX_EVENTS - 5);
     expect(job.events.at(-1)).toMatchObject({ type: 'STATE_CHANGED', toState: 'FAILED' });
-    console.log(`job caps: 10 artifacts offered → ${MAX_ARTIFACTS} stored, ARTIFACT_LIMIT_REACHED; 200 lines offered → ${events} events stored (cap ${MAX_EVENTS}), EVENT_LIMIT_REACHED`);
+    console.log(
+      `job caps: 10 artifacts offered → ${MAX_ARTIFACTS} stored, ARTIFACT_LIMIT_REACHED; 200 lines offered → ${events} events stored (cap ${MAX_EVENTS}), EVENT_LIMIT_REACHED`,
+    );
   });
 });

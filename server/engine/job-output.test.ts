@@ -23,7 +23,12 @@ beforeAll(async () => {
   }));
   t = await startTestServer({
     role: 'all',
-    env: { AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: model.baseUrl, AUTODEV_MODEL_STREAM: '1', AUTODEV_VALIDATION_TIMEOUT_MS: '30000' },
+    env: {
+      AUTODEV_MODEL_PROVIDER: 'openai',
+      AUTODEV_MODEL_BASE_URL: model.baseUrl,
+      AUTODEV_MODEL_STREAM: '1',
+      AUTODEV_VALIDATION_TIMEOUT_MS: '30000',
+    },
   });
   await upsertTemplate(t.gql, {
     slug: 'streamed-answer',
@@ -61,7 +66,17 @@ afterAll(async () => {
 });
 
 const OUTPUT = /* GraphQL */ `
-  subscription($jobId: ID!, $afterSeq: Int) { jobOutput(jobId: $jobId, afterSeq: $afterSeq) { kind seq task step offset text state } }
+  subscription ($jobId: ID!, $afterSeq: Int) {
+    jobOutput(jobId: $jobId, afterSeq: $afterSeq) {
+      kind
+      seq
+      task
+      step
+      offset
+      text
+      state
+    }
+  }
 `;
 
 interface Item {
@@ -122,7 +137,9 @@ describe('jobOutput', () => {
     const deltaCount = results[0].filter((x) => x.jobOutput.kind === 'DELTA').length;
     const span = (arrivals[0][deltaCount - 1] - arrivals[0][0]) / 1000;
     expect(deltaCount).toBeLessThanOrEqual(Math.ceil(span * 10) + 3);
-    console.log(`jobOutput: 100 subscribers × ${deltaCount} deltas over ${span.toFixed(2)} s (from ${Math.ceil(ANSWER.length / 7)} provider chunks), 0 lost, 0 reordered`);
+    console.log(
+      `jobOutput: 100 subscribers × ${deltaCount} deltas over ${span.toFixed(2)} s (from ${Math.ceil(ANSWER.length / 7)} provider chunks), 0 lost, 0 reordered`,
+    );
   }, 120_000);
 
   it('a client that subscribes mid-step gets the rest live, then the complete message', async () => {

@@ -21,7 +21,11 @@ let workerEnv: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPool(db.url, 3);
-  t = await startTestServer({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', AUTODEV_DB_POOL_SIZE: '6' } });
+  t = await startTestServer({
+    databaseUrl: db.url,
+    redisUrl: TEST_REDIS_URL,
+    env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', AUTODEV_DB_POOL_SIZE: '6' },
+  });
   workerEnv = {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
@@ -49,7 +53,11 @@ describe('kill -9 storm', () => {
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i += 25) {
       const batch = await Promise.all(
-        Array.from({ length: 25 }, () => t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'paced', input: { script: 'paced-usage', n: CHARGES } } })),
+        Array.from({ length: 25 }, () =>
+          t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+            input: { templateSlug: 'paced', input: { script: 'paced-usage', n: CHARGES } },
+          }),
+        ),
       );
       for (const r of batch) ids.push(r.data.createJob.id);
     }
@@ -63,7 +71,11 @@ describe('kill -9 storm', () => {
       const victim = workers[slot];
       // Mid-attempt: wait (up to 15 s: a restarted worker takes a few seconds to start) until the victim holds attempts.
       const holding = async () =>
-        (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${victim.child.pid}-%`])).rows[0].n as number;
+        (
+          await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [
+            `%-${victim.child.pid}-%`,
+          ])
+        ).rows[0].n as number;
       const waitStart = Date.now();
       while ((await holding()) === 0 && Date.now() - waitStart < 15_000) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
@@ -78,15 +90,28 @@ describe('kill -9 storm', () => {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "Job" WHERE state IN ('QUEUED', 'RUNNING')`);
       if (rows[0].n === 0) break;
       if (Date.now() > deadline) {
-        const stuck = (await pool.query(`SELECT j.id, j.state, j."attemptCount", (SELECT json_agg(json_build_object('n', a.number, 's', a.state, 'w', a."workerId", 'hb', a."heartbeatAt", 'e', a."errorCode")) FROM "JobAttempt" a WHERE a."jobId" = j.id) AS attempts FROM "Job" j WHERE j.state IN ('QUEUED', 'RUNNING')`)).rows;
-        const queue = (await pool.query(`SELECT id, payload, run_at, attempts, locked_at, locked_by FROM graphile_worker._private_jobs`)).rows;
-        throw new Error(`${rows[0].n} jobs still not finished: ${JSON.stringify(stuck)} queue: ${JSON.stringify(queue)} alive workers: ${workers.map((w) => w.child.pid).join(',')}`);
+        const stuck = (
+          await pool.query(
+            `SELECT j.id, j.state, j."attemptCount", (SELECT json_agg(json_build_object('n', a.number, 's', a.state, 'w', a."workerId", 'hb', a."heartbeatAt", 'e', a."errorCode")) FROM "JobAttempt" a WHERE a."jobId" = j.id) AS attempts FROM "Job" j WHERE j.state IN ('QUEUED', 'RUNNING')`,
+          )
+        ).rows;
+        const queue = (await pool.query(`SELECT id, payload, run_at, attempts, locked_at, locked_by FROM graphile_worker._private_jobs`))
+          .rows;
+        throw new Error(
+          `${rows[0].n} jobs still not finished: ${JSON.stringify(stuck)} queue: ${JSON.stringify(queue)} alive workers: ${workers.map((w) => w.child.pid).join(',')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
 
-    const states = (await pool.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "Job" GROUP BY state ORDER BY state`)).rows;
-    const attempts = (await pool.query(`SELECT "jobId", number, state, "startedAt", "finishedAt", "costUsd"::float AS cost FROM "JobAttempt" ORDER BY "jobId", number`)).rows;
+    const states = (
+      await pool.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "Job" GROUP BY state ORDER BY state`)
+    ).rows;
+    const attempts = (
+      await pool.query(
+        `SELECT "jobId", number, state, "startedAt", "finishedAt", "costUsd"::float AS cost FROM "JobAttempt" ORDER BY "jobId", number`,
+      )
+    ).rows;
     // Every job terminal, within its attempts.
     expect(states.every((s) => ['SUCCEEDED', 'FAILED'].includes(s.state))).toBe(true);
     const perJob = new Map<string, any[]>();
@@ -112,9 +137,20 @@ describe('kill -9 storm', () => {
     ).rows;
     expect(mismatched).toEqual([]);
     // Nothing is left on the queue: every entry ran or was released and ran.
-    const leftover = (await pool.query(`SELECT attempts, max_attempts, last_error, run_at < now() AS due, locked_by IS NOT NULL AS locked FROM graphile_worker._private_jobs`)).rows;
-    expect(leftover.filter((q) => !q.locked), JSON.stringify(leftover.slice(0, 5))).toEqual([]);
-    const succeededAttempts = (await pool.query(`SELECT a.id, (SELECT count(*)::int FROM "UsageRecord" u WHERE u."attemptId" = a.id) AS n FROM "JobAttempt" a WHERE a.state = 'SUCCEEDED'`)).rows;
+    const leftover = (
+      await pool.query(
+        `SELECT attempts, max_attempts, last_error, run_at < now() AS due, locked_by IS NOT NULL AS locked FROM graphile_worker._private_jobs`,
+      )
+    ).rows;
+    expect(
+      leftover.filter((q) => !q.locked),
+      JSON.stringify(leftover.slice(0, 5)),
+    ).toEqual([]);
+    const succeededAttempts = (
+      await pool.query(
+        `SELECT a.id, (SELECT count(*)::int FROM "UsageRecord" u WHERE u."attemptId" = a.id) AS n FROM "JobAttempt" a WHERE a.state = 'SUCCEEDED'`,
+      )
+    ).rows;
     expect(succeededAttempts.every((a) => a.n === CHARGES)).toBe(true);
     const lost = attempts.filter((a) => a.state === 'LOST').length;
     console.log(

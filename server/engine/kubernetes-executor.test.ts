@@ -53,7 +53,8 @@ async function launch(slug: string, script?: string): Promise<string> {
   return res.data.createJob.id;
 }
 
-const created = (jobId: string) => kube.requests.find((r) => r.method === 'POST' && r.body?.metadata?.labels?.['autodev.dev/job-id'] === jobId)!.body;
+const created = (jobId: string) =>
+  kube.requests.find((r) => r.method === 'POST' && r.body?.metadata?.labels?.['autodev.dev/job-id'] === jobId)!.body;
 
 beforeAll(async () => {
   kube = await startFakeKubeApi({
@@ -100,18 +101,33 @@ beforeAll(async () => {
   await template('kube-cut-log', { image: 'autodev-cut-log:test' });
   // The agent runtime in a runner pod: the offline model's tool loop (run_command included) and a
   // check that says where it ran and what it could see.
-  await template('kube-agent', {}, {
-    crew: {
-      process: 'sequential',
-      agents: [{ ...crew.agents[0], tools: ['list_files', 'read_file', 'write_file', 'edit_file', 'run_command'] }],
-      tasks: crew.tasks,
+  await template(
+    'kube-agent',
+    {},
+    {
+      crew: {
+        process: 'sequential',
+        agents: [{ ...crew.agents[0], tools: ['list_files', 'read_file', 'write_file', 'edit_file', 'run_command'] }],
+        tasks: crew.tasks,
+      },
+      inputSchema: {
+        type: 'object',
+        properties: { repository: { type: 'string' } },
+        required: ['repository'],
+        additionalProperties: false,
+      },
+      outputSchema: { type: 'object' },
+      workspace: { repositoryField: 'repository' },
+      checks: [
+        {
+          name: 'where',
+          command: 'echo "cwd=$PWD"; if env | grep -q AUTODEV_; then echo "runner variables visible"; exit 9; fi',
+          timeoutSeconds: 30,
+        },
+      ],
+      timeoutSeconds: 60,
     },
-    inputSchema: { type: 'object', properties: { repository: { type: 'string' } }, required: ['repository'], additionalProperties: false },
-    outputSchema: { type: 'object' },
-    workspace: { repositoryField: 'repository' },
-    checks: [{ name: 'where', command: 'echo "cwd=$PWD"; if env | grep -q AUTODEV_; then echo "runner variables visible"; exit 9; fi', timeoutSeconds: 30 }],
-    timeoutSeconds: 60,
-  });
+  );
 }, 60_000);
 
 /** The pid of the `sleep 300` a scripted runner started (it logs `grandchild <pid>` first). */
@@ -141,7 +157,11 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(manifest.kind).toBe('Job');
     expect(manifest.metadata.name).toBe(kubernetesJobName(id, 1));
     expect(manifest.metadata.namespace).toBe('autodev');
-    expect(manifest.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'autodev', 'autodev.dev/job-id': id, 'autodev.dev/attempt': '1' });
+    expect(manifest.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'autodev',
+      'autodev.dev/job-id': id,
+      'autodev.dev/attempt': '1',
+    });
     expect(manifest.spec.backoffLimit).toBe(0);
     expect(manifest.spec.activeDeadlineSeconds).toBe(20);
     expect(manifest.spec.ttlSecondsAfterFinished).toBe(600);
@@ -166,7 +186,9 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     });
     expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
     // Secrets by reference only: the key's value appears nowhere in what was sent to the API server.
-    const secretRefs = c.env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
+    const secretRefs = c.env
+      .filter((e: any) => e.valueFrom)
+      .map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
     expect(secretRefs.sort()).toEqual([
       ['AUTODEV_MODEL_API_KEY', 'autodev-runner', 'AUTODEV_MODEL_API_KEY'],
       ['GITHUB_TOKEN', 'autodev-runner', 'GITHUB_TOKEN'],
@@ -177,13 +199,19 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     expect(kube.requests.every((r) => r.authorization === 'Bearer fake-service-account-token')).toBe(true);
   });
 
-  it('runs the agent runtime in the runner pod, which is the sandbox: the same tools and checks, no bubblewrap, the workspace under the pod\'s /tmp', async () => {
-    const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'kube-agent', input: { repository: sampleRepository } } });
+  it("runs the agent runtime in the runner pod, which is the sandbox: the same tools and checks, no bubblewrap, the workspace under the pod's /tmp", async () => {
+    const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+      input: { templateSlug: 'kube-agent', input: { repository: sampleRepository } },
+    });
     expect(res.errors).toBeUndefined();
     const id = res.data.createJob.id;
     const job = await waitForJob(t, id, TERMINAL, 60_000);
     expect(job.state, JSON.stringify(job.events.slice(-5))).toBe('SUCCEEDED');
-    const spec = JSON.parse(gunzipSync(Buffer.from(created(id).spec.template.spec.containers[0].env.find((e: any) => e.name === 'AUTODEV_RUNNER_SPEC').value, 'base64')).toString('utf8'));
+    const spec = JSON.parse(
+      gunzipSync(
+        Buffer.from(created(id).spec.template.spec.containers[0].env.find((e: any) => e.name === 'AUTODEV_RUNNER_SPEC').value, 'base64'),
+      ).toString('utf8'),
+    );
     expect(spec.sandbox).toEqual({ network: false, isolation: 'pod' });
     // The offline model ran a command through run_command, and the check ran, outside bubblewrap
     // (whose workspace is /workspace) and without the runner's variables.
@@ -205,7 +233,10 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     // AUTODEV_MODEL_TIMEOUT_MS reaches the runner in its spec.
     const encoded = c.env.find((e: any) => e.name === 'AUTODEV_RUNNER_SPEC').value;
     expect(JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')).provider.timeoutMs).toBe(45000);
-    const env = job.events.find((e: any) => e.message?.startsWith('env: '))!.message.slice(5).split(',');
+    const env = job.events
+      .find((e: any) => e.message?.startsWith('env: '))!
+      .message.slice(5)
+      .split(',');
     expect(env).toContain('GITHUB_TOKEN');
     expect(env).toContain('AUTODEV_MODEL_API_KEY');
     expect(env).not.toContain('DATABASE_URL');
@@ -240,7 +271,9 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
     const pull = await waitForJob(t, missing, TERMINAL);
     expect(pull.state).toBe('FAILED');
     expect(pull.attempts[0].errorCode).toBe('IMAGE_PULL_FAILED');
-    expect(pull.attempts[0].exitReason).toMatch(/registry\.invalid\/no-such-runner:1 could not be pulled \((ErrImagePull|ImagePullBackOff)/);
+    expect(pull.attempts[0].exitReason).toMatch(
+      /registry\.invalid\/no-such-runner:1 could not be pulled \((ErrImagePull|ImagePullBackOff)/,
+    );
     // The Job of a pod that never started is deleted rather than left pulling forever.
     expect(kube.jobs.has(kubernetesJobName(missing, 1))).toBe(false);
   });
@@ -256,19 +289,32 @@ describe('the Kubernetes executor (against a local server speaking the Kubernete
 
   it('the model key is referenced from the Secret whenever the provider needs one, even if the worker does not hold it', () => {
     const spec = (kind: string) => ({ provider: { kind } }) as any;
-    expect(runnerSecretEnv({ envAllow: ['GITHUB_TOKEN'], envExtra: {}, spec: spec('openai') })).toEqual(['GITHUB_TOKEN', 'AUTODEV_MODEL_API_KEY']);
+    expect(runnerSecretEnv({ envAllow: ['GITHUB_TOKEN'], envExtra: {}, spec: spec('openai') })).toEqual([
+      'GITHUB_TOKEN',
+      'AUTODEV_MODEL_API_KEY',
+    ]);
     expect(runnerSecretEnv({ envAllow: ['GITHUB_TOKEN'], envExtra: {}, spec: spec('offline') })).toEqual(['GITHUB_TOKEN']);
   });
 
   it('cancel deletes the Job with propagation, and its pod stops', async () => {
     const id = await launch('kube-scripted', 'slow');
-    await expect.poll(async () => nodesOf((await t.gql(`query($id: ID!) { job(id: $id) { events { edges { node { message } } } } }`, { id })).data.job.events).some((e: any) => e.message === 'tick 2'), { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          nodesOf((await t.gql(`query($id: ID!) { job(id: $id) { events { edges { node { message } } } } }`, { id })).data.job.events).some(
+            (e: any) => e.message === 'tick 2',
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     const res = await t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id });
     expect(res.errors).toBeUndefined();
     const job = await waitForJob(t, id, TERMINAL);
     expect(job.state).toBe('CANCELLED');
     const name = kubernetesJobName(id, 1);
-    await expect.poll(() => kube.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${name}`)), { timeout: 5000 }).toBeTruthy();
+    await expect
+      .poll(() => kube.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${name}`)), { timeout: 5000 })
+      .toBeTruthy();
     const del = kube.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${name}`))!;
     expect(del.path).toBe(`/apis/batch/v1/namespaces/autodev/jobs/${name}`);
     expect(del.query.propagationPolicy ?? del.body?.propagationPolicy).toBe('Background');

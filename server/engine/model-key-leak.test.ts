@@ -29,15 +29,30 @@ beforeAll(async () => {
       if (mode === 'refuse-401' || mode === 'overloaded-503') {
         const status = mode === 'refuse-401' ? 401 : 503;
         res.writeHead(status, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${sent}. Seen as ${quoted}`, type: 'invalid_request_error' } }));
+        return res.end(
+          JSON.stringify({ error: { message: `Incorrect API key provided: ${sent}. Seen as ${quoted}`, type: 'invalid_request_error' } }),
+        );
       }
-      if (mode === 'not-json') return res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>proxy error for ${sent} (${quoted})</html>`);
+      if (mode === 'not-json')
+        return res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>proxy error for ${sent} (${quoted})</html>`);
       // A model that repeats the key it was somehow given, in its notes and in its JSON answer.
       const content = body.response_format
-        ? JSON.stringify({ severity: 'high', category: 'auth', summary: `uses ${KEY}`, likelyCause: quoted, reproductionSteps: ['x'], suggestedOwner: 'web', labels: [] })
+        ? JSON.stringify({
+            severity: 'high',
+            category: 'auth',
+            summary: `uses ${KEY}`,
+            likelyCause: quoted,
+            reproductionSteps: ['x'],
+            suggestedOwner: 'web',
+            labels: [],
+          })
         : `Notes: the key is ${quoted}`;
       res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ choices: [{ message: { role: 'assistant', content } }], model: body.model, usage: { prompt_tokens: 10, completion_tokens: 10 } }),
+        JSON.stringify({
+          choices: [{ message: { role: 'assistant', content } }],
+          model: body.model,
+          usage: { prompt_tokens: 10, completion_tokens: 10 },
+        }),
       );
     });
   });
@@ -57,14 +72,17 @@ afterAll(async () => {
 
 async function runTriage(m: Mode) {
   mode = m;
-  const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+    input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT },
+  });
   const id = created.data.createJob.id as string;
   return { id, job: await waitForJob(t, id, TERMINAL, 60_000) };
 }
 
 async function whereTheKeyIs(jobId: string): Promise<string[]> {
   const places: string[] = [];
-  for (const [place, text] of Object.entries(await jobExposure(t, jobId, viewer))) for (const form of leaks(text, KEY)) places.push(`${place}: ${form}`);
+  for (const [place, text] of Object.entries(await jobExposure(t, jobId, viewer)))
+    for (const form of leaks(text, KEY)) places.push(`${place}: ${form}`);
   for (const form of leaks(logLines.join(''), KEY)) places.push(`log lines: ${form}`);
   return places;
 }
@@ -102,7 +120,11 @@ describe('a model provider that quotes the API key in what it answers', () => {
     expect(await whereTheKeyIs(id)).toEqual([]);
     expect(job.attempts[0].errorCode).toBe('GUARDRAIL_VIOLATION');
     const noSecrets = job.attempts[0].guardrailResults.find((g: any) => g.name === 'no-secrets');
-    expect(noSecrets.details.map((d: any) => d.path)).toEqual(expect.arrayContaining(['the output of task reproduce', 'summary', 'likelyCause']));
-    expect(job.events.find((e: any) => e.type === 'TASK_COMPLETED').data.output).toMatch(/^Notes: the key is plain: \[redacted\]; url: \[redacted\];/);
+    expect(noSecrets.details.map((d: any) => d.path)).toEqual(
+      expect.arrayContaining(['the output of task reproduce', 'summary', 'likelyCause']),
+    );
+    expect(job.events.find((e: any) => e.type === 'TASK_COMPLETED').data.output).toMatch(
+      /^Notes: the key is plain: \[redacted\]; url: \[redacted\];/,
+    );
   });
 });

@@ -39,7 +39,9 @@ beforeAll(async () => {
   execFileSync('git', ['clone', '-q', '--bare', sample, path.join(served, 'shop.git')]);
   git = await startGitHttpServer(served, GIT_TOKEN);
   openai = await startOpenAiMockServer((req) =>
-    req.body.messages.some((m) => m.role === 'tool') ? { text: JSON.stringify(PLAN) } : { toolCalls: [{ name: 'list_files', arguments: {} }] },
+    req.body.messages.some((m) => m.role === 'tool')
+      ? { text: JSON.stringify(PLAN) }
+      : { toolCalls: [{ name: 'list_files', arguments: {} }] },
   );
   anthropic = await startAnthropicMockServer((req) =>
     req.body.messages.some((m) => Array.isArray(m.content) && m.content.some((c) => c.type === 'tool_result'))
@@ -69,16 +71,34 @@ beforeAll(async () => {
     name: 'Two vendors',
     maxAttempts: 1,
     timeoutSeconds: 120,
-    workspace: { repositoryField: 'repository', credentialsEnv: 'SHOP_GIT_TOKEN', push: { branch: 'autodev/{jobId}', credentialsEnv: 'SHOP_GIT_TOKEN' } },
+    workspace: {
+      repositoryField: 'repository',
+      credentialsEnv: 'SHOP_GIT_TOKEN',
+      push: { branch: 'autodev/{jobId}', credentialsEnv: 'SHOP_GIT_TOKEN' },
+    },
     checks: [{ name: 'notes', command: 'grep -q "plan was followed" NOTES.md' }],
     crew: {
       process: 'sequential',
       agents: [
         { id: 'planner', role: 'Tech lead', goal: 'Plan', backstory: 'Plans.', model: 'openai:gpt-4o', tools: ['list_files'] },
-        { id: 'engineer', role: 'Engineer', goal: 'Do it', backstory: 'Does.', model: 'anthropic:claude-sonnet-4-5', tools: ['write_file'] },
+        {
+          id: 'engineer',
+          role: 'Engineer',
+          goal: 'Do it',
+          backstory: 'Does.',
+          model: 'anthropic:claude-sonnet-4-5',
+          tools: ['write_file'],
+        },
       ],
       tasks: [
-        { id: 'plan', description: 'Plan the change.', expectedOutput: 'The steps.', agent: 'planner', maxSteps: 4, outputSchema: { type: 'object', required: ['steps'], properties: { steps: { type: 'array', items: { type: 'string' } } } } },
+        {
+          id: 'plan',
+          description: 'Plan the change.',
+          expectedOutput: 'The steps.',
+          agent: 'planner',
+          maxSteps: 4,
+          outputSchema: { type: 'object', required: ['steps'], properties: { steps: { type: 'array', items: { type: 'string' } } } },
+        },
         { id: 'implement', description: 'Follow the plan.', expectedOutput: 'What you did.', agent: 'engineer', context: ['plan'] },
       ],
     },
@@ -96,7 +116,9 @@ afterAll(async () => {
 
 describe('models per agent from the operator’s providers, a private remote by reference', () => {
   it('each agent reaches its own vendor with its own key; the plan is structured; the result is pushed; no key or token is stored, shown or logged', async () => {
-    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'two-vendors', input: { repository: `${git.url}/shop.git` } } });
+    const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+      input: { templateSlug: 'two-vendors', input: { repository: `${git.url}/shop.git` } },
+    });
     expect(created.errors).toBeUndefined();
     const id = created.data.createJob.id;
     const job = await waitForRuntimeJob(t, id, ['SUCCEEDED', 'FAILED']);
@@ -104,10 +126,12 @@ describe('models per agent from the operator’s providers, a private remote by 
 
     // Each vendor got its agent's requests, in its own protocol, with its own key, tools included.
     expect(openai.requests.length).toBe(2);
-    for (const r of openai.requests) expect(r).toMatchObject({ authorization: `Bearer ${OPENAI_KEY}`, body: { model: 'gpt-4o', stream: true } });
+    for (const r of openai.requests)
+      expect(r).toMatchObject({ authorization: `Bearer ${OPENAI_KEY}`, body: { model: 'gpt-4o', stream: true } });
     expect(openai.requests[0].body.tools?.map((x) => x.function.name)).toEqual(['list_files']);
     expect(anthropic.requests.length).toBe(2);
-    for (const r of anthropic.requests) expect(r).toMatchObject({ apiKey: ANTHROPIC_KEY, body: { model: 'claude-sonnet-4-5', stream: true } });
+    for (const r of anthropic.requests)
+      expect(r).toMatchObject({ apiKey: ANTHROPIC_KEY, body: { model: 'claude-sonnet-4-5', stream: true } });
     expect(anthropic.requests[0].body.tools?.map((x) => x.name)).toEqual(['write_file']);
     // The engineer read the planner's structured answer.
     expect(JSON.stringify(anthropic.requests[0].body.messages)).toContain(PLAN.steps[0]);
@@ -116,9 +140,18 @@ describe('models per agent from the operator’s providers, a private remote by 
     expect(job.costUsd).toBeGreaterThan(0);
 
     // The output: summary, diffstat, the plan, and the push; the branch holds the change.
-    expect(job.output).toMatchObject({ summary: 'Wrote NOTES.md as planned.', taskOutputs: { plan: PLAN }, push: { remote: `${git.url}/shop.git`, branch: `autodev/${id}` } });
+    expect(job.output).toMatchObject({
+      summary: 'Wrote NOTES.md as planned.',
+      taskOutputs: { plan: PLAN },
+      push: { remote: `${git.url}/shop.git`, branch: `autodev/${id}` },
+    });
     expect(job.output.diffstat).toContain('NOTES.md');
-    const pushed = execFileSync('git', ['--git-dir', path.join(served, 'shop.git'), 'show', `refs/heads/autodev/${id}:NOTES.md`]).toString();
+    const pushed = execFileSync('git', [
+      '--git-dir',
+      path.join(served, 'shop.git'),
+      'show',
+      `refs/heads/autodev/${id}:NOTES.md`,
+    ]).toString();
     expect(pushed).toBe('The plan was followed.\n');
     const paths = job.attempts[0].artifacts.map((a: any) => a.path).sort();
     expect(paths).toEqual(['changes.patch', 'files/NOTES.md']);
@@ -127,9 +160,17 @@ describe('models per agent from the operator’s providers, a private remote by 
     // not the artifacts' bytes, not a log line.
     const places: string[] = [];
     const artifacts = await Promise.all(job.attempts[0].artifacts.map(async (a: any) => (await fetch(a.downloadUrl)).text()));
-    const { rows } = await t.app.services.pool.query(`SELECT coalesce(string_agg(coalesce(message, '') || data::text, ' '), '') AS text FROM "JobEvent" WHERE "jobId" = $1`, [id]);
+    const { rows } = await t.app.services.pool.query(
+      `SELECT coalesce(string_agg(coalesce(message, '') || data::text, ' '), '') AS text FROM "JobEvent" WHERE "jobId" = $1`,
+      [id],
+    );
     for (const [name, value] of Object.entries(SECRETS)) {
-      for (const [where, text] of [['job', JSON.stringify(job)], ['events', rows[0].text], ['artifacts', artifacts.join('\n')], ['log lines', logLines.join('\n')]] as const) {
+      for (const [where, text] of [
+        ['job', JSON.stringify(job)],
+        ['events', rows[0].text],
+        ['artifacts', artifacts.join('\n')],
+        ['log lines', logLines.join('\n')],
+      ] as const) {
         for (const form of leaks(text, value)) places.push(`${name} in ${where}: ${form}`);
       }
     }

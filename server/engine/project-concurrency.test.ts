@@ -47,7 +47,9 @@ const startWorkers = async (extra: Record<string, string> = {}) => {
 
 /** A project with its own ADMIN token and the test template. */
 async function newProject(slug: string): Promise<{ id: string; token: string }> {
-  const res = await t.gql(`mutation($input: ProjectInput!) { createProject(input: $input) { project { id } adminToken { secret } } }`, { input: { slug, name: slug } });
+  const res = await t.gql(`mutation($input: ProjectInput!) { createProject(input: $input) { project { id } adminToken { secret } } }`, {
+    input: { slug, name: slug },
+  });
   expect(res.errors).toBeUndefined();
   const token = res.data.createProject.adminToken.secret as string;
   const up = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: TEMPLATE }, token);
@@ -59,7 +61,9 @@ async function createJobs(token: string, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 25) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(25, n - i) }, (_, k) => t.gql(CREATE_JOB, { input: { templateSlug: 'one-line', input: { n: i + k } } }, token)),
+      Array.from({ length: Math.min(25, n - i) }, (_, k) =>
+        t.gql(CREATE_JOB, { input: { templateSlug: 'one-line', input: { n: i + k } } }, token),
+      ),
     );
     for (const r of batch) {
       expect(r.errors).toBeUndefined();
@@ -71,16 +75,23 @@ async function createJobs(token: string, n: number): Promise<string[]> {
 
 async function waitForStates(ids: string[], states: string[], timeoutMs = 240_000) {
   await expect
-    .poll(async () => (await pool.query(`SELECT count(*)::int AS n FROM "Job" WHERE id = ANY($1) AND state = ANY($2)`, [ids, states])).rows[0].n, {
-      timeout: timeoutMs,
-      interval: 200,
-    })
+    .poll(
+      async () =>
+        (await pool.query(`SELECT count(*)::int AS n FROM "Job" WHERE id = ANY($1) AND state = ANY($2)`, [ids, states])).rows[0].n,
+      {
+        timeout: timeoutMs,
+        interval: 200,
+      },
+    )
     .toBe(ids.length);
 }
 
 /** The most attempts of the given jobs that ran at the same instant, from their start and end times. */
 async function maxOverlap(ids: string[]): Promise<number> {
-  const { rows } = await pool.query<{ startedAt: Date; finishedAt: Date }>(`SELECT "startedAt", "finishedAt" FROM "JobAttempt" WHERE "jobId" = ANY($1)`, [ids]);
+  const { rows } = await pool.query<{ startedAt: Date; finishedAt: Date }>(
+    `SELECT "startedAt", "finishedAt" FROM "JobAttempt" WHERE "jobId" = ANY($1)`,
+    [ids],
+  );
   const edges = rows.flatMap((r) => [
     { at: r.startedAt.getTime(), d: 1 },
     { at: r.finishedAt.getTime(), d: -1 },
@@ -96,7 +107,11 @@ async function maxOverlap(ids: string[]): Promise<number> {
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPool(db.url, 3);
-  t = await startTestServer({ databaseUrl: db.url, role: 'api', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_VALIDATION_TIMEOUT_MS: '30000' } });
+  t = await startTestServer({
+    databaseUrl: db.url,
+    role: 'api',
+    env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000', AUTODEV_VALIDATION_TIMEOUT_MS: '30000' },
+  });
   // Every model call takes 400 ms: a job runs long enough for attempts to overlap, and 8 slots
   // drain at most 20 jobs a second, so a flood stays queued for a while.
   await startWorkers({ AUTODEV_OFFLINE_DELAY_MS: '400' });
@@ -146,9 +161,16 @@ describe('a project limit on running attempts', () => {
     const p = await newProject('limited');
     for (const bad of [0, -1, 1001]) {
       const refused = await t.gql(`mutation($n: Int) { setMaxRunningAttempts(maxRunningAttempts: $n) { id } }`, { n: bad }, p.token);
-      expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'maxRunningAttempts' }, message: expect.stringMatching(/from 1 to 1000/) });
+      expect(refused.errors?.[0]).toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT', field: 'maxRunningAttempts' },
+        message: expect.stringMatching(/from 1 to 1000/),
+      });
     }
-    const set = await t.gql(`mutation { setMaxRunningAttempts(maxRunningAttempts: 2) { maxRunningAttempts effectiveMaxRunningAttempts } }`, {}, p.token);
+    const set = await t.gql(
+      `mutation { setMaxRunningAttempts(maxRunningAttempts: 2) { maxRunningAttempts effectiveMaxRunningAttempts } }`,
+      {},
+      p.token,
+    );
     expect(set.data.setMaxRunningAttempts).toEqual({ maxRunningAttempts: 2, effectiveMaxRunningAttempts: 2 });
     // Sample the running count as attempts start, besides the start and end times checked below.
     let sampled = 0;
@@ -180,14 +202,33 @@ describe('a project limit on running attempts', () => {
     const p = await newProject('killed');
     await t.gql(`mutation { setMaxRunningAttempts(maxRunningAttempts: 1) { id } }`, {}, p.token);
     // 25 tasks of 400 ms: long enough to kill its worker mid-attempt.
-    const tasks = Array.from({ length: 25 }, (_, i) => ({ id: `t${i}`, description: 'Write one line', expectedOutput: 'A line', agent: 'writer' }));
-    const slow = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: { ...TEMPLATE, slug: 'slow', crew: { ...TEMPLATE.crew, tasks } } }, p.token);
+    const tasks = Array.from({ length: 25 }, (_, i) => ({
+      id: `t${i}`,
+      description: 'Write one line',
+      expectedOutput: 'A line',
+      agent: 'writer',
+    }));
+    const slow = await t.gql(
+      `mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`,
+      { input: { ...TEMPLATE, slug: 'slow', crew: { ...TEMPLATE.crew, tasks } } },
+      p.token,
+    );
     expect(slow.errors).toBeUndefined();
     const victim = (await t.gql(CREATE_JOB, { input: { templateSlug: 'slow', input: { n: 0 } } }, p.token)).data.createJob.id as string;
-    await expect.poll(async () => (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE "jobId" = $1`, [victim])).rows[0].n, { timeout: 60_000 }).toBe(1);
+    await expect
+      .poll(async () => (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE "jobId" = $1`, [victim])).rows[0].n, {
+        timeout: 60_000,
+      })
+      .toBe(1);
     const [waiting] = await createJobs(p.token, 1);
     // The project's one slot is taken: the job stays QUEUED, waiting for it, with no attempt.
-    await expect.poll(async () => (await pool.query(`SELECT "slotWaitSince" IS NOT NULL AS w, state, "attemptCount" FROM "Job" WHERE id = $1`, [waiting])).rows[0], { timeout: 60_000 }).toEqual({ w: true, state: 'QUEUED', attemptCount: 0 });
+    await expect
+      .poll(
+        async () =>
+          (await pool.query(`SELECT "slotWaitSince" IS NOT NULL AS w, state, "attemptCount" FROM "Job" WHERE id = $1`, [waiting])).rows[0],
+        { timeout: 60_000 },
+      )
+      .toEqual({ w: true, state: 'QUEUED', attemptCount: 0 });
     const { workerId } = (await pool.query(`SELECT "workerId" FROM "JobAttempt" WHERE "jobId" = $1`, [victim])).rows[0];
     const running = workers.find((w) => workerId.includes(`-${w.child.pid}-`))!;
     expect(running).toBeDefined();

@@ -11,7 +11,10 @@ import { LAST_PAUSED_ATTEMPT, mayRetry } from './attempt-tries.ts';
  * no attempts are left). Each recovery is one transaction guarded on the attempt still RUNNING,
  * so concurrent recoverers and a late-finishing worker cannot both win.
  */
-export async function recoverLostAttempts(deps: TransitionDeps, opts: { leaseMs: number; retryBaseMs: number; defaultMaxRunning: number | null }): Promise<number> {
+export async function recoverLostAttempts(
+  deps: TransitionDeps,
+  opts: { leaseMs: number; retryBaseMs: number; defaultMaxRunning: number | null },
+): Promise<number> {
   const { rows } = await deps.pool.query<{ id: string; jobId: string; number: number; maxAttempts: number; lastPaused: number }>(
     `SELECT a.id, a."jobId", a.number, (j.spec->>'maxAttempts')::int AS "maxAttempts", ${LAST_PAUSED_ATTEMPT('a."jobId"')} AS "lastPaused"
      FROM "JobAttempt" a JOIN "Job" j ON j.id = a."jobId"

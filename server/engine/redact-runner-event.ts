@@ -12,7 +12,10 @@ export function redactRunnerEvent(event: RunnerEvent): { event: RunnerEvent; lea
     case 'task_completed': {
       const rest = redactValue({ ...event, output: '' });
       const output = scanText(event.output);
-      return { event: { ...rest, output: output.text }, leaks: output.found.map((kind) => ({ kind, path: `the output of task ${rest.task}` })) };
+      return {
+        event: { ...rest, output: output.text },
+        leaks: output.found.map((kind) => ({ kind, path: `the output of task ${rest.task}` })),
+      };
     }
     case 'message':
     case 'text_delta': {
@@ -20,7 +23,10 @@ export function redactRunnerEvent(event: RunnerEvent): { event: RunnerEvent; lea
       // two deltas passes the live stream, but not the step's message (stored, scanned whole).
       const rest = redactValue({ ...event, text: '' });
       const text = scanText(event.text);
-      return { event: { ...rest, text: text.text }, leaks: text.found.map((kind) => ({ kind, path: `the model's text in task ${rest.task}` })) };
+      return {
+        event: { ...rest, text: text.text },
+        leaks: text.found.map((kind) => ({ kind, path: `the model's text in task ${rest.task}` })),
+      };
     }
     case 'result': {
       const output = scanValue(event.output);

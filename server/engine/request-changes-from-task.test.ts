@@ -55,7 +55,13 @@ describe('requestChanges with fromTask', () => {
     const started = again.events.filter((e: any) => e.type === 'TASK_STARTED').map((e: any) => `${e.data.task}`);
     expect(started).toEqual(['plan', 'implement', 'test', 'implement', 'test']);
     const usage = await usageOf(id);
-    expect(runs(usage)).toEqual([['plan', 1], ['implement', 1], ['test', 1], ['implement', 2], ['test', 2]]);
+    expect(runs(usage)).toEqual([
+      ['plan', 1],
+      ['implement', 1],
+      ['test', 1],
+      ['implement', 2],
+      ['test', 2],
+    ]);
     // Attempt 2 cost what its two tasks cost, nothing for the plan.
     const second = usage.filter((u) => u.number === 2).reduce((sum, u) => sum + u.cost, 0);
     expect(usage.filter((u) => u.number === 2).every((u) => u.task !== 'plan')).toBe(true);
@@ -83,7 +89,12 @@ describe('requestChanges with fromTask', () => {
     const ok = await t.gql(REQUEST, { id: job.review.id, feedback: 'More tests.' });
     expect(ok.errors).toBeUndefined();
     const again = await waitForJob(t, id, ['AWAITING_REVIEW', 'FAILED'], 60_000);
-    expect(runs(await usageOf(id))).toEqual([['plan', 1], ['implement', 1], ['test', 1], ['test', 2]]);
+    expect(runs(await usageOf(id))).toEqual([
+      ['plan', 1],
+      ['implement', 1],
+      ['test', 1],
+      ['test', 2],
+    ]);
     expect(again.state).toBe('AWAITING_REVIEW');
   }, 120_000);
 });

@@ -57,7 +57,8 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   });
   const recorder = createRunnerEventRecorder({ services, store: ctx.store, attempt, eventLog, stop, traces: telemetry.traces });
   const resumed = describeResume(attempt);
-  if (resumed) await eventLog.append({ type: 'LOG', message: resumed.message, data: { level: 'info', resume: resumed.data }, actor: 'engine' });
+  if (resumed)
+    await eventLog.append({ type: 'LOG', message: resumed.message, data: { level: 'info', resume: resumed.data }, actor: 'engine' });
 
   // 3. Run: the executor runs the runner; its events are recorded as they arrive.
   let executed: ExecuteOutcome;
@@ -73,7 +74,12 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
   // 4. Decide and record the one outcome, with the job's transition.
   const outcome = await decideOutcome(attempt, executed, stop.reason, recorder.report);
   await recordGuardrailVerdict(eventLog, outcome);
-  const state = outcome ? await finishAttempt(services, attempt, outcome, { retryBaseMs: services.config.retryBaseMs, defaultMaxRunning: services.config.projectMaxRunningAttempts }) : null;
+  const state = outcome
+    ? await finishAttempt(services, attempt, outcome, {
+        retryBaseMs: services.config.retryBaseMs,
+        defaultMaxRunning: services.config.projectMaxRunningAttempts,
+      })
+    : null;
   telemetry.finish(outcome, state, recorder.report.runnerErrorDetail);
 }
 

@@ -29,7 +29,12 @@ beforeAll(async () => {
       maxAttempts: 1,
       inputSchema: {
         type: 'object',
-        properties: { script: { type: 'string' }, events: { type: 'array' }, lines: { type: 'array', items: { type: 'string' } }, stderr: { type: 'string' } },
+        properties: {
+          script: { type: 'string' },
+          events: { type: 'array' },
+          lines: { type: 'array', items: { type: 'string' } },
+          stderr: { type: 'string' },
+        },
         required: ['script'],
       },
     }),
@@ -43,13 +48,15 @@ beforeAll(async () => {
   );
   // Live once it has received an event (no sleep): a probe job's events.
   await waitForJob(t, await createScriptedJob(t, 'ok', {}, 'scripted-once'), TERMINAL);
-  for (const until = Date.now() + 10_000; published.length === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  for (const until = Date.now() + 10_000; published.length === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
   if (published.length === 0) throw new Error('the projectEvents subscription received nothing within 10 s');
 });
 
 /** Waits until the subscriber has received every stored event of the job (then none is still on its way). */
 async function allPublished(job: { id: string; events: unknown[] }): Promise<void> {
-  await expect.poll(() => published.filter((m: any) => m?.data?.projectEvents?.jobId === job.id).length, { timeout: 10_000 }).toBe(job.events.length);
+  await expect
+    .poll(() => published.filter((m: any) => m?.data?.projectEvents?.jobId === job.id).length, { timeout: 10_000 })
+    .toBe(job.events.length);
 }
 afterAll(async () => {
   stopSubscription();
@@ -81,7 +88,12 @@ describe('secrets in what a crew produces are checked before anything is stored'
     expect(job.attempts[0].errorCode).toBe('GUARDRAIL_VIOLATION');
     const noSecrets = job.attempts[0].guardrailResults.find((g: any) => g.name === 'no-secrets');
     expect(noSecrets.passed).toBe(false);
-    expect(noSecrets.details.map((d: any) => d.path)).toEqual(['the output of task write', 'artifact config/.env', 'artifact blob.bin', 'text']);
+    expect(noSecrets.details.map((d: any) => d.path)).toEqual([
+      'the output of task write',
+      'artifact config/.env',
+      'artifact blob.bin',
+      'text',
+    ]);
     expect(noSecrets.message).toContain('the model API key in `artifact config/.env`');
     // What was stored is the redacted content, the rest of it intact.
     const completed = job.events.find((e: any) => e.type === 'TASK_COMPLETED');
@@ -109,7 +121,12 @@ const runnerEvent = fc.oneof(
   fc.record({ type: fc.constant('log'), level: fc.constantFrom('info', 'warn', 'error'), message: text, agent: id, task: id }),
   fc.record({ type: fc.constant('task_started'), task: id, agent: id, index: fc.constant(0), total: fc.constant(1) }),
   fc.record({ type: fc.constant('task_completed'), task: id, agent: id, output: text }),
-  fc.record({ type: fc.constant('usage'), model: fc.oneof(fc.constant('claude-haiku-4-5'), fc.constant('claude-haiku-4-5'), withKey), inputTokens: fc.nat(1000), outputTokens: fc.nat(1000) }),
+  fc.record({
+    type: fc.constant('usage'),
+    model: fc.oneof(fc.constant('claude-haiku-4-5'), fc.constant('claude-haiku-4-5'), withKey),
+    inputTokens: fc.nat(1000),
+    outputTokens: fc.nat(1000),
+  }),
   fc.record({
     type: fc.constant('artifact'),
     path: fc.tuple(word, placeholder).map(([w, p]) => `out/${w.replace(/\./g, '')}${p}.txt`),
@@ -127,16 +144,23 @@ describe('property: no runner-controlled field carries a secret to a tenant, a s
     let written = 0;
     const checkedBefore = textsChecked;
     await fc.assert(
-      fc.asyncProperty(fc.array(runnerEvent, { minLength: 1, maxLength: 6 }), fc.array(text, { maxLength: 2 }), fc.option(text), async (events, lines, stderr) => {
-        runs++;
-        written += events.length + lines.length + (stderr ? 1 : 0);
-        const jobId = await createScriptedJob(t, 'replay', { events, lines, ...(stderr ? { stderr } : {}) }, 'scripted-replay');
-        await allPublished(await waitForJob(t, jobId, TERMINAL));
-        expect(await whereTheKeyIs(jobId)).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.array(runnerEvent, { minLength: 1, maxLength: 6 }),
+        fc.array(text, { maxLength: 2 }),
+        fc.option(text),
+        async (events, lines, stderr) => {
+          runs++;
+          written += events.length + lines.length + (stderr ? 1 : 0);
+          const jobId = await createScriptedJob(t, 'replay', { events, lines, ...(stderr ? { stderr } : {}) }, 'scripted-replay');
+          await allPublished(await waitForJob(t, jobId, TERMINAL));
+          expect(await whereTheKeyIs(jobId)).toEqual([]);
+        },
+      ),
       { numRuns: 30, seed: 1127, endOnFailure: true, plugins: [fc.interruptAfterTimeLimit(150_000)] },
     );
     expect(runs).toBeGreaterThanOrEqual(10);
-    console.log(`runner secrets property: ${runs} jobs, ${written} runner events/lines/stderr writes, ${textsChecked - checkedBefore} stored/shown texts checked, 0 leaks`);
+    console.log(
+      `runner secrets property: ${runs} jobs, ${written} runner events/lines/stderr writes, ${textsChecked - checkedBefore} stored/shown texts checked, 0 leaks`,
+    );
   }, 200_000);
 });

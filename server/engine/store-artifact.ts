@@ -11,7 +11,9 @@ export const MAX_ARTIFACT_BYTES = 10 * 1024 * 1024;
 export class ArtifactLimitReached extends Error {
   readonly code = 'ARTIFACT_LIMIT_REACHED';
   constructor(readonly limit: number) {
-    super(`The job already holds ${limit} artifacts, the most one job may store (AUTODEV_MAX_ARTIFACTS_PER_JOB); further files are not stored.`);
+    super(
+      `The job already holds ${limit} artifacts, the most one job may store (AUTODEV_MAX_ARTIFACTS_PER_JOB); further files are not stored.`,
+    );
   }
 }
 

@@ -23,7 +23,15 @@ describe('tool calls reported by the runner', () => {
       ['TOOL_CALL', 'run_command {"command":"npm test"}'],
       ['TOOL_RESULT', 'run_command failed in 1200 ms'],
     ]);
-    expect(tools[3].data).toEqual({ callId: 'call-2', tool: 'run_command', ok: false, output: 'Exit code 1.\n1 failing', durationMs: 1200, agent: 'writer', task: 'write' });
+    expect(tools[3].data).toEqual({
+      callId: 'call-2',
+      tool: 'run_command',
+      ok: false,
+      output: 'Exit code 1.\n1 failing',
+      durationMs: 1200,
+      agent: 'writer',
+      task: 'write',
+    });
     expect(tools[0].data).toEqual({ callId: 'call-1', tool: 'read_file', args: '{"path":"README.md"}', agent: 'writer', task: 'write' });
   });
 });

@@ -66,7 +66,11 @@ describe('a worker killed with SIGKILL mid-attempt', () => {
     const first = startWorkerProcess();
     await waitForOutput(first, /worker is running/);
     const id = await createScriptedJob(api, 'slow-first');
-    await expect.poll(async () => (await waitForJob(api, id, ['RUNNING'])).events.filter((e: any) => /^tick/.test(e.message)).length, { timeout: 20_000 }).toBeGreaterThan(3);
+    await expect
+      .poll(async () => (await waitForJob(api, id, ['RUNNING'])).events.filter((e: any) => /^tick/.test(e.message)).length, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(3);
     first.kill('SIGKILL');
     const killedAt = Date.now();
     const second = startWorkerProcess();

@@ -49,17 +49,22 @@ export async function startWorker(services: Services, opts: { executor: Executor
   const ticks = await startTickRunner(services);
   const running = async (ids: string[]) =>
     new Set(
-      (await services.pool.query<{ id: string }>(`SELECT id FROM "JobAttempt" WHERE id = ANY($1::uuid[]) AND state = 'RUNNING'`, [ids])).rows.map((r) => r.id),
+      (
+        await services.pool.query<{ id: string }>(`SELECT id FROM "JobAttempt" WHERE id = ANY($1::uuid[]) AND state = 'RUNNING'`, [ids])
+      ).rows.map((r) => r.id),
     );
   const cleanup = () =>
-    opts.executor.cleanupOrphans?.(running).catch((err: unknown) => log.warn('runner cleanup failed', { error: err instanceof Error ? err.message : String(err) }));
+    opts.executor
+      .cleanupOrphans?.(running)
+      .catch((err: unknown) => log.warn('runner cleanup failed', { error: err instanceof Error ? err.message : String(err) }));
   await cleanup();
-  const sweep = setInterval(() => {
-    void recoverLostAttempts(services, {
-      leaseMs: services.config.attemptLeaseMs,
-      retryBaseMs: services.config.retryBaseMs,
-      defaultMaxRunning: services.config.projectMaxRunningAttempts,
-    })
+  const sweep = setInterval(
+    () => {
+      void recoverLostAttempts(services, {
+        leaseMs: services.config.attemptLeaseMs,
+        retryBaseMs: services.config.retryBaseMs,
+        defaultMaxRunning: services.config.projectMaxRunningAttempts,
+      })
         .then((n) => n && log.warn('recovered lost attempts', { count: n }))
         .then(() => requeueDeadClaims(services, { leaseMs: services.config.attemptLeaseMs }))
         .then((n) => n && log.warn('requeued jobs whose queue entry was claimed by a worker that died before starting them', { count: n }))
@@ -67,7 +72,8 @@ export async function startWorker(services: Services, opts: { executor: Executor
         .then((n) => n && log.info('ended waits for input that timed out', { count: n }))
         .catch((err: unknown) => log.warn('lost-attempt sweep failed', { error: String(err) }))
         .then(cleanup);
-  }, Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),
+    },
+    Math.max(250, Math.floor(services.config.attemptLeaseMs / 3)),
   );
   services.metrics.workerRunning.set(1);
   log.info('worker started', { workerId, concurrency: services.config.workerConcurrency, executor: opts.executor.name });

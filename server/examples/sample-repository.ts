@@ -12,7 +12,10 @@ export const SAMPLE_TEST_COMMAND = 'node --test';
 
 /** A git repository at `dir` holding the sample files in one commit on `main`; left as it is when it exists. Returns `dir`. */
 export async function prepareSampleRepository(dir: string): Promise<string> {
-  const exists = await stat(path.join(dir, '.git')).then(() => true, () => false);
+  const exists = await stat(path.join(dir, '.git')).then(
+    () => true,
+    () => false,
+  );
   if (exists) return dir;
   await cp(SAMPLE_REPOSITORY_SOURCE, dir, { recursive: true });
   await runGit(['init', '-q', '-b', 'main'], { cwd: dir });

@@ -23,7 +23,9 @@ export async function checkOutput(
   output: unknown,
   rules: { maxOutputBytes?: number; leaks?: SecretFinding[] } = {},
 ): Promise<GuardrailResult[]> {
-  const results: GuardrailResult[] = [await validateOffThread<GuardrailResult>({ op: 'output', schema: outputSchema, output }).catch(tooSlow)];
+  const results: GuardrailResult[] = [
+    await validateOffThread<GuardrailResult>({ op: 'output', schema: outputSchema, output }).catch(tooSlow),
+  ];
 
   const max = rules.maxOutputBytes ?? 1024 * 1024;
   const size = Buffer.byteLength(JSON.stringify(output ?? null));
@@ -42,7 +44,12 @@ export function outputSchemaResult(outputSchema: object, output: unknown): Guard
   const validate = compile(outputSchema);
   if (validate(output)) return { name: 'output-schema', passed: true, message: 'The output matches the template’s output schema.' };
   const errors = describeErrors(validate.errors);
-  return { name: 'output-schema', passed: false, message: `The output does not match the template’s output schema: ${sentence(errors)}.`, details: errors };
+  return {
+    name: 'output-schema',
+    passed: false,
+    message: `The output does not match the template’s output schema: ${sentence(errors)}.`,
+    details: errors,
+  };
 }
 
 /** A schema the worker gave up on fails the guardrail with the pool's sentence instead of failing the attempt as a crash. */

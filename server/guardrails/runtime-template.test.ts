@@ -4,7 +4,8 @@ import { runtimeTemplate } from '../test/agent-runtime-fixtures.ts';
 import { TOOL_NAMES } from '../runner/tools/index.ts';
 import { validateTemplateDefinition } from './validate-template.ts';
 
-const base = () => runtimeTemplate({ slug: 'fix-tests', tools: ['read_file', 'run_command'], checks: [{ name: 'test', command: 'node --test' }] });
+const base = () =>
+  runtimeTemplate({ slug: 'fix-tests', tools: ['read_file', 'run_command'], checks: [{ name: 'test', command: 'node --test' }] });
 
 describe('templates on the agent runtime', () => {
   it('accept the six tools, a workspace mapped to declared input fields and checks', () => {
@@ -15,13 +16,20 @@ describe('templates on the agent runtime', () => {
 
   it('refuse any tool name that is not one of the six, naming the agent and the tool', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/).filter((n) => !TOOL_NAMES.includes(n)), (name) => {
-        const t = base();
-        t.crew.agents[0].tools = ['read_file', name];
-        const r = validateTemplateDefinition(t);
-        expect(r.ok).toBe(false);
-        if (!r.ok) expect(r.errors).toContainEqual({ field: 'crew.agents[0].tools[1]', message: expect.stringContaining(`agent \`dev\` the unknown tool \`${name}\``) });
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/).filter((n) => !TOOL_NAMES.includes(n)),
+        (name) => {
+          const t = base();
+          t.crew.agents[0].tools = ['read_file', name];
+          const r = validateTemplateDefinition(t);
+          expect(r.ok).toBe(false);
+          if (!r.ok)
+            expect(r.errors).toContainEqual({
+              field: 'crew.agents[0].tools[1]',
+              message: expect.stringContaining(`agent \`dev\` the unknown tool \`${name}\``),
+            });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -46,7 +54,10 @@ describe('templates on the agent runtime', () => {
     const t = base();
     t.workspace = { repositoryField: 'repo', refField: 'ref' };
     (t.inputSchema.properties as any).ref = { type: 'integer' };
-    t.checks = [{ name: 'test', command: 'a' }, { name: 'test', command: 'b' }];
+    t.checks = [
+      { name: 'test', command: 'a' },
+      { name: 'test', command: 'b' },
+    ];
     const r = validateTemplateDefinition(t);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.map((e) => e.field).sort()).toEqual(['checks[1].name', 'workspace.refField', 'workspace.repositoryField']);

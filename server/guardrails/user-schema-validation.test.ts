@@ -11,7 +11,10 @@ import { validateTemplateDefinition } from './validate-template.ts';
 const triage = (await loadSeedTemplates()).find((s) => s.slug === 'triage-bug')!;
 // The triage crew's `{title}` placeholder needs `title` declared; these schemas are about patterns.
 const withInputSchema = (inputSchema: any) =>
-  validateTemplateDefinition({ ...triage, inputSchema: { ...inputSchema, properties: { title: { type: 'string' }, ...inputSchema.properties } } });
+  validateTemplateDefinition({
+    ...triage,
+    inputSchema: { ...inputSchema, properties: { title: { type: 'string' }, ...inputSchema.properties } },
+  });
 
 function timed<T>(f: () => T): [T, number] {
   const t = performance.now();
@@ -37,9 +40,19 @@ describe('user patterns run in linear time', () => {
   it('keeps every generated evil pattern (nested quantifiers, overlapping alternation) under the bound, in pattern, patternProperties and propertyNames', () => {
     const atom = fc.constantFrom('a', '[a-z]', '\\w', '.', '(a?)', '(a|a)', '(a|ab)', '(?:a|aa)', '\\d', '[0-9a]');
     const evil = fc
-      .tuple(atom, fc.constantFrom('+', '*', '{1,20}'), fc.constantFrom('+', '*', '{2,}'), fc.boolean(), fc.constantFrom('$', '!$', 'b$', ''))
+      .tuple(
+        atom,
+        fc.constantFrom('+', '*', '{1,20}'),
+        fc.constantFrom('+', '*', '{2,}'),
+        fc.boolean(),
+        fc.constantFrom('$', '!$', 'b$', ''),
+      )
       .map(([a, q1, q2, anchored, tail]) => `${anchored ? '^' : ''}(${a}${q1})${q2}${tail}`);
-    const input = fc.tuple(fc.constantFrom('a', '1', 'ab', 'aa', 'x'), fc.integer({ min: 20, max: 64 * 1024 }), fc.constantFrom('!', '', '\u0000', 'b'));
+    const input = fc.tuple(
+      fc.constantFrom('a', '1', 'ab', 'aa', 'x'),
+      fc.integer({ min: 20, max: 64 * 1024 }),
+      fc.constantFrom('!', '', '\u0000', 'b'),
+    );
     let worst = 0;
     fc.assert(
       fc.property(evil, input, (pattern, [unit, n, tail]) => {
@@ -63,15 +76,40 @@ describe('user patterns run in linear time', () => {
 
   it('checks every format over adversarial inputs under the bound', () => {
     const formats = Object.keys(linearFormats);
-    const unit = fc.constantFrom('a', 'a.', 'a-', '0.', '1:', 'a@', '~0/', '/a', '%20', '::', 'aA1+/', 'P1D', 'a:', 'a:a@', 'T1', '{a', 'a,');
+    const unit = fc.constantFrom(
+      'a',
+      'a.',
+      'a-',
+      '0.',
+      '1:',
+      'a@',
+      '~0/',
+      '/a',
+      '%20',
+      '::',
+      'aA1+/',
+      'P1D',
+      'a:',
+      'a:a@',
+      'T1',
+      '{a',
+      'a,',
+    );
     const prefix = fc.constantFrom('', 'http://', 'a@', 'P', '#', '0', 'urn:');
     let worst = 0;
     fc.assert(
-      fc.property(fc.constantFrom(...formats), prefix, unit, fc.integer({ min: 100, max: 16 * 1024 }), fc.constantFrom('!', ' ', '@', '..', ':'), (format, pre, u, n, tail) => {
-        const [, ms] = timed(() => validateJobInput({ type: 'string', format }, pre + u.repeat(Math.ceil(n / u.length)) + tail));
-        worst = Math.max(worst, ms);
-        expect(ms).toBeLessThan(BOUND_MS);
-      }),
+      fc.property(
+        fc.constantFrom(...formats),
+        prefix,
+        unit,
+        fc.integer({ min: 100, max: 16 * 1024 }),
+        fc.constantFrom('!', ' ', '@', '..', ':'),
+        (format, pre, u, n, tail) => {
+          const [, ms] = timed(() => validateJobInput({ type: 'string', format }, pre + u.repeat(Math.ceil(n / u.length)) + tail));
+          worst = Math.max(worst, ms);
+          expect(ms).toBeLessThan(BOUND_MS);
+        },
+      ),
       { numRuns: 300, seed: 16 },
     );
     console.log(`formats: worst validation ${worst.toFixed(1)} ms`);
@@ -98,14 +136,39 @@ describe('user patterns run in linear time', () => {
 
 describe('patterns the server cannot run are refused at upsertTemplate, naming the field', () => {
   it.each([
-    ['a backreference', { type: 'object', properties: { code: { type: 'string', pattern: '^(a)\\1$' } } }, '`inputSchema.properties.code.pattern` is a pattern this server cannot run'],
-    ['a lookahead key', { type: 'object', patternProperties: { '^(?!x)': {} } }, '`inputSchema.patternProperties["^(?!x)"]` is a pattern this server cannot run'],
-    ['a lookbehind deep inside', { type: 'object', properties: { list: { type: 'array', items: { anyOf: [{ pattern: '(?<=a)b' }] } } } }, '`inputSchema.properties.list.items.anyOf[0].pattern`'],
-    ['a pattern over 1,000 characters', { type: 'string', pattern: 'a'.repeat(1001) }, '`inputSchema.pattern` is a pattern this server cannot run: it has 1001 characters; the limit is 1000'],
-    ['a pattern whose repetitions cost seconds to compile', { type: 'string', pattern: 'a{1000}'.repeat(142) }, 'its repetition counts add up to more than 2000'],
+    [
+      'a backreference',
+      { type: 'object', properties: { code: { type: 'string', pattern: '^(a)\\1$' } } },
+      '`inputSchema.properties.code.pattern` is a pattern this server cannot run',
+    ],
+    [
+      'a lookahead key',
+      { type: 'object', patternProperties: { '^(?!x)': {} } },
+      '`inputSchema.patternProperties["^(?!x)"]` is a pattern this server cannot run',
+    ],
+    [
+      'a lookbehind deep inside',
+      { type: 'object', properties: { list: { type: 'array', items: { anyOf: [{ pattern: '(?<=a)b' }] } } } },
+      '`inputSchema.properties.list.items.anyOf[0].pattern`',
+    ],
+    [
+      'a pattern over 1,000 characters',
+      { type: 'string', pattern: 'a'.repeat(1001) },
+      '`inputSchema.pattern` is a pattern this server cannot run: it has 1001 characters; the limit is 1000',
+    ],
+    [
+      'a pattern whose repetitions cost seconds to compile',
+      { type: 'string', pattern: 'a{1000}'.repeat(142) },
+      'its repetition counts add up to more than 2000',
+    ],
     [
       'patterns that cost too much together',
-      { type: 'object', properties: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}`, { type: 'string', pattern: `[a-z]{950}[0-9]{950}${i}` }])) },
+      {
+        type: 'object',
+        properties: Object.fromEntries(
+          Array.from({ length: 6 }, (_, i) => [`f${i}`, { type: 'string', pattern: `[a-z]{950}[0-9]{950}${i}` }]),
+        ),
+      },
       '`inputSchema` has patterns that compile to',
     ],
   ])('%s', (_, schema, message) => {
@@ -147,13 +210,18 @@ describe('compiled validators are bounded', () => {
       gc();
       return process.memoryUsage().heapUsed;
     };
-    const distinct = (i: number) => ({ type: 'object', properties: { [`field${i}`]: { type: 'string', pattern: `^field${i}-[a-z]+$`, description: 'd'.repeat(2000) } } });
+    const distinct = (i: number) => ({
+      type: 'object',
+      properties: { [`field${i}`]: { type: 'string', pattern: `^field${i}-[a-z]+$`, description: 'd'.repeat(2000) } },
+    });
     for (let i = 0; i < VALIDATOR_CACHE.maxEntries; i++) compileUserSchema(distinct(i));
     const before = heap();
     const n = 2000;
     for (let i = VALIDATOR_CACHE.maxEntries; i < VALIDATOR_CACHE.maxEntries + n; i++) expect(withInputSchema(distinct(i)).ok).toBe(true);
     const after = heap();
-    console.log(`validators: ${n} more schemas compiled; held ${cachedValidators().count}; heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `validators: ${n} more schemas compiled; held ${cachedValidators().count}; heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(cachedValidators().count).toBeLessThanOrEqual(VALIDATOR_CACHE.maxEntries);
     expect(after - before).toBeLessThan(32 * 2 ** 20);
   });

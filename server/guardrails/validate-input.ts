@@ -9,7 +9,11 @@ export function validateJobInput(schema: object, input: unknown): InputValidatio
   try {
     validate = compileUserSchema(schema);
   } catch (err) {
-    return { ok: false, message: `The template's input schema is invalid (${(err as Error).message}); ask an admin to fix the template.`, errors: [] };
+    return {
+      ok: false,
+      message: `The template's input schema is invalid (${(err as Error).message}); ask an admin to fix the template.`,
+      errors: [],
+    };
   }
   if (validate(input)) return { ok: true };
   const errors = describeErrors(validate.errors);

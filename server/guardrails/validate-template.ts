@@ -39,7 +39,10 @@ function patternProblems(field: string, schema: object): FieldError[] {
     else problems.push({ field: p.field, message: `is a pattern this server cannot run: ${checked.reason}` });
   }
   if (total > MAX_SCHEMA_INSTRUCTIONS) {
-    problems.push({ field, message: `has patterns that compile to ${total} instructions together, over the limit of ${MAX_SCHEMA_INSTRUCTIONS}` });
+    problems.push({
+      field,
+      message: `has patterns that compile to ${total} instructions together, over the limit of ${MAX_SCHEMA_INSTRUCTIONS}`,
+    });
   }
   return problems;
 }
@@ -68,10 +71,12 @@ function envProblems(names: readonly string[], runnerEnvAllow: readonly string[]
   return names.flatMap((name, i) =>
     runnerEnvAllowed(name, runnerEnvAllow)
       ? []
-      : [{
-          field: `executor.env[${i}]`,
-          message: `names \`${name}\`, which runners may not receive: allowed are ${[...SAFE_RUNNER_ENV, ...runnerEnvAllow].join(', ')} (the operator adds names with AUTODEV_RUNNER_ENV_ALLOW)`,
-        }],
+      : [
+          {
+            field: `executor.env[${i}]`,
+            message: `names \`${name}\`, which runners may not receive: allowed are ${[...SAFE_RUNNER_ENV, ...runnerEnvAllow].join(', ')} (the operator adds names with AUTODEV_RUNNER_ENV_ALLOW)`,
+          },
+        ],
   );
 }
 
@@ -81,7 +86,12 @@ function toolProblems(agents: AgentDefinition[]): FieldError[] {
     (a.tools ?? []).flatMap((name, j) =>
       TOOL_NAMES.includes(name)
         ? []
-        : [{ field: `crew.agents[${i}].tools[${j}]`, message: `grants agent \`${a.id}\` the unknown tool \`${name}\` (the tools are ${TOOL_NAMES.join(', ')})` }],
+        : [
+            {
+              field: `crew.agents[${i}].tools[${j}]`,
+              message: `grants agent \`${a.id}\` the unknown tool \`${name}\` (the tools are ${TOOL_NAMES.join(', ')})`,
+            },
+          ],
     ),
   );
 }
@@ -89,8 +99,12 @@ function toolProblems(agents: AgentDefinition[]): FieldError[] {
 /** `{name}` placeholders the input schema does not declare: they would reach the model as typed. */
 function placeholderProblems(t: TemplateDefinition): FieldError[] {
   const texts: [string, string][] = [
-    ...t.crew.agents.flatMap((a, i) => (['role', 'goal', 'backstory'] as const).map((k): [string, string] => [`crew.agents[${i}].${k}`, a[k]])),
-    ...t.crew.tasks.flatMap((task, i) => (['description', 'expectedOutput'] as const).map((k): [string, string] => [`crew.tasks[${i}].${k}`, task[k]])),
+    ...t.crew.agents.flatMap((a, i) =>
+      (['role', 'goal', 'backstory'] as const).map((k): [string, string] => [`crew.agents[${i}].${k}`, a[k]]),
+    ),
+    ...t.crew.tasks.flatMap((task, i) =>
+      (['description', 'expectedOutput'] as const).map((k): [string, string] => [`crew.tasks[${i}].${k}`, task[k]]),
+    ),
     ...t.crew.tasks.flatMap((task, i): [string, string][] => (task.question ? [[`crew.tasks[${i}].question`, task.question]] : [])),
   ];
   return texts.flatMap(([field, text]) =>
@@ -106,11 +120,16 @@ function workspaceProblems(t: TemplateDefinition): FieldError[] {
   const errors: FieldError[] = [];
   const props = (t.inputSchema as { properties?: Record<string, { type?: unknown } | undefined> }).properties ?? {};
   if (t.workspace) {
-    for (const [key, fallback] of [['repositoryField', 'repository'], ['refField', 'ref']] as const) {
+    for (const [key, fallback] of [
+      ['repositoryField', 'repository'],
+      ['refField', 'ref'],
+    ] as const) {
       const name = t.workspace[key] ?? fallback;
       const declared = Object.hasOwn(props, name) ? props[name] : undefined;
-      if (declared && declared.type !== 'string') errors.push({ field: `workspace.${key}`, message: `names input field \`${name}\`, which is not a string field` });
-      else if (!declared && (key === 'repositoryField' || t.workspace[key])) errors.push({ field: `workspace.${key}`, message: `names input field \`${name}\`, which the input schema does not declare` });
+      if (declared && declared.type !== 'string')
+        errors.push({ field: `workspace.${key}`, message: `names input field \`${name}\`, which is not a string field` });
+      else if (!declared && (key === 'repositoryField' || t.workspace[key]))
+        errors.push({ field: `workspace.${key}`, message: `names input field \`${name}\`, which the input schema does not declare` });
     }
   }
   const seen = new Set<string>();
@@ -122,7 +141,8 @@ function workspaceProblems(t: TemplateDefinition): FieldError[] {
 }
 
 /** Whether the template runs on the agent runtime (a workspace, checks, or an agent with tools), as the runner decides (usesAgentRuntime). */
-const onAgentRuntime = (t: TemplateDefinition) => Boolean(t.workspace) || (t.checks?.length ?? 0) > 0 || t.crew.agents.some((a) => (a.tools?.length ?? 0) > 0);
+const onAgentRuntime = (t: TemplateDefinition) =>
+  Boolean(t.workspace) || (t.checks?.length ?? 0) > 0 || t.crew.agents.some((a) => (a.tools?.length ?? 0) > 0);
 
 /**
  * Agent-runtime settings: task fields only that runtime honours, the sandbox's network only where
@@ -135,21 +155,35 @@ function runtimeProblems(t: TemplateDefinition, opts: { runnerEnvAllow: readonly
     if (task.outputSchema) errors.push(...schemaProblems(`crew.tasks[${i}].outputSchema`, task.outputSchema));
     for (const key of ['maxSteps', 'outputSchema'] as const) {
       if (task[key] !== undefined && !runtime) {
-        errors.push({ field: `crew.tasks[${i}].${key}`, message: `applies only on the agent runtime (a template with a workspace, checks, or an agent with tools), which task \`${task.id}\`'s template does not use` });
+        errors.push({
+          field: `crew.tasks[${i}].${key}`,
+          message: `applies only on the agent runtime (a template with a workspace, checks, or an agent with tools), which task \`${task.id}\`'s template does not use`,
+        });
       }
     }
   });
   const w = t.workspace;
   if (w?.network === 'host' && !opts.sandboxNetwork) {
-    errors.push({ field: 'workspace.network', message: 'asks for the host network, which this server does not give commands (the operator allows it with AUTODEV_SANDBOX_NETWORK=allow)' });
+    errors.push({
+      field: 'workspace.network',
+      message:
+        'asks for the host network, which this server does not give commands (the operator allows it with AUTODEV_SANDBOX_NETWORK=allow)',
+    });
   }
-  for (const [field, name] of [['workspace.credentialsEnv', w?.credentialsEnv], ['workspace.push.credentialsEnv', w?.push?.credentialsEnv]] as const) {
+  for (const [field, name] of [
+    ['workspace.credentialsEnv', w?.credentialsEnv],
+    ['workspace.push.credentialsEnv', w?.push?.credentialsEnv],
+  ] as const) {
     if (name && !runnerEnvAllowed(name, opts.runnerEnvAllow)) {
-      errors.push({ field, message: `names \`${name}\`, which runners may not receive (the operator allows a credential variable with AUTODEV_RUNNER_ENV_ALLOW)` });
+      errors.push({
+        field,
+        message: `names \`${name}\`, which runners may not receive (the operator allows a credential variable with AUTODEV_RUNNER_ENV_ALLOW)`,
+      });
     }
   }
   const unknown = (w?.push?.branch.match(/\{[^}]*\}/g) ?? []).filter((p) => p !== '{jobId}' && p !== '{attempt}');
-  if (unknown.length) errors.push({ field: 'workspace.push.branch', message: `uses ${unknown.join(', ')}; a branch may use {jobId} and {attempt}` });
+  if (unknown.length)
+    errors.push({ field: 'workspace.push.branch', message: `uses ${unknown.join(', ')}; a branch may use {jobId} and {attempt}` });
   return errors;
 }
 
@@ -158,7 +192,10 @@ function runtimeProblems(t: TemplateDefinition, opts: { runnerEnvAllow: readonly
  * `executor.env` and credential names within the operator's allow-list (`runnerEnvAllow`, beyond
  * the fixed safe set), and the host network for commands only when `sandboxNetwork` allows it.
  */
-export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean } = {}): TemplateValidation {
+export function validateTemplateDefinition(
+  def: unknown,
+  opts: { runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean } = {},
+): TemplateValidation {
   if (!validateShape(def)) return refuse(describeErrors(validateShape.errors));
   const t = def as TemplateDefinition;
   const errors: FieldError[] = [];
@@ -176,12 +213,17 @@ export function validateTemplateDefinition(def: unknown, opts: { runnerEnvAllow?
   const earlier = new Set<string>();
   t.crew.tasks.forEach((task, i) => {
     if (earlier.has(task.id)) errors.push({ field: `crew.tasks[${i}].id`, message: `repeats task id \`${task.id}\`` });
-    if (!agents.has(task.agent)) errors.push({ field: `crew.tasks[${i}].agent`, message: `names unknown agent \`${task.agent}\` (task \`${task.id}\`)` });
+    if (!agents.has(task.agent))
+      errors.push({ field: `crew.tasks[${i}].agent`, message: `names unknown agent \`${task.agent}\` (task \`${task.id}\`)` });
     if ((task.inputTimeoutSeconds !== undefined || task.onInputTimeout !== undefined) && !asksForInput(task)) {
-      errors.push({ field: `crew.tasks[${i}].inputTimeoutSeconds`, message: `limits a wait for input, but task \`${task.id}\` asks for none (set humanInput or a question)` });
+      errors.push({
+        field: `crew.tasks[${i}].inputTimeoutSeconds`,
+        message: `limits a wait for input, but task \`${task.id}\` asks for none (set humanInput or a question)`,
+      });
     }
     for (const c of task.context ?? []) {
-      if (!earlier.has(c)) errors.push({ field: `crew.tasks[${i}].context`, message: `names \`${c}\`, which is not an earlier task (task \`${task.id}\`)` });
+      if (!earlier.has(c))
+        errors.push({ field: `crew.tasks[${i}].context`, message: `names \`${c}\`, which is not an earlier task (task \`${task.id}\`)` });
     }
     earlier.add(task.id);
   });

@@ -20,7 +20,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const setContentType = (type: string) => t.app.services.pool.query(`UPDATE "Artifact" SET "contentType" = $1 WHERE id = $2`, [type, artifactId]);
+const setContentType = (type: string) =>
+  t.app.services.pool.query(`UPDATE "Artifact" SET "contentType" = $1 WHERE id = $2`, [type, artifactId]);
 
 describe('artifact downloads', () => {
   it('send the stored content type when it is a media type', async () => {
@@ -32,19 +33,40 @@ describe('artifact downloads', () => {
   });
 
   it('send application/octet-stream, never a 500 or an injected header, for any content type a runner could store', async () => {
-    const odd = ['text/plain\r\nSet-Cookie: a=1', 'text/plain\nx', 'téxt/plain', 'text/plain; name="☃"', '\u2028', ' ', 'x', '/', 'text/', 'a b/c', '"text/plain"', 'text/plain\t; a=b\u007f'];
+    const odd = [
+      'text/plain\r\nSet-Cookie: a=1',
+      'text/plain\nx',
+      'téxt/plain',
+      'text/plain; name="☃"',
+      '\u2028',
+      ' ',
+      'x',
+      '/',
+      'text/',
+      'a b/c',
+      '"text/plain"',
+      'text/plain\t; a=b\u007f',
+    ];
     const seen: Record<number, number> = {};
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.constantFrom(...odd), fc.string({ minLength: 1, maxLength: 200, unit: 'binary' }).filter((s) => !s.includes('\u0000')) /* PostgreSQL stores no NUL */), async (type) => {
-        await setContentType(type);
-        const res = await fetch(downloadUrl);
-        seen[res.status] = (seen[res.status] ?? 0) + 1;
-        expect(res.status, JSON.stringify(type)).toBe(200);
-        expect(res.headers.get('set-cookie')).toBeNull();
-        const sent = res.headers.get('content-type')!;
-        expect(sent === type || sent === 'application/octet-stream', `${JSON.stringify(type)} sent as ${JSON.stringify(sent)}`).toBe(true);
-        expect(await res.text()).toBe('# Result\n');
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.constantFrom(...odd),
+          fc.string({ minLength: 1, maxLength: 200, unit: 'binary' }).filter((s) => !s.includes('\u0000')) /* PostgreSQL stores no NUL */,
+        ),
+        async (type) => {
+          await setContentType(type);
+          const res = await fetch(downloadUrl);
+          seen[res.status] = (seen[res.status] ?? 0) + 1;
+          expect(res.status, JSON.stringify(type)).toBe(200);
+          expect(res.headers.get('set-cookie')).toBeNull();
+          const sent = res.headers.get('content-type')!;
+          expect(sent === type || sent === 'application/octet-stream', `${JSON.stringify(type)} sent as ${JSON.stringify(sent)}`).toBe(
+            true,
+          );
+          expect(await res.text()).toBe('# Result\n');
+        },
+      ),
       { numRuns: 150, seed: 1127 },
     );
     console.log(`artifact content types: 150 downloads, statuses ${JSON.stringify(seen)}`);

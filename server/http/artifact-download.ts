@@ -19,12 +19,19 @@ export function downloadContentType(stored: string): string {
 }
 
 /** `GET /artifacts/<id>?expires=…&sig=…`: the signed link GraphQL hands out after its project check. */
-export function handleArtifactDownload(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, services: Services): boolean | Promise<void> {
+export function handleArtifactDownload(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: RequestTarget,
+  services: Services,
+): boolean | Promise<void> {
   const match = ARTIFACT_PATH.exec(target.path);
   if (!match || req.method !== 'GET') return false;
   const id = match[1];
   if (!verifyArtifactSignature(services.signingKey, id, target.query.get('expires'), target.query.get('sig'))) {
-    res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'The download link is invalid or has expired.' }));
+    res
+      .writeHead(403, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'The download link is invalid or has expired.' }));
     return true;
   }
   return (async () => {

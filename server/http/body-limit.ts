@@ -1,7 +1,9 @@
 import type http from 'node:http';
 
 const send = (res: http.ServerResponse, status: number, code: string, message: string) =>
-  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  res
+    .writeHead(status, { 'content-type': 'application/json', connection: 'close' })
+    .end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 
 /**
  * Refuses a request body over `max` bytes before anything reads it (413), and a body of unknown

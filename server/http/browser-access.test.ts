@@ -9,7 +9,10 @@ let plain: TestServer;
 let withCors: TestServer;
 
 beforeAll(async () => {
-  [plain, withCors] = await Promise.all([startTestServer(), startTestServer({ env: { AUTODEV_CORS_ORIGINS: `${ALLOWED}, http://localhost:5173` } })]);
+  [plain, withCors] = await Promise.all([
+    startTestServer(),
+    startTestServer({ env: { AUTODEV_CORS_ORIGINS: `${ALLOWED}, http://localhost:5173` } }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([plain?.close(), withCors?.close()]);
@@ -31,7 +34,10 @@ describe('CORS', () => {
   it('grants no other origin anything by default: no Access-Control-Allow-* header on answers or preflights', async () => {
     for (const origin of ['https://evil.example', 'null', plain.url.replace('127.0.0.1', 'localhost')]) {
       for (const res of [await query(plain, origin), await preflight(plain, origin)]) {
-        expect([...res.headers.keys()].filter((h) => h.startsWith('access-control-')), origin).toEqual([]);
+        expect(
+          [...res.headers.keys()].filter((h) => h.startsWith('access-control-')),
+          origin,
+        ).toEqual([]);
       }
     }
   });

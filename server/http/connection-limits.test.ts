@@ -37,16 +37,26 @@ async function startApiWithFileLimit(limit: number, env: Record<string, string>)
   const dataDir = mkdtempSync(path.join(tmpdir(), 'autodev-fd-'));
   const main = fileURLToPath(new URL('../main.ts', import.meta.url));
   const child = spawn('prlimit', [`--nofile=${limit}:${limit}`, process.execPath, '--import', 'tsx', main], {
-    env: { PATH: process.env.PATH, AUTODEV_ROLE: 'api', PORT: '0', HOST: '127.0.0.1', AUTODEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      AUTODEV_ROLE: 'api',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTODEV_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => {
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
       rmSync(dataDir, { recursive: true, force: true });
       resolve();
-    }));
+    }),
+  );
   const ready = /GraphQL \+ GraphiQL: (\S+)\/graphql/;
   const started = Date.now();
   while (!ready.test(out)) {
@@ -54,12 +64,21 @@ async function startApiWithFileLimit(limit: number, env: Record<string, string>)
     if (Date.now() - started > 60_000) throw new Error(`api not ready after 60 s: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, url: ready.exec(out)![1].replace('localhost', '127.0.0.1'), output: () => out, kill: (signal) => (child.kill(signal), exited) };
+  return {
+    child,
+    url: ready.exec(out)![1].replace('localhost', '127.0.0.1'),
+    output: () => out,
+    kill: (signal) => (child.kill(signal), exited),
+  };
 }
 
 describe('connection limits', () => {
   it('reads the open-file limit and leaves a quarter of it (at least 256) to everything but connections', () => {
-    expect(openFileLimit('Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n')).toBe(1024);
+    expect(
+      openFileLimit(
+        'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n',
+      ),
+    ).toBe(1024);
     expect(openFileLimit('Max open files            unlimited            unlimited            files\n')).toBeNull();
     expect(connectionCap(512)).toBe(256);
     expect(connectionCap(1024)).toBe(768);
@@ -77,8 +96,8 @@ describe('connection limits', () => {
       for (let i = 0; i < 700; i++) {
         const s = net.connect(Number(url.port), url.hostname);
         s.on('error', () => {});
-        s.on("close", () => closedByServer++);
-        s.on("data", () => answered++);
+        s.on('close', () => closedByServer++);
+        s.on('data', () => answered++);
         s.write('GET /readyz HTTP/1.1\r\nHost: x\r\n'); // headers never finished
         sockets.push(s);
         if (i % 50 === 0) {
@@ -94,17 +113,25 @@ describe('connection limits', () => {
       const waitedFrom = Date.now();
       while (closedByServer < sockets.length && Date.now() - waitedFrom < 20_000) await new Promise((r) => setTimeout(r, 200));
       const dropMs = Date.now() - waitedFrom;
-      expect(closedByServer, `closed by the server after ${dropMs} ms; open files at most ${most}; now ${openFiles()}; answered ${answered}; output ${api.output().slice(-1500)}`).toBe(sockets.length);
+      expect(
+        closedByServer,
+        `closed by the server after ${dropMs} ms; open files at most ${most}; now ${openFiles()}; answered ${answered}; output ${api.output().slice(-1500)}`,
+      ).toBe(sockets.length);
       const ready = await fetch(`${api.url}/readyz`);
       expect(ready.status).toBe(200);
       const job = await fetch(`${api.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-        body: JSON.stringify({ query: 'mutation { createJob(input: { templateSlug: "triage-bug", input: { title: "Flood", report: "After the connection flood." } }) { id } }' }),
+        body: JSON.stringify({
+          query:
+            'mutation { createJob(input: { templateSlug: "triage-bug", input: { title: "Flood", report: "After the connection flood." } }) { id } }',
+        }),
       });
       expect((await job.json()).data.createJob.id).toBeTruthy();
       expect(api.output()).not.toMatch(/EMFILE/);
-      console.log(`connection flood: 700 unfinished requests against ${FD_LIMIT} descriptors: open files ${before} → at most ${most} (cap ${connectionCap(FD_LIMIT)} connections); all dropped by the server ${dropMs} ms after the flood; /readyz 200 and createJob fine afterwards`);
+      console.log(
+        `connection flood: 700 unfinished requests against ${FD_LIMIT} descriptors: open files ${before} → at most ${most} (cap ${connectionCap(FD_LIMIT)} connections); all dropped by the server ${dropMs} ms after the flood; /readyz 200 and createJob fine afterwards`,
+      );
     } finally {
       for (const s of sockets) s.destroy();
     }

@@ -14,7 +14,11 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Options for http.createServer: timeouts for receiving a request (answers, SSE streams and WebSockets are not limited by them). */
-export const SERVER_OPTIONS: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
+export const SERVER_OPTIONS: http.ServerOptions = {
+  headersTimeout: HEADERS_TIMEOUT_MS,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  connectionsCheckingInterval: 1000,
+};
 
 /** The soft limit on open files from the text of /proc/self/limits; null when it is not there or unlimited. */
 export function openFileLimit(limits = readProcLimits()): number | null {
@@ -46,6 +50,9 @@ export function limitConnections(server: http.Server, log: Logger, atMost = Infi
   server.on('drop', () => {
     if (Date.now() - lastWarning < 10_000) return;
     lastWarning = Date.now();
-    log.warn('connection refused: the server holds its maximum of connections', { maxConnections: server.maxConnections, openFiles: fdLimit });
+    log.warn('connection refused: the server holds its maximum of connections', {
+      maxConnections: server.maxConnections,
+      openFiles: fdLimit,
+    });
   });
 }

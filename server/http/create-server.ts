@@ -53,7 +53,15 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     graphiql: false, // served by handleGraphiql, without a CDN
     cors: corsPolicy(services.config.corsOrigins),
     maskedErrors: { maskError: maskError(services.log) },
-    plugins: [requestParamsPlugin(), nestingLimitPlugin(), armorPlugin(services.config.production), guardPlugin(services, tokens), responseLimitsPlugin(services.config.limits), useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode), sharedEventExecutionPlugin(services.metrics.subscriptionExecutions)],
+    plugins: [
+      requestParamsPlugin(),
+      nestingLimitPlugin(),
+      armorPlugin(services.config.production),
+      guardPlugin(services, tokens),
+      responseLimitsPlugin(services.config.limits),
+      useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode),
+      sharedEventExecutionPlugin(services.metrics.subscriptionExecutions),
+    ],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
     batching: { limit: 10 },
     logging: false,
@@ -86,7 +94,10 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
       return Promise.resolve(yoga.handle(req, res)); // (it may answer synchronously, with no promise)
     },
   ];
-  const server = http.createServer(SERVER_OPTIONS, requestListener(services.log, routes, 'Nothing is served at this path: the API is at /graphql, the web app at /.'));
+  const server = http.createServer(
+    SERVER_OPTIONS,
+    requestListener(services.log, routes, 'Nothing is served at this path: the API is at /graphql, the web app at /.'),
+  );
   limitConnections(server, services.log);
   server.on('connect', refuseConnect);
 

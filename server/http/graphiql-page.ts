@@ -6,7 +6,8 @@ import type { RequestTarget } from './request-target.ts';
 
 const OPTIONS = { title: 'AutoDev GraphQL', subscriptionsProtocol: 'WS' as const };
 /** Everything the page needs is inline or from this server; the browser enforces that nothing else loads. */
-const CSP = "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:";
+const CSP =
+  "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:";
 
 /**
  * GraphiQL with its scripts, styles and editor workers inlined (about 9 MB, 2 MB gzipped), so that
@@ -24,8 +25,14 @@ function graphiqlPage() {
 }
 
 /** A browser's GET of the GraphQL endpoint (what Yoga would answer with GraphiQL). */
-export function handleGraphiql(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, graphqlPath: string): boolean | Promise<void> {
-  if (target.path !== graphqlPath || (req.method !== 'GET' && req.method !== 'HEAD') || !(req.headers.accept ?? '').includes('text/html')) return false;
+export function handleGraphiql(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: RequestTarget,
+  graphqlPath: string,
+): boolean | Promise<void> {
+  if (target.path !== graphqlPath || (req.method !== 'GET' && req.method !== 'HEAD') || !(req.headers.accept ?? '').includes('text/html'))
+    return false;
   return graphiqlPage().then(({ plain, gzipped }) => {
     const useGzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
     const body = useGzip ? gzipped : plain;

@@ -9,7 +9,12 @@ import { QUERY_LIMITS } from './hardening.ts';
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({
-    env: { NODE_ENV: 'production', AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '5', AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '3', AUTODEV_MAX_REQUEST_BYTES: '65536' },
+    env: {
+      NODE_ENV: 'production',
+      AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '5',
+      AUTODEV_MAX_SUBSCRIPTIONS_PER_TOKEN: '3',
+      AUTODEV_MAX_REQUEST_BYTES: '65536',
+    },
   });
 });
 afterAll(async () => {
@@ -17,7 +22,11 @@ afterAll(async () => {
 });
 
 const post = (body: string, headers: Record<string, string> = {}) =>
-  fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}`, ...headers }, body });
+  fetch(`${t.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}`, ...headers },
+    body,
+  });
 
 describe('query limits (graphql-armor)', () => {
   it('refuses a query nested deeper than the limit with QUERY_TOO_COMPLEX', async () => {
@@ -77,10 +86,12 @@ describe('query limits (graphql-armor)', () => {
     const chunked = await fetch(`${t.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: new ReadableStream({ start: (c) => {
+      body: new ReadableStream({
+        start: (c) => {
           c.enqueue(new TextEncoder().encode('{"query":"{ viewer { role } }"}'));
           c.close();
-        } }),
+        },
+      }),
       duplex: 'half',
     } as RequestInit);
     expect(chunked.status).toBe(411);
@@ -103,7 +114,12 @@ describe('rate limits per token', () => {
   it('mutations over the limit get RATE_LIMITED with a retry time; another token is unaffected', async () => {
     const token = await t.token('ADMIN');
     const other = await t.token('ADMIN');
-    const mutate = (tok: string) => t.gql(`mutation($input: ApiTokenInput!) { createApiToken(input: $input) { tokenId } }`, { input: { name: 'rl', role: 'VIEWER' } }, tok);
+    const mutate = (tok: string) =>
+      t.gql(
+        `mutation($input: ApiTokenInput!) { createApiToken(input: $input) { tokenId } }`,
+        { input: { name: 'rl', role: 'VIEWER' } },
+        tok,
+      );
     const results = await Promise.all(Array.from({ length: 8 }, () => mutate(token)));
     const limited = results.filter((r) => r.errors?.[0].extensions?.code === 'RATE_LIMITED');
     expect(results.length - limited.length).toBe(5);

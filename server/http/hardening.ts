@@ -20,7 +20,8 @@ export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 20, maxTokens: 3000, max
 
 /** The errors graphql-armor refused a document with (its limits: depth, aliases, tokens, directives), known by identity. */
 const queryLimitRejections = new WeakSet();
-export const isQueryLimitRejection = (error: unknown): boolean => typeof error === 'object' && error !== null && queryLimitRejections.has(error);
+export const isQueryLimitRejection = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && queryLimitRejections.has(error);
 const onReject = [(_ctx: unknown, error: object) => void queryLimitRejections.add(error)];
 
 export function armorPlugin(production: boolean) {
@@ -99,7 +100,9 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
         return;
       }
       if (production && !ctx.principal && factsOf(args.document).asksForSchema) {
-        setResultAndStopExecution({ errors: [toGraphQLError(new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).'))] });
+        setResultAndStopExecution({
+          errors: [toGraphQLError(new AppError('UNAUTHENTICATED', 'Introspection needs an API token (`Authorization: Bearer <token>`).'))],
+        });
         return;
       }
       if (ctx.principal && getOperationAST(args.document, args.operationName)?.operation === OperationTypeNode.MUTATION) {
@@ -109,9 +112,13 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
           setResultAndStopExecution({
             errors: [
               toGraphQLError(
-                new AppError('RATE_LIMITED', `Too many mutations with this token: the limit is ${limits.mutationsPerMinute} per minute. Retry in ${taken.retryAfterSeconds} s.`, {
-                  retryAfterSeconds: taken.retryAfterSeconds,
-                }),
+                new AppError(
+                  'RATE_LIMITED',
+                  `Too many mutations with this token: the limit is ${limits.mutationsPerMinute} per minute. Retry in ${taken.retryAfterSeconds} s.`,
+                  {
+                    retryAfterSeconds: taken.retryAfterSeconds,
+                  },
+                ),
               ),
             ],
           });
@@ -132,9 +139,13 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
         setResultAndStopExecution({
           errors: [
             toGraphQLError(
-              new AppError('RATE_LIMITED', `Too many open subscriptions with this token: the limit is ${limits.subscriptionsPerToken} at once. Close one first.`, {
-                retryAfterSeconds: 1,
-              }),
+              new AppError(
+                'RATE_LIMITED',
+                `Too many open subscriptions with this token: the limit is ${limits.subscriptionsPerToken} at once. Close one first.`,
+                {
+                  retryAfterSeconds: 1,
+                },
+              ),
             ),
           ],
         });

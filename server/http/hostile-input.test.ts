@@ -22,7 +22,7 @@ const NO_UUID = '00000000-0000-4000-8000-000000000000';
 const INJECTIONS = [
   "' OR '1'='1' --",
   '"; DROP TABLE "Job"; --',
-  "1; SELECT pg_sleep(5)",
+  '1; SELECT pg_sleep(5)',
   '{"$gt": ""}',
   '__proto__',
   '{"__proto__": {"admin": true}}',
@@ -35,7 +35,12 @@ const INJECTIONS = [
   'x'.repeat(100_000),
 ];
 
-function raw(body: string | Uint8Array, headers: Record<string, string> = {}, method = 'POST', token: string | null = t.adminToken): Promise<Response> {
+function raw(
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+  method = 'POST',
+  token: string | null = t.adminToken,
+): Promise<Response> {
   return fetch(`${t.url}/graphql`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
@@ -49,30 +54,81 @@ function corpus(): Case[] {
   const add = (name: string, send: () => Promise<Response>, valid = false) => cases.push({ name, send, valid });
 
   // Bodies that are not a GraphQL request.
-  const bodies = ['', '{', '}', 'null', 'true', '42', '"q"', '[]', '[1]', '[null]', '[[{"query":"{ viewer { role } }"}]]',
-    '{"query":null}', '{"query":42}', '{"query":["{ viewer { role } }"]}', '{"query":"{ viewer { role } }","variables":[]}',
-    '{"query":"{ viewer { role } }","variables":"x"}', '{"query":"{ viewer { role } }","operationName":5}',
-    '{"query":"{ viewer { role } }","extensions":"x"}', '{"query":"{"}', '{"query":"}}}}"}', '{"query":"{ viewer { role } }"',
-    '\ufeff{"query":"{ viewer { role } }"}', '{"query":"{ viewer\u0000 { role } }"}', `{"query":"${'{'.repeat(5000)}"}`];
+  const bodies = [
+    '',
+    '{',
+    '}',
+    'null',
+    'true',
+    '42',
+    '"q"',
+    '[]',
+    '[1]',
+    '[null]',
+    '[[{"query":"{ viewer { role } }"}]]',
+    '{"query":null}',
+    '{"query":42}',
+    '{"query":["{ viewer { role } }"]}',
+    '{"query":"{ viewer { role } }","variables":[]}',
+    '{"query":"{ viewer { role } }","variables":"x"}',
+    '{"query":"{ viewer { role } }","operationName":5}',
+    '{"query":"{ viewer { role } }","extensions":"x"}',
+    '{"query":"{"}',
+    '{"query":"}}}}"}',
+    '{"query":"{ viewer { role } }"',
+    '\ufeff{"query":"{ viewer { role } }"}',
+    '{"query":"{ viewer\u0000 { role } }"}',
+    `{"query":"${'{'.repeat(5000)}"}`,
+  ];
   bodies.forEach((b, i) => add(`body #${i}: ${b.slice(0, 40)}`, () => raw(b), b === '[]')); // an empty batch has no results
   add('invalid UTF-8', () => raw(new Uint8Array([0x7b, 0x22, 0x71, 0xff, 0xfe, 0xfd, 0x22, 0x7d])));
   // Refused (BAD_USER_INPUT) even unused: nothing recursive may walk a variable nested over MAX_NESTING.
-  add('JSON nested 900,000 deep (an unused variable)', () => raw(`{"query":"{ viewer { role } }","variables":{"a":${'['.repeat(900_000)}${']'.repeat(900_000)}}}`));
-  add('a list literal nested 2,000 deep', op(`{ jobs(filter: { templateSlug: ${'['.repeat(2000)}${']'.repeat(2000)} }) { edges { node { id } } } }`));
-  add('a createJob input nested 5,000 deep', () => raw(`{"query":"mutation($i: JSON!) { createJob(input: { templateSlug: \\"triage-bug\\", input: $i }) { id } }","variables":{"i":${'['.repeat(5000)}${']'.repeat(5000)}}}`));
+  add('JSON nested 900,000 deep (an unused variable)', () =>
+    raw(`{"query":"{ viewer { role } }","variables":{"a":${'['.repeat(900_000)}${']'.repeat(900_000)}}}`),
+  );
+  add(
+    'a list literal nested 2,000 deep',
+    op(`{ jobs(filter: { templateSlug: ${'['.repeat(2000)}${']'.repeat(2000)} }) { edges { node { id } } } }`),
+  );
+  add('a createJob input nested 5,000 deep', () =>
+    raw(
+      `{"query":"mutation($i: JSON!) { createJob(input: { templateSlug: \\"triage-bug\\", input: $i }) { id } }","variables":{"i":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+    ),
+  );
   add('body of 3 MB', () => raw(JSON.stringify({ query: '{ viewer { role } }', variables: { pad: 'x'.repeat(3_000_000) } })));
 
   // Content types, methods, headers.
   add('text/plain', () => raw('{"query":"{ viewer { role } }"}', { 'content-type': 'text/plain' }));
-  add('form-urlencoded (GraphQL over HTTP allows it)', () => raw('query=%7B+viewer+%7B+role+%7D+%7D', { 'content-type': 'application/x-www-form-urlencoded' }), true);
+  add(
+    'form-urlencoded (GraphQL over HTTP allows it)',
+    () => raw('query=%7B+viewer+%7B+role+%7D+%7D', { 'content-type': 'application/x-www-form-urlencoded' }),
+    true,
+  );
   add('multipart without parts', () => raw('--x--', { 'content-type': 'multipart/form-data; boundary=x' }));
-  add('no content-type', () => fetch(`${t.url}/graphql`, { method: 'POST', body: '{"query":"{ viewer { role } }"}', headers: { authorization: `Bearer ${t.adminToken}` } }));
+  add('no content-type', () =>
+    fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      body: '{"query":"{ viewer { role } }"}',
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    }),
+  );
   for (const method of ['PUT', 'DELETE', 'PATCH']) add(`${method} /graphql`, () => raw('{"query":"{ viewer { role } }"}', {}, method));
-  add('mutation over GET', () => fetch(`${t.url}/graphql?query=${encodeURIComponent('mutation { cancelJob(id: "x") { id } }')}`, { headers: { authorization: `Bearer ${t.adminToken}` } }));
+  add('mutation over GET', () =>
+    fetch(`${t.url}/graphql?query=${encodeURIComponent('mutation { cancelJob(id: "x") { id } }')}`, {
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    }),
+  );
   add('GET with a 12 KB query string', () => fetch(`${t.url}/graphql?query=${'a'.repeat(12_000)}`));
   add('GET /artifacts with a forged signature', () => fetch(`${t.url}/artifacts/${NO_UUID}?expires=99999999999999&sig=AAAA`));
   add('GET /artifacts path traversal', () => fetch(`${t.url}/artifacts/..%2f..%2fetc%2fpasswd`));
-  for (const auth of ['Bearer ' + 'a'.repeat(8000), 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer adv_', 'bearer  adv_x y z', "Bearer ' OR 1=1 --"]) {
+  for (const auth of [
+    'Bearer ' + 'a'.repeat(8000),
+    'Basic dXNlcjpwYXNz',
+    'Bearer',
+    'Bearer adv_',
+    'bearer  adv_x y z',
+    "Bearer ' OR 1=1 --",
+  ]) {
     add(`authorization ${auth.slice(0, 30)}`, () => raw('{"query":"{ viewer { role } }"}', { authorization: auth }, 'POST', null));
   }
 
@@ -88,7 +144,9 @@ function corpus(): Case[] {
   add('unknown type in variables', op('query($x: Nope) { viewer { role } }', { x: 1 }));
   add('two anonymous operations', op('{ viewer { role } } { viewer { role } }'));
   add('operationName not in document', () => raw(JSON.stringify({ query: 'query A { viewer { role } }', operationName: 'B' })));
-  add('subscription over POST asking for JSON', () => raw(JSON.stringify({ query: 'subscription { projectEvents { seq } }' }), { accept: 'application/graphql-response+json' }));
+  add('subscription over POST asking for JSON', () =>
+    raw(JSON.stringify({ query: 'subscription { projectEvents { seq } }' }), { accept: 'application/graphql-response+json' }),
+  );
 
   // Wrong types and values in createJob.
   const create = 'mutation($input: CreateJobInput!) { createJob(input: $input) { id } }';
@@ -111,7 +169,18 @@ function corpus(): Case[] {
   badInputs.forEach((input, i) => add(`createJob bad input #${i}`, op(create, { input })));
 
   // Invalid IDs wherever an ID is taken.
-  const ids = ['', 'x', "' OR 1=1 --", 'a'.repeat(10_000), '00000000-0000-0000-0000-000000000000', NO_UUID, '{"$ne":null}', '\u0000', '../../etc', '-1'];
+  const ids = [
+    '',
+    'x',
+    "' OR 1=1 --",
+    'a'.repeat(10_000),
+    '00000000-0000-0000-0000-000000000000',
+    NO_UUID,
+    '{"$ne":null}',
+    '\u0000',
+    '../../etc',
+    '-1',
+  ];
   const idTaking = [
     'query($id: ID!) { job(id: $id) { id } }',
     'mutation($id: ID!) { cancelJob(id: $id) { id } }',
@@ -121,14 +190,19 @@ function corpus(): Case[] {
     'mutation($id: ID!) { revokeApiToken(id: $id) }',
   ];
   // A malformed or unknown id is simply not found: `job` answers null, mutations NOT_FOUND.
-  for (const q of idTaking) for (const id of ids) add(`${q.slice(0, 40)} id=${id.slice(0, 20)}`, op(q, { id }), q.startsWith('query') && !id.includes('\u0000'));
+  for (const q of idTaking)
+    for (const id of ids) add(`${q.slice(0, 40)} id=${id.slice(0, 20)}`, op(q, { id }), q.startsWith('query') && !id.includes('\u0000'));
 
   // Injection attempts in every string input.
   // [operation, variables, is the string legitimate there (free text stored as is, or a lookup that finds nothing)]
   const strings: [string, (s: string) => unknown, boolean?][] = [
     ['mutation($s: String!) { createJob(input: { templateSlug: $s, input: {} }) { id } }', (s) => ({ s })],
     ['mutation($s: String!) { createJob(input: { templateSlug: "triage-bug", input: {}, idempotencyKey: $s }) { id } }', (s) => ({ s })],
-    ['mutation($i: JSON!) { createJob(input: { templateSlug: "triage-bug", input: $i }) { id } }', (s) => ({ i: { title: `T ${s.slice(0, 120)}`, report: `Report: ${s}` } }), true],
+    [
+      'mutation($i: JSON!) { createJob(input: { templateSlug: "triage-bug", input: $i }) { id } }',
+      (s) => ({ i: { title: `T ${s.slice(0, 120)}`, report: `Report: ${s}` } }),
+      true,
+    ],
     ['mutation($s: String!) { createApiToken(input: { name: $s, role: VIEWER }) { tokenId } }', (s) => ({ s }), true],
     ['mutation($s: String!) { cancelJob(id: "' + NO_UUID + '", reason: $s) { id } }', (s) => ({ s })],
     ['query($s: String!) { template(slug: $s) { id } }', (s) => ({ s }), true],
@@ -140,7 +214,8 @@ function corpus(): Case[] {
   // encoding replaces it) but refused inside JSON input (jsonb rejects the \ud800 escape).
   const legitimate = (q: string, s: string) =>
     !s.includes('\u0000') && (q.startsWith('query') || s.length <= 10_000) && !(q.includes('JSON') && /[\ud800-\udfff]/.test(s));
-  for (const [q, vars, legit] of strings) for (const s of INJECTIONS) add(`${q.slice(0, 50)} ← ${s.slice(0, 20)}`, op(q, vars(s)), !!legit && legitimate(q, s));
+  for (const [q, vars, legit] of strings)
+    for (const s of INJECTIONS) add(`${q.slice(0, 50)} ← ${s.slice(0, 20)}`, op(q, vars(s)), !!legit && legitimate(q, s));
   return cases;
 }
 
@@ -159,13 +234,16 @@ async function runCorpus(cases: Case[]) {
     try {
       const body = JSON.parse(text);
       const results = Array.isArray(body) ? body : [body];
-      for (const r of results) for (const e of r?.errors ?? []) {
-        expect(typeof e.message === 'string' && e.message.length > 0, `${c.name}: error without a message`).toBe(true);
-        expect(typeof e.extensions?.code, `${c.name}: error without a code: ${JSON.stringify(e)}`).toBe('string');
-        // No internals: stack frames, file paths, or PostgreSQL's own error text.
-        expect(e.message, c.name).not.toMatch(/\n\s+at |node_modules|\.ts:\d+|syntax error at or near|violates .* constraint|relation "|invalid input syntax for/i);
-        codes.push(e.extensions.code);
-      }
+      for (const r of results)
+        for (const e of r?.errors ?? []) {
+          expect(typeof e.message === 'string' && e.message.length > 0, `${c.name}: error without a message`).toBe(true);
+          expect(typeof e.extensions?.code, `${c.name}: error without a code: ${JSON.stringify(e)}`).toBe('string');
+          // No internals: stack frames, file paths, or PostgreSQL's own error text.
+          expect(e.message, c.name).not.toMatch(
+            /\n\s+at |node_modules|\.ts:\d+|syntax error at or near|violates .* constraint|relation "|invalid input syntax for/i,
+          );
+          codes.push(e.extensions.code);
+        }
     } catch (err) {
       if ((err as Error).name === 'AssertionError') throw err;
       codes = [`non-JSON ${res.headers.get('content-type')}`];
@@ -184,7 +262,12 @@ describe('a corpus of hostile requests', () => {
   it('gets 4xx or coded GraphQL errors only — zero 5xx — and leaves the server serving, unchanged, with flat memory', async () => {
     const cases = corpus();
     expect(cases.length).toBe(236); // the figure README.md and RELIABILITY.md give
-    const count = async () => (await t.app.services.pool.query(`SELECT (SELECT count(*) FROM "Template")::int AS templates, (SELECT count(*) FROM "Job")::int AS jobs`)).rows[0];
+    const count = async () =>
+      (
+        await t.app.services.pool.query(
+          `SELECT (SELECT count(*) FROM "Template")::int AS templates, (SELECT count(*) FROM "Job")::int AS jobs`,
+        )
+      ).rows[0];
     const before = await count();
 
     const first = await runCorpus(cases);
@@ -193,8 +276,14 @@ describe('a corpus of hostile requests', () => {
     // An internal error is a 5xx in disguise.
     expect(first.filter((o) => o.codes.includes('INTERNAL_SERVER_ERROR')).map((o) => o.name)).toEqual([]);
     // Hostile requests are refused (a 4xx, or errors with codes); legitimate-but-odd ones get data.
-    expect(first.filter((o) => !o.valid && o.status < 400 && o.codes.length === 0).map((o) => o.name), 'accepted without an error').toEqual([]);
-    expect(first.filter((o) => o.valid && (o.status !== 200 || o.codes.length > 0)).map((o) => `${o.name}: ${o.status} ${o.codes.join(',')}`), 'refused').toEqual([]);
+    expect(
+      first.filter((o) => !o.valid && o.status < 400 && o.codes.length === 0).map((o) => o.name),
+      'accepted without an error',
+    ).toEqual([]);
+    expect(
+      first.filter((o) => o.valid && (o.status !== 200 || o.codes.length > 0)).map((o) => `${o.name}: ${o.status} ${o.codes.join(',')}`),
+      'refused',
+    ).toEqual([]);
     gc();
     const heapAfterFirst = process.memoryUsage().heapUsed;
     await runCorpus(cases);

@@ -31,25 +31,38 @@ export function maskError(log: Logger) {
     // and is a server bug.
     if (error instanceof GraphQLError && (!error.originalError || (original instanceof GraphQLError && !error.path))) {
       // Parse/validation/variable-coercion errors from graphql-js: the client's mistake, already clear.
-      return new GraphQLError(error.message, { ...placeOf(error), originalError: error.originalError, extensions: { code: error.extensions.code ?? 'BAD_USER_INPUT', ...error.extensions } });
+      return new GraphQLError(error.message, {
+        ...placeOf(error),
+        originalError: error.originalError,
+        extensions: { code: error.extensions.code ?? 'BAD_USER_INPUT', ...error.extensions },
+      });
     }
     const text = original instanceof Error ? original.message : String(original);
     if (original instanceof Error && original.name === 'PothosValidationError') {
       // e.g. a pagination cursor that is not one of ours.
-      return new GraphQLError(`${text.slice(0, 120)}${text.length > 120 ? '…' : ''}`, { ...placeOf(error), extensions: { code: 'BAD_USER_INPUT' } });
+      return new GraphQLError(`${text.slice(0, 120)}${text.length > 120 ? '…' : ''}`, {
+        ...placeOf(error),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
     switch (classifyDbError(original)) {
       case 'invalid-data':
         // PostgreSQL's "data exception" class: a value it cannot store or compare (a safety net
         // behind the validation in front of it).
         log.warn('request refused by the database as invalid data', { error: text.slice(0, 500) });
-        return new GraphQLError('The request contains a value that cannot be stored or searched for (check for control characters and lengths).', {
-          ...placeOf(error),
-          extensions: { code: 'BAD_USER_INPUT' },
-        });
+        return new GraphQLError(
+          'The request contains a value that cannot be stored or searched for (check for control characters and lengths).',
+          {
+            ...placeOf(error),
+            extensions: { code: 'BAD_USER_INPUT' },
+          },
+        );
       case 'unavailable':
         log.warn('request failed: database unavailable', { error: text });
-        return new GraphQLError('The service cannot reach its database right now; try again shortly.', { ...placeOf(error), extensions: { code: 'SERVICE_UNAVAILABLE' } });
+        return new GraphQLError('The service cannot reach its database right now; try again shortly.', {
+          ...placeOf(error),
+          extensions: { code: 'SERVICE_UNAVAILABLE' },
+        });
       case null:
         log.error('unexpected error', { error: text, stack: original instanceof Error ? original.stack : undefined });
         return new GraphQLError(message, { ...placeOf(error), extensions: { code: 'INTERNAL_SERVER_ERROR' } });

@@ -62,7 +62,9 @@ describe('/metrics', () => {
   it('labels operations by name only for callers with a token: 300 names sent without one take no label place', async () => {
     const names = Array.from({ length: 300 }, (_, i) => `Stranger${i}`);
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(names.slice(i, i + 50).map((name) => withPort.gql(`query ${name} { templates(first: 1) { edges { node { slug } } } }`, {}, null)));
+      await Promise.all(
+        names.slice(i, i + 50).map((name) => withPort.gql(`query ${name} { templates(first: 1) { edges { node { slug } } } }`, {}, null)),
+      );
     }
     await withPort.gql(`query KnownDashboard { viewer { role } }`);
     const body = await (await scrape(withPort.app.metricsUrl!)).text();

@@ -25,15 +25,28 @@ function bearsToken(header: string | undefined, token: string): boolean {
  * there it needs AUTODEV_METRICS_TOKEN (404 when none is configured); on the ops port it is open
  * unless that token is set.
  */
-export function handleMetrics(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, services: Services, port: MetricsPort): boolean | Promise<void> {
+export function handleMetrics(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: RequestTarget,
+  services: Services,
+  port: MetricsPort,
+): boolean | Promise<void> {
   if (target.path !== '/metrics') return false;
   const { metricsToken } = services.config;
   if (port === 'api' && !metricsToken) {
-    sendError(res, 404, 'NOT_FOUND', 'Metrics are not served on the API port: scrape the metrics port (AUTODEV_METRICS_PORT), or set AUTODEV_METRICS_TOKEN.');
+    sendError(
+      res,
+      404,
+      'NOT_FOUND',
+      'Metrics are not served on the API port: scrape the metrics port (AUTODEV_METRICS_PORT), or set AUTODEV_METRICS_TOKEN.',
+    );
     return true;
   }
   if (metricsToken && !bearsToken(req.headers.authorization, metricsToken)) {
-    sendError(res, 401, 'UNAUTHENTICATED', 'Metrics need the metrics token: send `Authorization: Bearer <AUTODEV_METRICS_TOKEN>`.', { 'www-authenticate': 'Bearer' });
+    sendError(res, 401, 'UNAUTHENTICATED', 'Metrics need the metrics token: send `Authorization: Bearer <AUTODEV_METRICS_TOKEN>`.', {
+      'www-authenticate': 'Bearer',
+    });
     return true;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -41,7 +54,9 @@ export function handleMetrics(req: http.IncomingMessage, res: http.ServerRespons
     return true;
   }
   return (async () => {
-    await collectDbMetrics(services.pool, services.metrics).catch((err: unknown) => services.log.warn('metrics: database gauges unavailable', { error: String(err) }));
+    await collectDbMetrics(services.pool, services.metrics).catch((err: unknown) =>
+      services.log.warn('metrics: database gauges unavailable', { error: String(err) }),
+    );
     const body = await services.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
     res.end(req.method === 'HEAD' ? undefined : body);

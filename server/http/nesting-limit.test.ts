@@ -24,7 +24,11 @@ describe('measuring nesting', () => {
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({ role: 'api', env: { AUTODEV_RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000' } });
-  const crew = { process: 'sequential', agents: [{ id: 'a', role: 'r', goal: 'g', backstory: 'b', model: 'gpt-4o-mini' }], tasks: [{ id: 't', description: 'd', expectedOutput: 'e', agent: 'a' }] };
+  const crew = {
+    process: 'sequential',
+    agents: [{ id: 'a', role: 'r', goal: 'g', backstory: 'b', model: 'gpt-4o-mini' }],
+    tasks: [{ id: 't', description: 'd', expectedOutput: 'e', agent: 'a' }],
+  };
   const res = await t.gql('mutation($i: TemplateInput!) { upsertTemplate(input: $i) { slug } }', {
     i: { slug: 'anything', name: 'Anything', crew, inputSchema: { type: 'object' }, outputSchema: { type: 'object' } },
   });
@@ -50,19 +54,34 @@ const literal = (json: string) => json.replace(/"k":/g, 'k:');
 const CREATE = 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }';
 const UPSERT = 'mutation($i: TemplateInput!) { upsertTemplate(input: $i) { slug } }';
 const PLACES: Record<string, (value: string) => string> = {
-  'createJob input (variable)': (v) => `{"query":${JSON.stringify(CREATE)},"variables":{"i":{"templateSlug":"anything","input":{"x":${v}}}}}`,
-  'createJob input (literal)': (v) => JSON.stringify({ query: `mutation { createJob(input: { templateSlug: "anything", input: { x: ${literal(v)} } }) { id } }` }),
+  'createJob input (variable)': (v) =>
+    `{"query":${JSON.stringify(CREATE)},"variables":{"i":{"templateSlug":"anything","input":{"x":${v}}}}}`,
+  'createJob input (literal)': (v) =>
+    JSON.stringify({ query: `mutation { createJob(input: { templateSlug: "anything", input: { x: ${literal(v)} } }) { id } }` }),
   'upsertTemplate inputSchema allOf (variable)': (v) =>
-    `{"query":${JSON.stringify(UPSERT)},"variables":{"i":{"slug":"deep","name":"d","crew":{},"outputSchema":{},"inputSchema":${v.replace(/\[/g, '{"allOf":[').replace(/\]/g, ']}').replace(/0(?=[\]}])/, '{}')}}}}`,
-  'upsertTemplate crew (variable)': (v) => `{"query":${JSON.stringify(UPSERT)},"variables":{"i":{"slug":"deep","name":"d","inputSchema":{},"outputSchema":{},"crew":{"x":${v}}}}}`,
-  'query argument (literal)': (v) => JSON.stringify({ query: `{ jobs(filter: { templateSlug: ${literal(v)} }) { edges { node { id } } } }` }),
+    `{"query":${JSON.stringify(UPSERT)},"variables":{"i":{"slug":"deep","name":"d","crew":{},"outputSchema":{},"inputSchema":${v
+      .replace(/\[/g, '{"allOf":[')
+      .replace(/\]/g, ']}')
+      .replace(/0(?=[\]}])/, '{}')}}}}`,
+  'upsertTemplate crew (variable)': (v) =>
+    `{"query":${JSON.stringify(UPSERT)},"variables":{"i":{"slug":"deep","name":"d","inputSchema":{},"outputSchema":{},"crew":{"x":${v}}}}}`,
+  'query argument (literal)': (v) =>
+    JSON.stringify({ query: `{ jobs(filter: { templateSlug: ${literal(v)} }) { edges { node { id } } } }` }),
 };
 
 async function post(body: string) {
-  const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` }, body });
+  const res = await fetch(`${t.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+    body,
+  });
   const text = await res.text();
   const parsed = JSON.parse(text);
-  return { status: res.status, codes: ((parsed.errors ?? []) as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code ?? 'none'), body: parsed };
+  return {
+    status: res.status,
+    codes: ((parsed.errors ?? []) as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code ?? 'none'),
+    body: parsed,
+  };
 }
 
 describe('deeply nested requests', () => {

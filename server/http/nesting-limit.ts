@@ -53,7 +53,11 @@ export function valueNesting(value: unknown, limit = Infinity): number {
 }
 
 const deepVariables = (max: number) =>
-  toGraphQLError(new AppError('BAD_USER_INPUT', `A variable nests arrays or objects more than ${max} levels deep; the limit is ${max}.`, { maxNesting: max }));
+  toGraphQLError(
+    new AppError('BAD_USER_INPUT', `A variable nests arrays or objects more than ${max} levels deep; the limit is ${max}.`, {
+      maxNesting: max,
+    }),
+  );
 
 /**
  * Refuses, before anything recursive touches them, documents nested over `max` brackets
@@ -62,7 +66,13 @@ const deepVariables = (max: number) =>
  */
 export function nestingLimitPlugin(max = MAX_NESTING): Plugin {
   // The same check before an operation executes and before a subscription starts.
-  const refuseDeepVariables = ({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void }) => {
+  const refuseDeepVariables = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: { variableValues?: unknown };
+    setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void;
+  }) => {
     if (valueNesting(args.variableValues, max + 1) > max + 1) setResultAndStopExecution({ errors: [deepVariables(max)] });
   };
   return {
@@ -71,7 +81,11 @@ export function nestingLimitPlugin(max = MAX_NESTING): Plugin {
       const source = typeof sent === 'string' ? sent : sent.body;
       const depth = documentNesting(source);
       if (depth > max) {
-        throw new AppError('QUERY_TOO_COMPLEX', `The document nests brackets ${depth} levels deep; the limit is ${max}. Pass deep values as variables, within the same limit.`, { maxNesting: max });
+        throw new AppError(
+          'QUERY_TOO_COMPLEX',
+          `The document nests brackets ${depth} levels deep; the limit is ${max}. Pass deep values as variables, within the same limit.`,
+          { maxNesting: max },
+        );
       }
     },
     onExecute: refuseDeepVariables,

@@ -11,7 +11,10 @@ export function createOpsServer(services: Services): http.Server {
     SERVER_OPTIONS,
     requestListener(
       services.log,
-      [(req, res, target) => handleHealth(req, res, target, services), (req, res, target) => handleMetrics(req, res, target, services, 'ops')],
+      [
+        (req, res, target) => handleHealth(req, res, target, services),
+        (req, res, target) => handleMetrics(req, res, target, services, 'ops'),
+      ],
       'This port serves only /healthz, /readyz and /metrics.',
     ),
   );

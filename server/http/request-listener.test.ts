@@ -17,18 +17,22 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUncaught);
   const log = createLogger('error', {}, { write: (line: string) => void logged.push(line) });
   server = http.createServer(
-    requestListener(log, [
-      (_req, _res, target) => {
-        if (target.path === '/throws') throw new Error('a handler bug');
-        return false;
-      },
-      (_req, _res, target) => (target.path === '/rejects' ? Promise.reject(new Error('an async handler bug')) : false),
-      (_req, res, target) => {
-        if (target.path !== '/fails-after-headers') return false;
-        res.writeHead(200).write('partial');
-        return Promise.reject(new Error('failed mid-answer'));
-      },
-    ], 'Not here.'),
+    requestListener(
+      log,
+      [
+        (_req, _res, target) => {
+          if (target.path === '/throws') throw new Error('a handler bug');
+          return false;
+        },
+        (_req, _res, target) => (target.path === '/rejects' ? Promise.reject(new Error('an async handler bug')) : false),
+        (_req, res, target) => {
+          if (target.path !== '/fails-after-headers') return false;
+          res.writeHead(200).write('partial');
+          return Promise.reject(new Error('failed mid-answer'));
+        },
+      ],
+      'Not here.',
+    ),
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -31,8 +31,15 @@ export function requestListener(log: Logger, routes: Route[], notFoundMessage: s
       return;
     }
     const fail = (err: unknown) => {
-      log.error('HTTP handler failed', { method: req.method, path: target.path.slice(0, 200), error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'The server failed to answer this request; the details are in its log.', { connection: 'close' });
+      log.error('HTTP handler failed', {
+        method: req.method,
+        path: target.path.slice(0, 200),
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      if (!res.headersSent)
+        sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'The server failed to answer this request; the details are in its log.', {
+          connection: 'close',
+        });
       else res.destroy();
     };
     try {

@@ -17,10 +17,17 @@ const QUERY = 'query($n: Int) { jobs(first: $n) { edges { node { id } } } }';
 
 async function send(via: 'GET' | 'form POST' | 'GET over SSE', param: 'variables' | 'extensions', value: string) {
   const params = new URLSearchParams({ query: QUERY, [param]: value });
-  const headers: Record<string, string> = { authorization: `Bearer ${t.adminToken}`, accept: via === 'GET over SSE' ? 'text/event-stream' : 'application/graphql-response+json' };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${t.adminToken}`,
+    accept: via === 'GET over SSE' ? 'text/event-stream' : 'application/graphql-response+json',
+  };
   const res =
     via === 'form POST'
-      ? await fetch(`${t.url}/graphql`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString() })
+      ? await fetch(`${t.url}/graphql`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+          body: params.toString(),
+        })
       : await fetch(`${t.url}/graphql?${params}`, { headers });
   const text = await res.text();
   const json = via === 'GET over SSE' ? JSON.parse(/^data: (\{.*\})$/m.exec(text)![1]) : JSON.parse(text);
@@ -34,7 +41,10 @@ describe('variables and extensions sent as text', () => {
       fc.asyncProperty(
         fc.constantFrom('GET' as const, 'form POST' as const, 'GET over SSE' as const),
         fc.constantFrom('variables' as const, 'extensions' as const),
-        fc.oneof(fc.constantFrom('{', '{"n":', 'nul', '{x}', "{'n':1}", '[', '{"n":1}}', '\u0000', 'NaN', '{"n":1,}'), fc.string({ minLength: 1, maxLength: 40 })),
+        fc.oneof(
+          fc.constantFrom('{', '{"n":', 'nul', '{x}', "{'n':1}", '[', '{"n":1}}', '\u0000', 'NaN', '{"n":1,}'),
+          fc.string({ minLength: 1, maxLength: 40 }),
+        ),
         async (via, param, value) => {
           let valid = true;
           try {

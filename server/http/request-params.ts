@@ -16,9 +16,12 @@ export function requestParamsPlugin(): Plugin {
           return await requestParser(request);
         } catch (err) {
           if (!(err instanceof SyntaxError)) throw err;
-          throw new GraphQLError('The request\'s `variables` or `extensions` parameter is not valid JSON (send them as a JSON object, URL-encoded in a query string or form).', {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          });
+          throw new GraphQLError(
+            "The request's `variables` or `extensions` parameter is not valid JSON (send them as a JSON object, URL-encoded in a query string or form).",
+            {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            },
+          );
         }
       });
     },

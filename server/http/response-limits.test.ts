@@ -27,11 +27,23 @@ beforeAll(async () => {
   const triage = await gql(`{ template(slug: "triage-bug") { crew outputSchema } }`, {}, admin);
   const upsert = await gql(
     `mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`,
-    { input: { slug: 'blob', name: 'Blob', crew: triage.data.template.crew, outputSchema: triage.data.template.outputSchema, inputSchema: { type: 'object', properties: { blob: { type: 'string' }, title: { type: 'string' } } } } }, // title: the triage crew's placeholder
+    {
+      input: {
+        slug: 'blob',
+        name: 'Blob',
+        crew: triage.data.template.crew,
+        outputSchema: triage.data.template.outputSchema,
+        inputSchema: { type: 'object', properties: { blob: { type: 'string' }, title: { type: 'string' } } },
+      },
+    }, // title: the triage crew's placeholder
     admin,
   );
   expect(upsert.errors).toBeUndefined();
-  const created = await gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'blob', input: { blob: 'x'.repeat(255 * 1024) } } }, admin);
+  const created = await gql(
+    `mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`,
+    { input: { templateSlug: 'blob', input: { blob: 'x'.repeat(255 * 1024) } } },
+    admin,
+  );
   expect(created.errors).toBeUndefined();
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
@@ -41,7 +53,8 @@ beforeAll(async () => {
     [created.data.createJob.id, JOBS],
   );
   await sql.end();
-  viewer = (await gql(`mutation { createApiToken(input: { name: "looker", role: VIEWER }) { secret } }`, {}, admin)).data.createApiToken.secret;
+  viewer = (await gql(`mutation { createApiToken(input: { name: "looker", role: VIEWER }) { secret } }`, {}, admin)).data.createApiToken
+    .secret;
 }, 120_000);
 afterAll(async () => {
   await api?.kill('SIGTERM');
@@ -60,7 +73,11 @@ describe('response limits', () => {
     const idsOnlyMs = Date.now() - idsOnly;
     const before = memory();
     const started = Date.now();
-    const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: JSON.stringify({ query: ATTACK }) });
+    const res = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+      body: JSON.stringify({ query: ATTACK }),
+    });
     const body = await res.text();
     const ms = Date.now() - started;
     const json = JSON.parse(body);
@@ -89,7 +106,11 @@ describe('response limits', () => {
 
   it('shares the limits of one request among the operations of a batch: 10 × jobs(first: 60) { input } (each 15 MB, under 16 MiB alone) is refused, not answered with 150 MB', async () => {
     const post = async (body: unknown) => {
-      const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: JSON.stringify(body) });
+      const res = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       return { status: res.status, bytes: text.length, json: JSON.parse(text) };
     };
@@ -108,15 +129,22 @@ describe('response limits', () => {
     const after = memory();
     // Rows too: 10 × jobs(first: 100) { events(first: 20) } is 6,300 objects each (jobs, edges, nodes, and per job
     // 20 events as connection, edges, nodes), 63,000 in all.
-    const rows = await post(Array(10).fill({ query: '{ jobs(first: 100) { edges { node { id events(first: 20) { edges { node { seq } } } } } } }' }));
-    for (const r of rows.json) expect(r.errors?.[0].message).toMatch(/up to 6300 objects; the limit is 2000 \(this operation's part of the request's 20000, shared by the 10 operations of its batch\)/);
+    const rows = await post(
+      Array(10).fill({ query: '{ jobs(first: 100) { edges { node { id events(first: 20) { edges { node { seq } } } } } } }' }),
+    );
+    for (const r of rows.json)
+      expect(r.errors?.[0].message).toMatch(
+        /up to 6300 objects; the limit is 2000 \(this operation's part of the request's 20000, shared by the 10 operations of its batch\)/,
+      );
     // The same operation alone is answered, and a batch of small ones is answered whole.
     const alone = await post(one);
     expect(alone.json.errors).toBeUndefined();
     expect(alone.json.data.jobs.edges).toHaveLength(60);
     const small = await post(Array(10).fill({ query: '{ jobs(first: 5) { edges { node { id input } } } }' }));
     for (const r of small.json) expect(r.errors).toBeUndefined();
-    console.log(`batch amplification: 10 × 15 MB refused in ${ms} ms with ${batch.bytes} response bytes; RSS ${before.rssMiB.toFixed(0)} → ${after.rssMiB.toFixed(0)} MiB, peak ${after.peakMiB.toFixed(0)} MiB`);
+    console.log(
+      `batch amplification: 10 × 15 MB refused in ${ms} ms with ${batch.bytes} response bytes; RSS ${before.rssMiB.toFixed(0)} → ${after.rssMiB.toFixed(0)} MiB, peak ${after.peakMiB.toFixed(0)} MiB`,
+    );
   }, 60_000);
 
   it('answers a query whose large fields fit (jobs(first: 20) { input } = 5 MiB)', async () => {
@@ -140,7 +168,16 @@ describe('response limits', () => {
     const checks = Array.from({ length: 10 }, (_, i) => ({ name: `check-${i}`, command: `echo ${'x'.repeat(3990)}` }));
     const upsert = await gql(
       `mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`,
-      { input: { slug: 'blob', name: 'Blob', crew: triage.data.template.crew, inputSchema: triage.data.template.inputSchema, outputSchema: triage.data.template.outputSchema, checks } },
+      {
+        input: {
+          slug: 'blob',
+          name: 'Blob',
+          crew: triage.data.template.crew,
+          inputSchema: triage.data.template.inputSchema,
+          outputSchema: triage.data.template.outputSchema,
+          checks,
+        },
+      },
       admin,
     );
     expect(upsert.errors).toBeUndefined();
@@ -148,7 +185,11 @@ describe('response limits', () => {
     expect(one.errors).toBeUndefined();
     expect(one.data.jobs.edges[0].node.template.checks).toHaveLength(10);
     const attack = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: jobs(first: 100) { edges { node { template { checks workspace } } } }`).join(' ')} }`;
-    const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: JSON.stringify({ query: attack }) });
+    const res = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+      body: JSON.stringify({ query: attack }),
+    });
     const body = await res.text();
     const json = JSON.parse(body);
     expect(json.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');

@@ -31,15 +31,29 @@ export const UNPAGED_LIST_ROWS = 5;
  * lists above it, a connection as its `first` or `last` (or default page), other lists as
  * UNPAGED_LIST_ROWS. Also refuses a `first` or `last` above its maximum (BAD_USER_INPUT).
  */
-export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): number {
+export function worstCaseRows(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): number {
   const operation = getOperationAST(document, operationName);
   if (!operation) return 0;
-  const root = operation.operation === OperationTypeNode.QUERY ? schema.getQueryType() : operation.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === OperationTypeNode.QUERY
+      ? schema.getQueryType()
+      : operation.operation === OperationTypeNode.MUTATION
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   if (!root) return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
-  const argOf = (field: GraphQLField<unknown, unknown>, args: readonly { name: { value: string }; value: ValueNode }[], name: 'first' | 'last'): number | undefined => {
+  const argOf = (
+    field: GraphQLField<unknown, unknown>,
+    args: readonly { name: { value: string }; value: ValueNode }[],
+    name: 'first' | 'last',
+  ): number | undefined => {
     const def = field.args.find((a) => a.name === name);
     if (!def) return undefined;
     const node = args.find((a) => a.name.value === name);
@@ -70,9 +84,11 @@ export function worstCaseRows(schema: GraphQLSchema, document: DocumentNode, ope
       if (named.name.endsWith('Connection')) {
         const last = argOf(field, sel.arguments ?? [], 'last');
         const page = connectionPage(named.name);
-        factor = last === undefined ? pageSize(sel.name.value, first, page) : Math.max(pageSize(sel.name.value, last, page, 'last'), first === undefined ? 0 : pageSize(sel.name.value, first, page));
-      }
-      else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) factor = UNPAGED_LIST_ROWS;
+        factor =
+          last === undefined
+            ? pageSize(sel.name.value, first, page)
+            : Math.max(pageSize(sel.name.value, last, page, 'last'), first === undefined ? 0 : pageSize(sel.name.value, first, page));
+      } else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) factor = UNPAGED_LIST_ROWS;
       const m = multiplier * factor;
       rows += m + walk(sel.selectionSet, named, m, depth + 1);
     }
@@ -107,7 +123,10 @@ export function responseLimitsPlugin(limits: { maxRowsPerRequest: number; maxRes
       const share = (request && batchSize.get(request)) || 1;
       const maxRows = Math.floor(limits.maxRowsPerRequest / share);
       const maxBytes = Math.floor(limits.maxResponseBytes / share);
-      const perRequest = share > 1 ? ` (this operation's part of the request's ${limits.maxRowsPerRequest}, shared by the ${share} operations of its batch)` : ' per request';
+      const perRequest =
+        share > 1
+          ? ` (this operation's part of the request's ${limits.maxRowsPerRequest}, shared by the ${share} operations of its batch)`
+          : ' per request';
       let rows: number;
       try {
         const { schema, document, operationName, variableValues } = operationArgs(args);

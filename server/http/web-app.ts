@@ -65,7 +65,12 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, file: string,
     'content-length': size,
     'cache-control': cacheControl,
     'x-content-type-options': 'nosniff',
-    ...(file.endsWith('.html') ? { 'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'" } : {}),
+    ...(file.endsWith('.html')
+      ? {
+          'content-security-policy':
+            "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+        }
+      : {}),
   });
   if (req.method === 'HEAD') res.end();
   // A file that vanishes or cannot be read after the stat ends this response, not the process.

@@ -14,7 +14,11 @@ const INIT_TIMEOUT_MS = 400;
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({
-    env: { AUTODEV_WS_MAX_CONNECTIONS: String(MAX), AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS), AUTODEV_WS_INIT_TIMEOUT_MS: String(INIT_TIMEOUT_MS) },
+    env: {
+      AUTODEV_WS_MAX_CONNECTIONS: String(MAX),
+      AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS),
+      AUTODEV_WS_INIT_TIMEOUT_MS: String(INIT_TIMEOUT_MS),
+    },
   });
 });
 afterAll(async () => {
@@ -27,7 +31,8 @@ type Outcome = { acked: boolean; close: { code: number; reason: string } | null 
 function rawSocket(opts: { localAddress?: string; init?: Record<string, unknown> | null }) {
   const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws', { localAddress: opts.localAddress });
   const outcome: Outcome = { acked: false, close: null };
-  const acked = new Promise<void>((resolve) => ws.on('message', (m: Buffer) => {
+  const acked = new Promise<void>((resolve) =>
+    ws.on('message', (m: Buffer) => {
       if (JSON.parse(m.toString()).type !== 'connection_ack') return;
       outcome.acked = true;
       resolve();
@@ -37,7 +42,10 @@ function rawSocket(opts: { localAddress?: string; init?: Record<string, unknown>
     ws.on('close', (code, reason) => resolve((outcome.close = { code, reason: reason.toString() }))),
   );
   ws.on('error', () => {});
-  if (opts.init !== null) ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: opts.init ?? { authorization: `Bearer ${t.adminToken}` } })));
+  if (opts.init !== null)
+    ws.on('open', () =>
+      ws.send(JSON.stringify({ type: 'connection_init', payload: opts.init ?? { authorization: `Bearer ${t.adminToken}` } })),
+    );
   return { ws, outcome, acked, closed, settled: Promise.race([acked, closed]) };
 }
 
@@ -68,7 +76,12 @@ describe('connection_init', () => {
       on: { connecting: () => attempts++ },
     });
     const started = Date.now();
-    const error = await new Promise<any>((resolve) => client.subscribe({ query: 'subscription { projectEvents { seq } }' }, { next: () => {}, error: resolve, complete: () => resolve(null) }));
+    const error = await new Promise<any>((resolve) =>
+      client.subscribe(
+        { query: 'subscription { projectEvents { seq } }' },
+        { next: () => {}, error: resolve, complete: () => resolve(null) },
+      ),
+    );
     const ms = Date.now() - started;
     expect(error?.code).toBe(4401);
     expect(error?.reason).toBe('The API token is not valid.');
@@ -107,7 +120,11 @@ describe('connection caps', () => {
     expect([...closedWith.keys()].sort()).toEqual([SERVER_FULL_CLOSE_CODE, TOO_MANY_FROM_ADDRESS_CLOSE_CODE].sort());
     expect(closedWith.get(SERVER_FULL_CLOSE_CODE)! + closedWith.get(TOO_MANY_FROM_ADDRESS_CLOSE_CODE)!).toBe(300 - MAX);
     for (const s of sockets.filter((x) => x.outcome.close)) {
-      expect(s.outcome.close!.reason).toMatch(s.outcome.close!.code === SERVER_FULL_CLOSE_CODE ? /maximum of 60 WebSocket connections; try again later/ : /Too many WebSocket connections from your address \(at most 20\)/);
+      expect(s.outcome.close!.reason).toMatch(
+        s.outcome.close!.code === SERVER_FULL_CLOSE_CODE
+          ? /maximum of 60 WebSocket connections; try again later/
+          : /Too many WebSocket connections from your address \(at most 20\)/,
+      );
     }
     // The server still answers HTTP and GraphQL while full.
     expect((await fetch(`${t.url}/readyz`)).status).toBe(200);

@@ -33,7 +33,10 @@ export function admitWebSockets(server: http.Server, wss: WebSocketServer, limit
 
   const refusal = (address: string): { code: number; reason: string } | null => {
     if (limits.maxConnections > 0 && open >= limits.maxConnections) {
-      return { code: SERVER_FULL_CLOSE_CODE, reason: `This server holds its maximum of ${limits.maxConnections} WebSocket connections; try again later.` };
+      return {
+        code: SERVER_FULL_CLOSE_CODE,
+        reason: `This server holds its maximum of ${limits.maxConnections} WebSocket connections; try again later.`,
+      };
     }
     if (limits.maxConnectionsPerAddress > 0 && (perAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
       return {

@@ -41,7 +41,12 @@ async function openSocket() {
 
 /** Waits until the operation has ended (error or complete), at most 5 s. */
 async function ended(socket: Awaited<ReturnType<typeof openSocket>>, id: string) {
-  await expect.poll(() => socket.messages(id).some((m) => m.type === 'error' || m.type === 'complete') || socket.closed() !== null, { timeout: 5000, interval: 10 }).toBe(true);
+  await expect
+    .poll(() => socket.messages(id).some((m) => m.type === 'error' || m.type === 'complete') || socket.closed() !== null, {
+      timeout: 5000,
+      interval: 10,
+    })
+    .toBe(true);
   return socket.messages(id);
 }
 
@@ -65,16 +70,51 @@ describe('a malformed subscribe', () => {
   it('fuzzed subscribe payloads never close the socket, and a subscription opened before them keeps streaming', async () => {
     const s = await openSocket();
     const jobId = (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
-    s.subscribe('live', { query: 'subscription($id: ID!) { jobEvents(jobId: $id, afterSeq: 1) { seq message } }', variables: { id: jobId } });
+    s.subscribe('live', {
+      query: 'subscription($id: ID!) { jobEvents(jobId: $id, afterSeq: 1) { seq message } }',
+      variables: { id: jobId },
+    });
     await new Promise((r) => setTimeout(r, 300));
 
-    const fragments = ['subscription', 'query', 'mutation', '{', '}', '(', ')', '$id', ':', 'ID!', 'jobEvents', 'projectEvents', 'seq', '...', 'fragment', 'on', '@skip', '"', '\\u0000', '#', '\n', 'viewer { role }', '__schema { types { name } }'];
+    const fragments = [
+      'subscription',
+      'query',
+      'mutation',
+      '{',
+      '}',
+      '(',
+      ')',
+      '$id',
+      ':',
+      'ID!',
+      'jobEvents',
+      'projectEvents',
+      'seq',
+      '...',
+      'fragment',
+      'on',
+      '@skip',
+      '"',
+      '\\u0000',
+      '#',
+      '\n',
+      'viewer { role }',
+      '__schema { types { name } }',
+    ];
     const query = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.array(fc.constantFrom(...fragments), { maxLength: 30 }).map((parts) => parts.join(' ')),
-      fc.constantFrom('subscription { projectEvents { seq } } subscription { projectEvents { seq } }', 'subscription A { jobEvents(jobId: "x") { seq } }', '{ viewer { role } }'),
+      fc.constantFrom(
+        'subscription { projectEvents { seq } } subscription { projectEvents { seq } }',
+        'subscription A { jobEvents(jobId: "x") { seq } }',
+        '{ viewer { role } }',
+      ),
     );
-    const variables = fc.oneof(fc.constant(undefined), fc.constant(null), fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }));
+    const variables = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+    );
     const operationName = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string({ maxLength: 20 }), fc.constant('A'));
     let n = 0;
     const outcomes = new Map<string, number>();
@@ -89,7 +129,8 @@ describe('a malformed subscribe', () => {
         for (const m of msgs) {
           const errors = m.type === 'error' ? m.payload : (m.payload?.errors ?? []);
           for (const e of errors) {
-            if (!e.extensions?.code) throw new Error(`an error without extensions.code: ${JSON.stringify(e)} for ${JSON.stringify({ q, v, op })}`);
+            if (!e.extensions?.code)
+              throw new Error(`an error without extensions.code: ${JSON.stringify(e)} for ${JSON.stringify({ q, v, op })}`);
             outcomes.set(e.extensions.code, (outcomes.get(e.extensions.code) ?? 0) + 1);
           }
         }

@@ -12,7 +12,8 @@ import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
 import { deliverOnSocket } from './websocket-delivery.ts';
 
-const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> => typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
+const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
+  typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
 
 /** Close code for a WebSocket whose client stopped reading (see jobEventStream's bound). */
 export const SLOW_SUBSCRIBER_CLOSE_CODE = 1008; // Policy Violation
@@ -29,7 +30,12 @@ export const UNAUTHENTICATED_CLOSE_CODE = 4401;
 /** A close frame's reason is at most 123 bytes. */
 export function closeReason(text: string): string {
   const bytes = Buffer.from(text);
-  return bytes.length <= 123 ? text : bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD*$/, '') + '…';
+  return bytes.length <= 123
+    ? text
+    : bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD*$/, '') + '…';
 }
 
 function closeSlowSocket(socket: WebSocket) {
@@ -90,12 +96,22 @@ export function attachWebSocketServer(
         }
         // Closed while its token was being checked: onClose has run already, so nothing would unwatch.
         if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
-        unwatchOf.set(ctx, tokens.watch(principal, (err) => closeWhenOperationsEnded(ctx.extra.socket, ctx.subscriptions, err.message)));
+        unwatchOf.set(
+          ctx,
+          tokens.watch(principal, (err) => closeWhenOperationsEnded(ctx.extra.socket, ctx.subscriptions, err.message)),
+        );
         return true;
       },
       onClose: (ctx) => unwatchOf.get(ctx)?.(),
       onSubscribe: async (ctx, id, payload) => {
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const {
+          schema: s,
+          execute,
+          subscribe,
+          contextFactory,
+          parse,
+          validate,
+        } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -154,6 +170,14 @@ export function attachWebSocketServer(
 function operationError(mask: (err: unknown, message: string) => Error, err: unknown, clientCode?: string): GraphQLError {
   const masked = mask(err instanceof Error ? err : new Error(String(err)), 'Unexpected error.');
   const base = masked instanceof GraphQLError ? masked : new GraphQLError(masked.message);
-  const code = clientCode && (!base.extensions.code || base.extensions.code === 'BAD_USER_INPUT') ? clientCode : (base.extensions.code ?? 'INTERNAL_SERVER_ERROR');
-  return new GraphQLError(base.message, { nodes: base.nodes, source: base.source, positions: base.positions, extensions: { ...base.extensions, code } });
+  const code =
+    clientCode && (!base.extensions.code || base.extensions.code === 'BAD_USER_INPUT')
+      ? clientCode
+      : (base.extensions.code ?? 'INTERNAL_SERVER_ERROR');
+  return new GraphQLError(base.message, {
+    nodes: base.nodes,
+    source: base.source,
+    positions: base.positions,
+    extensions: { ...base.extensions, code },
+  });
 }

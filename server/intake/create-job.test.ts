@@ -7,7 +7,11 @@ import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 
 let t: TestServer;
 /** Input of the bundled implement-feature: a repository it may clone (the sample the server prepared). */
-const FEATURE = { title: 'Add CSV export to the orders page', specification: 'Operators need to download the filtered orders table as a CSV file with one row per order.', language: 'typescript' };
+const FEATURE = {
+  title: 'Add CSV export to the orders page',
+  specification: 'Operators need to download the filtered orders table as a CSV file with one row per order.',
+  language: 'typescript',
+};
 let feature: Record<string, unknown>;
 beforeAll(async () => {
   t = await startTestServer();
@@ -23,7 +27,12 @@ describe('createJob', () => {
   it('creates a QUEUED job with its first event and its queue entry', async () => {
     const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: feature, maxCostUsd: 2.5 } });
     expect(res.errors).toBeUndefined();
-    expect(res.data.createJob).toMatchObject({ state: 'QUEUED', costUsd: 0, maxCostUsd: 2.5, template: { slug: 'implement-feature', version: 1 } });
+    expect(res.data.createJob).toMatchObject({
+      state: 'QUEUED',
+      costUsd: 0,
+      maxCostUsd: 2.5,
+      template: { slug: 'implement-feature', version: 1 },
+    });
     const id = res.data.createJob.id;
     expect(await count(`SELECT count(*) FROM "JobEvent" WHERE "jobId" = $1`, [id])).toBe(1);
     expect(await count(`SELECT count(*) FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
@@ -92,17 +101,26 @@ describe('createJob', () => {
 
   it('refuses createJob up front with BUDGET_EXCEEDED when the project budget is spent, writing nothing; a retry of an existing key still gets its job', async () => {
     const admin = await t.token('ADMIN', 'broke');
-    const made = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'before-the-money-ran-out' } }, admin);
+    const made = await t.gql(
+      CREATE_JOB,
+      { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'before-the-money-ran-out' } },
+      admin,
+    );
     const jobId = made.data.createJob.id;
     await driveJob(t.app.services, jobId, 'RUNNING');
     await t.gql(`mutation { setBudget(input: { limitUsd: 0.02, period: MONTHLY }) { id } }`, {}, admin);
-    for (let i = 0; i < 2; i++) expect((await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })).ok).toBe(true);
+    for (let i = 0; i < 2; i++)
+      expect((await chargeUsage(t.app.services, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 })).ok).toBe(true);
     const jobsBefore = await count(`SELECT count(*) FROM "Job"`);
     const refused = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd: 1 } }, admin);
     expect(refused.errors?.[0].extensions?.code).toBe('BUDGET_EXCEEDED');
     expect(refused.errors?.[0].message).toMatch(/monthly budget is spent \(\$0\.02 of \$0\.02\).*not created.*setBudget/);
     expect(await count(`SELECT count(*) FROM "Job"`)).toBe(jobsBefore);
-    const retry = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'before-the-money-ran-out' } }, admin);
+    const retry = await t.gql(
+      CREATE_JOB,
+      { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'before-the-money-ran-out' } },
+      admin,
+    );
     expect(retry.data?.createJob.id).toBe(jobId);
     await t.gql(`mutation { setBudget(input: { limitUsd: 0.03, period: MONTHLY }) { id } }`, {}, admin);
     const afterRaise = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, admin);
@@ -131,7 +149,9 @@ describe('createJob', () => {
     const wrongType = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: { ...TRIAGE_INPUT, title: 42 } } });
     expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(wrongType.errors?.[0].message).toContain('title');
-    const missing = await t.gql(CREATE_JOB, { input: { templateSlug: 'implement-feature', input: { ...feature, specification: undefined } } });
+    const missing = await t.gql(CREATE_JOB, {
+      input: { templateSlug: 'implement-feature', input: { ...feature, specification: undefined } },
+    });
     expect(missing.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(missing.errors?.[0].message).toContain('specification');
     const unknownTemplate = await t.gql(CREATE_JOB, { input: { templateSlug: 'no-such-template', input: {} } });
@@ -157,9 +177,13 @@ describe('createJob', () => {
     const [a, b] = page1.data.jobs.edges.map((e: any) => e.node);
     expect(new Date(a.createdAt) >= new Date(b.createdAt)).toBe(true);
     expect(page1.data.jobs.pageInfo.hasNextPage).toBe(true);
-    const page2 = await t.gql(`query($after: String) { jobs(first: 2, after: $after) { edges { node { id } } } }`, { after: page1.data.jobs.pageInfo.endCursor });
+    const page2 = await t.gql(`query($after: String) { jobs(first: 2, after: $after) { edges { node { id } } } }`, {
+      after: page1.data.jobs.pageInfo.endCursor,
+    });
     expect(page2.data.jobs.edges.map((e: any) => e.node.id)).not.toContain(a.id);
-    const filtered = await t.gql(`{ jobs(filter: { states: [QUEUED], templateSlug: "implement-feature" }) { edges { node { state template { slug } } } } }`);
+    const filtered = await t.gql(
+      `{ jobs(filter: { states: [QUEUED], templateSlug: "implement-feature" }) { edges { node { state template { slug } } } } }`,
+    );
     expect(filtered.data.jobs.edges.length).toBeGreaterThan(0);
     for (const e of filtered.data.jobs.edges) expect(e.node).toEqual({ state: 'QUEUED', template: { slug: 'implement-feature' } });
   });

@@ -59,7 +59,12 @@ function validateRequest(req: CreateJobRequest): void {
  * reusing a key for a different request is a CONFLICT.
  */
 export async function createJob(
-  deps: { pool: pg.Pool; events: JobEventBus; config?: { repositoryRoots: string[]; model?: Config['model'] }; /** Where the runner's keys come from (default process.env). */ env?: NodeJS.ProcessEnv },
+  deps: {
+    pool: pg.Pool;
+    events: JobEventBus;
+    config?: { repositoryRoots: string[]; model?: Config['model'] };
+    /** Where the runner's keys come from (default process.env). */ env?: NodeJS.ProcessEnv;
+  },
   req: CreateJobRequest,
 ): Promise<CreateJobResult> {
   validateRequest(req);
@@ -106,7 +111,17 @@ export async function createJob(
        VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
        ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
        RETURNING id`,
-      [req.projectId, template.id, template.version, JSON.stringify(spec), inputJson, req.idempotencyKey ?? null, req.maxCostUsd ?? null, req.createdById, req.createdBy],
+      [
+        req.projectId,
+        template.id,
+        template.version,
+        JSON.stringify(spec),
+        inputJson,
+        req.idempotencyKey ?? null,
+        req.maxCostUsd ?? null,
+        req.createdById,
+        req.createdBy,
+      ],
     );
     if (inserted.rows.length === 0) return { jobId: null as string | null, event: null };
     const jobId = inserted.rows[0].id;
@@ -135,7 +150,11 @@ export async function createJob(
   );
   const existing = rows[0];
   if (!existing) throw new AppError('CONFLICT', 'The idempotency key is in use by a job that is being created; try again.');
-  const differs = [existing.slug !== req.templateSlug && 'templateSlug', !existing.sameInput && 'input', !existing.sameMaxCost && 'maxCostUsd'].filter(Boolean);
+  const differs = [
+    existing.slug !== req.templateSlug && 'templateSlug',
+    !existing.sameInput && 'input',
+    !existing.sameMaxCost && 'maxCostUsd',
+  ].filter(Boolean);
   if (differs.length > 0) {
     throw new AppError(
       'CONFLICT',

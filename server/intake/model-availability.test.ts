@@ -27,7 +27,9 @@ describe('refuseUnconfiguredModels', () => {
   });
 
   it('a provider that is not configured: BAD_USER_INPUT naming the agent, the model, the provider and the configured ones', () => {
-    const e = refusal(() => refuseUnconfiguredModels(model, agents('openai:gpt-4o', 'local-qwen:qwen2.5-coder-32b'), { templateSlug: 'coder' }));
+    const e = refusal(() =>
+      refuseUnconfiguredModels(model, agents('openai:gpt-4o', 'local-qwen:qwen2.5-coder-32b'), { templateSlug: 'coder' }),
+    );
     expect(e?.code).toBe('BAD_USER_INPUT');
     expect(e?.message).toBe(
       'Template `coder`: Agent `agent1` (`crew.agents[1].model`) names model `local-qwen:qwen2.5-coder-32b` of provider `local-qwen`, which is not configured (configured: anthropic, offline, openai): an operator adds it to AUTODEV_MODEL_PROVIDERS, or the template names another model.',
@@ -43,14 +45,22 @@ describe('refuseUnconfiguredModels', () => {
   });
 
   it('a provider whose key variable is unset, when keys are checked: names the variable, never a value; set, it passes', () => {
-    const e = refusal(() => refuseUnconfiguredModels(model, agents('gpt-4o', 'anthropic:claude-sonnet-4-5'), { keysFrom: { OPENAI_API_KEY: 'sk-present' } }));
+    const e = refusal(() =>
+      refuseUnconfiguredModels(model, agents('gpt-4o', 'anthropic:claude-sonnet-4-5'), { keysFrom: { OPENAI_API_KEY: 'sk-present' } }),
+    );
     expect(e?.code).toBe('BAD_USER_INPUT');
     expect(e?.message).toBe(
       'Agent `agent1` (`crew.agents[1].model`) names model `anthropic:claude-sonnet-4-5` of provider `anthropic`, whose API key is read from the environment variable ANTHROPIC_API_KEY, which is not set on this server: an operator sets ANTHROPIC_API_KEY, or the template names a model of a provider that has its key.',
     );
     expect(e?.details).toMatchObject({ variable: 'ANTHROPIC_API_KEY', reason: 'MODEL_KEY_MISSING' });
     expect(JSON.stringify(e)).not.toContain('sk-present');
-    expect(refusal(() => refuseUnconfiguredModels(model, agents('gpt-4o', 'anthropic:claude-sonnet-4-5'), { keysFrom: { OPENAI_API_KEY: 'a', ANTHROPIC_API_KEY: 'b' } }))).toBeUndefined();
+    expect(
+      refusal(() =>
+        refuseUnconfiguredModels(model, agents('gpt-4o', 'anthropic:claude-sonnet-4-5'), {
+          keysFrom: { OPENAI_API_KEY: 'a', ANTHROPIC_API_KEY: 'b' },
+        }),
+      ),
+    ).toBeUndefined();
     // Keys not checked (a template being saved, a Kubernetes runner).
     expect(refusal(() => refuseUnconfiguredModels(model, agents('anthropic:claude-sonnet-4-5')))).toBeUndefined();
   });
@@ -60,7 +70,12 @@ describe('refuseUnconfiguredModels', () => {
     const e = refusal(() => refuseUnconfiguredModels(override, agents('gpt-4o'), { keysFrom: { OPENAI_API_KEY: 'a' } }));
     expect(e?.message).toContain("The operator's AUTODEV_MODEL, which every agent uses, names model `anthropic:claude-haiku-4-5`");
     expect(e?.details).toMatchObject({ field: 'AUTODEV_MODEL' });
-    const legacy = (apiKey?: string) => loadConfig({ AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: 'http://127.0.0.1:9/v1', ...(apiKey ? { AUTODEV_MODEL_API_KEY: apiKey } : {}) }).model;
+    const legacy = (apiKey?: string) =>
+      loadConfig({
+        AUTODEV_MODEL_PROVIDER: 'openai',
+        AUTODEV_MODEL_BASE_URL: 'http://127.0.0.1:9/v1',
+        ...(apiKey ? { AUTODEV_MODEL_API_KEY: apiKey } : {}),
+      }).model;
     expect(refusal(() => refuseUnconfiguredModels(legacy('sk-x'), agents('gpt-4o-mini'), { keysFrom: {} }))).toBeUndefined();
     // Without a key the legacy endpoint is one without auth (a local server): nothing to refuse.
     expect(refusal(() => refuseUnconfiguredModels(legacy(), agents('gpt-4o-mini'), { keysFrom: {} }))).toBeUndefined();
@@ -100,7 +115,11 @@ describe('through the API', () => {
     expect((await t.gql(UPSERT, { input: withModel('claude-writer', 'anthropic:claude-sonnet-4-5') })).errors).toBeUndefined();
     const before = await jobCount();
     const res = await t.gql(CREATE, { input: { templateSlug: 'claude-writer', input: {} } });
-    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', variable: 'ANTHROPIC_API_KEY', model: 'anthropic:claude-sonnet-4-5' });
+    expect(res.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      variable: 'ANTHROPIC_API_KEY',
+      model: 'anthropic:claude-sonnet-4-5',
+    });
     expect(res.errors?.[0].message).toBe(
       'Template `claude-writer`: Agent `writer` (`crew.agents[0].model`) names model `anthropic:claude-sonnet-4-5` of provider `anthropic`, whose API key is read from the environment variable ANTHROPIC_API_KEY, which is not set on this server: an operator sets ANTHROPIC_API_KEY, or the template names a model of a provider that has its key.',
     );
@@ -116,7 +135,13 @@ describe('through the API', () => {
   });
 
   it('a Kubernetes runner takes its keys from its own Secret, which the server cannot see: not refused for the key', async () => {
-    expect((await t.gql(UPSERT, { input: withModel('claude-pod', 'anthropic:claude-sonnet-4-5', { kind: 'kubernetes', image: 'autodev-runner:1' }) })).errors).toBeUndefined();
+    expect(
+      (
+        await t.gql(UPSERT, {
+          input: withModel('claude-pod', 'anthropic:claude-sonnet-4-5', { kind: 'kubernetes', image: 'autodev-runner:1' }),
+        })
+      ).errors,
+    ).toBeUndefined();
     const res = await t.gql(CREATE, { input: { templateSlug: 'claude-pod', input: {} } });
     expect(res.errors).toBeUndefined();
   });

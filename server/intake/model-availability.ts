@@ -30,7 +30,11 @@ export function refuseUnconfiguredModels(
   const config = providersOf({ baseUrl: model.baseUrl, providers: model.providers }, Boolean(model.apiKey));
   const uses: Use[] = model.model
     ? [{ model: model.model, who: "The operator's AUTODEV_MODEL, which every agent uses,", field: 'AUTODEV_MODEL' }]
-    : agents.map((a, i) => ({ model: a.model, who: `Agent \`${a.id ?? i}\` (\`crew.agents[${i}].model\`)`, field: `crew.agents[${i}].model` }));
+    : agents.map((a, i) => ({
+        model: a.model,
+        who: `Agent \`${a.id ?? i}\` (\`crew.agents[${i}].model\`)`,
+        field: `crew.agents[${i}].model`,
+      }));
   for (const use of uses) {
     const details = { field: use.field, model: use.model };
     let provider: string;

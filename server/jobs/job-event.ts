@@ -48,22 +48,11 @@ export function toEventRecord(row: Record<string, unknown>): JobEventRecord {
 // a runner, a provider or a tenant (server/secrets/redact.ts).
 
 /** Inserts an event with an already-allocated `seq` (see appendJobEvent / transitionJob). */
-export async function insertJobEvent(
-  sql: Sql,
-  jobId: string,
-  projectId: string,
-  seq: number,
-  ev: NewJobEvent,
-): Promise<JobEventRecord> {
+export async function insertJobEvent(sql: Sql, jobId: string, projectId: string, seq: number, ev: NewJobEvent): Promise<JobEventRecord> {
   const { rows } = await sql.query<Record<string, unknown>>(
     `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()) RETURNING ${COLUMNS}`,
-    [
-      jobId,
-      projectId,
-      seq,
-      ...storedValues(ev),
-    ],
+    [jobId, projectId, seq, ...storedValues(ev)],
   );
   return toEventRecord(rows[0]);
 }
@@ -88,7 +77,13 @@ export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, l
 }
 
 /** A project's events created at or after `since`, oldest first (after a pub/sub outage). */
-export async function readProjectEventsSince(sql: Sql, projectId: string, since: Date, afterId = 0, limit = 1000): Promise<JobEventRecord[]> {
+export async function readProjectEventsSince(
+  sql: Sql,
+  projectId: string,
+  since: Date,
+  afterId = 0,
+  limit = 1000,
+): Promise<JobEventRecord[]> {
   const { rows } = await sql.query<Record<string, unknown>>(
     `SELECT ${COLUMNS} FROM "JobEvent" WHERE "projectId" = $1 AND "createdAt" >= $2 AND id > $3 ORDER BY id LIMIT $4`,
     [projectId, since, afterId, limit],
@@ -104,7 +99,9 @@ export class EventLimitReached extends Error {
     readonly limit: number,
     readonly stored: JobEventRecord[] = [],
   ) {
-    super(`The job already holds ${limit} events, the most one job may store (AUTODEV_MAX_EVENTS_PER_JOB); the runner's further output is not stored.`);
+    super(
+      `The job already holds ${limit} events, the most one job may store (AUTODEV_MAX_EVENTS_PER_JOB); the runner's further output is not stored.`,
+    );
   }
 }
 
@@ -126,7 +123,12 @@ function storedValues(ev: NewJobEvent): unknown[] {
  * With `maxEvents`, only as many are stored as keep the job at or under that many events (its seq
  * is its count); when some did not fit, EventLimitReached carries those that did.
  */
-export async function appendJobEvents(sql: Sql, jobId: string, evs: NewJobEvent[], opts: { maxEvents?: number } = {}): Promise<JobEventRecord[]> {
+export async function appendJobEvents(
+  sql: Sql,
+  jobId: string,
+  evs: NewJobEvent[],
+  opts: { maxEvents?: number } = {},
+): Promise<JobEventRecord[]> {
   if (evs.length === 0) return [];
   const params: unknown[] = [jobId, evs.length, opts.maxEvents ?? null];
   const values = evs.map((ev, i) => {

@@ -21,7 +21,9 @@ async function newJob(): Promise<string> {
 }
 
 async function snapshot(jobId: string) {
-  const res = await t.gql(`query($id: ID!) { job(id: $id) { state events { edges { node { seq type fromState toState } } } } }`, { id: jobId });
+  const res = await t.gql(`query($id: ID!) { job(id: $id) { state events { edges { node { seq type fromState toState } } } } }`, {
+    id: jobId,
+  });
   return jobWithLists(res.data.job);
 }
 
@@ -95,7 +97,9 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       await t.app.services.events.publish([e]);
     });
     // Ten writers at a time, and a cancellation from the API racing them.
-    const cancel = new Promise((r) => setTimeout(r, 20)).then(() => t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id: jobId }));
+    const cancel = new Promise((r) => setTimeout(r, 20)).then(() =>
+      t.gql(`mutation($id: ID!) { cancelJob(id: $id) { state } }`, { id: jobId }),
+    );
     for (let i = 0; i < writes.length; i += 10) await Promise.all(writes.slice(i, i + 10).map((w) => w()));
     await cancel;
     // The stream completes with the terminal event: everything up to it, in order, without a gap
@@ -184,7 +188,9 @@ describe('job lifecycle over GraphQL and graphql-ws', () => {
       const jobId = await newJob();
       await driveJob(t.app.services, jobId, 'RUNNING');
       const targets: JobState[] = ['SUCCEEDED', 'FAILED'];
-      const results = await Promise.allSettled(targets.map((to) => transitionJob(t.app.services, { jobId, to, actor: 'worker', from: 'RUNNING' })));
+      const results = await Promise.allSettled(
+        targets.map((to) => transitionJob(t.app.services, { jobId, to, actor: 'worker', from: 'RUNNING' })),
+      );
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);

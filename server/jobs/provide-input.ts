@@ -22,7 +22,8 @@ async function pendingRequest(sql: Sql, jobId: string): Promise<InputRequest | n
   return rows[0]?.inputRequest ?? null;
 }
 
-const clearRequest = (sql: Sql, jobId: string) => sql.query(`UPDATE "Job" SET "inputRequest" = NULL, "inputExpiresAt" = NULL WHERE id = $1`, [jobId]);
+const clearRequest = (sql: Sql, jobId: string) =>
+  sql.query(`UPDATE "Job" SET "inputRequest" = NULL, "inputExpiresAt" = NULL WHERE id = $1`, [jobId]);
 
 /**
  * Answers the question a waiting job asks: AWAITING_INPUT → QUEUED, the answer stored on the asking
@@ -45,7 +46,12 @@ export async function provideInput(deps: TransitionDeps, req: { projectId: strin
       if (!(await recordAnswer(tx.sql, req.jobId, request.task, answer, req.actor))) {
         throw new AppError('CONFLICT', `The checkpoint of task ${request.task} is gone (changes were requested); nothing was changed.`);
       }
-      await tx.append({ type: 'LOG', message: `Answer to task ${request.task}: ${answer.slice(0, 500)}`, data: { level: 'info', task: request.task, question: request.question, answer }, actor: req.actor });
+      await tx.append({
+        type: 'LOG',
+        message: `Answer to task ${request.task}: ${answer.slice(0, 500)}`,
+        data: { level: 'info', task: request.task, question: request.question, answer },
+        actor: req.actor,
+      });
       await clearRequest(tx.sql, req.jobId);
       await enqueueRun(tx.sql, req.jobId);
     },
@@ -72,7 +78,12 @@ export async function expireInputWaits(deps: TransitionDeps): Promise<number> {
         from: 'AWAITING_INPUT',
         to: outcome === 'continue' ? 'QUEUED' : outcome === 'cancel' ? 'CANCELLED' : 'FAILED',
         actor: 'engine',
-        message: outcome === 'continue' ? `${reason}; continuing without it` : outcome === 'cancel' ? `${reason}; cancelled` : `${reason} (INPUT_TIMEOUT)`,
+        message:
+          outcome === 'continue'
+            ? `${reason}; continuing without it`
+            : outcome === 'cancel'
+              ? `${reason}; cancelled`
+              : `${reason} (INPUT_TIMEOUT)`,
         data: { code: 'INPUT_TIMEOUT', task: r?.task, outcome },
         ...(outcome === 'fail' ? { patch: { lastError: `INPUT_TIMEOUT: ${reason}.` } } : {}),
         effects: async (tx) => {

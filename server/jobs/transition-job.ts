@@ -138,7 +138,16 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     await queueWebhookDeliveries(
       sql,
       current.projectId,
-      jobStateEvents({ projectId: current.projectId, jobId: req.jobId, fromState: from, toState: req.to, seq: changed.seq, actor: req.actor, message: changed.message ?? '', attemptNumber: req.attemptNumber ?? null }),
+      jobStateEvents({
+        projectId: current.projectId,
+        jobId: req.jobId,
+        fromState: from,
+        toState: req.to,
+        seq: changed.seq,
+        actor: req.actor,
+        message: changed.message ?? '',
+        attemptNumber: req.attemptNumber ?? null,
+      }),
       new Date(changed.createdAt),
     );
   }

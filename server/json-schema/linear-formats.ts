@@ -13,10 +13,7 @@ const linear = (re: RegExp) => {
 // The three ajv-formats regexes RE2 cannot express (they use lookahead), rewritten without it.
 const HOSTNAME = compileLinear('^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\\.?$', 'i');
 const DURATION = compileLinear('^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
-const URL_SHAPE = compileLinear(
-  (fullFormats.url as RegExp).source.replace(/\(\?!(?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)/g, ''),
-  'i',
-);
+const URL_SHAPE = compileLinear((fullFormats.url as RegExp).source.replace(/\(\?!(?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)/g, ''), 'i');
 const PRIVATE_IPV4 = /^(?:(?:10|127)(?:\.\d{1,3}){3}|(?:169\.254|192\.168)(?:\.\d{1,3}){2}|172\.(?:1[6-9]|2\d|3[0-1])(?:\.\d{1,3}){2})$/;
 
 const rewritten: Record<string, (s: string) => boolean> = {

@@ -52,11 +52,14 @@ export type PatternCheck = { ok: true; instructions: number } | { ok: false; rea
 
 /** Whether RE2 runs a pattern cheaply, and the size of its program; the reason (a sentence fragment) when not. */
 export function checkPattern(pattern: string): PatternCheck {
-  if (pattern.length > MAX_PATTERN_LENGTH) return { ok: false, reason: `it has ${pattern.length} characters; the limit is ${MAX_PATTERN_LENGTH}` };
-  if (repetitionTotal(pattern) > MAX_PATTERN_INSTRUCTIONS) return { ok: false, reason: `its repetition counts add up to more than ${MAX_PATTERN_INSTRUCTIONS}` };
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    return { ok: false, reason: `it has ${pattern.length} characters; the limit is ${MAX_PATTERN_LENGTH}` };
+  if (repetitionTotal(pattern) > MAX_PATTERN_INSTRUCTIONS)
+    return { ok: false, reason: `its repetition counts add up to more than ${MAX_PATTERN_INSTRUCTIONS}` };
   try {
     const instructions = compileLinear(pattern).programSize();
-    if (instructions > MAX_PATTERN_INSTRUCTIONS) return { ok: false, reason: `it compiles to ${instructions} instructions, over the limit of ${MAX_PATTERN_INSTRUCTIONS}` };
+    if (instructions > MAX_PATTERN_INSTRUCTIONS)
+      return { ok: false, reason: `it compiles to ${instructions} instructions, over the limit of ${MAX_PATTERN_INSTRUCTIONS}` };
     return { ok: true, instructions };
   } catch (err) {
     const why = (err as Error).message.replace(/^error parsing regexp: /, '');

@@ -1,5 +1,17 @@
 // Where a JSON Schema (draft-07, plus the 2019/2020 names ajv also knows) holds subschemas.
-const ONE = ['additionalProperties', 'additionalItems', 'items', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties'];
+const ONE = [
+  'additionalProperties',
+  'additionalItems',
+  'items',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+];
 const MAP = ['properties', 'patternProperties', 'definitions', '$defs', 'dependencies', 'dependentSchemas'];
 const LIST = ['allOf', 'anyOf', 'oneOf', 'items', 'prefixItems'];
 

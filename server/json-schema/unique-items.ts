@@ -19,7 +19,9 @@ function uniqueItems(this: unknown, unique: boolean, data: unknown[]): boolean {
     const key = canonical(data[i]);
     const j = seen.get(key);
     if (j !== undefined) {
-      (uniqueItems as ErrorsHolder).errors = [{ keyword: 'uniqueItems', params: { i, j }, message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)` }];
+      (uniqueItems as ErrorsHolder).errors = [
+        { keyword: 'uniqueItems', params: { i, j }, message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)` },
+      ];
       return false;
     }
     seen.set(key, i);
@@ -31,4 +33,10 @@ function uniqueItems(this: unknown, unique: boolean, data: unknown[]): boolean {
  * `uniqueItems` in time linear in the array (one key per item in a Map). ajv's own compares
  * every pair of object or array items: 300,000 items took minutes of blocked event loop.
  */
-export const uniqueItemsLinear: FuncKeywordDefinition = { keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItems };
+export const uniqueItemsLinear: FuncKeywordDefinition = {
+  keyword: 'uniqueItems',
+  type: 'array',
+  schemaType: 'boolean',
+  errors: true,
+  validate: uniqueItems,
+};

@@ -11,14 +11,25 @@ export function createAttemptTraces(tracer: Tracer, attemptSpan: Span) {
   return {
     record(event: RunnerEvent) {
       if (event.type === 'task_started') {
-        const span = tracer.startSpan(`task ${event.task}`, { attributes: { 'autodev.task': event.task, 'autodev.agent': event.agent } }, parent);
+        const span = tracer.startSpan(
+          `task ${event.task}`,
+          { attributes: { 'autodev.task': event.task, 'autodev.agent': event.agent } },
+          parent,
+        );
         tasks.set(event.task, { span, lastCallEnd: Date.now() });
       } else if (event.type === 'usage') {
         const task = event.task ? tasks.get(event.task) : [...tasks.values()].at(-1);
         const ctx = task ? trace.setSpan(context.active(), task.span) : parent;
         const call = tracer.startSpan(
           `model ${event.model}`,
-          { startTime: task?.lastCallEnd, attributes: { 'gen_ai.request.model': event.model, 'gen_ai.usage.input_tokens': event.inputTokens, 'gen_ai.usage.output_tokens': event.outputTokens } },
+          {
+            startTime: task?.lastCallEnd,
+            attributes: {
+              'gen_ai.request.model': event.model,
+              'gen_ai.usage.input_tokens': event.inputTokens,
+              'gen_ai.usage.output_tokens': event.outputTokens,
+            },
+          },
           ctx,
         );
         call.end();

@@ -11,7 +11,11 @@ export function createMetrics() {
   return {
     registry,
     jobs: new client.Gauge({ name: 'autodev_jobs', help: 'Jobs by state and template.', labelNames: ['state', 'template'], registers: r }),
-    queueDepth: new client.Gauge({ name: 'autodev_queue_depth', help: 'Runs waiting in the queue whose start time has come.', registers: r }),
+    queueDepth: new client.Gauge({
+      name: 'autodev_queue_depth',
+      help: 'Runs waiting in the queue whose start time has come.',
+      registers: r,
+    }),
     queueOldestAge: new client.Gauge({
       name: 'autodev_queue_oldest_age_seconds',
       help: 'Age of the oldest run waiting in the queue (0 when empty).',
@@ -22,7 +26,11 @@ export function createMetrics() {
       help: 'How long the job that has waited longest for human input (AWAITING_INPUT) has waited (0 when none waits).',
       registers: r,
     }),
-    attemptsStarted: new client.Counter({ name: 'autodev_attempts_started_total', help: 'Attempts started by this process.', registers: r }),
+    attemptsStarted: new client.Counter({
+      name: 'autodev_attempts_started_total',
+      help: 'Attempts started by this process.',
+      registers: r,
+    }),
     attemptsFinished: new client.Counter({
       name: 'autodev_attempts_finished_total',
       help: 'Attempts finished by this process, by outcome.',
@@ -42,9 +50,24 @@ export function createMetrics() {
       labelNames: ['type'],
       registers: r,
     }),
-    budgetSpent: new client.Gauge({ name: 'autodev_budget_spent_usd', help: 'Spend in the current budget period.', labelNames: ['project'], registers: r }),
-    budgetLimit: new client.Gauge({ name: 'autodev_budget_limit_usd', help: 'Budget limit of the period.', labelNames: ['project'], registers: r }),
-    budgetRemaining: new client.Gauge({ name: 'autodev_budget_remaining_usd', help: 'Budget left in the period.', labelNames: ['project'], registers: r }),
+    budgetSpent: new client.Gauge({
+      name: 'autodev_budget_spent_usd',
+      help: 'Spend in the current budget period.',
+      labelNames: ['project'],
+      registers: r,
+    }),
+    budgetLimit: new client.Gauge({
+      name: 'autodev_budget_limit_usd',
+      help: 'Budget limit of the period.',
+      labelNames: ['project'],
+      registers: r,
+    }),
+    budgetRemaining: new client.Gauge({
+      name: 'autodev_budget_remaining_usd',
+      help: 'Budget left in the period.',
+      labelNames: ['project'],
+      registers: r,
+    }),
     subscriptions: new client.Gauge({
       name: 'autodev_subscriptions_active',
       help: 'Open GraphQL subscriptions on this process, by field.',
@@ -64,14 +87,28 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: r,
     }),
-    graphqlErrors: new client.Counter({ name: 'autodev_graphql_errors_total', help: 'GraphQL errors returned, by code.', labelNames: ['code'], registers: r }),
-    rateLimited: new client.Counter({ name: 'autodev_rate_limited_total', help: 'Operations refused by a per-token rate limit, by kind (mutation, subscription).', labelNames: ['kind'], registers: r }),
+    graphqlErrors: new client.Counter({
+      name: 'autodev_graphql_errors_total',
+      help: 'GraphQL errors returned, by code.',
+      labelNames: ['code'],
+      registers: r,
+    }),
+    rateLimited: new client.Counter({
+      name: 'autodev_rate_limited_total',
+      help: 'Operations refused by a per-token rate limit, by kind (mutation, subscription).',
+      labelNames: ['kind'],
+      registers: r,
+    }),
     subscriptionExecutions: new client.Counter({
       name: 'autodev_subscription_executions_total',
       help: 'Executions of a subscription’s selection for an event: one per event per group of subscribers sharing document, variables, project and role (compare with deliveries).',
       registers: r,
     }),
-    slowSubscribersClosed: new client.Counter({ name: 'autodev_slow_subscribers_closed_total', help: 'WebSockets closed (1008) because the client stopped reading.', registers: r }),
+    slowSubscribersClosed: new client.Counter({
+      name: 'autodev_slow_subscribers_closed_total',
+      help: 'WebSockets closed (1008) because the client stopped reading.',
+      registers: r,
+    }),
     workerRunning: new client.Gauge({ name: 'autodev_worker_running', help: '1 while this process runs a worker.', registers: r }),
   };
 }

@@ -26,9 +26,14 @@ describe('OpenTelemetry tracing over OTLP/HTTP', () => {
       });
     });
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', () => r()));
-    const t = await startTestServer({ role: 'all', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}` } });
+    const t = await startTestServer({
+      role: 'all',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}` },
+    });
     try {
-      const created = await t.gql(CREATE_JOB.replace('mutation Create', 'mutation LaunchTriage'), { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+      const created = await t.gql(CREATE_JOB.replace('mutation Create', 'mutation LaunchTriage'), {
+        input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT },
+      });
       await waitForJob(t, created.data.createJob.id, ['SUCCEEDED']);
     } finally {
       await t.close(); // flushes the exporter

@@ -28,7 +28,10 @@ export function validateProject(input: { slug: string; name: string }): { slug: 
  * the token that can administer it), then adds the bundled templates as the default project has.
  * A slug already taken is CONFLICT.
  */
-export async function createProject(pool: pg.Pool, input: { slug: string; name: string; adminTokenName?: string | null }): Promise<CreatedProject> {
+export async function createProject(
+  pool: pg.Pool,
+  input: { slug: string; name: string; adminTokenName?: string | null },
+): Promise<CreatedProject> {
   const { slug, name } = validateProject(input);
   const created = await withTransaction(pool, async (tx) => {
     const { rows } = await tx.query<{ id: string }>(

@@ -5,8 +5,20 @@ import { startTestServer, type TestServer } from '../test/harness.ts';
 const CREATE_PROJECT = /* GraphQL */ `
   mutation ($input: ProjectInput!) {
     createProject(input: $input) {
-      project { id slug name createdAt }
-      adminToken { secret token { id name role } }
+      project {
+        id
+        slug
+        name
+        createdAt
+      }
+      adminToken {
+        secret
+        token {
+          id
+          name
+          role
+        }
+      }
     }
   }
 `;
@@ -30,7 +42,11 @@ describe('projects: the instance administrator creates them, each with its first
     expect(created.adminToken.token).toMatchObject({ name: 'payments admin', role: 'ADMIN' });
     const theirs = created.adminToken.secret;
 
-    const seen = await t.gql(`{ viewer { role project { id slug } } templates(first: 100) { edges { node { slug } } } jobs(first: 100) { edges { node { id } } } apiTokens { id } }`, {}, theirs);
+    const seen = await t.gql(
+      `{ viewer { role project { id slug } } templates(first: 100) { edges { node { slug } } } jobs(first: 100) { edges { node { id } } } apiTokens { id } }`,
+      {},
+      theirs,
+    );
     expect(seen.errors).toBeUndefined();
     expect(seen.data.viewer).toEqual({ role: 'ADMIN', project: { id: created.project.id, slug: 'payments' } });
     expect(seen.data.templates.edges.map((e: any) => e.node.slug)).toContain('triage-bug');
@@ -49,7 +65,10 @@ describe('projects: the instance administrator creates them, each with its first
 
   it("the new project's ADMIN is not an instance administrator: it may neither list nor create projects", async () => {
     const theirs = (await t.gql(CREATE_PROJECT, { input: { slug: 'tenant-b', name: 'Tenant B' } })).data.createProject.adminToken.secret;
-    for (const query of [`{ projects { slug } }`, `mutation { createProject(input: { slug: "tenant-c", name: "C" }) { project { id } } }`]) {
+    for (const query of [
+      `{ projects { slug } }`,
+      `mutation { createProject(input: { slug: "tenant-c", name: "C" }) { project { id } } }`,
+    ]) {
       const res = await t.gql(query, {}, theirs);
       expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect(res.errors?.[0].message).toMatch(/instance administrator/);
@@ -61,7 +80,11 @@ describe('projects: the instance administrator creates them, each with its first
 
   it('a taken slug is CONFLICT and a malformed one BAD_USER_INPUT, and neither leaves a project or token behind', async () => {
     const count = async () =>
-      (await t.app.services.pool.query(`SELECT (SELECT count(*) FROM "Project")::int AS projects, (SELECT count(*) FROM "ApiToken")::int AS tokens`)).rows[0];
+      (
+        await t.app.services.pool.query(
+          `SELECT (SELECT count(*) FROM "Project")::int AS projects, (SELECT count(*) FROM "ApiToken")::int AS tokens`,
+        )
+      ).rows[0];
     await t.gql(CREATE_PROJECT, { input: { slug: 'taken', name: 'Taken' } });
     const before = await count();
     const dup = await t.gql(CREATE_PROJECT, { input: { slug: 'taken', name: 'Again' } });
@@ -85,7 +108,9 @@ describe('projects: the instance administrator creates them, each with its first
     const results = await Promise.all([1, 2, 3].map(() => t.gql(CREATE_PROJECT, { input: { slug: 'racy', name: 'Racy' } })));
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'CONFLICT')).toHaveLength(2);
-    const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "ApiToken" a JOIN "Project" p ON p.id = a."projectId" WHERE p.slug = 'racy'`);
+    const { rows } = await t.app.services.pool.query(
+      `SELECT count(*)::int AS n FROM "ApiToken" a JOIN "Project" p ON p.id = a."projectId" WHERE p.slug = 'racy'`,
+    );
     expect(rows[0].n).toBe(1);
   });
 });

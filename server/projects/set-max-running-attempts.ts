@@ -17,9 +17,12 @@ export async function setMaxRunningAttempts(
 ): Promise<void> {
   const n = req.maxRunningAttempts;
   if (n !== null && (!Number.isInteger(n) || n < 1 || n > MAX_RUNNING_ATTEMPTS_CAP)) {
-    throw badInput(`\`maxRunningAttempts\` must be a whole number from 1 to ${MAX_RUNNING_ATTEMPTS_CAP}, or null for the operator's default.`, {
-      field: 'maxRunningAttempts',
-    });
+    throw badInput(
+      `\`maxRunningAttempts\` must be a whole number from 1 to ${MAX_RUNNING_ATTEMPTS_CAP}, or null for the operator's default.`,
+      {
+        field: 'maxRunningAttempts',
+      },
+    );
   }
   await withTransaction(pool, async (sql) => {
     await sql.query(`UPDATE "Project" SET "maxRunningAttempts" = $2 WHERE id = $1`, [req.projectId, n]);

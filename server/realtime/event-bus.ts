@@ -46,7 +46,9 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
       const current = channels.get(channel);
       if (!current || !current.handlers.delete(handler) || current.handlers.size > 0) return;
       channels.delete(channel);
-      await (await current.ready)();
+      await (
+        await current.ready
+      )();
     };
   };
 
@@ -55,7 +57,9 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
       for (const e of events) {
         const message = JSON.stringify(e);
         // A failed publish loses nothing: the event is committed, and subscribers fill gaps from the table.
-        await Promise.all([pubsub.publish(jobChannel(e.jobId), message), pubsub.publish(projectChannel(e.projectId), message)]).catch(onError);
+        await Promise.all([pubsub.publish(jobChannel(e.jobId), message), pubsub.publish(projectChannel(e.projectId), message)]).catch(
+          onError,
+        );
       }
     },
     onJob: (jobId, handler) => listen(jobChannel(jobId), handler),

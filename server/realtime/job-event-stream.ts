@@ -109,7 +109,12 @@ function endsJob(e: JobEventRecord): boolean {
  * committed during the replay are neither lost nor delivered twice. The stream completes once the
  * job's terminal state change has been delivered (also when it is replayed, or lies before `afterSeq`).
  */
-export function jobEventStream(deps: StreamDeps, jobId: string, afterSeq: number, limits: StreamLimits): AsyncIterableIterator<JobEventRecord> {
+export function jobEventStream(
+  deps: StreamDeps,
+  jobId: string,
+  afterSeq: number,
+  limits: StreamLimits,
+): AsyncIterableIterator<JobEventRecord> {
   return new Repeater<JobEventRecord>(async (rawPush, stop) => {
     const { push, done } = instrument(deps, 'jobEvents', rawPush);
     const seq = new Sequencer(deps.pool);

@@ -14,7 +14,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const newJob = async () => (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id as string;
+const newJob = async () =>
+  (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id as string;
 
 /** Iterates a subscription the way an application does; fails if `for await` does not end by itself in time. */
 async function forAwait(query: string, variables: Record<string, unknown>, onEach: (item: any) => void = () => {}, timeoutMs = 8000) {
@@ -86,7 +87,10 @@ describe('jobEvents completes after the terminal state', () => {
     // Live once it has received an event of the project (no sleep): probe jobs until it has.
     for (let i = 0; i < 50 && received === 0; i++) {
       await newJob();
-      await expect.poll(() => received, { timeout: 500 }).toBeGreaterThan(0).catch(() => {});
+      await expect
+        .poll(() => received, { timeout: 500 })
+        .toBeGreaterThan(0)
+        .catch(() => {});
     }
     expect(received).toBeGreaterThan(0);
     await driveJob(t.app.services, jobId, 'SUCCEEDED');

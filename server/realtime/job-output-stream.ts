@@ -7,9 +7,7 @@ import type { OutputBus, OutputDelta } from './output-bus.ts';
 
 /** One item of jobOutput: a live delta, or a step's complete (stored) message, or the job's end. */
 export type JobOutputItem =
-  | { kind: 'DELTA'; delta: OutputDelta }
-  | { kind: 'MESSAGE'; event: JobEventRecord }
-  | { kind: 'END'; event: JobEventRecord };
+  { kind: 'DELTA'; delta: OutputDelta } | { kind: 'MESSAGE'; event: JobEventRecord } | { kind: 'END'; event: JobEventRecord };
 
 const OVERFLOW = 'Subscriber too slow: too much unread model text; reconnect and resume with afterSeq.';
 
@@ -20,7 +18,12 @@ const OVERFLOW = 'Subscriber too slow: too much unread model text; reconnect and
  * the step's complete message when it ends, so it loses no text it should have. Completes after
  * the job's terminal state change (delivered as an END item).
  */
-export function jobOutputStream(deps: StreamDeps & { output: OutputBus }, jobId: string, afterSeq: number, limits: StreamLimits): AsyncIterableIterator<JobOutputItem> {
+export function jobOutputStream(
+  deps: StreamDeps & { output: OutputBus },
+  jobId: string,
+  afterSeq: number,
+  limits: StreamLimits,
+): AsyncIterableIterator<JobOutputItem> {
   return new Repeater<JobOutputItem>(async (push, stop) => {
     let chain: Promise<unknown> = Promise.resolve();
     let waiting = 0;
@@ -30,12 +33,14 @@ export function jobOutputStream(deps: StreamDeps & { output: OutputBus }, jobId:
         stop(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
         return;
       }
-      chain = chain.then(() => push(item)).then(
-        () => {
-          waiting--;
-        },
-        (err: unknown) => stop(err),
-      );
+      chain = chain
+        .then(() => push(item))
+        .then(
+          () => {
+            waiting--;
+          },
+          (err: unknown) => stop(err),
+        );
     };
     const offDeltas = await deps.output.onJob(jobId, (delta) => enqueue({ kind: 'DELTA', delta }));
     const events = jobEventStream(deps, jobId, afterSeq, limits);

@@ -27,7 +27,13 @@ afterAll(async () => {
 
 async function logs(jobId: string, n: number, label: string) {
   const { pool, events } = a.app.services;
-  await events.publish(await appendJobEvents(pool, jobId, Array.from({ length: n }, (_, i) => ({ type: 'LOG' as const, message: `${label} ${i}`, actor: 'test' }))));
+  await events.publish(
+    await appendJobEvents(
+      pool,
+      jobId,
+      Array.from({ length: n }, (_, i) => ({ type: 'LOG' as const, message: `${label} ${i}`, actor: 'test' })),
+    ),
+  );
 }
 
 describe('Redis stops while subscribers are connected', () => {
@@ -35,8 +41,18 @@ describe('Redis stops while subscribers are connected', () => {
     const jobId = (await a.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
     const jobSeqs: number[] = [];
     const projectSeqs: number[] = [];
-    b.ws().subscribe({ query: JOB_EVENTS, variables: { jobId } }, { next: ({ data }: any) => jobSeqs.push(data.jobEvents.seq), error: () => {}, complete: () => {} });
-    b.ws().subscribe({ query: `subscription { projectEvents { jobId seq } }` }, { next: ({ data }: any) => data.projectEvents.jobId === jobId && projectSeqs.push(data.projectEvents.seq), error: () => {}, complete: () => {} });
+    b.ws().subscribe(
+      { query: JOB_EVENTS, variables: { jobId } },
+      { next: ({ data }: any) => jobSeqs.push(data.jobEvents.seq), error: () => {}, complete: () => {} },
+    );
+    b.ws().subscribe(
+      { query: `subscription { projectEvents { jobId seq } }` },
+      {
+        next: ({ data }: any) => data.projectEvents.jobId === jobId && projectSeqs.push(data.projectEvents.seq),
+        error: () => {},
+        complete: () => {},
+      },
+    );
     await expect.poll(() => jobSeqs.length).toBe(1); // the creation event, replayed
     await new Promise((r) => setTimeout(r, 300));
     await logs(jobId, 5, 'before');
@@ -53,7 +69,10 @@ describe('Redis stops while subscribers are connected', () => {
     await logs(jobId, 10, 'during');
     // A subscription opened during the outage: the replay comes from PostgreSQL; live events follow once Redis is back.
     const lateSeqs: number[] = [];
-    b.ws().subscribe({ query: JOB_EVENTS, variables: { jobId } }, { next: ({ data }: any) => lateSeqs.push(data.jobEvents.seq), error: () => {}, complete: () => {} });
+    b.ws().subscribe(
+      { query: JOB_EVENTS, variables: { jobId } },
+      { next: ({ data }: any) => lateSeqs.push(data.jobEvents.seq), error: () => {}, complete: () => {} },
+    );
     await expect.poll(() => lateSeqs.length, { timeout: 5000 }).toBe(16);
     const outageOpsMs = Date.now() - started;
     expect(outageOpsMs).toBeLessThan(3000);
@@ -73,6 +92,8 @@ describe('Redis stops while subscribers are connected', () => {
     expect(new Set(jobSeqs).size).toBe(18);
     await expect.poll(() => lateSeqs.length, { timeout: 5000 }).toBe(18);
     expect(lateSeqs).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
-    console.log(`redis outage: ${outageOpsMs} ms for a query, a health check, a createJob, 10 events and a new subscription's replay while Redis was down; subscriber held ${heldDuring} events during the outage and had all 18 after it came back`);
+    console.log(
+      `redis outage: ${outageOpsMs} ms for a query, a health check, a createJob, 10 events and a new subscription's replay while Redis was down; subscriber held ${heldDuring} events during the outage and had all 18 after it came back`,
+    );
   }, 60_000);
 });

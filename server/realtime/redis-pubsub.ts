@@ -13,7 +13,12 @@ const RESYNC_CHANNEL = 'autodev:resync';
  * that streams read what they missed from the table.
  */
 export async function createRedisPubSub(url: string, onWarn: (message: string) => void = () => {}): Promise<PubSub> {
-  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: true, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
+  const options = {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    lazyConnect: true,
+    retryStrategy: (n: number) => Math.min(n * 200, 2000),
+  };
   const pub = new Redis(url, options);
   const sub = new Redis(url, options);
   pub.on('error', () => {});

@@ -27,13 +27,21 @@ describe('shared execution of subscription selections', () => {
     const subscribe = (query: string) => {
       const mine: number[] = [];
       seen.push(mine);
-      t.ws().subscribe({ query }, { next: ({ data }: any) => data.projectEvents.jobId === jobId && mine.push(data.projectEvents.seq), error: () => {}, complete: () => {} });
+      t.ws().subscribe(
+        { query },
+        {
+          next: ({ data }: any) => data.projectEvents.jobId === jobId && mine.push(data.projectEvents.seq),
+          error: () => {},
+          complete: () => {},
+        },
+      );
     };
     for (let i = 0; i < SUBSCRIBERS; i++) subscribe(SAME);
     subscribe(OTHER);
     // Live once a first event reaches every subscriber.
     const { pool, events } = t.app.services;
-    const publish = async (label: string) => events.publish(await appendJobEvents(pool, jobId, [{ type: 'LOG', message: label, actor: 'test' }]));
+    const publish = async (label: string) =>
+      events.publish(await appendJobEvents(pool, jobId, [{ type: 'LOG', message: label, actor: 'test' }]));
     const start = Date.now();
     while (!seen.every((s) => s.length > 0)) {
       if (Date.now() - start > 20_000) throw new Error('subscribers never became live');

@@ -1,5 +1,13 @@
 import type { Plugin } from '@envelop/core';
-import { createSourceEventStream, execute, GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  GraphQLError,
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 
 /**
  * Subscribers that would compute the same result for an event share one execution of their
@@ -20,7 +28,12 @@ const resultsByEvent = new WeakMap<object, Map<Group, ExecutionResult | Promise<
 
 function groupOf(args: ExecutionArgs): Group {
   const ctx = args.contextValue as CallerContext | undefined;
-  const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null, ctx?.principal?.projectId ?? null, ctx?.principal?.role ?? null]);
+  const key = JSON.stringify([
+    args.operationName ?? null,
+    args.variableValues ?? null,
+    ctx?.principal?.projectId ?? null,
+    ctx?.principal?.role ?? null,
+  ]);
   let groups = groupsByDocument.get(args.document);
   if (!groups) groupsByDocument.set(args.document, (groups = new Map<string, Group>()));
   let group = groups.get(key);
@@ -30,7 +43,12 @@ function groupOf(args: ExecutionArgs): Group {
 }
 
 /** The result of `args`' selection for `event`: executed once per event and group. */
-export function sharedResult(event: unknown, group: Group, args: ExecutionArgs, executed: Counter): ExecutionResult | Promise<ExecutionResult> {
+export function sharedResult(
+  event: unknown,
+  group: Group,
+  args: ExecutionArgs,
+  executed: Counter,
+): ExecutionResult | Promise<ExecutionResult> {
   if (event === null || typeof event !== 'object') {
     executed.inc();
     return execute({ ...args, rootValue: event });

@@ -18,11 +18,14 @@ afterAll(async () => {
 function rawSubscriber(jobId: string) {
   const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
   let received = 0;
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   const firstEvent = new Promise<void>((resolve) =>
     ws.on('message', (raw) => {
       const m = JSON.parse((raw as Buffer).toString());
-      if (m.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: JOB_EVENTS, variables: { jobId } } }));
+      if (m.type === 'connection_ack')
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: JOB_EVENTS, variables: { jobId } } }));
       if (m.type === 'next') {
         received++;
         resolve();
@@ -50,11 +53,14 @@ describe('a subscriber that stops reading', () => {
     const message = 'x'.repeat(32 * 1024);
     let healthy = 0;
     const healthyDone = new Promise<void>((resolve, reject) =>
-      t.ws().subscribe({ query: JOB_EVENTS, variables: { jobId } }, {
-        next: () => ++healthy === EVENTS + 1 && resolve(),
-        error: reject,
-        complete: () => {},
-      }),
+      t.ws().subscribe(
+        { query: JOB_EVENTS, variables: { jobId } },
+        {
+          next: () => ++healthy === EVENTS + 1 && resolve(),
+          error: reject,
+          complete: () => {},
+        },
+      ),
     );
     // Live once the replayed creation event arrived (the stream listens before it replays).
     await expect.poll(() => healthy, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
@@ -77,6 +83,8 @@ describe('a subscriber that stops reading', () => {
     expect(reason).toMatch(/too slow/);
     // It got part of the stream before it was cut off, not all of it, and can resume with afterSeq.
     expect(slow.received()).toBeLessThan(EVENTS);
-    console.log(`slow subscriber: ${EVENTS} events of 32 KiB (${((EVENTS * 32) / 1024).toFixed(0)} MiB) published; the reading subscriber got all; the stalled one got ${slow.received()} before close ${code} at a ${BUFFER / 1024} KiB bound`);
+    console.log(
+      `slow subscriber: ${EVENTS} events of 32 KiB (${((EVENTS * 32) / 1024).toFixed(0)} MiB) published; the reading subscriber got all; the stalled one got ${slow.received()} before close ${code} at a ${BUFFER / 1024} KiB bound`,
+    );
   }, 60_000);
 });

@@ -38,10 +38,17 @@ const MAX_TEXT = 20_000;
 export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus }, req: DecideRequest): Promise<void> {
   const text = req.text?.trim() || null;
   if (req.decision === 'REJECT' && !text) throw badInput('A rejection needs a `comment` saying why.', { field: 'comment' });
-  if (req.decision === 'REQUEST_CHANGES' && !text) throw badInput('Requesting changes needs `feedback` for the next attempt.', { field: 'feedback' });
+  if (req.decision === 'REQUEST_CHANGES' && !text)
+    throw badInput('Requesting changes needs `feedback` for the next attempt.', { field: 'feedback' });
   if (text && text.length > MAX_TEXT) throw badInput(`The comment is longer than ${MAX_TEXT} characters.`, { field: 'comment' });
 
-  const { rows } = await deps.pool.query<{ jobId: string; status: string; decidedBy: string | null; tasks: string[]; outputSchema: object }>(
+  const { rows } = await deps.pool.query<{
+    jobId: string;
+    status: string;
+    decidedBy: string | null;
+    tasks: string[];
+    outputSchema: object;
+  }>(
     `SELECT r."jobId", r.status, r."decidedBy", ARRAY(SELECT t->>'id' FROM jsonb_array_elements(j.spec->'crew'->'tasks') t) AS tasks,
             j.spec->'outputSchema' AS "outputSchema"
      FROM "Review" r JOIN "Job" j ON j.id = r."jobId"
@@ -50,13 +57,19 @@ export async function decideReview(deps: { pool: pg.Pool; events: JobEventBus },
   );
   const review = rows[0];
   if (!review) throw notFound(`Review ${req.reviewId}`);
-  if (req.fromTask != null && req.decision !== 'REQUEST_CHANGES') throw badInput('`fromTask` only goes with requestChanges.', { field: 'fromTask' });
+  if (req.fromTask != null && req.decision !== 'REQUEST_CHANGES')
+    throw badInput('`fromTask` only goes with requestChanges.', { field: 'fromTask' });
   const fromIndex = req.fromTask == null ? review.tasks.length - 1 : review.tasks.indexOf(req.fromTask);
   if (fromIndex < 0) {
-    throw badInput(`\`fromTask\` names \`${req.fromTask}\`, which is not a task of this job's crew (its tasks are ${review.tasks.join(', ')}).`, { field: 'fromTask' });
+    throw badInput(
+      `\`fromTask\` names \`${req.fromTask}\`, which is not a task of this job's crew (its tasks are ${review.tasks.join(', ')}).`,
+      { field: 'fromTask' },
+    );
   }
   if (review.status !== 'PENDING') {
-    throw new AppError('CONFLICT', `This review is already ${review.status}${review.decidedBy ? ` (by ${review.decidedBy})` : ''}.`, { status: review.status });
+    throw new AppError('CONFLICT', `This review is already ${review.status}${review.decidedBy ? ` (by ${review.decidedBy})` : ''}.`, {
+      status: review.status,
+    });
   }
   const edited = req.editedOutput !== undefined;
   if (edited && req.decision !== 'APPROVE') throw badInput('An edited `output` only goes with approveReview.', { field: 'output' });

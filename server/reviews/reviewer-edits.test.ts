@@ -39,8 +39,16 @@ describe('reviewer edits', () => {
     const reviewer = await t.token('REVIEWER');
     const res = await t.gql(APPROVE, { id: reviewId, output: edited, comment: 'Raised the severity' }, reviewer);
     expect(res.errors).toBeUndefined();
-    expect(res.data.approveReview).toMatchObject({ status: 'APPROVED', output: CREW_OUTPUT, editedOutput: edited, decidedBy: 'reviewer-default', job: { state: 'SUCCEEDED', output: edited } });
-    const events = await t.gql(`query($id: ID!) { job(id: $id) { events(last: 1) { edges { node { type message data } } } } }`, { id: jobId });
+    expect(res.data.approveReview).toMatchObject({
+      status: 'APPROVED',
+      output: CREW_OUTPUT,
+      editedOutput: edited,
+      decidedBy: 'reviewer-default',
+      job: { state: 'SUCCEEDED', output: edited },
+    });
+    const events = await t.gql(`query($id: ID!) { job(id: $id) { events(last: 1) { edges { node { type message data } } } } }`, {
+      id: jobId,
+    });
     expect(events.errors).toBeUndefined();
     const approved = events.data.job.events.edges[0].node;
     expect(approved.message).toBe('Approved with an edited output: Raised the severity');
@@ -51,8 +59,14 @@ describe('reviewer edits', () => {
     const { jobId, reviewId } = await pendingReview();
     const before = await t.gql(`query($id: ID!) { job(id: $id) { state output version: updatedAt review { status } } }`, { id: jobId });
     const broken = await t.gql(APPROVE, { id: reviewId, output: { ...CREW_OUTPUT, severity: 'catastrophic', summary: undefined } });
-    expect(broken.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'output', violations: [{ name: 'output-schema' }] });
-    expect(broken.errors![0].message).toMatch(/^The edited output is refused: The output does not match the template’s output schema: .*summary/);
+    expect(broken.errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'output',
+      violations: [{ name: 'output-schema' }],
+    });
+    expect(broken.errors![0].message).toMatch(
+      /^The edited output is refused: The output does not match the template’s output schema: .*summary/,
+    );
     const secret = await t.gql(APPROVE, { id: reviewId, output: { ...CREW_OUTPUT, summary: 'use AKIAABCDEFGHIJKLMNOP' } });
     expect(secret.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', violations: [{ name: 'no-secrets' }] });
     expect(secret.errors![0].message).not.toContain('AKIAABCDEFGHIJKLMNOP');

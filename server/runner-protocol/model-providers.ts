@@ -13,7 +13,10 @@ const endpointSchema = z.strictObject({
   /** Required for `openai-compatible`; for `openai` and `anthropic` it replaces the vendor's URL (a proxy, a gateway). */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** The environment variable holding the API key; absent for endpoints without auth. */
-  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .optional(),
   /** Send the output schema as `response_format: json_schema` (else `json_object` + the schema in the prompt). */
   structuredOutputs: z.boolean().optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -23,7 +26,10 @@ const providersSchema = z.strictObject({
   providers: z
     .record(
       z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a provider name is lowercase letters, digits and dashes'),
-      endpointSchema.refine((e) => (e.kind ?? 'openai-compatible') !== 'openai-compatible' || e.baseUrl, { error: 'an openai-compatible provider needs a baseUrl', path: ['baseUrl'] }),
+      endpointSchema.refine((e) => (e.kind ?? 'openai-compatible') !== 'openai-compatible' || e.baseUrl, {
+        error: 'an openai-compatible provider needs a baseUrl',
+        path: ['baseUrl'],
+      }),
     )
     .default({}),
   /** The provider of a bare model name (`gpt-4o-mini`), as templates written before providers use. */
@@ -65,7 +71,11 @@ export function keyVariablesFor(modelNames: readonly string[], config: Providers
 
 /** Every key variable the configuration names (built-ins included): their values are secrets. */
 export function allKeyVariables(config: ProvidersConfig): string[] {
-  return [...new Set([...Object.values(BUILT_IN_PROVIDERS), ...Object.values(config.providers)].flatMap((e) => (e.apiKeyEnv ? [e.apiKeyEnv] : [])))];
+  return [
+    ...new Set(
+      [...Object.values(BUILT_IN_PROVIDERS), ...Object.values(config.providers)].flatMap((e) => (e.apiKeyEnv ? [e.apiKeyEnv] : [])),
+    ),
+  ];
 }
 
 export class ModelConfigError extends Error {
@@ -94,12 +104,18 @@ export function parseProvidersConfig(json: string | undefined): ProvidersConfig 
   const entries: [string, unknown][] = providers !== null && typeof providers === 'object' ? Object.entries(providers) : [];
   const inline = entries.find(([, p]) => p !== null && typeof p === 'object' && 'apiKey' in p);
   if (inline) {
-    throw new ModelConfigError('INVALID_MODEL_PROVIDERS', `Provider "${inline[0]}" has an inline apiKey: name the environment variable that holds the key in apiKeyEnv instead.`);
+    throw new ModelConfigError(
+      'INVALID_MODEL_PROVIDERS',
+      `Provider "${inline[0]}" has an inline apiKey: name the environment variable that holds the key in apiKeyEnv instead.`,
+    );
   }
   const parsed = providersSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ModelConfigError('INVALID_MODEL_PROVIDERS', `The model provider configuration is invalid at ${issue.path.join('.') || 'the top level'}: ${issue.message}.`);
+    throw new ModelConfigError(
+      'INVALID_MODEL_PROVIDERS',
+      `The model provider configuration is invalid at ${issue.path.join('.') || 'the top level'}: ${issue.message}.`,
+    );
   }
   return parsed.data;
 }
@@ -110,9 +126,11 @@ export function parseModelName(name: string, config: ProvidersConfig = { provide
   const colon = name.indexOf(':');
   if (colon > 0 && colon < name.length - 1) return { provider: name.slice(0, colon), modelId: name.slice(colon + 1) };
   if (colon === -1 && name.length > 0 && config.defaultProvider) return { provider: config.defaultProvider, modelId: name };
-  throw new ModelConfigError('UNKNOWN_MODEL_PROVIDER', `The model "${name}" names no provider: write it as provider:model, e.g. openai:gpt-4o.`);
+  throw new ModelConfigError(
+    'UNKNOWN_MODEL_PROVIDER',
+    `The model "${name}" names no provider: write it as provider:model, e.g. openai:gpt-4o.`,
+  );
 }
-
 
 /**
  * The providers of an attempt: the operator's (AUTODEV_MODEL_PROVIDERS). The single endpoint of
@@ -125,6 +143,8 @@ export function providersOf(provider: { baseUrl?: string; providers?: ProvidersC
   if (configured.providers.openai || (!provider.baseUrl && provider.providers)) return configured;
   // An endpoint without auth (a local server) needs no key: AUTODEV_MODEL_API_KEY only when set.
   const key = legacyKey ? { apiKeyEnv: 'AUTODEV_MODEL_API_KEY' } : {};
-  const legacy = provider.baseUrl ? { kind: 'openai-compatible' as const, baseUrl: provider.baseUrl, ...key } : { kind: 'openai' as const, ...key };
+  const legacy = provider.baseUrl
+    ? { kind: 'openai-compatible' as const, baseUrl: provider.baseUrl, ...key }
+    : { kind: 'openai' as const, ...key };
   return { providers: { ...configured.providers, openai: legacy }, defaultProvider: configured.defaultProvider ?? 'openai' };
 }

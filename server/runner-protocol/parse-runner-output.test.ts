@@ -5,7 +5,11 @@ function parse(chunks: (string | Buffer)[], limits = {}) {
   const events: RunnerEvent[] = [];
   const logs: string[] = [];
   const violations: Violation[] = [];
-  const p = createRunnerOutputParser(limits, { onEvent: (e) => events.push(e), onLog: (l) => logs.push(l), onViolation: (v) => violations.push(v) });
+  const p = createRunnerOutputParser(limits, {
+    onEvent: (e) => events.push(e),
+    onLog: (l) => logs.push(l),
+    onViolation: (v) => violations.push(v),
+  });
   for (const c of chunks) p.write(Buffer.isBuffer(c) ? c : Buffer.from(c));
   p.end();
   return { events, logs, violations };

@@ -56,22 +56,28 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
     if (stopped) return;
     const text = buf.toString('utf8').replace(/\r$/, '');
     if (text.trim() === '') return;
-    if (++count > lim.maxEvents) { violate({ code: 'TOO_MANY_EVENTS', message: `The runner wrote more than ${lim.maxEvents} events and lines.` }); return; }
+    if (++count > lim.maxEvents) {
+      violate({ code: 'TOO_MANY_EVENTS', message: `The runner wrote more than ${lim.maxEvents} events and lines.` });
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      handlers.onLog(text.slice(0, MAX_LOG_LINE)); return;
+      handlers.onLog(text.slice(0, MAX_LOG_LINE));
+      return;
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('type' in parsed || 'v' in parsed)) {
-      handlers.onLog(text.slice(0, MAX_LOG_LINE)); return;
+      handlers.onLog(text.slice(0, MAX_LOG_LINE));
+      return;
     }
     if (!validateEvent(parsed)) {
       const first = describeErrors(validateEvent.errors)[0];
       violate({
         code: 'PROTOCOL_VIOLATION',
         message: `Runner event #${count} is invalid: ${first ? `\`${first.field}\` ${first.message}` : 'it does not match the protocol'}.`,
-      }); return;
+      });
+      return;
     }
     handlers.onEvent(parsed as RunnerEvent);
   };
@@ -80,11 +86,17 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
     write(chunk: Buffer) {
       if (stopped) return;
       total += chunk.length;
-      if (total > lim.maxOutputBytes) { violate({ code: 'OUTPUT_TOO_LARGE', message: `The runner wrote more than ${lim.maxOutputBytes} bytes.` }); return; }
+      if (total > lim.maxOutputBytes) {
+        violate({ code: 'OUTPUT_TOO_LARGE', message: `The runner wrote more than ${lim.maxOutputBytes} bytes.` });
+        return;
+      }
       let start = 0;
       for (let nl = chunk.indexOf(10); nl !== -1 && !stopped; nl = chunk.indexOf(10, start)) {
         const piece = chunk.subarray(start, nl);
-        if (pendingBytes + piece.length > lim.maxLineBytes) { violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` }); return; }
+        if (pendingBytes + piece.length > lim.maxLineBytes) {
+          violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` });
+          return;
+        }
         const whole = pending.length ? Buffer.concat([...pending, piece]) : piece;
         pending = [];
         pendingBytes = 0;
@@ -93,7 +105,10 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
       }
       if (stopped || start >= chunk.length) return;
       const rest = chunk.subarray(start);
-      if (pendingBytes + rest.length > lim.maxLineBytes) { violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` }); return; }
+      if (pendingBytes + rest.length > lim.maxLineBytes) {
+        violate({ code: 'EVENT_TOO_LARGE', message: `A line of the runner's output is longer than ${lim.maxLineBytes} bytes.` });
+        return;
+      }
       pending.push(Buffer.from(rest));
       pendingBytes += rest.length;
     },

@@ -12,12 +12,33 @@ function parse(lines: unknown[]) {
   return { events, violations };
 }
 
-const call = { v: 1, type: 'tool_call', callId: 'call-1', tool: 'edit_file', args: '{"path":"a.js","oldText":"a","newText":"b"}', agent: 'dev', task: 'fix' };
-const result = { v: 1, type: 'tool_result', callId: 'call-1', tool: 'edit_file', ok: false, output: 'oldText matches 2 places in a.js', durationMs: 4 };
+const call = {
+  v: 1,
+  type: 'tool_call',
+  callId: 'call-1',
+  tool: 'edit_file',
+  args: '{"path":"a.js","oldText":"a","newText":"b"}',
+  agent: 'dev',
+  task: 'fix',
+};
+const result = {
+  v: 1,
+  type: 'tool_result',
+  callId: 'call-1',
+  tool: 'edit_file',
+  ok: false,
+  output: 'oldText matches 2 places in a.js',
+  durationMs: 4,
+};
 
 describe('tool_call and tool_result runner events', () => {
   it('validate with their required and optional fields', () => {
-    const r = parse([call, result, { ...call, args: '{}', argsTruncated: true, agent: undefined }, { ...result, outputTruncated: true, agent: 'dev', task: 'fix' }]);
+    const r = parse([
+      call,
+      result,
+      { ...call, args: '{}', argsTruncated: true, agent: undefined },
+      { ...result, outputTruncated: true, agent: 'dev', task: 'fix' },
+    ]);
     expect(r.violations).toEqual([]);
     expect(r.events.map((e) => e.type)).toEqual(['tool_call', 'tool_result', 'tool_call', 'tool_result']);
   });

@@ -21,7 +21,8 @@ const spec = JSON.parse(
 // engine, which redacts it and fails the no-secrets guardrail (server/engine/redact-runner-event.ts).
 registerSecret('the model API key', process.env.AUTODEV_MODEL_API_KEY);
 for (const name of allKeyVariables(spec.provider.providers ?? { providers: {} })) registerSecret(`the key in ${name}`, process.env[name]);
-for (const name of [spec.workspace?.credentialsEnv, spec.workspace?.push?.credentialsEnv]) if (name) registerSecret(`the token in ${name}`, process.env[name]);
+for (const name of [spec.workspace?.credentialsEnv, spec.workspace?.push?.credentialsEnv])
+  if (name) registerSecret(`the token in ${name}`, process.env[name]);
 const write = (event: RunnerEvent) => {
   process.stdout.write(JSON.stringify(event.type === 'error' ? redactValue(event) : event) + '\n');
 };

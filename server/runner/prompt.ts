@@ -16,7 +16,11 @@ export function buildTaskMessages(
   answers: Map<string, string | null> = new Map(),
 ): ChatMessage[] {
   const system = `You are ${agent.role}. ${agent.backstory}\nYour personal goal is: ${agent.goal}`;
-  const parts = [`Current task: ${task.description}`, `Expected output: ${task.expectedOutput}`, `Job input:\n${JSON.stringify(spec.input, null, 2)}`];
+  const parts = [
+    `Current task: ${task.description}`,
+    `Expected output: ${task.expectedOutput}`,
+    `Job input:\n${JSON.stringify(spec.input, null, 2)}`,
+  ];
   const visible = task.context ?? [...earlier.keys()];
   const roles = new Map(spec.crew.tasks.map((t) => [t.id, spec.crew.agents.find((a) => a.id === t.agent)?.role ?? t.agent]));
   for (const id of visible) {

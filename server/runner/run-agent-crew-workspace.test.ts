@@ -32,7 +32,16 @@ function spec(over: Partial<RunnerSpec> = {}): RunnerSpec {
     template: { slug: 't', version: 1 },
     crew: {
       process: 'sequential',
-      agents: [{ id: 'dev', role: 'Engineer', goal: 'g', backstory: 'b', model: 'offline', tools: ['list_files', 'read_file', 'write_file', 'edit_file'] }],
+      agents: [
+        {
+          id: 'dev',
+          role: 'Engineer',
+          goal: 'g',
+          backstory: 'b',
+          model: 'offline',
+          tools: ['list_files', 'read_file', 'write_file', 'edit_file'],
+        },
+      ],
       tasks: [{ id: 'work', description: 'Look around', expectedOutput: 'notes', agent: 'dev' }],
     },
     input: {},
@@ -51,7 +60,10 @@ async function run(s: RunnerSpec, env: NodeJS.ProcessEnv = {}) {
   return { outcome, events, workspaceDir, result: (events.find((e) => e.type === 'result') as any)?.output };
 }
 
-const git = (args: string[], cwd?: string) => execFileSync('git', args, { cwd, env: { PATH: process.env.PATH, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } }).toString().trim();
+const git = (args: string[], cwd?: string) =>
+  execFileSync('git', args, { cwd, env: { PATH: process.env.PATH, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } })
+    .toString()
+    .trim();
 
 describe('the commands’ network (template workspace.network)', () => {
   it('a check cannot reach a port on 127.0.0.1 by default, and can when the spec gives the host network', async () => {
@@ -65,12 +77,21 @@ describe('the commands’ network (template workspace.network)', () => {
     const probe = `node -e "require('net').connect(${port},'127.0.0.1').on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',(e)=>{console.log('REFUSED '+e.code);process.exit(3)})"`;
     try {
       const closed = await run(spec({ checks: [{ name: 'reach', command: probe, timeoutSeconds: 30 }] }));
-      expect(closed.events.find((e) => e.type === 'check_result')).toMatchObject({ passed: false, exitCode: 3, output: expect.stringContaining('REFUSED ECONNREFUSED') });
+      expect(closed.events.find((e) => e.type === 'check_result')).toMatchObject({
+        passed: false,
+        exitCode: 3,
+        output: expect.stringContaining('REFUSED ECONNREFUSED'),
+      });
       expect(closed.outcome).toBe('error');
       expect(connections).toBe(0);
 
-      const open = await run(spec({ checks: [{ name: 'reach', command: probe, timeoutSeconds: 30 }], sandbox: { network: true, isolation: 'bubblewrap' } }));
-      expect(open.events.find((e) => e.type === 'check_result')).toMatchObject({ passed: true, output: expect.stringContaining('CONNECTED') });
+      const open = await run(
+        spec({ checks: [{ name: 'reach', command: probe, timeoutSeconds: 30 }], sandbox: { network: true, isolation: 'bubblewrap' } }),
+      );
+      expect(open.events.find((e) => e.type === 'check_result')).toMatchObject({
+        passed: true,
+        output: expect.stringContaining('CONNECTED'),
+      });
       expect(open.outcome).toBe('result');
       expect(connections).toBe(1);
     } finally {
@@ -93,7 +114,12 @@ describe('the changed files beside changes.patch', () => {
   it('stay within the artifacts the job may still store (one kept for the patch), and say which were left out', async () => {
     const r = await run(spec({ artifactRoom: 1 }));
     expect(r.events.filter((e) => e.type === 'artifact').map((e: any) => e.path)).toEqual(['changes.patch']);
-    expect(r.events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringContaining('AUTODEV_NOTES.md (over the 0 files this attempt may store)') }));
+    expect(r.events).toContainEqual(
+      expect.objectContaining({
+        type: 'log',
+        message: expect.stringContaining('AUTODEV_NOTES.md (over the 0 files this attempt may store)'),
+      }),
+    );
   }, 30_000);
 });
 
@@ -101,7 +127,12 @@ describe('pushing the result to a branch (template workspace.push)', () => {
   it('pushes the result to the branch of the job’s repository (a local bare repository) after the checks pass', async () => {
     const bare = path.join(root, 'pushed.git');
     git(['clone', '-q', '--bare', repository, bare]);
-    const r = await run(spec({ workspace: { repository: bare, localRoots: [root], push: { branch: 'autodev/job-1' } }, checks: [{ name: 'ok', command: 'true' }] }));
+    const r = await run(
+      spec({
+        workspace: { repository: bare, localRoots: [root], push: { branch: 'autodev/job-1' } },
+        checks: [{ name: 'ok', command: 'true' }],
+      }),
+    );
     expect(r.outcome).toBe('result');
     const pushed = git(['rev-parse', 'refs/heads/autodev/job-1'], bare);
     expect(r.result.push).toEqual({ remote: bare, branch: 'autodev/job-1', commit: pushed });
@@ -113,7 +144,12 @@ describe('pushing the result to a branch (template workspace.push)', () => {
   it('does not push when a check fails', async () => {
     const bare = path.join(root, 'not-pushed.git');
     git(['clone', '-q', '--bare', repository, bare]);
-    const r = await run(spec({ workspace: { repository: bare, localRoots: [root], push: { branch: 'autodev/job-1' } }, checks: [{ name: 'no', command: 'false' }] }));
+    const r = await run(
+      spec({
+        workspace: { repository: bare, localRoots: [root], push: { branch: 'autodev/job-1' } },
+        checks: [{ name: 'no', command: 'false' }],
+      }),
+    );
     expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'CHECK_FAILED' });
     expect(() => git(['rev-parse', '--verify', '-q', 'refs/heads/autodev/job-1'], bare)).toThrow();
   }, 30_000);
@@ -130,7 +166,16 @@ describe('pushing the result to a branch (template workspace.push)', () => {
     const server = await startGitHttpServer(served, token);
     try {
       const url = `${server.url}/private.git`;
-      const r = await run(spec({ workspace: { repository: url, credentialsEnv: 'TEST_GIT_TOKEN', push: { branch: 'autodev/private', credentialsEnv: 'TEST_GIT_TOKEN' } } }), { TEST_GIT_TOKEN: token });
+      const r = await run(
+        spec({
+          workspace: {
+            repository: url,
+            credentialsEnv: 'TEST_GIT_TOKEN',
+            push: { branch: 'autodev/private', credentialsEnv: 'TEST_GIT_TOKEN' },
+          },
+        }),
+        { TEST_GIT_TOKEN: token },
+      );
       expect(r.outcome).toBe('result');
       expect(r.result.push).toMatchObject({ remote: url, branch: 'autodev/private' });
       expect(git(['rev-parse', 'refs/heads/autodev/private'], path.join(served, 'private.git'))).toBe(r.result.push.commit);
@@ -141,7 +186,10 @@ describe('pushing the result to a branch (template workspace.push)', () => {
       expect(everything).not.toContain(basic);
 
       // A wrong token: the push fails retryably and the message names neither token.
-      const wrong = await run(spec({ workspace: { repository, localRoots: [root], push: { remote: url, branch: 'b', credentialsEnv: 'TEST_GIT_TOKEN' } } }), { TEST_GIT_TOKEN: 'wrong-token-0123456789' });
+      const wrong = await run(
+        spec({ workspace: { repository, localRoots: [root], push: { remote: url, branch: 'b', credentialsEnv: 'TEST_GIT_TOKEN' } } }),
+        { TEST_GIT_TOKEN: 'wrong-token-0123456789' },
+      );
       expect(wrong.events.at(-1)).toMatchObject({ type: 'error', code: 'WORKSPACE_PUSH_FAILED', retryable: true });
       expect(JSON.stringify(wrong.events)).not.toContain('wrong-token-0123456789');
     } finally {

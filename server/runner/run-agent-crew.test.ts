@@ -64,7 +64,14 @@ describe('runAgentCrew', () => {
   it('refuses a crew granted run_command with SANDBOX_UNAVAILABLE when the sandbox does not work, before cloning or calling a model', async () => {
     const r = await run(spec({ tools: ['read_file', 'run_command'] }), unavailable);
     expect(r.outcome).toBe('error');
-    expect(r.events).toEqual([expect.objectContaining({ type: 'error', code: 'SANDBOX_UNAVAILABLE', retryable: false, message: expect.stringContaining('bubblewrap is not installed') })]);
+    expect(r.events).toEqual([
+      expect.objectContaining({
+        type: 'error',
+        code: 'SANDBOX_UNAVAILABLE',
+        retryable: false,
+        message: expect.stringContaining('bubblewrap is not installed'),
+      }),
+    ]);
     expect(existsSync(r.workspaceDir)).toBe(false);
   });
 
@@ -78,7 +85,10 @@ describe('runAgentCrew', () => {
     expect(r.outcome).toBe('result');
     expect(r.probed()).toBe(0);
     const base = (r.events.find((e) => e.type === 'workspace') as any).baseCommit;
-    const log = execFileSync('git', ['log', '--format=%s', `${base}..HEAD`], { cwd: r.workspaceDir }).toString().trim().split('\n');
+    const log = execFileSync('git', ['log', '--format=%s', `${base}..HEAD`], { cwd: r.workspaceDir })
+      .toString()
+      .trim()
+      .split('\n');
     expect(log).toEqual(['second: Engineer', 'first: Engineer']);
     expect(base).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repository }).toString().trim());
     const result = r.events.find((e) => e.type === 'result') as any;
@@ -87,13 +97,20 @@ describe('runAgentCrew', () => {
   });
 
   describe('stops itself before a model request its budget could not pay ($0.015 a request: 100,000 input tokens at $0.15 per million)', () => {
-    const budget = (remainingUsd: string) => ({ remainingUsd, prices: { 'gpt-4o-mini': { inputUsdPerMillion: '0.15', outputUsdPerMillion: '0.6' } } });
+    const budget = (remainingUsd: string) => ({
+      remainingUsd,
+      prices: { 'gpt-4o-mini': { inputUsdPerMillion: '0.15', outputUsdPerMillion: '0.6' } },
+    });
     async function runAgainst(reply: any, s: Partial<RunnerSpec> & { tools?: string[] }) {
       const mock = await startOpenAiMockServer(() => ({ ...reply, usage: { promptTokens: 100_000, completionTokens: 0 } }));
       try {
         const events: RunnerEvent[] = [];
         const full = spec({ provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini' }, ...s });
-        const outcome = await runAgentCrew(full, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(full.provider, {}) }, (e) => void events.push(e));
+        const outcome = await runAgentCrew(
+          full,
+          { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(full.provider, {}) },
+          (e) => void events.push(e),
+        );
         return { outcome, events, requests: mock.requests.length };
       } finally {
         await mock.close();
@@ -105,7 +122,12 @@ describe('runAgentCrew', () => {
       expect(r.requests).toBe(3);
       expect(r.events.filter((e) => e.type === 'usage')).toHaveLength(3);
       expect(r.outcome).toBe('error');
-      expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'BUDGET_EXCEEDED', retryable: false, message: expect.stringContaining('budget left for this attempt was $0.045') });
+      expect(r.events.at(-1)).toMatchObject({
+        type: 'error',
+        code: 'BUDGET_EXCEEDED',
+        retryable: false,
+        message: expect.stringContaining('budget left for this attempt was $0.045'),
+      });
     }, 15_000);
 
     it('the running cost is shared by the tasks: a second task that could not be paid sends nothing', async () => {
@@ -132,10 +154,19 @@ describe('runAgentCrew', () => {
       const events: RunnerEvent[] = [];
       const started = Date.now();
       const s = spec({ provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini', timeoutMs: 300 } });
-      const outcome = await runAgentCrew(s, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) }, (e) => void events.push(e));
+      const outcome = await runAgentCrew(
+        s,
+        { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) },
+        (e) => void events.push(e),
+      );
       const took = Date.now() - started;
       expect(outcome).toBe('error');
-      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'MODEL_ERROR', retryable: true, message: expect.stringContaining('did not answer within the time allowed') });
+      expect(events.at(-1)).toMatchObject({
+        type: 'error',
+        code: 'MODEL_ERROR',
+        retryable: true,
+        message: expect.stringContaining('did not answer within the time allowed'),
+      });
       // Cut at the limit, not retried (the SDK does not retry an aborted request): no 20 s wait.
       expect(took).toBeLessThan(3000);
       expect(mock.requests).toHaveLength(1);
@@ -148,17 +179,33 @@ describe('runAgentCrew', () => {
     const big = (c: string) => `${c.repeat(99)}\n`.repeat(7_000); // 700 KB of text per file
     const mock = await startOpenAiMockServer((req) => {
       const done = req.body.messages.filter((m) => m.role === 'tool').length;
-      if (done === 0) return { toolCalls: [{ name: 'write_file', arguments: { path: 'big-a.txt', content: big('a') } }, { name: 'write_file', arguments: { path: 'big-b.txt', content: big('b') } }] };
+      if (done === 0)
+        return {
+          toolCalls: [
+            { name: 'write_file', arguments: { path: 'big-a.txt', content: big('a') } },
+            { name: 'write_file', arguments: { path: 'big-b.txt', content: big('b') } },
+          ],
+        };
       return { text: 'Wrote two large files.' };
     });
     try {
       const events: RunnerEvent[] = [];
       const s = spec({ tools: ['write_file'], provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini' } });
       s.crew.tasks = [s.crew.tasks[0]];
-      const outcome = await runAgentCrew(s, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) }, (e) => void events.push(e));
+      const outcome = await runAgentCrew(
+        s,
+        { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) },
+        (e) => void events.push(e),
+      );
       expect(outcome).toBe('result');
       expect(events.some((e) => e.type === 'artifact')).toBe(false);
-      expect(events).toContainEqual(expect.objectContaining({ type: 'log', level: 'warn', message: expect.stringMatching(/^changes\.patch is \d+ bytes, .* not stored/) }));
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: 'log',
+          level: 'warn',
+          message: expect.stringMatching(/^changes\.patch is \d+ bytes, .* not stored/),
+        }),
+      );
       expect((events.find((e) => e.type === 'result') as any).output.files.map((f: any) => f.path)).toEqual(['big-a.txt', 'big-b.txt']);
       for (const e of events) expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThan(1024 * 1024);
     } finally {
@@ -173,46 +220,80 @@ describe('runAgentCrew', () => {
         const events: RunnerEvent[] = [];
         const s = spec({ provider: { kind: 'openai', baseUrl: mock.baseUrl, model: 'gpt-4o-mini' } });
         edit(s);
-        const outcome = await runAgentCrew(s, { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) }, (e) => void events.push(e));
+        const outcome = await runAgentCrew(
+          s,
+          { workspaceDir: path.join(await mkdtemp(path.join(root, 'attempt-')), 'workspace'), modelFor: modelSelector(s.provider, {}) },
+          (e) => void events.push(e),
+        );
         return { outcome, events, requests: mock.requests };
       } finally {
         await mock.close();
       }
     }
 
-    it('maxSteps bounds a task\'s model calls: the last one forbids tools, and a model still calling them ends STEP_LIMIT_REACHED (retryable)', async () => {
-      const r = await runWith(() => ({ toolCalls: [{ name: 'list_files', arguments: {} }] }), (s) => {
-        s.crew.tasks = [{ ...s.crew.tasks[0], maxSteps: 3 }];
-      });
+    it("maxSteps bounds a task's model calls: the last one forbids tools, and a model still calling them ends STEP_LIMIT_REACHED (retryable)", async () => {
+      const r = await runWith(
+        () => ({ toolCalls: [{ name: 'list_files', arguments: {} }] }),
+        (s) => {
+          s.crew.tasks = [{ ...s.crew.tasks[0], maxSteps: 3 }];
+        },
+      );
       expect(r.requests).toHaveLength(3);
       expect(r.requests.map((q) => q.body.tool_choice)).toEqual(['auto', 'auto', 'none']);
       expect(r.outcome).toBe('error');
-      expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'STEP_LIMIT_REACHED', retryable: true, message: 'Task first used its 3 steps and the model was still calling tools, so it gave no final answer.' });
+      expect(r.events.at(-1)).toMatchObject({
+        type: 'error',
+        code: 'STEP_LIMIT_REACHED',
+        retryable: true,
+        message: 'Task first used its 3 steps and the model was still calling tools, so it gave no final answer.',
+      });
     }, 15_000);
 
     it('a task with an output schema answers a JSON object valid against it: later tasks see it, the result carries it under taskOutputs', async () => {
       const plan = { summary: 'Fix slugify', steps: ['Read the test', 'Collapse runs of separators'] };
-      const schema = { type: 'object', required: ['summary', 'steps'], properties: { summary: { type: 'string' }, steps: { type: 'array', items: { type: 'string' } } } };
-      const r = await runWith((req, n) => (n === 0 ? { text: JSON.stringify(plan) } : { text: 'Done as planned.' }), (s) => {
-        s.crew.agents[0].tools = [];
-        s.crew.tasks[0] = { ...s.crew.tasks[0], outputSchema: schema };
-      });
+      const schema = {
+        type: 'object',
+        required: ['summary', 'steps'],
+        properties: { summary: { type: 'string' }, steps: { type: 'array', items: { type: 'string' } } },
+      };
+      const r = await runWith(
+        (req, n) => (n === 0 ? { text: JSON.stringify(plan) } : { text: 'Done as planned.' }),
+        (s) => {
+          s.crew.agents[0].tools = [];
+          s.crew.tasks[0] = { ...s.crew.tasks[0], outputSchema: schema };
+        },
+      );
       expect(r.outcome).toBe('result');
       expect(r.requests[0].body.response_format).toEqual({ type: 'json_object' });
       expect(r.requests[0].body.messages.map((m) => m.content).join('\n')).toContain(JSON.stringify(schema));
       // The second task reads the first one's answer as JSON, and is itself free text.
       expect(r.requests[1].body.messages.map((m) => m.content).join('\n')).toContain('"Collapse runs of separators"');
       expect(r.requests[1].body.response_format).toBeUndefined();
-      expect(r.events.find((e) => e.type === 'task_completed' && e.task === 'first')).toMatchObject({ output: JSON.stringify(plan, null, 2) });
-      expect((r.events.find((e) => e.type === 'result') as any).output).toMatchObject({ summary: 'Done as planned.', taskOutputs: { first: plan } });
+      expect(r.events.find((e) => e.type === 'task_completed' && e.task === 'first')).toMatchObject({
+        output: JSON.stringify(plan, null, 2),
+      });
+      expect((r.events.find((e) => e.type === 'result') as any).output).toMatchObject({
+        summary: 'Done as planned.',
+        taskOutputs: { first: plan },
+      });
     }, 15_000);
 
-    it('an answer that does not match the task\'s output schema ends INVALID_MODEL_OUTPUT (retryable), naming the field', async () => {
-      const r = await runWith(() => ({ text: '{"summary": 3}' }), (s) => {
-        s.crew.agents[0].tools = [];
-        s.crew.tasks = [{ ...s.crew.tasks[0], outputSchema: { type: 'object', required: ['summary'], properties: { summary: { type: 'string' } } } }];
+    it("an answer that does not match the task's output schema ends INVALID_MODEL_OUTPUT (retryable), naming the field", async () => {
+      const r = await runWith(
+        () => ({ text: '{"summary": 3}' }),
+        (s) => {
+          s.crew.agents[0].tools = [];
+          s.crew.tasks = [
+            { ...s.crew.tasks[0], outputSchema: { type: 'object', required: ['summary'], properties: { summary: { type: 'string' } } } },
+          ];
+        },
+      );
+      expect(r.events.at(-1)).toMatchObject({
+        type: 'error',
+        code: 'INVALID_MODEL_OUTPUT',
+        retryable: true,
+        message: expect.stringContaining('summary'),
       });
-      expect(r.events.at(-1)).toMatchObject({ type: 'error', code: 'INVALID_MODEL_OUTPUT', retryable: true, message: expect.stringContaining('summary') });
     }, 15_000);
   });
 });

@@ -61,7 +61,13 @@ export interface AgentCrewDeps {
 export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEvent: Emit): Promise<'result' | 'error' | 'paused'> {
   const emit = (e: Body<RunnerEvent>) => emitEvent({ v: 1, ...e });
   const fail = async (code: string, message: string, retryable: boolean, detail?: string) => {
-    await emit({ type: 'error', code, message: message.slice(0, 16_000), retryable, ...(detail ? { detail: detail.slice(0, 16_000) } : {}) });
+    await emit({
+      type: 'error',
+      code,
+      message: message.slice(0, 16_000),
+      retryable,
+      ...(detail ? { detail: detail.slice(0, 16_000) } : {}),
+    });
     return 'error' as const;
   };
 
@@ -70,7 +76,8 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   const network = spec.sandbox?.network ?? false;
   if (needsSandbox(spec)) {
     const sandbox = await (deps.sandboxProbe ?? (() => sandboxAvailable(isolation)))();
-    if (!sandbox.ok) return fail('SANDBOX_UNAVAILABLE', `This crew runs commands, and the sandbox is unavailable here: ${sandbox.reason}`, false);
+    if (!sandbox.ok)
+      return fail('SANDBOX_UNAVAILABLE', `This crew runs commands, and the sandbox is unavailable here: ${sandbox.reason}`, false);
   }
 
   const workspace = spec.workspace ?? {};
@@ -79,7 +86,8 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     if (problem) return fail('WORKSPACE_REFUSED', problem, false);
   }
   const pushTo = workspace.push && (workspace.push.remote ?? workspace.repository);
-  if (workspace.push && !pushTo) return fail('WORKSPACE_REFUSED', 'The template pushes the result back to the job\'s repository, and the job names none.', false);
+  if (workspace.push && !pushTo)
+    return fail('WORKSPACE_REFUSED', "The template pushes the result back to the job's repository, and the job names none.", false);
   // A task that asked and got no answer yet (a worker lost before the pause): ask again, run nothing.
   const waiting = unansweredQuestion(spec);
   if (waiting) {
@@ -89,14 +97,24 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   const dir = deps.workspaceDir;
   let baseCommit: string;
   try {
-    baseCommit = await cloneWorkspace({ repository: workspace.repository, ref: workspace.ref, dir, credentialsEnv: workspace.credentialsEnv, env: deps.env });
+    baseCommit = await cloneWorkspace({
+      repository: workspace.repository,
+      ref: workspace.ref,
+      dir,
+      credentialsEnv: workspace.credentialsEnv,
+      env: deps.env,
+    });
     if (spec.resume) await restoreCheckpoint(dir, baseCommit, spec.resume);
   } catch (err) {
     if (err instanceof WorkspaceError) return fail(err.code, err.message, err.retryable);
     throw err;
   }
   await emit({ type: 'workspace', baseCommit });
-  await emit({ type: 'log', level: 'info', message: `Workspace ready at ${baseCommit.slice(0, 12)}${workspace.repository ? '' : ' (empty scratch repository)'}${spec.resume?.patch ? ', with the reused tasks\' changes applied' : ''}` });
+  await emit({
+    type: 'log',
+    level: 'info',
+    message: `Workspace ready at ${baseCommit.slice(0, 12)}${workspace.repository ? '' : ' (empty scratch repository)'}${spec.resume?.patch ? ", with the reused tasks' changes applied" : ''}`,
+  });
 
   const agents = new Map(spec.crew.agents.map((a) => [a.id, a]));
   const outputs = new Map<string, string>((spec.resume?.completed ?? []).map((c) => [c.task, c.output]));
@@ -134,7 +152,9 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
       return fail(e.code ?? 'MODEL_ERROR', `Task ${task.id}: ${e.message}`, false);
     }
     const context: TaskContext[] = (task.context ?? [...outputs.keys()]).flatMap((id) =>
-      outputs.has(id) ? [{ task: id, role: roles.get(id), output: outputs.get(id)!, ...(answers.has(id) ? { answer: answers.get(id)! } : {}) }] : [],
+      outputs.has(id)
+        ? [{ task: id, role: roles.get(id), output: outputs.get(id)!, ...(answers.has(id) ? { answer: answers.get(id)! } : {}) }]
+        : [],
     );
     const grants = agent.tools ?? [];
     let outcome: AgentTaskOutcome;
@@ -142,12 +162,21 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     try {
       outcome = await runAgentTask({
         agent: { ...agent, model: modelName, tools: grants },
-        task: { id: task.id, description: task.description, expectedOutput: task.expectedOutput, maxSteps: task.maxSteps, outputSchema: task.outputSchema },
+        task: {
+          id: task.id,
+          description: task.description,
+          expectedOutput: task.expectedOutput,
+          maxSteps: task.maxSteps,
+          outputSchema: task.outputSchema,
+        },
         input: spec.input,
         context,
         feedback: spec.feedback,
         tools: buildTools(grants),
-        toolContext: { workspaceDir: dir, sandbox: { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: COMMAND_OUTPUT_BYTES, network, isolation } },
+        toolContext: {
+          workspaceDir: dir,
+          sandbox: { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: COMMAND_OUTPUT_BYTES, network, isolation },
+        },
         model,
         emit: emitAgentEvent,
         signal: deps.signal,
@@ -161,7 +190,8 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
       return fail('MODEL_ERROR', `Task ${task.id}: the agent loop failed unexpectedly.`, true, String((err as Error)?.stack ?? err));
     }
     if (outcome.status === 'stopped') return stopped ? 'error' : fail(outcome.code ?? 'STOPPED', outcome.message, false);
-    if (outcome.status !== 'completed') return fail(outcome.code, outcome.message, outcome.retryable, 'detail' in outcome ? outcome.detail : undefined);
+    if (outcome.status !== 'completed')
+      return fail(outcome.code, outcome.message, outcome.retryable, 'detail' in outcome ? outcome.detail : undefined);
     // A structured output is what later tasks and the result see, as JSON.
     const answer = task.outputSchema ? JSON.stringify(outcome.output, null, 2) : outcome.text;
     if (task.outputSchema) structured[task.id] = outcome.output;
@@ -186,17 +216,36 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
     if (Buffer.byteLength(JSON.stringify(content)) <= MAX_PATCH_EVENT_BYTES) {
       await emit({ type: 'artifact', path: 'changes.patch', contentType: 'text/x-diff', encoding: text ? 'utf8' : 'base64', content });
     } else {
-      await emit({ type: 'log', level: 'warn', message: `changes.patch is ${diff.patch.length} bytes, over the ${MAX_PATCH_EVENT_BYTES} bytes one runner event may carry: it is not stored (the diffstat below is).` });
+      await emit({
+        type: 'log',
+        level: 'warn',
+        message: `changes.patch is ${diff.patch.length} bytes, over the ${MAX_PATCH_EVENT_BYTES} bytes one runner event may carry: it is not stored (the diffstat below is).`,
+      });
     }
   }
   // The changed files whole, beside the patch, within the room the job has left (one kept for the patch).
   const { artifacts, skipped } = await changedFileArtifacts(dir, diff.files, (spec.artifactRoom ?? Infinity) - 1);
   for (const a of artifacts) await emit(a);
   if (skipped.length) {
-    const list = skipped.slice(0, 50).map((s) => `${s.path} (${s.why})`).join(', ');
-    await emit({ type: 'log', level: 'info', message: `Changed files not stored apart (they are in changes.patch): ${list}${skipped.length > 50 ? ` and ${skipped.length - 50} more` : ''}.`.slice(0, 16_000) });
+    const list = skipped
+      .slice(0, 50)
+      .map((s) => `${s.path} (${s.why})`)
+      .join(', ');
+    await emit({
+      type: 'log',
+      level: 'info',
+      message:
+        `Changed files not stored apart (they are in changes.patch): ${list}${skipped.length > 50 ? ` and ${skipped.length - 50} more` : ''}.`.slice(
+          0,
+          16_000,
+        ),
+    });
   }
-  await emit({ type: 'log', level: 'info', message: diff.patch.length ? `Changes against ${baseCommit.slice(0, 12)}:\n${diff.diffstat}`.slice(0, 16_000) : 'No changes.' });
+  await emit({
+    type: 'log',
+    level: 'info',
+    message: diff.patch.length ? `Changes against ${baseCommit.slice(0, 12)}:\n${diff.diffstat}`.slice(0, 16_000) : 'No changes.',
+  });
 
   const checks = await runChecks(spec.checks ?? [], dir, { network, isolation, signal: deps.signal });
   for (const c of checks) await emit(c);
@@ -208,13 +257,23 @@ export async function runAgentCrew(spec: RunnerSpec, deps: AgentCrewDeps, emitEv
   let pushed: { remote: string; branch: string; commit: string } | undefined;
   if (workspace.push && pushTo) {
     try {
-      const { commit } = await pushResult({ dir, remote: pushTo, branch: workspace.push.branch, credentialsEnv: workspace.push.credentialsEnv, env: deps.env });
+      const { commit } = await pushResult({
+        dir,
+        remote: pushTo,
+        branch: workspace.push.branch,
+        credentialsEnv: workspace.push.credentialsEnv,
+        env: deps.env,
+      });
       pushed = { remote: redactUrls(pushTo), branch: workspace.push.branch, commit };
     } catch (err) {
       if (err instanceof WorkspaceError) return fail(err.code, err.message, err.retryable);
       throw err;
     }
-    await emit({ type: 'log', level: 'info', message: `Pushed ${pushed.commit.slice(0, 12)} to branch ${pushed.branch} of ${pushed.remote}` });
+    await emit({
+      type: 'log',
+      level: 'info',
+      message: `Pushed ${pushed.commit.slice(0, 12)} to branch ${pushed.branch} of ${pushed.remote}`,
+    });
   }
 
   const last = tasks[tasks.length - 1];

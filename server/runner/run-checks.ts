@@ -11,7 +11,11 @@ export const CHECK_OUTPUT_TAIL_BYTES = 16_000;
 
 export type CheckResult = Extract<RunnerEvent, { type: 'check_result' }>;
 
-export async function runChecks(checks: CheckDef[], workspaceDir: string, opts: { network?: boolean; isolation?: Isolation; signal?: AbortSignal } = {}): Promise<CheckResult[]> {
+export async function runChecks(
+  checks: CheckDef[],
+  workspaceDir: string,
+  opts: { network?: boolean; isolation?: Isolation; signal?: AbortSignal } = {},
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of checks) {
     const timeoutSeconds = check.timeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS;

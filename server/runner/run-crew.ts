@@ -9,8 +9,16 @@ type Body<T> = T extends unknown ? Omit<T, 'v'> : never;
 const MAX_TASK_OUTPUT = 65_536;
 
 const CONTENT_TYPES: Record<string, string> = {
-  ts: 'text/typescript', tsx: 'text/typescript', js: 'text/javascript', mjs: 'text/javascript', py: 'text/x-python',
-  go: 'text/x-go', md: 'text/markdown', json: 'application/json', yml: 'text/yaml', yaml: 'text/yaml',
+  ts: 'text/typescript',
+  tsx: 'text/typescript',
+  js: 'text/javascript',
+  mjs: 'text/javascript',
+  py: 'text/x-python',
+  go: 'text/x-go',
+  md: 'text/markdown',
+  json: 'application/json',
+  yml: 'text/yaml',
+  yaml: 'text/yaml',
 };
 const contentType = (p: string) => CONTENT_TYPES[p.split('.').pop()?.toLowerCase() ?? ''] ?? 'text/plain';
 
@@ -49,7 +57,13 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
     const model = spec.provider.model ?? agent.model;
     let completion;
     try {
-      completion = await provider.complete({ model, messages: buildTaskMessages(spec, task, agent, outputs, isLast, answers), json: isLast, spec, taskId: task.id });
+      completion = await provider.complete({
+        model,
+        messages: buildTaskMessages(spec, task, agent, outputs, isLast, answers),
+        json: isLast,
+        spec,
+        taskId: task.id,
+      });
     } catch (err) {
       // Only a ProviderError's message is written for tenants; anything else is described
       // generically and its text goes to the operator-only `detail`.
@@ -64,7 +78,13 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
       });
       return 'error';
     }
-    emit({ type: 'usage', model: completion.model, inputTokens: completion.inputTokens, outputTokens: completion.outputTokens, task: task.id });
+    emit({
+      type: 'usage',
+      model: completion.model,
+      inputTokens: completion.inputTokens,
+      outputTokens: completion.outputTokens,
+      task: task.id,
+    });
     emit({ type: 'task_completed', task: task.id, agent: agent.id, output: completion.text.slice(0, MAX_TASK_OUTPUT) });
     outputs.set(task.id, completion.text);
     if (asksForInput(task)) {
@@ -84,7 +104,13 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
   if (Array.isArray(files)) {
     for (const f of files as unknown[]) {
       if (isTextFile(f)) {
-        emit({ type: 'artifact', path: f.path.replace(/^\/+/, ''), contentType: contentType(f.path), encoding: 'utf8', content: f.content });
+        emit({
+          type: 'artifact',
+          path: f.path.replace(/^\/+/, ''),
+          contentType: contentType(f.path),
+          encoding: 'utf8',
+          content: f.content,
+        });
       }
     }
   }
@@ -94,5 +120,7 @@ export async function runCrew(spec: RunnerSpec, provider: ModelProvider, emitEve
 
 /** A `{ path, content }` file of the last task's JSON answer (other entries are not files). */
 function isTextFile(f: unknown): f is { path: string; content: string } {
-  return typeof f === 'object' && f !== null && 'path' in f && typeof f.path === 'string' && 'content' in f && typeof f.content === 'string';
+  return (
+    typeof f === 'object' && f !== null && 'path' in f && typeof f.path === 'string' && 'content' in f && typeof f.content === 'string'
+  );
 }

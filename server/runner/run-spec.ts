@@ -15,7 +15,17 @@ export async function runSpec(
   emit: (event: RunnerEvent) => void,
 ): Promise<'result' | 'error' | 'paused'> {
   if (usesAgentRuntime(spec)) {
-    return runAgentCrew(spec, { workspaceDir: workspaceDirIn(opts.attemptDir), modelFor: modelSelector(spec.provider, opts.env), env: opts.env, stream: spec.provider.stream, signal: opts.signal }, emit);
+    return runAgentCrew(
+      spec,
+      {
+        workspaceDir: workspaceDirIn(opts.attemptDir),
+        modelFor: modelSelector(spec.provider, opts.env),
+        env: opts.env,
+        stream: spec.provider.stream,
+        signal: opts.signal,
+      },
+      emit,
+    );
   }
   const provider =
     spec.provider.kind === 'openai'

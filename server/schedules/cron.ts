@@ -14,7 +14,9 @@ export function validateTimezone(raw: string): string {
     if (!zone) throw new RangeError('empty');
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
   } catch {
-    throw badInput(`\`timezone\`: ${JSON.stringify(raw)} is not an IANA time zone (e.g. UTC, Europe/Paris, America/New_York).`, { field: 'timezone' });
+    throw badInput(`\`timezone\`: ${JSON.stringify(raw)} is not an IANA time zone (e.g. UTC, Europe/Paris, America/New_York).`, {
+      field: 'timezone',
+    });
   }
   return zone;
 }
@@ -29,14 +31,18 @@ function cronOf(expr: string, timezone: string): Cron {
  */
 export function validateCron(raw: string, timezone: string): string {
   const expr = raw.trim().replace(/\s+/g, ' ');
-  if (!expr) throw badInput('`cron` is required, e.g. "0 9 * * 1-5" (9:00 on weekdays) or "*/10 * * * * *" (every 10 seconds).', { field: 'cron' });
+  if (!expr)
+    throw badInput('`cron` is required, e.g. "0 9 * * 1-5" (9:00 on weekdays) or "*/10 * * * * *" (every 10 seconds).', { field: 'cron' });
   if (expr.length > MAX_CRON_LENGTH) throw badInput(`\`cron\` is at most ${MAX_CRON_LENGTH} characters.`, { field: 'cron' });
   let cron: Cron;
   try {
     cron = cronOf(expr, timezone);
   } catch (err) {
     const why = (err as Error).message.replace(/^CronPattern: /, '').replace(/\.$/, '');
-    throw badInput(`\`cron\`: ${JSON.stringify(raw)} is not a cron expression (${why}). Use 5 fields (minute hour day month weekday) or 6 with seconds first.`, { field: 'cron' });
+    throw badInput(
+      `\`cron\`: ${JSON.stringify(raw)} is not a cron expression (${why}). Use 5 fields (minute hour day month weekday) or 6 with seconds first.`,
+      { field: 'cron' },
+    );
   }
   if (!cron.nextRun(new Date())) throw badInput(`\`cron\`: ${JSON.stringify(raw)} never fires.`, { field: 'cron' });
   return expr;

@@ -27,7 +27,10 @@ interface ScheduleRow {
  * the job's idempotency key and the tick's primary key are the tick. A job refused (budget spent, input no longer valid) is recorded with its reason;
  * any other failure throws and graphile-worker retries the tick.
  */
-export async function runScheduleTick(deps: { pool: pg.Pool; events: JobEventBus; config?: Parameters<typeof createJob>[0]['config'] }, tick: TickPayload): Promise<void> {
+export async function runScheduleTick(
+  deps: { pool: pg.Pool; events: JobEventBus; config?: Parameters<typeof createJob>[0]['config'] },
+  tick: TickPayload,
+): Promise<void> {
   await withTransaction(deps.pool, async (tx) => {
     // The schedule's row lock is held for the whole tick: a pause, update or delete either committed
     // before (seen here) or waits until this tick is recorded, so once it returns no tick of the old

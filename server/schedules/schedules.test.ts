@@ -24,9 +24,14 @@ async function create(input: Record<string, unknown>) {
 const ticksOf = async (id: string) =>
   (await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "ScheduleTick" WHERE "scheduleId" = $1`, [id])).rows[0].n;
 const jobsOf = async (id: string) =>
-  (await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE "idempotencyKey" LIKE $1`, [`schedule:${id}:%`])).rows[0].n;
+  (
+    await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE "idempotencyKey" LIKE $1`, [
+      `schedule:${id}:%`,
+    ])
+  ).rows[0].n;
 const pendingTicks = async (id: string) =>
-  (await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1`, [`schedule:${id}`])).rows[0].n;
+  (await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1`, [`schedule:${id}`]))
+    .rows[0].n;
 
 /** Waits (polling the database) until `cond` holds; fails with `what` after 60 s. */
 async function until(what: string, cond: () => Promise<boolean>) {
@@ -117,12 +122,21 @@ describe('schedules: ticks', () => {
     const s = await create({ cron: '* * * * * *' });
     await until('a tick', async () => (await ticksOf(s.id)) >= 1);
     await t.gql(UPDATE, { id: s.id, input: { paused: true } });
-    const shown = (await t.gql(`query($id: ID!) { schedule(id: $id) { lastTickAt recentTicks(last: 50) { scheduledAt skipped error job { id idempotencyKey createdBy input } } } }`, { id: s.id })).data.schedule;
+    const shown = (
+      await t.gql(
+        `query($id: ID!) { schedule(id: $id) { lastTickAt recentTicks(last: 50) { scheduledAt skipped error job { id idempotencyKey createdBy input } } } }`,
+        { id: s.id },
+      )
+    ).data.schedule;
     expect(shown.recentTicks.length).toBeGreaterThanOrEqual(1);
     expect(shown.lastTickAt).toBe(shown.recentTicks[0].scheduledAt);
     for (const tick of shown.recentTicks) {
       expect(tick).toMatchObject({ skipped: 0, error: null });
-      expect(tick.job).toMatchObject({ idempotencyKey: `schedule:${s.id}:${tick.scheduledAt}`, createdBy: `schedule ${s.id}`, input: { script: 'ok' } });
+      expect(tick.job).toMatchObject({
+        idempotencyKey: `schedule:${s.id}:${tick.scheduledAt}`,
+        createdBy: `schedule ${s.id}`,
+        input: { script: 'ok' },
+      });
     }
     expect(await jobsOf(s.id)).toBe(shown.recentTicks.length);
   }, 60_000);
@@ -141,7 +155,11 @@ describe('schedules: ticks', () => {
     await t.app.services.pool.query(`UPDATE "Schedule" SET paused = false, version = 2 WHERE id = $1`, [s.id]);
     await until('the late tick', async () => (await ticksOf(s.id)) >= 1);
     const ranAt = Date.now();
-    const shown = (await t.gql(`query($id: ID!) { schedule(id: $id) { skippedTicks nextRunAt recentTicks { scheduledAt skipped job { id } } } }`, { id: s.id })).data.schedule;
+    const shown = (
+      await t.gql(`query($id: ID!) { schedule(id: $id) { skippedTicks nextRunAt recentTicks { scheduledAt skipped job { id } } } }`, {
+        id: s.id,
+      })
+    ).data.schedule;
     expect(shown.recentTicks).toHaveLength(1);
     const tick = shown.recentTicks[0];
     const latestMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;

@@ -27,7 +27,8 @@ export interface ScheduleUpdate {
 /** The input checked as createJob checks it: present, at most 256 KiB, valid against the template's input schema. */
 async function validateInput(inputSchema: object, input: unknown): Promise<void> {
   if (input === undefined || input === null) throw badInput('`input` is required (a JSON object).', { field: 'input' });
-  if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) throw badInput(`\`input\` is larger than ${MAX_INPUT_BYTES / 1024} KiB.`, { field: 'input' });
+  if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES)
+    throw badInput(`\`input\` is larger than ${MAX_INPUT_BYTES / 1024} KiB.`, { field: 'input' });
   const valid = await validateOffThread<InputValidation>({ op: 'input', schema: inputSchema, input });
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
 }
@@ -41,13 +42,18 @@ async function planNextTick(sql: Sql, s: { id: string; cron: string; timezone: s
 }
 
 /** Creates a schedule of the project; its first tick is queued in the same transaction. */
-export async function createSchedule(pool: pg.Pool, projectId: string, by: { tokenId: string | null; name: string }, req: ScheduleInput): Promise<string> {
+export async function createSchedule(
+  pool: pg.Pool,
+  projectId: string,
+  by: { tokenId: string | null; name: string },
+  req: ScheduleInput,
+): Promise<string> {
   const timezone = validateTimezone(req.timezone ?? 'UTC');
   const cron = validateCron(req.cron, timezone);
-  const { rows: templates } = await pool.query<{ id: string; inputSchema: object }>(`SELECT id, "inputSchema" FROM "Template" WHERE "projectId" = $1 AND slug = $2`, [
-    projectId,
-    req.templateSlug,
-  ]);
+  const { rows: templates } = await pool.query<{ id: string; inputSchema: object }>(
+    `SELECT id, "inputSchema" FROM "Template" WHERE "projectId" = $1 AND slug = $2`,
+    [projectId, req.templateSlug],
+  );
   const template = templates[0];
   if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
   await validateInput(template.inputSchema, req.input);
@@ -55,7 +61,9 @@ export async function createSchedule(pool: pg.Pool, projectId: string, by: { tok
   // The count and the insert under the project's row lock: concurrent creations cannot pass the cap together.
   return withTransaction(pool, async (tx) => {
     await tx.query(`SELECT 1 FROM "Project" WHERE id = $1 FOR UPDATE`, [projectId]);
-    const { rows: counted } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Schedule" WHERE "projectId" = $1`, [projectId]);
+    const { rows: counted } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Schedule" WHERE "projectId" = $1`, [
+      projectId,
+    ]);
     if (counted[0].n >= MAX_SCHEDULES_PER_PROJECT) {
       throw new AppError('CONFLICT', `A project has at most ${MAX_SCHEDULES_PER_PROJECT} schedules; delete one first.`);
     }

@@ -10,7 +10,8 @@ import { runScheduleTick } from './run-tick.ts';
 export async function startTickRunner(services: Services): Promise<{ stop(): Promise<void> }> {
   const log = services.log;
   const logger = new WorkerLogger((scope) => (level, message, meta) => {
-    if (level === 'error' || level === 'warning') log.warn(`graphile-worker (schedules): ${message}`, { scope: scope.label, ...(meta as object) });
+    if (level === 'error' || level === 'warning')
+      log.warn(`graphile-worker (schedules): ${message}`, { scope: scope.label, ...(meta as object) });
   });
   const runner = await run({
     pgPool: services.pool,

@@ -54,11 +54,15 @@ describe('a schedule on two worker processes', () => {
     // The same tick (3 s in) delivered three more times, unkeyed, so both processes run copies concurrently.
     const duplicated = new Date(first + 3000).toISOString();
     for (let i = 0; i < 3; i++) {
-      await pool.query(`SELECT graphile_worker.add_job('scheduleTick', $1::json, run_at := $2)`, [JSON.stringify({ scheduleId: id, at: duplicated, version: 1 }), duplicated]);
+      await pool.query(`SELECT graphile_worker.add_job('scheduleTick', $1::json, run_at := $2)`, [
+        JSON.stringify({ scheduleId: id, at: duplicated, version: 1 }),
+        duplicated,
+      ]);
     }
 
     const ticksThrough = async (ms: number) =>
-      (await pool.query(`SELECT 1 FROM "ScheduleTick" WHERE "scheduleId" = $1 AND "scheduledAt" >= $2 LIMIT 1`, [id, new Date(ms)])).rows.length > 0;
+      (await pool.query(`SELECT 1 FROM "ScheduleTick" WHERE "scheduleId" = $1 AND "scheduledAt" >= $2 LIMIT 1`, [id, new Date(ms)])).rows
+        .length > 0;
     await until(`a tick at or after ${new Date(end).toISOString()}`, () => ticksThrough(end));
     const paused = await api.gql(`mutation($id: ID!) { updateSchedule(id: $id, input: { paused: true }) { paused } }`, { id });
     expect(paused.errors).toBeUndefined();
@@ -68,7 +72,10 @@ describe('a schedule on two worker processes', () => {
        FROM "ScheduleTick" WHERE "scheduleId" = $1 ORDER BY "scheduledAt"`,
       [id],
     );
-    const { rows: jobs } = await pool.query<{ id: string; idempotencyKey: string }>(`SELECT id, "idempotencyKey" FROM "Job" WHERE "createdBy" = $1`, [`schedule ${id}`]);
+    const { rows: jobs } = await pool.query<{ id: string; idempotencyKey: string }>(
+      `SELECT id, "idempotencyKey" FROM "Job" WHERE "createdBy" = $1`,
+      [`schedule ${id}`],
+    );
     const inWindow = ticks.filter((t) => t.scheduledAt.getTime() >= first && t.scheduledAt.getTime() < end && t.jobId);
     const late = ticks.map((t) => t.lateMs).sort((a, b) => a - b);
     console.log(
@@ -76,7 +83,12 @@ describe('a schedule on two worker processes', () => {
         `${jobs.length} jobs and ${ticks.length} ticks in all; tick recorded after its time: median ${late[Math.floor(late.length / 2)]} ms, max ${late.at(-1)} ms`,
     );
     // Every tick task ran without failing (a retried tick would hide behind the idempotency key).
-    expect(workers.map((w) => w.output()).join('').match(/.*(schedules|scheduleTick).*/g) ?? []).toEqual([]);
+    expect(
+      workers
+        .map((w) => w.output())
+        .join('')
+        .match(/.*(schedules|scheduleTick).*/g) ?? [],
+    ).toEqual([]);
     expect(inWindow.length).toBeGreaterThanOrEqual(WINDOW_S - 1);
     expect(inWindow.length).toBeLessThanOrEqual(WINDOW_S + 1);
     // No tick twice: one job per tick, each job named by one tick, the duplicated tick included.

@@ -39,7 +39,10 @@ const ApiTokenInput = builder.inputType('ApiTokenInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     role: t.field({ type: RoleEnum, required: true }),
-    expiresAt: t.field({ type: 'DateTime', description: 'When the token expires (in the future). Give this or `expiresInSeconds`, not both; neither: it never expires.' }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      description: 'When the token expires (in the future). Give this or `expiresInSeconds`, not both; neither: it never expires.',
+    }),
     expiresInSeconds: t.int({ description: 'Expires this many seconds from now (1 to 10 years’ worth).' }),
   }),
 });

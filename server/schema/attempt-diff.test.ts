@@ -32,7 +32,17 @@ beforeAll(async () => {
     const script: MockReply[] = second
       ? [
           { toolCalls: [{ name: 'edit_file', arguments: { path: 'slugify.js', oldText: BUGGY, newText: FIXED } }] },
-          { toolCalls: [{ name: 'write_file', arguments: { path: 'NOTES.md', content: ['Second try: every run of other characters is one dash.', ...DETAILS, ''].join('\n') } }] },
+          {
+            toolCalls: [
+              {
+                name: 'write_file',
+                arguments: {
+                  path: 'NOTES.md',
+                  content: ['Second try: every run of other characters is one dash.', ...DETAILS, ''].join('\n'),
+                },
+              },
+            ],
+          },
           { text: 'Fixed for real.' },
         ]
       : [
@@ -54,14 +64,26 @@ beforeAll(async () => {
       AUTODEV_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES),
     },
   });
-  await upsertRuntimeTemplate(t, runtimeTemplate({ slug: 'fix-twice', tools: ['edit_file', 'write_file'], checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }], maxAttempts: 2 }));
-  const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input: { templateSlug: 'fix-twice', input: { repository } } });
+  await upsertRuntimeTemplate(
+    t,
+    runtimeTemplate({
+      slug: 'fix-twice',
+      tools: ['edit_file', 'write_file'],
+      checks: [{ name: 'test', command: SAMPLE_TEST_COMMAND, timeoutSeconds: 60 }],
+      maxAttempts: 2,
+    }),
+  );
+  const created = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+    input: { templateSlug: 'fix-twice', input: { repository } },
+  });
   expect(created.errors).toBeUndefined();
   jobId = created.data.createJob.id;
   // (Not waitForRuntimeJob: its events and check outputs would not fit in the small response budget.)
   let job: any;
   for (const started = Date.now(); Date.now() - started < 90_000; await new Promise((r) => setTimeout(r, 200))) {
-    job = jobWithLists((await t.gql(`query($id: ID!) { job(id: $id) { state attempts { edges { node { errorCode } } } } }`, { id: jobId })).data.job);
+    job = jobWithLists(
+      (await t.gql(`query($id: ID!) { job(id: $id) { state attempts { edges { node { errorCode } } } } }`, { id: jobId })).data.job,
+    );
     if (['SUCCEEDED', 'FAILED'].includes(job.state)) break;
   }
   expect(job.state, JSON.stringify(job.attempts)).toBe('SUCCEEDED');
@@ -75,10 +97,43 @@ afterAll(async () => {
 
 const DIFF = /* GraphQL */ `
   fragment D on AttemptDiff {
-    fromAttempt toAttempt baseCommit additions deletions linesCut unavailableReason
-    files { path status binary additions deletions note hunks { oldStart oldLines newStart newLines lines } }
+    fromAttempt
+    toAttempt
+    baseCommit
+    additions
+    deletions
+    linesCut
+    unavailableReason
+    files {
+      path
+      status
+      binary
+      additions
+      deletions
+      note
+      hunks {
+        oldStart
+        oldLines
+        newStart
+        newLines
+        lines
+      }
+    }
   }
-  query($id: ID!, $n: Int!) { job(id: $id) { attempt(number: $n) { number baseCommit diff { ...D } diffSince { ...D } } } }
+  query ($id: ID!, $n: Int!) {
+    job(id: $id) {
+      attempt(number: $n) {
+        number
+        baseCommit
+        diff {
+          ...D
+        }
+        diffSince {
+          ...D
+        }
+      }
+    }
+  }
 `;
 const fileOf = (diff: any, p: string) => diff.files.find((f: any) => f.path === p);
 
@@ -89,7 +144,15 @@ describe('the diff of an attempt', () => {
     const { attempt } = res.data.job;
     expect(attempt.diffSince).toBeNull(); // attempt 1 has no previous attempt
     const diff = attempt.diff;
-    expect(diff).toMatchObject({ fromAttempt: null, toAttempt: 1, baseCommit: attempt.baseCommit, linesCut: 0, unavailableReason: null, additions: 3, deletions: 1 });
+    expect(diff).toMatchObject({
+      fromAttempt: null,
+      toAttempt: 1,
+      baseCommit: attempt.baseCommit,
+      linesCut: 0,
+      unavailableReason: null,
+      additions: 3,
+      deletions: 1,
+    });
     expect(diff.files.map((f: any) => [f.path, f.status, f.additions, f.deletions])).toEqual([
       ['NOTES.md', 'ADDED', 1, 0],
       ['SCRATCH.txt', 'ADDED', 1, 0],
@@ -111,10 +174,24 @@ describe('the diff of an attempt', () => {
     const slug = fileOf(since, 'slugify.js').hunks[0];
     expect(slug.lines.filter((l: string) => l[0] !== ' ')).toEqual([`-  ${WRONG}`, `+  ${FIXED}`]);
     expect(slug).toMatchObject({ oldStart: 1, newStart: 1 });
-    expect(fileOf(since, 'NOTES.md').hunks[0].lines).toEqual(['-First try: runs of spaces.', '+Second try: every run of other characters is one dash.', ...DETAILS.map((l) => `+${l}`)]);
+    expect(fileOf(since, 'NOTES.md').hunks[0].lines).toEqual([
+      '-First try: runs of spaces.',
+      '+Second try: every run of other characters is one dash.',
+      ...DETAILS.map((l) => `+${l}`),
+    ]);
     // An explicit attempt works the other way round too.
-    const back = await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 1) { diffSince(attempt: 2) { fromAttempt files { path status } } } } }`, { id: jobId });
-    expect(back.data.job.attempt.diffSince).toEqual({ fromAttempt: 2, files: [{ path: 'NOTES.md', status: 'MODIFIED' }, { path: 'SCRATCH.txt', status: 'ADDED' }, { path: 'slugify.js', status: 'MODIFIED' }] });
+    const back = await t.gql(
+      `query($id: ID!) { job(id: $id) { attempt(number: 1) { diffSince(attempt: 2) { fromAttempt files { path status } } } } }`,
+      { id: jobId },
+    );
+    expect(back.data.job.attempt.diffSince).toEqual({
+      fromAttempt: 2,
+      files: [
+        { path: 'NOTES.md', status: 'MODIFIED' },
+        { path: 'SCRATCH.txt', status: 'ADDED' },
+        { path: 'slugify.js', status: 'MODIFIED' },
+      ],
+    });
   });
 
   it('refuses an attempt that is not another one of the job, with a code and a sentence', async () => {
@@ -126,7 +203,9 @@ describe('the diff of an attempt', () => {
     expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     expect(missing.errors?.[0].message).toBe('This job has no attempt 9.');
     expect((await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 3) { id } } }`, { id: jobId })).data.job.attempt).toBeNull();
-    expect((await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 0) { id } } }`, { id: jobId })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(
+      (await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 0) { id } } }`, { id: jobId })).errors?.[0].extensions?.code,
+    ).toBe('BAD_USER_INPUT');
   });
 
   it('a viewer of the project reads it; another project sees no job, so no diff', async () => {
@@ -134,18 +213,27 @@ describe('the diff of an attempt', () => {
     const mine = await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 2) { diff { files { path } } } } }`, { id: jobId }, viewer);
     expect(mine.errors).toBeUndefined();
     expect(mine.data.job.attempt.diff.files).toHaveLength(2);
-    const other = await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 2) { diff { files { path } } } } }`, { id: jobId }, await t.token('ADMIN', 'diff-other-project'));
+    const other = await t.gql(
+      `query($id: ID!) { job(id: $id) { attempt(number: 2) { diff { files { path } } } } }`,
+      { id: jobId },
+      await t.token('ADMIN', 'diff-other-project'),
+    );
     expect(other.errors).toBeUndefined();
     expect(other.data.job).toBeNull();
   });
 
   it('counts against the response budget: copies of a diff past it in one request are QUERY_TOO_COMPLEX, before any is sent', async () => {
-    const one = await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 2) { diffSince { files { hunks { lines } } } } } }`, { id: jobId });
+    const one = await t.gql(`query($id: ID!) { job(id: $id) { attempt(number: 2) { diffSince { files { hunks { lines } } } } } }`, {
+      id: jobId,
+    });
     const bytes = JSON.stringify(one.data).length;
     const copies = Math.ceil(MAX_RESPONSE_BYTES / bytes) + 5;
     expect(copies).toBeLessThanOrEqual(20); // the most aliases one document may hold
     const aliases = Array.from({ length: copies }, (_, i) => `d${i}: diffSince { ...F }`).join('\n');
-    const res = await t.gql(`fragment F on AttemptDiff { files { hunks { lines } } } query($id: ID!) { job(id: $id) { attempt(number: 2) { ${aliases} } } }`, { id: jobId });
+    const res = await t.gql(
+      `fragment F on AttemptDiff { files { hunks { lines } } } query($id: ID!) { job(id: $id) { attempt(number: 2) { ${aliases} } } }`,
+      { id: jobId },
+    );
     expect(res.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
     expect(res.errors?.[0].message).toMatch(/larger than the limit/);
     expect(res.data?.job?.attempt?.d0 ?? null).toBeNull();

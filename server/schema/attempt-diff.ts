@@ -38,7 +38,9 @@ const DiffHunk = builder.objectRef<ComparedFile['hunks'][number]>('DiffHunk').im
     newStart: t.exposeInt('newStart'),
     newLines: t.exposeInt('newLines'),
     section: t.exposeString('section', { description: "What follows the hunk header (git's function context); may be empty." }),
-    lines: t.exposeStringList('lines', { description: 'The lines with their marker: " " context, "-" removed, "+" added, "\\" no newline at the end of the line before.' }),
+    lines: t.exposeStringList('lines', {
+      description: 'The lines with their marker: " " context, "-" removed, "+" added, "\\" no newline at the end of the line before.',
+    }),
   }),
 });
 
@@ -50,7 +52,11 @@ const DiffFile = builder.objectRef<ComparedFile>('DiffFile').implement({
     binary: t.exposeBoolean('binary', { description: 'A binary file: its versions differ, no lines are shown.' }),
     additions: t.exposeInt('additions'),
     deletions: t.exposeInt('deletions'),
-    hunks: t.field({ type: [DiffHunk], description: `Empty for a binary file, and for files past the diff's ${MAX_DIFF_LINES.toLocaleString('en-US')} lines (see \`linesCut\`).`, resolve: (f) => f.hunks }),
+    hunks: t.field({
+      type: [DiffHunk],
+      description: `Empty for a binary file, and for files past the diff's ${MAX_DIFF_LINES.toLocaleString('en-US')} lines (see \`linesCut\`).`,
+      resolve: (f) => f.hunks,
+    }),
     note: t.exposeString('note', { nullable: true, description: "Why the file's lines are not shown, when that is not evident." }),
   }),
 });
@@ -58,14 +64,22 @@ const DiffFile = builder.objectRef<ComparedFile>('DiffFile').implement({
 const AttemptDiff = builder.objectRef<DiffShape>('AttemptDiff').implement({
   description: "An attempt's change as a diff: against its base commit, or against another attempt's result.",
   fields: (t) => ({
-    fromAttempt: t.exposeInt('fromAttempt', { nullable: true, description: "The attempt whose result the diff starts from; null: the base commit." }),
+    fromAttempt: t.exposeInt('fromAttempt', {
+      nullable: true,
+      description: 'The attempt whose result the diff starts from; null: the base commit.',
+    }),
     toAttempt: t.exposeInt('toAttempt'),
     baseCommit: t.exposeString('baseCommit', { nullable: true }),
     files: t.field({ type: [DiffFile], resolve: (d) => d.files }),
     additions: t.int({ resolve: (d) => d.files.reduce((n, f) => n + f.additions, 0) }),
     deletions: t.int({ resolve: (d) => d.files.reduce((n, f) => n + f.deletions, 0) }),
-    linesCut: t.exposeInt('linesCut', { description: `Lines left out to keep the answer within ${MAX_DIFF_LINES.toLocaleString('en-US')} lines: files after the cut come without hunks.` }),
-    unavailableReason: t.exposeString('unavailableReason', { nullable: true, description: 'Why no diff could be computed (`files` is then empty).' }),
+    linesCut: t.exposeInt('linesCut', {
+      description: `Lines left out to keep the answer within ${MAX_DIFF_LINES.toLocaleString('en-US')} lines: files after the cut come without hunks.`,
+    }),
+    unavailableReason: t.exposeString('unavailableReason', {
+      nullable: true,
+      description: 'Why no diff could be computed (`files` is then empty).',
+    }),
   }),
 });
 
@@ -87,7 +101,14 @@ builder.prismaObjectField('JobAttempt', 'diff', (t) =>
       if (!patch) return null;
       const [text] = patch;
       if (text === null) return null;
-      return bounded(ctx, { fromAttempt: null, toAttempt: a.number, baseCommit: a.baseCommit, files: parsePatch(text).map((f) => ({ ...f, note: null })), linesCut: 0, unavailableReason: null });
+      return bounded(ctx, {
+        fromAttempt: null,
+        toAttempt: a.number,
+        baseCommit: a.baseCommit,
+        files: parsePatch(text).map((f) => ({ ...f, note: null })),
+        linesCut: 0,
+        unavailableReason: null,
+      });
     },
   }),
 );
@@ -103,8 +124,12 @@ builder.prismaObjectField('JobAttempt', 'diffSince', (t) =>
     resolve: async (a, args, ctx) => {
       const number = args.attempt ?? a.number - 1;
       if (args.attempt == null && number < 1) return null;
-      if (number < 1 || number === a.number) throw badInput(`\`attempt\` must name another attempt of this job, 1 or more (this one is attempt ${a.number}).`);
-      const { rows } = await ctx.services.pool.query<AttemptRow>(`SELECT id::text AS id, "jobId"::text AS "jobId", number, "baseCommit" FROM "JobAttempt" WHERE "jobId" = $1 AND number = $2`, [a.jobId, number]);
+      if (number < 1 || number === a.number)
+        throw badInput(`\`attempt\` must name another attempt of this job, 1 or more (this one is attempt ${a.number}).`);
+      const { rows } = await ctx.services.pool.query<AttemptRow>(
+        `SELECT id::text AS id, "jobId"::text AS "jobId", number, "baseCommit" FROM "JobAttempt" WHERE "jobId" = $1 AND number = $2`,
+        [a.jobId, number],
+      );
       const other = rows.at(0);
       if (!other) throw new AppError('NOT_FOUND', `This job has no attempt ${number}.`);
       const shape = { fromAttempt: other.number, toAttempt: a.number, baseCommit: a.baseCommit, files: [] as ComparedFile[], linesCut: 0 };
@@ -112,11 +137,15 @@ builder.prismaObjectField('JobAttempt', 'diffSince', (t) =>
         return { ...shape, unavailableReason: differentBases(other, a) };
       }
       const patches = await readPatches(ctx, [other, a]);
-      if (!patches) return { ...shape, unavailableReason: `A patch is larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB: it is not compared.` };
+      if (!patches)
+        return { ...shape, unavailableReason: `A patch is larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB: it is not compared.` };
       const [before, after] = patches;
       if (before == null || after == null) {
         const missing = [before == null ? other : null, after == null ? a : null].filter((m) => m !== null);
-        return { ...shape, unavailableReason: `${missing.map((m) => `Attempt ${m.number}`).join(' and ')} stored no ${PATCH_PATH} (${missing.length > 1 ? 'they' : 'it'} changed nothing, did not finish, or the patch was too large to store; the log says which).` };
+        return {
+          ...shape,
+          unavailableReason: `${missing.map((m) => `Attempt ${m.number}`).join(' and ')} stored no ${PATCH_PATH} (${missing.length > 1 ? 'they' : 'it'} changed nothing, did not finish, or the patch was too large to store; the log says which).`,
+        };
       }
       try {
         return bounded(ctx, { ...shape, files: comparePatches(parsePatch(before), parsePatch(after)), unavailableReason: null });

@@ -47,7 +47,11 @@ builder.mutationField('setBudget', (t) =>
     authScopes: { admin: true },
     args: { input: t.arg({ type: BudgetInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const id = await setBudget(ctx.services.pool, { projectId: principalOf(ctx).projectId, limitUsd: input.limitUsd, period: input.period ?? 'MONTHLY' });
+      const id = await setBudget(ctx.services.pool, {
+        projectId: principalOf(ctx).projectId,
+        limitUsd: input.limitUsd,
+        period: input.period ?? 'MONTHLY',
+      });
       return ctx.services.db.budget.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

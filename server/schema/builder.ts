@@ -11,7 +11,7 @@ import type { GraphQLContext } from './context.ts';
 import { EVENTS_PAGE, PAGE } from './page-size.ts';
 
 const CURSOR_ARG =
-  'A cursor this same list gave you (an edge\'s `cursor`, `endCursor`, `startCursor`). In `jobs`, `templates` and `reviews` a cursor of another list or project is BAD_USER_INPUT; in a job\'s `attempts` or `events` a cursor of another job\'s list gives an empty page.';
+  "A cursor this same list gave you (an edge's `cursor`, `endCursor`, `startCursor`). In `jobs`, `templates` and `reviews` a cursor of another list or project is BAD_USER_INPUT; in a job's `attempts` or `events` a cursor of another job's list gives an empty page.";
 
 const SCOPE_ROLE = { viewer: 'VIEWER', operator: 'OPERATOR', reviewer: 'REVIEWER', admin: 'ADMIN' } as const;
 
@@ -72,7 +72,9 @@ export const builder = new SchemaBuilder<{
     firstArgOptions: {
       description: `Items per page: default ${PAGE.default}, at most ${PAGE.max} (a job's events: ${EVENTS_PAGE.default} and ${EVENTS_PAGE.max}); more is BAD_USER_INPUT naming the maximum.`,
     },
-    lastArgOptions: { description: `Items per page, counted from the end: at most ${PAGE.max} (a job's events: ${EVENTS_PAGE.max}); more is BAD_USER_INPUT naming the maximum.` },
+    lastArgOptions: {
+      description: `Items per page, counted from the end: at most ${PAGE.max} (a job's events: ${EVENTS_PAGE.max}); more is BAD_USER_INPUT naming the maximum.`,
+    },
     afterArgOptions: { description: CURSOR_ARG },
     beforeArgOptions: { description: CURSOR_ARG },
   },

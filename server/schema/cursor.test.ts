@@ -12,7 +12,8 @@ beforeAll(async () => {
   t = await startTestServer();
   for (let i = 0; i < 3; i++) await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
   theirs = await t.token('ADMIN', 'other');
-  for (let i = 0; i < 3; i++) theirJobs.push((await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, theirs)).data.createJob.id);
+  for (let i = 0; i < 3; i++)
+    theirJobs.push((await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }, theirs)).data.createJob.id);
 });
 afterAll(async () => {
   await t?.close();
@@ -20,7 +21,8 @@ afterAll(async () => {
 
 const LISTS = {
   jobs: (arg: string) => `query($c: String) { jobs(${arg === 'after' ? 'first' : 'last'}: 2, ${arg}: $c) { edges { node { id } } } }`,
-  templates: (arg: string) => `query($c: String) { templates(${arg === 'after' ? 'first' : 'last'}: 2, ${arg}: $c) { edges { node { id } } } }`,
+  templates: (arg: string) =>
+    `query($c: String) { templates(${arg === 'after' ? 'first' : 'last'}: 2, ${arg}: $c) { edges { node { id } } } }`,
   reviews: (arg: string) => `query($c: String) { reviews(${arg === 'after' ? 'first' : 'last'}: 2, ${arg}: $c) { edges { node { id } } } }`,
 };
 const cursorOf = (id: string) => formatPrismaCursor({ id }, 'id');

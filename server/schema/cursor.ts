@@ -15,7 +15,11 @@ const OWN_ROW = {
  * BAD_USER_INPUT unless `after` and `before` are cursors of this list for this caller's project.
  * A cursor of another project's row, of another list, or of a row that is gone gets the same answer.
  */
-export async function checkCursors(ctx: GraphQLContext, list: keyof typeof OWN_ROW, args: { after?: string | null; before?: string | null }): Promise<void> {
+export async function checkCursors(
+  ctx: GraphQLContext,
+  list: keyof typeof OWN_ROW,
+  args: { after?: string | null; before?: string | null },
+): Promise<void> {
   for (const name of ['after', 'before'] as const) {
     const cursor = args[name];
     if (cursor === null || cursor === undefined) continue;
@@ -27,9 +31,12 @@ export async function checkCursors(ctx: GraphQLContext, list: keyof typeof OWN_R
     }
     const own = isId(id) && (await ctx.services.pool.query(OWN_ROW[list], [id, principalOf(ctx).projectId])).rows.length > 0;
     if (!own) {
-      throw badInput(`\`${name}\` is not a cursor of this list: use a \`cursor\` or \`endCursor\` this list gave you (a cursor of another list or project, or of an item that is gone, is not one). Start again without \`${name}\`.`, {
-        field: name,
-      });
+      throw badInput(
+        `\`${name}\` is not a cursor of this list: use a \`cursor\` or \`endCursor\` this list gave you (a cursor of another list or project, or of an item that is gone, is not one). Start again without \`${name}\`.`,
+        {
+          field: name,
+        },
+      );
     }
   }
 }

@@ -22,8 +22,16 @@ const InputRequest = builder.objectRef<InputRequestShape>('InputRequest').implem
     task: t.exposeString('task', { description: 'The task that asked (its output is in Job.checkpoints).' }),
     question: t.exposeString('question'),
     askedAt: t.field({ type: 'DateTime', resolve: (r) => new Date(r.askedAt) }),
-    expiresAt: t.field({ type: 'DateTime', nullable: true, description: "When the wait ends on its own (the task's inputTimeoutSeconds); null: it waits until answered or cancelled.", resolve: (r) => r.expiresAt }),
-    onTimeout: t.exposeString('onTimeout', { nullable: true, description: 'What the timeout does: fail, cancel or continue (without an answer).' }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: "When the wait ends on its own (the task's inputTimeoutSeconds); null: it waits until answered or cancelled.",
+      resolve: (r) => r.expiresAt,
+    }),
+    onTimeout: t.exposeString('onTimeout', {
+      nullable: true,
+      description: 'What the timeout does: fail, cancel or continue (without an answer).',
+    }),
   }),
 });
 
@@ -48,17 +56,30 @@ builder.prismaObject('TaskCheckpoint', {
     task: t.exposeString('task'),
     taskIndex: t.exposeInt('taskIndex'),
     attemptNumber: t.exposeInt('attemptNumber', { description: 'The attempt that ran the task (and paid for it).' }),
-    output: t.string({ select: { id: true }, resolve: async (c, args, ctx) => (await largeField('TaskCheckpoint.output')(c, args, ctx)) ?? '' }),
+    output: t.string({
+      select: { id: true },
+      resolve: async (c, args, ctx) => (await largeField('TaskCheckpoint.output')(c, args, ctx)) ?? '',
+    }),
     inputTokens: t.exposeInt('inputTokens'),
     outputTokens: t.exposeInt('outputTokens'),
-    costUsd: t.float({ select: { costUsd: true }, description: "What the task's model calls were charged.", resolve: (c) => usd(c.costUsd) }),
+    costUsd: t.float({
+      select: { costUsd: true },
+      description: "What the task's model calls were charged.",
+      resolve: (c) => usd(c.costUsd),
+    }),
     commit: t.exposeString('commit', { nullable: true, description: "Agent runtime: the workspace's checkpoint commit after the task." }),
-    resumable: t.exposeBoolean('resumable', { description: 'False when the workspace change was too large to keep: later tasks run again from here.' }),
+    resumable: t.exposeBoolean('resumable', {
+      description: 'False when the workspace change was too large to keep: later tasks run again from here.',
+    }),
     question: t.string({ nullable: true, select: { id: true }, resolve: largeField('TaskCheckpoint.question') }),
     answer: t.string({ nullable: true, select: { id: true }, resolve: largeField('TaskCheckpoint.answer') }),
     answeredBy: t.exposeString('answeredBy', { nullable: true }),
     answeredAt: t.expose('answeredAt', { type: 'DateTime', nullable: true }),
-    superseded: t.boolean({ select: { supersededAt: true }, description: 'Set aside by requestChanges(fromTask) or a failed result: never resumed from.', resolve: (c) => c.supersededAt !== null }),
+    superseded: t.boolean({
+      select: { supersededAt: true },
+      description: 'Set aside by requestChanges(fromTask) or a failed result: never resumed from.',
+      resolve: (c) => c.supersededAt !== null,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -77,7 +98,7 @@ builder.mutationField('provideInput', (t) =>
     // deciding on a finished output stays the REVIEWER's (approveReview).
     authScopes: { operator: true },
     description:
-      'Answers the question of a job waiting for input (AWAITING_INPUT): the job is queued again and resumes after the asking task, on any worker, with the answer in the next tasks\' context. ' +
+      "Answers the question of a job waiting for input (AWAITING_INPUT): the job is queued again and resumes after the asking task, on any worker, with the answer in the next tasks' context. " +
       'A job not waiting (or answered first by someone else) is a CONFLICT.',
     args: { jobId: t.arg.id({ required: true }), answer: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) => {

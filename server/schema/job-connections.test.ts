@@ -15,10 +15,17 @@ let otherJobId: string;
 async function jobWith(events: number, attempts: number): Promise<string> {
   const id = (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
   await withTransaction(t.app.services.pool, (sql) =>
-    appendJobEvents(sql, id, Array.from({ length: events }, (_, i) => ({ type: 'LOG' as const, message: `line ${i + 1}`, actor: 'test' }))),
+    appendJobEvents(
+      sql,
+      id,
+      Array.from({ length: events }, (_, i) => ({ type: 'LOG' as const, message: `line ${i + 1}`, actor: 'test' })),
+    ),
   );
   for (let n = 1; n <= attempts; n++) {
-    await t.app.services.pool.query(`INSERT INTO "JobAttempt" (id, "jobId", number, state, executor) VALUES (gen_random_uuid(), $1, $2, 'FAILED', 'local')`, [id, n]);
+    await t.app.services.pool.query(
+      `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor) VALUES (gen_random_uuid(), $1, $2, 'FAILED', 'local')`,
+      [id, n],
+    );
   }
   return id;
 }
@@ -40,7 +47,7 @@ afterAll(async () => {
 });
 
 describe("a job's events", () => {
-  it('page in seq order: `first` items, then `after` the page\'s endCursor, until hasNextPage is false', async () => {
+  it("page in seq order: `first` items, then `after` the page's endCursor, until hasNextPage is false", async () => {
     const seen: number[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {

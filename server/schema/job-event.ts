@@ -27,7 +27,10 @@ builder.prismaObject('JobEvent', {
   }),
 });
 
-const streamLimits = (ctx: GraphQLContext) => ({ maxPendingBytes: ctx.services.config.limits.subscriberBufferBytes, onOverflow: ctx.closeConnection });
+const streamLimits = (ctx: GraphQLContext) => ({
+  maxPendingBytes: ctx.services.config.limits.subscriberBufferBytes,
+  onOverflow: ctx.closeConnection,
+});
 
 // A published event has the row's shape, with JSON-friendly id and createdAt.
 const asRow = (e: JobEventRecord) => ({ ...e, id: BigInt(e.id), createdAt: new Date(e.createdAt) }) as never;
@@ -43,7 +46,9 @@ builder.subscriptionFields((t) => ({
     args: { jobId: t.arg.id({ required: true }), afterSeq: t.arg.int({ defaultValue: 0 }) },
     subscribe: async (_root, args, ctx) => {
       const p = principalOf(ctx);
-      const job = isId(args.jobId) ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } }) : null;
+      const job = isId(args.jobId)
+        ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } })
+        : null;
       if (!job) throw notFound(`Job ${args.jobId}`);
       return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0), streamLimits(ctx));
     },

@@ -18,14 +18,46 @@ const JobOutput = builder.objectRef<JobOutputItem>('JobOutput').implement({
   description: 'One item of a job’s model output (jobOutput).',
   fields: (t) => ({
     kind: t.field({ type: OutputKind, resolve: (i) => i.kind }),
-    seq: t.int({ nullable: true, description: 'MESSAGE and END: the job event’s seq (resume with afterSeq).', resolve: (i) => (i.kind === 'DELTA' ? null : i.event.seq) }),
+    seq: t.int({
+      nullable: true,
+      description: 'MESSAGE and END: the job event’s seq (resume with afterSeq).',
+      resolve: (i) => (i.kind === 'DELTA' ? null : i.event.seq),
+    }),
     attemptNumber: t.int({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.attemptNumber : i.event.attemptNumber) }),
-    task: t.string({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.task : i.kind === 'MESSAGE' ? ((i.event.data as { task?: string } | null)?.task ?? '') : null) }),
-    agent: t.string({ nullable: true, resolve: (i) => (i.kind === 'DELTA' ? i.delta.agent : i.kind === 'MESSAGE' ? ((i.event.data as { agent?: string | null } | null)?.agent ?? null) : null) }),
-    step: t.int({ nullable: true, description: 'The model step within the task (0, 1, …).', resolve: (i) => (i.kind === 'DELTA' ? i.delta.step : i.kind === 'MESSAGE' ? ((i.event.data as { step?: number } | null)?.step ?? null) : null) }),
-    offset: t.int({ nullable: true, description: 'DELTA: characters of the step’s text before this delta (a gap or a repeat shows here).', resolve: (i) => (i.kind === 'DELTA' ? i.delta.offset : null) }),
-    text: t.string({ resolve: (i) => (i.kind === 'DELTA' ? i.delta.text : i.kind === 'MESSAGE' ? (i.event.message ?? '') : `The job is ${i.event.toState}.`) }),
-    state: t.string({ nullable: true, description: 'END: the terminal state.', resolve: (i) => (i.kind === 'END' ? i.event.toState : null) }),
+    task: t.string({
+      nullable: true,
+      resolve: (i) =>
+        i.kind === 'DELTA' ? i.delta.task : i.kind === 'MESSAGE' ? ((i.event.data as { task?: string } | null)?.task ?? '') : null,
+    }),
+    agent: t.string({
+      nullable: true,
+      resolve: (i) =>
+        i.kind === 'DELTA'
+          ? i.delta.agent
+          : i.kind === 'MESSAGE'
+            ? ((i.event.data as { agent?: string | null } | null)?.agent ?? null)
+            : null,
+    }),
+    step: t.int({
+      nullable: true,
+      description: 'The model step within the task (0, 1, …).',
+      resolve: (i) =>
+        i.kind === 'DELTA' ? i.delta.step : i.kind === 'MESSAGE' ? ((i.event.data as { step?: number } | null)?.step ?? null) : null,
+    }),
+    offset: t.int({
+      nullable: true,
+      description: 'DELTA: characters of the step’s text before this delta (a gap or a repeat shows here).',
+      resolve: (i) => (i.kind === 'DELTA' ? i.delta.offset : null),
+    }),
+    text: t.string({
+      resolve: (i) =>
+        i.kind === 'DELTA' ? i.delta.text : i.kind === 'MESSAGE' ? (i.event.message ?? '') : `The job is ${i.event.toState}.`,
+    }),
+    state: t.string({
+      nullable: true,
+      description: 'END: the terminal state.',
+      resolve: (i) => (i.kind === 'END' ? i.event.toState : null),
+    }),
   }),
 });
 
@@ -40,7 +72,9 @@ builder.subscriptionField('jobOutput', (t) =>
     args: { jobId: t.arg.id({ required: true }), afterSeq: t.arg.int({ defaultValue: 0 }) },
     subscribe: async (_root, args, ctx) => {
       const p = principalOf(ctx);
-      const job = isId(args.jobId) ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } }) : null;
+      const job = isId(args.jobId)
+        ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } })
+        : null;
       if (!job) throw notFound(`Job ${args.jobId}`);
       return jobOutputStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0), {
         maxPendingBytes: ctx.services.config.limits.subscriberBufferBytes,

@@ -13,7 +13,6 @@ import { ReviewRef } from './review.ts';
 import { largeField } from './large-field.ts';
 import { EVENTS_PAGE } from './page-size.ts';
 
-
 builder.prismaObject('Job', {
   // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
   select: { id: true },
@@ -28,7 +27,12 @@ builder.prismaObject('Job', {
     costUsd: t.float({ select: { costUsd: true }, resolve: (job) => usd(job.costUsd) }),
     maxCostUsd: t.float({ nullable: true, select: { maxCostUsd: true }, resolve: (job) => usdOrNull(job.maxCostUsd) }),
     attemptCount: t.exposeInt('attemptCount'),
-    feedback: t.string({ nullable: true, description: 'Reviewer feedback waiting for the next attempt.', select: { id: true }, resolve: largeField('Job.feedback') }),
+    feedback: t.string({
+      nullable: true,
+      description: 'Reviewer feedback waiting for the next attempt.',
+      select: { id: true },
+      resolve: largeField('Job.feedback'),
+    }),
     lastError: t.string({ nullable: true, select: { id: true }, resolve: largeField('Job.lastError') }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -80,8 +84,16 @@ builder.prismaObject('JobAttempt', {
     outputTokens: t.exposeInt('outputTokens'),
     guardrailResults: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobAttempt.guardrailResults') }),
     output: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobAttempt.output') }),
-    feedback: t.string({ nullable: true, description: 'Reviewer feedback this attempt was given.', select: { id: true }, resolve: largeField('JobAttempt.feedback') }),
-    baseCommit: t.exposeString('baseCommit', { nullable: true, description: "The commit the attempt's workspace started from: changes.patch applies on it (agent runtime; null otherwise)." }),
+    feedback: t.string({
+      nullable: true,
+      description: 'Reviewer feedback this attempt was given.',
+      select: { id: true },
+      resolve: largeField('JobAttempt.feedback'),
+    }),
+    baseCommit: t.exposeString('baseCommit', {
+      nullable: true,
+      description: "The commit the attempt's workspace started from: changes.patch applies on it (agent runtime; null otherwise).",
+    }),
     artifacts: t.relation('artifacts'),
   }),
 });
@@ -95,11 +107,13 @@ builder.prismaObject('Artifact', {
     sha256: t.exposeString('sha256'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     downloadUrl: t.string({
-      description: 'A signed link to the file, valid for one hour (no Authorization header needed): the API itself, or the S3 bucket when artifacts are kept in S3.',
+      description:
+        'A signed link to the file, valid for one hour (no Authorization header needed): the API itself, or the S3 bucket when artifacts are kept in S3.',
       select: { id: true, storageKey: true, path: true, contentType: true },
       resolve: (a, _args, ctx) => {
         const store = ctx.services.artifacts;
-        if (store.presignedUrl) return store.presignedUrl(a.storageKey, { filename: downloadFilename(a.path), contentType: a.contentType }, 3600);
+        if (store.presignedUrl)
+          return store.presignedUrl(a.storageKey, { filename: downloadFilename(a.path), contentType: a.contentType }, 3600);
         return ctx.origin + signArtifactPath(ctx.services.signingKey, a.id, Date.now() + 3600_000);
       },
     }),

@@ -103,7 +103,10 @@ async function flush(ctx: GraphQLContext, field: LargeField, batch: Batch): Prom
     });
   }
   if (unread.length > 0) {
-    const { rows } = await ctx.services.pool.query<{ id: string; value: unknown }>(`SELECT id::text AS id, "${column}" AS value FROM "${table}" WHERE id = ANY($1)`, [unread]);
+    const { rows } = await ctx.services.pool.query<{ id: string; value: unknown }>(
+      `SELECT id::text AS id, "${column}" AS value FROM "${table}" WHERE id = ANY($1)`,
+      [unread],
+    );
     for (const r of rows) values.set(r.id, r.value);
   }
   for (const w of batch.waiters) w.resolve(values.get(w.id) ?? null);

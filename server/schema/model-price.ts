@@ -35,7 +35,8 @@ builder.mutationField('setModelPrice', (t) =>
   t.prismaField({
     type: 'ModelPrice',
     authScopes: { admin: true },
-    description: "Sets the price of a model (creating it). Prices are shared by every project, so only an ADMIN of the operator's project (`default`) may set them; charges made from now on use the new one.",
+    description:
+      "Sets the price of a model (creating it). Prices are shared by every project, so only an ADMIN of the operator's project (`default`) may set them; charges made from now on use the new one.",
     args: { input: t.arg({ type: ModelPriceInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       // Prices are every project's: a tenant's ADMIN setting one would change what other projects pay.

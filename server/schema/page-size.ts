@@ -11,13 +11,21 @@ export function connectionPage(typeName: string): { default: number; max: number
 }
 
 /** The page size a field's `first` (or `last`) argument asks for, or BAD_USER_INPUT naming the maximum (never a silent cut). */
-export function pageSize(fieldName: string, size: number | null | undefined, limits: { default: number; max: number }, argName: 'first' | 'last' = 'first'): number {
+export function pageSize(
+  fieldName: string,
+  size: number | null | undefined,
+  limits: { default: number; max: number },
+  argName: 'first' | 'last' = 'first',
+): number {
   if (size === null || size === undefined) return limits.default;
   if (!Number.isInteger(size) || size < 0 || size > limits.max) {
-    throw badInput(`\`${fieldName}(${argName}: ${size})\` asks for more than a page holds: \`${argName}\` must be between 0 and ${limits.max}.`, {
-      field: argName,
-      maximum: limits.max,
-    });
+    throw badInput(
+      `\`${fieldName}(${argName}: ${size})\` asks for more than a page holds: \`${argName}\` must be between 0 and ${limits.max}.`,
+      {
+        field: argName,
+        maximum: limits.max,
+      },
+    );
   }
   return size;
 }

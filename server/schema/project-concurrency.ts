@@ -9,7 +9,8 @@ builder.prismaObjectFields('Project', (t) => ({
   }),
   effectiveMaxRunningAttempts: t.int({
     nullable: true,
-    description: 'The limit in force: the project\'s own, else the operator\'s default (AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS); null: no limit.',
+    description:
+      "The limit in force: the project's own, else the operator's default (AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS); null: no limit.",
     select: { maxRunningAttempts: true },
     resolve: (p, _args, ctx) => p.maxRunningAttempts ?? ctx.services.config.projectMaxRunningAttempts,
   }),

@@ -35,7 +35,8 @@ builder.queryField('projects', (t) =>
   t.prismaField({
     type: ['Project'],
     authScopes: { admin: true },
-    description: "Every project of the instance (id, slug, name; none of their contents). Instance administrator only: an ADMIN token of the operator's project `default`.",
+    description:
+      "Every project of the instance (id, slug, name; none of their contents). Instance administrator only: an ADMIN token of the operator's project `default`.",
     resolve: async (query, _root, _args, ctx) => {
       await requireInstanceAdmin(ctx.services.pool, principalOf(ctx), 'Listing projects');
       return ctx.services.db.project.findMany({ ...query, orderBy: { createdAt: 'asc' } });
@@ -48,7 +49,7 @@ builder.mutationField('createProject', (t) =>
     type: CreatedProject,
     authScopes: { admin: true },
     description:
-      "Creates a project, its first ADMIN token and the bundled templates. Instance administrator only (an ADMIN token of `default`). The new token sees only the new project; a taken slug is CONFLICT.",
+      'Creates a project, its first ADMIN token and the bundled templates. Instance administrator only (an ADMIN token of `default`). The new token sees only the new project; a taken slug is CONFLICT.',
     args: { input: t.arg({ type: ProjectInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await requireInstanceAdmin(ctx.services.pool, principalOf(ctx), 'Creating a project');

@@ -56,7 +56,9 @@ describe('jobs(first: 50) with template, attempts and events', () => {
     const warm = await statementsDuring(async () => (second = await t.gql(JOBS, {}, token)));
     expect(second).toEqual(first);
     const show = (list: string[]) => list.map((s) => s.slice(0, 110)).join('\n  ');
-    console.log(`jobs(first: 50) statements, token not yet known (${cold.length}):\n  ${show(cold)}\nand known (${warm.length}):\n  ${show(warm)}`);
+    console.log(
+      `jobs(first: 50) statements, token not yet known (${cold.length}):\n  ${show(cold)}\nand known (${warm.length}):\n  ${show(warm)}`,
+    );
     expect(warm).toHaveLength(2);
     expect(warm[1]).toMatch(/octet_length\("message"\)/);
     // The token's row is read the first time (its lastUsedAt is written too, not awaited: it may fall outside).

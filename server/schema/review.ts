@@ -15,7 +15,13 @@ export const ReviewRef = builder.prismaObject('Review', {
     status: t.expose('status', { type: ReviewStatusEnum }),
     job: t.relation('job'),
     attempt: t.relation('attempt', { nullable: true }),
-    output: t.field({ type: 'JSON', nullable: true, description: 'The output under review (the crew’s).', select: { id: true }, resolve: largeField('Review.output') }),
+    output: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The output under review (the crew’s).',
+      select: { id: true },
+      resolve: largeField('Review.output'),
+    }),
     editedOutput: t.field({
       type: 'JSON',
       nullable: true,
@@ -24,7 +30,12 @@ export const ReviewRef = builder.prismaObject('Review', {
       resolve: largeField('Review.editedOutput'),
     }),
     comment: t.string({ nullable: true, select: { id: true }, resolve: largeField('Review.comment') }),
-    feedback: t.string({ nullable: true, description: 'What the reviewer asked to change.', select: { id: true }, resolve: largeField('Review.feedback') }),
+    feedback: t.string({
+      nullable: true,
+      description: 'What the reviewer asked to change.',
+      select: { id: true },
+      resolve: largeField('Review.feedback'),
+    }),
     decidedBy: t.exposeString('decidedBy', { nullable: true }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -49,10 +60,23 @@ builder.queryField('reviews', (t) =>
   }),
 );
 
-async function decide(ctx: GraphQLContext, id: string, decision: Decision, text: string | null | undefined, more: { fromTask?: string | null; editedOutput?: unknown } = {}) {
+async function decide(
+  ctx: GraphQLContext,
+  id: string,
+  decision: Decision,
+  text: string | null | undefined,
+  more: { fromTask?: string | null; editedOutput?: unknown } = {},
+) {
   const p = principalOf(ctx);
   if (!isId(id)) throw notFound(`Review ${id}`);
-  await decideReview(ctx.services, { projectId: p.projectId, reviewId: id, decision, text, ...more, actor: { tokenId: p.tokenId, name: p.name } });
+  await decideReview(ctx.services, {
+    projectId: p.projectId,
+    reviewId: id,
+    decision,
+    text,
+    ...more,
+    actor: { tokenId: p.tokenId, name: p.name },
+  });
 }
 
 builder.mutationFields((t) => ({
@@ -62,9 +86,19 @@ builder.mutationFields((t) => ({
     description:
       'Approves the output; the job SUCCEEDS. With `output`, the reviewer’s edited output becomes the job’s output (kept as Review.editedOutput beside the crew’s), ' +
       'once it passes the template’s output guardrails (output schema, size, no secrets); otherwise BAD_USER_INPUT lists the violations and nothing changes.',
-    args: { id: t.arg.id({ required: true }), comment: t.arg.string(), output: t.arg({ type: 'JSON', description: 'An edited output to approve instead of the crew’s.' }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      comment: t.arg.string(),
+      output: t.arg({ type: 'JSON', description: 'An edited output to approve instead of the crew’s.' }),
+    },
     resolve: async (query, _root, args, ctx) => {
-      await decide(ctx, args.id, 'APPROVE', args.comment, args.output === undefined || args.output === null ? {} : { editedOutput: args.output });
+      await decide(
+        ctx,
+        args.id,
+        'APPROVE',
+        args.comment,
+        args.output === undefined || args.output === null ? {} : { editedOutput: args.output },
+      );
       return ctx.services.db.review.findUniqueOrThrow({ ...query, where: { id: args.id } });
     },
   }),
@@ -81,7 +115,7 @@ builder.mutationFields((t) => ({
     type: 'Review',
     authScopes: { reviewer: true },
     description:
-      'Sends the job back for another attempt with the feedback. The attempt runs from `fromTask` (default: the crew\'s last task) with the feedback; ' +
+      "Sends the job back for another attempt with the feedback. The attempt runs from `fromTask` (default: the crew's last task) with the feedback; " +
       'the tasks before it are not run (or charged) again — their checkpointed outputs are reused.',
     args: {
       id: t.arg.id({ required: true }),

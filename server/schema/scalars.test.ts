@@ -38,9 +38,12 @@ describe('JSON', () => {
     expect(fromVariable.errors).toBeUndefined();
     expect(fromVariable.data.createJob.input).toEqual({ title: 'Crash', report: 'A report with "quotes", ünïcode and 1e3' });
 
-    const fromLiteral = await t.gql(`mutation($r: String!) { createJob(input: { templateSlug: "triage-bug", input: { title: "Literal", report: $r } }) { input } }`, {
-      r: 'from a variable',
-    });
+    const fromLiteral = await t.gql(
+      `mutation($r: String!) { createJob(input: { templateSlug: "triage-bug", input: { title: "Literal", report: $r } }) { input } }`,
+      {
+        r: 'from a variable',
+      },
+    );
     expect(fromLiteral.errors).toBeUndefined();
     expect(fromLiteral.data.createJob.input).toEqual({ title: 'Literal', report: 'from a variable' });
   });

@@ -12,10 +12,18 @@ const MAX_TICKS_SHOWN = 50;
 
 builder.prismaObject('ScheduleTick', {
   fields: (t) => ({
-    scheduledAt: t.expose('scheduledAt', { type: 'DateTime', description: 'The tick’s time (the job’s idempotency key is `schedule:<id>:<this time>`).' }),
+    scheduledAt: t.expose('scheduledAt', {
+      type: 'DateTime',
+      description: 'The tick’s time (the job’s idempotency key is `schedule:<id>:<this time>`).',
+    }),
     job: t.relation('job', { nullable: true, description: 'The job the tick created; null when it was refused (see `error`) or deleted.' }),
-    skipped: t.exposeInt('skipped', { description: `Older ticks skipped in favour of this one: they were more than ${MISFIRE_GRACE_MS / 1000} s late because nothing ran.` }),
-    error: t.exposeString('error', { nullable: true, description: 'Why no job was created (e.g. the budget is spent, the input no longer fits the template).' }),
+    skipped: t.exposeInt('skipped', {
+      description: `Older ticks skipped in favour of this one: they were more than ${MISFIRE_GRACE_MS / 1000} s late because nothing ran.`,
+    }),
+    error: t.exposeString('error', {
+      nullable: true,
+      description: 'Why no job was created (e.g. the budget is spent, the input no longer fits the template).',
+    }),
   }),
 });
 
@@ -29,7 +37,9 @@ builder.prismaObject('Schedule', {
     paused: t.exposeBoolean('paused'),
     nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true, description: 'When the next tick is due; null while paused.' }),
     lastTickAt: t.expose('lastTickAt', { type: 'DateTime', nullable: true }),
-    skippedTicks: t.exposeInt('skippedTicks', { description: `Ticks missed while nothing ran, in all (each counted up to ${MAX_COUNTED_SKIPS}).` }),
+    skippedTicks: t.exposeInt('skippedTicks', {
+      description: `Ticks missed while nothing ran, in all (each counted up to ${MAX_COUNTED_SKIPS}).`,
+    }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -59,7 +69,9 @@ const ScheduleUpdate = builder.inputType('ScheduleUpdate', {
     input: t.field({ type: 'JSON' }),
     cron: t.string(),
     timezone: t.string(),
-    paused: t.boolean({ description: 'true pauses (the pending tick is removed); false resumes from the next tick after now (missed ones are not caught up).' }),
+    paused: t.boolean({
+      description: 'true pauses (the pending tick is removed); false resumes from the next tick after now (missed ones are not caught up).',
+    }),
   }),
 });
 
@@ -75,7 +87,11 @@ builder.queryFields((t) => ({
     description: `The project's schedules, oldest first (at most ${MAX_SCHEDULES_PER_PROJECT}).`,
     authScopes: { viewer: true },
     resolve: (query, _root, _args, ctx) =>
-      ctx.services.db.schedule.findMany({ ...query, where: { projectId: principalOf(ctx).projectId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+      ctx.services.db.schedule.findMany({
+        ...query,
+        where: { projectId: principalOf(ctx).projectId },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      }),
   }),
   schedule: t.prismaField({
     type: 'Schedule',
@@ -83,7 +99,9 @@ builder.queryFields((t) => ({
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) =>
-      isId(args.id) ? ctx.services.db.schedule.findFirst({ ...query, where: { id: args.id, projectId: principalOf(ctx).projectId } }) : null,
+      isId(args.id)
+        ? ctx.services.db.schedule.findFirst({ ...query, where: { id: args.id, projectId: principalOf(ctx).projectId } })
+        : null,
   }),
 }));
 

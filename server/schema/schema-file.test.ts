@@ -15,12 +15,35 @@ describe('schema.graphql', () => {
     const s = schema.getSubscriptionType()!.getFields();
     expect(Object.keys(q)).toEqual(expect.arrayContaining(['viewer', 'templates', 'template', 'jobs', 'job', 'reviews', 'budgets']));
     expect(Object.keys(m)).toEqual(
-      expect.arrayContaining(['createJob', 'cancelJob', 'approveReview', 'rejectReview', 'requestChanges', 'upsertTemplate', 'setBudget', 'createApiToken', 'revokeApiToken']),
+      expect.arrayContaining([
+        'createJob',
+        'cancelJob',
+        'approveReview',
+        'rejectReview',
+        'requestChanges',
+        'upsertTemplate',
+        'setBudget',
+        'createApiToken',
+        'revokeApiToken',
+      ]),
     );
     expect(Object.keys(s)).toEqual(expect.arrayContaining(['jobEvents', 'projectEvents']));
     const job = schema.getType('Job') as any;
     expect(Object.keys(job.getFields())).toEqual(
-      expect.arrayContaining(['id', 'state', 'template', 'input', 'output', 'costUsd', 'maxCostUsd', 'attempts', 'events', 'review', 'createdAt', 'updatedAt']),
+      expect.arrayContaining([
+        'id',
+        'state',
+        'template',
+        'input',
+        'output',
+        'costUsd',
+        'maxCostUsd',
+        'attempts',
+        'events',
+        'review',
+        'createdAt',
+        'updatedAt',
+      ]),
     );
   });
 });

@@ -25,12 +25,39 @@ builder.prismaObject('Template', {
     requiresReview: t.exposeBoolean('requiresReview'),
     maxAttempts: t.exposeInt('maxAttempts'),
     timeoutSeconds: t.exposeInt('timeoutSeconds'),
-    crew: t.field({ type: 'JSON', description: 'Agents (role, goal, backstory, model) and tasks (description, expected output, agent).', select: { id: true }, resolve: largeField('Template.crew') }),
-    inputSchema: t.field({ type: 'JSON', description: 'JSON Schema every job input must satisfy.', select: { id: true }, resolve: largeField('Template.inputSchema') }),
-    outputSchema: t.field({ type: 'JSON', description: 'JSON Schema the crew output must satisfy.', select: { id: true }, resolve: largeField('Template.outputSchema') }),
+    crew: t.field({
+      type: 'JSON',
+      description: 'Agents (role, goal, backstory, model) and tasks (description, expected output, agent).',
+      select: { id: true },
+      resolve: largeField('Template.crew'),
+    }),
+    inputSchema: t.field({
+      type: 'JSON',
+      description: 'JSON Schema every job input must satisfy.',
+      select: { id: true },
+      resolve: largeField('Template.inputSchema'),
+    }),
+    outputSchema: t.field({
+      type: 'JSON',
+      description: 'JSON Schema the crew output must satisfy.',
+      select: { id: true },
+      resolve: largeField('Template.outputSchema'),
+    }),
     executor: t.expose('executor', { type: 'JSON' }),
-    workspace: t.field({ type: 'JSON', nullable: true, description: 'Agent runtime: the job-input fields naming the repository and ref ({repositoryField, refField}); null → no workspace unless agents have tools.', select: { id: true }, resolve: largeField('Template.workspace') }),
-    checks: t.field({ type: 'JSON', description: 'Agent runtime: commands run in the sandbox on the final workspace ([{name, command, timeoutSeconds}]).', select: { id: true }, resolve: largeField('Template.checks') }),
+    workspace: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'Agent runtime: the job-input fields naming the repository and ref ({repositoryField, refField}); null → no workspace unless agents have tools.',
+      select: { id: true },
+      resolve: largeField('Template.workspace'),
+    }),
+    checks: t.field({
+      type: 'JSON',
+      description: 'Agent runtime: commands run in the sandbox on the final workspace ([{name, command, timeoutSeconds}]).',
+      select: { id: true },
+      resolve: largeField('Template.checks'),
+    }),
     typicalCostUsd: t.float({
       nullable: true,
       description: "Mean cost of this template's succeeded jobs in the project (null before the first one).",
@@ -61,7 +88,10 @@ builder.queryFields((t) => ({
     authScopes: { viewer: true },
     args: { slug: t.arg.string({ required: true }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.services.db.template.findUnique({ ...query, where: { projectId_slug: { projectId: principalOf(ctx).projectId, slug: args.slug } } }),
+      ctx.services.db.template.findUnique({
+        ...query,
+        where: { projectId_slug: { projectId: principalOf(ctx).projectId, slug: args.slug } },
+      }),
   }),
 }));
 
@@ -70,7 +100,8 @@ const ExecutorInput = builder.inputType('ExecutorInput', {
     kind: t.string({ required: true, description: 'local, inline or kubernetes' }),
     image: t.string(),
     env: t.stringList({
-      description: 'Names of environment variables the runner may receive: CI, NODE_ENV, TERM, NO_COLOR, FORCE_COLOR, LANGUAGE, LANG, LC_ALL, TZ and those the operator allows (AUTODEV_RUNNER_ENV_ALLOW); others are refused with BAD_USER_INPUT.',
+      description:
+        'Names of environment variables the runner may receive: CI, NODE_ENV, TERM, NO_COLOR, FORCE_COLOR, LANGUAGE, LANG, LC_ALL, TZ and those the operator allows (AUTODEV_RUNNER_ENV_ALLOW); others are refused with BAD_USER_INPUT.',
     }),
     resources: t.field({ type: 'JSON' }),
   }),
@@ -88,8 +119,15 @@ const TemplateInput = builder.inputType('TemplateInput', {
     inputSchema: t.field({ type: 'JSON', required: true }),
     outputSchema: t.field({ type: 'JSON', required: true }),
     executor: t.field({ type: ExecutorInput }),
-    workspace: t.field({ type: 'JSON', description: '{repositoryField, refField}: the job-input fields naming the repository and ref the crew works in.' }),
-    checks: t.field({ type: 'JSON', description: '[{name, command, timeoutSeconds}]: commands run in the sandbox on the final workspace; a failing one fails the attempt retryably.' }),
+    workspace: t.field({
+      type: 'JSON',
+      description: '{repositoryField, refField}: the job-input fields naming the repository and ref the crew works in.',
+    }),
+    checks: t.field({
+      type: 'JSON',
+      description:
+        '[{name, command, timeoutSeconds}]: commands run in the sandbox on the final workspace; a failing one fails the attempt retryably.',
+    }),
   }),
 });
 

@@ -39,7 +39,7 @@ builder.queryField('viewer', (t) =>
   t.field({
     type: Viewer,
     authScopes: { viewer: true },
-    description: "The calling token: its project and role.",
+    description: 'The calling token: its project and role.',
     resolve: (_root, _args, ctx) => {
       const p = principalOf(ctx);
       return { tokenId: p.tokenId, tokenName: p.name, role: p.role, projectId: p.projectId };

@@ -51,12 +51,19 @@ const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
 builder.prismaObject('WebhookDelivery', {
   fields: (t) => ({
     id: t.exposeID('id'),
-    webhookId: t.string({ description: 'The `webhook-id` header: the same on every attempt and redelivery.', select: { id: true }, resolve: (d) => webhookMessageId(d.id) }),
+    webhookId: t.string({
+      description: 'The `webhook-id` header: the same on every attempt and redelivery.',
+      select: { id: true },
+      resolve: (d) => webhookMessageId(d.id),
+    }),
     eventType: t.field({ type: WebhookEventTypeEnum, select: { eventType: true }, resolve: (d) => d.eventType as WebhookEventType }),
     payload: t.string({ description: 'The body as sent (JSON text).', select: { body: true }, resolve: (d) => d.body }),
     status: t.field({ type: WebhookDeliveryStatusEnum, select: { status: true }, resolve: (d) => d.status }),
     attempts: t.exposeInt('attempts'),
-    responseStatus: t.exposeInt('responseStatus', { nullable: true, description: 'The HTTP status of the last attempt; null when none came (timeout, refused, connection error).' }),
+    responseStatus: t.exposeInt('responseStatus', {
+      nullable: true,
+      description: 'The HTTP status of the last attempt; null when none came (timeout, refused, connection error).',
+    }),
     durationMs: t.exposeInt('durationMs', { nullable: true, description: 'How long the last attempt took.' }),
     lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last attempt failed, in a sentence.' }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
@@ -71,13 +78,17 @@ const EndpointWithSecret = builder.objectRef<{ endpointId: string; secret: strin
 builder.objectField(EndpointWithSecret, 'endpoint', (t) =>
   t.prismaField({
     type: WebhookEndpoint,
-    resolve: (query, parent, _args, ctx) => ctx.services.db.webhookEndpoint.findUniqueOrThrow({ ...query, where: { id: parent.endpointId } }),
+    resolve: (query, parent, _args, ctx) =>
+      ctx.services.db.webhookEndpoint.findUniqueOrThrow({ ...query, where: { id: parent.endpointId } }),
   }),
 );
 
 const CreateInput = builder.inputType('WebhookEndpointInput', {
   fields: (t) => ({
-    url: t.string({ required: true, description: 'http(s); private, loopback and link-local destinations are refused unless the operator allows them.' }),
+    url: t.string({
+      required: true,
+      description: 'http(s); private, loopback and link-local destinations are refused unless the operator allows them.',
+    }),
     eventTypes: t.field({ type: [WebhookEventTypeEnum], required: true }),
     description: t.string(),
   }),
@@ -102,7 +113,11 @@ builder.queryField('webhookEndpoints', (t) =>
     type: [WebhookEndpoint],
     authScopes: { admin: true },
     resolve: (query, _root, _args, ctx) =>
-      ctx.services.db.webhookEndpoint.findMany({ ...query, where: { projectId: principalOf(ctx).projectId }, orderBy: { createdAt: 'asc' } }),
+      ctx.services.db.webhookEndpoint.findMany({
+        ...query,
+        where: { projectId: principalOf(ctx).projectId },
+        orderBy: { createdAt: 'asc' },
+      }),
   }),
 );
 
@@ -112,7 +127,12 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { id, secret } = await createEndpoint(ctx.services.pool, principalOf(ctx).projectId, input, ctx.services.config.webhookAllowPrivate);
+      const { id, secret } = await createEndpoint(
+        ctx.services.pool,
+        principalOf(ctx).projectId,
+        input,
+        ctx.services.config.webhookAllowPrivate,
+      );
       return { endpointId: id, secret };
     },
   }),
@@ -154,7 +174,12 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), keepPreviousSeconds: t.arg.int() },
     resolve: async (_root, args, ctx) => {
       const id = endpointId(args.id);
-      const secret = await rotateEndpointSecret(ctx.services.pool, principalOf(ctx).projectId, id, args.keepPreviousSeconds ?? DEFAULT_KEEP_PREVIOUS_SECONDS);
+      const secret = await rotateEndpointSecret(
+        ctx.services.pool,
+        principalOf(ctx).projectId,
+        id,
+        args.keepPreviousSeconds ?? DEFAULT_KEEP_PREVIOUS_SECONDS,
+      );
       return { endpointId: id, secret };
     },
   }),

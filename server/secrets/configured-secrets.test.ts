@@ -25,7 +25,9 @@ describe('the secrets an operator configures', () => {
       AUTODEV_SECRET_ENV: 'GIT_TOKEN, UNSET_VARIABLE',
     });
     expect(registerConfiguredSecrets(config)).toEqual([]);
-    const text = Object.entries(values).map(([k, v]) => `${k} is ${v}`).join('; ');
+    const text = Object.entries(values)
+      .map(([k, v]) => `${k} is ${v}`)
+      .join('; ');
     const redacted = redactText(text);
     for (const [name, value] of Object.entries(values)) expect(redacted, name).not.toContain(value);
     expect(redacted).toContain('GIT_TOKEN is [redacted]');

@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ENCODINGS, encodeSecret, leaks } from '../test/secret-forms.ts';
-import { createRedactor, isRedactable, MIN_LETTERS_ONLY_LENGTH, MIN_SECRET_LENGTH, REDACTED, redactText, redactValue, registerSecret, scanBytes, scanText } from './redact.ts';
+import {
+  createRedactor,
+  isRedactable,
+  MIN_LETTERS_ONLY_LENGTH,
+  MIN_SECRET_LENGTH,
+  REDACTED,
+  redactText,
+  redactValue,
+  registerSecret,
+  scanBytes,
+  scanText,
+} from './redact.ts';
 
 // A key with the characters that encodings change: + / = " \
 const KEY = 'sk-live-Ab3+/q"Z\\9=xY7pL2mN8wQ';
@@ -35,7 +46,8 @@ describe('redaction of a configured secret', () => {
   });
 
   it(`refuses a value that could be an ordinary word: under ${MIN_SECRET_LENGTH} characters, or only letters and under ${MIN_LETTERS_ONLY_LENGTH}`, () => {
-    for (const word of ['abc', 'x7-k2', 'autodev', 'postgres', 'Administrator']) expect(registerSecret('a guessable password', word), word).toBe(false);
+    for (const word of ['abc', 'x7-k2', 'autodev', 'postgres', 'Administrator'])
+      expect(registerSecret('a guessable password', word), word).toBe(false);
     expect(redactText('abc x7-k2 autodev postgres Administrator')).toBe('abc x7-k2 autodev postgres Administrator');
     expect(registerSecret('a password', 'hunter-22')).toBe(true);
     expect(registerSecret('a long letters-only password', 'correcthorsebatterystaple')).toBe(true);
@@ -45,7 +57,11 @@ describe('redaction of a configured secret', () => {
   it('property: any printable secret, in any covered encoding, inside any text, is gone after redaction', () => {
     fc.assert(
       fc.property(
-        fc.string({ minLength: 12, maxLength: 64, unit: fc.constantFrom(...Array.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_."\\:@!~ ')) }),
+        fc.string({
+          minLength: 12,
+          maxLength: 64,
+          unit: fc.constantFrom(...Array.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_."\\:@!~ ')),
+        }),
         fc.constantFrom(...ENCODINGS),
         fc.string({ maxLength: 40 }),
         fc.string({ maxLength: 40 }),
@@ -85,7 +101,7 @@ describe('redaction of token-shaped secrets (not configured anywhere)', () => {
       'export const toCsv = (rows: string[][]) => rows.map((r) => r.join(",")).join("\\n");',
       'sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
       'job 3f1c2a9e-7b1d-4c55-9a1e-2b7c9d0e4f11, model claude-haiku-4-5, https://example.com/a/b?x=1',
-      "headers: { authorization: `Bearer ${token}` }",
+      'headers: { authorization: `Bearer ${token}` }',
     ];
     for (const text of ordinary) expect(redactText(text)).toBe(text);
   });

@@ -39,7 +39,6 @@ interface Matcher {
   length?: number;
 }
 
-
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 /** A hex digit in either case. */
 const hexDigitRe = (d: string) => (/[a-f]/i.test(d) ? `[${d.toLowerCase()}${d.toUpperCase()}]` : d);
@@ -85,7 +84,6 @@ function configuredMatcher(value: string, label: string): Matcher {
   ];
   return { kind: label, pattern: new RegExp(variants.map((v) => `(?:${v})`).join('|'), 'g'), length: value.length };
 }
-
 
 function replaceAll(text: string, m: Matcher, found: Set<string>): string {
   m.pattern.lastIndex = 0;
@@ -187,4 +185,3 @@ export const scanValue = processRedactor.scanValue;
 export const scanBytes = processRedactor.scanBytes;
 export const redactText = (text: string): string => scanText(text).text;
 export const redactValue = <T>(value: T): T => scanValue(value).value;
-

@@ -54,5 +54,10 @@ export function createLocalArtifactStore(root: string): ArtifactStore {
 
 /** The download file name for an artifact path (`src/a b.ts` → `a_b.ts`). */
 export function downloadFilename(artifactPath: string): string {
-  return artifactPath.split('/').pop()!.replace(/[^\w.-]/g, '_') || 'artifact';
+  return (
+    artifactPath
+      .split('/')
+      .pop()!
+      .replace(/[^\w.-]/g, '_') || 'artifact'
+  );
 }

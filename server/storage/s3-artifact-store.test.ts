@@ -92,7 +92,14 @@ describe('the S3 artifact store (against s3rver)', () => {
   });
 
   it('a 100 MB artifact streams up (multipart) and down with flat memory', async () => {
-    const store = createS3ArtifactStore({ bucket: BUCKET, prefix: 'artifacts/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+    const store = createS3ArtifactStore({
+      bucket: BUCKET,
+      prefix: 'artifacts/',
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
     const MiB = 2 ** 20;
     const base = Buffer.alloc(MiB, 7);
     const sent = createHash('sha256');
@@ -117,7 +124,9 @@ describe('the S3 artifact store (against s3rver)', () => {
       }
       return { status: res.status, bytes, sha256: received.digest('hex') };
     });
-    console.log(`100 MiB artifact: peak live memory +${up.growthMiB.toFixed(1)} MiB uploading, +${down.growthMiB.toFixed(1)} MiB downloading`);
+    console.log(
+      `100 MiB artifact: peak live memory +${up.growthMiB.toFixed(1)} MiB uploading, +${down.growthMiB.toFixed(1)} MiB downloading`,
+    );
     expect(down.result).toEqual({ status: 200, bytes: 100 * MiB, sha256: sent.digest('hex') });
     // Buffering the file whole would cost ≥ 100 MiB; the store holds two 8 MiB parts at a time.
     expect(up.growthMiB).toBeLessThan(64);
@@ -126,7 +135,15 @@ describe('the S3 artifact store (against s3rver)', () => {
 
   it('download links can name the address clients use when it differs from the one the server uses', async () => {
     const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
-    const store = createS3ArtifactStore({ bucket: BUCKET, prefix: 'artifacts/', region: 'us-east-1', endpoint: s3.endpoint, publicEndpoint, forcePathStyle: true, credentials: CREDENTIALS });
+    const store = createS3ArtifactStore({
+      bucket: BUCKET,
+      prefix: 'artifacts/',
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      publicEndpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
     const meta = { filename: 'x.txt', contentType: 'text/plain' };
     await store.put('public/x', Buffer.from('hello'), meta);
     const url = new URL(await store.presignedUrl!('public/x', meta, 60));
@@ -157,12 +174,16 @@ describe('the S3 artifact store (against s3rver)', () => {
         createLogger('silent'),
       );
     try {
-      await expect(start({ AUTODEV_S3_BUCKET: 'no-such-bucket' })).rejects.toThrow(`the artifact store is unusable: S3 bucket "no-such-bucket" at ${s3.endpoint}: the bucket does not exist`);
+      await expect(start({ AUTODEV_S3_BUCKET: 'no-such-bucket' })).rejects.toThrow(
+        `the artifact store is unusable: S3 bucket "no-such-bucket" at ${s3.endpoint}: the bucket does not exist`,
+      );
       await expect(start({ AWS_ACCESS_KEY_ID: 'AKIANOTAKEY', AWS_SECRET_ACCESS_KEY: 'not-the-secret' })).rejects.toThrow(
         `the artifact store is unusable: S3 bucket "${BUCKET}" at ${s3.endpoint}: access was refused to the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
       );
       const closed = `http://127.0.0.1:${await freePort()}`;
-      await expect(start({ AUTODEV_S3_ENDPOINT: closed })).rejects.toThrow(new RegExp(`^the artifact store is unusable: S3 bucket "${BUCKET}" at ${closed}: .*ECONNREFUSED`));
+      await expect(start({ AUTODEV_S3_ENDPOINT: closed })).rejects.toThrow(
+        new RegExp(`^the artifact store is unusable: S3 bucket "${BUCKET}" at ${closed}: .*ECONNREFUSED`),
+      );
       // The same settings with the right bucket and keys start.
       const app = await start({});
       await app.stop();

@@ -73,12 +73,17 @@ export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore & { c
         const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode;
         const where = `S3 bucket "${opts.bucket}"${opts.endpoint ? ` at ${opts.endpoint}` : ` in ${opts.region}`}`;
-        const credentials = opts.credentials ? 'the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY' : "the AWS SDK's default chain (IRSA/Pod Identity, instance role)";
+        const credentials = opts.credentials
+          ? 'the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY'
+          : "the AWS SDK's default chain (IRSA/Pod Identity, instance role)";
         const reason =
-          status === 404 ? 'the bucket does not exist'
-          : status === 403 || status === 401 ? `access was refused to ${credentials}`
-          : e.name === 'CredentialsProviderError' ? `no credentials were found (${credentials} gave none)`
-          : `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
+          status === 404
+            ? 'the bucket does not exist'
+            : status === 403 || status === 401
+              ? `access was refused to ${credentials}`
+              : e.name === 'CredentialsProviderError'
+                ? `no credentials were found (${credentials} gave none)`
+                : `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
         throw new Error(`the artifact store is unusable: ${where}: ${reason}`, { cause: err });
       }
     },

@@ -6,7 +6,13 @@ export function signArtifactPath(key: string, artifactId: string, expiresAt: num
   return `/artifacts/${artifactId}?expires=${expiresAt}&sig=${sig}`;
 }
 
-export function verifyArtifactSignature(key: string, artifactId: string, expires: string | null, sig: string | null, now = Date.now()): boolean {
+export function verifyArtifactSignature(
+  key: string,
+  artifactId: string,
+  expires: string | null,
+  sig: string | null,
+  now = Date.now(),
+): boolean {
   if (!expires || !sig || !/^\d+$/.test(expires) || Number(expires) < now) return false;
   const expected = createHmac('sha256', key).update(`${artifactId}.${expires}`).digest();
   const given = Buffer.from(sig, 'base64url');

@@ -9,7 +9,12 @@ const LIMIT_MS = 1000;
 const MARGIN_MS = 1500;
 
 const UPSERT = /* GraphQL */ `
-  mutation Upsert($input: TemplateInput!) { upsertTemplate(input: $input) { slug version } }
+  mutation Upsert($input: TemplateInput!) {
+    upsertTemplate(input: $input) {
+      slug
+      version
+    }
+  }
 `;
 
 /** 30 `$defs`, each an `anyOf` of two `$ref`s to the next: 1 KB of schema, 2^30 paths to check. */
@@ -21,7 +26,10 @@ function nestedAnyOf(levels = 30): object {
 }
 
 /** Runs `f` while polling /healthz every 10 ms; returns f's answer, its duration and the slowest /healthz. */
-async function whilePolling<T>(t: TestServer, f: () => Promise<T>): Promise<{ result: T; ms: number; worstHealthzMs: number; polls: number }> {
+async function whilePolling<T>(
+  t: TestServer,
+  f: () => Promise<T>,
+): Promise<{ result: T; ms: number; worstHealthzMs: number; polls: number }> {
   let polling = true;
   let worstHealthzMs = 0;
   let polls = 0;
@@ -56,7 +64,9 @@ describe('a slow schema cannot block the server', () => {
     const { result, ms, worstHealthzMs, polls } = await whilePolling(t, () =>
       t.gql(CREATE_JOB, { input: { templateSlug: 'nested-any-of', input: { x: 'abc' } } }),
     );
-    console.log(`nested anyOf/$ref: createJob answered in ${ms.toFixed(0)} ms; slowest of ${polls} /healthz ${worstHealthzMs.toFixed(0)} ms`);
+    console.log(
+      `nested anyOf/$ref: createJob answered in ${ms.toFixed(0)} ms; slowest of ${polls} /healthz ${worstHealthzMs.toFixed(0)} ms`,
+    );
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.errors?.[0].message).toBe(
       "Validating against the template's schema took longer than 1 s; simplify the schema (deeply nested anyOf/$ref, very large enum).",
@@ -71,7 +81,9 @@ describe('a slow schema cannot block the server', () => {
     // The last test's slow schema had its worker replaced; a replacement's start is not part of the limit.
     expect((await t.gql(UPSERT, { input: template('warm-up', { type: 'object' }) })).errors).toBeUndefined();
     const { result, ms, worstHealthzMs, polls } = await whilePolling(t, () => t.gql(UPSERT, { input: template('huge-enum', huge) }));
-    console.log(`20,000-object enum: upsertTemplate answered in ${ms.toFixed(0)} ms; slowest of ${polls} /healthz ${worstHealthzMs.toFixed(0)} ms`);
+    console.log(
+      `20,000-object enum: upsertTemplate answered in ${ms.toFixed(0)} ms; slowest of ${polls} /healthz ${worstHealthzMs.toFixed(0)} ms`,
+    );
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.errors?.[0].message).toContain('took longer than 1 s; simplify the schema');
     expect(ms).toBeLessThan(LIMIT_MS + MARGIN_MS);

@@ -8,7 +8,13 @@ import { seedTemplates } from './seed-templates.ts';
 // runs jobs from it, observe.
 
 const UPSERT = /* GraphQL */ `
-  mutation Upsert($input: TemplateInput!) { upsertTemplate(input: $input) { slug version inputSchema } }
+  mutation Upsert($input: TemplateInput!) {
+    upsertTemplate(input: $input) {
+      slug
+      version
+      inputSchema
+    }
+  }
 `;
 
 let t: TestServer;
@@ -46,13 +52,17 @@ describe('a template pattern cannot block the server', () => {
     }
     polling = false;
     await poller;
-    console.log(`createJob on ^(a+)+$: ${timings.map((ms) => ms.toFixed(0)).join(' / ')} ms (31, 40, 200,000 chars); worst /healthz ${worstHealthz.toFixed(0)} ms`);
+    console.log(
+      `createJob on ^(a+)+$: ${timings.map((ms) => ms.toFixed(0)).join(' / ')} ms (31, 40, 200,000 chars); worst /healthz ${worstHealthz.toFixed(0)} ms`,
+    );
     for (const ms of timings) expect(ms).toBeLessThan(1000);
     expect(worstHealthz).toBeLessThan(1000);
   });
 
   it('refuses at upsertTemplate a pattern RE2 cannot run, naming the field, so no job ever meets it', async () => {
-    const res = await t.gql(UPSERT, { input: template('backref', { type: 'object', properties: { twice: { type: 'string', pattern: '^(ab)\\1$' } } }) });
+    const res = await t.gql(UPSERT, {
+      input: template('backref', { type: 'object', properties: { twice: { type: 'string', pattern: '^(ab)\\1$' } } }),
+    });
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0].message).toContain('`inputSchema.properties.twice.pattern` is a pattern this server cannot run');
     expect((await t.gql(`{ template(slug: "backref") { slug } }`)).data.template).toBeNull();
@@ -84,14 +94,30 @@ describe('schema $id and $ref', () => {
 
   it("refuses a $ref to another project's schema", async () => {
     await t.gql(UPSERT, { input: template('with-id', withId()) });
-    const res = await t.gql(UPSERT, { input: template('borrower', { type: 'object', properties: { n: { $ref: 'https://schemas.example/job-input#/definitions/count' } } }) }, otherAdmin);
+    const res = await t.gql(
+      UPSERT,
+      {
+        input: template('borrower', {
+          type: 'object',
+          properties: { n: { $ref: 'https://schemas.example/job-input#/definitions/count' } },
+        }),
+      },
+      otherAdmin,
+    );
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0].message).toContain('a `$ref` may only point inside the same schema');
   });
 });
 
 describe("a template's schemas keep the author's key order", () => {
-  const READ = /* GraphQL */ `query($slug: String!) { template(slug: $slug) { inputSchema outputSchema } }`;
+  const READ = /* GraphQL */ `
+    query ($slug: String!) {
+      template(slug: $slug) {
+        inputSchema
+        outputSchema
+      }
+    }
+  `;
 
   it('reads back properties z, a, m in that order (and every nested key as written)', async () => {
     const inputSchema = {

@@ -22,7 +22,12 @@ export async function upsertTemplate(
   opts: { onlyIfMissing?: boolean; runnerEnvAllow?: readonly string[]; sandboxNetwork?: boolean; models?: Config['model'] } = {},
 ): Promise<string | null> {
   // In the validation worker: a user's schema that is slow to check is refused, not waited for.
-  const checked = await validateOffThread<TemplateValidation>({ op: 'template', definition, runnerEnvAllow: opts.runnerEnvAllow ?? [], sandboxNetwork: opts.sandboxNetwork ?? false });
+  const checked = await validateOffThread<TemplateValidation>({
+    op: 'template',
+    definition,
+    runnerEnvAllow: opts.runnerEnvAllow ?? [],
+    sandboxNetwork: opts.sandboxNetwork ?? false,
+  });
   if (!checked.ok) throw badInput(checked.message, { field: 'input', errors: checked.errors });
   const t: TemplateDefinition = checked.template;
   if (opts.models) {

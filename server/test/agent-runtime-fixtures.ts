@@ -7,7 +7,12 @@ import path from 'node:path';
 import type { TestServer } from './harness.ts';
 import { jobWithLists } from './job-lists.ts';
 
-export function runtimeTemplate(opts: { slug: string; tools: string[]; checks: { name: string; command: string; timeoutSeconds?: number }[]; maxAttempts?: number }) {
+export function runtimeTemplate(opts: {
+  slug: string;
+  tools: string[];
+  checks: { name: string; command: string; timeoutSeconds?: number }[];
+  maxAttempts?: number;
+}) {
   return {
     slug: opts.slug,
     name: 'Fix the failing tests',
@@ -17,8 +22,24 @@ export function runtimeTemplate(opts: { slug: string; tools: string[]; checks: {
     checks: opts.checks,
     crew: {
       process: 'sequential',
-      agents: [{ id: 'dev', role: 'Bug fixer', goal: 'Make the tests of {repository} pass.', backstory: 'You fix bugs with small changes.', model: 'gpt-4o-mini', tools: opts.tools }],
-      tasks: [{ id: 'fix', description: 'Find why the tests fail and fix the code. {instructions}', expectedOutput: 'What was wrong and what you changed.', agent: 'dev' }],
+      agents: [
+        {
+          id: 'dev',
+          role: 'Bug fixer',
+          goal: 'Make the tests of {repository} pass.',
+          backstory: 'You fix bugs with small changes.',
+          model: 'gpt-4o-mini',
+          tools: opts.tools,
+        },
+      ],
+      tasks: [
+        {
+          id: 'fix',
+          description: 'Find why the tests fail and fix the code. {instructions}',
+          expectedOutput: 'What was wrong and what you changed.',
+          agent: 'dev',
+        },
+      ],
     },
     inputSchema: {
       type: 'object',
@@ -30,17 +51,46 @@ export function runtimeTemplate(opts: { slug: string; tools: string[]; checks: {
 }
 
 export async function upsertRuntimeTemplate(t: TestServer, template: object) {
-  const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug workspace checks } }`, { input: template });
+  const res = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug workspace checks } }`, {
+    input: template,
+  });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
   return res.data.upsertTemplate;
 }
 
 export const RUNTIME_JOB = /* GraphQL */ `
-  query($id: ID!) {
+  query ($id: ID!) {
     job(id: $id) {
-      id state output lastError costUsd
-      attempts(first: 100) { edges { node { number state errorCode exitReason baseCommit guardrailResults artifacts { path downloadUrl } } } }
-      events { edges { node { type message data } } }
+      id
+      state
+      output
+      lastError
+      costUsd
+      attempts(first: 100) {
+        edges {
+          node {
+            number
+            state
+            errorCode
+            exitReason
+            baseCommit
+            guardrailResults
+            artifacts {
+              path
+              downloadUrl
+            }
+          }
+        }
+      }
+      events {
+        edges {
+          node {
+            type
+            message
+            data
+          }
+        }
+      }
     }
   }
 `;
@@ -50,7 +100,8 @@ export async function waitForRuntimeJob(t: TestServer, id: string, states: strin
   for (;;) {
     const job = jobWithLists((await t.gql(RUNTIME_JOB, { id })).data?.job);
     if (job && states.includes(job.state)) return job;
-    if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states.join(', ')} in ${timeoutMs} ms: ${JSON.stringify(job).slice(0, 3000)}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`job ${id} did not reach ${states.join(', ')} in ${timeoutMs} ms: ${JSON.stringify(job).slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -59,10 +110,16 @@ export async function waitForRuntimeJob(t: TestServer, id: string, states: strin
  * Clones `repository` at `baseCommit` into a fresh directory, applies the patch with `git apply`
  * (when not empty) and runs `command` there; returns its exit status and output. Throws when the patch does not apply.
  */
-export async function applyPatchAndRun(repository: string, baseCommit: string, patch: Buffer, command: string[]): Promise<{ status: number; output: string }> {
+export async function applyPatchAndRun(
+  repository: string,
+  baseCommit: string,
+  patch: Buffer,
+  command: string[],
+): Promise<{ status: number; output: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'autodev-apply-'));
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' } });
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: dir, stdio: 'pipe', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' } });
     git('clone', '-q', repository, '.');
     git('checkout', '-q', '--detach', baseCommit);
     if (patch.length) {

@@ -34,13 +34,18 @@ export interface AnthropicMockServer {
 /** A bug in the mock answers 500 (or cuts a started answer) instead of rejecting unseen. */
 function failed(res: http.ServerResponse, err: unknown) {
   if (res.headersSent) res.destroy();
-  else res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `The mock server failed: ${String(err)}` } }));
+  else
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `The mock server failed: ${String(err)}` } }));
 }
 
 const DEFAULT_USAGE = { promptTokens: 100, completionTokens: 20 };
 
 /** `reply` picks the answer for the n-th request (0-based); a request past the script gets a 500. */
-export async function startAnthropicMockServer(reply: MockReply[] | ((req: AnthropicRequest, n: number) => MockReply | undefined)): Promise<AnthropicMockServer> {
+export async function startAnthropicMockServer(
+  reply: MockReply[] | ((req: AnthropicRequest, n: number) => MockReply | undefined),
+): Promise<AnthropicMockServer> {
   const requests: AnthropicRequest[] = [];
   const sockets = new Set<Socket>();
   const pick = (req: AnthropicRequest, n: number) => (Array.isArray(reply) ? reply[n] : reply(req, n));
@@ -49,7 +54,9 @@ export async function startAnthropicMockServer(reply: MockReply[] | ((req: Anthr
     req.on('data', (c: Buffer) => chunks.push(c));
     const respond = async () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/messages')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `No route ${req.method} ${req.url}` } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `No route ${req.method} ${req.url}` } }));
         return;
       }
       const received: AnthropicRequest = {
@@ -65,7 +72,10 @@ export async function startAnthropicMockServer(reply: MockReply[] | ((req: Anthr
       if (!answer || answer.status) {
         const status = answer?.status ?? 500;
         res.writeHead(status, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ type: 'error', error: { type: 'api_error', message: answer ? `Scripted error ${status}` : `The script has no reply for request #${n + 1}` } }),
+          JSON.stringify({
+            type: 'error',
+            error: { type: 'api_error', message: answer ? `Scripted error ${status}` : `The script has no reply for request #${n + 1}` },
+          }),
         );
         return;
       }
@@ -122,12 +132,22 @@ function streamReply(res: http.ServerResponse, req: AnthropicRequest, a: MockRep
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const send = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   send('message_start', {
-    message: { id: `msg_${n + 1}`, type: 'message', role: 'assistant', model: req.body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: u.promptTokens, output_tokens: 1 } },
+    message: {
+      id: `msg_${n + 1}`,
+      type: 'message',
+      role: 'assistant',
+      model: req.body.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: u.promptTokens, output_tokens: 1 },
+    },
   });
   let index = 0;
   if (a.text) {
     send('content_block_start', { index, content_block: { type: 'text', text: '' } });
-    for (let i = 0; i < a.text.length; i += 7) send('content_block_delta', { index, delta: { type: 'text_delta', text: a.text.slice(i, i + 7) } });
+    for (let i = 0; i < a.text.length; i += 7)
+      send('content_block_delta', { index, delta: { type: 'text_delta', text: a.text.slice(i, i + 7) } });
     send('content_block_stop', { index });
     index++;
   }

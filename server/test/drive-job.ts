@@ -26,7 +26,10 @@ async function askAsTheEngineWould(sql: Sql, jobId: string) {
     `INSERT INTO "TaskCheckpoint" ("jobId", "attemptNumber", task, "taskIndex", output, question) VALUES ($1, 1, $2, 0, 'Done.', 'Go on?')`,
     [jobId, task],
   );
-  await sql.query(`UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', 'Go on?', 'askedAt', now()) WHERE id = $1`, [jobId, task]);
+  await sql.query(
+    `UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', 'Go on?', 'askedAt', now()) WHERE id = $1`,
+    [jobId, task],
+  );
 }
 
 /** Moves a freshly created job to `target` through the state machine (no worker involved). */
@@ -48,7 +51,10 @@ export async function driveJob(services: Services, jobId: string, target: JobSta
 }
 
 /** A triage-bug job created through GraphQL and moved to RUNNING, as the budget tests charge it. */
-export async function createRunningJob(t: { app: { services: Services }; gql(query: string, variables?: Record<string, unknown>): Promise<any> }, maxCostUsd?: number): Promise<string> {
+export async function createRunningJob(
+  t: { app: { services: Services }; gql(query: string, variables?: Record<string, unknown>): Promise<any> },
+  maxCostUsd?: number,
+): Promise<string> {
   const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd } });
   await driveJob(t.app.services, res.data.createJob.id, 'RUNNING');
   return res.data.createJob.id;

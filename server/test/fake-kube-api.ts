@@ -45,8 +45,14 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
     for (const w of watchers) if (w.kind === kind && w.match(obj)) w.res.write(JSON.stringify({ type, object: obj }) + '\n');
   };
   const selector = (query: Record<string, string>) => {
-    const labels = (query.labelSelector ?? '').split(',').filter(Boolean).map((p) => p.split('='));
-    const fields = (query.fieldSelector ?? '').split(',').filter(Boolean).map((p) => p.split('='));
+    const labels = (query.labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => p.split('='));
+    const fields = (query.fieldSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => p.split('='));
     return (o: any) =>
       labels.every(([k, v]) => o.metadata?.labels?.[k] === v) &&
       fields.every(([k, v]) => (k === 'metadata.name' ? o.metadata?.name === v : true));
@@ -59,7 +65,19 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
     emit('jobs', 'MODIFIED', stamp(job));
   };
   const setPod = (pod: V1Pod, phase: string, runner: any) => {
-    pod.status = { phase, containerStatuses: [{ name: 'runner', image: pod.spec!.containers[0].image, ready: !!runner.running, restartCount: 0, imageID: '', state: runner } as any] };
+    pod.status = {
+      phase,
+      containerStatuses: [
+        {
+          name: 'runner',
+          image: pod.spec!.containers[0].image,
+          ready: !!runner.running,
+          restartCount: 0,
+          imageID: '',
+          state: runner,
+        } as any,
+      ],
+    };
     emit('pods', 'MODIFIED', stamp(pod));
   };
   const appendLog = (podName: string, chunk: Buffer) => {
@@ -96,8 +114,14 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
     podLogs.set(podName, { chunks: [], done: false, followers: new Set() });
     emit('pods', 'ADDED', stamp(pod));
     if (opts.missingImages?.includes(container.image!)) {
-      setTimeout(() => setPod(pod, 'Pending', { waiting: { reason: 'ErrImagePull', message: `pull access denied for ${container.image}` } }), 50);
-      setTimeout(() => setPod(pod, 'Pending', { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}"` } }), 150);
+      setTimeout(
+        () => setPod(pod, 'Pending', { waiting: { reason: 'ErrImagePull', message: `pull access denied for ${container.image}` } }),
+        50,
+      );
+      setTimeout(
+        () => setPod(pod, 'Pending', { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}"` } }),
+        150,
+      );
       return;
     }
     const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
@@ -107,12 +131,20 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       if (ref) {
         const value = opts.secrets?.[ref.name!]?.[ref.key];
         if (value !== undefined) env[e.name] = value;
-        else if (!ref.optional) { setPod(pod, 'Pending', { waiting: { reason: 'CreateContainerConfigError', message: `secret "${ref.name}" not found` } }); return; }
+        else if (!ref.optional) {
+          setPod(pod, 'Pending', { waiting: { reason: 'CreateContainerConfigError', message: `secret "${ref.name}" not found` } });
+          return;
+        }
       }
     }
     const [cmd, ...args] = opts.entrypoints?.[container.image!] ?? container.command!;
     // A container is a process group: what its process starts dies with it, as in a pod.
-    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
+      cwd: opts.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     processes.set(podName, child);
     containerGroups.add(child.pid!);
     child.on('exit', () => killGroup(child.pid!, 'SIGKILL'));
@@ -148,7 +180,8 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
       const reason = oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
       setPod(pod, exitCode === 0 ? 'Succeeded' : 'Failed', { terminated: { exitCode, reason, startedAt, finishedAt: new Date() } });
-      if ((job as any).deadlineExceeded) setJobCondition(job, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
+      if ((job as any).deadlineExceeded)
+        setJobCondition(job, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
       else if (exitCode === 0) setJobCondition(job, 'Complete', 'Completed', '');
       else setJobCondition(job, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     });
@@ -197,7 +230,12 @@ export async function startFakeKubeApi(opts: FakeKubeOptions) {
     }
     if (req.method === 'GET' && !name) {
       const match = selector(query);
-      return send(res, 200, { kind: kind === 'jobs' ? 'JobList' : 'PodList', apiVersion: kind === 'jobs' ? 'batch/v1' : 'v1', metadata: { resourceVersion: String(resourceVersion) }, items: [...store.values()].filter((o) => inNs(o) && match(o)) });
+      return send(res, 200, {
+        kind: kind === 'jobs' ? 'JobList' : 'PodList',
+        apiVersion: kind === 'jobs' ? 'batch/v1' : 'v1',
+        metadata: { resourceVersion: String(resourceVersion) },
+        items: [...store.values()].filter((o) => inNs(o) && match(o)),
+      });
     }
     if (req.method === 'GET' && kind === 'pods' && log) {
       const logState = podLogs.get(name);

@@ -3,7 +3,12 @@
 import type { ToolDefinition } from '../runner/agents/tool-definition.ts';
 
 export function createFakeTools(files: Map<string, string>, opts: { commandDelayMs?: number } = {}): ToolDefinition[] {
-  const schema = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object', properties, required, additionalProperties: false });
+  const schema = (properties: Record<string, unknown>, required: string[]) => ({
+    type: 'object',
+    properties,
+    required,
+    additionalProperties: false,
+  });
   return [
     {
       name: 'list_files',
@@ -15,7 +20,8 @@ export function createFakeTools(files: Map<string, string>, opts: { commandDelay
       name: 'read_file',
       description: 'Read a file of the workspace.',
       inputSchema: schema({ path: { type: 'string' }, startLine: { type: 'integer' }, endLine: { type: 'integer' } }, ['path']),
-      execute: ({ path }) => Promise.resolve(files.has(path) ? { ok: true, output: files.get(path)! } : { ok: false, output: `No file ${path}.` }),
+      execute: ({ path }) =>
+        Promise.resolve(files.has(path) ? { ok: true, output: files.get(path)! } : { ok: false, output: `No file ${path}.` }),
     },
     {
       name: 'write_file',
@@ -29,10 +35,15 @@ export function createFakeTools(files: Map<string, string>, opts: { commandDelay
     {
       name: 'edit_file',
       description: 'Replace one exact, unique occurrence of oldText by newText in a file.',
-      inputSchema: schema({ path: { type: 'string' }, oldText: { type: 'string' }, newText: { type: 'string' } }, ['path', 'oldText', 'newText']),
+      inputSchema: schema({ path: { type: 'string' }, oldText: { type: 'string' }, newText: { type: 'string' } }, [
+        'path',
+        'oldText',
+        'newText',
+      ]),
       execute: ({ path, oldText, newText }) => {
         const text = files.get(path);
-        if (text === undefined || text.split(oldText).length !== 2) return Promise.resolve({ ok: false, output: `oldText does not occur exactly once in ${path}.` });
+        if (text === undefined || text.split(oldText).length !== 2)
+          return Promise.resolve({ ok: false, output: `oldText does not occur exactly once in ${path}.` });
         files.set(path, text.replace(oldText, newText));
         return Promise.resolve({ ok: true, output: `Edited ${path}.` });
       },

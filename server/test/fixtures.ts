@@ -17,13 +17,32 @@ export const FEATURE_INPUT = {
 
 export const CREATE_JOB = /* GraphQL */ `
   mutation Create($input: CreateJobInput!) {
-    createJob(input: $input) { id state costUsd maxCostUsd idempotencyKey template { slug version } }
+    createJob(input: $input) {
+      id
+      state
+      costUsd
+      maxCostUsd
+      idempotencyKey
+      template {
+        slug
+        version
+      }
+    }
   }
 `;
 
 export const JOB_EVENTS = /* GraphQL */ `
   subscription Events($jobId: ID!, $afterSeq: Int) {
-    jobEvents(jobId: $jobId, afterSeq: $afterSeq) { seq jobId type fromState toState message actor data }
+    jobEvents(jobId: $jobId, afterSeq: $afterSeq) {
+      seq
+      jobId
+      type
+      fromState
+      toState
+      message
+      actor
+      data
+    }
   }
 `;
 
@@ -47,7 +66,9 @@ export function oneWriterTemplate(slug: string, inputSchema: object) {
  * workspace, tools or checks, so each task is one chat completion and the last returns the files
  * as JSON. For the tests of that reference path (slug `feature-one-completion`).
  */
-export const ONE_COMPLETION_FEATURE: Record<string, any> = JSON.parse(readFileSync(new URL('./feature-one-completion.template.json', import.meta.url), 'utf8'));
+export const ONE_COMPLETION_FEATURE: Record<string, any> = JSON.parse(
+  readFileSync(new URL('./feature-one-completion.template.json', import.meta.url), 'utf8'),
+);
 
 /** Registers ONE_COMPLETION_FEATURE in the test server's default project (as its admin). */
 export async function addOneCompletionFeature(t: Pick<TestServer, 'gql'>): Promise<void> {

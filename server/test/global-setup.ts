@@ -21,7 +21,7 @@ export function requiredTools(env: NodeJS.ProcessEnv = process.env): Tool[] {
     { command: 'promtool', debianPackage: 'prometheus', neededFor: "the alerting rules' tests" },
     { command: 'redis-server', debianPackage: 'redis-server', neededFor: 'the tests that stop and restart a Redis of their own' },
     { command: 'bwrap', debianPackage: 'bubblewrap', neededFor: 'the sandbox of commands' },
-    { command: 'git', debianPackage: 'git', neededFor: 'the crews\' workspaces' },
+    { command: 'git', debianPackage: 'git', neededFor: "the crews' workspaces" },
     { command: 'pgbouncer', debianPackage: 'pgbouncer', neededFor: 'the PgBouncer session/transaction-mode test' },
     { command: 'docker-compose', debianPackage: 'docker-compose', neededFor: 'validating docker-compose.yml' },
     // On this project's machines kubectl comes with the image (Google Cloud SDK's package of that name).
@@ -77,7 +77,9 @@ export default async function setup(project: TestProject) {
     run.remove();
     if (left.length > 0) {
       // Fails the run (an error thrown here is only printed): name each process so it can be found.
-      process.stderr.write(`\n[test teardown] the test run left ${left.length} process(es) running: ${left.map((p) => `${p.pid} ${p.command.slice(0, 120)}`).join('; ')}\n`);
+      process.stderr.write(
+        `\n[test teardown] the test run left ${left.length} process(es) running: ${left.map((p) => `${p.pid} ${p.command.slice(0, 120)}`).join('; ')}\n`,
+      );
       process.exitCode = 1;
     }
   };

@@ -29,10 +29,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function gqlRequest<T = any>(url: string, query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResult<T>> {
+export async function gqlRequest<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string | null,
+): Promise<GqlResult<T>> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as GqlResult<T>;
@@ -123,7 +132,11 @@ export function collect<T = any>(
   const done = new Promise<T[]>((resolve, reject) => {
     const timer = setTimeout(() => {
       unsubscribe();
-      reject(new Error(`subscription timed out with ${items.length} items: ${JSON.stringify(items).slice(0, 2000)} errors: ${JSON.stringify(errors)}`));
+      reject(
+        new Error(
+          `subscription timed out with ${items.length} items: ${JSON.stringify(items).slice(0, 2000)} errors: ${JSON.stringify(errors)}`,
+        ),
+      );
     }, timeoutMs);
     const unsubscribe = client.subscribe<T>(
       { query, variables },

@@ -3,12 +3,49 @@ import { nodesOf } from './job-lists.ts';
 
 /** Everything a tenant can read about a job over GraphQL, events with their actors included. */
 export const JOB_EXPOSED = /* GraphQL */ `
-  query($id: ID!) {
+  query ($id: ID!) {
     job(id: $id) {
-      id state lastError output costUsd
-      attempts(first: 100) { edges { node { number state errorCode exitReason guardrailResults feedback output artifacts { path contentType sizeBytes downloadUrl } } } }
-      events { edges { node { seq type fromState toState message data actor } } }
-      review { id status }
+      id
+      state
+      lastError
+      output
+      costUsd
+      attempts(first: 100) {
+        edges {
+          node {
+            number
+            state
+            errorCode
+            exitReason
+            guardrailResults
+            feedback
+            output
+            artifacts {
+              path
+              contentType
+              sizeBytes
+              downloadUrl
+            }
+          }
+        }
+      }
+      events {
+        edges {
+          node {
+            seq
+            type
+            fromState
+            toState
+            message
+            data
+            actor
+          }
+        }
+      }
+      review {
+        id
+        status
+      }
     }
   }
 `;

@@ -37,7 +37,12 @@ export interface ReceivedRequest {
   body: {
     model: string;
     stream?: boolean;
-    messages: Array<{ role: string; content: string | null; tool_calls?: Array<{ id: string; type: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+    messages: Array<{
+      role: string;
+      content: string | null;
+      tool_calls?: Array<{ id: string; type: string; function: { name: string; arguments: string } }>;
+      tool_call_id?: string;
+    }>;
     tools?: Array<{ type: 'function'; function: { name: string; description?: string; parameters: Record<string, unknown> } }>;
     tool_choice?: unknown;
     response_format?: unknown;
@@ -58,7 +63,10 @@ export interface OpenAiMockServer {
 /** A bug in the mock answers 500 (or cuts a started answer) instead of rejecting unseen. */
 function failed(res: http.ServerResponse, err: unknown) {
   if (res.headersSent) res.destroy();
-  else res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `The mock server failed: ${String(err)}`, type: 'server_error' } }));
+  else
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { message: `The mock server failed: ${String(err)}`, type: 'server_error' } }));
 }
 
 const DEFAULT_USAGE = { promptTokens: 100, completionTokens: 20 };
@@ -67,7 +75,9 @@ const DEFAULT_USAGE = { promptTokens: 100, completionTokens: 20 };
  * `reply` picks the answer for the n-th request (0-based), given the request; a request past the
  * script gets a 500, so a loop that asks more than a test expects fails visibly.
  */
-export async function startOpenAiMockServer(reply: MockReply[] | ((req: ReceivedRequest, n: number) => MockReply | undefined)): Promise<OpenAiMockServer> {
+export async function startOpenAiMockServer(
+  reply: MockReply[] | ((req: ReceivedRequest, n: number) => MockReply | undefined),
+): Promise<OpenAiMockServer> {
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const state = { abortedRequests: 0 };
@@ -78,10 +88,16 @@ export async function startOpenAiMockServer(reply: MockReply[] | ((req: Received
     req.on('data', (c: Buffer) => chunks.push(c));
     const respond = async () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `No route ${req.method} ${req.url}` } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `No route ${req.method} ${req.url}` } }));
         return;
       }
-      const received: ReceivedRequest = { path: req.url, authorization: req.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+      const received: ReceivedRequest = {
+        path: req.url,
+        authorization: req.headers.authorization,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      };
       const n = requests.length;
       requests.push(received);
       const answer = pick(received, n);
@@ -98,7 +114,12 @@ export async function startOpenAiMockServer(reply: MockReply[] | ((req: Received
       if (!answer || answer.status) {
         const status = answer?.status ?? 500;
         res.writeHead(status, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ error: { message: answer ? `Scripted error ${status}` : `The script has no reply for request #${n + 1}`, type: 'server_error' } }),
+          JSON.stringify({
+            error: {
+              message: answer ? `Scripted error ${status}` : `The script has no reply for request #${n + 1}`,
+              type: 'server_error',
+            },
+          }),
         );
         return;
       }
@@ -138,14 +159,24 @@ const usageOf = (a: MockReply) => {
 };
 
 function jsonReply(res: http.ServerResponse, req: ReceivedRequest, a: MockReply, n: number) {
-  const toolCalls = a.toolCalls?.map((c, i) => ({ id: callId(n, i, c), type: 'function', function: { name: c.name, arguments: argsText(c) } }));
+  const toolCalls = a.toolCalls?.map((c, i) => ({
+    id: callId(n, i, c),
+    type: 'function',
+    function: { name: c.name, arguments: argsText(c) },
+  }));
   res.writeHead(200, { 'content-type': 'application/json' }).end(
     JSON.stringify({
       id: `chatcmpl-${n + 1}`,
       object: 'chat.completion',
       created: 1_700_000_000 + n,
       model: req.body.model,
-      choices: [{ index: 0, finish_reason: finishReason(a), message: { role: 'assistant', content: a.text ?? null, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) } }],
+      choices: [
+        {
+          index: 0,
+          finish_reason: finishReason(a),
+          message: { role: 'assistant', content: a.text ?? null, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) },
+        },
+      ],
       usage: usageOf(a),
     }),
   );
@@ -155,7 +186,8 @@ function jsonReply(res: http.ServerResponse, req: ReceivedRequest, a: MockReply,
 async function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: MockReply, n: number) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const base = { id: `chatcmpl-${n + 1}`, object: 'chat.completion.chunk', created: 1_700_000_000 + n, model: req.body.model };
-  const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
+  const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    res.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
   send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
   const text = a.text ?? '';
   for (let i = 0; i < text.length; i += 7) {
@@ -167,7 +199,15 @@ async function streamReply(res: http.ServerResponse, req: ReceivedRequest, a: Mo
   a.toolCalls?.forEach((c, i) => {
     const args = argsText(c);
     const half = Math.ceil(args.length / 2);
-    send([{ index: 0, delta: { tool_calls: [{ index: i, id: callId(n, i, c), type: 'function', function: { name: c.name, arguments: args.slice(0, half) } }] }, finish_reason: null }]);
+    send([
+      {
+        index: 0,
+        delta: {
+          tool_calls: [{ index: i, id: callId(n, i, c), type: 'function', function: { name: c.name, arguments: args.slice(0, half) } }],
+        },
+        finish_reason: null,
+      },
+    ]);
     send([{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: args.slice(half) } }] }, finish_reason: null }]);
   });
   if (a.pauseBeforeFinishMs) await new Promise((r) => setTimeout(r, a.pauseBeforeFinishMs));

@@ -7,7 +7,11 @@ export type RawAnswer = { status: number } | { status: null; reason: 'closed' | 
  * as soon as its status line arrives (bodies are not read: GraphiQL alone is 9 MB). A connection
  * closed without an answer, or nothing within `timeoutMs`, is reported as such.
  */
-export function sendRaw(port: number, bytes: string | Buffer, opts: { timeoutMs?: number; closeAfterWrite?: boolean } = {}): Promise<RawAnswer> {
+export function sendRaw(
+  port: number,
+  bytes: string | Buffer,
+  opts: { timeoutMs?: number; closeAfterWrite?: boolean } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let head = '';

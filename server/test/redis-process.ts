@@ -9,7 +9,9 @@ export async function startRedisProcess() {
   let port = await freePort();
   let child: ChildProcess | null = null;
   const start = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {
@@ -22,7 +24,9 @@ export async function startRedisProcess() {
       });
       proc.on('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`redis-server could not be started (${err.message}); install it: apt-get install -y redis-server`, { cause: err }));
+        reject(
+          new Error(`redis-server could not be started (${err.message}); install it: apt-get install -y redis-server`, { cause: err }),
+        );
       });
       proc.on('exit', (code) => {
         clearTimeout(timer);

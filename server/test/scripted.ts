@@ -19,7 +19,12 @@ export function scriptedTemplate(slug: string, extra: Record<string, unknown> = 
     name: slug,
     description: 'Engine test template',
     crew,
-    inputSchema: { type: 'object', properties: { script: { type: 'string' }, n: { type: 'integer' } }, required: ['script'], additionalProperties: false },
+    inputSchema: {
+      type: 'object',
+      properties: { script: { type: 'string' }, n: { type: 'integer' } },
+      required: ['script'],
+      additionalProperties: false,
+    },
     outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
     maxAttempts: 3,
     timeoutSeconds: 10,
@@ -29,7 +34,10 @@ export function scriptedTemplate(slug: string, extra: Record<string, unknown> = 
 }
 
 /** `upsertTemplate` through any GraphQL client (a test server, or a process's URL). */
-export async function upsertTemplate(gql: (query: string, variables: Record<string, unknown>) => Promise<{ errors?: unknown[] }>, input: object) {
+export async function upsertTemplate(
+  gql: (query: string, variables: Record<string, unknown>) => Promise<{ errors?: unknown[] }>,
+  input: object,
+) {
   const res = await gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
 }
@@ -41,17 +49,58 @@ export async function addScriptedTemplates(t: TestServer) {
 }
 
 export const JOB_DETAIL = /* GraphQL */ `
-  query($id: ID!) {
+  query ($id: ID!) {
     job(id: $id) {
-      id state costUsd lastError output attemptCount
-      attempts(first: 100) { edges { node { number state errorCode exitReason costUsd guardrailResults feedback artifacts { path sizeBytes downloadUrl } } } }
-      events { edges { node { seq type fromState toState message data } } }
-      review { id status }
+      id
+      state
+      costUsd
+      lastError
+      output
+      attemptCount
+      attempts(first: 100) {
+        edges {
+          node {
+            number
+            state
+            errorCode
+            exitReason
+            costUsd
+            guardrailResults
+            feedback
+            artifacts {
+              path
+              sizeBytes
+              downloadUrl
+            }
+          }
+        }
+      }
+      events {
+        edges {
+          node {
+            seq
+            type
+            fromState
+            toState
+            message
+            data
+          }
+        }
+      }
+      review {
+        id
+        status
+      }
     }
   }
 `;
 
-export async function createScriptedJob(t: TestServer, script: string, extra: Record<string, unknown> = {}, slug = 'scripted'): Promise<string> {
+export async function createScriptedJob(
+  t: TestServer,
+  script: string,
+  extra: Record<string, unknown> = {},
+  slug = 'scripted',
+): Promise<string> {
   const { maxCostUsd, ...input } = extra;
   const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
     input: { templateSlug: slug, input: { script, ...input }, ...(maxCostUsd ? { maxCostUsd } : {}) },
@@ -67,7 +116,10 @@ export async function waitForJob(t: TestServer, id: string, states: string[], ti
     const res = await t.gql(JOB_DETAIL, { id });
     const job = jobWithLists(res.data?.job);
     if (job && states.includes(job.state)) return job;
-    if (Date.now() - started > timeoutMs) throw new Error(`job ${id} did not reach ${states.join(' or ')} in ${timeoutMs} ms: ${JSON.stringify(job ?? res.errors).slice(0, 3000)}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `job ${id} did not reach ${states.join(' or ')} in ${timeoutMs} ms: ${JSON.stringify(job ?? res.errors).slice(0, 3000)}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -31,7 +31,8 @@ interface DeliveryRow {
 function failure(result: OutboundResult): string | null {
   if (result.ok) return null;
   if (result.status === null) return result.error;
-  if (result.status >= 300 && result.status < 400) return `The receiver answered HTTP ${result.status}; redirects are not followed, so this counts as a failed attempt.`;
+  if (result.status >= 300 && result.status < 400)
+    return `The receiver answered HTTP ${result.status}; redirects are not followed, so this counts as a failed attempt.`;
   return `The receiver answered HTTP ${result.status}; only a 2xx answer counts as delivered.`;
 }
 
@@ -61,7 +62,11 @@ export async function deliverWebhook(deps: DeliveryDeps, deliveryId: string): Pr
   const at = new Date();
   const headers = signDelivery(signingSecrets(d, at), webhookMessageId(d.id), at, d.body);
   const policy = deps.config.webhookDelivery;
-  const result = await outboundPost(d.url, { ...headers }, d.body, { timeoutMs: policy.timeoutMs, maxResponseBytes: 4096, allowPrivate: deps.config.webhookAllowPrivate });
+  const result = await outboundPost(d.url, { ...headers }, d.body, {
+    timeoutMs: policy.timeoutMs,
+    maxResponseBytes: 4096,
+    allowPrivate: deps.config.webhookAllowPrivate,
+  });
   await withTransaction(deps.pool, async (sql) => {
     // Counted whatever else happened meanwhile: every POST made is an attempt in the log. A delivery
     // another run already delivered stays SUCCEEDED.

@@ -35,7 +35,11 @@ beforeAll(async () => {
         path: req.url ?? '',
         at: performance.now(),
         body: Buffer.concat(chunks).toString('utf8'),
-        headers: { 'webhook-id': String(h['webhook-id']), 'webhook-timestamp': String(h['webhook-timestamp']), 'webhook-signature': String(h['webhook-signature']) },
+        headers: {
+          'webhook-id': String(h['webhook-id']),
+          'webhook-timestamp': String(h['webhook-timestamp']),
+          'webhook-signature': String(h['webhook-signature']),
+        },
       });
       if (req.url === '/silent') return; // never answers
       if (req.url === '/flaky') return void res.writeHead(flakyAnswers.shift() ?? 200).end('flaky');
@@ -69,8 +73,30 @@ afterAll(async () => {
 });
 
 const LOG = /* GraphQL */ `
-  query { webhookEndpoints { id url deliveries(first: 50) { edges { node {
-    id webhookId eventType payload status attempts responseStatus durationMs lastError lastAttemptAt nextRetryAt createdAt } } } } }
+  query {
+    webhookEndpoints {
+      id
+      url
+      deliveries(first: 50) {
+        edges {
+          node {
+            id
+            webhookId
+            eventType
+            payload
+            status
+            attempts
+            responseStatus
+            durationMs
+            lastError
+            lastAttemptAt
+            nextRetryAt
+            createdAt
+          }
+        }
+      }
+    }
+  }
 `;
 interface Delivery {
   id: string;
@@ -95,12 +121,15 @@ async function waitForLog(endpointId: string, done: (log: Delivery[]) => boolean
   for (;;) {
     const log = await deliveries(endpointId);
     if (done(log)) return log;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms; log: ${JSON.stringify(log).slice(0, 2000)}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${what}: not within ${timeoutMs} ms; log: ${JSON.stringify(log).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 async function createEndpoint(path: string, eventTypes: string[]): Promise<{ id: string; secret: string }> {
-  const res = await t.gql(`mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`, { input: { url: base + path, eventTypes } });
+  const res = await t.gql(`mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`, {
+    input: { url: base + path, eventTypes },
+  });
   expect(res.errors).toBeUndefined();
   return { id: res.data.createWebhookEndpoint.endpoint.id, secret: res.data.createWebhookEndpoint.secret };
 }
@@ -119,14 +148,28 @@ describe('webhook deliveries', () => {
 
     const got = arrivals.filter((a) => a.path === '/ok');
     expect(got).toHaveLength(3);
-    const verified = got.map((a) => new Webhook(secret).verify(a.body, a.headers) as { type: string; timestamp: string; data: Record<string, unknown> });
-    expect(verified.map((p) => `${p.type} ${String(p.data.toState)}`).sort()).toEqual(['job.state_changed AWAITING_REVIEW', 'job.state_changed RUNNING', 'review.requested AWAITING_REVIEW']);
+    const verified = got.map(
+      (a) => new Webhook(secret).verify(a.body, a.headers) as { type: string; timestamp: string; data: Record<string, unknown> },
+    );
+    expect(verified.map((p) => `${p.type} ${String(p.data.toState)}`).sort()).toEqual([
+      'job.state_changed AWAITING_REVIEW',
+      'job.state_changed RUNNING',
+      'review.requested AWAITING_REVIEW',
+    ]);
     for (const p of verified) expect(p.data).toMatchObject({ jobId, projectId: expect.any(String) });
     // What was sent is what the log shows, under the webhook-id it shows.
     expect(got.map((a) => `${a.headers['webhook-id']} ${a.body}`).sort()).toEqual(log.map((d) => `${d.webhookId} ${d.payload}`).sort());
 
     const sample = got[0];
-    expect(() => new Webhook(secret).verify(sample.body.replace(jobId, jobId.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))), sample.headers)).toThrow(/signature/i);
+    expect(() =>
+      new Webhook(secret).verify(
+        sample.body.replace(
+          jobId,
+          jobId.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')),
+        ),
+        sample.headers,
+      ),
+    ).toThrow(/signature/i);
     await deleteEndpoint(endpoint);
   }, 120_000);
 
@@ -176,7 +219,9 @@ describe('webhook deliveries', () => {
       config.webhookAllowPrivate = true;
     }
     expect(d).toMatchObject({ attempts: 5, responseStatus: null, nextRetryAt: null });
-    expect(d.lastError).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address; webhooks are not delivered there\.$/);
+    expect(d.lastError).toMatch(
+      /^localhost resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address; webhooks are not delivered there\.$/,
+    );
     expect(arrivals.filter((a) => a.path === '/private')).toHaveLength(0);
 
     expect((await t.gql(REDELIVER, { id: d.id })).errors).toBeUndefined();

@@ -33,7 +33,10 @@ export function validateEndpointUrl(raw: string, allowPrivate: boolean): string 
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) && isPrivateAddress(host) && !allowPrivate) {
-    throw badInput(`\`url\`: ${host} is a private, loopback or link-local address; webhooks are not delivered there (the operator may allow it with AUTODEV_WEBHOOK_ALLOW_PRIVATE).`, { field: 'url' });
+    throw badInput(
+      `\`url\`: ${host} is a private, loopback or link-local address; webhooks are not delivered there (the operator may allow it with AUTODEV_WEBHOOK_ALLOW_PRIVATE).`,
+      { field: 'url' },
+    );
   }
   return url;
 }
@@ -42,14 +45,16 @@ function validateEventTypes(types: readonly string[]): WebhookEventType[] {
   const unique = [...new Set(types)];
   if (unique.length === 0) throw badInput('Choose at least one event type in `eventTypes`.', { field: 'eventTypes' });
   for (const t of unique) {
-    if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(t)) throw badInput(`Unknown event type ${t}; one of ${WEBHOOK_EVENT_TYPES.join(', ')}.`, { field: 'eventTypes' });
+    if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(t))
+      throw badInput(`Unknown event type ${t}; one of ${WEBHOOK_EVENT_TYPES.join(', ')}.`, { field: 'eventTypes' });
   }
   return unique as WebhookEventType[];
 }
 
 function validateDescription(d: string | null | undefined): string {
   const text = (d ?? '').trim();
-  if (text.length > MAX_DESCRIPTION) throw badInput(`A \`description\` is at most ${MAX_DESCRIPTION} characters.`, { field: 'description' });
+  if (text.length > MAX_DESCRIPTION)
+    throw badInput(`A \`description\` is at most ${MAX_DESCRIPTION} characters.`, { field: 'description' });
   return text;
 }
 
@@ -67,7 +72,9 @@ export async function createEndpoint(
   // The count and the insert under the project's row lock: concurrent creations cannot pass the cap together.
   return withTransaction(pool, async (tx) => {
     await tx.query(`SELECT 1 FROM "Project" WHERE id = $1 FOR UPDATE`, [projectId]);
-    const { rows: counted } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM "WebhookEndpoint" WHERE "projectId" = $1`, [projectId]);
+    const { rows: counted } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM "WebhookEndpoint" WHERE "projectId" = $1`, [
+      projectId,
+    ]);
     if (counted[0].n >= MAX_ENDPOINTS_PER_PROJECT) {
       throw new AppError('CONFLICT', `A project has at most ${MAX_ENDPOINTS_PER_PROJECT} webhook endpoints; delete one first.`);
     }
@@ -110,7 +117,9 @@ export async function deleteEndpoint(pool: pg.Pool, projectId: string, id: strin
  */
 export async function rotateEndpointSecret(pool: pg.Pool, projectId: string, id: string, keepPreviousSeconds: number): Promise<string> {
   if (!Number.isInteger(keepPreviousSeconds) || keepPreviousSeconds < 0 || keepPreviousSeconds > MAX_KEEP_PREVIOUS_SECONDS) {
-    throw badInput(`\`keepPreviousSeconds\` must be an integer from 0 to ${MAX_KEEP_PREVIOUS_SECONDS} (7 days).`, { field: 'keepPreviousSeconds' });
+    throw badInput(`\`keepPreviousSeconds\` must be an integer from 0 to ${MAX_KEEP_PREVIOUS_SECONDS} (7 days).`, {
+      field: 'keepPreviousSeconds',
+    });
   }
   const secret = generateWebhookSecret();
   const { rowCount } = await pool.query(
@@ -124,6 +133,9 @@ export async function rotateEndpointSecret(pool: pg.Pool, projectId: string, id:
 }
 
 /** The secrets that sign a delivery now: the current one, and the previous one while it is kept. */
-export function signingSecrets(e: { secret: string; previousSecret: string | null; previousSecretExpiresAt: Date | null }, now = new Date()): string[] {
+export function signingSecrets(
+  e: { secret: string; previousSecret: string | null; previousSecretExpiresAt: Date | null },
+  now = new Date(),
+): string[] {
   return e.previousSecret && e.previousSecretExpiresAt && e.previousSecretExpiresAt > now ? [e.secret, e.previousSecret] : [e.secret];
 }

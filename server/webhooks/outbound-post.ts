@@ -34,7 +34,8 @@ export function checkWebhookUrl(raw: string): URL {
     throw new RefusedDestination('The URL is not a valid absolute URL.');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RefusedDestination('Only http and https URLs can receive webhooks.');
-  if (url.username || url.password) throw new RefusedDestination('A webhook URL may not carry credentials; use the signature to authenticate deliveries.');
+  if (url.username || url.password)
+    throw new RefusedDestination('A webhook URL may not carry credentials; use the signature to authenticate deliveries.');
   if (!url.hostname) throw new RefusedDestination('The URL has no host.');
   return url;
 }
@@ -54,7 +55,13 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
       const list = addresses as unknown as { address: string; family: number }[];
       const bad = allowPrivate ? undefined : list.find((a) => isPrivateAddress(a.address));
       if (bad) {
-        callback(new RefusedDestination(`${hostname} resolves to ${bad.address}, a private, loopback or link-local address; webhooks are not delivered there.`), '', 0);
+        callback(
+          new RefusedDestination(
+            `${hostname} resolves to ${bad.address}, a private, loopback or link-local address; webhooks are not delivered there.`,
+          ),
+          '',
+          0,
+        );
       } else if (options.all) {
         (callback as unknown as (e: null, a: typeof list) => void)(null, list);
       } else {
@@ -69,10 +76,22 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
  * attempt), keeping at most `maxResponseBytes` of the answer. Never throws: the result says what
  * happened, so a delivery attempt is always recorded.
  */
-export async function outboundPost(url: string, headers: Record<string, string>, body: string, limits: OutboundLimits = DEFAULT_LIMITS): Promise<OutboundResult> {
+export async function outboundPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  limits: OutboundLimits = DEFAULT_LIMITS,
+): Promise<OutboundResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const failed = (error: string, refused = false): OutboundResult => ({ ok: false, status: null, body: null, durationMs: elapsed(), error, refused });
+  const failed = (error: string, refused = false): OutboundResult => ({
+    ok: false,
+    status: null,
+    body: null,
+    durationMs: elapsed(),
+    error,
+    refused,
+  });
   let target: URL;
   try {
     target = checkWebhookUrl(url);
@@ -97,7 +116,12 @@ export async function outboundPost(url: string, headers: Record<string, string>,
       target,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'AutoDev-Webhooks/1', ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'AutoDev-Webhooks/1',
+          ...headers,
+          'content-length': String(Buffer.byteLength(body)),
+        },
         lookup: guardedLookup(limits.allowPrivate),
         agent: false, // one connection per attempt: nothing pooled to an address checked earlier
       },
@@ -106,7 +130,13 @@ export async function outboundPost(url: string, headers: Record<string, string>,
         let kept = 0;
         const done = () => {
           const status = res.statusCode ?? 0;
-          finish({ ok: status >= 200 && status < 300, status, body: Buffer.concat(chunks).toString('utf8'), durationMs: elapsed(), error: null });
+          finish({
+            ok: status >= 200 && status < 300,
+            status,
+            body: Buffer.concat(chunks).toString('utf8'),
+            durationMs: elapsed(),
+            error: null,
+          });
           res.destroy();
           req.destroy();
         };
@@ -126,7 +156,9 @@ export async function outboundPost(url: string, headers: Record<string, string>,
       finish(failed(`No complete answer within ${limits.timeoutMs} ms.`));
       req.destroy();
     }, limits.timeoutMs);
-    req.on('error', (err) => finish(failed(err instanceof RefusedDestination ? err.message : `Request failed: ${err.message}`, err instanceof RefusedDestination)));
+    req.on('error', (err) =>
+      finish(failed(err instanceof RefusedDestination ? err.message : `Request failed: ${err.message}`, err instanceof RefusedDestination)),
+    );
     req.end(body);
   });
 }

@@ -74,7 +74,11 @@ describe('signed deliveries (Standard Webhooks)', () => {
     const result = await outboundPost(`${receiver}/hook`, { ...headers }, body, ALLOW);
     expect(result).toMatchObject({ ok: true, status: 204, error: null });
     const got = received.at(-1)!;
-    const asSent = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+    const asSent = {
+      'webhook-id': String(got.headers['webhook-id']),
+      'webhook-timestamp': String(got.headers['webhook-timestamp']),
+      'webhook-signature': String(got.headers['webhook-signature']),
+    };
     expect(new Webhook(secret).verify(got.body, asSent)).toEqual(JSON.parse(body));
     expect(() => new Webhook(secret).verify(got.body.replace('SUCCEEDED', 'FAILED'), asSent)).toThrow(/signature/i);
     expect(() => new Webhook(generateWebhookSecret()).verify(got.body, asSent)).toThrow(/signature/i);
@@ -93,7 +97,15 @@ describe('outbound safety', () => {
   it('private, loopback and link-local destinations are refused unless allowed, also by a name resolving to one', async () => {
     const port = new URL(receiver).port;
     const before = received.length;
-    for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::1]:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, 'http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/', 'http://192.168.0.1/']) {
+    for (const url of [
+      `http://127.0.0.1:${port}/`,
+      `http://localhost:${port}/`,
+      `http://[::1]:${port}/`,
+      `http://[::ffff:127.0.0.1]:${port}/`,
+      'http://169.254.169.254/latest/meta-data',
+      'http://10.1.2.3/',
+      'http://192.168.0.1/',
+    ]) {
       const result = await outboundPost(url, {}, '{}', DENY);
       expect(result, url).toMatchObject({ ok: false, status: null, refused: true });
       expect(result.error, url).toMatch(/private, loopback or link-local/);
@@ -105,7 +117,24 @@ describe('outbound safety', () => {
 
   it('classifies addresses: public ones pass, every private range is refused', () => {
     for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPrivateAddress(a), a).toBe(false);
-    for (const a of ['0.0.0.0', '10.0.0.1', '100.64.1.1', '127.0.0.53', '169.254.169.254', '172.16.5.4', '172.31.255.255', '192.168.1.1', '224.0.0.1', '255.255.255.255', '::', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', 'not-an-ip']) {
+    for (const a of [
+      '0.0.0.0',
+      '10.0.0.1',
+      '100.64.1.1',
+      '127.0.0.53',
+      '169.254.169.254',
+      '172.16.5.4',
+      '172.31.255.255',
+      '192.168.1.1',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+      'not-an-ip',
+    ]) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
   });

@@ -50,7 +50,9 @@ const deliveriesOf = async (jobId: string) =>
     )
   ).rows;
 const createEndpoint = async (eventTypes: string[], url = 'https://hooks.example.com/x') => {
-  const res = await t.gql(`mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }`, { input: { url, eventTypes } });
+  const res = await t.gql(`mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }`, {
+    input: { url, eventTypes },
+  });
   expect(res.errors).toBeUndefined();
   return res.data.createWebhookEndpoint.endpoint.id as string;
 };
@@ -62,7 +64,11 @@ describe('the webhook outbox', () => {
     const without = await statementsDuring(() => transitionJob(services, { jobId: quiet, to: 'CANCELLED', actor: 'test' }));
     expect(without.filter((s) => /WebhookDelivery|add_job/.test(s))).toEqual([]);
 
-    const endpoints = [await createEndpoint(['JOB_STATE_CHANGED']), await createEndpoint(['JOB_STATE_CHANGED', 'BUDGET_THRESHOLD']), await createEndpoint(['REVIEW_REQUESTED'])];
+    const endpoints = [
+      await createEndpoint(['JOB_STATE_CHANGED']),
+      await createEndpoint(['JOB_STATE_CHANGED', 'BUDGET_THRESHOLD']),
+      await createEndpoint(['REVIEW_REQUESTED']),
+    ];
     const loud = await newJob();
     const withHooks = await statementsDuring(() => transitionJob(services, { jobId: loud, to: 'CANCELLED', actor: 'test' }));
     console.log(`statements of a state change: ${without.length} without endpoints, ${withHooks.length} with 3 endpoints`);
@@ -84,7 +90,12 @@ describe('the webhook outbox', () => {
     await t.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { id } }`, { id: off });
     const job = await newJob();
     const queued = async () =>
-      (await services.pool.query(`SELECT count(*)::int AS n FROM graphile_worker._private_jobs q JOIN graphile_worker._private_tasks k ON k.id = q.task_id WHERE k.identifier = $1`, [DELIVER_WEBHOOK_TASK])).rows[0].n as number;
+      (
+        await services.pool.query(
+          `SELECT count(*)::int AS n FROM graphile_worker._private_jobs q JOIN graphile_worker._private_tasks k ON k.id = q.task_id WHERE k.identifier = $1`,
+          [DELIVER_WEBHOOK_TASK],
+        )
+      ).rows[0].n as number;
     const before = await queued();
     const failing = transitionJob(services, {
       jobId: job,

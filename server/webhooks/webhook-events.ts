@@ -18,7 +18,16 @@ export interface WebhookEvent {
 }
 
 /** The events one job state change raises: always a state change, plus what the new state asks of a person. */
-export function jobStateEvents(change: { projectId: string; jobId: string; fromState: string; toState: string; seq: number; actor: string; message: string; attemptNumber: number | null }): WebhookEvent[] {
+export function jobStateEvents(change: {
+  projectId: string;
+  jobId: string;
+  fromState: string;
+  toState: string;
+  seq: number;
+  actor: string;
+  message: string;
+  attemptNumber: number | null;
+}): WebhookEvent[] {
   const data = { ...change };
   const events: WebhookEvent[] = [{ type: 'JOB_STATE_CHANGED', data }];
   if (change.toState === 'AWAITING_REVIEW') events.push({ type: 'REVIEW_REQUESTED', data });
@@ -31,7 +40,12 @@ export function jobStateEvents(change: { projectId: string; jobId: string; fromS
  * each with its graphile-worker job, in one statement in the caller's transaction: the deliveries
  * commit with the event or not at all. Returns how many were queued.
  */
-export async function queueWebhookDeliveries(sql: Sql, projectId: string, events: readonly WebhookEvent[], at = new Date()): Promise<number> {
+export async function queueWebhookDeliveries(
+  sql: Sql,
+  projectId: string,
+  events: readonly WebhookEvent[],
+  at = new Date(),
+): Promise<number> {
   if (events.length === 0) return 0;
   const timestamp = at.toISOString();
   const { rows } = await sql.query<{ queued: number }>(

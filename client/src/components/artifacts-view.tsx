@@ -13,7 +13,8 @@ export interface ArtifactRef {
 const MAX_DIFF_BYTES = 256 * 1024;
 /** changes.patch is itself a diff, rendered from the API's parsed form (attempt-changes.tsx), not diffed again here. */
 export const PATCH_PATH = 'changes.patch';
-const isText = (a: ArtifactRef) => a.path !== PATCH_PATH && /^text\/|json|javascript|typescript|xml|yaml|x-/.test(a.contentType) && a.sizeBytes <= MAX_DIFF_BYTES;
+const isText = (a: ArtifactRef) =>
+  a.path !== PATCH_PATH && /^text\/|json|javascript|typescript|xml|yaml|x-/.test(a.contentType) && a.sizeBytes <= MAX_DIFF_BYTES;
 
 type Diff = { path: string; before: string | null; after: string };
 
@@ -78,7 +79,9 @@ export function ArtifactsView({ artifacts, previous }: { artifacts: ArtifactRef[
       </ul>
       <ErrorBox message={error} />
       {!diffs && !error && <p className="muted">Loading the changes…</p>}
-      {diffs?.map((d) => <DiffView key={d.path} {...d} />)}
+      {diffs?.map((d) => (
+        <DiffView key={d.path} {...d} />
+      ))}
     </div>
   );
 }

@@ -82,10 +82,19 @@ export function AttemptChanges({ jobId, number, version }: { jobId: string; numb
       {fetching && !data && <Loading what="the changes" />}
       {data && !diff && (
         <p className="muted" data-testid="diff-none">
-          {attempt?.baseCommit ? 'No changes.patch yet: it is stored when the crew finishes its tasks (none when nothing changed).' : 'This attempt has no workspace, so no patch.'}
+          {attempt?.baseCommit
+            ? 'No changes.patch yet: it is stored when the crew finishes its tasks (none when nothing changed).'
+            : 'This attempt has no workspace, so no patch.'}
         </p>
       )}
-      {diff && <PatchView diff={diff} label={since ? `Changes of attempt ${number} since attempt ${number - 1}` : `Changes of attempt ${number} against the base commit`} />}
+      {diff && (
+        <PatchView
+          diff={diff}
+          label={
+            since ? `Changes of attempt ${number} since attempt ${number - 1}` : `Changes of attempt ${number} against the base commit`
+          }
+        />
+      )}
     </div>
   );
 }

@@ -55,7 +55,8 @@ export function AttemptsView({ attempts }: { attempts: AttemptRow[] }) {
         <li key={a.id} data-attempt={a.number}>
           <div className="attempt-head">
             <strong>Attempt {a.number}</strong> <StateBadge state={a.state} /> <span className="muted">{a.executor}</span>{' '}
-            <span>{a.finishedAt ? duration(Date.parse(a.finishedAt) - Date.parse(a.startedAt)) : 'running'}</span> · <span>{usd(a.costUsd)}</span> ·{' '}
+            <span>{a.finishedAt ? duration(Date.parse(a.finishedAt) - Date.parse(a.startedAt)) : 'running'}</span> ·{' '}
+            <span>{usd(a.costUsd)}</span> ·{' '}
             <span className="muted">
               {a.inputTokens.toLocaleString()} in / {a.outputTokens.toLocaleString()} out tokens
             </span>

@@ -18,9 +18,15 @@ export function StackedBars({ title, days, series }: { title: string; days: stri
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${W} ${H + 20}`} role="img" aria-label={`${title}: ${series.map((s) => `${s.label} ${usd(s.values.reduce((a, b) => a + b, 0))}`).join(', ')}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H + 20}`}
+        role="img"
+        aria-label={`${title}: ${series.map((s) => `${s.label} ${usd(s.values.reduce((a, b) => a + b, 0))}`).join(', ')}`}
+      >
         <line x1={pad} y1={H} x2={W} y2={H} stroke="#999" />
-        <text x={0} y={10} fontSize="10">{usd(max)}</text>
+        <text x={0} y={10} fontSize="10">
+          {usd(max)}
+        </text>
         {days.map((day, i) => {
           let y = H;
           const x = pad + i * ((W - pad) / days.length) + 2;
@@ -36,7 +42,9 @@ export function StackedBars({ title, days, series }: { title: string; days: stri
                 ) : null;
               })}
               {(days.length <= 10 || i % Math.ceil(days.length / 8) === 0) && (
-                <text x={x} y={H + 14} fontSize="10">{day.slice(5)}</text>
+                <text x={x} y={H + 14} fontSize="10">
+                  {day.slice(5)}
+                </text>
               )}
             </g>
           );
@@ -45,7 +53,8 @@ export function StackedBars({ title, days, series }: { title: string; days: stri
       <ul className="legend">
         {series.map((s, k) => (
           <li key={s.label}>
-            <span className="swatch" style={{ background: COLORS[k % COLORS.length] }} /> {s.label}: {usd(s.values.reduce((a, b) => a + b, 0))}
+            <span className="swatch" style={{ background: COLORS[k % COLORS.length] }} /> {s.label}:{' '}
+            {usd(s.values.reduce((a, b) => a + b, 0))}
           </li>
         ))}
       </ul>

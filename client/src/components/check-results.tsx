@@ -19,42 +19,42 @@ export function CheckResults({ checks }: { checks: CheckResult[] }) {
   if (!checks.length) return null;
   return (
     <div className="checks-scroll">
-    <table className="checks" aria-label="Checks">
-      <colgroup>
-        <col className="check-name" />
-        <col className="check-result" />
-        <col className="check-exit" />
-        <col className="check-duration" />
-        <col />
-      </colgroup>
-      <thead>
-        <tr>
-          <th>Check</th>
-          <th>Result</th>
-          <th>Exit code</th>
-          <th>Duration</th>
-          <th>Output (tail)</th>
-        </tr>
-      </thead>
-      <tbody>
-        {checks.map((c) => (
-          <tr key={c.name} className={c.passed ? 'pass' : 'fail'} data-check={c.name.slice('check:'.length)}>
-            <td>
-              <code>{c.name.slice('check:'.length)}</code>
-            </td>
-            <td>{c.passed ? '✓ passed' : c.details.timedOut ? '✗ timed out' : '✗ failed'}</td>
-            <td data-testid="check-exit-code">{c.details.exitCode ?? '—'}</td>
-            <td>{duration(c.details.durationMs)}</td>
-            <td>
-              <details open={!c.passed}>
-                <summary>{lastLine(c.details.output)}</summary>
-                <pre className="check-output">{c.details.output || '(no output)'}</pre>
-              </details>
-            </td>
+      <table className="checks" aria-label="Checks">
+        <colgroup>
+          <col className="check-name" />
+          <col className="check-result" />
+          <col className="check-exit" />
+          <col className="check-duration" />
+          <col />
+        </colgroup>
+        <thead>
+          <tr>
+            <th>Check</th>
+            <th>Result</th>
+            <th>Exit code</th>
+            <th>Duration</th>
+            <th>Output (tail)</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {checks.map((c) => (
+            <tr key={c.name} className={c.passed ? 'pass' : 'fail'} data-check={c.name.slice('check:'.length)}>
+              <td>
+                <code>{c.name.slice('check:'.length)}</code>
+              </td>
+              <td>{c.passed ? '✓ passed' : c.details.timedOut ? '✗ timed out' : '✗ failed'}</td>
+              <td data-testid="check-exit-code">{c.details.exitCode ?? '—'}</td>
+              <td>{duration(c.details.durationMs)}</td>
+              <td>
+                <details open={!c.passed}>
+                  <summary>{lastLine(c.details.output)}</summary>
+                  <pre className="check-output">{c.details.output || '(no output)'}</pre>
+                </details>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

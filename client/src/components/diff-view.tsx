@@ -9,8 +9,8 @@ export function DiffView({ path, before, after }: { path: string; before: string
   return (
     <figure className="diff" aria-label={`Changes to ${path}`}>
       <figcaption>
-        <code>{path}</code> {before === null && <span className="badge">new file</span>}{' '}
-        <span className="diff-added">+{added}</span> <span className="diff-removed">−{removed}</span>
+        <code>{path}</code> {before === null && <span className="badge">new file</span>} <span className="diff-added">+{added}</span>{' '}
+        <span className="diff-removed">−{removed}</span>
       </figcaption>
       <pre>
         {parts.flatMap((p, i) =>

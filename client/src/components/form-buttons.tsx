@@ -6,7 +6,12 @@ function textButton(label: TranslatableString, symbol: string, extraClass = '') 
   return function TextButton({ className, iconType, icon, uiSchema, registry, ...button }: IconButtonProps) {
     const text = registry.translateString(label);
     return (
-      <button type="button" {...button} title={button.title ?? text} className={`btn btn-${iconType ?? 'default'} ${extraClass} ${className ?? ''}`}>
+      <button
+        type="button"
+        {...button}
+        title={button.title ?? text}
+        className={`btn btn-${iconType ?? 'default'} ${extraClass} ${className ?? ''}`}
+      >
         <span aria-hidden="true">{symbol}</span> {text}
       </button>
     );

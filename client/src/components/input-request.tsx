@@ -62,7 +62,9 @@ export function AnswerForm({ jobId, request, onAnswered }: { jobId: string; requ
       </p>
       <p className="muted">
         Asked {dateTime(request.askedAt)}
-        {request.expiresAt ? ` · without an answer by ${dateTime(request.expiresAt)} the job will ${request.onTimeout === 'continue' ? 'continue without one' : request.onTimeout === 'cancel' ? 'be cancelled' : 'fail'}` : ''}
+        {request.expiresAt
+          ? ` · without an answer by ${dateTime(request.expiresAt)} the job will ${request.onTimeout === 'continue' ? 'continue without one' : request.onTimeout === 'cancel' ? 'be cancelled' : 'fail'}`
+          : ''}
       </p>
       {can(role, 'OPERATOR') ? (
         <form onSubmit={(e) => void submit(e)} aria-label={`Answer task ${request.task}`}>

@@ -5,7 +5,8 @@ import { time } from '../lib/format';
 import type { JobEvent } from '../lib/use-job-events';
 
 const ROW = 22;
-const levelOf = (e: JobEvent) => ((e.data as { level?: string } | null)?.level ?? (e.type === 'GUARDRAIL' && /failed/i.test(e.message ?? '') ? 'warn' : 'info'));
+const levelOf = (e: JobEvent) =>
+  (e.data as { level?: string } | null)?.level ?? (e.type === 'GUARDRAIL' && /failed/i.test(e.message ?? '') ? 'warn' : 'info');
 const textOf = (e: JobEvent) => e.message ?? (e.type === 'STATE_CHANGED' ? `${e.fromState ?? '∅'} → ${e.toState}` : e.type);
 
 /** Every event of the job as a log line: virtualized, following the tail, filterable by kind, agent and level. */
@@ -21,7 +22,12 @@ export function LogView({ events }: { events: JobEvent[] }) {
   );
   const parent = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual hands back one mutable instance by design; this app does not run the React Compiler (the rule's concern), and the effect below lists the instance as a dependency.
-  const virtualizer = useVirtualizer({ count: lines.length, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 20 });
+  const virtualizer = useVirtualizer({
+    count: lines.length,
+    getScrollElement: () => parent.current,
+    estimateSize: () => ROW,
+    overscan: 20,
+  });
 
   useEffect(() => {
     if (follow && lines.length) virtualizer.scrollToIndex(lines.length - 1, { align: 'end' });
@@ -80,11 +86,18 @@ export function LogView({ events }: { events: JobEvent[] }) {
           {virtualizer.getVirtualItems().map((row) => {
             const e = lines[row.index];
             return (
-              <div key={e.seq} className={`log-line level-${levelOf(e)} type-${e.type.toLowerCase()}`} data-seq={e.seq} style={{ position: 'absolute', top: 0, transform: `translateY(${row.start}px)`, height: ROW, width: '100%' }}>
+              <div
+                key={e.seq}
+                className={`log-line level-${levelOf(e)} type-${e.type.toLowerCase()}`}
+                data-seq={e.seq}
+                style={{ position: 'absolute', top: 0, transform: `translateY(${row.start}px)`, height: ROW, width: '100%' }}
+              >
                 <span className="log-seq">{e.seq}</span>
                 <span className="log-time">{time(e.createdAt)}</span>
                 <span className="log-actor">{e.actor}</span>
-                <span className="log-text" title={textOf(e)}>{textOf(e)}</span>
+                <span className="log-text" title={textOf(e)}>
+                  {textOf(e)}
+                </span>
               </div>
             );
           })}

@@ -8,13 +8,26 @@ const STATUS: Record<string, string> = { ADDED: 'new file', DELETED: 'deleted', 
 
 /** A diff as git shows it: the files with their +/- counts, then each file's hunks with line numbers. */
 export function PatchView({ diff, label }: { diff: Diff; label: string }) {
-  if (diff.unavailableReason) return <p className="muted" data-testid="diff-unavailable">{diff.unavailableReason}</p>;
-  if (!diff.files.length) return <p className="muted" data-testid="diff-empty">No differences.</p>;
+  if (diff.unavailableReason)
+    return (
+      <p className="muted" data-testid="diff-unavailable">
+        {diff.unavailableReason}
+      </p>
+    );
+  if (!diff.files.length)
+    return (
+      <p className="muted" data-testid="diff-empty">
+        No differences.
+      </p>
+    );
   return (
     <div className="patch" aria-label={label}>
       <p className="patch-summary" data-testid="diff-summary">
-        {diff.files.length} file{diff.files.length === 1 ? '' : 's'} changed, <span className="diff-added">+{diff.additions}</span> <span className="diff-removed">−{diff.deletions}</span>
-        {diff.linesCut > 0 && <span className="muted"> · {diff.linesCut.toLocaleString()} lines not shown (the diff is cut to stay small)</span>}
+        {diff.files.length} file{diff.files.length === 1 ? '' : 's'} changed, <span className="diff-added">+{diff.additions}</span>{' '}
+        <span className="diff-removed">−{diff.deletions}</span>
+        {diff.linesCut > 0 && (
+          <span className="muted"> · {diff.linesCut.toLocaleString()} lines not shown (the diff is cut to stay small)</span>
+        )}
       </p>
       <ul className="patch-files">
         {diff.files.map((f) => (

@@ -109,7 +109,14 @@ export function ReviewActions({
           ] as const
         ).map(([value, label]) => (
           <label key={value}>
-            <input type="radio" name={`decision-${reviewId}`} value={value} checked={decision === value} onChange={() => setDecision(value)} /> {label}
+            <input
+              type="radio"
+              name={`decision-${reviewId}`}
+              value={value}
+              checked={decision === value}
+              onChange={() => setDecision(value)}
+            />{' '}
+            {label}
           </label>
         ))}
       </fieldset>
@@ -144,7 +151,13 @@ export function ReviewActions({
       </label>
       <ErrorBox message={error} />
       <button type="submit" disabled={busy || (needsText && !text.trim())}>
-        {decision === 'approve' ? (editing ? 'Approve the edited output' : 'Approve') : decision === 'reject' ? 'Reject' : 'Request changes'}
+        {decision === 'approve'
+          ? editing
+            ? 'Approve the edited output'
+            : 'Approve'
+          : decision === 'reject'
+            ? 'Reject'
+            : 'Request changes'}
       </button>
     </form>
   );

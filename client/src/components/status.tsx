@@ -1,11 +1,19 @@
 import type { ReactNode } from 'react';
 
 export function StateBadge({ state }: { state: string }) {
-  return <span className={`badge state-${state.toLowerCase()}`} data-state={state}>{state.replaceAll('_', ' ')}</span>;
+  return (
+    <span className={`badge state-${state.toLowerCase()}`} data-state={state}>
+      {state.replaceAll('_', ' ')}
+    </span>
+  );
 }
 
 export function Loading({ what }: { what: string }) {
-  return <p className="muted" role="status" aria-live="polite">Loading {what}…</p>;
+  return (
+    <p className="muted" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
 }
 
 export function ErrorBox({ message, onRetry }: { message: string | null | undefined; onRetry?: () => void }) {

@@ -24,7 +24,11 @@ export function ToolCallsView({ events, now }: { events: JobEvent[]; now: number
         {attempts.length > 1 && (
           <label>
             Attempt{' '}
-            <select value={attempt} onChange={(e) => setAttempt(e.target.value === 'all' ? 'all' : Number(e.target.value))} aria-label="Tool calls of attempt">
+            <select
+              value={attempt}
+              onChange={(e) => setAttempt(e.target.value === 'all' ? 'all' : Number(e.target.value))}
+              aria-label="Tool calls of attempt"
+            >
               <option value="all">all</option>
               {attempts.map((a) => (
                 <option key={a} value={a}>
@@ -40,7 +44,9 @@ export function ToolCallsView({ events, now }: { events: JobEvent[]; now: number
         </span>
       </div>
       {calls.length === 0 ? (
-        <p className="muted">No tool calls yet. Crews whose agents have tools (reading, editing, running commands) show each call here as it happens.</p>
+        <p className="muted">
+          No tool calls yet. Crews whose agents have tools (reading, editing, running commands) show each call here as it happens.
+        </p>
       ) : (
         <ol className="tool-calls" aria-label="Tool calls">
           {shown.map((c) => (

@@ -47,11 +47,11 @@ type Documents = {
     "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id)\n  }\n": typeof types.DeleteScheduleDocument,
     "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": typeof types.TemplatesDocument,
     "\n  query WebhookEndpoints {\n    webhookEndpoints {\n      id\n      url\n      description\n      eventTypes\n      enabled\n      previousSecretExpiresAt\n      deliveries(first: 20) {\n        edges {\n          node {\n            id\n            webhookId\n            eventType\n            status\n            attempts\n            responseStatus\n            durationMs\n            lastError\n            nextRetryAt\n            createdAt\n          }\n        }\n      }\n    }\n  }\n": typeof types.WebhookEndpointsDocument,
-    "\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url } }\n  }\n": typeof types.CreateWebhookEndpointDocument,
-    "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description eventTypes enabled }\n  }\n": typeof types.UpdateWebhookEndpointDocument,
+    "\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) {\n      secret\n      endpoint {\n        id\n        url\n      }\n    }\n  }\n": typeof types.CreateWebhookEndpointDocument,
+    "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) {\n      id\n      url\n      description\n      eventTypes\n      enabled\n    }\n  }\n": typeof types.UpdateWebhookEndpointDocument,
     "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n": typeof types.DeleteWebhookEndpointDocument,
-    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } }\n  }\n": typeof types.RotateWebhookSecretDocument,
-    "\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) { id status attempts nextRetryAt }\n  }\n": typeof types.RedeliverWebhookDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n      endpoint {\n        id\n        previousSecretExpiresAt\n      }\n    }\n  }\n": typeof types.RotateWebhookSecretDocument,
+    "\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) {\n      id\n      status\n      attempts\n      nextRetryAt\n    }\n  }\n": typeof types.RedeliverWebhookDocument,
 };
 const documents: Documents = {
     "\n  fragment AttemptDiffFields on AttemptDiff {\n    fromAttempt\n    toAttempt\n    baseCommit\n    additions\n    deletions\n    linesCut\n    unavailableReason\n    files {\n      path\n      status\n      binary\n      additions\n      deletions\n      note\n      hunks {\n        oldStart\n        oldLines\n        newStart\n        newLines\n        section\n        lines\n      }\n    }\n  }\n": types.AttemptDiffFieldsFragmentDoc,
@@ -87,11 +87,11 @@ const documents: Documents = {
     "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id)\n  }\n": types.DeleteScheduleDocument,
     "\n  query Templates {\n    templates(first: 100) {\n      edges {\n        node {\n          id\n          slug\n          version\n          name\n          description\n          requiresReview\n          maxAttempts\n          timeoutSeconds\n          crew\n          typicalCostUsd\n        }\n      }\n    }\n  }\n": types.TemplatesDocument,
     "\n  query WebhookEndpoints {\n    webhookEndpoints {\n      id\n      url\n      description\n      eventTypes\n      enabled\n      previousSecretExpiresAt\n      deliveries(first: 20) {\n        edges {\n          node {\n            id\n            webhookId\n            eventType\n            status\n            attempts\n            responseStatus\n            durationMs\n            lastError\n            nextRetryAt\n            createdAt\n          }\n        }\n      }\n    }\n  }\n": types.WebhookEndpointsDocument,
-    "\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url } }\n  }\n": types.CreateWebhookEndpointDocument,
-    "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description eventTypes enabled }\n  }\n": types.UpdateWebhookEndpointDocument,
+    "\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) {\n      secret\n      endpoint {\n        id\n        url\n      }\n    }\n  }\n": types.CreateWebhookEndpointDocument,
+    "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) {\n      id\n      url\n      description\n      eventTypes\n      enabled\n    }\n  }\n": types.UpdateWebhookEndpointDocument,
     "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n": types.DeleteWebhookEndpointDocument,
-    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } }\n  }\n": types.RotateWebhookSecretDocument,
-    "\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) { id status attempts nextRetryAt }\n  }\n": types.RedeliverWebhookDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n      endpoint {\n        id\n        previousSecretExpiresAt\n      }\n    }\n  }\n": types.RotateWebhookSecretDocument,
+    "\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) {\n      id\n      status\n      attempts\n      nextRetryAt\n    }\n  }\n": types.RedeliverWebhookDocument,
 };
 
 /**
@@ -243,11 +243,11 @@ export function graphql(source: "\n  query WebhookEndpoints {\n    webhookEndpoi
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url } }\n  }\n"): (typeof documents)["\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url } }\n  }\n"];
+export function graphql(source: "\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) {\n      secret\n      endpoint {\n        id\n        url\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) {\n      secret\n      endpoint {\n        id\n        url\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description eventTypes enabled }\n  }\n"): (typeof documents)["\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description eventTypes enabled }\n  }\n"];
+export function graphql(source: "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) {\n      id\n      url\n      description\n      eventTypes\n      enabled\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {\n    updateWebhookEndpoint(id: $id, input: $input) {\n      id\n      url\n      description\n      eventTypes\n      enabled\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -255,11 +255,11 @@ export function graphql(source: "\n  mutation DeleteWebhookEndpoint($id: ID!) {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } }\n  }\n"): (typeof documents)["\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } }\n  }\n"];
+export function graphql(source: "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n      endpoint {\n        id\n        previousSecretExpiresAt\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n      endpoint {\n        id\n        previousSecretExpiresAt\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) { id status attempts nextRetryAt }\n  }\n"): (typeof documents)["\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) { id status attempts nextRetryAt }\n  }\n"];
+export function graphql(source: "\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) {\n      id\n      status\n      attempts\n      nextRetryAt\n    }\n  }\n"): (typeof documents)["\n  mutation RedeliverWebhook($id: ID!) {\n    redeliverWebhook(deliveryId: $id) {\n      id\n      status\n      attempts\n      nextRetryAt\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

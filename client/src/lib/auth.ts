@@ -19,10 +19,13 @@ export const clearToken = (): void => localStorage.removeItem(KEY);
  */
 export function tokenFailure(err: unknown): string | null {
   if (Array.isArray(err)) {
-    const e = (err as ({ message?: unknown; extensions?: { code?: unknown } } | null)[]).find((x) => x?.extensions?.code === 'UNAUTHENTICATED');
+    const e = (err as ({ message?: unknown; extensions?: { code?: unknown } } | null)[]).find(
+      (x) => x?.extensions?.code === 'UNAUTHENTICATED',
+    );
     return e ? String(e.message) : null;
   }
   const close = err as { code?: unknown; reason?: unknown } | null;
-  if (close && close.code === 4401) return typeof close.reason === 'string' && close.reason ? close.reason : 'Your token is no longer valid.';
+  if (close && close.code === 4401)
+    return typeof close.reason === 'string' && close.reason ? close.reason : 'Your token is no longer valid.';
   return null;
 }

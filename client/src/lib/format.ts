@@ -10,7 +10,8 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+export const time = (iso: string): string =>
+  new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export const dateTime = (iso: string): string => new Date(iso).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' });
 
 // The state machine's final states (server/jobs/state-machine.ts); server/jobs/web-app-states.test.ts fails when they differ.
@@ -18,7 +19,9 @@ export const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELLED', 'BUDGET
 export const isTerminal = (state: string) => (TERMINAL as readonly string[]).includes(state);
 
 /** The server's message of a failed urql operation, without urql's "[GraphQL]" prefix. */
-export function errorMessage(error: { graphQLErrors?: { message: string }[]; networkError?: Error; message: string } | undefined | null): string | null {
+export function errorMessage(
+  error: { graphQLErrors?: { message: string }[]; networkError?: Error; message: string } | undefined | null,
+): string | null {
   if (!error) return null;
   if (error.graphQLErrors?.length) return error.graphQLErrors.map((e) => e.message).join(' ');
   if (error.networkError) return `The server could not be reached (${error.networkError.message}).`;

@@ -22,7 +22,17 @@ export function RouterProvider({ children }: { children: ReactNode }) {
 
 export const usePath = () => useContext(RouteContext);
 
-export function Link({ to, children, className, ...rest }: { to: string; children: ReactNode; className?: string; 'aria-current'?: 'page' }) {
+export function Link({
+  to,
+  children,
+  className,
+  ...rest
+}: {
+  to: string;
+  children: ReactNode;
+  className?: string;
+  'aria-current'?: 'page';
+}) {
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
     if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();

@@ -21,7 +21,9 @@ export function loadSavedTokens(): SavedToken[] {
 
 /** Adds or refreshes a token (one entry per token), keeping the list sorted by project. */
 export function rememberToken(entry: SavedToken): SavedToken[] {
-  const list = [...loadSavedTokens().filter((e) => e.token !== entry.token), entry].sort((a, b) => a.projectName.localeCompare(b.projectName));
+  const list = [...loadSavedTokens().filter((e) => e.token !== entry.token), entry].sort((a, b) =>
+    a.projectName.localeCompare(b.projectName),
+  );
   localStorage.setItem(KEY, JSON.stringify(list));
   return list;
 }
@@ -39,7 +41,10 @@ export async function describeToken(token: string): Promise<SavedToken> {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: '{ viewer { role tokenName project { slug name } } }' }),
   });
-  const body = (await res.json()) as { errors?: { message: string }[]; data?: { viewer: { role: string; tokenName: string; project: { slug: string; name: string } } } };
+  const body = (await res.json()) as {
+    errors?: { message: string }[];
+    data?: { viewer: { role: string; tokenName: string; project: { slug: string; name: string } } };
+  };
   if (body.errors?.length || !body.data) throw new Error(body.errors?.map((x) => x.message).join(' ') ?? 'The token was refused.');
   const v = body.data.viewer;
   return { token, projectName: v.project.name, projectSlug: v.project.slug, tokenName: v.tokenName, role: v.role };

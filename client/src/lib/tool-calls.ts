@@ -35,12 +35,35 @@ export function toolCalls(events: JobEvent[]): ToolCall[] {
     const d = e.data as CallData;
     const key = `${e.attemptNumber ?? 0}:${d.callId}`;
     if (e.type === 'TOOL_CALL') {
-      calls.set(key, { key, seq: e.seq, attempt: e.attemptNumber ?? null, agent: d.agent ?? e.actor, task: d.task ?? null, tool: d.tool, args: d.args ?? '', argsTruncated: !!d.argsTruncated, startedAt: e.createdAt, result: null });
+      calls.set(key, {
+        key,
+        seq: e.seq,
+        attempt: e.attemptNumber ?? null,
+        agent: d.agent ?? e.actor,
+        task: d.task ?? null,
+        tool: d.tool,
+        args: d.args ?? '',
+        argsTruncated: !!d.argsTruncated,
+        startedAt: e.createdAt,
+        result: null,
+      });
     } else {
       const call = calls.get(key);
       const result = { ok: !!d.ok, output: d.output ?? '', outputTruncated: !!d.outputTruncated, durationMs: d.durationMs ?? 0 };
       if (call) call.result = result;
-      else calls.set(key, { key, seq: e.seq, attempt: e.attemptNumber ?? null, agent: d.agent ?? e.actor, task: d.task ?? null, tool: d.tool, args: '', argsTruncated: false, startedAt: e.createdAt, result });
+      else
+        calls.set(key, {
+          key,
+          seq: e.seq,
+          attempt: e.attemptNumber ?? null,
+          agent: d.agent ?? e.actor,
+          task: d.task ?? null,
+          tool: d.tool,
+          args: '',
+          argsTruncated: false,
+          startedAt: e.createdAt,
+          result,
+        });
     }
   }
   return [...calls.values()];

@@ -40,7 +40,8 @@ const PERIODS: Record<BudgetPeriod, string> = { MONTHLY: 'monthly', DAILY: 'dail
 function lastDays(n: number): string[] {
   const out: string[] = [];
   const today = new Date();
-  for (let i = n - 1; i >= 0; i--) out.push(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i)).toISOString().slice(0, 10));
+  for (let i = n - 1; i >= 0; i--)
+    out.push(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i)).toISOString().slice(0, 10));
   return out;
 }
 
@@ -48,11 +49,17 @@ function seriesBy<R extends { day: string; costUsd: number }>(rows: R[], keyOf: 
   const by = new Map<string, number[]>();
   for (const r of rows) {
     const k = keyOf(r);
-    if (!by.has(k)) by.set(k, days.map(() => 0));
+    if (!by.has(k))
+      by.set(
+        k,
+        days.map(() => 0),
+      );
     const i = days.indexOf(r.day);
     if (i >= 0) by.get(k)![i] += r.costUsd;
   }
-  return [...by.entries()].map(([label, values]) => ({ label, values })).sort((a, b) => b.values.reduce((x, y) => x + y, 0) - a.values.reduce((x, y) => x + y, 0));
+  return [...by.entries()]
+    .map(([label, values]) => ({ label, values }))
+    .sort((a, b) => b.values.reduce((x, y) => x + y, 0) - a.values.reduce((x, y) => x + y, 0));
 }
 
 /** Spend against the limit, and spend over time by model and by template. */
@@ -92,14 +99,18 @@ export function BudgetsPage() {
               {usd(budget.spentUsd)} spent of {usd(budget.limitUsd)} ({budget.period.toLowerCase()}, since {dateTime(budget.periodStart)}) —{' '}
               {budget.percentUsed.toFixed(1)}%
             </span>
-            <progress value={Math.min(100, budget.percentUsed)} max={100} aria-label="Budget used" className={budget.percentUsed >= 80 ? 'warn' : ''} />
+            <progress
+              value={Math.min(100, budget.percentUsed)}
+              max={100}
+              aria-label="Budget used"
+              className={budget.percentUsed >= 80 ? 'warn' : ''}
+            />
           </div>
         )}
         {can(role, 'ADMIN') && (
           <form onSubmit={(e) => void submit(e)} className="inline-form">
             <label>
-              Limit (USD){' '}
-              <input type="number" min="0" step="0.01" required value={limit} onChange={(e) => setLimit(e.target.value)} />
+              Limit (USD) <input type="number" min="0" step="0.01" required value={limit} onChange={(e) => setLimit(e.target.value)} />
             </label>
             <label>
               Period{' '}

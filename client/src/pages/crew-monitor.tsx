@@ -142,7 +142,8 @@ function CrewProgress({ crew, events }: { crew: Crew; events: JobEvent[] }) {
       <ol className="tasks">
         {crew.tasks.map((t) => (
           <li key={t.id} className={`task ${status(t.id)}`} data-task={t.id} data-status={status(t.id)}>
-            <span className="task-status">{status(t.id)}</span> <strong>{t.id}</strong> — {crew.agents.find((a) => a.id === t.agent)?.role ?? t.agent}
+            <span className="task-status">{status(t.id)}</span> <strong>{t.id}</strong> —{' '}
+            {crew.agents.find((a) => a.id === t.agent)?.role ?? t.agent}
           </li>
         ))}
       </ol>
@@ -205,7 +206,14 @@ export function CrewMonitorPage({ id }: { id: string }) {
           {status === 'live' ? 'live' : status === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
         {can(role, 'OPERATOR') && !isTerminal(state) && (
-          <button type="button" className="danger" disabled={cancelled.fetching} onClick={() => confirm('Cancel this job? A running attempt is stopped.') && void cancel({ id, reason: 'cancelled from the web app' })}>
+          <button
+            type="button"
+            className="danger"
+            disabled={cancelled.fetching}
+            onClick={() =>
+              confirm('Cancel this job? A running attempt is stopped.') && void cancel({ id, reason: 'cancelled from the web app' })
+            }
+          >
             Cancel job
           </button>
         )}
@@ -227,20 +235,34 @@ export function CrewMonitorPage({ id }: { id: string }) {
         </section>
         <section className="panel" aria-labelledby="cost-title">
           <h2 id="cost-title">Cost</h2>
-          <p className="big" data-testid="job-cost">{usd(cost)}</p>
+          <p className="big" data-testid="job-cost">
+            {usd(cost)}
+          </p>
           <Meter label="Job limit" value={cost} max={job.maxCostUsd} />
           <Meter label="Project budget" value={projectSpent} max={budget?.limitUsd} />
         </section>
       </div>
 
-      {state === 'AWAITING_INPUT' && <InputRequestPanel jobId={id} key={events.findLast((e) => e.type === "STATE_CHANGED")?.seq ?? 0} onAnswered={() => refetch({ requestPolicy: 'network-only' })} />}
+      {state === 'AWAITING_INPUT' && (
+        <InputRequestPanel
+          jobId={id}
+          key={events.findLast((e) => e.type === 'STATE_CHANGED')?.seq ?? 0}
+          onAnswered={() => refetch({ requestPolicy: 'network-only' })}
+        />
+      )}
       {!isTerminal(state) && <LiveOutput jobId={id} afterSeq={events.at(-1)?.seq ?? 0} />}
 
       {state === 'AWAITING_REVIEW' && job.review?.status === 'PENDING' && (
         <section className="panel" aria-labelledby="review-title">
           <h2 id="review-title">Review</h2>
           {can(role, 'REVIEWER') ? (
-            <ReviewActions key={job.review.id} reviewId={job.review.id} output={job.review.output} tasks={crew.tasks.map((t) => t.id)} onDecided={() => refetch({ requestPolicy: 'network-only' })} />
+            <ReviewActions
+              key={job.review.id}
+              reviewId={job.review.id}
+              output={job.review.output}
+              tasks={crew.tasks.map((t) => t.id)}
+              onDecided={() => refetch({ requestPolicy: 'network-only' })}
+            />
           ) : (
             <p className="muted">Waiting for a reviewer. Your token cannot decide reviews.</p>
           )}
@@ -252,7 +274,10 @@ export function CrewMonitorPage({ id }: { id: string }) {
         <OutputView output={job.output ?? null} />
         {lastAttempt && lastAttempt.artifacts.some((a) => a.path !== PATCH_PATH) && (
           <>
-            <h3>Files of attempt {lastAttempt.number}{previousAttempt ? ` (changes since attempt ${previousAttempt.number})` : ''}</h3>
+            <h3>
+              Files of attempt {lastAttempt.number}
+              {previousAttempt ? ` (changes since attempt ${previousAttempt.number})` : ''}
+            </h3>
             <ArtifactsView artifacts={lastAttempt.artifacts} previous={previousAttempt?.artifacts} />
           </>
         )}
@@ -273,7 +298,13 @@ export function CrewMonitorPage({ id }: { id: string }) {
 }
 
 /** The patch of one attempt (the last by default) as a rendered diff. */
-function ChangesPanel({ jobId, attempts }: { jobId: string; attempts: { number: number; baseCommit?: string | null; artifacts: { id: string; path: string; downloadUrl: string }[] }[] }) {
+function ChangesPanel({
+  jobId,
+  attempts,
+}: {
+  jobId: string;
+  attempts: { number: number; baseCommit?: string | null; artifacts: { id: string; path: string; downloadUrl: string }[] }[];
+}) {
   const [chosen, setChosen] = useState<number | null>(null);
   const number = chosen ?? attempts.at(-1)!.number;
   const attempt = attempts.find((a) => a.number === number) ?? attempts.at(-1)!;

@@ -45,7 +45,9 @@ export function InputsPage() {
       </div>
       <ErrorBox message={errorMessage(error)} onRetry={reload} />
       {fetching && !data && <Loading what="questions" />}
-      {data && jobs.length === 0 && <Empty>No job is waiting for an answer. Tasks with humanInput or a question stop here when they finish.</Empty>}
+      {data && jobs.length === 0 && (
+        <Empty>No job is waiting for an answer. Tasks with humanInput or a question stop here when they finish.</Empty>
+      )}
       {jobs.map((j) => (
         <section key={j.id} className="panel" aria-label={`${j.template.name}: task ${j.inputRequest!.task}`}>
           <h2>

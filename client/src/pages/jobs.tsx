@@ -118,36 +118,36 @@ export function JobsPage() {
       )}
       {jobs.length > 0 && (
         <div className="table-wrap">
-        <table className="jobs">
-          <thead>
-            <tr>
-              <th>Job</th>
-              <th>Template</th>
-              <th>State</th>
-              <th>Attempts</th>
-              <th>Cost</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {jobs.map((j) => (
-              <tr key={j.id} data-job={j.id}>
-                <td>
-                  <Link to={`/jobs/${j.id}`}>{titleOf(j.input) || j.id.slice(0, 8)}</Link>
-                </td>
-                <td>{j.template.name}</td>
-                <td>
-                  <StateBadge state={j.state} />
-                </td>
-                <td>{j.attemptCount}</td>
-                <td>{usd(j.costUsd)}</td>
-                <td>
-                  {dateTime(j.createdAt)} <span className="muted">by {j.createdBy}</span>
-                </td>
+          <table className="jobs">
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>Template</th>
+                <th>State</th>
+                <th>Attempts</th>
+                <th>Cost</th>
+                <th>Created</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {jobs.map((j) => (
+                <tr key={j.id} data-job={j.id}>
+                  <td>
+                    <Link to={`/jobs/${j.id}`}>{titleOf(j.input) || j.id.slice(0, 8)}</Link>
+                  </td>
+                  <td>{j.template.name}</td>
+                  <td>
+                    <StateBadge state={j.state} />
+                  </td>
+                  <td>{j.attemptCount}</td>
+                  <td>{usd(j.costUsd)}</td>
+                  <td>
+                    {dateTime(j.createdAt)} <span className="muted">by {j.createdBy}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
     </main>

@@ -37,7 +37,8 @@ const CreateJob = graphql(`
 function uiSchemaFor(schema: RJSFSchema): Record<string, unknown> {
   const ui: Record<string, unknown> = { 'ui:submitButtonOptions': { norender: true } };
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
-    if (typeof prop === 'object' && prop.type === 'string' && !prop.enum && (prop.maxLength ?? Infinity) > 500) ui[key] = { 'ui:widget': 'textarea', 'ui:options': { rows: 5 } };
+    if (typeof prop === 'object' && prop.type === 'string' && !prop.enum && (prop.maxLength ?? Infinity) > 500)
+      ui[key] = { 'ui:widget': 'textarea', 'ui:options': { rows: 5 } };
   }
   return ui;
 }
@@ -58,7 +59,9 @@ export function LaunchPage({ slug }: { slug: string }) {
   if (!template) return <ErrorBox message={`There is no template "${slug}" in this project.`} />;
 
   const launch = async (input: unknown) => {
-    const res = await createJob({ input: { templateSlug: slug, input, idempotencyKey, ...(maxCost ? { maxCostUsd: Number(maxCost) } : {}) } });
+    const res = await createJob({
+      input: { templateSlug: slug, input, idempotencyKey, ...(maxCost ? { maxCostUsd: Number(maxCost) } : {}) },
+    });
     if (res.data) navigate(`/jobs/${res.data.createJob.id}`);
   };
 
@@ -91,7 +94,14 @@ export function LaunchPage({ slug }: { slug: string }) {
         >
           <label className="max-cost">
             Stop the job if it would cost more than (USD, optional){' '}
-            <input type="number" min="0" step="0.01" value={maxCost} onChange={(e) => setMaxCost(e.target.value)} aria-label="Maximum cost in USD" />
+            <input
+              type="number"
+              min="0"
+              step="0.01"
+              value={maxCost}
+              onChange={(e) => setMaxCost(e.target.value)}
+              aria-label="Maximum cost in USD"
+            />
           </label>
           <ErrorBox message={errorMessage(created.error)} />
           <button type="submit" disabled={!canLaunch || created.fetching}>

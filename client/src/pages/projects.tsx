@@ -44,12 +44,18 @@ export function ProjectsPage() {
   const [saved, setSaved] = useState<SavedToken[]>(loadSavedTokens);
   // The token signed in with is always on the list.
   useEffect(() => {
-    if (current) void describeToken(current).then((e) => setSaved(rememberToken(e)), () => {});
+    if (current)
+      void describeToken(current).then(
+        (e) => setSaved(rememberToken(e)),
+        () => {},
+      );
   }, [current]);
   return (
     <main>
       <h1>Projects</h1>
-      <p className="muted">Signed in to {session.projectName}. Each token sees its own project only; add a token of another project to switch to it.</p>
+      <p className="muted">
+        Signed in to {session.projectName}. Each token sees its own project only; add a token of another project to switch to it.
+      </p>
       <ul className="panel" aria-label="Your projects">
         {saved.map((e) => (
           <li key={e.token}>
@@ -124,7 +130,10 @@ function NewProject({ onCreated }: { onCreated: (e: SavedToken) => void }) {
   return (
     <form className="panel" aria-label="New project" onSubmit={(ev) => void submit(ev)}>
       <h2>New project</h2>
-      <p className="muted">You are the instance administrator: {data.projects.length} projects. A new project gets the bundled templates and a first ADMIN token.</p>
+      <p className="muted">
+        You are the instance administrator: {data.projects.length} projects. A new project gets the bundled templates and a first ADMIN
+        token.
+      </p>
       <label>
         Slug <input value={slug} onChange={(e) => setSlug(e.target.value)} />
       </label>{' '}

@@ -79,13 +79,21 @@ export function ReviewsPage() {
       </div>
       <ErrorBox message={errorMessage(error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
       {fetching && !data && <Loading what="reviews" />}
-      {data && reviews.length === 0 && <Empty>Nothing to review. Jobs of templates that require review appear here when their crew finishes.</Empty>}
+      {data && reviews.length === 0 && (
+        <Empty>Nothing to review. Jobs of templates that require review appear here when their crew finishes.</Empty>
+      )}
       {current && (
         <div className="queue">
           <ul className="queue-list" aria-label="Waiting reviews">
             {reviews.map((r) => (
               <li key={r.id}>
-                <button type="button" className={r.id === current.id ? 'selected' : ''} aria-pressed={r.id === current.id} onClick={() => setSelected(r.id)} data-review={r.id}>
+                <button
+                  type="button"
+                  className={r.id === current.id ? 'selected' : ''}
+                  aria-pressed={r.id === current.id}
+                  onClick={() => setSelected(r.id)}
+                  data-review={r.id}
+                >
                   <strong>{r.job.template.name}</strong>
                   <span className="muted">
                     {dateTime(r.createdAt)} · {usd(r.job.costUsd)}
@@ -94,7 +102,12 @@ export function ReviewsPage() {
               </li>
             ))}
           </ul>
-          <ReviewDetail key={current.id} review={current} canDecide={can(role, 'REVIEWER')} onDecided={() => refetch({ requestPolicy: 'network-only' })} />
+          <ReviewDetail
+            key={current.id}
+            review={current}
+            canDecide={can(role, 'REVIEWER')}
+            onDecided={() => refetch({ requestPolicy: 'network-only' })}
+          />
         </div>
       )}
     </main>
@@ -112,7 +125,9 @@ function ReviewDetail({ review, canDecide, onDecided }: { review: ReviewNode; ca
       <h2>
         {review.job.template.name} <Link to={`/jobs/${review.job.id}`}>open job</Link>
       </h2>
-      <p className="muted">Attempt {attempt?.number ?? '?'} · cost so far {usd(review.job.costUsd)}</p>
+      <p className="muted">
+        Attempt {attempt?.number ?? '?'} · cost so far {usd(review.job.costUsd)}
+      </p>
       <h3>Input</h3>
       <OutputView output={review.job.input} />
       <h3>Output</h3>
@@ -131,7 +146,16 @@ function ReviewDetail({ review, canDecide, onDecided }: { review: ReviewNode; ca
           <ArtifactsView artifacts={attempt.artifacts} previous={previous?.artifacts} />
         </>
       )}
-      {canDecide ? <ReviewActions reviewId={review.id} output={review.output} tasks={(review.job.template.crew as Crew).tasks.map((t) => t.id)} onDecided={onDecided} /> : <p className="muted">Your token cannot decide reviews (reviewer or admin needed).</p>}
+      {canDecide ? (
+        <ReviewActions
+          reviewId={review.id}
+          output={review.output}
+          tasks={(review.job.template.crew as Crew).tasks.map((t) => t.id)}
+          onDecided={onDecided}
+        />
+      ) : (
+        <p className="muted">Your token cannot decide reviews (reviewer or admin needed).</p>
+      )}
     </article>
   );
 }

@@ -57,7 +57,15 @@ export function RunningLimitPanel() {
         <form onSubmit={(e) => void submit(e)} className="inline-form">
           <label>
             Limit{' '}
-            <input type="number" min="1" max="1000" step="1" placeholder="default" value={value} onChange={(e) => setValue(e.target.value)} />
+            <input
+              type="number"
+              min="1"
+              max="1000"
+              step="1"
+              placeholder="default"
+              value={value}
+              onChange={(e) => setValue(e.target.value)}
+            />
           </label>
           <button type="submit" disabled={saved.fetching}>
             {value === '' ? 'Use the default' : 'Set limit'}

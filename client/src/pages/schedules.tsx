@@ -80,7 +80,9 @@ export function SchedulesPage() {
       <ErrorBox message={errorMessage(error)} onRetry={reload} />
       {fetching && !data && <Loading what="schedules" />}
       {data && data.schedules.length === 0 && <Empty>No schedule yet.</Empty>}
-      {data?.schedules.map((s) => <ScheduleRow key={s.id} schedule={s} canChange={canChange} onChanged={reload} />)}
+      {data?.schedules.map((s) => (
+        <ScheduleRow key={s.id} schedule={s} canChange={canChange} onChanged={reload} />
+      ))}
       {data && canChange && <NewSchedule templates={data.templates.edges.map((e) => e.node)} onCreated={reload} />}
       {data && !canChange && <div className="notice">Your token is a viewer token: creating or changing a schedule needs an operator.</div>}
     </main>
@@ -150,7 +152,13 @@ function ScheduleRow({ schedule: s, canChange, onChanged }: { schedule: Schedule
   );
 }
 
-function NewSchedule({ templates, onCreated }: { templates: { slug: string; name: string; inputSchema: unknown }[]; onCreated: () => void }) {
+function NewSchedule({
+  templates,
+  onCreated,
+}: {
+  templates: { slug: string; name: string; inputSchema: unknown }[];
+  onCreated: () => void;
+}) {
   const [slug, setSlug] = useState(templates[0]?.slug ?? '');
   const [cron, setCron] = useState('0 9 * * 1-5');
   const [timezone, setTimezone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
@@ -168,7 +176,8 @@ function NewSchedule({ templates, onCreated }: { templates: { slug: string; name
     <section className="panel form" aria-label="New schedule">
       <h2>New schedule</h2>
       <p className="muted">
-        Cron: 5 fields (minute hour day month weekday), or 6 with seconds first — <code>0 9 * * 1-5</code> is 9:00 on weekdays, <code>*/30 * * * * *</code> every 30 seconds.
+        Cron: 5 fields (minute hour day month weekday), or 6 with seconds first — <code>0 9 * * 1-5</code> is 9:00 on weekdays,{' '}
+        <code>*/30 * * * * *</code> every 30 seconds.
       </p>
       <label>
         Template{' '}

@@ -33,7 +33,17 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
       <p>Crews of AI agents that plan, write and test code, as budgeted jobs a person reviews.</p>
       <form onSubmit={(e) => void submit(e)} className="panel">
         <label htmlFor="token">API token</label>
-        <input id="token" name="token" type="password" autoComplete="off" autoFocus required value={token} onChange={(e) => setToken(e.target.value)} placeholder="Paste a token" />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autoComplete="off"
+          autoFocus
+          required
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          placeholder="Paste a token"
+        />
         <p className="muted">
           <code>npm start</code> prints a link that signs you in, and keeps the admin token in <code>.data/admin-token</code>. An admin can
           create tokens for others (viewer, operator, reviewer, admin).

@@ -40,7 +40,11 @@ export function TemplatesPage() {
       <p className="muted">Pick a crew. Each template fixes the agents, their tasks and the shape of the input and output.</p>
       <ErrorBox message={errorMessage(error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
       {fetching && !data && <Loading what="templates" />}
-      {data && templates.length === 0 && <Empty>No templates yet. An admin adds them with the <code>upsertTemplate</code> mutation.</Empty>}
+      {data && templates.length === 0 && (
+        <Empty>
+          No templates yet. An admin adds them with the <code>upsertTemplate</code> mutation.
+        </Empty>
+      )}
       <ul className="cards">
         {templates.map((t) => {
           const crew = t.crew as Crew;

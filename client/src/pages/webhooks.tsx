@@ -38,12 +38,24 @@ const EndpointsQuery = graphql(`
 `);
 const CreateEndpoint = graphql(`
   mutation CreateWebhookEndpoint($input: WebhookEndpointInput!) {
-    createWebhookEndpoint(input: $input) { secret endpoint { id url } }
+    createWebhookEndpoint(input: $input) {
+      secret
+      endpoint {
+        id
+        url
+      }
+    }
   }
 `);
 const UpdateEndpoint = graphql(`
   mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {
-    updateWebhookEndpoint(id: $id, input: $input) { id url description eventTypes enabled }
+    updateWebhookEndpoint(id: $id, input: $input) {
+      id
+      url
+      description
+      eventTypes
+      enabled
+    }
   }
 `);
 const DeleteEndpoint = graphql(`
@@ -53,12 +65,23 @@ const DeleteEndpoint = graphql(`
 `);
 const RotateSecret = graphql(`
   mutation RotateWebhookSecret($id: ID!) {
-    rotateWebhookSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } }
+    rotateWebhookSecret(id: $id) {
+      secret
+      endpoint {
+        id
+        previousSecretExpiresAt
+      }
+    }
   }
 `);
 const Redeliver = graphql(`
   mutation RedeliverWebhook($id: ID!) {
-    redeliverWebhook(deliveryId: $id) { id status attempts nextRetryAt }
+    redeliverWebhook(deliveryId: $id) {
+      id
+      status
+      attempts
+      nextRetryAt
+    }
   }
 `);
 
@@ -101,7 +124,12 @@ function EndpointForm(props: {
       </label>
       {EVENT_TYPES.map(([type, label]) => (
         <label key={type}>
-          <input type="checkbox" checked={types.includes(type)} onChange={(e) => setTypes(e.target.checked ? [...types, type] : types.filter((x) => x !== type))} /> {label}
+          <input
+            type="checkbox"
+            checked={types.includes(type)}
+            onChange={(e) => setTypes(e.target.checked ? [...types, type] : types.filter((x) => x !== type))}
+          />{' '}
+          {label}
         </label>
       ))}
       <button type="submit" disabled={props.busy}>

@@ -71,7 +71,8 @@ async function outcomeOfRun(
   if (runnerError) return { kind: 'failed', ...runnerError };
   // A task asked a person and the runner stopped there: the job waits (a secret the crew wrote still fails it).
   if (report.inputRequested && !result) {
-    if (report.leaks.length) return { kind: 'failed', code: 'GUARDRAIL_VIOLATION', message: 'The crew wrote a secret into its output.', retryable: true };
+    if (report.leaks.length)
+      return { kind: 'failed', code: 'GUARDRAIL_VIOLATION', message: 'The crew wrote a secret into its output.', retryable: true };
     return { kind: 'awaiting_input', ...report.inputRequested };
   }
   if (!result) {

@@ -1,7 +1,9 @@
 import type { StartedAttempt } from '../start-attempt.ts';
 
 /** The log line an attempt that resumes from checkpoints starts with: which tasks it reuses and where it starts. */
-export function describeResume(a: Pick<StartedAttempt, 'resume' | 'spec'>): { message: string; data: { reused: string[]; startsAt: string | null } } | null {
+export function describeResume(
+  a: Pick<StartedAttempt, 'resume' | 'spec'>,
+): { message: string; data: { reused: string[]; startsAt: string | null } } | null {
   const reused = a.resume?.completed.map((c) => c.task) ?? [];
   if (!reused.length) return null;
   const tasks = a.spec.crew.tasks as { id: string }[];

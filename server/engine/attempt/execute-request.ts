@@ -34,7 +34,10 @@ export async function buildExecuteRequest(
     // shrunk), and the key variables of the providers its models name — all by name.
     envAllow: [
       ...new Set([
-        ...permittedRunnerEnv([...(executor.env ?? []), ...[w?.credentialsEnv, w?.push?.credentialsEnv].filter((n): n is string => Boolean(n))], config.runnerEnvAllow),
+        ...permittedRunnerEnv(
+          [...(executor.env ?? []), ...[w?.credentialsEnv, w?.push?.credentialsEnv].filter((n): n is string => Boolean(n))],
+          config.runnerEnvAllow,
+        ),
         ...modelKeyVariables(config.model, modelsOf(config, attempt)),
       ]),
     ],

@@ -25,7 +25,12 @@ describe('live text redaction', () => {
       fc.property(
         fc.string({ maxLength: 600 }),
         fc.string({ maxLength: 600 }),
-        fc.constantFrom(CONFIGURED, Buffer.from(CONFIGURED).toString('base64'), `sk-${'A1b2C3d4'.repeat(4)}`, encodeURIComponent(`x/${CONFIGURED}`)),
+        fc.constantFrom(
+          CONFIGURED,
+          Buffer.from(CONFIGURED).toString('base64'),
+          `sk-${'A1b2C3d4'.repeat(4)}`,
+          encodeURIComponent(`x/${CONFIGURED}`),
+        ),
         fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 200 }),
         (before, after, secret, sizes) => {
           const raw = `${before} ${secret} ${after}`;

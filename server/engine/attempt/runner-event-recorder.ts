@@ -58,14 +58,30 @@ export function createRunnerEventRecorder(ctx: {
 }): RunnerEventRecorder {
   const { services, attempt, eventLog, stop } = ctx;
   const { metrics } = services;
-  const report: RunnerReport = { result: null, runnerError: null, runnerErrorDetail: undefined, checks: [], leaks: [], inputRequested: null };
+  const report: RunnerReport = {
+    result: null,
+    runnerError: null,
+    runnerErrorDetail: undefined,
+    checks: [],
+    leaks: [],
+    inputRequested: null,
+  };
   // The workspace's base commit (agent runtime): a checkpoint then needs its patch to be resumable.
   let baseCommit: string | null = null;
   const append = eventLog.append;
   const liveText = createLiveTextRedaction();
   const publishLive = (task: string, agent: string | undefined, step: number, live: LiveDelta | null) =>
     live &&
-    services.output.publish({ jobId: attempt.jobId, attemptNumber: attempt.number, task, agent: agent ?? null, step, offset: live.offset, text: live.text, at: Date.now() });
+    services.output.publish({
+      jobId: attempt.jobId,
+      attemptNumber: attempt.number,
+      task,
+      agent: agent ?? null,
+      step,
+      offset: live.offset,
+      text: live.text,
+      at: Date.now(),
+    });
 
   const onEvent = async (raw: RunnerEvent): Promise<void> => {
     if (stop.signal.aborted) return; // nothing is recorded or charged after a stop

@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
-import { createRunnerOutputParser, type ParserLimits, type RunnerEvent, type Violation } from '../../runner-protocol/parse-runner-output.ts';
+import {
+  createRunnerOutputParser,
+  type ParserLimits,
+  type RunnerEvent,
+  type Violation,
+} from '../../runner-protocol/parse-runner-output.ts';
 
 export interface RunnerOutputHandlers {
   limits?: Partial<ParserLimits>;

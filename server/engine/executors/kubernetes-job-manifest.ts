@@ -54,7 +54,9 @@ export function kubernetesJobName(jobId: string, attempt: number): string {
 export function buildJobManifest(input: JobManifestInput): V1Job {
   const encoded = encodeSpec(input.spec);
   if (encoded.length > MAX_ENCODED_SPEC_BYTES) {
-    throw new Error(`the attempt's runner spec is ${encoded.length} bytes encoded; the Kubernetes executor passes at most ${MAX_ENCODED_SPEC_BYTES}`);
+    throw new Error(
+      `the attempt's runner spec is ${encoded.length} bytes encoded; the Kubernetes executor passes at most ${MAX_ENCODED_SPEC_BYTES}`,
+    );
   }
   const labels = {
     [LABELS.managedBy]: 'autodev',

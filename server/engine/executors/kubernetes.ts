@@ -33,7 +33,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * runner Secret, not in the worker's environment).
  */
 export function runnerSecretEnv(req: Pick<ExecuteRequest, 'envAllow' | 'envExtra' | 'spec'>): string[] {
-  return [...new Set([...req.envAllow, ...Object.keys(req.envExtra), ...(req.spec.provider.kind === 'openai' ? ['AUTODEV_MODEL_API_KEY'] : [])])];
+  return [
+    ...new Set([...req.envAllow, ...Object.keys(req.envExtra), ...(req.spec.provider.kind === 'openai' ? ['AUTODEV_MODEL_API_KEY'] : [])]),
+  ];
 }
 
 /**
@@ -41,7 +43,9 @@ export function runnerSecretEnv(req: Pick<ExecuteRequest, 'envAllow' | 'envExtra
  * the runner protocol, and turns the Job's and pod's status into an outcome: image pull errors,
  * OOMKilled and the deadline become clear failures. Cancellation deletes the Job with its pods.
  */
-export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Executor & { cleanupOrphans(isRunning: (attemptIds: string[]) => Promise<Set<string>>): Promise<number> } {
+export function createKubernetesExecutor(
+  opts: KubernetesExecutorOptions,
+): Executor & { cleanupOrphans(isRunning: (attemptIds: string[]) => Promise<Set<string>>): Promise<number> } {
   const batch = opts.kubeConfig.makeApiClient(BatchV1Api);
   const logs = new Log(opts.kubeConfig);
   const ns = opts.namespace;
@@ -135,9 +139,9 @@ export function createKubernetesExecutor(opts: KubernetesExecutorOptions): Execu
       const running = ids.length ? await isRunning(ids) : new Set<string>();
       const orphans = open.filter((j) => !running.has(j.metadata?.labels?.[LABELS.attemptId] ?? ''));
       for (const job of orphans) await remove(job.metadata!.name!);
-      if (orphans.length) opts.log?.warn('deleted orphaned runner Jobs', { count: orphans.length, names: orphans.map((j) => j.metadata!.name) });
+      if (orphans.length)
+        opts.log?.warn('deleted orphaned runner Jobs', { count: orphans.length, names: orphans.map((j) => j.metadata!.name) });
       return orphans.length;
     },
   };
 }
-

@@ -101,7 +101,7 @@ export function runLocalProcess(opts: LocalProcessOptions): Promise<ProcessOutco
         exitCode: code,
         signal,
         violation,
-        stderrTail: spawnError && !child.pid ? (spawnError).message : stderrTail,
+        stderrTail: spawnError && !child.pid ? spawnError.message : stderrTail,
         durationMs: Date.now() - started,
       });
     };

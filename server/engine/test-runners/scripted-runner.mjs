@@ -15,19 +15,28 @@ const result = (text) => emit({ type: 'result', output: { text } });
 // Mirrors encodeSecret in server/test/secret-forms.ts (this runner is plain JavaScript).
 function encodeSecret(secret, encoding, salt) {
   switch (encoding) {
-    case 'plain': return secret;
-    case 'url': return encodeURIComponent(secret);
-    case 'url-twice': return encodeURIComponent(encodeURIComponent(secret));
-    case 'json': return JSON.stringify(secret).slice(1, -1);
-    case 'json-twice': return JSON.stringify(JSON.stringify(secret)).slice(1, -1);
+    case 'plain':
+      return secret;
+    case 'url':
+      return encodeURIComponent(secret);
+    case 'url-twice':
+      return encodeURIComponent(encodeURIComponent(secret));
+    case 'json':
+      return JSON.stringify(secret).slice(1, -1);
+    case 'json-twice':
+      return JSON.stringify(JSON.stringify(secret)).slice(1, -1);
     case 'split': {
       const at = 1 + (salt % (secret.length - 1));
       return `${secret.slice(0, at)}\n    ${secret.slice(at)}`;
     }
-    case 'base64': return Buffer.from(`${'u'.repeat(salt % 3)}:${secret}`).toString('base64');
-    case 'base64url': return Buffer.from(`${'u'.repeat(salt % 3)}:${secret}`).toString('base64url');
-    case 'hex': return Buffer.from(secret).toString('hex');
-    default: throw new Error(`no encoding ${encoding}`);
+    case 'base64':
+      return Buffer.from(`${'u'.repeat(salt % 3)}:${secret}`).toString('base64');
+    case 'base64url':
+      return Buffer.from(`${'u'.repeat(salt % 3)}:${secret}`).toString('base64url');
+    case 'hex':
+      return Buffer.from(secret).toString('hex');
+    default:
+      throw new Error(`no encoding ${encoding}`);
   }
 }
 
@@ -43,10 +52,42 @@ switch (script) {
     break;
   case 'tools':
     emit({ type: 'task_started', task: 'write', agent: 'writer', index: 0, total: 1 });
-    emit({ type: 'tool_call', callId: 'call-1', tool: 'read_file', args: JSON.stringify({ path: 'README.md' }), agent: 'writer', task: 'write' });
-    emit({ type: 'tool_result', callId: 'call-1', tool: 'read_file', ok: true, output: '# Demo', durationMs: 3, agent: 'writer', task: 'write' });
-    emit({ type: 'tool_call', callId: 'call-2', tool: 'run_command', args: JSON.stringify({ command: 'npm test' }), agent: 'writer', task: 'write' });
-    emit({ type: 'tool_result', callId: 'call-2', tool: 'run_command', ok: false, output: 'Exit code 1.\n1 failing', durationMs: 1200, agent: 'writer', task: 'write' });
+    emit({
+      type: 'tool_call',
+      callId: 'call-1',
+      tool: 'read_file',
+      args: JSON.stringify({ path: 'README.md' }),
+      agent: 'writer',
+      task: 'write',
+    });
+    emit({
+      type: 'tool_result',
+      callId: 'call-1',
+      tool: 'read_file',
+      ok: true,
+      output: '# Demo',
+      durationMs: 3,
+      agent: 'writer',
+      task: 'write',
+    });
+    emit({
+      type: 'tool_call',
+      callId: 'call-2',
+      tool: 'run_command',
+      args: JSON.stringify({ command: 'npm test' }),
+      agent: 'writer',
+      task: 'write',
+    });
+    emit({
+      type: 'tool_result',
+      callId: 'call-2',
+      tool: 'run_command',
+      ok: false,
+      output: 'Exit code 1.\n1 failing',
+      durationMs: 1200,
+      agent: 'writer',
+      task: 'write',
+    });
     emit({ type: 'task_completed', task: 'write', agent: 'writer', output: 'done' });
     result('used tools');
     break;
@@ -137,7 +178,13 @@ switch (script) {
     emit({ type: 'task_started', task: 'write', agent: 'writer', index: 0, total: 1 });
     emit({ type: 'task_completed', task: 'write', agent: 'writer', output: `draft using ${key}` });
     emit({ type: 'artifact', path: 'config/.env', contentType: 'text/plain', encoding: 'utf8', content: `MODEL_KEY=${key}\n` });
-    emit({ type: 'artifact', path: 'blob.bin', contentType: 'application/octet-stream', encoding: 'base64', content: Buffer.concat([Buffer.from([0xff, 0x00]), Buffer.from(key), Buffer.from([0x80])]).toString('base64') });
+    emit({
+      type: 'artifact',
+      path: 'blob.bin',
+      contentType: 'application/octet-stream',
+      encoding: 'base64',
+      content: Buffer.concat([Buffer.from([0xff, 0x00]), Buffer.from(key), Buffer.from([0x80])]).toString('base64'),
+    });
     emit({ type: 'artifact', path: 'clean.md', contentType: 'text/markdown', encoding: 'utf8', content: '# nothing secret\n' });
     result(`the key is ${key}`);
     break;

@@ -15,7 +15,12 @@ const OUTPUT_SCHEMA = {
 };
 
 async function runOffline(over: Partial<RunAgentTaskOptions> & { grant?: string[]; extraFiles?: [string, string][] } = {}) {
-  const files = new Map([['src/cart.ts', 'export const total = 0;\n'], ['README.md', '# Shop\nA small shop.\n'], ['docs/', ''], ...(over.extraFiles ?? [])]);
+  const files = new Map([
+    ['src/cart.ts', 'export const total = 0;\n'],
+    ['README.md', '# Shop\nA small shop.\n'],
+    ['docs/', ''],
+    ...(over.extraFiles ?? []),
+  ]);
   const events: AgentEvent[] = [];
   const tools = createFakeTools(files).filter((t) => (over.grant ?? ALL_TOOLS).includes(t.name));
   const outcome = await runAgentTask({
@@ -48,11 +53,16 @@ describe('the offline model', () => {
       expect(events.filter((e) => e.type === 'tool_result').every((e) => e.type === 'tool_result' && e.ok)).toBe(true);
       expect(files.get(OFFLINE_NOTES_PATH)).toContain('Read: README.md (starts with: # Shop)');
       expect(files.get(OFFLINE_NOTES_PATH)).toContain('Status: checked');
-      expect(outcome).toMatchObject({ status: 'completed', steps: 6, text: expect.stringContaining('Offline answer for "Fix the cart total"') });
+      expect(outcome).toMatchObject({
+        status: 'completed',
+        steps: 6,
+        text: expect.stringContaining('Offline answer for "Fix the cart total"'),
+      });
       // Every step is charged, at about four characters a token.
       const usage = events.filter((e) => e.type === 'usage');
       expect(usage).toHaveLength(6);
-      for (const u of usage) expect(u).toMatchObject({ model: 'offline', inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
+      for (const u of usage)
+        expect(u).toMatchObject({ model: 'offline', inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
       expect(usage.every((u) => u.type === 'usage' && u.inputTokens > 20)).toBe(true);
     });
   }
@@ -68,7 +78,9 @@ describe('the offline model', () => {
   });
 
   it('answers with an object valid against the task’s output schema', async () => {
-    const { outcome } = await runOffline({ task: { id: 'fix', description: 'Fix {title}', expectedOutput: 'JSON', outputSchema: OUTPUT_SCHEMA } });
+    const { outcome } = await runOffline({
+      task: { id: 'fix', description: 'Fix {title}', expectedOutput: 'JSON', outputSchema: OUTPUT_SCHEMA },
+    });
     expect(outcome.status).toBe('completed');
     const output = outcome.status === 'completed' ? outcome.output : undefined;
     expect(compile(OUTPUT_SCHEMA)(output)).toBe(true);
@@ -83,7 +95,9 @@ describe('the offline model', () => {
   });
 
   it('answers without tools at the last step when its step limit is near', async () => {
-    const { events, outcome } = await runOffline({ task: { id: 'fix', description: 'Fix {title}', expectedOutput: 'A summary', maxSteps: 3 } });
+    const { events, outcome } = await runOffline({
+      task: { id: 'fix', description: 'Fix {title}', expectedOutput: 'A summary', maxSteps: 3 },
+    });
     expect(calls(events).map((c) => c.tool)).toEqual(['list_files', 'read_file']);
     expect(outcome).toMatchObject({ status: 'completed', steps: 3, finalAnswerForced: true });
   });
@@ -91,7 +105,11 @@ describe('the offline model', () => {
   for (const stream of [false, true]) {
     it(`a refused charge stops it before the tool its answer asked for runs (${stream ? 'streaming' : 'non-streaming'})`, async () => {
       const seen: string[] = [];
-      const { outcome, files } = await runOffline({ stream, grant: ['write_file'], emit: (e) => (seen.push(e.type), e.type === 'usage' ? 'stop' : undefined) });
+      const { outcome, files } = await runOffline({
+        stream,
+        grant: ['write_file'],
+        emit: (e) => (seen.push(e.type), e.type === 'usage' ? 'stop' : undefined),
+      });
       expect(outcome).toMatchObject({ status: 'stopped', steps: 1 });
       expect(seen).toEqual(['usage']);
       expect(files.has(OFFLINE_NOTES_PATH)).toBe(false);
@@ -144,7 +162,14 @@ describe('the offline model', () => {
     });
 
     it('an agent of another role reads it, finds nothing for itself and follows the generic script (the playbook is not the file it reads)', async () => {
-      const agent = { id: 'dev', role: 'Reviewer', goal: 'Fix {title}', backstory: 'Careful.', model: 'offline', tools: ALL_TOOLS.filter((n) => n !== 'search') };
+      const agent = {
+        id: 'dev',
+        role: 'Reviewer',
+        goal: 'Fix {title}',
+        backstory: 'Careful.',
+        model: 'offline',
+        tools: ALL_TOOLS.filter((n) => n !== 'search'),
+      };
       const { events, files } = await runOffline({ ...withPlaybook, agent });
       expect(calls(events).map((c) => `${c.tool}${c.args.path ? ` ${c.args.path}` : ''}`)).toEqual([
         'list_files',

@@ -7,7 +7,14 @@
 // demo on that repository ends with a real fix and a passing check. Usage is estimated at four
 // characters a token, so budgets behave as with a real model.
 import { createHash } from 'node:crypto';
-import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3Content,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3StreamPart,
+  LanguageModelV3Usage,
+} from '@ai-sdk/provider';
 import { type InstanceSchema, schemaInstance } from '../providers/schema-instance.ts';
 
 export const OFFLINE_NOTES_PATH = 'AUTODEV_NOTES.md';
@@ -28,7 +35,13 @@ type PromptPart = Exclude<LanguageModelV3CallOptions['prompt'][number]['content'
 /** The whole conversation as text (what a real model would read; the token estimate counts it). */
 function textOf(options: LanguageModelV3CallOptions): string {
   const partText = (p: PromptPart): string =>
-    p.type === 'text' || p.type === 'reasoning' ? p.text : p.type === 'tool-call' ? JSON.stringify(p.input) : p.type === 'tool-result' ? JSON.stringify(p.output) : '';
+    p.type === 'text' || p.type === 'reasoning'
+      ? p.text
+      : p.type === 'tool-call'
+        ? JSON.stringify(p.input)
+        : p.type === 'tool-result'
+          ? JSON.stringify(p.output)
+          : '';
   return options.prompt.map((m) => (typeof m.content === 'string' ? m.content : m.content.map(partText).join('\n'))).join('\n');
 }
 
@@ -67,7 +80,10 @@ interface PlaybookRole {
 }
 
 /** The playbook's entry for this agent (the system prompt starts "You are <role>. "), once it was read. */
-function playbookEntry(options: LanguageModelV3CallOptions, h: ReturnType<typeof history>): { entry: PlaybookRole; after: number } | undefined {
+function playbookEntry(
+  options: LanguageModelV3CallOptions,
+  h: ReturnType<typeof history>,
+): { entry: PlaybookRole; after: number } | undefined {
   const read = h.readOf(OFFLINE_PLAYBOOK_PATH);
   const out = read && h.outputs.get(read.id);
   if (!read || !out?.ok) return undefined;
@@ -120,7 +136,12 @@ function nextStep(options: LanguageModelV3CallOptions, subject: string): Step | 
   if (want('write_file')) {
     const read = file ? h.readOf(file) : undefined;
     const readOut = read && h.outputs.get(read.id);
-    const firstLine = readOut?.ok ? readOut.text.split('\n').find((l) => l.trim())?.slice(0, 120) : undefined;
+    const firstLine = readOut?.ok
+      ? readOut.text
+          .split('\n')
+          .find((l) => l.trim())
+          ?.slice(0, 120)
+      : undefined;
     const content = `# Notes from the offline model\n\nTask: ${subject}\n${file ? `Read: ${file}${firstLine ? ` (starts with: ${firstLine})` : ''}\n` : ''}Status: draft\n`;
     return { tool: 'write_file', input: { path: OFFLINE_NOTES_PATH, content } };
   }
@@ -135,7 +156,9 @@ function answer(options: LanguageModelV3CallOptions, prompt: string, subject: st
   const seed = createHash('sha256').update(prompt.slice(0, 4000)).digest('hex');
   const format = options.responseFormat;
   if (format?.type === 'json') {
-    const value = format.schema ? schemaInstance(format.schema as InstanceSchema, { subject, seed }) : { summary: `Offline answer for "${subject}".` };
+    const value = format.schema
+      ? schemaInstance(format.schema as InstanceSchema, { subject, seed })
+      : { summary: `Offline answer for "${subject}".` };
     return JSON.stringify(value, null, 2);
   }
   const h = history(options);
@@ -200,7 +223,10 @@ export function createOfflineModel(modelId = 'offline', opts: { delayMs?: number
     doGenerate: generate,
     async doStream(options) {
       const r = await generate(options);
-      const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }, { type: 'response-metadata', ...r.response }];
+      const parts: LanguageModelV3StreamPart[] = [
+        { type: 'stream-start', warnings: [] },
+        { type: 'response-metadata', ...r.response },
+      ];
       for (const c of r.content) {
         if (c.type === 'text') {
           parts.push({ type: 'text-start', id: 't' }, { type: 'text-delta', id: 't', delta: c.text }, { type: 'text-end', id: 't' });

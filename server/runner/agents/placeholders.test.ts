@@ -21,8 +21,15 @@ describe('CrewAI placeholders', () => {
   });
 
   it('finds the placeholders the input schema does not declare (nested through properties)', () => {
-    const schema = { type: 'object', properties: { title: { type: 'string' }, repo: { type: 'object', properties: { url: { type: 'string' } } } } };
-    expect(undeclaredPlaceholders('{title} {repo.url} {repo.ref} {tittle} {title.length}', schema)).toEqual(['repo.ref', 'tittle', 'title.length']);
+    const schema = {
+      type: 'object',
+      properties: { title: { type: 'string' }, repo: { type: 'object', properties: { url: { type: 'string' } } } },
+    };
+    expect(undeclaredPlaceholders('{title} {repo.url} {repo.ref} {tittle} {title.length}', schema)).toEqual([
+      'repo.ref',
+      'tittle',
+      'title.length',
+    ]);
     expect(undeclaredPlaceholders('{title}', undefined)).toEqual(['title']);
   });
 
@@ -36,13 +43,17 @@ describe('CrewAI placeholders', () => {
     const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/);
     const literal = fc.string({ maxLength: 12 }).map((s) => s.replace(/[{}]/g, ''));
     fc.assert(
-      fc.property(fc.dictionary(name, fc.string({ maxLength: 20 }), { minKeys: 1, maxKeys: 5 }), fc.array(literal, { minLength: 1, maxLength: 6 }), (input, literals) => {
-        const keys = Object.keys(input);
-        const text = literals.map((l, i) => `${l}{${keys[i % keys.length]}}`).join('');
-        const expected = literals.map((l, i) => `${l}${input[keys[i % keys.length]]}`).join('');
-        expect(fillPlaceholders(text, input)).toBe(expected);
-        expect(findPlaceholders(text).every((p) => keys.includes(p))).toBe(true);
-      }),
+      fc.property(
+        fc.dictionary(name, fc.string({ maxLength: 20 }), { minKeys: 1, maxKeys: 5 }),
+        fc.array(literal, { minLength: 1, maxLength: 6 }),
+        (input, literals) => {
+          const keys = Object.keys(input);
+          const text = literals.map((l, i) => `${l}{${keys[i % keys.length]}}`).join('');
+          const expected = literals.map((l, i) => `${l}${input[keys[i % keys.length]]}`).join('');
+          expect(fillPlaceholders(text, input)).toBe(expected);
+          expect(findPlaceholders(text).every((p) => keys.includes(p))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -11,7 +11,10 @@ import { runAgentTask } from './run-agent-task.ts';
 
 const KEY = 'sk-test-vendor-key-7f3a9c2e51';
 const README = 'The project README: run npm test.';
-const script = [{ toolCalls: [{ name: 'read_file', arguments: { path: 'README.md' } }], usage: { promptTokens: 50, completionTokens: 7 } }, { text: 'It says: run npm test.', usage: { promptTokens: 80, completionTokens: 9 } }];
+const script = [
+  { toolCalls: [{ name: 'read_file', arguments: { path: 'README.md' } }], usage: { promptTokens: 50, completionTokens: 7 } },
+  { text: 'It says: run npm test.', usage: { promptTokens: 80, completionTokens: 9 } },
+];
 
 let closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -40,7 +43,9 @@ describe.each([false, true])('the tool loop over vendor protocols (stream: %s)',
   it('openai:… speaks chat completions: tools sent, tool_calls run, the tool message sent back, usage charged per step', async () => {
     const mock: OpenAiMockServer = await startOpenAiMockServer(script);
     closers.push(mock.close);
-    const config = parseProvidersConfig(JSON.stringify({ providers: { openai: { kind: 'openai', baseUrl: mock.baseUrl, apiKeyEnv: 'CORP_OPENAI_KEY' } } }));
+    const config = parseProvidersConfig(
+      JSON.stringify({ providers: { openai: { kind: 'openai', baseUrl: mock.baseUrl, apiKeyEnv: 'CORP_OPENAI_KEY' } } }),
+    );
     const { outcome, events } = await loop(resolveModel('openai:gpt-4o', config, { CORP_OPENAI_KEY: KEY }), stream);
 
     expect(outcome).toMatchObject({ status: 'completed', text: 'It says: run npm test.', steps: 2, inputTokens: 130, outputTokens: 16 });
@@ -64,7 +69,9 @@ describe.each([false, true])('the tool loop over vendor protocols (stream: %s)',
     const mock: AnthropicMockServer = await startAnthropicMockServer(script);
     closers.push(mock.close);
     // The built-in provider, its key from ANTHROPIC_API_KEY, pointed at the mock by the operator's base URL.
-    const config = parseProvidersConfig(JSON.stringify({ providers: { anthropic: { kind: 'anthropic', baseUrl: mock.baseUrl, apiKeyEnv: 'ANTHROPIC_API_KEY' } } }));
+    const config = parseProvidersConfig(
+      JSON.stringify({ providers: { anthropic: { kind: 'anthropic', baseUrl: mock.baseUrl, apiKeyEnv: 'ANTHROPIC_API_KEY' } } }),
+    );
     const { outcome, events } = await loop(resolveModel('anthropic:claude-sonnet-4-5', config, { ANTHROPIC_API_KEY: KEY }), stream);
 
     expect(outcome).toMatchObject({ status: 'completed', text: 'It says: run npm test.', steps: 2, inputTokens: 130, outputTokens: 16 });
@@ -78,8 +85,14 @@ describe.each([false, true])('the tool loop over vendor protocols (stream: %s)',
     expect(first.body.tools?.[0].input_schema).toMatchObject({ properties: { path: { type: 'string' } }, required: ['path'] });
     // The answer's tool_use block goes back as the assistant's turn, its result as the user's.
     const assistant = second.body.messages.find((m) => m.role === 'assistant');
-    expect(assistant?.content).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'tool_use', id: 'toolu_1_1', name: 'read_file', input: { path: 'README.md' } })]));
-    const results = second.body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((c) => c.type === 'tool_result');
+    expect(assistant?.content).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'tool_use', id: 'toolu_1_1', name: 'read_file', input: { path: 'README.md' } }),
+      ]),
+    );
+    const results = second.body.messages
+      .flatMap((m) => (Array.isArray(m.content) ? m.content : []))
+      .filter((c) => c.type === 'tool_result');
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ tool_use_id: 'toolu_1_1' });
     expect(JSON.stringify(results[0].content)).toContain(README);
@@ -92,14 +105,23 @@ describe.each([false, true])('the tool loop over vendor protocols (stream: %s)',
 });
 
 describe('structured output over the vendor protocols', () => {
-  const schema = { type: 'object', properties: { verdict: { type: 'string' }, notes: { type: 'string' } }, required: ['verdict'], additionalProperties: false };
+  const schema = {
+    type: 'object',
+    properties: { verdict: { type: 'string' }, notes: { type: 'string' } },
+    required: ['verdict'],
+    additionalProperties: false,
+  };
   const task = { id: 'judge', description: 'Judge', expectedOutput: 'A verdict', outputSchema: schema };
 
   it('openai:… sends the schema as json_schema, not strict unless the operator says so (strict mode would refuse an optional property)', async () => {
     const mock = await startOpenAiMockServer([{ text: '{"verdict":"ok"}' }, { text: '{"verdict":"ok"}' }]);
     closers.push(mock.close);
     for (const structuredOutputs of [false, true]) {
-      const model = resolveModel('openai:gpt-4o', { providers: { openai: { kind: 'openai', baseUrl: mock.baseUrl, apiKeyEnv: 'K', structuredOutputs } } }, { K: KEY });
+      const model = resolveModel(
+        'openai:gpt-4o',
+        { providers: { openai: { kind: 'openai', baseUrl: mock.baseUrl, apiKeyEnv: 'K', structuredOutputs } } },
+        { K: KEY },
+      );
       const outcome = await runAgentTask({
         agent: { role: 'R', goal: 'G', backstory: 'B', model: 'openai:gpt-4o', tools: [] },
         task,

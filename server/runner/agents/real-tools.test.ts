@@ -15,7 +15,8 @@ import { runAgentTask } from './run-agent-task.ts';
 // The loop with the real tools on a real git workspace; run_command goes through bubblewrap.
 let root: string;
 let origin: string;
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd }).toString();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd }).toString();
 
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), 'autodev-agent-'));

@@ -26,7 +26,8 @@ export class RunningCost {
   add(model: string, u: { inputTokens: number; outputTokens: number }): void {
     const price = this.budget?.prices[model];
     if (!price) return; // no price: the engine refuses the charge itself (UNKNOWN_MODEL)
-    const perMillion = BigInt(u.inputTokens) * toUnits(price.inputUsdPerMillion) + BigInt(u.outputTokens) * toUnits(price.outputUsdPerMillion);
+    const perMillion =
+      BigInt(u.inputTokens) * toUnits(price.inputUsdPerMillion) + BigInt(u.outputTokens) * toUnits(price.outputUsdPerMillion);
     this.spent += (perMillion + 500_000n) / 1_000_000n; // PostgreSQL's round(…, 8), half away from zero
   }
   /** The cost so far in units of 1e-8 USD. */

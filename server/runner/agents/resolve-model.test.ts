@@ -40,7 +40,11 @@ describe('choosing a model by name', () => {
     const config = parseProvidersConfig(JSON.stringify({ providers: { 'local-qwen': { baseUrl: mock.baseUrl, apiKeyEnv: 'QWEN_KEY' } } }));
     const outcome = await ask(resolveModel('local-qwen:qwen2.5-coder:32b', config, { QWEN_KEY: 'sk-qwen' }));
     expect(outcome).toMatchObject({ status: 'completed', text: 'hi' });
-    expect(mock.requests[0]).toMatchObject({ path: '/v1/chat/completions', authorization: 'Bearer sk-qwen', body: { model: 'qwen2.5-coder:32b' } });
+    expect(mock.requests[0]).toMatchObject({
+      path: '/v1/chat/completions',
+      authorization: 'Bearer sk-qwen',
+      body: { model: 'qwen2.5-coder:32b' },
+    });
   });
 
   it('an endpoint without json_schema support gets json_object (the schema is in the prompt), one with it gets json_schema; no warning on stderr', async () => {
@@ -63,7 +67,10 @@ describe('choosing a model by name', () => {
         expect(outcome).toMatchObject({ status: 'completed', output: { a: 'x' } });
       }
       expect(mock.requests[0].body.response_format).toEqual({ type: 'json_object' });
-      expect(mock.requests[1].body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'response', strict: true, schema } });
+      expect(mock.requests[1].body.response_format).toEqual({
+        type: 'json_schema',
+        json_schema: { name: 'response', strict: true, schema },
+      });
       expect(warn.mock.calls.filter((c) => String(c[0]).includes('AI SDK Warning'))).toEqual([]);
     } finally {
       warn.mockRestore();
@@ -87,10 +94,13 @@ describe('choosing a model by name', () => {
   });
 
   it('an unknown provider is a clear error naming the configured ones', () => {
-    expect(configError(() => resolveModel('mistral:codestral', { providers: { corp: { baseUrl: 'http://127.0.0.1:1/v1' } } }, {}))).toEqual({
-      code: 'UNKNOWN_MODEL_PROVIDER',
-      message: 'The model "mistral:codestral" names the provider "mistral", which is not configured. Configured providers: anthropic, corp, offline, openai.',
-    });
+    expect(configError(() => resolveModel('mistral:codestral', { providers: { corp: { baseUrl: 'http://127.0.0.1:1/v1' } } }, {}))).toEqual(
+      {
+        code: 'UNKNOWN_MODEL_PROVIDER',
+        message:
+          'The model "mistral:codestral" names the provider "mistral", which is not configured. Configured providers: anthropic, corp, offline, openai.',
+      },
+    );
   });
 
   it('openai:… and anthropic:… are built in, with keys from OPENAI_API_KEY and ANTHROPIC_API_KEY; unset, the error names the variable', () => {
@@ -106,7 +116,13 @@ describe('choosing a model by name', () => {
 
   it('an operator entry replaces a built-in provider of the same name', async () => {
     mock = await startOpenAiMockServer([{ text: 'hi' }]);
-    await ask(resolveModel('openai:gpt-4o', { providers: { openai: { baseUrl: mock.baseUrl, apiKeyEnv: 'CORP_OPENAI_KEY' } } }, { CORP_OPENAI_KEY: 'sk-corp' }));
+    await ask(
+      resolveModel(
+        'openai:gpt-4o',
+        { providers: { openai: { baseUrl: mock.baseUrl, apiKeyEnv: 'CORP_OPENAI_KEY' } } },
+        { CORP_OPENAI_KEY: 'sk-corp' },
+      ),
+    );
     expect(mock.requests[0]).toMatchObject({ authorization: 'Bearer sk-corp', body: { model: 'gpt-4o' } });
   });
 
@@ -123,7 +139,11 @@ describe('choosing a model by name', () => {
 
 describe('the operator’s provider configuration', () => {
   it('refuses a key written inline, saying how to pass it by reference', () => {
-    expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { baseUrl: 'https://llm.corp/v1', apiKey: 'sk-secret' } } })))).toEqual({
+    expect(
+      configError(() =>
+        parseProvidersConfig(JSON.stringify({ providers: { corp: { baseUrl: 'https://llm.corp/v1', apiKey: 'sk-secret' } } })),
+      ),
+    ).toEqual({
       code: 'INVALID_MODEL_PROVIDERS',
       message: 'Provider "corp" has an inline apiKey: name the environment variable that holds the key in apiKeyEnv instead.',
     });
@@ -131,18 +151,26 @@ describe('the operator’s provider configuration', () => {
 
   it('refuses invalid JSON, a base URL that is not http(s), and a key variable that is not a variable name', () => {
     expect(configError(() => parseProvidersConfig('{')).message).toBe('The model provider configuration is not valid JSON.');
-    expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { baseUrl: 'file:///etc/passwd' } } }))).message).toMatch(/^The model provider configuration is invalid at providers\.corp\.baseUrl: /);
-    expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { baseUrl: 'https://x/v1', apiKeyEnv: 'sk-123 abc' } } }))).message).toBe(
-      'The model provider configuration is invalid at providers.corp.apiKeyEnv: must be an environment variable name.',
-    );
+    expect(
+      configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { baseUrl: 'file:///etc/passwd' } } }))).message,
+    ).toMatch(/^The model provider configuration is invalid at providers\.corp\.baseUrl: /);
+    expect(
+      configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { baseUrl: 'https://x/v1', apiKeyEnv: 'sk-123 abc' } } })))
+        .message,
+    ).toBe('The model provider configuration is invalid at providers.corp.apiKeyEnv: must be an environment variable name.');
   });
 
   it('refuses an openai-compatible provider without a base URL, and a kind it does not know', () => {
     expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { apiKeyEnv: 'K' } } }))).message).toBe(
       'The model provider configuration is invalid at providers.corp.baseUrl: an openai-compatible provider needs a baseUrl.',
     );
-    expect(configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { kind: 'gemini', baseUrl: 'https://x/v1' } } }))).message).toMatch(/^The model provider configuration is invalid at providers\.corp\.kind: /);
-    expect(parseProvidersConfig(JSON.stringify({ providers: { claude: { kind: 'anthropic', apiKeyEnv: 'TEAM_ANTHROPIC_KEY' } } })).providers.claude).toEqual({ kind: 'anthropic', apiKeyEnv: 'TEAM_ANTHROPIC_KEY' });
+    expect(
+      configError(() => parseProvidersConfig(JSON.stringify({ providers: { corp: { kind: 'gemini', baseUrl: 'https://x/v1' } } }))).message,
+    ).toMatch(/^The model provider configuration is invalid at providers\.corp\.kind: /);
+    expect(
+      parseProvidersConfig(JSON.stringify({ providers: { claude: { kind: 'anthropic', apiKeyEnv: 'TEAM_ANTHROPIC_KEY' } } })).providers
+        .claude,
+    ).toEqual({ kind: 'anthropic', apiKeyEnv: 'TEAM_ANTHROPIC_KEY' });
   });
 
   it('an empty configuration is no providers', () => {

@@ -10,7 +10,13 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import { createOfflineModel } from './offline-model.ts';
-import { BUILT_IN_PROVIDERS, endpointOf, ModelConfigError, parseModelName, type ProvidersConfig } from '../../runner-protocol/model-providers.ts';
+import {
+  BUILT_IN_PROVIDERS,
+  endpointOf,
+  ModelConfigError,
+  parseModelName,
+  type ProvidersConfig,
+} from '../../runner-protocol/model-providers.ts';
 
 export * from '../../runner-protocol/model-providers.ts';
 
@@ -19,18 +25,29 @@ export * from '../../runner-protocol/model-providers.ts';
  * the configured ones; a configured key variable that is unset → MODEL_KEY_MISSING naming the
  * variable (never a value).
  */
-export function resolveModel(name: string, config: ProvidersConfig = { providers: {} }, env: NodeJS.ProcessEnv = process.env): LanguageModelV3 {
+export function resolveModel(
+  name: string,
+  config: ProvidersConfig = { providers: {} },
+  env: NodeJS.ProcessEnv = process.env,
+): LanguageModelV3 {
   const { provider, modelId } = parseModelName(name, config);
   if (provider === 'offline') return createOfflineModel(modelId);
   const endpoint = endpointOf(provider, config);
   if (!endpoint) {
     const known = ['offline', ...new Set([...Object.keys(BUILT_IN_PROVIDERS), ...Object.keys(config.providers)])].sort();
-    throw new ModelConfigError('UNKNOWN_MODEL_PROVIDER', `The model "${name}" names the provider "${provider}", which is not configured. Configured providers: ${known.join(', ')}.`);
+    throw new ModelConfigError(
+      'UNKNOWN_MODEL_PROVIDER',
+      `The model "${name}" names the provider "${provider}", which is not configured. Configured providers: ${known.join(', ')}.`,
+    );
   }
   let apiKey: string | undefined;
   if (endpoint.apiKeyEnv) {
     apiKey = env[endpoint.apiKeyEnv];
-    if (!apiKey) throw new ModelConfigError('MODEL_KEY_MISSING', `The provider "${provider}" takes its key from the environment variable ${endpoint.apiKeyEnv}, which is not set.`);
+    if (!apiKey)
+      throw new ModelConfigError(
+        'MODEL_KEY_MISSING',
+        `The provider "${provider}" takes its key from the environment variable ${endpoint.apiKeyEnv}, which is not set.`,
+      );
   }
   const baseURL = endpoint.baseUrl?.replace(/\/+$/, '');
   const kind = endpoint.kind ?? 'openai-compatible';
@@ -72,7 +89,8 @@ export function resolveModel(name: string, config: ProvidersConfig = { providers
     model,
     middleware: {
       specificationVersion: 'v3',
-      transformParams: ({ params }) => Promise.resolve(params.responseFormat?.type === 'json' ? { ...params, responseFormat: { type: 'json' as const } } : params),
+      transformParams: ({ params }) =>
+        Promise.resolve(params.responseFormat?.type === 'json' ? { ...params, responseFormat: { type: 'json' as const } } : params),
     },
   });
 }

@@ -2,7 +2,23 @@
 // call is charged through a `usage` event before its tools run; each tool call is a `tool_call`
 // and a `tool_result` event; the task ends with an answer (an object when it declares an output
 // schema), at its step limit, when it is stopped (refused charge, abort) or on a model error.
-import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, stepCountIs, streamText, tool, ToolChoiceViolationError, wrapLanguageModel, type ModelMessage, type StepResult, type ToolSet } from 'ai';
+import {
+  APICallError,
+  generateText,
+  jsonSchema,
+  NoObjectGeneratedError,
+  NoOutputGeneratedError,
+  Output,
+  RetryError,
+  stepCountIs,
+  streamText,
+  tool,
+  ToolChoiceViolationError,
+  wrapLanguageModel,
+  type ModelMessage,
+  type StepResult,
+  type ToolSet,
+} from 'ai';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { compile } from '../../json-schema/ajv.ts';
 import { describeErrors } from '../../json-schema/describe-errors.ts';
@@ -101,7 +117,13 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
   const available = new Map(o.tools.map((t) => [t.name, t]));
   const unknown = o.agent.tools.filter((name) => !available.has(name));
   if (unknown.length) {
-    return { status: 'failed', code: 'UNKNOWN_TOOL', message: `${label}: the agent is granted tools that do not exist: ${unknown.join(', ')}.`, retryable: false, ...spent };
+    return {
+      status: 'failed',
+      code: 'UNKNOWN_TOOL',
+      message: `${label}: the agent is granted tools that do not exist: ${unknown.join(', ')}.`,
+      retryable: false,
+      ...spent,
+    };
   }
 
   // One signal for everything the loop starts: the caller's (cancel) or ours (a refused charge).
@@ -130,7 +152,14 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     spent.inputTokens += u.inputTokens;
     spent.outputTokens += u.outputTokens;
     o.cost?.add(o.agent.model, u);
-    await send({ v: 1, type: 'usage', model: o.agent.model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(o.task.id ? { task: o.task.id } : {}) });
+    await send({
+      v: 1,
+      type: 'usage',
+      model: o.agent.model,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      ...(o.task.id ? { task: o.task.id } : {}),
+    });
     if (signal.aborted) throw signal.reason;
   };
   // A request the budget could not pay is not sent: the same stop as a refused charge, decided here.
@@ -147,7 +176,9 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     tools[name] = tool({
       description: def.description,
       // Arguments are checked before the tool runs; a mismatch goes back to the model as an error.
-      inputSchema: jsonSchema(def.inputSchema, { validate: schemaValidator(def.inputSchema, `The arguments for ${name} do not match its schema`) }),
+      inputSchema: jsonSchema(def.inputSchema, {
+        validate: schemaValidator(def.inputSchema, `The arguments for ${name} do not match its schema`),
+      }),
       execute: async (args: unknown, { toolCallId }) => {
         executed.add(toolCallId);
         if (signal.aborted) throw signal.reason;
@@ -158,9 +189,20 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
         try {
           result = await untilAborted(def.execute(args, { ...o.toolContext, signal }), signal);
         } catch (err) {
-          result = signal.aborted ? { ok: false, output: 'The task was stopped while the tool ran.' } : { ok: false, output: `The tool failed: ${(err as Error).message}` };
+          result = signal.aborted
+            ? { ok: false, output: 'The task was stopped while the tool ran.' }
+            : { ok: false, output: `The tool failed: ${(err as Error).message}` };
         }
-        await send(toolResultEvent({ callId: toolCallId, tool: name, ok: result.ok, output: result.output, durationMs: performance.now() - started, ...where }));
+        await send(
+          toolResultEvent({
+            callId: toolCallId,
+            tool: name,
+            ok: result.ok,
+            output: result.output,
+            durationMs: performance.now() - started,
+            ...where,
+          }),
+        );
         if (signal.aborted) throw signal.reason;
         return result;
       },
@@ -171,7 +213,14 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     });
   }
 
-  const { system, prompt } = buildTaskPrompt({ agent: o.agent, task: o.task, input: o.input, context: o.context, feedback: o.feedback, toolNames: o.agent.tools });
+  const { system, prompt } = buildTaskPrompt({
+    agent: o.agent,
+    task: o.task,
+    input: o.input,
+    context: o.context,
+    feedback: o.feedback,
+    toolNames: o.agent.tools,
+  });
   const settings = {
     model: wrapLanguageModel({ model: o.model, middleware: reportUsage(charge, beforeRequest) }),
     system,
@@ -179,8 +228,15 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     tools,
     stopWhen: stepCountIs(maxSteps),
     // The last step may not call tools: the model must answer with what it has (CrewAI's max_iter).
-    prepareStep: ({ stepNumber }: { stepNumber: number }) => (stepNumber === maxSteps - 1 && o.agent.tools.length ? { toolChoice: 'none' as const } : {}),
-    output: o.task.outputSchema ? Output.object({ schema: jsonSchema(o.task.outputSchema, { validate: schemaValidator(o.task.outputSchema, 'The answer does not match the output schema') }) }) : undefined,
+    prepareStep: ({ stepNumber }: { stepNumber: number }) =>
+      stepNumber === maxSteps - 1 && o.agent.tools.length ? { toolChoice: 'none' as const } : {},
+    output: o.task.outputSchema
+      ? Output.object({
+          schema: jsonSchema(o.task.outputSchema, {
+            validate: schemaValidator(o.task.outputSchema, 'The answer does not match the output schema'),
+          }),
+        })
+      : undefined,
     onStepFinish: async (step: StepResult<ToolSet>) => {
       // Not streamed, a step's text arrives whole: the same callback, one delta.
       if (!o.stream && step.text) o.onTextDelta?.(step.text);
@@ -199,7 +255,12 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     temperature: 0,
   };
 
-  const stoppedOutcome = (): AgentTaskOutcome => ({ status: 'stopped', message: stopMessage ?? `${label} was cancelled.`, ...(stopCode ? { code: stopCode } : {}), ...spent });
+  const stoppedOutcome = (): AgentTaskOutcome => ({
+    status: 'stopped',
+    message: stopMessage ?? `${label} was cancelled.`,
+    ...(stopCode ? { code: stopCode } : {}),
+    ...spent,
+  });
   let steps: StepResult<ToolSet>[];
   let text: string;
   let output: unknown;
@@ -228,16 +289,36 @@ export async function runAgentTask(o: RunAgentTaskOptions): Promise<AgentTaskOut
     if (NoObjectGeneratedError.isInstance(err) || NoOutputGeneratedError.isInstance(err)) {
       let root = err as Error;
       while (root.cause instanceof Error) root = root.cause;
-      const why = root instanceof SchemaMismatch ? root.message : `The model's answer is not the JSON object the task asks for (${root.message}).`;
-      return { status: 'failed', code: 'INVALID_MODEL_OUTPUT', message: capText(`${label}: ${why}`, MAX_MESSAGE_CHARS), retryable: true, ...spent };
+      const why =
+        root instanceof SchemaMismatch ? root.message : `The model's answer is not the JSON object the task asks for (${root.message}).`;
+      return {
+        status: 'failed',
+        code: 'INVALID_MODEL_OUTPUT',
+        message: capText(`${label}: ${why}`, MAX_MESSAGE_CHARS),
+        retryable: true,
+        ...spent,
+      };
     }
     const failure = describeModelError(err);
-    return { status: 'failed', code: 'MODEL_ERROR', message: capText(`${label}: ${failure.message}`, MAX_MESSAGE_CHARS), retryable: isRetryable(err), detail: failure.detail, ...spent };
+    return {
+      status: 'failed',
+      code: 'MODEL_ERROR',
+      message: capText(`${label}: ${failure.message}`, MAX_MESSAGE_CHARS),
+      retryable: isRetryable(err),
+      detail: failure.detail,
+      ...spent,
+    };
   }
   if (signal.aborted) return stoppedOutcome();
 
   if (steps.at(-1)?.finishReason === 'tool-calls') return stepLimit(label, maxSteps, text, spent);
-  return { status: 'completed', text, ...(o.task.outputSchema ? { output } : {}), finalAnswerForced: steps.length >= maxSteps && o.agent.tools.length > 0, ...spent };
+  return {
+    status: 'completed',
+    text,
+    ...(o.task.outputSchema ? { output } : {}),
+    finalAnswerForced: steps.length >= maxSteps && o.agent.tools.length > 0,
+    ...spent,
+  };
 }
 
 function stepLimit(label: string, maxSteps: number, text: string, spent: Spent): AgentTaskOutcome {
@@ -259,7 +340,8 @@ function describeModelError(err: unknown): { message: string; detail: string } {
     return { message: e.statusCode ? describeProviderFailure(e.statusCode).message : 'The model provider could not be reached.', detail };
   }
   // A request timeout (AbortSignal.timeout, AUTODEV_MODEL_TIMEOUT_MS) rejects with a TimeoutError.
-  if ((e as Error)?.name === 'TimeoutError') return { message: 'The model did not answer within the time allowed for one request.', detail };
+  if ((e as Error)?.name === 'TimeoutError')
+    return { message: 'The model did not answer within the time allowed for one request.', detail };
   return { message: 'The model call failed unexpectedly.', detail };
 }
 

@@ -25,11 +25,16 @@ describe('the prompt of a task', () => {
       ...base,
       task: { ...base.task, outputSchema: schema },
       context: [{ task: 'plan', role: 'Planner', output: '1. read cart.ts' }],
-      feedback: { comment: 'Also handle an empty cart.', guardrailViolations: [{ name: 'npm test', message: '1 failing: total([]) is NaN' }] },
+      feedback: {
+        comment: 'Also handle an empty cart.',
+        guardrailViolations: [{ name: 'npm test', message: '1 failing: total([]) is NaN' }],
+      },
       toolNames: ['read_file', 'edit_file'],
     });
     expect(prompt).toContain('Output of task "plan" (Planner):\n1. read cart.ts');
-    expect(prompt).toContain('Feedback on the previous attempt:\nAlso handle an empty cart.\nCheck "npm test" failed: 1 failing: total([]) is NaN');
+    expect(prompt).toContain(
+      'Feedback on the previous attempt:\nAlso handle an empty cart.\nCheck "npm test" failed: 1 failing: total([]) is NaN',
+    );
     expect(prompt).toContain('You can use these tools: read_file, edit_file.');
     expect(prompt).toContain(JSON.stringify(schema));
   });

@@ -33,10 +33,21 @@ export interface AttemptFeedback {
   guardrailViolations?: { name: string; message: string }[];
 }
 
-export function buildTaskPrompt(p: { agent: AgentPersona; task: TaskBrief; input: unknown; context: TaskContext[]; feedback?: AttemptFeedback | null; toolNames: string[] }) {
+export function buildTaskPrompt(p: {
+  agent: AgentPersona;
+  task: TaskBrief;
+  input: unknown;
+  context: TaskContext[];
+  feedback?: AttemptFeedback | null;
+  toolNames: string[];
+}) {
   const fill = (text: string) => fillPlaceholders(text, p.input);
   const system = `You are ${fill(p.agent.role)}. ${fill(p.agent.backstory)}\nYour personal goal is: ${fill(p.agent.goal)}`;
-  const parts = [`Current task: ${fill(p.task.description)}`, `Expected output: ${fill(p.task.expectedOutput)}`, `Job input:\n${JSON.stringify(p.input, null, 2)}`];
+  const parts = [
+    `Current task: ${fill(p.task.description)}`,
+    `Expected output: ${fill(p.task.expectedOutput)}`,
+    `Job input:\n${JSON.stringify(p.input, null, 2)}`,
+  ];
   for (const c of p.context) {
     parts.push(`Output of task "${c.task}"${c.role ? ` (${c.role})` : ''}:\n${c.output}`);
     if (c.answer !== undefined) parts.push(`Human input on task "${c.task}":\n${answerText(c.answer)}`);
@@ -49,7 +60,8 @@ export function buildTaskPrompt(p: { agent: AgentPersona; task: TaskBrief; input
     for (const v of f.guardrailViolations ?? []) lines.push(`Check "${v.name}" failed: ${v.message}`);
     parts.push(lines.join('\n'));
   }
-  if (p.toolNames.length) parts.push(`You can use these tools: ${p.toolNames.join(', ')}. Use them to do the work, then give your final answer.`);
+  if (p.toolNames.length)
+    parts.push(`You can use these tools: ${p.toolNames.join(', ')}. Use them to do the work, then give your final answer.`);
   if (p.task.outputSchema) {
     // Also in the prompt: endpoints without json_schema support only get `json_object`.
     parts.push(`Your final answer must be only a JSON object that satisfies this JSON Schema:\n${JSON.stringify(p.task.outputSchema)}`);

@@ -20,7 +20,9 @@ export function createOfflineProvider(): ModelProvider {
     async complete({ model, messages, json, spec, taskId }) {
       if (spec.provider.delayMs) await new Promise((r) => setTimeout(r, spec.provider.delayMs));
       const prompt = messages.map((m) => m.content).join('\n');
-      const seed = createHash('sha256').update(`${spec.template.slug}:${taskId}:${JSON.stringify(spec.input)}:${spec.feedback?.comment ?? ''}`).digest('hex');
+      const seed = createHash('sha256')
+        .update(`${spec.template.slug}:${taskId}:${JSON.stringify(spec.input)}:${spec.feedback?.comment ?? ''}`)
+        .digest('hex');
       const subject = subjectOf(spec.input);
       const persona = /^You are ([^.]+)\./.exec(messages[0]?.content ?? '')?.[1] ?? 'the agent';
       const text = json

@@ -43,10 +43,16 @@ export function createOpenAiProvider(opts: { baseUrl?: string; apiKey?: string; 
       try {
         data = JSON.parse(raw) as ChatCompletion;
       } catch {
-        throw new ProviderError('The model provider answered with something that is not JSON.', true, 'MODEL_BAD_RESPONSE', raw.slice(0, DETAIL_MAX));
+        throw new ProviderError(
+          'The model provider answered with something that is not JSON.',
+          true,
+          'MODEL_BAD_RESPONSE',
+          raw.slice(0, DETAIL_MAX),
+        );
       }
       const text = data?.choices?.[0]?.message?.content;
-      if (!data || typeof text !== 'string') throw new ProviderError('The model provider returned no message content.', true, 'MODEL_BAD_RESPONSE', raw.slice(0, DETAIL_MAX));
+      if (!data || typeof text !== 'string')
+        throw new ProviderError('The model provider returned no message content.', true, 'MODEL_BAD_RESPONSE', raw.slice(0, DETAIL_MAX));
       return {
         text,
         // Charged at the requested model's price: responses name dated variants the price table lacks.

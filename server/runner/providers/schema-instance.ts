@@ -32,7 +32,12 @@ export interface InstanceContext {
   seed: string;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'change';
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40) || 'change';
 
 function pick<T>(seed: string, items: T[]): T {
   const n = createHash('sha256').update(seed).digest().readUInt32BE(0);
@@ -52,7 +57,8 @@ function textFor(name: string, s: InstanceSchema, ctx: InstanceContext): string 
   if (s.format === 'email') return 'owner@example.com';
   const n = name.toLowerCase();
   if (n === 'path') return `src/${slug(ctx.subject)}.ts`;
-  if (n === 'content') return `// ${ctx.subject}\nexport function ${slug(ctx.subject).replace(/-(.)/g, (_, c: string) => c.toUpperCase()) || 'change'}(): boolean {\n  return true;\n}\n`;
+  if (n === 'content')
+    return `// ${ctx.subject}\nexport function ${slug(ctx.subject).replace(/-(.)/g, (_, c: string) => c.toUpperCase()) || 'change'}(): boolean {\n  return true;\n}\n`;
   if (n.includes('summary')) return `Offline run for "${ctx.subject}": the crew completed every task deterministically.`;
   if (n.includes('cause')) return `A missing check in the code path behind "${ctx.subject}".`;
   if (n.includes('owner')) return pick(ctx.seed, ['platform-team', 'web-team', 'payments-team']);
@@ -68,7 +74,7 @@ export function schemaInstance(schema: InstanceSchema, ctx: InstanceContext, nam
   if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
   const branch = schema.anyOf?.[0] ?? schema.oneOf?.[0];
   if (branch) return schemaInstance(branch, ctx, name);
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') ?? schema.type[0] : schema.type;
+  const type = Array.isArray(schema.type) ? (schema.type.find((t) => t !== 'null') ?? schema.type[0]) : schema.type;
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};
@@ -114,5 +120,11 @@ const testPath = (p: string) => p.replace(/\.(\w+)$/, '.test.$1');
 
 const testContent = (source: string, subject: string) => {
   const fn = (source.split('/').pop() ?? 'change').replace(/\.\w+$/, '').replace(/-(.)/g, (_, c: string) => c.toUpperCase());
-  return `import { describe, expect, it } from 'vitest';\nimport { ${fn} } from './${source.split('/').pop()!.replace(/\.\w+$/, '')}';\n\ndescribe('${subject.replace(/'/g, '')}', () => {\n  it('works', () => {\n    expect(${fn}()).toBe(true);\n  });\n});\n`;
+  return `import { describe, expect, it } from 'vitest';\nimport { ${fn} } from './${source
+    .split('/')
+    .pop()!
+    .replace(
+      /\.\w+$/,
+      '',
+    )}';\n\ndescribe('${subject.replace(/'/g, '')}', () => {\n  it('works', () => {\n    expect(${fn}()).toBe(true);\n  });\n});\n`;
 };

@@ -9,7 +9,15 @@ export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
 // What ordinary commands (sh, git, node, python, compilers) need from /etc; nothing else of the
 // host is visible. Name resolution files only when the network is allowed.
-const ETC_FILES = ['/etc/alternatives', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/localtime', '/etc/nsswitch.conf', '/etc/mime.types'];
+const ETC_FILES = [
+  '/etc/alternatives',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/localtime',
+  '/etc/nsswitch.conf',
+  '/etc/mime.types',
+];
 const ETC_NETWORK = ['/etc/resolv.conf', '/etc/hosts', '/etc/ssl', '/etc/ca-certificates', '/etc/gai.conf'];
 const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
@@ -29,7 +37,16 @@ export interface SandboxShape {
 
 /** The bwrap command line for one sandboxed command. Pure, so it can be read and tested apart. */
 export function bwrapArguments(shape: SandboxShape, isRoot = process.getuid?.() === 0): string[] {
-  const args = ['--die-with-parent', '--new-session', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'sandbox'];
+  const args = [
+    '--die-with-parent',
+    '--new-session',
+    '--unshare-ipc',
+    '--unshare-pid',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--hostname',
+    'sandbox',
+  ];
   if (!shape.network) args.push('--unshare-net');
   // Unprivileged bwrap needs a user namespace. As root, a user namespace would map the command to
   // host uid 0, for which the kernel never enforces RLIMIT_NPROC: root stays in the host's user
@@ -47,7 +64,8 @@ export function bwrapArguments(shape: SandboxShape, isRoot = process.getuid?.() 
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', '/tmp/home');
   args.push('--bind', shape.workspace, SANDBOX_WORKSPACE);
   // Host-side git (checkpoints, the patch) reads .git: a command must not be able to plant hooks or config there.
-  if (existsSync(path.join(shape.workspace, '.git'))) args.push('--ro-bind', path.join(shape.workspace, '.git'), `${SANDBOX_WORKSPACE}/.git`);
+  if (existsSync(path.join(shape.workspace, '.git')))
+    args.push('--ro-bind', path.join(shape.workspace, '.git'), `${SANDBOX_WORKSPACE}/.git`);
   args.push('--chdir', SANDBOX_WORKSPACE, '--clearenv');
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -69,7 +87,14 @@ export function bwrapArguments(shape: SandboxShape, isRoot = process.getuid?.() 
     const caps = '+dac_override,+fowner';
     // no_setuid_fixup: access(2) checks with the real uid and would otherwise drop those capabilities,
     // so tools that ask before writing (`test -w`, npm, git) would see a read-only workspace.
-    args.push('/usr/bin/setpriv', `--reuid=${shape.uid}`, `--regid=${shape.uid}`, '--clear-groups', '--no-new-privs', '--securebits=+no_setuid_fixup');
+    args.push(
+      '/usr/bin/setpriv',
+      `--reuid=${shape.uid}`,
+      `--regid=${shape.uid}`,
+      '--clear-groups',
+      '--no-new-privs',
+      '--securebits=+no_setuid_fixup',
+    );
     args.push(`--inh-caps=-all,${caps}`, `--ambient-caps=${caps}`, `--bounding-set=-all,${caps}`);
   }
   const nproc = shape.maxProcesses ?? DEFAULT_MAX_PROCESSES;

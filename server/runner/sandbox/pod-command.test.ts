@@ -13,7 +13,16 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const pod = (command: string, over: Partial<Parameters<typeof runSandboxed>[0]> = {}) =>
-  runSandboxed({ command, cwd: dir, timeoutMs: 10_000, maxOutputBytes: 4096, network: false, isolation: 'pod', bwrapPath: '/nonexistent/bwrap', ...over });
+  runSandboxed({
+    command,
+    cwd: dir,
+    timeoutMs: 10_000,
+    maxOutputBytes: 4096,
+    network: false,
+    isolation: 'pod',
+    bwrapPath: '/nonexistent/bwrap',
+    ...over,
+  });
 
 describe('commands in a runner pod (the pod is the sandbox)', () => {
   it('is available without bubblewrap, and runs in the workspace as it is on disk', async () => {

@@ -20,6 +20,14 @@ export function podCommand(shape: Omit<SandboxShape, 'uid'>): { file: string; ar
   if (shape.memoryBytes) args.push(`--as=${shape.memoryBytes}:${shape.memoryBytes}`);
   args.push('--', '/bin/sh', '-c', shape.command);
   // Nothing of the runner's environment (the model key, a git token) is passed on.
-  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, TMPDIR: tmpdir(), LANG: 'C.UTF-8', GIT_CONFIG_NOSYSTEM: '1', GIT_OPTIONAL_LOCKS: '0', ...shape.env };
+  const env = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    TMPDIR: tmpdir(),
+    LANG: 'C.UTF-8',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_OPTIONAL_LOCKS: '0',
+    ...shape.env,
+  };
   return { file: PRLIMIT, args, env };
 }

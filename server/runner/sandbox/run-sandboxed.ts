@@ -54,7 +54,7 @@ const uidsInUse = new Set<number>();
 function takeUid(): number {
   for (;;) {
     const uid = randomInt(200_000, 1_200_000);
-    if (!uidsInUse.has(uid)) return uidsInUse.add(uid), uid;
+    if (!uidsInUse.has(uid)) return (uidsInUse.add(uid), uid);
   }
 }
 
@@ -67,7 +67,14 @@ function takeUid(): number {
 export function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
   const started = performance.now();
   const uid = takeUid();
-  const shape = { command: opts.command, workspace: opts.cwd, network: opts.network, memoryBytes: opts.memoryBytes, maxProcesses: opts.maxProcesses, env: opts.env };
+  const shape = {
+    command: opts.command,
+    workspace: opts.cwd,
+    network: opts.network,
+    memoryBytes: opts.memoryBytes,
+    maxProcesses: opts.maxProcesses,
+    env: opts.env,
+  };
   const { file, args, env, cwd } =
     opts.isolation === 'pod'
       ? { ...podCommand(shape), cwd: opts.cwd }

@@ -53,8 +53,22 @@ describe('runSandboxed', () => {
     try {
       const r = await run('env | sort');
       expect(r.output).not.toContain('sk-do-not-leak');
-      const names = r.output.trim().split('\n').map((l) => l.split('=')[0]);
-      expect(names).toEqual(['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_VALUE_0', 'GIT_OPTIONAL_LOCKS', 'HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+      const names = r.output
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')[0]);
+      expect(names).toEqual([
+        'GIT_CONFIG_COUNT',
+        'GIT_CONFIG_KEY_0',
+        'GIT_CONFIG_NOSYSTEM',
+        'GIT_CONFIG_VALUE_0',
+        'GIT_OPTIONAL_LOCKS',
+        'HOME',
+        'LANG',
+        'PATH',
+        'PWD',
+        'TMPDIR',
+      ]);
     } finally {
       delete process.env.AUTODEV_TEST_SECRET;
     }
@@ -68,8 +82,13 @@ describe('runSandboxed', () => {
     const { checkpoint } = await import('../workspace/checkpoint.ts');
     await checkpoint(path.join(dir, 'repo'), 'add tracked.txt');
     writeFileSync(path.join(dir, 'repo', 'tracked.txt'), 'v2\n');
-    const r = await run(`node -e "require('fs').accessSync('tracked.txt', 2); console.log('writable')"; git status --short; git diff --stat; git log --format=%s`, { cwd: path.join(dir, 'repo') });
-    expect(r.output).toBe('writable\n M tracked.txt\n tracked.txt | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\nadd tracked.txt\nEmpty workspace\n');
+    const r = await run(
+      `node -e "require('fs').accessSync('tracked.txt', 2); console.log('writable')"; git status --short; git diff --stat; git log --format=%s`,
+      { cwd: path.join(dir, 'repo') },
+    );
+    expect(r.output).toBe(
+      'writable\n M tracked.txt\n tracked.txt | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\nadd tracked.txt\nEmpty workspace\n',
+    );
     expect(r.exitCode).toBe(0);
   });
 
@@ -79,7 +98,9 @@ describe('runSandboxed', () => {
     try {
       writeFileSync(path.join(outside, 'secret.txt'), 'outside-secret');
       writeFileSync(path.join(dataDir, 'secret.txt'), 'data-secret');
-      const r = await run(`cat ${outside}/secret.txt; cat ${dataDir}/secret.txt; ls /root /home /work /var /srv 2>&1; cat /etc/passwd /etc/shadow`);
+      const r = await run(
+        `cat ${outside}/secret.txt; cat ${dataDir}/secret.txt; ls /root /home /work /var /srv 2>&1; cat /etc/passwd /etc/shadow`,
+      );
       expect(r.output).not.toContain('outside-secret');
       expect(r.output).not.toContain('data-secret');
       expect(r.output).toMatch(/No such file or directory/);
@@ -94,7 +115,10 @@ describe('runSandboxed', () => {
   it('cannot write the system or the workspace’s .git, only the workspace', async () => {
     const dir = workspace();
     mkdirSync(path.join(dir, '.git', 'hooks'), { recursive: true });
-    const r = await run('touch /usr/planted; echo hook > .git/hooks/pre-commit; echo ok > fine.txt; echo tmp > /tmp/scratch && cat /tmp/scratch', { cwd: dir });
+    const r = await run(
+      'touch /usr/planted; echo hook > .git/hooks/pre-commit; echo ok > fine.txt; echo tmp > /tmp/scratch && cat /tmp/scratch',
+      { cwd: dir },
+    );
     expect(r.output).toMatch(/Read-only file system/);
     expect(existsSync('/usr/planted')).toBe(false);
     expect(readdirSync(path.join(dir, '.git', 'hooks'))).toEqual([]);
@@ -128,7 +152,10 @@ describe('runSandboxed', () => {
   it('is killed at its time limit with its whole process tree, and returns at once', async () => {
     const dir = workspace();
     const token = `${Date.now() % 100000}.${n}7`; // a unique sleep length, to find these processes on the host
-    const r = await run(`sleep ${token} & (sleep 2; touch /workspace/late-marker) & sh -c 'sleep ${token}' & echo started; sleep ${token}`, { cwd: dir, timeoutMs: 800 });
+    const r = await run(
+      `sleep ${token} & (sleep 2; touch /workspace/late-marker) & sh -c 'sleep ${token}' & echo started; sleep ${token}`,
+      { cwd: dir, timeoutMs: 800 },
+    );
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGKILL');
     expect(r.output).toBe('started\n');
@@ -150,7 +177,11 @@ describe('runSandboxed', () => {
   it('bounds a fork loop by its process cap, and the call returns', async () => {
     const dir = workspace();
     // 200 attempts at most, so a broken cap cannot hurt the machine; each process that did start writes a line.
-    const r = await run('i=0; while [ $i -lt 200 ]; do (echo x >> /workspace/started; sleep 3) & i=$((i+1)); done; wait', { cwd: dir, maxProcesses: 20, timeoutMs: 15_000 });
+    const r = await run('i=0; while [ $i -lt 200 ]; do (echo x >> /workspace/started; sleep 3) & i=$((i+1)); done; wait', {
+      cwd: dir,
+      maxProcesses: 20,
+      timeoutMs: 15_000,
+    });
     const started = readFileSync(path.join(dir, 'started'), 'utf8').split('\n').filter(Boolean).length;
     expect(started).toBeGreaterThan(0);
     expect(started).toBeLessThanOrEqual(20);
@@ -168,7 +199,7 @@ describe('runSandboxed', () => {
   });
 
   it('caps memory per process when asked', async () => {
-    const grow = "awk 'BEGIN { s = \"x\"; for (i = 0; i < 28; i++) s = s s; print length(s) }'"; // 256 MiB string
+    const grow = 'awk \'BEGIN { s = "x"; for (i = 0; i < 28; i++) s = s s; print length(s) }\''; // 256 MiB string
     const capped = await run(grow, { memoryBytes: 64 * 1024 * 1024 });
     expect(capped.exitCode).not.toBe(0);
     expect(capped.output).not.toContain('268435456');
@@ -186,11 +217,21 @@ describe('the sandbox of a runner that is not root', () => {
     chmodSync(root, 0o755); // mkdtemp made it 0700: uid 65534 must reach the workspace inside it
     chownSync(dir, 65534, 65534);
     const args = bwrapArguments(
-      { command: 'echo ok > made.txt; i=0; while [ $i -lt 100 ]; do (echo x >> started; sleep 2) & i=$((i+1)); done; wait', workspace: dir, network: false, uid: 0, maxProcesses: 20 },
+      {
+        command: 'echo ok > made.txt; i=0; while [ $i -lt 100 ]; do (echo x >> started; sleep 2) & i=$((i+1)); done; wait',
+        workspace: dir,
+        network: false,
+        uid: 0,
+        maxProcesses: 20,
+      },
       false,
     );
     expect(args).toContain('--unshare-user');
-    const r = spawnSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/usr/bin/bwrap', ...args], { encoding: 'utf8', timeout: 20_000, env: {} });
+    const r = spawnSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/usr/bin/bwrap', ...args], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: {},
+    });
     expect(r.stderr).not.toMatch(/bwrap:/);
     expect(readFileSync(path.join(dir, 'made.txt'), 'utf8')).toBe('ok\n');
     const started = readFileSync(path.join(dir, 'started'), 'utf8').split('\n').filter(Boolean).length;
@@ -214,7 +255,9 @@ describe('sandboxAvailable', () => {
     writeFileSync(broken, '#!/bin/sh\necho "bwrap: Creating new namespace failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
     expect(await probeSandbox(broken)).toEqual({
       ok: false,
-      reason: expect.stringMatching(/^bubblewrap is installed but a sandboxed command failed \(exit 1\): bwrap: Creating new namespace failed: Operation not permitted\. The kernel refuses the namespaces/),
+      reason: expect.stringMatching(
+        /^bubblewrap is installed but a sandboxed command failed \(exit 1\): bwrap: Creating new namespace failed: Operation not permitted\. The kernel refuses the namespaces/,
+      ),
     });
   });
 });

@@ -23,9 +23,13 @@ export const editFileTool: ToolDefinition = {
     if (!read.ok) return read;
     const text = read.output;
     const first = text.indexOf(args.oldText);
-    if (first === -1) return fail(`oldText was not found in ${target.relative} (0 matches). Read the file and copy the text exactly, whitespace included.`);
+    if (first === -1)
+      return fail(`oldText was not found in ${target.relative} (0 matches). Read the file and copy the text exactly, whitespace included.`);
     const matches = countOccurrences(text, args.oldText);
-    if (matches > 1) return fail(`oldText matches ${matches} places in ${target.relative}; include more surrounding lines so that it matches exactly one.`);
+    if (matches > 1)
+      return fail(
+        `oldText matches ${matches} places in ${target.relative}; include more surrounding lines so that it matches exactly one.`,
+      );
     const updated = text.slice(0, first) + args.newText + text.slice(first + args.oldText.length);
     const problem = await writeWorkspaceFile(target.absolute, updated);
     if (problem) return fail(`${target.relative} cannot be written: ${problem}.`);

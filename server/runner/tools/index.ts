@@ -25,7 +25,8 @@ export const COMMAND_TOOLS = ['run_command'];
  */
 export function buildTools(names: string[]): ToolDefinition[] {
   const unknown = names.filter((n) => !TOOL_NAMES.includes(n));
-  if (unknown.length) throw new Error(`Unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the tools are ${TOOL_NAMES.join(', ')}.`);
+  if (unknown.length)
+    throw new Error(`Unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the tools are ${TOOL_NAMES.join(', ')}.`);
   return [...new Set(names)].map((name) => guarded(ALL.find((t) => t.name === name)!));
 }
 

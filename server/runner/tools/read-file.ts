@@ -50,7 +50,8 @@ export async function readWorkspaceText(absolute: string, relative: string): Pro
     const info = await handle.stat();
     if (info.isDirectory()) return fail(`${relative} is a directory; use list_files to see what it holds.`);
     if (!info.isFile()) return fail(`${relative} is not a regular file.`);
-    if (info.size > MAX_TOOL_FILE_BYTES) return fail(`${relative} is ${info.size} bytes, more than the ${MAX_TOOL_FILE_BYTES} bytes tools read.`);
+    if (info.size > MAX_TOOL_FILE_BYTES)
+      return fail(`${relative} is ${info.size} bytes, more than the ${MAX_TOOL_FILE_BYTES} bytes tools read.`);
     const bytes = await handle.readFile();
     if (bytes.subarray(0, 8192).includes(0)) return fail(`${relative} is a binary file.`);
     return succeed(bytes.toString('utf8'));

@@ -39,7 +39,8 @@ export const runCommandTool: ToolDefinition = {
         : `Exit code ${r.exitCode}.`;
     // A cut output starts mid-line: drop that partial line.
     const tail = r.cutBytes > 0 ? r.output.slice(r.output.indexOf('\n') + 1) : r.output;
-    const cut = r.cutBytes > 0 ? `[output cut: the first ${r.outputBytes - Buffer.byteLength(tail)} of ${r.outputBytes} bytes are not shown]\n` : '';
+    const cut =
+      r.cutBytes > 0 ? `[output cut: the first ${r.outputBytes - Buffer.byteLength(tail)} of ${r.outputBytes} bytes are not shown]\n` : '';
     const output = r.output.length ? `\n${cut}${tail}` : '\n(no output)';
     return { ok: r.exitCode === 0 && !r.timedOut && !r.aborted, output: capOutput(`${status}${output}`) };
   },

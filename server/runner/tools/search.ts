@@ -12,7 +12,12 @@ export const searchTool: ToolDefinition = {
   inputSchema: {
     type: 'object',
     properties: {
-      pattern: { type: 'string', minLength: 1, maxLength: 1000, description: 'Extended regular expression; an invalid one is searched as plain text.' },
+      pattern: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1000,
+        description: 'Extended regular expression; an invalid one is searched as plain text.',
+      },
       path: { type: 'string', description: 'Limit the search to this file or directory (relative to the workspace root).' },
     },
     required: ['pattern'],
@@ -21,12 +26,29 @@ export const searchTool: ToolDefinition = {
   async execute(args: { pattern: string; path?: string }, ctx) {
     const target = await resolveWorkspacePath(ctx.workspaceDir, args.path ?? '.', 'read');
     const grep = (mode: '-E' | '-F') =>
-      spawnGit(['grep', '-n', '-I', '--untracked', '--no-color', '--full-name', '-m', String(MAX_MATCHES_PER_FILE), mode, '-e', args.pattern, '--', target.relative], {
-        cwd: ctx.workspaceDir,
-        env: { GIT_LITERAL_PATHSPECS: '1' },
-        timeoutMs: 30_000,
-        maxOutputBytes: 512 * 1024,
-      });
+      spawnGit(
+        [
+          'grep',
+          '-n',
+          '-I',
+          '--untracked',
+          '--no-color',
+          '--full-name',
+          '-m',
+          String(MAX_MATCHES_PER_FILE),
+          mode,
+          '-e',
+          args.pattern,
+          '--',
+          target.relative,
+        ],
+        {
+          cwd: ctx.workspaceDir,
+          env: { GIT_LITERAL_PATHSPECS: '1' },
+          timeoutMs: 30_000,
+          maxOutputBytes: 512 * 1024,
+        },
+      );
     let r = await grep('-E');
     let note = '';
     if (r.code === 128 && /regex|regular expression|Unmatched|Invalid/i.test(r.stderr)) {
@@ -35,7 +57,8 @@ export const searchTool: ToolDefinition = {
     }
     if (r.timedOut) return fail('The search took longer than 30 seconds; use a simpler pattern or a narrower path.');
     if (r.code === 1 && !r.overflowed) return succeed(`${note}No matches.`);
-    if (r.code !== 0 && !r.overflowed) return fail(`The search failed: ${r.stderr.trim().split('\n').slice(-3).join(' ') || `git grep exited with ${r.code}`}`);
+    if (r.code !== 0 && !r.overflowed)
+      return fail(`The search failed: ${r.stderr.trim().split('\n').slice(-3).join(' ') || `git grep exited with ${r.code}`}`);
     const text = r.stdout.toString('utf8');
     const lines = r.overflowed ? text.slice(0, text.lastIndexOf('\n')) : text.trimEnd();
     return succeed(capOutput(note + lines + (r.overflowed ? '\n[more matches not shown: narrow the pattern or the path]' : '')));

@@ -23,7 +23,15 @@ export function toolCallEvent(call: { callId: string; tool: string; args: unknow
 }
 
 /** The runner event for a tool's answer, its output cut to the protocol's cap. */
-export function toolResultEvent(r: { callId: string; tool: string; ok: boolean; output: string; durationMs: number; agent?: string; task?: string }): ToolResultEvent {
+export function toolResultEvent(r: {
+  callId: string;
+  tool: string;
+  ok: boolean;
+  output: string;
+  durationMs: number;
+  agent?: string;
+  task?: string;
+}): ToolResultEvent {
   const output = cut(r.output);
   return {
     v: 1,

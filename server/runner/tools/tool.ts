@@ -2,7 +2,14 @@ import type { Isolation } from '../sandbox/run-sandboxed.ts';
 /** What a tool may touch: the attempt's workspace and the sandbox limits for commands. */
 export interface ToolContext {
   workspaceDir: string;
-  sandbox: { timeoutMs: number; maxOutputBytes: number; network: boolean; memoryBytes?: number; maxProcesses?: number; /** Default bubblewrap; `pod` on the Kubernetes executor. */ isolation?: Isolation };
+  sandbox: {
+    timeoutMs: number;
+    maxOutputBytes: number;
+    network: boolean;
+    memoryBytes?: number;
+    maxProcesses?: number;
+    /** Default bubblewrap; `pod` on the Kubernetes executor. */ isolation?: Isolation;
+  };
   signal?: AbortSignal;
 }
 

@@ -44,9 +44,18 @@ describe('buildTools', () => {
   });
 
   it('refuses invalid arguments with a sentence naming the problem', async () => {
-    expect(await call('read_file', {})).toEqual({ ok: false, output: expect.stringMatching(/read_file.*must have required property 'path'/) });
-    expect(await call('read_file', { path: 'README.md', startLine: 0 })).toEqual({ ok: false, output: expect.stringMatching(/`startLine` must be >= 1/) });
-    expect(await call('write_file', { path: 'a', content: 'x', mode: '777' })).toEqual({ ok: false, output: expect.stringMatching(/unknown argument `mode`/) });
+    expect(await call('read_file', {})).toEqual({
+      ok: false,
+      output: expect.stringMatching(/read_file.*must have required property 'path'/),
+    });
+    expect(await call('read_file', { path: 'README.md', startLine: 0 })).toEqual({
+      ok: false,
+      output: expect.stringMatching(/`startLine` must be >= 1/),
+    });
+    expect(await call('write_file', { path: 'a', content: 'x', mode: '777' })).toEqual({
+      ok: false,
+      output: expect.stringMatching(/unknown argument `mode`/),
+    });
     expect(await call('edit_file', { path: 'a', oldText: 1, newText: '' })).toMatchObject({ ok: false });
   });
 });
@@ -64,8 +73,14 @@ describe('list_files', () => {
 
 describe('read_file', () => {
   it('reads a whole file or a range of lines, and says what it cannot read', async () => {
-    expect(await call('read_file', { path: 'src/math.js' })).toEqual({ ok: true, output: 'export function add(a, b) {\n  return a - b;\n}' });
-    expect(await call('read_file', { path: './src//math.js', startLine: 2, endLine: 2 })).toEqual({ ok: true, output: '[src/math.js: lines 2-2 of 3]\n  return a - b;' });
+    expect(await call('read_file', { path: 'src/math.js' })).toEqual({
+      ok: true,
+      output: 'export function add(a, b) {\n  return a - b;\n}',
+    });
+    expect(await call('read_file', { path: './src//math.js', startLine: 2, endLine: 2 })).toEqual({
+      ok: true,
+      output: '[src/math.js: lines 2-2 of 3]\n  return a - b;',
+    });
     expect((await call('read_file', { path: 'src/math.js', startLine: 9 })).output).toMatch(/has 3 lines/);
     expect((await call('read_file', { path: 'src' })).output).toMatch(/is a directory/);
     expect((await call('read_file', { path: 'missing.js' })).output).toBe('missing.js does not exist.');
@@ -85,16 +100,25 @@ describe('read_file', () => {
 
 describe('write_file', () => {
   it('creates files (and their directories) and replaces them', async () => {
-    expect(await call('write_file', { path: 'src/deep/new.js', content: 'export const x = 1;\n' })).toEqual({ ok: true, output: 'Created src/deep/new.js (20 bytes).' });
+    expect(await call('write_file', { path: 'src/deep/new.js', content: 'export const x = 1;\n' })).toEqual({
+      ok: true,
+      output: 'Created src/deep/new.js (20 bytes).',
+    });
     expect(readFileSync(path.join(ws, 'src/deep/new.js'), 'utf8')).toBe('export const x = 1;\n');
-    expect(await call('write_file', { path: 'src/deep/new.js', content: 'é' })).toEqual({ ok: true, output: 'Replaced src/deep/new.js (2 bytes).' });
+    expect(await call('write_file', { path: 'src/deep/new.js', content: 'é' })).toEqual({
+      ok: true,
+      output: 'Replaced src/deep/new.js (2 bytes).',
+    });
     expect((await call('write_file', { path: 'src', content: 'x' })).output).toBe('src is a directory.');
   });
 });
 
 describe('edit_file', () => {
   it('replaces an exact, unique match', async () => {
-    expect(await call('edit_file', { path: 'src/math.js', oldText: 'return a - b;', newText: 'return a + b;' })).toEqual({ ok: true, output: 'Edited src/math.js at line 2.' });
+    expect(await call('edit_file', { path: 'src/math.js', oldText: 'return a - b;', newText: 'return a + b;' })).toEqual({
+      ok: true,
+      output: 'Edited src/math.js at line 2.',
+    });
     expect(readFileSync(path.join(ws, 'src/math.js'), 'utf8')).toBe('export function add(a, b) {\n  return a + b;\n}\n');
   });
 
@@ -126,14 +150,20 @@ describe('search', () => {
     writeFileSync(path.join(ws, 'notes.md'), 'add more tests\n');
     const r = await call('search', { pattern: 'add' });
     expect(r.ok).toBe(true);
-    expect(r.output.split('\n').sort()).toEqual(['README.md:3:add numbers', 'notes.md:1:add more tests', 'src/math.js:1:export function add(a, b) {']);
+    expect(r.output.split('\n').sort()).toEqual([
+      'README.md:3:add numbers',
+      'notes.md:1:add more tests',
+      'src/math.js:1:export function add(a, b) {',
+    ]);
     expect((await call('search', { pattern: 'a[+-]b|a - b', path: 'src' })).output).toBe('src/math.js:2:  return a - b;');
     expect(await call('search', { pattern: 'nothing-like-this' })).toEqual({ ok: true, output: 'No matches.' });
     expect(await call('search', { pattern: 'ignored' })).toEqual({ ok: true, output: 'No matches.' });
   });
 
   it('searches an invalid regular expression as plain text, and bounds its output', async () => {
-    expect((await call('search', { pattern: 'add(a' })).output).toMatch(/searched as plain text\]\nsrc\/math.js:1:export function add\(a, b\)/);
+    expect((await call('search', { pattern: 'add(a' })).output).toMatch(
+      /searched as plain text\]\nsrc\/math.js:1:export function add\(a, b\)/,
+    );
     writeFileSync(path.join(ws, 'a-many.txt'), Array.from({ length: 20_000 }, (_, i) => `match ${i} ${'y'.repeat(30)}`).join('\n'));
     for (let i = 0; i < 40; i++) writeFileSync(path.join(ws, `m${i}.txt`), 'match\n'.repeat(100));
     const r = await call('search', { pattern: 'match' });
@@ -154,7 +184,10 @@ describe('run_command', () => {
 
   it('stops at timeoutSeconds, never later than the sandbox allows', async () => {
     const started = Date.now();
-    expect(await call('run_command', { command: 'sleep 30', timeoutSeconds: 1 })).toEqual({ ok: false, output: 'Killed after the time limit of 1 s.\n(no output)' });
+    expect(await call('run_command', { command: 'sleep 30', timeoutSeconds: 1 })).toEqual({
+      ok: false,
+      output: 'Killed after the time limit of 1 s.\n(no output)',
+    });
     ctx.sandbox.timeoutMs = 1000;
     expect((await call('run_command', { command: 'sleep 30', timeoutSeconds: 600 })).output).toMatch(/^Killed after the time limit of 1 s/);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -174,9 +207,20 @@ describe('run_command', () => {
 
 describe('paths stay inside the workspace', () => {
   it('refuses .., absolute paths and .git for every path tool', async () => {
-    for (const [tool, extra] of [['read_file', {}], ['write_file', { content: 'x' }], ['edit_file', { oldText: 'a', newText: 'b' }], ['list_files', {}], ['search', { pattern: 'x' }]] as const) {
-      expect(await call(tool, { path: '../outside/secret.txt', ...extra }), tool).toEqual({ ok: false, output: '"../outside/secret.txt" contains "..": paths stay inside the workspace.'.replace(/^/, 'The path ') });
-      expect((await call(tool, { path: `${outside}/secret.txt`, ...extra })).output, tool).toMatch(/is absolute; give it relative to the workspace root/);
+    for (const [tool, extra] of [
+      ['read_file', {}],
+      ['write_file', { content: 'x' }],
+      ['edit_file', { oldText: 'a', newText: 'b' }],
+      ['list_files', {}],
+      ['search', { pattern: 'x' }],
+    ] as const) {
+      expect(await call(tool, { path: '../outside/secret.txt', ...extra }), tool).toEqual({
+        ok: false,
+        output: '"../outside/secret.txt" contains "..": paths stay inside the workspace.'.replace(/^/, 'The path '),
+      });
+      expect((await call(tool, { path: `${outside}/secret.txt`, ...extra })).output, tool).toMatch(
+        /is absolute; give it relative to the workspace root/,
+      );
       expect((await call(tool, { path: 'src/../../outside', ...extra })).ok, tool).toBe(false);
       expect((await call(tool, { path: '.git/config', ...extra })).output, tool).toMatch(/\.git directory is managed by AutoDev/);
     }
@@ -189,10 +233,18 @@ describe('paths stay inside the workspace', () => {
     symlinkSync('..', path.join(ws, 'src', 'up'));
     symlinkSync('math.js', path.join(ws, 'src', 'link-in.js'));
     symlinkSync('.git', path.join(ws, 'git-link'));
-    expect(await call('read_file', { path: 'link-out.txt' })).toEqual({ ok: false, output: 'link-out.txt is a symbolic link that leads outside the workspace.' });
-    expect(await call('read_file', { path: 'dir-out/secret.txt' })).toEqual({ ok: false, output: 'dir-out is a symbolic link that leads outside the workspace.' });
+    expect(await call('read_file', { path: 'link-out.txt' })).toEqual({
+      ok: false,
+      output: 'link-out.txt is a symbolic link that leads outside the workspace.',
+    });
+    expect(await call('read_file', { path: 'dir-out/secret.txt' })).toEqual({
+      ok: false,
+      output: 'dir-out is a symbolic link that leads outside the workspace.',
+    });
     expect((await call('write_file', { path: 'dir-out/planted.txt', content: 'x' })).ok).toBe(false);
-    expect((await call('write_file', { path: 'link-out.txt', content: 'overwritten' })).output).toBe('link-out.txt is a symbolic link; tools do not write through links.');
+    expect((await call('write_file', { path: 'link-out.txt', content: 'overwritten' })).output).toBe(
+      'link-out.txt is a symbolic link; tools do not write through links.',
+    );
     expect((await call('edit_file', { path: 'link-out.txt', oldText: 'outside', newText: 'x' })).ok).toBe(false);
     expect((await call('list_files', { path: 'dir-out' })).ok).toBe(false);
     expect((await call('search', { pattern: 'secret', path: 'dir-out' })).ok).toBe(false);

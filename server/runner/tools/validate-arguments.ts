@@ -11,6 +11,9 @@ export function argumentProblem(tool: string, schema: Record<string, unknown>, a
   const e = validate.errors?.[0];
   if (!e) return `Invalid arguments for ${tool}.`;
   const where = e.instancePath ? `\`${e.instancePath.slice(1)}\`` : 'the arguments';
-  const extra = e.keyword === 'additionalProperties' ? ` (unknown argument \`${(e.params as { additionalProperty: string }).additionalProperty}\`)` : '';
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` (unknown argument \`${(e.params as { additionalProperty: string }).additionalProperty}\`)`
+      : '';
   return `Invalid arguments for ${tool}: ${where} ${e.message}${extra}.`;
 }

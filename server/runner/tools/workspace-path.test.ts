@@ -27,7 +27,34 @@ symlinkSync('src', path.join(ws, 'src-link'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const realWs = realpathSync(ws);
-const segment = fc.constantFrom('src', 'deep', 'a.txt', 'new', 'x y', '..', '.', '', 'link-out', 'file-out', 'up', 'chain', 'abs-link', 'loop', 'git-link', 'src-link', '.git', '.GIT', 'secret.txt', '~', '%2e%2e', '..\\', '\\..', '...', 'é', '\0');
+const segment = fc.constantFrom(
+  'src',
+  'deep',
+  'a.txt',
+  'new',
+  'x y',
+  '..',
+  '.',
+  '',
+  'link-out',
+  'file-out',
+  'up',
+  'chain',
+  'abs-link',
+  'loop',
+  'git-link',
+  'src-link',
+  '.git',
+  '.GIT',
+  'secret.txt',
+  '~',
+  '%2e%2e',
+  '..\\',
+  '\\..',
+  '...',
+  'é',
+  '\0',
+);
 const pathString = fc.oneof(
   fc.tuple(fc.boolean(), fc.array(segment, { maxLength: 7 })).map(([abs, parts]) => (abs ? '/' : '') + parts.join('/')),
   fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
@@ -76,8 +103,14 @@ describe('resolveWorkspacePath', () => {
   });
 
   it('accepts ordinary relative paths, through links that stay inside', async () => {
-    expect(await resolveWorkspacePath(ws, 'src/a.txt', 'read')).toEqual({ absolute: path.join(realWs, 'src/a.txt'), relative: 'src/a.txt' });
-    expect(await resolveWorkspacePath(ws, './src//new/file.ts', 'write')).toEqual({ absolute: path.join(realWs, 'src/new/file.ts'), relative: 'src/new/file.ts' });
+    expect(await resolveWorkspacePath(ws, 'src/a.txt', 'read')).toEqual({
+      absolute: path.join(realWs, 'src/a.txt'),
+      relative: 'src/a.txt',
+    });
+    expect(await resolveWorkspacePath(ws, './src//new/file.ts', 'write')).toEqual({
+      absolute: path.join(realWs, 'src/new/file.ts'),
+      relative: 'src/new/file.ts',
+    });
     expect((await resolveWorkspacePath(ws, 'src/up/src-link/a.txt', 'read')).relative).toBe('src/a.txt');
     expect((await resolveWorkspacePath(ws, '', 'read')).relative).toBe('.');
   });

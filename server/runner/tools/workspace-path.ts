@@ -26,7 +26,8 @@ export async function resolveWorkspacePath(workspaceDir: string, input: unknown,
   }
   const segments = given.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) throw new PathRefused(`The path ${JSON.stringify(input)} contains "..": paths stay inside the workspace.`);
-  if (segments.some((s) => s.toLowerCase() === '.git')) throw new PathRefused('The .git directory is managed by AutoDev and cannot be accessed with tools.');
+  if (segments.some((s) => s.toLowerCase() === '.git'))
+    throw new PathRefused('The .git directory is managed by AutoDev and cannot be accessed with tools.');
 
   const root = await realpath(workspaceDir);
   let current = root;
@@ -45,7 +46,12 @@ export async function resolveWorkspacePath(workspaceDir: string, input: unknown,
       if (!target || !inside(root, target)) {
         throw new PathRefused(`${segments.slice(0, i + 1).join('/')} is a symbolic link that leads outside the workspace.`);
       }
-      if (path.relative(root, target).split(path.sep).some((s) => s.toLowerCase() === '.git')) {
+      if (
+        path
+          .relative(root, target)
+          .split(path.sep)
+          .some((s) => s.toLowerCase() === '.git')
+      ) {
         throw new PathRefused(`${segments.slice(0, i + 1).join('/')} is a symbolic link into .git, which tools cannot access.`);
       }
       current = target;

@@ -31,7 +31,9 @@ export async function cloneWorkspace(opts: CloneOptions): Promise<string> {
     await git(['init', '-q', '-b', 'main']);
     // A fixed date makes the empty commit the same on every attempt: an attempt that resumes from
     // checkpoints applies their patch on the same base commit (server/runner/workspace/task-checkpoint.ts).
-    await git(['commit', '-q', '--allow-empty', '-m', 'Empty workspace'], { env: { GIT_AUTHOR_DATE: '2000-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2000-01-01T00:00:00Z' } });
+    await git(['commit', '-q', '--allow-empty', '-m', 'Empty workspace'], {
+      env: { GIT_AUTHOR_DATE: '2000-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2000-01-01T00:00:00Z' },
+    });
     return headSha(opts.dir);
   }
   const repository = checkRepository(opts.repository);
@@ -56,5 +58,6 @@ export async function headSha(dir: string): Promise<string> {
 
 async function assertEmptyDir(dir: string) {
   await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) throw new WorkspaceError('WORKSPACE_CLONE_FAILED', `The workspace directory ${dir} is not empty.`, false);
+  if ((await readdir(dir)).length > 0)
+    throw new WorkspaceError('WORKSPACE_CLONE_FAILED', `The workspace directory ${dir} is not empty.`, false);
 }

@@ -25,7 +25,8 @@ export async function diffAgainst(dir: string, baseSha: string): Promise<Workspa
     await copyIndex(path.join(gitDir, 'index'), index);
     const opts = { cwd: dir, env: { GIT_INDEX_FILE: index } };
     await runGit(['add', '-A'], opts);
-    const diff = (args: string[]) => runGit(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--no-renames', ...args, baseSha, '--'], opts);
+    const diff = (args: string[]) =>
+      runGit(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--no-renames', ...args, baseSha, '--'], opts);
     const [patch, diffstat, numstat] = await Promise.all([diff(['--binary']), diff(['--stat']), diff(['--numstat', '-z'])]);
     return { patch, diffstat: diffstat.toString('utf8'), files: parseNumstat(numstat.toString('utf8')) };
   } finally {

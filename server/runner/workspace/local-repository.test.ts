@@ -28,21 +28,26 @@ const within = (p: string) => {
 describe('local repositories are cloned only inside the operator roots', () => {
   it('never accepts a path that resolves outside the root, whatever its segments and links (fast-check, 500 paths, as paths and file:// URLs)', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('sub', 'deeper', '..', '.', '..cache', 'in', 'out', 'back-out', 'missing'), { maxLength: 6 }), fc.boolean(), (segments, asUrl) => {
-        const candidate = path.join(root, ...segments);
-        const given = asUrl ? pathToFileURL(candidate).href : candidate;
-        const problem = localRepositoryProblem(given, [root]);
-        let exists = true;
-        try {
-          realpathSync(candidate);
-        } catch {
-          exists = false;
-        }
-        if (problem === null) expect(exists && within(candidate)).toBe(true);
-        else expect(exists && within(candidate)).toBe(false);
-        // The up-front check (no disk) never accepts what is lexically outside.
-        if (localRepositoryOutsideRoots(given, [root]) === null) expect(path.resolve(candidate) === root || path.resolve(candidate).startsWith(root + path.sep)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('sub', 'deeper', '..', '.', '..cache', 'in', 'out', 'back-out', 'missing'), { maxLength: 6 }),
+        fc.boolean(),
+        (segments, asUrl) => {
+          const candidate = path.join(root, ...segments);
+          const given = asUrl ? pathToFileURL(candidate).href : candidate;
+          const problem = localRepositoryProblem(given, [root]);
+          let exists = true;
+          try {
+            realpathSync(candidate);
+          } catch {
+            exists = false;
+          }
+          if (problem === null) expect(exists && within(candidate)).toBe(true);
+          else expect(exists && within(candidate)).toBe(false);
+          // The up-front check (no disk) never accepts what is lexically outside.
+          if (localRepositoryOutsideRoots(given, [root]) === null)
+            expect(path.resolve(candidate) === root || path.resolve(candidate).startsWith(root + path.sep)).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });

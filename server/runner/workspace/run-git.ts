@@ -29,7 +29,16 @@ export function gitEnvironment(extra: Record<string, string> = {}): Record<strin
 
 // Sandboxed commands cannot write .git (it is bound read-only), but the working tree is theirs:
 // these keep git on the host from running anything the workspace names.
-const SAFE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'core.pager=cat', '-c', 'protocol.ext.allow=never'];
+const SAFE_CONFIG = [
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'core.pager=cat',
+  '-c',
+  'protocol.ext.allow=never',
+];
 
 export interface GitOptions {
   cwd?: string;
@@ -57,7 +66,11 @@ export function spawnGit(args: string[], opts: GitOptions & { maxOutputBytes?: n
   const max = opts.maxOutputBytes ?? MAX_GIT_OUTPUT;
   const timeoutMs = opts.timeoutMs ?? 600_000;
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...SAFE_CONFIG, ...args], { cwd: opts.cwd, env: gitEnvironment(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', [...SAFE_CONFIG, ...args], {
+      cwd: opts.cwd,
+      env: gitEnvironment(opts.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let timedOut = false;
     let overflowed = false;
     const timer = setTimeout(() => {
@@ -104,8 +117,14 @@ export async function runGit(args: string[], opts: GitOptions = {}): Promise<Buf
         ? `killed by ${r.signal}`
         : `exit ${r.code}`;
   const detail = redactUrls(r.stderr.trim(), opts.secrets).split('\n').slice(-5).join(' ');
-  const hint = /could not read Username|Authentication failed/.test(r.stderr) ? ' The remote asks for credentials: the operator names an environment variable holding a token.' : '';
-  throw new WorkspaceError(opts.code ?? 'WORKSPACE_GIT_FAILED', `git ${subcommand(args)} failed (${why})${detail ? `: ${detail}` : '.'}${hint}`, r.timedOut || (opts.retryable ?? false));
+  const hint = /could not read Username|Authentication failed/.test(r.stderr)
+    ? ' The remote asks for credentials: the operator names an environment variable holding a token.'
+    : '';
+  throw new WorkspaceError(
+    opts.code ?? 'WORKSPACE_GIT_FAILED',
+    `git ${subcommand(args)} failed (${why})${detail ? `: ${detail}` : '.'}${hint}`,
+    r.timedOut || (opts.retryable ?? false),
+  );
 }
 
 /** The git subcommand of an argument list (after any `-c key=value`), for messages. */

@@ -13,7 +13,11 @@ import { WorkspaceError } from './workspace-error.ts';
 export const MAX_CHECKPOINT_PATCH_CHARS = 900_000;
 
 /** Commits the workspace after a task and returns what its task_completed event carries. */
-export async function taskCheckpoint(dir: string, baseCommit: string, message: string): Promise<{ commit: string; patch?: string; patchOmitted?: boolean }> {
+export async function taskCheckpoint(
+  dir: string,
+  baseCommit: string,
+  message: string,
+): Promise<{ commit: string; patch?: string; patchOmitted?: boolean }> {
   await checkpoint(dir, message);
   const commit = (await runGit(['rev-parse', 'HEAD'], { cwd: dir })).toString('utf8').trim();
   const patch = (await diffAgainst(dir, baseCommit)).patch.toString('base64');

@@ -82,22 +82,30 @@ describe('cloneWorkspace', () => {
       code: 'WORKSPACE_CLONE_FAILED',
       message: expect.stringContaining('no-such-branch'),
     });
-    await expect(cloneWorkspace({ repository: path.join(root, 'nowhere.git'), dir: fresh() })).rejects.toMatchObject({ code: 'WORKSPACE_CLONE_FAILED' });
+    await expect(cloneWorkspace({ repository: path.join(root, 'nowhere.git'), dir: fresh() })).rejects.toMatchObject({
+      code: 'WORKSPACE_CLONE_FAILED',
+    });
     const full = fresh();
     mkdirSync(full);
     writeFileSync(path.join(full, 'x'), '');
     await expect(cloneWorkspace({ dir: full })).rejects.toThrow(/is not empty/);
     const marker = path.join(root, 'ext-ran');
-    await expect(cloneWorkspace({ repository: `ext::sh -c touch% ${marker}`, dir: fresh() })).rejects.toMatchObject({ code: 'WORKSPACE_CLONE_FAILED' });
+    await expect(cloneWorkspace({ repository: `ext::sh -c touch% ${marker}`, dir: fresh() })).rejects.toMatchObject({
+      code: 'WORKSPACE_CLONE_FAILED',
+    });
     expect(readdirSync(root)).not.toContain('ext-ran');
     await expect(cloneWorkspace({ repository: '--upload-pack=touch /tmp/x', dir: fresh() })).rejects.toThrow(/not an option/);
   });
 
   it('redacts URL userinfo in errors and refuses a password in the URL', async () => {
-    const err = await cloneWorkspace({ repository: 'http://someone@127.0.0.1:9/nothing.git', dir: fresh(), timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const err = await cloneWorkspace({ repository: 'http://someone@127.0.0.1:9/nothing.git', dir: fresh(), timeoutMs: 10_000 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).not.toContain('someone');
-    await expect(cloneWorkspace({ repository: 'https://user:ghp_secret@example.com/r.git', dir: fresh() })).rejects.toThrow(/carries a password/);
+    await expect(cloneWorkspace({ repository: 'https://user:ghp_secret@example.com/r.git', dir: fresh() })).rejects.toThrow(
+      /carries a password/,
+    );
   });
 
   it('authenticates to a private http remote with a token named by environment variable, never on a command line or in an error', async () => {
@@ -130,9 +138,16 @@ describe('cloneWorkspace', () => {
       expect(server.seenAuthorization.filter(Boolean).length).toBeGreaterThan(0);
       expect(readFileSync(path.join(dir, '.git', 'config'), 'utf8')).not.toContain(token);
 
-      const wrong = await cloneWorkspace({ repository, dir: fresh(), credentialsEnv: 'TEST_GIT_TOKEN', env: { TEST_GIT_TOKEN: 'wrong-token' } }).catch((e: unknown) => e);
+      const wrong = await cloneWorkspace({
+        repository,
+        dir: fresh(),
+        credentialsEnv: 'TEST_GIT_TOKEN',
+        env: { TEST_GIT_TOKEN: 'wrong-token' },
+      }).catch((e: unknown) => e);
       expect((wrong as Error).message).not.toContain('wrong-token');
-      await expect(cloneWorkspace({ repository, dir: fresh(), credentialsEnv: 'UNSET_VARIABLE', env: {} })).rejects.toThrow(/UNSET_VARIABLE.*is not set/);
+      await expect(cloneWorkspace({ repository, dir: fresh(), credentialsEnv: 'UNSET_VARIABLE', env: {} })).rejects.toThrow(
+        /UNSET_VARIABLE.*is not set/,
+      );
     } finally {
       await server.close();
     }
@@ -203,7 +218,14 @@ describe('diffAgainst', () => {
 
     const diff = await diffAgainst(dir, base);
     expect(readFileSync(path.join(dir, '.git', 'index')).equals(indexBefore)).toBe(true);
-    expect(diff.files.map((f) => f.path).sort()).toEqual(['README.md', 'blob.bin', 'doomed.txt', 'latin1.txt', 'lib.js', 'src/deep/new file.ts']);
+    expect(diff.files.map((f) => f.path).sort()).toEqual([
+      'README.md',
+      'blob.bin',
+      'doomed.txt',
+      'latin1.txt',
+      'lib.js',
+      'src/deep/new file.ts',
+    ]);
     expect(diff.files.find((f) => f.path === 'blob.bin')).toEqual({ path: 'blob.bin', added: null, deleted: null });
     expect(diff.files.find((f) => f.path === 'lib.js')).toEqual({ path: 'lib.js', added: 1, deleted: 1 });
     expect(diff.diffstat).toMatch(/6 files changed/);
@@ -219,7 +241,7 @@ describe('diffAgainst', () => {
     expect(readdirSync(check)).not.toContain('doomed.txt');
   });
 
-  it('sees a same-size edit whose file times still match the index (git\'s racy-clean case)', async () => {
+  it("sees a same-size edit whose file times still match the index (git's racy-clean case)", async () => {
     // An edit in the same second as the clone keeps the file's size and (to the second) its time, so
     // only git's racy-index check (entry time >= index time) makes git hash the file again. The copy
     // of the index must keep the original's times, or the edit is missing from the patch.
@@ -230,7 +252,10 @@ describe('diffAgainst', () => {
     utimesSync(file, past, past);
     git(dir, 'update-index', '--refresh'); // the entry now records the past time
     const before = readFileSync(file, 'utf8');
-    writeFileSync(file, before.replace(/./, (c) => (c === 'X' ? 'Y' : 'X')));
+    writeFileSync(
+      file,
+      before.replace(/./, (c) => (c === 'X' ? 'Y' : 'X')),
+    );
     utimesSync(file, past, past);
     utimesSync(path.join(dir, '.git', 'index'), past, past); // written in that same second: racily clean
     const diff = await diffAgainst(dir, base);
@@ -245,4 +270,3 @@ describe('diffAgainst', () => {
     expect(diff.files).toEqual([]);
   });
 });
-

@@ -54,11 +54,16 @@ export function ensureTools(tools: Tool[], say: (line: string) => void, env: Nod
   const command = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`;
   const refused = whyNoInstall(env);
   if (refused) {
-    throw new Error(`The tests need ${describe(missing)}, and ${refused}: run \`${process.getuid?.() === 0 ? '' : 'sudo '}${command}\` first.`);
+    throw new Error(
+      `The tests need ${describe(missing)}, and ${refused}: run \`${process.getuid?.() === 0 ? '' : 'sudo '}${command}\` first.`,
+    );
   }
   say(`installing Debian packages the tests need: ${packages.join(' ')} (for ${describe(missing)})`);
   const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...packages],
+  ]) {
     const r = spawnSync('apt-get', args, { env: aptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.status !== 0) {
       const why = (r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n').slice(-2).join(' ');
@@ -66,6 +71,9 @@ export function ensureTools(tools: Tool[], say: (line: string) => void, env: Nod
     }
   }
   const still = missing.filter((t) => !findCommand(t.command, env));
-  if (still.length) throw new Error(`After installing ${packages.join(' ')}, ${describe(still)} is still missing: check the path (or CHROMIUM_PATH) and run \`${command}\`.`);
+  if (still.length)
+    throw new Error(
+      `After installing ${packages.join(' ')}, ${describe(still)} is still missing: check the path (or CHROMIUM_PATH) and run \`${command}\`.`,
+    );
   say(`installed: ${packages.join(' ')}`);
 }

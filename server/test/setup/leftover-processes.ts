@@ -28,7 +28,9 @@ export function processesMarked(mark: string): ProcessInfo[] {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const pathVar = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').find((v) => v.startsWith('PATH='));
+      const pathVar = readFileSync(`/proc/${name}/environ`, 'utf8')
+        .split('\0')
+        .find((v) => v.startsWith('PATH='));
       if (!pathVar?.split(path.delimiter).includes(mark)) continue;
       const command = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       found.push({ pid: Number(name), command });

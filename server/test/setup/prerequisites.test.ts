@@ -29,7 +29,13 @@ describe("npm test's prerequisites", () => {
 
   it('programs that are present are used as they are: nothing is installed or said', () => {
     const said: string[] = [];
-    ensureTools([{ command: 'node', debianPackage: 'nodejs', neededFor: 'this test' }, { command: process.execPath, debianPackage: 'nodejs', neededFor: 'this test' }], (l) => said.push(l));
+    ensureTools(
+      [
+        { command: 'node', debianPackage: 'nodejs', neededFor: 'this test' },
+        { command: process.execPath, debianPackage: 'nodejs', neededFor: 'this test' },
+      ],
+      (l) => said.push(l),
+    );
     expect(said).toEqual([]);
   });
 
@@ -44,7 +50,9 @@ describe("npm test's prerequisites", () => {
   it('a Redis that does not answer is replaced by a redis-server of its own, which stop() ends', async () => {
     const said: string[] = [];
     const redis = await provideTestRedis((l) => said.push(l), { TEST_REDIS_URL: DEAD.redis });
-    expect(said[0]).toBe('Redis at redis://127.0.0.1:1 does not answer (connect ECONNREFUSED 127.0.0.1:1); starting a redis-server for this run');
+    expect(said[0]).toBe(
+      'Redis at redis://127.0.0.1:1 does not answer (connect ECONNREFUSED 127.0.0.1:1); starting a redis-server for this run',
+    );
     expect(await redisProblem(redis.url)).toBeNull();
     await redis.stop();
     expect(await refuses(Number(new URL(redis.url).port))).toBe(true);
@@ -53,7 +61,9 @@ describe("npm test's prerequisites", () => {
   it('a PostgreSQL that does not answer is replaced by an embedded one; stopNow() (what Ctrl-C runs) ends it and deletes its directory', async () => {
     const said: string[] = [];
     const pg = await provideTestPostgres((l) => said.push(l), { TEST_POSTGRES_URL: DEAD.postgres });
-    expect(said[0]).toMatch(/^PostgreSQL at postgres:\/\/postgres@127.0.0.1:1\/postgres does not answer \(connect ECONNREFUSED 127.0.0.1:1\); starting an embedded PostgreSQL/);
+    expect(said[0]).toMatch(
+      /^PostgreSQL at postgres:\/\/postgres@127.0.0.1:1\/postgres does not answer \(connect ECONNREFUSED 127.0.0.1:1\); starting an embedded PostgreSQL/,
+    );
     const dir = /data in (\S+)\)/.exec(said.at(-1)!)![1];
     expect(await postgresProblem(pg.url)).toBeNull();
     expect(existsSync(dir)).toBe(true);

@@ -83,6 +83,8 @@ export async function provideTestPostgres(say: (line: string) => void, env: Node
     };
   } catch (err) {
     removeDir();
-    throw new Error(`PostgreSQL is needed and neither ${wanted} answers nor could an embedded one start: ${(err as Error).message}`, { cause: err });
+    throw new Error(`PostgreSQL is needed and neither ${wanted} answers nor could an embedded one start: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

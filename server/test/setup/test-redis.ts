@@ -6,7 +6,13 @@ export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Null when the server at `url` answers PING within 3 s, else the reason it did not. */
 export async function redisProblem(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let firstError: Error | null = null;
   client.on('error', (err) => void (firstError ??= err));
   try {
@@ -33,6 +39,8 @@ export async function provideTestRedis(say: (line: string) => void, env: NodeJS.
     say(`redis-server is up at ${redis.url}`);
     return { url: redis.url, stop: redis.stop, stopNow: redis.stopNow };
   } catch (err) {
-    throw new Error(`Redis is needed and neither ${wanted} answers nor could a redis-server start: ${(err as Error).message}`, { cause: err });
+    throw new Error(`Redis is needed and neither ${wanted} answers nor could a redis-server start: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
