@@ -8,6 +8,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { startTestServer } from '../server/test/harness.ts';
 import { startOpenAiMockServer } from '../server/test/openai-mock-server.ts';
+import { oneWriterTemplate } from '../server/test/one-writer-template.ts';
 import { upsertTemplate } from '../server/test/scripted.ts';
 import { createTaskTextStream } from '../server/runner/text-stream.ts';
 import { createLiveTextRedaction } from '../server/engine/attempt/live-text-redaction.ts';
@@ -37,20 +38,10 @@ async function autodevRun() {
     role: 'all',
     env: { ...BENCH_LIMITS, AUTODEV_MODEL_PROVIDER: 'openai', AUTODEV_MODEL_BASE_URL: model.baseUrl, AUTODEV_MODEL_STREAM: '1' },
   });
-  await upsertTemplate(t.gql, {
-    slug: 'bench-streamed',
-    name: 'Streamed answer (benchmarks)',
-    description: 'One task whose answer is streamed',
-    workspace: { repositoryField: 'repository' },
-    crew: {
-      process: 'sequential',
-      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes at length.', model: 'claude-haiku-4-5', tools: [] }],
-      tasks: [{ id: 'write', description: 'Write the answer', expectedOutput: 'Text', agent: 'writer' }],
-    },
-    inputSchema: { type: 'object', properties: { repository: { type: 'string' } } },
-    outputSchema: { type: 'object' },
-    timeoutSeconds: 120,
-  });
+  await upsertTemplate(
+    t.gql,
+    oneWriterTemplate({ slug: 'bench-streamed', name: 'Streamed answer (benchmarks)', description: 'One task whose answer is streamed' }),
+  );
   const created = await t.gql(`mutation { createJob(input: { templateSlug: "bench-streamed", input: {} }) { id } }`);
   if (created.errors) throw new Error(JSON.stringify(created.errors));
   const jobId = (created.data as { createJob: { id: string } }).createJob.id;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startTestServer, type TestServer } from '../test/harness.ts';
 import { startOpenAiMockServer, type OpenAiMockServer } from '../test/openai-mock-server.ts';
+import { oneWriterTemplate } from '../test/one-writer-template.ts';
 import { upsertTemplate, waitForJob } from '../test/scripted.ts';
 
 let t: TestServer;
@@ -30,35 +31,26 @@ beforeAll(async () => {
       AUTODEV_VALIDATION_TIMEOUT_MS: '30000',
     },
   });
-  await upsertTemplate(t.gql, {
-    slug: 'streamed-answer',
-    name: 'Streamed answer',
-    description: 'One task whose answer is streamed',
-    workspace: { repositoryField: 'repository' },
-    crew: {
-      process: 'sequential',
-      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Writes at length.', model: 'claude-haiku-4-5', tools: [] }],
-      tasks: [{ id: 'write', description: 'Write the answer', expectedOutput: 'Text', agent: 'writer' }],
-    },
-    inputSchema: { type: 'object', properties: { repository: { type: 'string' }, n: { type: 'integer' } } },
-    outputSchema: { type: 'object' },
-    timeoutSeconds: 120,
-  });
-  await upsertTemplate(t.gql, {
-    slug: 'streamed-leak',
-    name: 'Streamed leak',
-    description: 'One task whose streamed answer contains a key',
-    workspace: { repositoryField: 'repository' },
-    maxAttempts: 1,
-    crew: {
-      process: 'sequential',
-      agents: [{ id: 'writer', role: 'Writer', goal: 'Write', backstory: 'Careless.', model: 'claude-haiku-4-5', tools: [] }],
-      tasks: [{ id: 'write', description: 'Leak the key', expectedOutput: 'Text', agent: 'writer' }],
-    },
-    inputSchema: { type: 'object', properties: { repository: { type: 'string' } } },
-    outputSchema: { type: 'object' },
-    timeoutSeconds: 120,
-  });
+  await upsertTemplate(
+    t.gql,
+    oneWriterTemplate({
+      slug: 'streamed-answer',
+      name: 'Streamed answer',
+      description: 'One task whose answer is streamed',
+      inputProperties: { n: { type: 'integer' } },
+    }),
+  );
+  await upsertTemplate(
+    t.gql,
+    oneWriterTemplate({
+      slug: 'streamed-leak',
+      name: 'Streamed leak',
+      description: 'One task whose streamed answer contains a key',
+      task: 'Leak the key',
+      backstory: 'Careless.',
+      maxAttempts: 1,
+    }),
+  );
 }, 60_000);
 afterAll(async () => {
   await t?.close();
