@@ -3,12 +3,76 @@
 import { Logger, makeWorkerUtils, run } from 'graphile-worker';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
-import { BENCH_LIMITS, addMinimalTemplate, createJobs, pool, printTable, waitForTerminal } from './lib.ts';
+import { readFile } from 'node:fs/promises';
+import type pg from 'pg';
+import { BENCH_LIMITS, addMinimalTemplate, createJobs, pool, printTable, profileWindow, waitForTerminal } from './lib.ts';
 import { createPool } from '../server/db/pool.ts';
+import { isTransactionControl, isTransactionStart, recordStatements, type StatementLog } from '../server/test/count-statements.ts';
 
 const N = Number(process.env.BENCH_JOBS ?? 300);
 const CONCURRENCY = 8;
 const silent = new Logger(() => () => {});
+// The benchmark's own polling for the end (waitForTerminal) is not the product's work.
+const BENCH_POLL = /^SELECT count\(\*\)::int AS n FROM "Job" WHERE id = ANY/;
+
+/** What one measured window cost: statements and transactions sent, CPU of this process and of the database's backends. */
+interface WindowCost {
+  statements: number;
+  transactions: number;
+  cpuMs: number;
+  pgCpuMs: number | null;
+  log: StatementLog;
+}
+
+/** CPU time (ms) of the PostgreSQL backends connected to this database, from /proc (null where unreadable). */
+async function backendCpuMs(db: pg.Pool): Promise<Map<number, number> | null> {
+  const { rows } = await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
+  const tick = 1000 / 100; // USER_HZ
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * tick);
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}
+
+async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<WindowCost> {
+  const pgBefore = await backendCpuMs(db);
+  const log = recordStatements();
+  const cpu = process.cpuUsage();
+  try {
+    await fn();
+  } finally {
+    log.stop();
+  }
+  const used = process.cpuUsage(cpu);
+  const pgAfter = await backendCpuMs(db);
+  // Backends that were there before and after (a pool's connections live across the window).
+  let pgCpuMs: number | null = null;
+  if (pgBefore && pgAfter) {
+    pgCpuMs = 0;
+    for (const [pid, after] of pgAfter) pgCpuMs += after - (pgBefore.get(pid) ?? 0);
+  }
+  const texts = log.texts.filter((t) => !BENCH_POLL.test(t));
+  return {
+    statements: texts.filter((t) => !isTransactionControl(t)).length,
+    transactions: texts.filter(isTransactionStart).length,
+    cpuMs: (used.user + used.system) / 1000,
+    pgCpuMs,
+    log,
+  };
+}
+
+/** The statements of the window grouped by their first words, most frequent first (BENCH_STATEMENTS=1). */
+function printStatements(log: StatementLog, n: number) {
+  const byText = new Map<string, number>();
+  for (const t of log.texts) if (!BENCH_POLL.test(t)) byText.set(t.slice(0, 150), (byText.get(t.slice(0, 150)) ?? 0) + 1);
+  for (const [text, count] of [...byText].sort((a, b) => b[1] - a[1])) console.log(`${(count / n).toFixed(2).padStart(7)}  ${text}`);
+}
 
 export async function benchLifecycle() {
   const db = await createTestDatabase();
@@ -21,9 +85,14 @@ export async function benchLifecycle() {
     await addMinimalTemplate(t);
     await waitForTerminal(t, await createJobs(t, 10, CONCURRENCY, 1_000_000)); // warm-up
     const started = performance.now();
-    const ids = await createJobs(t, N, CONCURRENCY);
-    await waitForTerminal(t, ids);
+    let ids: string[] = [];
+    const profile = await profileWindow();
+    const oursCost = await measureWindow(t.app.services.pool, async () => {
+      ids = await createJobs(t, N, CONCURRENCY);
+      await waitForTerminal(t, ids);
+    });
     const ours = N / ((performance.now() - started) / 1000);
+    await profile?.stop('lifecycle');
     const { rows } = await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [
       ids,
     ]);
@@ -46,10 +115,12 @@ export async function benchLifecycle() {
       },
     });
     const baseStart = performance.now();
-    await pool(Array.from({ length: N }), CONCURRENCY, async (_, i) => {
-      await utils.addJob('noop', { n: i });
+    const baseCost = await measureWindow(pgPool, async () => {
+      await pool(Array.from({ length: N }), CONCURRENCY, async (_, i) => {
+        await utils.addJob('noop', { n: i });
+      });
+      while (done < N) await new Promise((r) => setTimeout(r, 5));
     });
-    while (done < N) await new Promise((r) => setTimeout(r, 5));
     const base = N / ((performance.now() - baseStart) / 1000);
     await runner.stop();
     await utils.release();
@@ -59,6 +130,15 @@ export async function benchLifecycle() {
       ['jobs per second', ours, base, 'jobs/s'],
     ]);
     console.log(`(${rows[0].n / N} events stored per AutoDev job; the baseline task does nothing and stores nothing)`);
+    const per = (c: WindowCost, k: 'statements' | 'transactions' | 'cpuMs') => (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
+    const pgPer = (c: WindowCost) => (c.pgCpuMs === null ? 'n/a' : `${(c.pgCpuMs / N).toFixed(2)} ms`);
+    console.log(
+      `Per job: SQL statements AutoDev ${per(oursCost, 'statements')} / baseline ${per(baseCost, 'statements')} (transaction control and the benchmark's polling not counted), ` +
+        `transactions ${per(oursCost, 'transactions')} / ${per(baseCost, 'transactions')} (explicit BEGIN), ` +
+        `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
+        `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
+    );
+    if (process.env.BENCH_STATEMENTS) printStatements(oursCost.log, N);
   } finally {
     await db.drop();
   }
