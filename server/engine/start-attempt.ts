@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
-import { transitionInTransaction, type TransitionDeps } from '../jobs/transition-job.ts';
+import { TRANSITION_READ_COLUMNS, transitionInTransaction, type TransitionDeps, type TransitionRead } from '../jobs/transition-job.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
@@ -20,6 +20,8 @@ export interface StartedAttempt {
   resume?: ResumePoint;
   /** The number of the job's last PAUSED attempt (0: none): retries are counted from there. */
   lastPausedAttempt: number;
+  /** The artifacts the job's attempts stored before this one (the job's cap counts them). */
+  artifactCount: number;
 }
 
 /**
@@ -35,70 +37,58 @@ export async function startAttempt(
   let started: StartedAttempt | null = null;
   try {
     const result = await withTransaction(deps.pool, async (sql) => {
-      const current = await lockProjectOfJob(sql, req.jobId, req.defaultMaxRunning);
+      // One read under the project's lock: the slot, the transition's row and what the attempt starts from.
+      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS);
       if (!current) return null;
       if (current.limit !== null && !(await takeSlotOrWait(sql, { ...current, jobId: req.jobId, limit: current.limit }))) return null;
       const number = current.attemptCount + 1;
-      return transitionInTransaction(sql, {
+      const transition = await transitionInTransaction(sql, {
         jobId: req.jobId,
         from: 'QUEUED',
         to: 'RUNNING',
         actor: `worker ${req.workerId}`,
         message: `Attempt ${number} started (${req.executor} executor)`,
         attemptNumber: number,
+        read: current,
+        patch: { feedback: null, countAttempt: true },
         effects: async (tx) => {
-          const { rows } = await tx.sql.query<{
-            attemptCount: number;
-            projectId: string;
-            spec: JobSpec;
-            input: unknown;
-            feedback: string | null;
-          }>(
-            `WITH before AS (SELECT feedback FROM "Job" WHERE id = $1)
-           UPDATE "Job" SET "attemptCount" = "attemptCount" + 1, feedback = NULL WHERE id = $1
-           RETURNING "attemptCount", "projectId", spec, input, (SELECT feedback FROM before) AS feedback`,
-            [req.jobId],
-          );
-          const job = rows[0];
-          if (job.attemptCount !== number) throw new AppError('CONFLICT', 'The job was claimed concurrently.');
-          const previous = await tx.sql.query<{ output: unknown; guardrailResults: unknown; exitReason: string | null }>(
-            `SELECT output, "guardrailResults", "exitReason" FROM "JobAttempt" WHERE "jobId" = $1 ORDER BY number DESC LIMIT 1`,
-            [req.jobId],
-          );
-          const last = previous.rows[0];
-          const violations = Array.isArray(last?.guardrailResults)
-            ? (last.guardrailResults as { name: string; message: string; passed: boolean }[])
+          const previous = current.previous;
+          const violations = Array.isArray(previous?.guardrailResults)
+            ? (previous.guardrailResults as { name: string; message: string; passed: boolean }[])
                 .filter((g) => !g.passed)
                 .map((g) => ({ name: g.name, message: g.message }))
             : [];
           const feedback =
-            job.feedback || violations.length
+            current.feedback || violations.length
               ? {
-                  ...(job.feedback ? { comment: job.feedback } : {}),
-                  ...(last?.output !== null && last?.output !== undefined ? { previousOutput: last.output } : {}),
+                  ...(current.feedback ? { comment: current.feedback } : {}),
+                  ...(previous?.output !== null && previous?.output !== undefined ? { previousOutput: previous.output } : {}),
                   ...(violations.length ? { guardrailViolations: violations } : {}),
                 }
               : null;
-          const resume = resumePointOf(await currentChain(tx.sql, req.jobId, job.spec.crew));
-          const paused = await tx.sql.query<{ n: number }>(`SELECT ${LAST_PAUSED_ATTEMPT('$1::uuid')} AS n`, [req.jobId]);
+          const resume = current.checkpointed ? resumePointOf(await currentChain(tx.sql, req.jobId, current.spec.crew)) : undefined;
           const attempt = await tx.sql.query<{ id: string }>(
             `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt")
            VALUES (gen_random_uuid(), $1, $2, 'RUNNING', $3, $4, $5, clock_timestamp()) RETURNING id`,
-            [req.jobId, job.attemptCount, req.executor, req.workerId, job.feedback],
+            [req.jobId, number, req.executor, req.workerId, current.feedback],
           );
           started = {
             attemptId: attempt.rows[0].id,
-            number: job.attemptCount,
+            number,
             jobId: req.jobId,
-            projectId: job.projectId,
-            spec: job.spec,
-            input: job.input,
+            projectId: current.projectId,
+            spec: current.spec,
+            input: current.input,
             feedback,
             ...(resume ? { resume } : {}),
-            lastPausedAttempt: paused.rows[0].n,
+            lastPausedAttempt: current.lastPaused,
+            artifactCount: current.artifacts,
           };
         },
       });
+      // The version guard already makes a concurrent claim a CONFLICT; this is its second fence.
+      if (transition.attemptCount !== number) throw new AppError('CONFLICT', 'The job was claimed concurrently.');
+      return transition;
     });
     if (result) await deps.events.publish(result.events);
   } catch (err) {
@@ -108,3 +98,23 @@ export async function startAttempt(
   }
   return started;
 }
+
+/** What a claim reads with the project's lock (the job's row `j`), besides the slot's view. */
+interface ClaimRead extends TransitionRead {
+  spec: JobSpec;
+  input: unknown;
+  feedback: string | null;
+  /** The job's last attempt (null: none). */
+  previous: { output: unknown; guardrailResults: unknown } | null;
+  lastPaused: number;
+  /** Whether the job has checkpoints in force (only then is its chain read). */
+  checkpointed: boolean;
+  artifacts: number;
+}
+
+const CLAIM_READ_COLUMNS = `${TRANSITION_READ_COLUMNS}, j.spec, j.input, j.feedback,
+  (SELECT json_build_object('output', a.output, 'guardrailResults', a."guardrailResults") FROM "JobAttempt" a
+    WHERE a."jobId" = j.id ORDER BY a.number DESC LIMIT 1) AS previous,
+  ${LAST_PAUSED_ATTEMPT('j.id')} AS "lastPaused",
+  EXISTS (SELECT 1 FROM "TaskCheckpoint" c WHERE c."jobId" = j.id AND c."supersededAt" IS NULL) AS checkpointed,
+  (SELECT count(*)::int FROM "Artifact" f WHERE f."jobId" = j.id) AS artifacts`;

@@ -47,6 +47,31 @@ export function toEventRecord(row: Record<string, unknown>): JobEventRecord {
 // Every event is stored (and so published and replayed) with secrets redacted: its text may quote
 // a runner, a provider or a tenant (server/secrets/redact.ts).
 
+/**
+ * SQL inserting `evs` as the job's events with the seqs `base + 1`, `base + 2`… in one statement,
+ * where `source` is a FROM item (a CTE's name) with the columns `base` and "projectId" (one row, or
+ * none: then nothing is inserted). `capped`: only the first `n` (a column of the source) are inserted.
+ * Pushes the events' values onto `params`; returns the statement's INSERT part, RETURNING the stored columns.
+ */
+export function insertEventsFrom(
+  source: string,
+  jobParam: string,
+  evs: NewJobEvent[],
+  params: unknown[],
+  opts: { capped?: boolean } = {},
+): string {
+  const values = evs.map((ev, i) => {
+    params.push(i, ...storedValues(ev));
+    const b = params.length - 8;
+    return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
+  });
+  return `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
+     SELECT ${jobParam}, s."projectId", s.base + v.i + 1, v.type, v."fromState", v."toState", v.message, v.data, v.actor, v."attemptNumber", clock_timestamp()
+     FROM ${source} s, (VALUES ${values.join(', ')}) AS v(i, type, "fromState", "toState", message, data, actor, "attemptNumber")
+     ${opts.capped ? 'WHERE v.i < s.n' : ''}
+     RETURNING ${COLUMNS}`;
+}
+
 /** Inserts an event with an already-allocated `seq` (see appendJobEvent / transitionJob). */
 export async function insertJobEvent(sql: Sql, jobId: string, projectId: string, seq: number, ev: NewJobEvent): Promise<JobEventRecord> {
   const { rows } = await sql.query<Record<string, unknown>>(
@@ -131,11 +156,6 @@ export async function appendJobEvents(
 ): Promise<JobEventRecord[]> {
   if (evs.length === 0) return [];
   const params: unknown[] = [jobId, evs.length, opts.maxEvents ?? null];
-  const values = evs.map((ev, i) => {
-    params.push(i, ...storedValues(ev));
-    const b = 3 + i * 8;
-    return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
-  });
   const { rows } = await sql.query<Record<string, unknown>>(
     `WITH job AS (
        UPDATE "Job" j SET "lastSeq" = j."lastSeq" + fit.n
@@ -143,11 +163,7 @@ export async function appendJobEvents(
        WHERE j.id = fit.id
        RETURNING j."lastSeq" - fit.n AS base, fit.n, j."projectId"
      )
-     INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
-     SELECT $1, job."projectId", job.base + v.i + 1, v.type, v."fromState", v."toState", v.message, v.data, v.actor, v."attemptNumber", clock_timestamp()
-     FROM job, (VALUES ${values.join(', ')}) AS v(i, type, "fromState", "toState", message, data, actor, "attemptNumber")
-     WHERE v.i < job.n
-     RETURNING ${COLUMNS}`,
+     ${insertEventsFrom('job', '$1', evs, params, { capped: true })}`,
     params,
   );
   const stored = rows.map(toEventRecord).sort((a, b) => a.seq - b.seq);

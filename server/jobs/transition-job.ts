@@ -3,7 +3,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { Sql } from '../db/transaction.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { JobEventBus } from './job-event-bus.ts';
-import { appendJobEvent, insertJobEvent, type JobEventRecord, type NewJobEvent } from './job-event.ts';
+import { appendJobEvent, insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from './job-event.ts';
 import { canTransition, isTerminal, type JobState } from './state-machine.ts';
 import { jobStateEvents, queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
 
@@ -16,6 +16,24 @@ export interface JobPatch {
   output?: unknown;
   feedback?: string | null;
   lastError?: string | null;
+  /** A new attempt starts: "attemptCount" + 1 (the result's `attemptCount`). */
+  countAttempt?: true;
+}
+
+/**
+ * The job's columns a transition decides on, as SQL over the job's row aliased `j`: a caller that
+ * reads the job anyway in the same transaction selects these too and passes the row as `read`.
+ * Whether the project has an enabled webhook endpoint rides along: a project without one costs no
+ * further statement for webhooks.
+ */
+export const TRANSITION_READ_COLUMNS = `j.state, j."projectId", j.version,
+  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = j."projectId" AND w.enabled) AS webhooks`;
+
+export interface TransitionRead {
+  state: JobState;
+  projectId: string;
+  version: number;
+  webhooks: boolean;
 }
 
 export interface TransitionTx {
@@ -37,6 +55,10 @@ export interface TransitionRequest {
   data?: unknown;
   attemptNumber?: number | null;
   patch?: JobPatch;
+  /** The job's row (TRANSITION_READ_COLUMNS) as the caller read it in this transaction; the update is guarded by its version. */
+  read?: TransitionRead;
+  /** Events of this job recorded just before the state change (their seqs precede STATE_CHANGED's), in its statement. */
+  before?: NewJobEvent[];
   /** Further writes that must commit together with the state change (reviews, attempts). */
   effects?: (tx: TransitionTx) => Promise<void>;
 }
@@ -46,6 +68,8 @@ export interface TransitionResult {
   from: JobState;
   to: JobState;
   events: JobEventRecord[];
+  /** With `patch.countAttempt`: the job's attempt count after the change. */
+  attemptCount?: number;
 }
 
 /**
@@ -61,15 +85,10 @@ export async function transitionJob(deps: TransitionDeps, req: TransitionRequest
 
 /** The same, inside a caller's transaction; the caller must publish `events` after its commit. */
 export async function transitionInTransaction(sql: Sql, req: TransitionRequest): Promise<TransitionResult> {
-  // Whether the project has an enabled webhook endpoint rides along: a project without one costs
-  // no further statement for webhooks.
-  const { rows } = await sql.query<{ state: JobState; projectId: string; version: number; webhooks: boolean }>(
-    `SELECT state, "projectId", version,
-            EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = j."projectId" AND w.enabled) AS webhooks
-       FROM "Job" j WHERE id = $1`,
-    [req.jobId],
-  );
-  const current = rows[0];
+  const current =
+    req.read ??
+    (await sql.query<TransitionRead>(`SELECT ${TRANSITION_READ_COLUMNS} FROM "Job" j WHERE id = $1`, [req.jobId])).rows[0] ??
+    null;
   if (!current || (req.projectId && current.projectId !== req.projectId)) throw notFound(`Job ${req.jobId}`);
   const from = current.state;
   const expected = req.from === undefined ? undefined : ([] as JobState[]).concat(req.from);
@@ -86,7 +105,8 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     );
   }
 
-  const params: unknown[] = [req.jobId, from, current.version, req.to, isTerminal(req.to)];
+  const before = req.before ?? [];
+  const params: unknown[] = [req.jobId, from, current.version, req.to, isTerminal(req.to), before.length + 1];
   const sets: string[] = [];
   const patch = req.patch ?? {};
   if ('output' in patch) {
@@ -101,31 +121,48 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     params.push(patch.lastError ?? null);
     sets.push(`"lastError" = $${params.length}`);
   }
-  const updated = await sql.query<{ lastSeq: number; version: number }>(
-    `UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + 1, "updatedAt" = now(),
-            "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END${sets.map((s) => `, ${s}`).join('')}
-     WHERE id = $1 AND state = $2 AND version = $3
-     RETURNING "lastSeq", version`,
+  if (patch.countAttempt) sets.push(`"attemptCount" = "attemptCount" + 1`);
+  // The guarded update and its events (those before it, then STATE_CHANGED) in one statement: the
+  // events take the seqs the update allocates, and a lost race (no row updated) inserts nothing.
+  const insert = insertEventsFrom(
+    'updated',
+    '$1::uuid',
+    [
+      ...before.map((ev) => ({ ...ev, attemptNumber: ev.attemptNumber ?? req.attemptNumber })),
+      {
+        type: 'STATE_CHANGED',
+        fromState: from,
+        toState: req.to,
+        message: req.message ?? `${from} → ${req.to}`,
+        data: req.data,
+        actor: req.actor,
+        attemptNumber: req.attemptNumber,
+      },
+    ],
     params,
   );
-  if (updated.rowCount === 0) {
+  const { rows } = await sql.query<Record<string, unknown>>(
+    `WITH updated AS (
+       UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + $6::int, "updatedAt" = now(),
+              "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END${sets.map((s) => `, ${s}`).join('')}
+       WHERE id = $1 AND state = $2 AND version = $3
+       RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount")
+     ${insert}, (SELECT version FROM updated) AS "jobVersion", (SELECT "attemptCount" FROM updated) AS "jobAttemptCount"`,
+    params,
+  );
+  if (rows.length === 0) {
     throw new AppError('CONFLICT', 'The job changed while this request was being handled; nothing was changed. Reload it and try again.');
   }
-  const events: JobEventRecord[] = [
-    await insertJobEvent(sql, req.jobId, current.projectId, updated.rows[0].lastSeq, {
-      type: 'STATE_CHANGED',
-      fromState: from,
-      toState: req.to,
-      message: req.message ?? `${from} → ${req.to}`,
-      data: req.data,
-      actor: req.actor,
-      attemptNumber: req.attemptNumber,
-    }),
-  ];
+  const version = Number(rows[0].jobVersion);
+  const attemptCount = Number(rows[0].jobAttemptCount);
+  const events: JobEventRecord[] = rows
+    .map(({ jobVersion: _v, jobAttemptCount: _a, ...row }) => toEventRecord(row))
+    .sort((a, b) => a.seq - b.seq);
+  const changed = events[events.length - 1];
   if (req.effects) {
     await req.effects({
       sql,
-      job: { id: req.jobId, projectId: current.projectId, version: updated.rows[0].version },
+      job: { id: req.jobId, projectId: current.projectId, version },
       append: async (ev) => {
         const e = await appendJobEvent(sql, req.jobId, ev);
         events.push(e);
@@ -134,7 +171,6 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     });
   }
   if (current.webhooks) {
-    const changed = events[0];
     await queueWebhookDeliveries(
       sql,
       current.projectId,
@@ -151,5 +187,5 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
       new Date(changed.createdAt),
     );
   }
-  return { jobId: req.jobId, from, to: req.to, events };
+  return { jobId: req.jobId, from, to: req.to, events, ...(patch.countAttempt ? { attemptCount } : {}) };
 }

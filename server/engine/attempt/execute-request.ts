@@ -21,8 +21,8 @@ export async function buildExecuteRequest(
   const { config } = deps;
   const executor = attempt.spec.executor;
   const w = attempt.spec.workspace;
-  const { rows } = await deps.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Artifact" WHERE "jobId" = $1`, [attempt.jobId]);
-  const artifactRoom = Math.max(0, config.limits.maxArtifactsPerJob - rows[0].n);
+  // Counted when the attempt started: only this attempt stores artifacts of the job until it ends.
+  const artifactRoom = Math.max(0, config.limits.maxArtifactsPerJob - attempt.artifactCount);
   return {
     spec: { ...runnerSpec(config, attempt, await spendingBound(deps.pool, attempt.jobId, modelsOf(config, attempt))), artifactRoom },
     attemptId: attempt.attemptId,
