@@ -52,12 +52,11 @@ builder.prismaObject('TaskCheckpoint', {
   select: { id: true },
   description: 'A task an attempt completed: what later attempts of the job resume from instead of running it again.',
   fields: (t) => ({
-    id: t.id({ select: { id: true }, resolve: (c) => String(c.id) }),
+    id: t.id({ resolve: (c) => String(c.id) }),
     task: t.exposeString('task'),
     taskIndex: t.exposeInt('taskIndex'),
     attemptNumber: t.exposeInt('attemptNumber', { description: 'The attempt that ran the task (and paid for it).' }),
     output: t.string({
-      select: { id: true },
       resolve: async (c, args, ctx) => (await largeField('TaskCheckpoint.output')(c, args, ctx)) ?? '',
     }),
     inputTokens: t.exposeInt('inputTokens'),
@@ -71,8 +70,8 @@ builder.prismaObject('TaskCheckpoint', {
     resumable: t.exposeBoolean('resumable', {
       description: 'False when the workspace change was too large to keep: later tasks run again from here.',
     }),
-    question: t.string({ nullable: true, select: { id: true }, resolve: largeField('TaskCheckpoint.question') }),
-    answer: t.string({ nullable: true, select: { id: true }, resolve: largeField('TaskCheckpoint.answer') }),
+    question: t.string({ nullable: true, resolve: largeField('TaskCheckpoint.question') }),
+    answer: t.string({ nullable: true, resolve: largeField('TaskCheckpoint.answer') }),
     answeredBy: t.exposeString('answeredBy', { nullable: true }),
     answeredAt: t.expose('answeredAt', { type: 'DateTime', nullable: true }),
     superseded: t.boolean({

@@ -10,20 +10,30 @@ import { largeField } from './large-field.ts';
 // Fields read only scalar columns, so live events (published JSON) and rows from the table
 // resolve the same way.
 builder.prismaObject('JobEvent', {
-  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
-  select: { id: true },
+  // Select mode, every small column in the type's own select (as for Job in job.ts).
+  select: {
+    id: true,
+    seq: true,
+    jobId: true,
+    type: true,
+    fromState: true,
+    toState: true,
+    actor: true,
+    attemptNumber: true,
+    createdAt: true,
+  },
   fields: (t) => ({
-    id: t.id({ select: { id: true }, resolve: (e) => String(e.id) }),
-    seq: t.exposeInt('seq'),
-    jobId: t.exposeID('jobId'),
-    type: t.expose('type', { type: JobEventTypeEnum }),
-    fromState: t.expose('fromState', { type: JobStateEnum, nullable: true }),
-    toState: t.expose('toState', { type: JobStateEnum, nullable: true }),
-    message: t.string({ nullable: true, select: { id: true }, resolve: largeField('JobEvent.message') }),
-    data: t.field({ type: 'JSON', nullable: true, select: { id: true }, resolve: largeField('JobEvent.data') }),
-    actor: t.exposeString('actor'),
-    attemptNumber: t.exposeInt('attemptNumber', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    id: t.id({ resolve: (e) => String(e.id) }),
+    seq: t.int({ resolve: (e) => e.seq }),
+    jobId: t.id({ resolve: (e) => e.jobId }),
+    type: t.field({ type: JobEventTypeEnum, resolve: (e) => e.type }),
+    fromState: t.field({ type: JobStateEnum, nullable: true, resolve: (e) => e.fromState }),
+    toState: t.field({ type: JobStateEnum, nullable: true, resolve: (e) => e.toState }),
+    message: t.string({ nullable: true, resolve: largeField('JobEvent.message') }),
+    data: t.field({ type: 'JSON', nullable: true, resolve: largeField('JobEvent.data') }),
+    actor: t.string({ resolve: (e) => e.actor }),
+    attemptNumber: t.int({ nullable: true, resolve: (e) => e.attemptNumber }),
+    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
   }),
 });
 

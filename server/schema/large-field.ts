@@ -43,7 +43,7 @@ interface Batch {
 }
 const batches = new WeakMap<object, Map<LargeField, Batch>>();
 
-/** A resolver for a large field: `t.field({ type: 'JSON', select: { id: true }, resolve: largeField('Job.input') })`. */
+/** A resolver for a large field: `t.field({ type: 'JSON', resolve: largeField('Job.input') })`. */
 export function largeField<F extends LargeField>(field: F) {
   const column = field.split('.')[1];
   // A text column reads as a string (or null), a jsonb one as any JSON value.

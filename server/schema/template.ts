@@ -14,48 +14,54 @@ function withoutNulls(value: object): Record<string, unknown> {
 }
 
 builder.prismaObject('Template', {
-  // Select mode: a row is read with only the columns its selected fields need (large ones never, see large-field.ts).
-  select: { id: true },
+  // Select mode, every small column in the type's own select (as for Job in job.ts).
+  select: {
+    id: true,
+    slug: true,
+    version: true,
+    name: true,
+    requiresReview: true,
+    maxAttempts: true,
+    timeoutSeconds: true,
+    executor: true,
+    createdAt: true,
+    updatedAt: true,
+  },
   fields: (t) => ({
-    id: t.exposeID('id'),
-    slug: t.exposeString('slug'),
-    version: t.exposeInt('version'),
-    name: t.exposeString('name'),
-    description: t.string({ select: { id: true }, resolve: largeField('Template.description') }),
-    requiresReview: t.exposeBoolean('requiresReview'),
-    maxAttempts: t.exposeInt('maxAttempts'),
-    timeoutSeconds: t.exposeInt('timeoutSeconds'),
+    id: t.id({ resolve: (tpl) => tpl.id }),
+    slug: t.string({ resolve: (tpl) => tpl.slug }),
+    version: t.int({ resolve: (tpl) => tpl.version }),
+    name: t.string({ resolve: (tpl) => tpl.name }),
+    description: t.string({ resolve: largeField('Template.description') }),
+    requiresReview: t.boolean({ resolve: (tpl) => tpl.requiresReview }),
+    maxAttempts: t.int({ resolve: (tpl) => tpl.maxAttempts }),
+    timeoutSeconds: t.int({ resolve: (tpl) => tpl.timeoutSeconds }),
     crew: t.field({
       type: 'JSON',
       description: 'Agents (role, goal, backstory, model) and tasks (description, expected output, agent).',
-      select: { id: true },
       resolve: largeField('Template.crew'),
     }),
     inputSchema: t.field({
       type: 'JSON',
       description: 'JSON Schema every job input must satisfy.',
-      select: { id: true },
       resolve: largeField('Template.inputSchema'),
     }),
     outputSchema: t.field({
       type: 'JSON',
       description: 'JSON Schema the crew output must satisfy.',
-      select: { id: true },
       resolve: largeField('Template.outputSchema'),
     }),
-    executor: t.expose('executor', { type: 'JSON' }),
+    executor: t.field({ type: 'JSON', resolve: (tpl) => tpl.executor }),
     workspace: t.field({
       type: 'JSON',
       nullable: true,
       description:
         'Agent runtime: the job-input fields naming the repository and ref ({repositoryField, refField}); null → no workspace unless agents have tools.',
-      select: { id: true },
       resolve: largeField('Template.workspace'),
     }),
     checks: t.field({
       type: 'JSON',
       description: 'Agent runtime: commands run in the sandbox on the final workspace ([{name, command, timeoutSeconds}]).',
-      select: { id: true },
       resolve: largeField('Template.checks'),
     }),
     typicalCostUsd: t.float({
@@ -67,8 +73,8 @@ builder.prismaObject('Template', {
         return costs.get(tpl.id) ?? null;
       },
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (tpl) => tpl.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (tpl) => tpl.updatedAt }),
   }),
 });
 
