@@ -117,6 +117,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   // The same number of payloads of the same shape, sent on the same timeline (bursts included).
   const start = Date.now();
   const cpuBefore = process.cpuUsage();
+  const profile = await profileWindow();
   for (let i = 0; i < messages; i++) {
     const wait = start + timeline[i] - Date.now();
     if (wait > 0) await sleep(wait);
@@ -130,6 +131,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   }
   const deadline = Date.now() + 10_000;
   while (received < messages * subscribers && Date.now() < deadline) await sleep(20);
+  await profile?.stop(`fanout-${subscribers}-baseline`);
   const cpu = process.cpuUsage(cpuBefore);
   for (const s of sockets) s.close();
   await new Promise((r) => wss.close(r));

@@ -3,11 +3,22 @@ import type { JobEventRecord } from '../jobs/job-event.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import type { PubSub } from './pubsub.ts';
 
-const sizes = new WeakMap<object, number>();
+/** Of each event that came through the bus: its message's length and its commit time (ms), read once for all subscribers. */
+const received = new WeakMap<object, { size: number; at: number }>();
 
 /** About how many bytes an event takes while it waits for a subscriber (its message's length when it came through the bus). */
 export function eventSize(e: JobEventRecord): number {
-  return sizes.get(e) ?? 256 + (e.message?.length ?? 0);
+  return received.get(e)?.size ?? 256 + (e.message?.length ?? 0);
+}
+
+/** Whether `e` came through the bus (a live event), not from the table. */
+export function isLive(e: JobEventRecord): boolean {
+  return received.has(e);
+}
+
+/** When `e` was committed, in ms since the epoch. */
+export function commitTime(e: JobEventRecord): number {
+  return received.get(e)?.at ?? Date.parse(e.createdAt);
 }
 
 const jobChannel = (jobId: string) => `autodev:job:${jobId}`;
@@ -31,7 +42,7 @@ export function createEventBus(pubsub: PubSub, onError: (err: unknown) => void =
       const handlers = new Set<(e: JobEventRecord) => void>();
       const ready = pubsub.subscribe(channel, (message) => {
         const event = JSON.parse(message) as JobEventRecord;
-        sizes.set(event, message.length);
+        received.set(event, { size: message.length, at: Date.parse(event.createdAt) });
         for (const h of handlers) h(event);
       });
       entry = { handlers, ready };
