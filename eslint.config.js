@@ -11,6 +11,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/',
       'dist/',
+      '.compiled/',
       'client/dist/',
       'server/db/generated/',
       'client/src/gql/',

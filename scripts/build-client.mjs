@@ -14,21 +14,27 @@ function newest(p) {
   return Math.max(0, ...readdirSync(p).map((f) => newest(path.join(p, f))));
 }
 
-const sources = ['src', 'index.html', 'vite.config.ts'].map((f) => path.join(root, f));
-const stamp = path.join(dist, 'index.html');
-if (process.argv.includes('--if-stale') && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources.map(newest)))
-  process.exit(0);
+/** Whether client/dist is missing or older than a source of the web app. */
+export function webAppStale() {
+  const sources = ['src', 'index.html', 'vite.config.ts'].map((f) => path.join(root, f));
+  const stamp = path.join(dist, 'index.html');
+  return !(existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources.map(newest)));
+}
 
-// Always a production build (React's development build is twice the size), even under a test runner's NODE_ENV=test.
-process.env.NODE_ENV = 'production';
-const { build } = await import('vite');
-const started = Date.now();
-await build({ configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  if (process.argv.includes('--if-stale') && !webAppStale()) process.exit(0);
 
-const assets = readdirSync(path.join(dist, 'assets')).map((f) => {
-  const body = readFileSync(path.join(dist, 'assets', f));
-  return { f, raw: body.length, gz: gzipSync(body).length };
-});
-const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-for (const a of assets) console.log(`  client/dist/assets/${a.f.padEnd(28)} ${kb(a.raw).padStart(10)}  gzip ${kb(a.gz).padStart(9)}`);
-console.log(`  web app built in ${Date.now() - started} ms`);
+  // Always a production build (React's development build is twice the size), even under a test runner's NODE_ENV=test.
+  process.env.NODE_ENV = 'production';
+  const { build } = await import('vite');
+  const started = Date.now();
+  await build({ configFile: path.join(root, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+
+  const assets = readdirSync(path.join(dist, 'assets')).map((f) => {
+    const body = readFileSync(path.join(dist, 'assets', f));
+    return { f, raw: body.length, gz: gzipSync(body).length };
+  });
+  const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  for (const a of assets) console.log(`  client/dist/assets/${a.f.padEnd(28)} ${kb(a.raw).padStart(10)}  gzip ${kb(a.gz).padStart(9)}`);
+  console.log(`  web app built in ${Date.now() - started} ms`);
+}

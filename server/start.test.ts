@@ -23,7 +23,9 @@ describe('npm start on a clean checkout', () => {
       PORT: '0',
       HOST: '127.0.0.1',
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // What `npm start` runs, without npm (whose shell would not pass a signal on): Ctrl-C reaches it as from a terminal.
+    expect(JSON.parse(await readFile('package.json', 'utf8')).scripts.start).toBe('node scripts/start.mjs');
+    const child = spawn(process.execPath, ['scripts/start.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     let err = '';
