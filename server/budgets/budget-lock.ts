@@ -6,10 +6,11 @@ import type { Sql } from '../db/transaction.ts';
 // meanwhile waits and then adds to the recounted spend. Lock order everywhere: this lock, Budget, Job.
 const NAMESPACE = 0x4255;
 
-/** Held by every usage charge until its transaction ends. */
-export async function lockBudgetForCharge(sql: Sql, projectId: string): Promise<void> {
-  await sql.query(`SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`, [NAMESPACE, projectId]);
-}
+/**
+ * Held by every usage charge until its transaction ends: SQL taking it for the project `projectId`
+ * (SQL of a uuid), for a charge's first statement, which takes no row lock.
+ */
+export const LOCK_BUDGET_FOR_CHARGE = (projectId: string) => `pg_advisory_xact_lock_shared(${NAMESPACE}, hashtext((${projectId})::text))`;
 
 /** Held by setBudget until its transaction ends: no charge is in flight while it recounts spend. */
 export async function lockBudgetExclusively(sql: Sql, projectId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withTransaction, type Sql } from '../db/transaction.ts';
-import { lockBudgetForCharge } from './budget-lock.ts';
+import { LOCK_BUDGET_FOR_CHARGE } from './budget-lock.ts';
 import { appendJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import { queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
@@ -54,54 +54,69 @@ export async function chargeUsage(deps: { pool: pg.Pool; events: JobEventBus }, 
 }
 
 async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<ChargeResult & { ok: true }> {
-  const price = await sql.query<{ cost: number }>(
-    `SELECT round(($2::numeric * "inputUsdPerMillion" + $3::numeric * "outputUsdPerMillion") / 1000000, 8) AS cost
-     FROM "ModelPrice" WHERE model = $1`,
-    [charge.model, charge.inputTokens, charge.outputTokens],
+  // The price, the job's project, and the budget lock (lock order everywhere: the budget lock
+  // (shared), Budget, then Job; this statement locks no row).
+  const priced = await sql.query<{ cost: number | null; projectId: string }>(
+    `SELECT (SELECT round(($2::numeric * "inputUsdPerMillion" + $3::numeric * "outputUsdPerMillion") / 1000000, 8)
+               FROM "ModelPrice" WHERE model = $1) AS cost,
+            j."projectId", ${LOCK_BUDGET_FOR_CHARGE('j."projectId"')} AS locked
+       FROM "Job" j WHERE j.id = $4`,
+    [charge.model, charge.inputTokens, charge.outputTokens, charge.jobId],
   );
-  if (price.rows.length === 0) {
+  if (priced.rows.length === 0) throw new Error(`job ${charge.jobId} not found`);
+  const { cost, projectId } = priced.rows[0];
+  if (cost === null) {
     throw new Refused({
       ok: false,
       code: 'UNKNOWN_MODEL',
       message: `There is no price for model \`${charge.model}\`, so its usage cannot be charged.`,
     });
   }
-  const cost = price.rows[0].cost;
-  const job = await sql.query<{ projectId: string }>(`SELECT "projectId" FROM "Job" WHERE id = $1`, [charge.jobId]);
-  if (job.rows.length === 0) throw new Error(`job ${charge.jobId} not found`);
-  const projectId = job.rows[0].projectId;
 
-  // Lock order everywhere: the budget lock (shared), Budget, then Job.
-  await lockBudgetForCharge(sql, projectId);
-  const budget = await sql.query<{ spentUsd: number; limitUsd: number; notifiedThreshold: number }>(
-    `UPDATE "Budget" b SET
-       "spentUsd" = ${PERIOD_SPENT} + $2::numeric,
-       "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
-       "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
-       "updatedAt" = now()
-     WHERE b."projectId" = $1 AND ${PERIOD_SPENT} + $2::numeric <= b."limitUsd"
-     RETURNING "spentUsd", "limitUsd", "notifiedThreshold"`,
+  // The project budget's conditional charge; `budgeted` tells a refusal from a project without a budget.
+  const budget = await sql.query<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null; budgeted: boolean }>(
+    `WITH charged AS (
+       UPDATE "Budget" b SET
+         "spentUsd" = ${PERIOD_SPENT} + $2::numeric,
+         "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
+         "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
+         "updatedAt" = now()
+       WHERE b."projectId" = $1 AND ${PERIOD_SPENT} + $2::numeric <= b."limitUsd"
+       RETURNING "spentUsd", "limitUsd", "notifiedThreshold")
+     SELECT c."spentUsd", c."limitUsd", c."notifiedThreshold",
+            c."spentUsd" IS NOT NULL OR EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = $1) AS budgeted
+       FROM (SELECT 1) one LEFT JOIN charged c ON true`,
     [projectId, cost],
   );
-  if (budget.rows.length === 0) {
-    const exists = await sql.query(`SELECT 1 FROM "Budget" WHERE "projectId" = $1`, [projectId]);
-    if (exists.rows.length > 0) {
-      throw new Refused({
-        ok: false,
-        code: 'BUDGET_EXCEEDED',
-        scope: 'project',
-        costUsd: cost,
-        message: `Charging $${cost} for ${charge.model} would exceed the project's budget.`,
-      });
-    }
+  const charged = budget.rows[0];
+  if (charged.spentUsd === null && charged.budgeted) {
+    throw new Refused({
+      ok: false,
+      code: 'BUDGET_EXCEEDED',
+      scope: 'project',
+      costUsd: cost,
+      message: `Charging $${cost} for ${charge.model} would exceed the project's budget.`,
+    });
   }
-  const updatedJob = await sql.query<{ costUsd: number }>(
-    `UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "updatedAt" = now()
-     WHERE id = $1 AND ("maxCostUsd" IS NULL OR "costUsd" + $2::numeric <= "maxCostUsd")
-     RETURNING "costUsd"`,
-    [charge.jobId, cost],
+  // The job's own limit, the attempt (only a live attempt may spend: a lost or finished attempt's
+  // late reports are refused) and the usage record, in one statement: a refusal rolls all back.
+  const updated = await sql.query<{ jobCostUsd: number | null; attemptRunning: boolean }>(
+    `WITH job AS (
+       UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "updatedAt" = now()
+       WHERE id = $1 AND ("maxCostUsd" IS NULL OR "costUsd" + $2::numeric <= "maxCostUsd")
+       RETURNING "costUsd"),
+     attempt AS (
+       UPDATE "JobAttempt" SET "costUsd" = "costUsd" + $2::numeric, "inputTokens" = "inputTokens" + $4, "outputTokens" = "outputTokens" + $5
+       WHERE id = $3 AND state = 'RUNNING'
+       RETURNING id),
+     usage AS (
+       INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
+       VALUES (gen_random_uuid(), $7, $1, $3, $6, $4, $5, $2, $8))
+     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", EXISTS (SELECT 1 FROM attempt) AS "attemptRunning"`,
+    [charge.jobId, cost, charge.attemptId ?? null, charge.inputTokens, charge.outputTokens, charge.model, projectId, charge.task ?? null],
   );
-  if (updatedJob.rows.length === 0) {
+  const { jobCostUsd, attemptRunning } = updated.rows[0];
+  if (jobCostUsd === null) {
     throw new Refused({
       ok: false,
       code: 'BUDGET_EXCEEDED',
@@ -110,24 +125,10 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
       message: `Charging $${cost} for ${charge.model} would exceed the job's maxCostUsd.`,
     });
   }
-  if (charge.attemptId) {
-    // Only a live attempt may spend: a lost or finished attempt's late reports are refused.
-    const attempt = await sql.query(
-      `UPDATE "JobAttempt" SET "costUsd" = "costUsd" + $2::numeric, "inputTokens" = "inputTokens" + $3, "outputTokens" = "outputTokens" + $4
-       WHERE id = $1 AND state = 'RUNNING'`,
-      [charge.attemptId, cost, charge.inputTokens, charge.outputTokens],
-    );
-    if (attempt.rowCount === 0) {
-      throw new Refused({ ok: false, code: 'ATTEMPT_NOT_RUNNING', message: 'The attempt is no longer running; its usage is not charged.' });
-    }
+  if (charge.attemptId && !attemptRunning) {
+    throw new Refused({ ok: false, code: 'ATTEMPT_NOT_RUNNING', message: 'The attempt is no longer running; its usage is not charged.' });
   }
-  await sql.query(
-    `INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8)`,
-    [projectId, charge.jobId, charge.attemptId ?? null, charge.model, charge.inputTokens, charge.outputTokens, cost, charge.task ?? null],
-  );
-  const jobCostUsd = updatedJob.rows[0].costUsd;
-  const b = budget.rows[0];
+  const b = charged.spentUsd === null ? undefined : (charged as { spentUsd: number; limitUsd: number; notifiedThreshold: number });
   const events = [
     await appendJobEvent(sql, charge.jobId, {
       type: 'USAGE',

@@ -43,15 +43,27 @@ export async function setModelPrice(pool: pg.Pool, p: ModelPriceInput): Promise<
   );
 }
 
+export type PriceMap = Map<string, { inputUsdPerMillion: string; outputUsdPerMillion: string }>;
+
 /** The prices of the named models that have one, as exact decimal text (one query; the others are absent). */
-export async function pricesOf(
-  pool: pg.Pool,
-  models: readonly string[],
-): Promise<Map<string, { inputUsdPerMillion: string; outputUsdPerMillion: string }>> {
-  const { rows } = await pool.query<{ model: string; input: string; output: string }>(
-    `SELECT model, "inputUsdPerMillion"::text AS input, "outputUsdPerMillion"::text AS output FROM "ModelPrice" WHERE model = ANY($1::text[])`,
-    [[...new Set(models)]],
-  );
+export async function pricesOf(pool: pg.Pool, models: readonly string[]): Promise<PriceMap> {
+  const { rows } = await pool.query<{ prices: PriceRow[] }>(`SELECT ${PRICES_OF('$1::text[]')} AS prices`, [[...new Set(models)]]);
+  return priceMap(rows[0].prices);
+}
+
+interface PriceRow {
+  model: string;
+  input: string;
+  output: string;
+}
+
+/** SQL of a JSON array of the price rows of the models in `models` (SQL of a text[]), for a statement that reads more. */
+export const PRICES_OF = (models: string) =>
+  `(SELECT COALESCE(json_agg(json_build_object('model', m.model, 'input', m."inputUsdPerMillion"::text, 'output', m."outputUsdPerMillion"::text)), '[]'::json)
+      FROM "ModelPrice" m WHERE m.model = ANY(${models}))`;
+
+/** PRICES_OF's rows as exact decimal text by model. */
+export function priceMap(rows: PriceRow[]): PriceMap {
   return new Map(
     rows.map((p) => [p.model, { inputUsdPerMillion: formatUnits(toUnits(p.input)), outputUsdPerMillion: formatUnits(toUnits(p.output)) }]),
   );

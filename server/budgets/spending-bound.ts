@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { formatUnits, toUnits } from './money.ts';
-import { pricesOf } from './model-prices.ts';
+import { PRICES_OF, priceMap } from './model-prices.ts';
 import { PERIOD_SPENT } from './charge-usage.ts';
 
 /**
@@ -17,16 +17,18 @@ export interface SpendingBound {
 }
 
 export async function spendingBound(pool: pg.Pool, jobId: string, models: string[]): Promise<SpendingBound> {
-  const left = await pool.query<{ job: string | null; project: string | null }>(
+  // What is left of both limits and the prices, in one statement.
+  const left = await pool.query<{ job: string | null; project: string | null; prices: Parameters<typeof priceMap>[0] }>(
     `SELECT CASE WHEN j."maxCostUsd" IS NULL THEN NULL ELSE (j."maxCostUsd" - j."costUsd")::text END AS job,
-            (SELECT (b."limitUsd" - ${PERIOD_SPENT})::text FROM "Budget" b WHERE b."projectId" = j."projectId") AS project
+            (SELECT (b."limitUsd" - ${PERIOD_SPENT})::text FROM "Budget" b WHERE b."projectId" = j."projectId") AS project,
+            ${PRICES_OF('$2::text[]')} AS prices
        FROM "Job" j WHERE j.id = $1`,
-    [jobId],
+    [jobId, [...new Set(models)]],
   );
   const limits = [left.rows[0]?.job, left.rows[0]?.project].filter((v): v is string => v !== null && v !== undefined).map(toUnits);
   const smallest = limits.length ? limits.reduce((a, b) => (b < a ? b : a)) : null;
   return {
     remainingUsd: smallest === null ? null : formatUnits(smallest > 0n ? smallest : 0n),
-    prices: Object.fromEntries(await pricesOf(pool, models)),
+    prices: Object.fromEntries(left.rows[0] ? priceMap(left.rows[0].prices) : []),
   };
 }
