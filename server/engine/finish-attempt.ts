@@ -8,6 +8,8 @@ import { enqueueRun } from '../jobs/enqueue-run.ts';
 import { redactValue } from '../secrets/redact.ts';
 import type { StartedAttempt } from './start-attempt.ts';
 import { mayRetry } from './attempt-tries.ts';
+import { violations } from '../guardrails/check-output.ts';
+import { appendJobEvents, type NewJobEvent } from '../jobs/job-event.ts';
 import { currentChain, recordQuestion, supersedeFrom } from '../checkpoints/checkpoints.ts';
 
 export interface GuardrailResult {
@@ -87,6 +89,7 @@ export async function finishAttempt(
   // What an attempt's end writes (lastError, exitReason, the STATE_CHANGED message) may quote a
   // runner or a provider: no secret passes this point.
   outcome = redactValue(outcome);
+  const verdict = guardrailVerdict(outcome);
   const base = { jobId: attempt.jobId, from: 'RUNNING' as const, actor: 'engine', attemptNumber: attempt.number };
   try {
     switch (outcome.kind) {
@@ -97,6 +100,7 @@ export async function finishAttempt(
           to: review ? 'AWAITING_REVIEW' : 'SUCCEEDED',
           message: review ? `Attempt ${attempt.number} finished; waiting for review` : `Attempt ${attempt.number} succeeded`,
           patch: { output: outcome.output, lastError: null },
+          before: verdict,
           effects: async (tx) => {
             await closeAttempt(
               tx.sql,
@@ -169,6 +173,7 @@ export async function finishAttempt(
             : `Attempt ${attempt.number} failed (${reason})${outcome.retryable ? '; no attempts left' : ''}`,
           data: { code: outcome.code, retryable: outcome.retryable, ...(retry ? { retryInMs: delay } : {}) },
           patch: { lastError: reason },
+          before: verdict,
           effects: async (tx) => {
             await closeAttempt(
               tx.sql,
@@ -202,7 +207,15 @@ export async function finishAttempt(
     }
   } catch (err) {
     if (!(err instanceof AppError) || (err.code !== 'CONFLICT' && err.code !== 'INVALID_TRANSITION')) throw err;
-    // The job moved without us (cancelled, or the attempt was declared lost): record what happened to the attempt.
+    // The job moved without us (cancelled, or the attempt was declared lost): record the verdict and what happened to the attempt.
+    if (verdict.length)
+      await deps.events.publish(
+        await appendJobEvents(
+          deps.pool,
+          attempt.jobId,
+          verdict.map((ev) => ({ ...ev, attemptNumber: attempt.number })),
+        ),
+      );
     const { rows } = await deps.pool.query<{ state: JobState }>(`SELECT state FROM "Job" WHERE id = $1`, [attempt.jobId]);
     await withTransaction(deps.pool, (sql) =>
       endRunningAttempt(
@@ -215,4 +228,24 @@ export async function finishAttempt(
     );
     return rows[0]?.state;
   }
+}
+
+/**
+ * The guardrails' verdict on the attempt's output (none: no verdict): the job's own record, stored
+ * whatever the runner wrote (not capped), just before the attempt's end and in its statement.
+ */
+function guardrailVerdict(outcome: AttemptOutcome): NewJobEvent[] {
+  const guardrails = 'guardrails' in outcome ? outcome.guardrails : undefined;
+  if (!guardrails) return [];
+  const failed = violations(guardrails);
+  return [
+    {
+      type: 'GUARDRAIL',
+      message: failed.length
+        ? `Guardrails failed: ${failed.map((g) => g.name).join(', ')}`
+        : `Guardrails passed (${guardrails.length} checks)`,
+      data: { results: guardrails },
+      actor: 'guardrails',
+    },
+  ];
 }
