@@ -19,6 +19,8 @@ const BENCH_POLL = /^SELECT count\(\*\)::int AS n FROM "Job" WHERE id = ANY/;
 interface WindowCost {
   statements: number;
   transactions: number;
+  /** Statements outside an explicit transaction (each commits on its own). */
+  autocommit: number;
   cpuMs: number;
   pgCpuMs: number | null;
   log: StatementLog;
@@ -61,6 +63,7 @@ async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<Wind
   return {
     statements: texts.filter((t) => !isTransactionControl(t)).length,
     transactions: texts.filter(isTransactionStart).length,
+    autocommit: log.autocommitTexts.filter((t) => !BENCH_POLL.test(t)).length,
     cpuMs: (used.user + used.system) / 1000,
     pgCpuMs,
     log,
@@ -130,11 +133,12 @@ export async function benchLifecycle() {
       ['jobs per second', ours, base, 'jobs/s'],
     ]);
     console.log(`(${rows[0].n / N} events stored per AutoDev job; the baseline task does nothing and stores nothing)`);
-    const per = (c: WindowCost, k: 'statements' | 'transactions' | 'cpuMs') => (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
+    const per = (c: WindowCost, k: 'statements' | 'transactions' | 'autocommit' | 'cpuMs') => (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
     const pgPer = (c: WindowCost) => (c.pgCpuMs === null ? 'n/a' : `${(c.pgCpuMs / N).toFixed(2)} ms`);
     console.log(
       `Per job: SQL statements AutoDev ${per(oursCost, 'statements')} / baseline ${per(baseCost, 'statements')} (transaction control and the benchmark's polling not counted), ` +
-        `transactions ${per(oursCost, 'transactions')} / ${per(baseCost, 'transactions')} (explicit BEGIN), ` +
+        `transactions ${per(oursCost, 'transactions')} / ${per(baseCost, 'transactions')} (explicit BEGIN) ` +
+        `plus statements outside one ${per(oursCost, 'autocommit')} / ${per(baseCost, 'autocommit')}, ` +
         `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
         `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
     );

@@ -3,8 +3,13 @@ import pg from 'pg';
 export interface StatementLog {
   /** Every statement's text (whitespace collapsed), transaction control included, in the order sent. */
   readonly texts: string[];
+  /** The statements sent outside an explicit transaction (each commits on its own), transaction control excluded. */
+  readonly autocommitTexts: string[];
   stop(): void;
 }
+
+export const isTransactionStart = (text: string) => /^BEGIN\b/i.test(text);
+export const isTransactionControl = (text: string) => /^(BEGIN|COMMIT|ROLLBACK)\b/i.test(text);
 
 /**
  * Records the statements any pg client of this process sends (Prisma's adapter, graphile-worker and
@@ -14,18 +19,22 @@ export function recordStatements(): StatementLog {
   const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const original = proto.query;
   const texts: string[] = [];
-  proto.query = function (this: unknown, ...args: unknown[]) {
+  const autocommitTexts: string[] = [];
+  const inTransaction = new WeakSet();
+  proto.query = function (this: object, ...args: unknown[]) {
     const q = args[0] as string | { text?: string };
-    texts.push((typeof q === 'string' ? q : (q?.text ?? '')).replace(/\s+/g, ' ').trim());
+    const text = (typeof q === 'string' ? q : (q?.text ?? '')).replace(/\s+/g, ' ').trim();
+    texts.push(text);
+    if (isTransactionStart(text)) inTransaction.add(this);
+    else if (isTransactionControl(text)) inTransaction.delete(this);
+    else if (!inTransaction.has(this)) autocommitTexts.push(text);
     return original.apply(this, args);
   };
   return {
     texts,
+    autocommitTexts,
     stop() {
       proto.query = original;
     },
   };
 }
-
-export const isTransactionStart = (text: string) => /^BEGIN\b/i.test(text);
-export const isTransactionControl = (text: string) => /^(BEGIN|COMMIT|ROLLBACK)\b/i.test(text);
