@@ -14,7 +14,6 @@ import { registerSecret } from './secrets/redact.ts';
 import { createEventBus } from './realtime/event-bus.ts';
 import { createMemoryPubSub, type PubSub } from './realtime/pubsub.ts';
 import { createOutputBus } from './realtime/output-bus.ts';
-import { createRedisPubSub } from './realtime/redis-pubsub.ts';
 import type { Services } from './services.ts';
 import { createPrincipalCache } from './auth/principal-cache.ts';
 import { seedTemplates } from './templates/seed-templates.ts';
@@ -71,11 +70,14 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     const applied = await prepareDatabase(pool);
     if (applied.length) log.info('migrations applied', { applied });
 
-    const pubsub: PubSub = config.redisUrl ? await createRedisPubSub(config.redisUrl, (m) => log.warn(m)) : createMemoryPubSub();
+    // ioredis only when configured (importing it cost every embedded start ~60 ms).
+    const pubsub: PubSub = config.redisUrl
+      ? await (await import('./realtime/redis-pubsub.ts')).createRedisPubSub(config.redisUrl, (m) => log.warn(m))
+      : createMemoryPubSub();
     stops.push(() => pubsub.close());
     const db = createPrisma(pool);
     stops.push(() => db.$disconnect());
-    const tracing = createTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.serviceName, role: config.role });
+    const tracing = await createTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.serviceName, role: config.role });
     stops.push(() => tracing.shutdown());
     configureValidation({ timeoutMs: config.validationTimeoutMs });
     stops.push(() => stopValidationWorker());

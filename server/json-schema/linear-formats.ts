@@ -5,23 +5,27 @@ import { checkPattern, compileLinear } from './linear-regexp.ts';
 // ajv-formats is CommonJS; under NodeNext its named exports arrive on the default export.
 const { fullFormats } = formatsModule as unknown as { fullFormats: Record<string, Format> };
 
-const linear = (re: RegExp) => {
-  const compiled = compileLinear(re.source, re.flags);
-  return (s: string) => compiled.test(s);
+/**
+ * A format's test by RE2, compiled at its first use: compiling all ~30 of them took 150–300 ms of
+ * every server's start, for formats most runs never check. (They all compile: user-schema-validation.test.ts.)
+ */
+const linear = (pattern: string, flags = '') => {
+  let compiled: { test(s: string): boolean } | undefined;
+  return (s: string) => (compiled ??= compileLinear(pattern, flags)).test(s);
 };
 
 // The three ajv-formats regexes RE2 cannot express (they use lookahead), rewritten without it.
-const HOSTNAME = compileLinear('^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\\.?$', 'i');
-const DURATION = compileLinear('^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
-const URL_SHAPE = compileLinear((fullFormats.url as RegExp).source.replace(/\(\?!(?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)/g, ''), 'i');
+const HOSTNAME = linear('^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\\.?$', 'i');
+const DURATION = linear('^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
+const URL_SHAPE = linear((fullFormats.url as RegExp).source.replace(/\(\?!(?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)/g, ''), 'i');
 const PRIVATE_IPV4 = /^(?:(?:10|127)(?:\.\d{1,3}){3}|(?:169\.254|192\.168)(?:\.\d{1,3}){2}|172\.(?:1[6-9]|2\d|3[0-1])(?:\.\d{1,3}){2})$/;
 
 const rewritten: Record<string, (s: string) => boolean> = {
-  hostname: (s) => (s.length <= 253 || (s.length === 254 && s.endsWith('.'))) && HOSTNAME.test(s),
-  duration: (s) => s !== 'P' && DURATION.test(s),
+  hostname: (s) => (s.length <= 253 || (s.length === 254 && s.endsWith('.'))) && HOSTNAME(s),
+  duration: (s) => s !== 'P' && DURATION(s),
   // ajv-formats' `url` also refuses private IPv4 hosts; the host is checked apart (it is short).
   url: (s) => {
-    if (!URL_SHAPE.test(s)) return false;
+    if (!URL_SHAPE(s)) return false;
     try {
       return !PRIVATE_IPV4.test(new URL(s).hostname);
     } catch {
@@ -40,9 +44,9 @@ const rewritten: Record<string, (s: string) => boolean> = {
 export const linearFormats: Record<string, Format> = Object.fromEntries(
   Object.entries(fullFormats).map(([name, f]): [string, Format] => {
     if (rewritten[name]) return [name, rewritten[name]];
-    if (f instanceof RegExp) return [name, linear(f)];
+    if (f instanceof RegExp) return [name, linear(f.source, f.flags)];
     if (typeof f === 'object' && f !== null && 'validate' in f && f.validate instanceof RegExp) {
-      return [name, { ...(f as FormatDefinition<string>), validate: linear(f.validate) }];
+      return [name, { ...(f as FormatDefinition<string>), validate: linear(f.validate.source, f.validate.flags) }];
     }
     return [name, f];
   }),

@@ -1,7 +1,4 @@
 import { trace, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export interface Tracing {
   tracer: Tracer;
@@ -12,8 +9,14 @@ export interface Tracing {
  * OpenTelemetry tracing, exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise a no-op tracer that costs nothing.
  */
-export function createTracing(opts: { endpoint?: string; serviceName: string; role: string }): Tracing {
+export async function createTracing(opts: { endpoint?: string; serviceName: string; role: string }): Promise<Tracing> {
   if (!opts.endpoint) return { tracer: trace.getTracer('autodev'), shutdown: async () => {} };
+  // The SDK and exporter only when traces are exported (importing them cost every start ~100 ms).
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, 'autodev.role': opts.role }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: opts.endpoint }), { scheduledDelayMillis: 500 })],

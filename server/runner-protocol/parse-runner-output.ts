@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ValidateFunction } from 'ajv';
 import { ajv } from '../json-schema/ajv.ts';
 import { describeErrors } from '../json-schema/describe-errors.ts';
 import type { RunnerEvent } from '../../schemas/types/runner-event.ts';
@@ -28,8 +29,12 @@ export interface ParserHandlers {
   onViolation: (v: Violation) => void;
 }
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8')) as object;
-const validateEvent = ajv.compile(schema);
+// Compiled at the first runner's first line, not at every server's start (~150 ms).
+let compiled: ValidateFunction | undefined;
+const eventValidator = () =>
+  (compiled ??= ajv.compile(
+    JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8')) as object,
+  ));
 const MAX_LOG_LINE = 16 * 1024;
 
 /**
@@ -71,6 +76,7 @@ export function createRunnerOutputParser(limits: Partial<ParserLimits>, handlers
       handlers.onLog(text.slice(0, MAX_LOG_LINE));
       return;
     }
+    const validateEvent = eventValidator();
     if (!validateEvent(parsed)) {
       const first = describeErrors(validateEvent.errors)[0];
       violate({
