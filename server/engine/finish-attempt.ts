@@ -90,7 +90,15 @@ export async function finishAttempt(
   // runner or a provider: no secret passes this point.
   outcome = redactValue(outcome);
   const verdict = guardrailVerdict(outcome);
-  const base = { jobId: attempt.jobId, from: 'RUNNING' as const, actor: 'engine', attemptNumber: attempt.number };
+  // The job as the claim left it: if anything moved it since (a cancellation, the lost-attempt
+  // sweep), the guarded update finds another version and the change is a CONFLICT (handled below).
+  const base = {
+    jobId: attempt.jobId,
+    from: 'RUNNING' as const,
+    read: { state: 'RUNNING' as const, projectId: attempt.projectId, version: attempt.jobVersion },
+    actor: 'engine',
+    attemptNumber: attempt.number,
+  };
   try {
     switch (outcome.kind) {
       case 'succeeded': {

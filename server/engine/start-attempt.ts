@@ -22,6 +22,8 @@ export interface StartedAttempt {
   lastPausedAttempt: number;
   /** The artifacts the job's attempts stored before this one (the job's cap counts them). */
   artifactCount: number;
+  /** The job's version after the claim: the attempt's end transitions from it (a change meanwhile is a CONFLICT). */
+  jobVersion: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function startAttempt(
             ...(resume ? { resume } : {}),
             lastPausedAttempt: current.lastPaused,
             artifactCount: current.artifacts,
+            jobVersion: tx.job.version,
           };
         },
       });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isTransactionControl, isTransactionStart, recordStatements } from '../test/count-statements.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 
-const MAX_STATEMENTS = 23;
+const MAX_STATEMENTS = 22;
 const MAX_TRANSACTIONS = 4;
 
 const TEMPLATE = {

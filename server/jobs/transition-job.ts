@@ -23,17 +23,18 @@ export interface JobPatch {
 /**
  * The job's columns a transition decides on, as SQL over the job's row aliased `j`: a caller that
  * reads the job anyway in the same transaction selects these too and passes the row as `read`.
- * Whether the project has an enabled webhook endpoint rides along: a project without one costs no
- * further statement for webhooks.
  */
-export const TRANSITION_READ_COLUMNS = `j.state, j."projectId", j.version,
-  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = j."projectId" AND w.enabled) AS webhooks`;
+export const TRANSITION_READ_COLUMNS = `j.state, j."projectId", j.version`;
 
+/**
+ * The job's row as a transition starts from: read in the caller's transaction, or what the caller
+ * knows it left (the version after its own transition: only transitions change it).
+ * The update is guarded by state and version either way, so a stale row is a CONFLICT.
+ */
 export interface TransitionRead {
   state: JobState;
   projectId: string;
   version: number;
-  webhooks: boolean;
 }
 
 export interface TransitionTx {
@@ -55,7 +56,7 @@ export interface TransitionRequest {
   data?: unknown;
   attemptNumber?: number | null;
   patch?: JobPatch;
-  /** The job's row (TRANSITION_READ_COLUMNS) as the caller read it in this transaction; the update is guarded by its version. */
+  /** The job's row (TransitionRead) when the caller has it; otherwise it is read first. */
   read?: TransitionRead;
   /** Events of this job recorded just before the state change (their seqs precede STATE_CHANGED's), in its statement. */
   before?: NewJobEvent[];
@@ -146,8 +147,10 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
        UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + $6::int, "updatedAt" = now(),
               "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END${sets.map((s) => `, ${s}`).join('')}
        WHERE id = $1 AND state = $2 AND version = $3
-       RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount")
-     ${insert}, (SELECT version FROM updated) AS "jobVersion", (SELECT "attemptCount" FROM updated) AS "jobAttemptCount"`,
+       RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount",
+                 EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)
+     ${insert}, (SELECT version FROM updated) AS "jobVersion", (SELECT "attemptCount" FROM updated) AS "jobAttemptCount",
+       (SELECT webhooks FROM updated) AS "jobWebhooks"`,
     params,
   );
   if (rows.length === 0) {
@@ -155,8 +158,11 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   }
   const version = Number(rows[0].jobVersion);
   const attemptCount = Number(rows[0].jobAttemptCount);
+  // Whether the project has an enabled webhook endpoint rides on the update: a project without one
+  // costs no further statement for webhooks.
+  const webhooks = rows[0].jobWebhooks === true;
   const events: JobEventRecord[] = rows
-    .map(({ jobVersion: _v, jobAttemptCount: _a, ...row }) => toEventRecord(row))
+    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, ...row }) => toEventRecord(row))
     .sort((a, b) => a.seq - b.seq);
   const changed = events[events.length - 1];
   if (req.effects) {
@@ -170,7 +176,7 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
       },
     });
   }
-  if (current.webhooks) {
+  if (webhooks) {
     await queueWebhookDeliveries(
       sql,
       current.projectId,
