@@ -95,10 +95,13 @@ export function createLocalExecutor(opts: { command?: string[] } = {}): Executor
  * timeout beyond cancellation). For benchmarks and trusted offline use only; `local` is the default.
  */
 export function createInlineExecutor(): Executor {
+  // Imported at the first attempt, once: a dynamic import() per attempt costs a module resolution
+  // each time (through the loader's hooks thread when running from TypeScript).
+  let runner: Promise<typeof import('../runner/run-spec.ts')> | undefined;
   return {
     name: 'inline',
     async execute(req) {
-      const { runSpec } = await import('../runner/run-spec.ts');
+      const { runSpec } = await (runner ??= import('../runner/run-spec.ts'));
       const events: RunnerEvent[] = [];
       await mkdir(req.workDir, { recursive: true });
       try {
