@@ -50,8 +50,17 @@ function listen(server: http.Server, config: Config, port: number): Promise<stri
   });
 }
 
-/** Starts AutoDev with the given configuration: database, pub/sub, API and/or worker. */
-export async function startApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
+/**
+ * Starts AutoDev with the given configuration: database, pub/sub, API and/or worker.
+ * `embedded`: the embedded PostgreSQL's start when the caller began it already (main.ts starts it
+ * before loading this module, so that the two overlap); otherwise it is started here when
+ * `config.databaseUrl` is unset. Either way it is stopped with the app, or when the start fails.
+ */
+export async function startApp(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  opts: { embedded?: Promise<EmbeddedDatabase> } = {},
+): Promise<RunningApp> {
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error('shutdown step failed', { error: String(err) }));
@@ -61,7 +70,7 @@ export async function startApp(config: Config, log: Logger = createLogger(config
     if (tooShort.length) log.warn(tooShortWarning(tooShort));
     let embedded: EmbeddedDatabase | null = null;
     if (!config.databaseUrl) {
-      embedded = await startEmbeddedPostgres(config.dataDir, (m) => log.warn(m));
+      embedded = await (opts.embedded ?? startEmbeddedPostgres(config.dataDir, (m) => log.warn(m)));
       stops.push(() => embedded!.stop());
       log.info('embedded PostgreSQL started', { dataDir: config.dataDir });
     }

@@ -1,5 +1,5 @@
-import { startApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { createLogger } from './logger.ts';
 
 const config = loadConfig();
@@ -22,7 +22,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const app = await startApp(config, log).catch((err: unknown) => {
+// Without DATABASE_URL, the embedded PostgreSQL (its own process) starts while the server's modules
+// load (most of a start's CPU); startApp awaits it and reports its failure. Handled here so that a
+// failure before startApp awaits it is not an unhandled rejection.
+const embedded = config.databaseUrl ? undefined : startEmbeddedPostgres(config.dataDir, (m) => log.warn(m));
+embedded?.catch(() => {});
+
+const { startApp } = await import('./app.ts').catch(async (err: unknown) => {
+  await embedded?.then((db) => db.stop()).catch(() => {});
+  throw err;
+});
+const app = await startApp(config, log, { embedded }).catch((err: unknown) => {
   log.error('AutoDev failed to start', { error: err instanceof Error ? err.message : `an error without a message (${String(err)})` });
   process.exit(1);
 });
