@@ -11,6 +11,7 @@ import { AttemptStateEnum, JobStateEnum } from './enums.ts';
 import { isId } from './ids.ts';
 import { ReviewRef } from './review.ts';
 import { largeField } from './large-field.ts';
+import { readLargeFieldsAhead } from './large-field-read-ahead.ts';
 import { EVENTS_PAGE } from './page-size.ts';
 
 builder.prismaObject('Job', {
@@ -160,9 +161,9 @@ builder.queryFields((t) => ({
     description: "The project's jobs, newest first.",
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: JobFilter }) },
-    resolve: async (query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx, info) => {
       await checkCursors(ctx, 'Job', args);
-      return ctx.services.db.job.findMany({
+      const rows = await ctx.services.db.job.findMany({
         ...query,
         where: {
           projectId: principalOf(ctx).projectId,
@@ -171,6 +172,8 @@ builder.queryFields((t) => ({
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       });
+      await readLargeFieldsAhead(ctx, info, 'Job', rows);
+      return rows;
     },
   }),
   job: t.prismaField({

@@ -1,5 +1,5 @@
 import type { GraphQLContext } from './context.ts';
-import { responseBudgetOf } from './response-budget.ts';
+import { responseBudgetOf, type ResponseBudget } from './response-budget.ts';
 
 // The fields whose values can be large (a job input is up to 256 KiB, an output up to 1 MiB, and a
 // list multiplies them). Their values are never read with the parent row: a field asks for its
@@ -32,6 +32,7 @@ const LARGE = {
   'TaskCheckpoint.answer': 'text',
 } as const;
 export type LargeField = keyof typeof LARGE;
+export const isLargeField = (name: string): name is LargeField => Object.hasOwn(LARGE, name);
 /** The fields whose column is NOT NULL (the rest may read as null). */
 type Required = 'Template.description';
 type LargeValue<F extends LargeField> = (typeof LARGE)[F] extends 'text' ? (F extends Required ? string : string | null) : unknown;
@@ -43,11 +44,15 @@ interface Batch {
 }
 const batches = new WeakMap<object, Map<LargeField, Batch>>();
 
+/** Sizes and small values read ahead for a request (readAhead): by field, then row id. */
+type ReadAhead = Map<LargeField, Map<string, { bytes: number; value: unknown }>>;
+const readAheads = new WeakMap<object, ReadAhead>();
+
 /** A resolver for a large field: `t.field({ type: 'JSON', resolve: largeField('Job.input') })`. */
 export function largeField<F extends LargeField>(field: F) {
   const column = field.split('.')[1];
   // A text column reads as a string (or null), a jsonb one as any JSON value.
-  return (row: object, _args: unknown, ctx: GraphQLContext): Promise<LargeValue<F>> => {
+  return (row: object, _args: unknown, ctx: GraphQLContext): LargeValue<F> | Promise<LargeValue<F>> => {
     const r = row as Record<string, unknown>;
     // A live event (or a row read whole) already holds the value: count it, read nothing.
     if (r[column] !== undefined) {
@@ -55,7 +60,14 @@ export function largeField<F extends LargeField>(field: F) {
       if (value !== null) responseBudgetOf(ctx)?.take(Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value)));
       return Promise.resolve(value as LargeValue<F>);
     }
-    return load(ctx, field, String(r.id)) as Promise<LargeValue<F>>;
+    const id = String(r.id);
+    // Read ahead with the page: reserve its size now and answer without a promise (no statement).
+    const ahead = readAheads.get(ctx)?.get(field)?.get(id);
+    if (ahead) {
+      responseBudgetOf(ctx)?.take(ahead.bytes);
+      return ahead.value as LargeValue<F>;
+    }
+    return load(ctx, field, id) as Promise<LargeValue<F>>;
   };
 }
 
@@ -79,6 +91,54 @@ function load(ctx: GraphQLContext, field: LargeField, id: string): Promise<unkno
 /** A value at most this large is read with its size, in the same statement (most are a few hundred bytes). */
 const INLINE_MAX_BYTES = 8 * 1024;
 
+/**
+ * Small values come along with their sizes, at most what is left of the budget in all (split over
+ * `count` rows; values read ahead and kept count as used): a refused request still never holds more
+ * than its limit. Larger ones are read once reserved.
+ */
+function inlineBytes(budget: ResponseBudget, count: number): number {
+  return Math.max(0, Math.min(INLINE_MAX_BYTES, Math.floor((budget.maxBytes - budget.used - budget.held) / Math.max(1, count))));
+}
+
+/** The sizes of `field` on rows `ids`, with the values no larger than `inline` bytes: one statement. */
+async function sizesWithSmallValues(ctx: GraphQLContext, field: LargeField, ids: string[], inline: number) {
+  const [table, column] = field.split('.');
+  const bytes = STORED_SIZE[field] ?? `octet_length(${LARGE[field] === 'jsonb' ? `"${column}"::text` : `"${column}"`})`;
+  const { rows } = await ctx.services.pool.query<{ id: string; bytes: number | null; value: unknown }>(
+    `SELECT id::text AS id, ${bytes} AS bytes, CASE WHEN ${bytes} <= $2 THEN "${column}" END AS value FROM "${table}" WHERE id = ANY($1)`,
+    [ids, inline],
+  );
+  return rows;
+}
+
+/**
+ * Reads the sizes and small values of large fields ahead, one statement per field, for rows a page
+ * has just loaded (large-field-read-ahead.ts decides which): their resolvers then reserve each size
+ * and answer without a promise, so the objects above them complete synchronously. Nothing is
+ * reserved here: each occurrence a resolver answers is, as when it reads for itself. A row or value
+ * not read ahead (too large for what is left) is read by its resolver as before.
+ */
+export async function readAhead(ctx: GraphQLContext, wanted: Map<LargeField, Set<string>>): Promise<void> {
+  const budget = responseBudgetOf(ctx);
+  if (!budget || budget.refusal || wanted.size === 0) return;
+  let count = 0;
+  for (const ids of wanted.values()) count += ids.size;
+  let known = readAheads.get(ctx);
+  if (!known) readAheads.set(ctx, (known = new Map() as ReadAhead));
+  await budget.inTurn(async () => {
+    const inline = inlineBytes(budget, count);
+    for (const [field, ids] of wanted) {
+      const read = known.get(field) ?? new Map<string, { bytes: number; value: unknown }>();
+      for (const r of await sizesWithSmallValues(ctx, field, [...ids], inline)) {
+        if (r.bytes !== null && r.bytes > inline) continue;
+        read.set(r.id, { bytes: r.bytes ?? 0, value: r.value });
+        budget.held += r.bytes ?? 0;
+      }
+      known.set(field, read);
+    }
+  });
+}
+
 async function flush(ctx: GraphQLContext, field: LargeField, batch: Batch): Promise<void> {
   const [table, column] = field.split('.');
   const ids = [...new Set(batch.ids)];
@@ -87,14 +147,8 @@ async function flush(ctx: GraphQLContext, field: LargeField, batch: Batch): Prom
   let unread = ids;
   if (budget) {
     await budget.inTurn(async () => {
-      const bytes = STORED_SIZE[field] ?? `octet_length(${LARGE[field] === 'jsonb' ? `"${column}"::text` : `"${column}"`})`;
-      // Small values come along with their sizes, at most what is left of the budget in all: a
-      // refused request still never holds more than its limit. Larger ones are read once reserved.
-      const inline = Math.max(0, Math.min(INLINE_MAX_BYTES, Math.floor((budget.maxBytes - budget.used) / ids.length)));
-      const { rows } = await ctx.services.pool.query<{ id: string; bytes: number | null; value: unknown }>(
-        `SELECT id::text AS id, ${bytes} AS bytes, CASE WHEN ${bytes} <= $2 THEN "${column}" END AS value FROM "${table}" WHERE id = ANY($1)`,
-        [ids, inline],
-      );
+      const inline = inlineBytes(budget, ids.length);
+      const rows = await sizesWithSmallValues(ctx, field, ids, inline);
       const size = new Map(rows.map((r) => [r.id, r.bytes ?? 0]));
       // Every occurrence is sent: the same row under two aliases counts twice.
       budget.take(batch.ids.reduce((sum, id) => sum + (size.get(id) ?? 0), 0));

@@ -8,6 +8,11 @@ import type { GraphQLContext } from './context.ts';
  */
 export class ResponseBudget {
   used = 0;
+  /**
+   * Bytes of values read ahead of their fields (large-field.ts) and kept for the request, whether or
+   * not a field answers with them: what is read next is bounded by what is left after them too.
+   */
+  held = 0;
   refusal: AppError | null = null;
   /** Sizing queries run one after another, so once one is refused the rest ask PostgreSQL nothing. */
   private queue: Promise<unknown> = Promise.resolve();
