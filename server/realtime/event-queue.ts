@@ -1,13 +1,3 @@
-/** What an EventQueue calls back into its producer. */
-export interface EventQueueHooks<T> {
-  /** Runs at the first `next()` (nothing is set up for a stream that is never read). */
-  start(): void;
-  /** An item was handed to the consumer. */
-  taken(item: T): void;
-  /** Runs once when the queue ends for any reason (end, failure, or the consumer's `return`). */
-  close(): Promise<void>;
-}
-
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
@@ -18,9 +8,10 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  *
  * `end()` completes the iteration once the waiting items are taken; `fail(err)` drops them and
  * rejects the next `next()` with `err`; `return()` (the consumer leaving) drops them. Each runs
- * the `close` hook once.
+ * `onClose` once. Subclasses are the producers. (Methods, not closures per instance: under tsx,
+ * which keeps function names, every named closure costs about 300 bytes for as long as it lives.)
  */
-export class EventQueue<T> implements AsyncIterableIterator<T> {
+export abstract class EventQueue<T> implements AsyncIterableIterator<T> {
   private items: T[] = [];
   private head = 0;
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void } | null = null;
@@ -30,7 +21,12 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   private failure: { err: unknown } | null = null;
   private closing: Promise<void> | null = null;
 
-  constructor(private hooks: EventQueueHooks<T>) {}
+  /** Runs at the first `next()` (nothing is set up for a stream that is never read). */
+  protected abstract onStart(): void;
+  /** An item was handed to the consumer. */
+  protected abstract onTaken(item: T): void;
+  /** Runs once when the queue ends for any reason (end, failure, or the consumer's `return`). */
+  protected abstract onClose(): Promise<void>;
 
   /** True once the queue ended, failed or was returned: pushes are ignored. */
   get closed(): boolean {
@@ -46,7 +42,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
-      this.hooks.taken(item);
+      this.onTaken(item);
       waiter.resolve({ done: false, value: item });
     } else this.items.push(item);
   }
@@ -81,7 +77,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (!this.started) {
       this.started = true;
-      if (!this.closing) this.hooks.start();
+      if (!this.closing) this.onStart();
     }
     if (this.head < this.items.length) {
       const item = this.items[this.head];
@@ -93,7 +89,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
         this.items = this.items.slice(this.head);
         this.head = 0;
       }
-      this.hooks.taken(item);
+      this.onTaken(item);
       return Promise.resolve({ done: false, value: item });
     }
     if (this.failure) {
@@ -130,7 +126,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   private finish(): Promise<void> {
     if (!this.closing) {
       // A failing clean-up (an unsubscribe while Redis is down) must not fail the consumer.
-      this.closing = this.hooks.close().catch(() => {});
+      this.closing = this.onClose().catch(() => {});
       const waiter = this.waiter;
       this.waiter = null;
       waiter?.resolve(DONE);

@@ -18,34 +18,6 @@ export interface StreamLimits {
 
 const OVERFLOW = 'Subscriber too slow: too many unread events; reconnect and resume with afterSeq.';
 
-/**
- * Live events wait, from their arrival until the subscriber takes them (behind a gap fill or a
- * replay, then in the stream's queue), for as long as the subscriber does not read. This keeps
- * that wait bounded by bytes and by count.
- */
-function pendingBound(limits: StreamLimits, metrics: Metrics, stop: (err: Error) => void) {
-  let bytes = 0;
-  let count = 0;
-  let overflowed = false;
-  return {
-    add(e: JobEventRecord): boolean {
-      bytes += eventSize(e);
-      count++;
-      if (!overflowed && (bytes > limits.maxPendingBytes || count > MAX_PENDING_EVENTS)) {
-        overflowed = true;
-        metrics.slowSubscribersClosed.inc();
-        limits.onOverflow?.(OVERFLOW);
-        stop(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
-      }
-      return !overflowed;
-    },
-    done(e: JobEventRecord) {
-      bytes -= eventSize(e);
-      count--;
-    },
-  };
-}
-
 /** Events a subscriber may fall behind by before it is cut off, whatever their size. */
 export const MAX_PENDING_EVENTS = 10_000;
 
@@ -96,63 +68,122 @@ class Sequencer {
 }
 
 /**
- * What a job's and a project's stream share: the queue the subscriber reads, a sequencer, the
- * bound on live events waiting, and a lane that runs the stream's work in order (see accept).
- * Live events are counted by the bound from their arrival until the subscriber takes them.
+ * What a job's and a project's stream share: the queue the subscriber reads (this), a sequencer,
+ * a lane that runs the stream's work in order (see `accept`), and the bound on live events waiting:
+ * from their arrival until the subscriber takes them (behind a gap fill or a replay, then in the
+ * queue), live events are counted by bytes and number; past either bound the stream ends and the
+ * subscriber is cut off (over WebSocket: 1008).
  */
-function streamCore(
-  deps: StreamDeps,
-  field: string,
-  limits: StreamLimits,
-  hooks: { start(): Promise<void>; taken?(e: JobEventRecord): void; closed?(): void },
-) {
-  let bus: Promise<() => Promise<void>> | null = null;
-  let offResync: (() => void) | null = null;
-  let started = false;
-  const queue: EventQueue<JobEventRecord> = new EventQueue<JobEventRecord>({
-    start: () => {
-      started = true;
-      deps.metrics.subscriptions.inc({ field });
-      lane.run(() => hooks.start(), undefined);
-    },
-    taken: (e) => {
-      if (isLive(e)) pending.done(e);
-      hooks.taken?.(e);
-    },
-    close: async () => {
-      hooks.closed?.();
-      if (!started) return;
-      offResync?.();
-      deps.metrics.subscriptions.dec({ field });
-      const unsubscribe = await bus?.catch(() => null);
-      await unsubscribe?.();
-    },
-  });
-  const fail = (err: unknown) => queue.fail(err);
-  const lane = new SerialLane(fail);
-  const pending = pendingBound(limits, deps.metrics, fail);
-  return {
-    queue,
-    lane,
-    pending,
-    seq: new Sequencer(deps.pool),
-    /** Listens on the bus (resolves once active) and to resyncs after a pub/sub outage. */
-    async listen(
-      on: (handler: (e: JobEventRecord) => void) => Promise<() => Promise<void>>,
-      handler: (e: JobEventRecord) => void,
-      onResync: () => void,
-    ) {
-      bus = on(handler);
-      await bus;
-      if (queue.closed) return;
-      offResync = deps.events.onResync(onResync);
-    },
-    /** Hands `e` to the subscriber; a live one's time since its commit is measured. */
-    push(e: JobEventRecord, live: boolean) {
-      if (live) deps.metrics.eventDeliveryLatency.observe(Math.max(0, Date.now() - commitTime(e)) / 1000);
-      queue.push(e);
-    },
-  };
+abstract class LiveEventStream extends EventQueue<JobEventRecord> {
+  protected readonly seq: Sequencer;
+  protected readonly lane: SerialLane<this>;
+  /** The bus handler and the resync listener (bound once: see EventQueue on closures). */
+  protected readonly onEvent: (e: JobEventRecord) => void;
+  private readonly onResync: () => void;
+  private bus: Promise<() => Promise<void>> | null = null;
+  private offResync: (() => void) | null = null;
+  private listening = false;
+  private bytes = 0;
+  private count = 0;
+  private overflowed = false;
+
+  constructor(
+    protected readonly deps: StreamDeps,
+    private readonly field: string,
+    private readonly limits: StreamLimits,
+    /** The stream knows its job's position (a job's stream); a project's starts each job at its first event. */
+    private readonly known: boolean,
+  ) {
+    super();
+    this.seq = new Sequencer(deps.pool);
+    this.lane = new SerialLane(this);
+    this.onEvent = this.arrived.bind(this);
+    this.onResync = this.resync.bind(this);
+  }
+
+  /** Listens on the bus and for resyncs, then whatever else the stream does first. */
+  protected abstract setUp(): Promise<void>;
+  /** Catches up after a pub/sub outage. */
+  protected abstract resync(): void;
+  /** Hands `e` to the subscriber (it passed the sequencer). */
+  protected abstract deliver(e: JobEventRecord, live: boolean): void;
+
+  protected onStart() {
+    this.listening = true;
+    this.deps.metrics.subscriptions.inc({ field: this.field });
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the lane calls it on this stream
+    this.lane.run(this.setUp, undefined);
+  }
+
+  protected onTaken(e: JobEventRecord) {
+    if (isLive(e)) this.release(e);
+  }
+
+  protected async onClose() {
+    if (!this.listening) return;
+    this.offResync?.();
+    this.deps.metrics.subscriptions.dec({ field: this.field });
+    const unsubscribe = await this.bus?.catch(() => null);
+    await unsubscribe?.();
+  }
+
+  /** Resolves once the bus subscription is active. */
+  protected async listen(bus: Promise<() => Promise<void>>) {
+    this.bus = bus;
+    await bus;
+    if (!this.closed) this.offResync = this.deps.events.onResync(this.onResync);
+  }
+
+  /** Hands `e` to the subscriber; a live one's time since its commit is measured. */
+  protected send(e: JobEventRecord, live: boolean) {
+    if (live) this.deps.metrics.eventDeliveryLatency.observe(Math.max(0, Date.now() - commitTime(e)) / 1000);
+    this.push(e);
+  }
+
+  /** Delivers `e` in order: synchronously, or (after a gap) once the table has filled it. */
+  protected accept(e: JobEventRecord, live: boolean): void | Promise<void> {
+    const step = this.seq.step(e, this.known);
+    if (step === 'next') {
+      this.deliver(e, live);
+      return;
+    }
+    if (step === 'duplicate') {
+      if (live) this.release(e);
+      return;
+    }
+    return this.seq.fill(e).then((events) => {
+      for (const x of events) this.deliver(x, live && x === e);
+      if (live && !events.includes(e)) this.release(e);
+    });
+  }
+
+  private acceptLive(e: JobEventRecord) {
+    return this.accept(e, true);
+  }
+
+  private arrived(e: JobEventRecord) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the lane calls it on this stream
+    if (this.admit(e)) this.lane.run(this.acceptLive, e);
+  }
+
+  /** Counts a live event in; false once the subscriber is cut off. */
+  private admit(e: JobEventRecord): boolean {
+    this.bytes += eventSize(e);
+    this.count++;
+    if (!this.overflowed && (this.bytes > this.limits.maxPendingBytes || this.count > MAX_PENDING_EVENTS)) {
+      this.overflowed = true;
+      this.deps.metrics.slowSubscribersClosed.inc();
+      this.limits.onOverflow?.(OVERFLOW);
+      this.fail(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
+    }
+    return !this.overflowed;
+  }
+
+  /** Counts a live event out: taken by the subscriber, or not to be delivered. */
+  protected release(e: JobEventRecord) {
+    this.bytes -= eventSize(e);
+    this.count--;
+  }
 }
 
 /** How long after the terminal event a job's stream completes (see deliver in jobEventStream). */
@@ -175,88 +206,85 @@ export function jobEventStream(
   afterSeq: number,
   limits: StreamLimits,
 ): AsyncIterableIterator<JobEventRecord> {
-  let finishing = false;
-  let terminal: JobEventRecord | null = null;
-  let completing: NodeJS.Timeout | null = null;
-  const core = streamCore(deps, 'jobEvents', limits, {
-    start: async () => {
-      await core.listen(
-        (h) => deps.events.onJob(jobId, h),
-        onEvent,
-        () => core.lane.run(replayAfterLast, undefined),
-      );
-      await replay();
-    },
-    taken: (e) => {
-      // Completed a moment after the terminal event was taken, not in the same breath: a
-      // graphql-ws client (6.4) that disposes the subscription on that event and then reads our
-      // `complete` in the same network read releases its connection lock twice, and its other
-      // subscriptions on the socket end early. Clients written before streams completed do just that.
-      if (e === terminal) completing = setTimeout(() => queue.end(), COMPLETE_DELAY_MS).unref();
-    },
-    closed: () => {
-      if (completing) clearTimeout(completing);
-    },
-  });
-  const { queue, seq, pending } = core;
-  seq.set(jobId, afterSeq);
-  const deliver = (x: JobEventRecord, live: boolean) => {
-    if (finishing) {
+  return new JobEventStream(deps, jobId, afterSeq, limits);
+}
+
+class JobEventStream extends LiveEventStream {
+  private finishing = false;
+  private terminal: JobEventRecord | null = null;
+  private completing: NodeJS.Timeout | null = null;
+
+  constructor(
+    deps: StreamDeps,
+    private readonly jobId: string,
+    afterSeq: number,
+    limits: StreamLimits,
+  ) {
+    super(deps, 'jobEvents', limits, true);
+    this.seq.set(jobId, afterSeq);
+  }
+
+  protected async setUp() {
+    await this.listen(this.deps.events.onJob(this.jobId, this.onEvent));
+    await this.replay();
+  }
+
+  protected resync() {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the lane calls it on this stream
+    this.lane.run(this.replayAfterLast, undefined);
+  }
+
+  protected deliver(x: JobEventRecord, live: boolean) {
+    if (this.finishing) {
       // Nothing after the terminal event (a late log line is in Job.events).
-      if (live) pending.done(x);
+      if (live) this.release(x);
       return;
     }
     if (endsJob(x)) {
-      finishing = true;
-      terminal = x; // before the push, which may hand it over at once
+      this.finishing = true;
+      this.terminal = x; // before the push, which may hand it over at once
     }
-    core.push(x, live);
-  };
-  /** Delivers `e` in order: synchronously, or (after a gap) once the table has filled it. */
-  const accept = (e: JobEventRecord, live: boolean): void | Promise<void> => {
-    const step = seq.step(e, true);
-    if (step === 'next') {
-      deliver(e, live);
-      return;
-    }
-    if (step === 'duplicate') {
-      if (live) pending.done(e);
-      return;
-    }
-    return seq.fill(e).then((events) => {
-      for (const x of events) deliver(x, live && x === e);
-      if (live && !events.includes(e)) pending.done(e);
-    });
-  };
-  const acceptLive = (e: JobEventRecord) => accept(e, true);
-  const onEvent = (e: JobEventRecord) => {
-    if (pending.add(e)) core.lane.run(acceptLive, e);
-  };
-  // Replayed events are old by design: delivered without counting toward delivery latency. At
-  // most a page of them waits for the subscriber at a time.
-  const replayAfterLast = async () => {
-    let last = seq.lastSeq(jobId);
+    this.send(x, live);
+  }
+
+  protected onTaken(e: JobEventRecord) {
+    super.onTaken(e);
+    // Completed a moment after the terminal event was taken, not in the same breath: a
+    // graphql-ws client (6.4) that disposes the subscription on that event and then reads our
+    // `complete` in the same network read releases its connection lock twice, and its other
+    // subscriptions on the socket end early. Clients written before streams completed do just that.
+    if (e === this.terminal) this.completing = setTimeout(() => this.end(), COMPLETE_DELAY_MS).unref();
+  }
+
+  protected onClose() {
+    if (this.completing) clearTimeout(this.completing);
+    return super.onClose();
+  }
+
+  /** Replayed events are old by design: delivered without counting toward delivery latency. At most a page of them waits for the subscriber at a time. */
+  private async replayAfterLast() {
+    let last = this.seq.lastSeq(this.jobId);
     for (;;) {
-      const page = await readJobEvents(deps.pool, jobId, last, 500);
+      const page = await readJobEvents(this.deps.pool, this.jobId, last, 500);
       for (const e of page) {
-        const filling = accept(e, false);
+        const filling = this.accept(e, false);
         if (filling) await filling;
       }
-      await queue.whenTaken();
-      if (page.length < 500 || queue.closed) break;
+      await this.whenTaken();
+      if (page.length < 500 || this.closed) break;
       last = page[page.length - 1].seq;
     }
-  };
-  const replay = async () => {
-    await replayAfterLast();
+  }
+
+  private async replay() {
+    await this.replayAfterLast();
     // A job already finished: its terminal event was committed with the state, so one more read
     // finds it if it came in after the pages above; if it lies before afterSeq, nothing is left.
-    if (!queue.closed && (await hasTerminalState(deps.pool, jobId))) {
-      await replayAfterLast();
-      if (!finishing) queue.end(); // its terminal event lies before afterSeq: nothing to send
+    if (!this.closed && (await hasTerminalState(this.deps.pool, this.jobId))) {
+      await this.replayAfterLast();
+      if (!this.finishing) this.end(); // its terminal event lies before afterSeq: nothing to send
     }
-  };
-  return queue;
+  }
 }
 
 async function hasTerminalState(pool: pg.Pool, jobId: string): Promise<boolean> {
@@ -266,52 +294,46 @@ async function hasTerminalState(pool: pg.Pool, jobId: string): Promise<boolean> 
 
 /** Every event of the project's jobs from now on, each job's events in seq order without gaps. */
 export function projectEventStream(deps: StreamDeps, projectId: string, limits: StreamLimits): AsyncIterableIterator<JobEventRecord> {
-  // Where a catch-up after a pub/sub outage starts: a little before the newest event delivered.
-  let since = Date.now();
-  const core = streamCore(deps, 'projectEvents', limits, {
-    start: () =>
-      core.listen(
-        (h) => deps.events.onProject(projectId, h),
-        onEvent,
-        () => core.lane.run(resync, since),
-      ),
-  });
-  const { seq, pending } = core;
-  const deliver = (x: JobEventRecord, live: boolean) => {
-    core.push(x, live);
-    since = Math.max(since, commitTime(x) - 5000);
-  };
-  const accept = (e: JobEventRecord, live: boolean): void | Promise<void> => {
-    const step = seq.step(e, false);
-    if (step === 'next') {
-      deliver(e, live);
-      return;
-    }
-    if (step === 'duplicate') {
-      if (live) pending.done(e);
-      return;
-    }
-    return seq.fill(e).then((events) => {
-      for (const x of events) deliver(x, live && x === e);
-      if (live && !events.includes(e)) pending.done(e);
-    });
-  };
-  const acceptLive = (e: JobEventRecord) => accept(e, true);
-  const onEvent = (e: JobEventRecord) => {
-    if (pending.add(e)) core.lane.run(acceptLive, e);
-  };
-  const resync = async (from: number) => {
+  return new ProjectEventStream(deps, projectId, limits);
+}
+
+class ProjectEventStream extends LiveEventStream {
+  /** Where a catch-up after a pub/sub outage starts: a little before the newest event delivered. */
+  private since = Date.now();
+
+  constructor(
+    deps: StreamDeps,
+    private readonly projectId: string,
+    limits: StreamLimits,
+  ) {
+    super(deps, 'projectEvents', limits, false);
+  }
+
+  protected setUp() {
+    return this.listen(this.deps.events.onProject(this.projectId, this.onEvent));
+  }
+
+  protected resync() {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the lane calls it on this stream
+    this.lane.run(this.catchUp, this.since);
+  }
+
+  protected deliver(x: JobEventRecord, live: boolean) {
+    this.send(x, live);
+    this.since = Math.max(this.since, commitTime(x) - 5000);
+  }
+
+  private async catchUp(from: number) {
     let afterId = 0;
     for (;;) {
-      const page = await readProjectEventsSince(deps.pool, projectId, new Date(from), afterId, 500);
+      const page = await readProjectEventsSince(this.deps.pool, this.projectId, new Date(from), afterId, 500);
       for (const e of page) {
-        const filling = accept(e, false);
+        const filling = this.accept(e, false);
         if (filling) await filling;
       }
-      await core.queue.whenTaken();
-      if (page.length < 500 || core.queue.closed) break;
+      await this.whenTaken();
+      if (page.length < 500 || this.closed) break;
       afterId = page[page.length - 1].id;
     }
-  };
-  return core.queue;
+  }
 }

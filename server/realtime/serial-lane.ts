@@ -1,38 +1,35 @@
-type Work = () => void | Promise<void>;
+/** What a lane runs its work on, and tells of the first failure. */
+export interface LaneOwner {
+  fail(err: unknown): void;
+}
+
+type Work<O, A> = (this: O, arg: A) => void | Promise<void>;
 
 /**
  * Runs work one piece at a time, in order: at once (synchronously) while nothing asynchronous is
  * running, otherwise after what runs and waits before it. An event stream's common case, an event
- * in order with nothing pending, so costs one function call; a gap fill or a replay from the
- * table makes the events behind it wait. The first failure stops the lane and is reported.
+ * in order with nothing pending, so costs one method call; a gap fill or a replay from the table
+ * makes the events behind it wait. Work is a method called on the owner (no closure per piece of
+ * work or per lane); the first failure stops the lane and goes to the owner's `fail`.
  */
-export class SerialLane {
+export class SerialLane<O extends LaneOwner> {
   private busy = false;
   private stopped = false;
-  private backlog: Work[] = [];
+  /** Work and its argument, in pairs. */
+  private backlog: unknown[] = [];
   private head = 0;
 
-  constructor(private onError: (err: unknown) => void) {}
+  constructor(private owner: O) {}
 
-  run<A>(work: (arg: A) => void | Promise<void>, arg: A): void {
+  run<A>(work: Work<O, A>, arg: A): void {
     if (this.stopped) return;
-    if (this.busy) {
-      this.backlog.push(() => work(arg));
-      return;
-    }
-    let result: void | Promise<void>;
-    try {
-      result = work(arg);
-    } catch (err) {
-      this.stop(err);
-      return;
-    }
-    this.settle(result);
+    if (this.busy) this.backlog.push(work, arg);
+    else this.settle(this.call(work as Work<O, unknown>, arg));
   }
 
-  private call(work: Work): void | Promise<void> {
+  private call(work: Work<O, unknown>, arg: unknown): void | Promise<void> {
     try {
-      return work();
+      return work.call(this.owner, arg);
     } catch (err) {
       this.stop(err);
     }
@@ -49,7 +46,9 @@ export class SerialLane {
             this.busy = false;
             this.settle(undefined);
           },
-          (err: unknown) => this.stop(err),
+          (err: unknown) => {
+            this.stop(err);
+          },
         );
         return;
       }
@@ -60,9 +59,11 @@ export class SerialLane {
         }
         return;
       }
-      const work = this.backlog[this.head];
-      this.backlog[this.head++] = undefined as unknown as Work;
-      result = this.call(work);
+      const work = this.backlog[this.head] as Work<O, unknown>;
+      const arg = this.backlog[this.head + 1];
+      this.backlog[this.head++] = undefined;
+      this.backlog[this.head++] = undefined;
+      result = this.call(work, arg);
     }
   }
 
@@ -71,6 +72,6 @@ export class SerialLane {
     this.stopped = true;
     this.backlog = [];
     this.head = 0;
-    this.onError(err);
+    this.owner.fail(err);
   }
 }

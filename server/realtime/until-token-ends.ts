@@ -12,66 +12,83 @@ import type { Principal } from '../auth/tokens.ts';
  * never-settling end promise for as long as the subscription stayed open.
  */
 export function untilTokenEnds<T>(source: AsyncIterable<T>, principal: Principal, tokens: TokenWatch): AsyncIterableIterator<T> {
-  const it = source[Symbol.asyncIterator]();
-  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  return new UntilTokenEnds(source, principal, tokens);
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** A class, not closures per subscription: under tsx (keepNames) every named closure costs ~300 bytes while it lives. */
+class UntilTokenEnds<T> implements AsyncIterableIterator<T> {
+  private it: AsyncIterator<T>;
   /** The token's end, not yet reported to the consumer. */
-  let ending: AppError | null = null;
-  let finished = false;
-  let failPending: ((err: AppError) => void) | null = null;
-  let unwatch: (() => void) | null = null;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    unwatch?.();
-  };
-  unwatch = tokens.watch(principal, (err) => {
-    if (finished) return;
-    finish();
-    if (failPending) failPending(err);
-    else ending = err;
-    failPending = null;
-    void it.return?.();
-  });
-  if (finished) unwatch(); // it had ended already (an expiry in the past is reported at once)
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      if (ending) {
-        const err = ending;
-        ending = null;
-        return Promise.reject(err);
-      }
-      if (finished) return Promise.resolve(done);
-      return new Promise<IteratorResult<T>>((resolve, reject) => {
-        failPending = reject;
-        it.next().then(
-          (r) => {
-            failPending = null;
-            if (r.done) finish();
-            resolve(r);
-          },
-          (err: unknown) => {
-            failPending = null;
-            finish();
-            // The source's own failure, passed on as it is (its type is the source's to choose).
-            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-            reject(err);
-          },
-        );
-      });
-    },
-    async return() {
-      finish();
-      ending = null;
-      await it.return?.();
-      return done;
-    },
-    async throw(err: unknown) {
-      finish();
-      await it.return?.();
-      throw err;
-    },
-  } as AsyncIterableIterator<T>;
+  private ending: AppError | null = null;
+  private finished = false;
+  private failPending: ((err: AppError) => void) | null = null;
+  private unwatch: (() => void) | null = null;
+
+  constructor(source: AsyncIterable<T>, principal: Principal, tokens: TokenWatch) {
+    this.it = source[Symbol.asyncIterator]();
+    this.unwatch = tokens.watch(principal, (err) => {
+      this.tokenEnded(err);
+    });
+    if (this.finished) this.unwatch(); // it had ended already (an expiry in the past is reported at once)
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  private tokenEnded(err: AppError) {
+    if (this.finished) return;
+    this.finish();
+    if (this.failPending) this.failPending(err);
+    else this.ending = err;
+    this.failPending = null;
+    void this.it.return?.();
+  }
+
+  private finish() {
+    if (this.finished) return;
+    this.finished = true;
+    this.unwatch?.();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.ending) {
+      const err = this.ending;
+      this.ending = null;
+      return Promise.reject(err);
+    }
+    if (this.finished) return Promise.resolve(DONE);
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.failPending = reject;
+      this.it.next().then(
+        (r) => {
+          this.failPending = null;
+          if (r.done) this.finish();
+          resolve(r);
+        },
+        (err: unknown) => {
+          this.failPending = null;
+          this.finish();
+          // The source's own failure, passed on as it is (its type is the source's to choose).
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(err);
+        },
+      );
+    });
+  }
+
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    this.finish();
+    this.ending = null;
+    await this.it.return?.();
+    return DONE;
+  }
+
+  async throw(err: unknown): Promise<never> {
+    this.finish();
+    await this.it.return?.();
+    throw err;
+  }
 }
