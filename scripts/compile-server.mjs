@@ -1,7 +1,7 @@
 // What `npm start` runs the server from: server/**/*.ts compiled to JavaScript under .compiled/,
-// one .js per .ts at the same relative place, with esbuild (the one tsx itself uses, so it is
-// installed wherever `npm start` could run tsx). Incremental: only a source newer than its
-// compiled file is compiled again: each compiled file carries its source's modification time
+// one .js per .ts at the same relative place, with esbuild (a devDependency, the version tsx
+// itself uses). Incremental: only a source newer than its compiled file is compiled again: each
+// compiled file carries its source's modification time
 // (a source edited, or checked out, since then differs; one edited while it was being compiled
 // too). A restart compiles nothing; the first start of a checkout compiles everything (about a
 // second); a compiled file whose source is gone is removed.
@@ -12,7 +12,6 @@
 // asset directories are symbolic links from .compiled/ to the checkout's own, and node_modules
 // too (bare imports resolve from the checkout's). Not the image's build: `npm run build` (tsc,
 // dist/, scripts/build-server.mjs) is.
-import { createRequire } from 'node:module';
 import {
   existsSync,
   mkdirSync,
@@ -66,11 +65,6 @@ function orphans(out, wanted, dir = 'server', found = []) {
   return found;
 }
 
-async function loadEsbuild() {
-  const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
-  return import(fromTsx.resolve('esbuild'));
-}
-
 /**
  * Brings `out` up to date with server/. Returns how many files were compiled or copied (0 when
  * everything was fresh) and the milliseconds it took.
@@ -101,7 +95,7 @@ export async function compileServer(out = COMPILED_DIR) {
   const copies = stale.filter((rel) => !rel.endsWith('.ts'));
   const compiles = stale.filter((rel) => rel.endsWith('.ts'));
   if (compiles.length) {
-    const esbuild = await loadEsbuild();
+    const esbuild = await import('esbuild');
     await esbuild.build({
       absWorkingDir: root,
       entryPoints: compiles,
