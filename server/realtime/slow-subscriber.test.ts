@@ -64,6 +64,15 @@ describe('a subscriber that stops reading', () => {
     );
     // Live once the replayed creation event arrived (the stream listens before it replays).
     await expect.poll(() => healthy, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    // The stalled client reads again as soon as the server has cut it off, as a client that pauses
+    // briefly would: the server terminates a socket whose close handshake has not finished within
+    // 10 s, and on a loaded machine the reading subscriber can take longer than that to get the rest.
+    const slowClosedCount = async () => (await t.app.services.metrics.slowSubscribersClosed.get()).values[0]?.value ?? 0;
+    let publishing = true;
+    const cutOff = (async () => {
+      while (publishing && (await slowClosedCount()) < 1) await new Promise((r) => setTimeout(r, 20));
+      slow.resumeReading();
+    })();
     const { pool, events } = t.app.services;
     for (let i = 0; i < EVENTS; i += 50) {
       // A reading subscriber is one that keeps up: never more than ~100 events (3 MiB) behind here,
@@ -75,9 +84,9 @@ describe('a subscriber that stops reading', () => {
     await healthyDone;
     expect(healthy).toBe(EVENTS + 1);
 
-    const slowClosedCount = async () => (await t.app.services.metrics.slowSubscribersClosed.get()).values[0]?.value ?? 0;
     await expect.poll(slowClosedCount, { timeout: 10_000 }).toBe(1);
-    slow.resumeReading();
+    publishing = false;
+    await cutOff;
     const { code, reason } = await slow.closed;
     expect(code).toBe(SLOW_SUBSCRIBER_CLOSE_CODE);
     expect(reason).toMatch(/too slow/);
