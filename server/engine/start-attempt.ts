@@ -115,6 +115,12 @@ interface ClaimRead extends TransitionRead {
   artifacts: number;
 }
 
+/**
+ * Read before the transition's guarded update, possibly while waiting for the project's lock: the
+ * values are current only because every writer of them (attempts, feedback, checkpoints in force,
+ * pauses) moves the job in the same transaction, which changes its version and makes this claim's
+ * update fail. A writer of these without a transition would let a claim start from stale values.
+ */
 const CLAIM_READ_COLUMNS = `${TRANSITION_READ_COLUMNS}, j.spec, j.input, j.feedback,
   (SELECT json_build_object('output', a.output, 'guardrailResults', a."guardrailResults") FROM "JobAttempt" a
     WHERE a."jobId" = j.id ORDER BY a.number DESC LIMIT 1) AS previous,
