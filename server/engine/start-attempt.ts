@@ -117,9 +117,10 @@ interface ClaimRead extends TransitionRead {
 
 /**
  * Read before the transition's guarded update, possibly while waiting for the project's lock: the
- * values are current only because every writer of them (attempts, feedback, checkpoints in force,
- * pauses) moves the job in the same transaction, which changes its version and makes this claim's
- * update fail. A writer of these without a transition would let a claim start from stale values.
+ * values are current only because their writers either move the job in the same transaction
+ * (attempts, feedback, pauses: the version changes and this claim's update fails) or write only
+ * while the job is RUNNING (checkpoints, artifacts), which a job being claimed is not. A writer of
+ * these that did neither would let a claim start from stale values.
  */
 const CLAIM_READ_COLUMNS = `${TRANSITION_READ_COLUMNS}, j.spec, j.input, j.feedback,
   (SELECT json_build_object('output', a.output, 'guardrailResults', a."guardrailResults") FROM "JobAttempt" a
