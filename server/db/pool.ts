@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { NamedStatementClient } from './named-statements.ts';
 
 // DECIMAL and BIGINT as JS numbers in raw queries: money has 8 decimals, far inside double precision
 // for the amounts a budget can hold, and event ids stay below 2^53. Set on this process's pools
@@ -15,6 +16,8 @@ export function createPool(connectionString: string, max = 10, opts: { applicati
   const pool = new pg.Pool({
     connectionString,
     max,
+    // Our parameterized statements are prepared once per connection (see named-statements.ts).
+    Client: NamedStatementClient,
     connectionTimeoutMillis: 10_000,
     types,
     ...(opts.applicationName ? { application_name: opts.applicationName } : {}),

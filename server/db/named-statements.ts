@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+// PostgreSQL parses, analyzes and plans an unnamed statement again on every execution. A named one
+// is parsed once per connection (pg sends Parse the first time a connection sees the name, then only
+// Bind/Execute), and its plan can be cached. Statements with parameter values are always a single
+// statement (the extended protocol refuses more), and this project's texts are fixed by the code
+// (values travel as parameters), so a name derived from the text stays unique to it and the set of
+// names per connection stays bounded. Texts that vary with a batch's size (job-event.ts's multi-row
+// VALUES, up to 500 rows) are named only while small: a statement with more than MAX_PARAMS values
+// goes unnamed, so no connection keeps a large plan per batch size. MAX_NAMED keeps the bound even
+// if a text ever embedded a value: past it, statements go unnamed as before.
+const MAX_PARAMS = 64;
+const MAX_NAMED = 500;
+const names = new Map<string, string>();
+
+/** The statement name for `text`, or undefined once MAX_NAMED distinct texts have been named. */
+export function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) {
+    // 'autodev_' keeps these apart from graphile-worker's own named statements; 120 bits of the hash.
+    name = 'autodev_' + createHash('sha1').update(text).digest('hex').slice(0, 30);
+    names.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * pg's Client, with `query(text, values)` (1 to MAX_PARAMS values) sent as a named statement. Every other
+ * form (no values, a query config, a Submittable) is passed on unchanged.
+ */
+export class NamedStatementClient extends pg.Client {
+  // pg's query has many overloads; this forwards whichever was called.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && values.length <= MAX_PARAMS) {
+      const name = statementName(text);
+      if (name !== undefined) args = [{ name, text, values }, ...args.slice(2)];
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
