@@ -60,4 +60,26 @@ describe('stopping `npm start` with embedded PostgreSQL', () => {
       }
     }, 150_000);
   }
+
+  it('after `kill -9` of the app (PostgreSQL runs on, holding the data directory), the next start stops that server and starts', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
+    try {
+      const killed = await startApp(dataDir);
+      const [orphan] = postgresPids(dataDir);
+      process.kill(killed.child.pid!, 'SIGKILL');
+      await killed.exited;
+      expect(postgresPids(dataDir)).toEqual([orphan]);
+
+      const app = await startApp(dataDir);
+      expect(app.output()).toContain(`stopped PostgreSQL ${orphan}, left running by an AutoDev that exited without stopping it`);
+      expect(postgresPids(dataDir)).not.toContain(orphan);
+      process.kill(-app.child.pid!, 'SIGINT');
+      expect(await app.exited, app.output()).toBe(0);
+      expect(errorLines(app.output()), app.output()).toEqual([]);
+      expect(postgresPids(dataDir)).toEqual([]);
+    } finally {
+      for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });

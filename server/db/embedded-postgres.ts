@@ -4,6 +4,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { recordOwner, stopOrphanedPostmaster } from './stale-postmaster.ts';
 import { PostgresExitedEarly, runPostgres, type PostgresProcess } from './postgres-process.ts';
 
 export interface EmbeddedDatabase {
@@ -148,6 +149,8 @@ export async function startEmbeddedPostgres(
   if (fresh) await cluster().initialise();
   const binary = await postgresBinary();
   const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
+  const orphan = await stopOrphanedPostmaster(databaseDir);
+  if (orphan) log(`embedded postgres: stopped PostgreSQL ${orphan}, left running by an AutoDev that exited without stopping it`);
   const preferred = opts.preferredPort ?? PREFERRED_PORT;
   let port = opts.port ?? ((await isFree(preferred)) ? preferred : await anyFreePort());
   let server: PostgresProcess;
@@ -166,6 +169,7 @@ export async function startEmbeddedPostgres(
       port = next;
     }
   }
+  recordOwner(databaseDir);
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/autodev`;
   if (fresh) await createDatabase(url.replace(/\/autodev$/, '/postgres'), 'autodev');
   return {

@@ -16,7 +16,7 @@ const READY = 'database system is ready to accept connections';
  * in AutoDev's process group, so Ctrl-C in a terminal (SIGINT to the whole foreground group) shut PostgreSQL
  * down at once while AutoDev was still draining its worker and requests on it. Now the signal reaches AutoDev
  * only, which stops PostgreSQL last. When Node exits without stopping it (a failed start, a forced exit), the
- * `exit` hook still signals it; after `kill -9` of AutoDev the next start finds it (embedded-postgres.ts).
+ * `exit` hook still signals it; after `kill -9` of AutoDev the next start stops it (stale-postmaster.ts).
  */
 export function runPostgres(
   binary: string,
