@@ -5,10 +5,12 @@ import { createLogger } from './logger.ts';
 const config = loadConfig();
 const log = createLogger(config.logLevel, { role: config.role });
 
-// Installed before start-up so that Ctrl-C during start-up still stops embedded PostgreSQL.
+// Installed before start-up so that Ctrl-C during start-up still stops embedded PostgreSQL. SIGHUP (the
+// terminal closed) stops too: by default it ended Node at once, leaving the embedded PostgreSQL, which
+// runs in a session of its own, to the next start.
 let stopping = false;
 let stopApp: (() => Promise<void>) | null = null;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;

@@ -42,14 +42,18 @@ function errorLines(out: string): string[] {
 }
 
 describe('stopping `npm start` with embedded PostgreSQL', () => {
-  for (const how of ['Ctrl-C (SIGINT to the process group)', 'SIGTERM to the app'] as const) {
+  const ways = [
+    { how: 'Ctrl-C (SIGINT to the process group)', signal: 'SIGINT', group: true },
+    { how: 'SIGTERM to the app', signal: 'SIGTERM', group: false },
+    { how: 'SIGHUP to the app (its terminal closed)', signal: 'SIGHUP', group: false },
+  ] as const;
+  for (const { how, signal, group } of ways) {
     it(`${how} drains the app, then stops PostgreSQL: exit 0, no error lines, no postgres left`, async () => {
       const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
       try {
         const app = await startApp(dataDir);
         expect(postgresPids(dataDir).length).toBeGreaterThan(0);
-        if (how === 'SIGTERM to the app') process.kill(app.child.pid!, 'SIGTERM');
-        else process.kill(-app.child.pid!, 'SIGINT');
+        process.kill(group ? -app.child.pid! : app.child.pid!, signal);
         const code = await app.exited;
         expect(errorLines(app.output()), app.output()).toEqual([]);
         expect(code, app.output()).toBe(0);
