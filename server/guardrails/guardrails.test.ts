@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../json-schema/ajv.ts';
 import { checkOutput, guardrailsPassed, violations } from './check-output.ts';
-import { loadSeedTemplates } from './load-seed-templates.ts';
+import { loadSeedTemplates } from '../templates/load-seed-templates.ts';
 import { validateJobInput } from './validate-input.ts';
 import { validateTemplateDefinition } from './validate-template.ts';
 import { ONE_COMPLETION_FEATURE } from '../test/fixtures.ts';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cachedValidators, compileUserSchema, VALIDATOR_CACHE } from '../json-schema/ajv.ts';
 import { linearFormats } from '../json-schema/linear-formats.ts';
-import { loadSeedTemplates } from './load-seed-templates.ts';
+import { loadSeedTemplates } from '../templates/load-seed-templates.ts';
 import { validateJobInput } from './validate-input.ts';
 import { validateTemplateDefinition } from './validate-template.ts';
 

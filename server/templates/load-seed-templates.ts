@@ -1,5 +1,5 @@
-import { validateTemplateDefinition, type TemplateDefinition } from './validate-template.ts';
-import { readSeedTemplateFiles } from '../templates/seed-template-files.ts';
+import { validateTemplateDefinition, type TemplateDefinition } from '../guardrails/validate-template.ts';
+import { readSeedTemplateFiles } from './seed-template-files.ts';
 
 /** The bundled templates (schemas/templates/*.json), each validated like an admin's upsert. */
 export async function loadSeedTemplates(): Promise<TemplateDefinition[]> {
