@@ -3,6 +3,7 @@ import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '../server/test/harness.ts';
+import { minimalTemplate } from '../server/test/minimal-template.ts';
 
 /** The product's abuse limits, lifted: the benchmarks are one client with one token and one address. */
 export const BENCH_LIMITS = {
@@ -50,20 +51,7 @@ export async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: 
   );
 }
 
-export const MINIMAL_TEMPLATE = {
-  slug: 'bench-minimal',
-  name: 'Minimal (benchmarks)',
-  description: 'One agent, one task, offline.',
-  maxAttempts: 1,
-  timeoutSeconds: 60,
-  crew: {
-    process: 'sequential',
-    agents: [{ id: 'writer', role: 'Writer', goal: 'Write one line', backstory: 'Terse.', model: 'gpt-4o-mini' }],
-    tasks: [{ id: 'write', description: 'Write one line', expectedOutput: 'A line', agent: 'writer' }],
-  },
-  inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-};
+export const MINIMAL_TEMPLATE = minimalTemplate('bench-minimal', 'Minimal (benchmarks)');
 
 export async function addMinimalTemplate(t: TestServer) {
   const r = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: MINIMAL_TEMPLATE });

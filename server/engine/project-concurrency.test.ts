@@ -7,24 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAutodevProcess, type AutodevProcess } from '../test/autodev-process.ts';
 import { createTestDatabase } from '../test/database.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { minimalTemplate } from '../test/minimal-template.ts';
 import { createPool } from '../db/pool.ts';
 
 const WORKERS = 2;
 const CONCURRENCY = 4;
-const TEMPLATE = {
-  slug: 'one-line',
-  name: 'One line',
-  description: 'One agent, one task, offline model.',
-  maxAttempts: 1,
-  timeoutSeconds: 60,
-  crew: {
-    process: 'sequential',
-    agents: [{ id: 'writer', role: 'Writer', goal: 'Write one line', backstory: 'Terse.', model: 'gpt-4o-mini' }],
-    tasks: [{ id: 'write', description: 'Write one line', expectedOutput: 'A line', agent: 'writer' }],
-  },
-  inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-};
+const TEMPLATE = minimalTemplate('one-line', 'One line');
 const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`;
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

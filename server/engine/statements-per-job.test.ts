@@ -7,24 +7,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isTransactionControl, isTransactionStart, recordStatements } from '../test/count-statements.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { minimalTemplate } from '../test/minimal-template.ts';
 
 const MAX_STATEMENTS = 22;
 const MAX_TRANSACTIONS = 4;
 
-const TEMPLATE = {
-  slug: 'statements-minimal',
-  name: 'Minimal',
-  description: 'One agent, one task, offline.',
-  maxAttempts: 1,
-  timeoutSeconds: 60,
-  crew: {
-    process: 'sequential',
-    agents: [{ id: 'writer', role: 'Writer', goal: 'Write one line', backstory: 'Terse.', model: 'gpt-4o-mini' }],
-    tasks: [{ id: 'write', description: 'Write one line', expectedOutput: 'A line', agent: 'writer' }],
-  },
-  inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  outputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-};
+const TEMPLATE = minimalTemplate('statements-minimal', 'Minimal');
 
 const POLL = `SELECT state AS "statementTestPoll" FROM "Job" WHERE id = $1`;
 const NOT_OURS = /"graphile_worker"\._private_jobs|statementTestPoll/;
