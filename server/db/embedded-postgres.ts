@@ -47,15 +47,17 @@ function anyFreePort(): Promise<number> {
 const PREFERRED_PORT = 54329;
 const START_ATTEMPTS = 5;
 
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit'] as const;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'] as const;
 
 /**
  * Loaded only when the embedded database is used. On import the package installs async-exit-hook,
  * which exits the process (code 130/143) on SIGINT/SIGTERM as soon as PostgreSQL is stopped, cutting
  * AutoDev's own graceful drain short, and calls `process.exit(0)` on `beforeExit`, which turned a
  * failing exit code (a test run with failures) into 0. AutoDev stops the database itself (last step
- * of `RunningApp.stop`), so those listeners are removed again (its `exit` hook stays; it
- * only signals servers the package started, and AutoDev starts them itself: postgres-process.ts).
+ * of `RunningApp.stop`), so those listeners are removed again, its `exit` hook too: AutoDev starts
+ * the servers itself (postgres-process.ts), and on `exit` the hook calls the package's shutdown
+ * without its callback, which then rejects ("done is not a function") once the stop of the
+ * package's initdb-only instance resolves.
  */
 async function importEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
