@@ -232,10 +232,13 @@ describe('the sandbox of a runner that is not root', () => {
       timeout: 20_000,
       env: {},
     });
-    expect(r.stderr).not.toMatch(/bwrap:/);
-    expect(readFileSync(path.join(dir, 'made.txt'), 'utf8')).toBe('ok\n');
+    // How the sandbox ended, shown with any failure below (one CI run once found no `started` at all).
+    const ended = `bwrap ended with status ${r.status}, signal ${r.signal}, error ${r.error?.message}; stdout: ${r.stdout}; stderr: ${r.stderr}`;
+    expect(r.stderr, ended).not.toMatch(/bwrap:/);
+    expect(readFileSync(path.join(dir, 'made.txt'), 'utf8'), ended).toBe('ok\n');
+    expect(existsSync(path.join(dir, 'started')), ended).toBe(true);
     const started = readFileSync(path.join(dir, 'started'), 'utf8').split('\n').filter(Boolean).length;
-    expect(started).toBeGreaterThan(0);
+    expect(started, ended).toBeGreaterThan(0);
     expect(started).toBeLessThanOrEqual(20);
     expect(statSync(path.join(dir, 'made.txt')).uid).toBe(65534); // the runner's uid on the host, never root
   });
