@@ -3,12 +3,12 @@
 //    checks, the compiled server) time and CPU to ready on embedded PostgreSQL, cold (no data
 //    directory) and warm (versus starting the embedded PostgreSQL alone, from the same compiled code).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { BENCH_LIMITS, printTable, sleep } from './lib.ts';
+import { BENCH_LIMITS, percentile, printTable, sleep } from './lib.ts';
 import { COMPILED_DIR, compileServer } from '../scripts/compile-server.mjs';
 
 const SUBSCRIBERS = 1000;
@@ -16,6 +16,61 @@ const SUBSCRIBERS = 1000;
 async function rssKiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+/**
+ * Preloaded (see probeOptions) into both the server measured and the bare `ws` baseline, so both
+ * sides are read the same way: on SIGUSR2 the process collects its garbage (a full GC, twice: weak
+ * references and finalizers let go in the second) and prints one line with its RSS and heap after
+ * GC. With BENCH_HEAP_SNAPSHOT_DIR set it also writes a heap snapshot there after each reading (numbered 1, 2, …;
+ * readings after the first are then inflated by the snapshot's own memory).
+ */
+const GC_PROBE = `'use strict';
+const v8 = require('node:v8');
+const path = require('node:path');
+let n = 0;
+process.on('SIGUSR2', () => {
+  global.gc();
+  global.gc();
+  const { rss, heapUsed } = process.memoryUsage();
+  const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  if (dir) v8.writeHeapSnapshot(path.join(dir, 'probe-' + process.pid + '-' + ++n + '.heapsnapshot'));
+  process.stdout.write('gc-probe rss=' + rss + ' heap=' + heapUsed + '\\n');
+});
+`;
+
+/** Node's options that load GC_PROBE (written into `dir`). */
+async function probeOptions(dir: string): Promise<string[]> {
+  const file = path.join(dir, 'gc-probe.cjs');
+  await writeFile(file, GC_PROBE);
+  return ['--expose-gc', '--require', file];
+}
+
+const READINGS = 3;
+
+interface Reading {
+  /** RSS without a forced GC, as the bench read it before the probe (KiB). */
+  rawRssKiB: number;
+  /** Medians of READINGS readings, each after a full GC (KiB). */
+  rssKiB: number;
+  heapKiB: number;
+}
+
+/** Reads a process started with PROBE: its RSS as it is, then the median of READINGS readings after a full GC. */
+async function readMemory(child: ChildProcess, out: () => string): Promise<Reading> {
+  const rawRssKiB = await rssKiB(child.pid!);
+  const rss: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < READINGS; i++) {
+    const seen = out().length;
+    child.kill('SIGUSR2');
+    let line: RegExpExecArray | null;
+    while (!(line = /gc-probe rss=(\d+) heap=(\d+)/.exec(out().slice(seen)))) await sleep(10);
+    rss.push(Number(line[1]) / 1024);
+    heap.push(Number(line[2]) / 1024);
+    await sleep(300);
+  }
+  return { rawRssKiB, rssKiB: percentile(rss, 50), heapKiB: percentile(heap, 50) };
 }
 
 /** CPU time (user + system, ms) of a process and its descendants, live and reaped, PostgreSQL's processes left out. */
@@ -124,19 +179,20 @@ export async function benchMemoryStartup() {
     // What a user runs. (Its first run in a checkout also compiles the server: `compileServer` below
     // has done that already, as `npm start` would have on the first run.)
     await compileServer();
+    const PROBE = await probeOptions(dataDir);
     const npmStart = () => startProcess(['start'], env, /Admin token/, 'npm');
     const cold = await npmStart();
     await stop(cold.child);
     const warmNpm = await npmStart();
     await stop(warmNpm.child);
     // The server the memory figures below are taken from: scripts/start.mjs without npm, so its pid is the server's.
-    const warm = await startProcess(['scripts/start.mjs'], env, /Admin token/);
+    const warm = await startProcess([...PROBE, 'scripts/start.mjs'], env, /Admin token/);
     const url = /GraphQL \+ GraphiQL: (\S+)\/graphql/.exec(warm.out())![1].replace('http', 'ws') + '/graphql';
     const token = /Admin token[^:]*: (\S+)/.exec(warm.out())![1];
     await sleep(1000);
-    const before = await rssKiB(warm.child.pid!);
+    const before = await readMemory(warm.child, warm.out);
     const clients = await openSubscriptions(url, token, SUBSCRIBERS);
-    const after = await rssKiB(warm.child.pid!);
+    const after = await readMemory(warm.child, warm.out);
     await Promise.all(
       clients.map(async (c) => {
         await c.dispose(); // void or a promise
@@ -154,10 +210,10 @@ export async function benchMemoryStartup() {
     await stop(pgWarm.child);
     await rm(pgDir, { recursive: true, force: true });
 
-    const bare = await startProcess(['-e', BARE_WS], process.env, /listening \d+/);
+    const bare = await startProcess([...PROBE, '-e', BARE_WS], process.env, /listening \d+/);
     const port = /listening (\d+)/.exec(bare.out())![1];
     await sleep(500);
-    const bareBefore = await rssKiB(bare.child.pid!);
+    const bareBefore = await readMemory(bare.child, bare.out);
     const sockets = await Promise.all(
       Array.from(
         { length: SUBSCRIBERS },
@@ -169,19 +225,23 @@ export async function benchMemoryStartup() {
       ),
     );
     await sleep(1500);
-    const bareAfter = await rssKiB(bare.child.pid!);
+    const bareAfter = await readMemory(bare.child, bare.out);
     for (const s of sockets) s.close();
     bare.child.kill();
 
+    const per = (k: keyof Reading) => (after[k] - before[k]) / SUBSCRIBERS;
+    const base = (k: keyof Reading) => (bareAfter[k] - bareBefore[k]) / SUBSCRIBERS;
     printTable(`Memory (${SUBSCRIBERS} idle subscribers) and start-up`, [
-      ['RSS per idle subscription', (after - before) / SUBSCRIBERS, (bareAfter - bareBefore) / SUBSCRIBERS, 'KiB'],
+      ['RSS per idle subscription, after GC (median of 3)', per('rssKiB'), base('rssKiB'), 'KiB'],
+      ['heap per idle subscription, after GC (median of 3)', per('heapKiB'), base('heapKiB'), 'KiB'],
+      ['RSS per idle subscription, no forced GC', per('rawRssKiB'), base('rawRssKiB'), 'KiB'],
       ['npm start to ready, cold (no .data/)', cold.ms, pgCold.ms, 'ms'],
       ['npm start to ready, warm', warmNpm.ms, pgWarm.ms, 'ms'],
       ['npm start CPU to ready, warm (npm + server)', warmNpm.cpuMs, pgWarm.cpuMs, 'ms'],
       ['node scripts/start.mjs to ready, warm (no npm)', warm.ms, pgWarm.ms, 'ms'],
     ]);
     console.log(
-      `(server RSS ${Math.round(before / 1024)} MiB idle, ${Math.round(after / 1024)} MiB with ${SUBSCRIBERS} subscriptions; start-up baseline = embedded PostgreSQL alone)`,
+      `(server RSS after GC ${Math.round(before.rssKiB / 1024)} MiB idle, ${Math.round(after.rssKiB / 1024)} MiB with ${SUBSCRIBERS} subscriptions; start-up baseline = embedded PostgreSQL alone)`,
     );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
