@@ -10,6 +10,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { BENCH_LIMITS, percentile, printTable, sleep } from './lib.ts';
 import { COMPILED_DIR, compileServer } from '../scripts/compile-server.mjs';
+import { bundleServer } from '../scripts/bundle-server.mjs';
 
 const SUBSCRIBERS = 1000;
 
@@ -176,9 +177,10 @@ export async function benchMemoryStartup() {
     ...BENCH_LIMITS,
   };
   try {
-    // What a user runs. (Its first run in a checkout also compiles the server: `compileServer` below
-    // has done that already, as `npm start` would have on the first run.)
+    // What a user runs. (Its first run in a checkout also compiles and bundles the server:
+    // `compileServer` and `bundleServer` below have done that already, as `npm start` would have on the first run.)
     await compileServer();
+    await bundleServer();
     const PROBE = await probeOptions(dataDir);
     const npmStart = () => startProcess(['start'], env, /Admin token/, 'npm');
     const cold = await npmStart();

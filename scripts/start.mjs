@@ -1,5 +1,6 @@
 // `npm start`: brings what the server needs up to date, each step only when stale, then runs the
-// server in this same process from compiled JavaScript (.compiled/, scripts/compile-server.mjs).
+// server in this same process from compiled JavaScript (.compiled/, scripts/compile-server.mjs),
+// bundled with the ESM packages it loads at start (scripts/bundle-server.mjs).
 // A restart with nothing changed costs three freshness checks (a hash of prisma/schema.prisma, the
 // web app's and the server's modification times) instead of two extra Node processes and tsx's
 // module hooks; the first start of a checkout compiles the server once (well under a second).
@@ -9,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prismaClientStale } from './prisma-generate.mjs';
 import { webAppStale } from './build-client.mjs';
 import { COMPILED_DIR, compileServer } from './compile-server.mjs';
+import { bundleServer } from './bundle-server.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -22,4 +24,12 @@ function run(script, ...args) {
 if (prismaClientStale()) run('prisma-generate.mjs');
 if (webAppStale()) run('build-client.mjs');
 await compileServer();
-await import(pathToFileURL(path.join(COMPILED_DIR, 'server/main.js')).href);
+// Should bundling fail (a package esbuild cannot take), the server runs from the compiled files.
+const entry = await bundleServer().then(
+  (bundle) => bundle.entry,
+  (err) => {
+    console.warn(`Could not bundle the server (${err.message}); running it from its compiled files.`);
+    return path.join(COMPILED_DIR, 'server/main.js');
+  },
+);
+await import(pathToFileURL(entry).href);
