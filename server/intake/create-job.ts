@@ -2,15 +2,14 @@ import { roundsToZero } from '../budgets/money.ts';
 import type pg from 'pg';
 import { localRepositoryOutsideRoots } from '../runner/workspace/local-repository.ts';
 import { AppError, badInput } from '../errors.ts';
-import { withTransaction } from '../db/transaction.ts';
-import { enqueueRun } from '../jobs/enqueue-run.ts';
+import { ADD_RUN_OF_NEW_JOB } from '../jobs/enqueue-run.ts';
 import type { InputValidation } from '../guardrails/validate-input.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
 import { refuseUnpricedModels } from '../budgets/model-prices.ts';
 import { refuseUnconfiguredModels } from './model-availability.ts';
 import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
-import { insertJobEvent } from '../jobs/job-event.ts';
+import { insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from '../jobs/job-event.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
 import type { Config } from '../config.ts';
 
@@ -54,7 +53,7 @@ function validateRequest(req: CreateJobRequest): void {
 
 /**
  * Creates a job from the project's template: validates the input against the template's input
- * schema, then inserts the job, its first event and its queue entry in one transaction.
+ * schema, then inserts the job, its first event and its queue entry in one statement.
  * With an idempotency key, the same key returns the same job (the unique index decides races);
  * reusing a key for a different request is a CONFLICT.
  */
@@ -105,39 +104,9 @@ export async function createJob(
     checks: template.checks,
   };
   const inputJson = JSON.stringify(req.input);
-  const outcome = await withTransaction(deps.pool, async (sql) => {
-    const inserted = await sql.query<{ id: string }>(
-      `INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
-       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
-       ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
-       RETURNING id`,
-      [
-        req.projectId,
-        template.id,
-        template.version,
-        JSON.stringify(spec),
-        inputJson,
-        req.idempotencyKey ?? null,
-        req.maxCostUsd ?? null,
-        req.createdById,
-        req.createdBy,
-      ],
-    );
-    if (inserted.rows.length === 0) return { jobId: null as string | null, event: null };
-    const jobId = inserted.rows[0].id;
-    const event = await insertJobEvent(sql, jobId, req.projectId, 1, {
-      type: 'STATE_CHANGED',
-      fromState: null,
-      toState: 'QUEUED',
-      message: `Job created from template ${template.slug} v${template.version}`,
-      actor: req.createdBy,
-    });
-    await enqueueRun(sql, jobId);
-    return { jobId, event: event };
-  });
-
-  if (outcome.jobId) {
-    await deps.events.publish([outcome.event!]);
+  const outcome = await insertQueuedJob(deps.pool, req, template, spec, inputJson);
+  if (outcome) {
+    await deps.events.publish([outcome.event]);
     return { jobId: outcome.jobId, created: true };
   }
   // The key was taken: by an identical request (return its job) or by a different one (refuse).
@@ -163,6 +132,51 @@ export async function createJob(
     );
   }
   return { jobId: existing.id, created: false };
+}
+
+/**
+ * The job, its first event and its queue entry in ONE statement (so they commit together or not at
+ * all, with no transaction around them). Null when the idempotency key is taken: nothing is inserted.
+ */
+async function insertQueuedJob(
+  pool: pg.Pool,
+  req: CreateJobRequest,
+  template: { id: string; slug: string; version: number },
+  spec: object,
+  inputJson: string,
+): Promise<{ jobId: string; event: JobEventRecord } | null> {
+  const params: unknown[] = [
+    req.projectId,
+    template.id,
+    template.version,
+    JSON.stringify(spec),
+    inputJson,
+    req.idempotencyKey ?? null,
+    req.maxCostUsd ?? null,
+    req.createdById,
+    req.createdBy,
+  ];
+  const created: NewJobEvent = {
+    type: 'STATE_CHANGED',
+    fromState: null,
+    toState: 'QUEUED',
+    message: `Job created from template ${template.slug} v${template.version}`,
+    actor: req.createdBy,
+  };
+  const { rows } = await pool.query<Record<string, unknown>>(
+    `WITH job AS (
+       INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+       ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
+       RETURNING id, "projectId", 0 AS base),
+     queued AS (SELECT ${ADD_RUN_OF_NEW_JOB('job.id', 'job."projectId"')} AS entry FROM job),
+     event AS (${insertEventsFrom('job', 's.id', [created], params)})
+     SELECT event.*, (SELECT count(entry) FROM queued) AS queued FROM event`,
+    params,
+  );
+  if (rows.length === 0) return null;
+  const { queued: _queued, ...event } = rows[0];
+  return { jobId: event.jobId as string, event: toEventRecord(event) };
 }
 
 async function keyTaken(pool: pg.Pool, projectId: string, key: string): Promise<boolean> {

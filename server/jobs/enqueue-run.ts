@@ -9,8 +9,17 @@ export const RUN_ATTEMPT_TASK = 'runAttempt';
  * after another's 500 sees its first run next, not after the 500. graphile-worker keeps priorities
  * in a smallint, hence the cap.
  */
-export const QUEUE_POSITION = (projectId: string) =>
-  `(SELECT LEAST(count(*), 32767)::int FROM "Job" q WHERE q."projectId" = ${projectId} AND q.state = 'QUEUED' AND q."slotWaitSince" IS NULL)`;
+export const QUEUE_POSITION = (projectId: string, unseen = 0) =>
+  `(SELECT LEAST(count(*) + ${unseen}, 32767)::int FROM "Job" q WHERE q."projectId" = ${projectId} AND q.state = 'QUEUED' AND q."slotWaitSince" IS NULL)`;
+
+/**
+ * SQL of a FROM item's rows queued as runs (graphile-worker's add_job per row), for a statement
+ * that also inserts those jobs: `jobId` and `projectId` are SQL over the row. The statement's
+ * snapshot does not see its own inserted job, so the position counts it (`+ 1`).
+ */
+export const ADD_RUN_OF_NEW_JOB = (jobId: string, projectId: string) =>
+  `graphile_worker.add_job('${RUN_ATTEMPT_TASK}', json_build_object('jobId', ${jobId}::text), max_attempts := 1,
+     priority := ${QUEUE_POSITION(projectId, 1)})`;
 
 /**
  * Puts a run of the job on graphile-worker's queue, in the caller's transaction, so a job row
