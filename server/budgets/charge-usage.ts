@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { withTransaction, type Sql } from '../db/transaction.ts';
 import { LOCK_BUDGET_FOR_CHARGE } from './budget-lock.ts';
-import { appendJobEvent, type JobEventRecord } from '../jobs/job-event.ts';
+import { appendJobEvent, insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from '../jobs/job-event.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import { queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
 
@@ -54,17 +54,38 @@ export async function chargeUsage(deps: { pool: pg.Pool; events: JobEventBus }, 
 }
 
 async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<ChargeResult & { ok: true }> {
-  // The price, the job's project, and the budget lock (lock order everywhere: the budget lock
-  // (shared), Budget, then Job; this statement locks no row).
-  const priced = await sql.query<{ cost: number | null; projectId: string }>(
-    `SELECT (SELECT round(($2::numeric * "inputUsdPerMillion" + $3::numeric * "outputUsdPerMillion") / 1000000, 8)
-               FROM "ModelPrice" WHERE model = $1) AS cost,
-            j."projectId", ${LOCK_BUDGET_FOR_CHARGE('j."projectId"')} AS locked
-       FROM "Job" j WHERE j.id = $4`,
+  // The price, the job's project and the budget lock (lock order everywhere: the budget lock
+  // (shared), Budget, then Job), then the project budget's conditional charge, in one statement:
+  // the update's condition reads `priced` first, so the lock is held before the Budget row's.
+  // `budgeted` tells a refusal from a project without a budget.
+  const priced = await sql.query<{
+    cost: number | null;
+    projectId: string;
+    spentUsd: number | null;
+    limitUsd: number | null;
+    notifiedThreshold: number | null;
+    budgeted: boolean;
+  }>(
+    `WITH priced AS (
+       SELECT (SELECT round(($2::numeric * "inputUsdPerMillion" + $3::numeric * "outputUsdPerMillion") / 1000000, 8)
+                 FROM "ModelPrice" WHERE model = $1) AS cost,
+              j."projectId", ${LOCK_BUDGET_FOR_CHARGE('j."projectId"')} AS locked
+         FROM "Job" j WHERE j.id = $4),
+     charged AS (
+       UPDATE "Budget" b SET
+         "spentUsd" = ${PERIOD_SPENT} + (SELECT cost FROM priced),
+         "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
+         "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
+         "updatedAt" = now()
+       WHERE b."projectId" = (SELECT "projectId" FROM priced) AND ${PERIOD_SPENT} + (SELECT cost FROM priced) <= b."limitUsd"
+       RETURNING "spentUsd", "limitUsd", "notifiedThreshold")
+     SELECT p.cost, p."projectId", p.locked, c."spentUsd", c."limitUsd", c."notifiedThreshold",
+            c."spentUsd" IS NOT NULL OR EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = p."projectId") AS budgeted
+       FROM priced p LEFT JOIN charged c ON true`,
     [charge.model, charge.inputTokens, charge.outputTokens, charge.jobId],
   );
   if (priced.rows.length === 0) throw new Error(`job ${charge.jobId} not found`);
-  const { cost, projectId } = priced.rows[0];
+  const { cost, projectId, ...charged } = priced.rows[0];
   if (cost === null) {
     throw new Refused({
       ok: false,
@@ -72,23 +93,6 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
       message: `There is no price for model \`${charge.model}\`, so its usage cannot be charged.`,
     });
   }
-
-  // The project budget's conditional charge; `budgeted` tells a refusal from a project without a budget.
-  const budget = await sql.query<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null; budgeted: boolean }>(
-    `WITH charged AS (
-       UPDATE "Budget" b SET
-         "spentUsd" = ${PERIOD_SPENT} + $2::numeric,
-         "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
-         "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
-         "updatedAt" = now()
-       WHERE b."projectId" = $1 AND ${PERIOD_SPENT} + $2::numeric <= b."limitUsd"
-       RETURNING "spentUsd", "limitUsd", "notifiedThreshold")
-     SELECT c."spentUsd", c."limitUsd", c."notifiedThreshold",
-            c."spentUsd" IS NOT NULL OR EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = $1) AS budgeted
-       FROM (SELECT 1) one LEFT JOIN charged c ON true`,
-    [projectId, cost],
-  );
-  const charged = budget.rows[0];
   if (charged.spentUsd === null && charged.budgeted) {
     throw new Refused({
       ok: false,
@@ -98,24 +102,53 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
       message: `Charging $${cost} for ${charge.model} would exceed the project's budget.`,
     });
   }
+  const b = charged.spentUsd === null ? undefined : (charged as { spentUsd: number; limitUsd: number; notifiedThreshold: number });
   // The job's own limit, the attempt (only a live attempt may spend: a lost or finished attempt's
-  // late reports are refused) and the usage record, in one statement: a refusal rolls all back.
-  const updated = await sql.query<{ jobCostUsd: number | null; attemptRunning: boolean }>(
+  // late reports are refused), the usage record and the USAGE event (its seq allocated by the job's
+  // update, which also computes the job's cost the event reports), in one statement: a refusal
+  // rolls all back.
+  const usage: NewJobEvent = {
+    type: 'USAGE',
+    message: `${charge.model}: ${charge.inputTokens} in / ${charge.outputTokens} out tokens, $${cost}`,
+    data: {
+      model: charge.model,
+      inputTokens: charge.inputTokens,
+      outputTokens: charge.outputTokens,
+      ...(charge.task ? { task: charge.task } : {}),
+      costUsd: cost,
+      ...(b ? { projectSpentUsd: b.spentUsd, projectLimitUsd: b.limitUsd } : {}),
+    },
+    actor: 'budget',
+    attemptNumber: charge.attemptNumber,
+  };
+  const params: unknown[] = [
+    charge.jobId,
+    cost,
+    charge.attemptId ?? null,
+    charge.inputTokens,
+    charge.outputTokens,
+    charge.model,
+    projectId,
+    charge.task ?? null,
+  ];
+  const updated = await sql.query<Record<string, unknown> & { jobCostUsd: number | null; attemptRunning: boolean }>(
     `WITH job AS (
-       UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "updatedAt" = now()
+       UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "lastSeq" = "lastSeq" + 1, "updatedAt" = now()
        WHERE id = $1 AND ("maxCostUsd" IS NULL OR "costUsd" + $2::numeric <= "maxCostUsd")
-       RETURNING "costUsd"),
+       RETURNING "costUsd", "lastSeq" - 1 AS base, "projectId"),
      attempt AS (
        UPDATE "JobAttempt" SET "costUsd" = "costUsd" + $2::numeric, "inputTokens" = "inputTokens" + $4, "outputTokens" = "outputTokens" + $5
        WHERE id = $3 AND state = 'RUNNING'
        RETURNING id),
      usage AS (
        INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
-       VALUES (gen_random_uuid(), $7, $1, $3, $6, $4, $5, $2, $8))
-     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", EXISTS (SELECT 1 FROM attempt) AS "attemptRunning"`,
-    [charge.jobId, cost, charge.attemptId ?? null, charge.inputTokens, charge.outputTokens, charge.model, projectId, charge.task ?? null],
+       VALUES (gen_random_uuid(), $7, $1, $3, $6, $4, $5, $2, $8)),
+     event AS (${insertEventsFrom('job', '$1::uuid', [usage], params, { mergeData: `jsonb_build_object('jobCostUsd', s."costUsd"::float8)` })})
+     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", EXISTS (SELECT 1 FROM attempt) AS "attemptRunning", event.*
+       FROM (SELECT 1) one LEFT JOIN event ON true`,
+    params,
   );
-  const { jobCostUsd, attemptRunning } = updated.rows[0];
+  const { jobCostUsd, attemptRunning, ...stored } = updated.rows[0];
   if (jobCostUsd === null) {
     throw new Refused({
       ok: false,
@@ -128,24 +161,7 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
   if (charge.attemptId && !attemptRunning) {
     throw new Refused({ ok: false, code: 'ATTEMPT_NOT_RUNNING', message: 'The attempt is no longer running; its usage is not charged.' });
   }
-  const b = charged.spentUsd === null ? undefined : (charged as { spentUsd: number; limitUsd: number; notifiedThreshold: number });
-  const events = [
-    await appendJobEvent(sql, charge.jobId, {
-      type: 'USAGE',
-      message: `${charge.model}: ${charge.inputTokens} in / ${charge.outputTokens} out tokens, $${cost}`,
-      data: {
-        model: charge.model,
-        inputTokens: charge.inputTokens,
-        outputTokens: charge.outputTokens,
-        ...(charge.task ? { task: charge.task } : {}),
-        costUsd: cost,
-        jobCostUsd,
-        ...(b ? { projectSpentUsd: b.spentUsd, projectLimitUsd: b.limitUsd } : {}),
-      },
-      actor: 'budget',
-      attemptNumber: charge.attemptNumber,
-    }),
-  ];
+  const events = [toEventRecord(stored)];
   if (b && b.limitUsd > 0) {
     const percent = (b.spentUsd / b.limitUsd) * 100;
     const crossed = SPEND_THRESHOLDS.filter((t) => percent >= t && t > b.notifiedThreshold).pop();

@@ -51,6 +51,8 @@ export function toEventRecord(row: Record<string, unknown>): JobEventRecord {
  * SQL inserting `evs` as the job's events with the seqs `base + 1`, `base + 2`… in one statement,
  * where `source` is a FROM item (a CTE's name) with the columns `base` and "projectId" (one row, or
  * none: then nothing is inserted). `capped`: only the first `n` (a column of the source) are inserted.
+ * `mergeData`: SQL of a jsonb object over the source row `s` (numbers only: it is not redacted),
+ * merged into each event's data (a figure the same statement computes).
  * Pushes the events' values onto `params`; returns the statement's INSERT part, RETURNING the stored columns.
  */
 export function insertEventsFrom(
@@ -58,7 +60,7 @@ export function insertEventsFrom(
   jobParam: string,
   evs: NewJobEvent[],
   params: unknown[],
-  opts: { capped?: boolean } = {},
+  opts: { capped?: boolean; mergeData?: string } = {},
 ): string {
   const values = evs.map((ev, i) => {
     params.push(i, ...storedValues(ev));
@@ -66,20 +68,11 @@ export function insertEventsFrom(
     return `($${b + 1}::int, $${b + 2}::"JobEventType", $${b + 3}::"JobState", $${b + 4}::"JobState", $${b + 5}::text, $${b + 6}::jsonb, $${b + 7}::text, $${b + 8}::int)`;
   });
   return `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
-     SELECT ${jobParam}, s."projectId", s.base + v.i + 1, v.type, v."fromState", v."toState", v.message, v.data, v.actor, v."attemptNumber", clock_timestamp()
+     SELECT ${jobParam}, s."projectId", s.base + v.i + 1, v.type, v."fromState", v."toState", v.message,
+            ${opts.mergeData ? `v.data || ${opts.mergeData}` : 'v.data'}, v.actor, v."attemptNumber", clock_timestamp()
      FROM ${source} s, (VALUES ${values.join(', ')}) AS v(i, type, "fromState", "toState", message, data, actor, "attemptNumber")
      ${opts.capped ? 'WHERE v.i < s.n' : ''}
      RETURNING ${COLUMNS}`;
-}
-
-/** Inserts an event with an already-allocated `seq` (see appendJobEvent / transitionJob). */
-export async function insertJobEvent(sql: Sql, jobId: string, projectId: string, seq: number, ev: NewJobEvent): Promise<JobEventRecord> {
-  const { rows } = await sql.query<Record<string, unknown>>(
-    `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()) RETURNING ${COLUMNS}`,
-    [jobId, projectId, seq, ...storedValues(ev)],
-  );
-  return toEventRecord(rows[0]);
 }
 
 /**
