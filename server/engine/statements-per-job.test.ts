@@ -9,8 +9,8 @@ import { isTransactionControl, isTransactionStart, recordStatements } from '../t
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { minimalTemplate } from '../test/minimal-template.ts';
 
-const MAX_STATEMENTS = 22;
-const MAX_TRANSACTIONS = 4;
+const MAX_STATEMENTS = 17;
+const MAX_TRANSACTIONS = 3;
 
 const TEMPLATE = minimalTemplate('statements-minimal', 'Minimal');
 

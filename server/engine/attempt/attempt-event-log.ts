@@ -7,60 +7,107 @@ const LINE_BATCH = 500;
 const LINE_FLUSH_MS = 200;
 
 export interface AttemptEventLog {
-  /** Stores one event of this attempt (after the lines before it) and publishes it. `uncapped`: the job's own record, stored whatever the runner wrote. */
+  /**
+   * Queues one event of this attempt (after the lines before it); it is stored and published in
+   * the next turn of the event loop, together with whatever else was queued by then (the events a
+   * runner reports at once cost one statement). `uncapped`: the job's own record, stored at once
+   * whatever the runner wrote. Throws when an earlier write of the log failed.
+   */
   append: (ev: Omit<NewJobEvent, 'attemptNumber'>, opts?: { uncapped?: boolean }) => Promise<void>;
   /** Buffers a plain line of the runner's output; lines are stored in batches. */
   pushLine: (line: string) => Promise<void>;
-  /** Stops the periodic flush and stores what is still buffered (a failure is logged, not thrown). */
+  /**
+   * Stores (and publishes) everything queued so far: before a write of this job that takes seqs of
+   * its own (a usage charge, an artifact), so the stored order stays the order the runner wrote.
+   */
+  settle: () => Promise<void>;
+  /**
+   * Stops the periodic flush and stores what is still queued. A failure to store the runner's plain
+   * lines is logged; a failure to store its events is thrown (the attempt must not end as if they were).
+   */
   close: () => Promise<void>;
 }
 
 /**
- * The attempt's job events. Plain lines are buffered and written in batches; the buffer is flushed
- * before every protocol event, so the stored order is the order the runner wrote. The runner's
- * output counts against the job's event cap; a refusal stops the attempt (EVENT_LIMIT_REACHED, not
- * retried: a new attempt would meet the same cap), and what still fitted is kept and published.
+ * The attempt's job events. Plain lines are buffered and written in batches; events are queued
+ * behind them and written with them, so the stored order is the order the runner wrote. The
+ * runner's output counts against the job's event cap; a refusal stops the attempt
+ * (EVENT_LIMIT_REACHED, not retried: a new attempt would meet the same cap), and what still fitted
+ * is kept and published.
  */
 export function createAttemptEventLog(
   deps: TransitionDeps & { log: Logger },
   req: { jobId: string; attemptNumber: number; maxEvents: number; stop: AttemptStop },
 ): AttemptEventLog {
   const { jobId, maxEvents, stop } = req;
-  let lines: NewJobEvent[] = [];
+  let queued: NewJobEvent[] = [];
+  /** How many of `queued` are events (not plain lines). */
+  let queuedEvents = 0;
   let flushing: Promise<void> = Promise.resolve();
+  /** The first failed write: later writes are refused (the order would have a hole), `eventsLost`: it held events. */
+  let failure: { error: unknown; eventsLost: boolean } | null = null;
+  let soon: NodeJS.Immediate | undefined;
   const overCap = (err: unknown) => {
     if (!(err instanceof EventLimitReached)) throw err;
-    lines = [];
+    queued = [];
+    queuedEvents = 0;
     stop.halt({ kind: 'refused', code: err.code, message: err.message });
     return err.stored;
   };
-  const flushLines = () =>
+  const flush = () =>
     (flushing = flushing.then(async () => {
-      while (lines.length) {
-        const batch = lines.splice(0, LINE_BATCH);
-        await deps.events.publish(await appendJobEvents(deps.pool, jobId, batch, { maxEvents }).catch(overCap));
+      if (failure) throw failure.error;
+      while (queued.length) {
+        const batch = queued.splice(0, LINE_BATCH);
+        const events = batch.filter((ev) => ev.type !== 'LOG' || !isRawLine(ev)).length;
+        queuedEvents -= events;
+        try {
+          await deps.events.publish(await appendJobEvents(deps.pool, jobId, batch, { maxEvents }).catch(overCap));
+        } catch (error) {
+          failure = { error, eventsLost: events > 0 || queuedEvents > 0 };
+          queued = [];
+          queuedEvents = 0;
+          throw error;
+        }
       }
     }));
-  const flusher = setInterval(() => void flushLines().catch(() => {}), LINE_FLUSH_MS);
+  const flusher = setInterval(() => void flush().catch(() => {}), LINE_FLUSH_MS);
+  const throwIfFailed = () => {
+    if (failure) throw failure.error;
+  };
   return {
     async append(ev, opts = {}) {
-      await flushLines();
-      const stored = await appendJobEvents(
-        deps.pool,
-        jobId,
-        [{ ...ev, attemptNumber: req.attemptNumber }],
-        opts.uncapped ? {} : { maxEvents },
-      ).catch(overCap);
-      await deps.events.publish(stored);
+      throwIfFailed();
+      const event = { ...ev, attemptNumber: req.attemptNumber };
+      if (opts.uncapped) {
+        await flush();
+        await deps.events.publish(await appendJobEvents(deps.pool, jobId, [event]));
+        return;
+      }
+      queued.push(event);
+      queuedEvents++;
+      soon ??= setImmediate(() => {
+        soon = undefined;
+        void flush().catch(() => {});
+      });
     },
     async pushLine(line) {
+      throwIfFailed();
       // Redacted where every event is stored (appendJobEvents), not here as well: once per line.
-      lines.push({ type: 'LOG', message: line, data: { level: 'info', raw: true }, actor: 'runner', attemptNumber: req.attemptNumber });
-      if (lines.length >= LINE_BATCH) await flushLines();
+      queued.push({ type: 'LOG', message: line, data: RAW_LINE, actor: 'runner', attemptNumber: req.attemptNumber });
+      if (queued.length >= LINE_BATCH) await flush();
     },
+    settle: flush,
     async close() {
       clearInterval(flusher);
-      await flushLines().catch((err: unknown) => deps.log.warn('could not store runner output', { jobId, error: String(err) }));
+      if (soon) clearImmediate(soon);
+      await flush().catch((err: unknown) => {
+        if (failure?.eventsLost) throw err;
+        deps.log.warn('could not store runner output', { jobId, error: String(err) });
+      });
     },
   };
 }
+
+const RAW_LINE = { level: 'info', raw: true } as const;
+const isRawLine = (ev: NewJobEvent) => ev.data === RAW_LINE;

@@ -150,6 +150,7 @@ export function createRunnerEventRecorder(ctx: {
         report.inputRequested = { task: event.task, question: event.question };
         return;
       case 'usage': {
+        await eventLog.settle(); // the USAGE event takes its seq in the charge's statement
         const charged = await chargeUsage(services, {
           jobId: attempt.jobId,
           attemptId: attempt.attemptId,
@@ -167,6 +168,7 @@ export function createRunnerEventRecorder(ctx: {
       }
       case 'artifact': {
         const body = Buffer.from(event.content, event.encoding === 'base64' ? 'base64' : 'utf8');
+        await eventLog.settle(); // the ARTIFACT event takes its seq in the artifact's transaction
         try {
           await storeArtifact(services, ctx.store, attempt, {
             path: path.posix.normalize(event.path),
