@@ -1,7 +1,7 @@
 // 2. Event fan-out: S graphql-ws subscribers on projectEvents while jobs run; latency from an
 //    event's commit to its receipt, and events lost — versus a bare `ws` server broadcasting the
 //    same payloads to the same number of sockets.
-import { createClient, type Client } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase } from '../server/test/database.ts';
@@ -10,6 +10,51 @@ import { BENCH_LIMITS, addMinimalTemplate, profileWindow, createJobs, percentile
 
 const JOBS = Number(process.env.BENCH_FANOUT_JOBS ?? 20);
 const SUBSCRIBER_COUNTS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? '100,1000').split(',').map(Number);
+/**
+ * AutoDev's subscribers: `ws` (default) are bare `ws` sockets speaking graphql-ws' protocol by
+ * hand, with one JSON.parse per message like the baseline's clients; `graphql-ws` are graphql-ws'
+ * `createClient` (its message validation, sinks and locks: client-side work the baseline's clients
+ * do not do, in the same process as the server).
+ */
+const CLIENTS = process.env.BENCH_FANOUT_CLIENTS ?? 'ws';
+if (CLIENTS !== 'ws' && CLIENTS !== 'graphql-ws') throw new Error(`BENCH_FANOUT_CLIENTS: ws or graphql-ws, not ${CLIENTS}`);
+const QUERY = 'subscription { projectEvents { seq createdAt } }';
+
+type ProjectEvent = { seq: number; createdAt: string };
+type Subscriber = { close(): void | Promise<void> };
+type Hooks = { connected: () => void; closed: () => void; next: (e: ProjectEvent) => void };
+
+/** A graphql-ws client written by hand on a bare `ws` socket: connection_init, subscribe, then one JSON.parse per message. */
+function bareSubscriber(url: string, token: string, hooks: Hooks): Subscriber {
+  const ws = new WebSocket(url, 'graphql-transport-ws');
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+  ws.on('message', (m) => {
+    const message = JSON.parse((m as Buffer).toString('utf8')) as { type: string; payload?: { data?: { projectEvents: ProjectEvent } } };
+    if (message.type === 'next') hooks.next(message.payload!.data!.projectEvents);
+    else if (message.type === 'connection_ack') {
+      hooks.connected();
+      ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
+    } else if (message.type === 'ping') ws.send('{"type":"pong"}');
+  });
+  ws.on('close', () => hooks.closed());
+  ws.on('error', () => {});
+  return { close: () => ws.close() };
+}
+
+function graphqlWsSubscriber(url: string, token: string, hooks: Hooks): Subscriber {
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    on: { connected: hooks.connected, closed: hooks.closed },
+  });
+  client.subscribe<{ projectEvents: ProjectEvent }>(
+    { query: QUERY },
+    { next: (v) => hooks.next(v.data!.projectEvents), error: () => {}, complete: () => {} },
+  );
+  return { close: () => client.dispose() };
+}
 
 async function autodevRun(subscribers: number) {
   const db = await createTestDatabase();
@@ -28,40 +73,27 @@ async function autodevRun(subscribers: number) {
   const fromBus: number[] = [];
   const onBus = new Map<string, number>();
   const received = new Array<number>(subscribers).fill(0);
-  const clients: Client[] = [];
+  const clients: Subscriber[] = [];
   let acked = 0;
   let failed = 0;
+  const url = t.url.replace('http', 'ws') + '/graphql';
   for (let i = 0; i < subscribers; i++) {
-    const client = createClient({
-      url: t.url.replace('http', 'ws') + '/graphql',
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${t.adminToken}` },
-      retryAttempts: 0,
-      on: {
-        connected: () => {
-          acked++;
-        },
-        closed: () => {
-          if (acked < subscribers) failed++;
-        },
+    const hooks: Hooks = {
+      connected: () => {
+        acked++;
       },
-    });
-    clients.push(client);
-    client.subscribe<{ projectEvents: { seq: number; createdAt: string } }>(
-      { query: 'subscription { projectEvents { seq createdAt } }' },
-      {
-        next: (v) => {
-          const now = Date.now();
-          const { seq, createdAt } = v.data!.projectEvents;
-          latencies.push(now - Date.parse(createdAt));
-          const busAt = onBus.get(`${seq}|${createdAt}`);
-          if (busAt !== undefined) fromBus.push(now - busAt);
-          received[i]++;
-        },
-        error: () => {},
-        complete: () => {},
+      closed: () => {
+        if (acked < subscribers) failed++;
       },
-    );
+      next: ({ seq, createdAt }) => {
+        const now = Date.now();
+        latencies.push(now - Date.parse(createdAt));
+        const busAt = onBus.get(`${seq}|${createdAt}`);
+        if (busAt !== undefined) fromBus.push(now - busAt);
+        received[i]++;
+      },
+    };
+    clients.push((CLIENTS === 'ws' ? bareSubscriber : graphqlWsSubscriber)(url, t.adminToken, hooks));
   }
   const connectBy = Date.now() + 60_000;
   while (acked < subscribers) {
@@ -99,7 +131,7 @@ async function autodevRun(subscribers: number) {
   const duplicated = received.reduce((s, n) => s + Math.max(0, n - expected), 0);
   await Promise.all(
     clients.map(async (c) => {
-      await c.dispose(); // void or a promise
+      await c.close(); // void or a promise
     }),
   );
   await t.close();
@@ -163,7 +195,7 @@ export async function benchFanout() {
     const ours = await autodevRun(subscribers);
     const base = await bareWsRun(subscribers, ours.timeline);
     printTable(
-      `Event fan-out: ${subscribers} subscribers, ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`,
+      `Event fan-out: ${subscribers} subscribers (${CLIENTS === 'ws' ? 'bare ws clients on both sides' : "AutoDev's: graphql-ws createClient"}), ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`,
       [
         ['latency p50', percentile(ours.latencies, 50), percentile(base.latencies, 50), 'ms'],
         ['latency p99', percentile(ours.latencies, 99), percentile(base.latencies, 99), 'ms'],
