@@ -22,6 +22,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Where the builds are; `current.json` there names the current one with its inputs' fingerprints. */
 const bundleDir = (compiled) => path.join(compiled, 'bundle');
 const manifestOf = (compiled) => path.join(bundleDir(compiled), 'current.json');
+/** Changed when the manifest's meaning changes, so that an older manifest counts as stale. */
+const MANIFEST_VERSION = 2;
 /** Builds kept: a server still running from an older one may yet load one of its chunks. */
 const KEEP_BUILDS = 3;
 
@@ -61,7 +63,8 @@ function fingerprint(file) {
 /** The current build's entry file when it exists and none of its inputs changed since it was built; otherwise null. */
 export function freshBundle(compiled = COMPILED_DIR) {
   try {
-    const { build, entry, inputs } = JSON.parse(readFileSync(manifestOf(compiled), 'utf8'));
+    const { version, build, entry, inputs } = JSON.parse(readFileSync(manifestOf(compiled), 'utf8'));
+    if (version !== MANIFEST_VERSION) return null;
     const file = path.join(bundleDir(compiled), build, 'main.js');
     if (fingerprint(file) !== entry) return null;
     for (const [input, print] of Object.entries(inputs)) if (fingerprint(input) !== print) return null;
@@ -143,7 +146,10 @@ export async function bundleServer(compiled = COMPILED_DIR) {
       },
     ],
   });
-  const inputs = {};
+  // This script (what it bundles, and how) and esbuild's version are inputs too.
+  const inputs = { [fileURLToPath(import.meta.url)]: fingerprint(fileURLToPath(import.meta.url)) };
+  const esbuildPackage = packageJsonOf(fileURLToPath(import.meta.resolve('esbuild')));
+  if (esbuildPackage) inputs[esbuildPackage] = fingerprint(esbuildPackage);
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = path.resolve(root, input);
     inputs[file] = fingerprint(file);
@@ -152,7 +158,7 @@ export async function bundleServer(compiled = COMPILED_DIR) {
   }
   // The manifest is written whole, then renamed: a start at the same time reads the old one or the new one.
   const entry = path.join(outdir, 'main.js');
-  writeFileSync(`${manifest}.${process.pid}.tmp`, JSON.stringify({ build, entry: fingerprint(entry), inputs }));
+  writeFileSync(`${manifest}.${process.pid}.tmp`, JSON.stringify({ version: MANIFEST_VERSION, build, entry: fingerprint(entry), inputs }));
   renameSync(`${manifest}.${process.pid}.tmp`, manifest);
   const done = readdirSync(builds, { withFileTypes: true })
     .filter((e) => e.isDirectory())
