@@ -7,6 +7,7 @@ const HIGH_WATER_BYTES = 64 * 1024;
 
 /** Of each result: its `next` frames, by operation id (subscribers that share a result mostly share an id too, e.g. "1"). */
 const framesByResult = new WeakMap<object, Map<string, Buffer>>();
+let last: { result: object | null; id: string; frame: Buffer } = { result: null, id: '', frame: Buffer.alloc(0) };
 
 /**
  * The WebSocket frame of a graphql-ws `next` message carrying `result` for operation `id`, built
@@ -14,6 +15,8 @@ const framesByResult = new WeakMap<object, Map<string, Buffer>>();
  * socket that shares them: no serialization, encoding or framing per subscriber.
  */
 function nextFrame(result: ExecutionResult, id: string): Buffer {
+  // The subscribers of a shared result take it one after another: the last frame is the likely one.
+  if (result === last.result && id === last.id) return last.frame;
   let frames = framesByResult.get(result);
   if (frames === undefined) framesByResult.set(result, (frames = new Map<string, Buffer>()));
   let frame = frames.get(id);
@@ -21,6 +24,7 @@ function nextFrame(result: ExecutionResult, id: string): Buffer {
     // What graphql-ws sends: the result, its errors in their JSON form (GraphQLError.toJSON).
     frames.set(id, (frame = textFrame(`{"id":${JSON.stringify(id)},"type":"next","payload":${JSON.stringify(result)}}`)));
   }
+  last = { result, id, frame };
   return frame;
 }
 
@@ -104,6 +108,8 @@ class SocketDelivery implements AsyncIterableIterator<never> {
   private it: AsyncIterator<ExecutionResult>;
   private stopped = false;
   private pump: Promise<void>;
+  /** No extension (compression) negotiated at the handshake: frames go to the stream as they are. */
+  private raw: boolean;
 
   constructor(
     results: AsyncIterable<ExecutionResult>,
@@ -113,6 +119,7 @@ class SocketDelivery implements AsyncIterableIterator<never> {
     private operations: Operations,
   ) {
     this.it = results[Symbol.asyncIterator]();
+    this.raw = socket.extensions === '';
     this.pump = this.run();
     this.pump.catch(() => {}); // observed through next()
   }
@@ -151,11 +158,11 @@ class SocketDelivery implements AsyncIterableIterator<never> {
       const frame = nextFrame(r.value, this.id);
       const stream = this.stream;
       corkForTick(stream);
-      if (socket.extensions !== '') {
+      if (!this.raw) {
         const text = frameText(frame);
         if (socket.bufferedAmount < HIGH_WATER_BYTES) socket.send(text);
         else await new Promise<void>((resolve) => socket.send(text, () => resolve()));
-      } else if (socket.bufferedAmount < HIGH_WATER_BYTES) stream.write(frame);
+      } else if (stream.writableLength < HIGH_WATER_BYTES) stream.write(frame);
       else await new Promise<void>((resolve) => stream.write(frame, () => resolve()));
     }
   }
