@@ -51,7 +51,7 @@ export async function pricesOf(pool: pg.Pool, models: readonly string[]): Promis
   return priceMap(rows[0].prices);
 }
 
-interface PriceRow {
+export interface PriceRow {
   model: string;
   input: string;
   output: string;
@@ -80,9 +80,26 @@ export async function refuseUnpricedModels(
   override: string | undefined,
   templateSlug?: string,
 ): Promise<void> {
+  refuseUnpriced(await pricesOf(pool, override ? [override] : agents.map((a) => a.model)), agents, override, templateSlug);
+}
+
+/**
+ * SQL of the price rows (see PRICES_OF) of the models a crew would use: `override` (SQL of a text,
+ * the operator's AUTODEV_MODEL) when not null, else its agents' (`crew`: SQL of a crew's jsonb).
+ */
+export const PRICES_OF_CREW = (crew: string, override: string) =>
+  PRICES_OF(
+    `(CASE WHEN ${override} IS NULL THEN ARRAY(SELECT a->>'model' FROM jsonb_array_elements(${crew}->'agents') a) ELSE ARRAY[${override}] END)`,
+  );
+
+/** The same refusal from prices already read (`priceMap` of PRICES_OF_CREW's rows). */
+export function refuseUnpriced(
+  priced: PriceMap,
+  agents: readonly { id?: string; model: string }[],
+  override: string | undefined,
+  templateSlug?: string,
+): void {
   const of = templateSlug ? `Template \`${templateSlug}\`: ` : '';
-  const wanted = override ? [override] : agents.map((a) => a.model);
-  const priced = await pricesOf(pool, wanted);
   if (override) {
     if (!priced.has(override)) {
       throw badInput(

@@ -5,9 +5,9 @@ import { AppError, badInput } from '../errors.ts';
 import { ADD_RUN_OF_NEW_JOB } from '../jobs/enqueue-run.ts';
 import type { InputValidation } from '../guardrails/validate-input.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
-import { refuseUnpricedModels } from '../budgets/model-prices.ts';
+import { PRICES_OF_CREW, priceMap, refuseUnpriced, type PriceRow } from '../budgets/model-prices.ts';
 import { refuseUnconfiguredModels } from './model-availability.ts';
-import { spentBudgetRefusal } from '../budgets/refuse-spent-budget.ts';
+import { SPENT_BUDGET, spentBudgetError, type SpentBudget } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
 import { insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from '../jobs/job-event.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
@@ -67,10 +67,15 @@ export async function createJob(
   req: CreateJobRequest,
 ): Promise<CreateJobResult> {
   validateRequest(req);
-  const { rows: templates } = await deps.pool.query<JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string }>(
-    `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks
-     FROM "Template" WHERE "projectId" = $1 AND slug = $2`,
-    [req.projectId, req.templateSlug],
+  // The template, the prices its crew needs and a spent budget, in one read.
+  const override = deps.config?.model?.model;
+  const { rows: templates } = await deps.pool.query<
+    JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string; prices: PriceRow[]; spentBudget: SpentBudget | null }
+  >(
+    `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks,
+            ${PRICES_OF_CREW('t.crew', '$3::text')} AS prices, ${SPENT_BUDGET('$1')} AS "spentBudget"
+     FROM "Template" t WHERE "projectId" = $1 AND slug = $2`,
+    [req.projectId, req.templateSlug, override || null],
   );
   const template = templates[0];
   if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
@@ -84,8 +89,8 @@ export async function createJob(
     const keysFrom = template.executor.kind === 'kubernetes' ? undefined : (deps.env ?? process.env);
     refuseUnconfiguredModels(deps.config.model, template.crew.agents, { keysFrom, templateSlug: template.slug });
   }
-  await refuseUnpricedModels(deps.pool, template.crew.agents, deps.config?.model?.model, template.slug);
-  const spent = await spentBudgetRefusal(deps.pool, req.projectId);
+  refuseUnpriced(priceMap(template.prices), template.crew.agents, override, template.slug);
+  const spent = spentBudgetError(template.spentBudget);
   // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
   if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;
 
