@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ajv, compileUserSchema } from '../json-schema/ajv.ts';
+import { compileUserSchema, sharedAjv } from '../json-schema/ajv.ts';
 import { runnerEnvAllowed, SAFE_RUNNER_ENV } from '../runner-protocol/runner-env.ts';
 import { checkPattern } from '../json-schema/linear-regexp.ts';
 import { patternsOf } from '../json-schema/schema-patterns.ts';
@@ -15,7 +15,7 @@ export type TaskDefinition = TemplateDefinition['crew']['tasks'][number];
 import { asksForInput } from '../runner/human-input.ts';
 
 const definitionSchema = JSON.parse(readFileSync(new URL('../../schemas/template.schema.json', import.meta.url), 'utf8')) as object;
-const validateShape = ajv.compile(definitionSchema);
+const validateShape = sharedAjv().compile(definitionSchema);
 
 export type TemplateValidation = { ok: true; template: TemplateDefinition } | { ok: false; message: string; errors: FieldError[] };
 
@@ -48,6 +48,7 @@ function patternProblems(field: string, schema: object): FieldError[] {
 }
 
 function schemaProblems(field: string, schema: object): FieldError[] {
+  const ajv = sharedAjv();
   if (!ajv.validateSchema(schema)) {
     const first = ajv.errors?.[0];
     return [{ field, message: `is not a valid JSON Schema (${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'})` }];

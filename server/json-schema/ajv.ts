@@ -1,21 +1,35 @@
 import { createHash } from 'node:crypto';
-import { Ajv, type Options, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, Options, ValidateFunction } from 'ajv';
 import { linearFormats } from './linear-formats.ts';
 import { compiledInstructions, linearRegExp } from './linear-regexp.ts';
 import { uniqueItemsLinear } from './unique-items.ts';
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives as `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
+// ajv and ajv-formats (CommonJS) load at first use: importing them cost every start ~130 ms of CPU,
+// and a server validates nothing before a template, a job or a runner's output arrives.
+const require = createRequire(import.meta.url);
+let loaded: { Ajv: typeof Ajv; addFormats: (a: Ajv) => Ajv } | undefined;
+const ajvModules = () =>
+  (loaded ??= {
+    Ajv: (require('ajv') as typeof import('ajv')).Ajv,
+    addFormats: require('ajv-formats') as (a: Ajv) => Ajv,
+  });
 
 const OPTIONS: Options = { allErrors: true, strict: false, allowUnionTypes: true };
 
+let shared: Ajv | undefined;
 /**
  * The Ajv for the schemas AutoDev ships in schemas/ (template definitions, runner events): reviewed
- * code, compiled once at start. It also checks users' schemas against the JSON Schema meta-schema.
+ * code, each compiled once. It also checks users' schemas against the JSON Schema meta-schema.
  */
-export const ajv = new Ajv(OPTIONS);
-addFormats(ajv);
+export function sharedAjv(): Ajv {
+  if (!shared) {
+    const { Ajv, addFormats } = ajvModules();
+    shared = new Ajv(OPTIONS);
+    addFormats(shared);
+  }
+  return shared;
+}
 
 /**
  * A fresh Ajv for one schema a user wrote: every pattern and format runs on RE2 (linear time),
@@ -23,6 +37,7 @@ addFormats(ajv);
  * template's and a `$ref` resolves only inside the schema itself (no remote loading).
  */
 function userSchemaAjv(): Ajv {
+  const { Ajv, addFormats } = ajvModules();
   const a = new Ajv({ ...OPTIONS, code: { regExp: linearRegExp }, validateSchema: false, addUsedSchema: false });
   addFormats(a);
   for (const [name, format] of Object.entries(linearFormats)) a.addFormat(name, format);

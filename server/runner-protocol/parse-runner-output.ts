@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
-import { ajv } from '../json-schema/ajv.ts';
+import { sharedAjv } from '../json-schema/ajv.ts';
 import { describeErrors } from '../json-schema/describe-errors.ts';
 import type { RunnerEvent } from '../../schemas/types/runner-event.ts';
 
@@ -32,7 +32,7 @@ export interface ParserHandlers {
 // Compiled at the first runner's first line, not at every server's start (~150 ms).
 let compiled: ValidateFunction | undefined;
 const eventValidator = () =>
-  (compiled ??= ajv.compile(
+  (compiled ??= sharedAjv().compile(
     JSON.parse(readFileSync(new URL('../../schemas/runner-event.schema.json', import.meta.url), 'utf8')) as object,
   ));
 const MAX_LOG_LINE = 16 * 1024;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ajv, compile } from '../../json-schema/ajv.ts';
+import { compile, sharedAjv } from '../../json-schema/ajv.ts';
 import { createFakeTools } from '../../test/fake-tools.ts';
 import { startOpenAiMockServer, type MockReply, type OpenAiMockServer } from '../../test/openai-mock-server.ts';
 import type { AgentEvent } from './agent-events.ts';
@@ -11,7 +11,7 @@ import { runAgentTask, type RunAgentTaskOptions } from './run-agent-task.ts';
 // The agent loop against a local server that speaks OpenAI's chat-completions protocol over real
 // HTTP, once answering with JSON bodies and once with server-sent events.
 // The protocol's own validator (the project's Ajv, as the engine's parser uses).
-const validRunnerEvent = ajv.compile(
+const validRunnerEvent = sharedAjv().compile(
   JSON.parse(readFileSync(new URL('../../../schemas/runner-event.schema.json', import.meta.url), 'utf8')),
 );
 let mock: OpenAiMockServer | undefined;

@@ -1,12 +1,12 @@
 import type { ValidateFunction } from 'ajv';
-import { ajv } from '../../json-schema/ajv.ts';
+import { sharedAjv } from '../../json-schema/ajv.ts';
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Checks a tool call's arguments against the tool's schema; returns a sentence for the model, or null when valid. */
 export function argumentProblem(tool: string, schema: Record<string, unknown>, args: unknown): string | null {
   let validate = compiled.get(schema);
-  if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
+  if (!validate) compiled.set(schema, (validate = sharedAjv().compile(schema)));
   if (validate(args)) return null;
   const e = validate.errors?.[0];
   if (!e) return `Invalid arguments for ${tool}.`;
