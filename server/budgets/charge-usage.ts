@@ -43,15 +43,26 @@ export async function chargeUsage(deps: { pool: pg.Pool; events: JobEventBus }, 
   if (![charge.inputTokens, charge.outputTokens].every((n) => Number.isInteger(n) && n >= 0 && n <= 100_000_000)) {
     return { ok: false, code: 'INVALID_USAGE', message: 'Token counts must be whole numbers between 0 and 100,000,000.' };
   }
-  try {
-    const result = await withTransaction(deps.pool, (sql) => chargeInTransaction(sql, charge));
-    await deps.events.publish(result.events);
-    return result;
-  } catch (err) {
-    if (err instanceof Refused) return err.result;
-    throw err;
+  for (let tries = 1; ; tries++) {
+    try {
+      const result = await withTransaction(deps.pool, (sql) => chargeInTransaction(sql, charge));
+      await deps.events.publish(result.events);
+      return result;
+    } catch (err) {
+      if (err instanceof Refused) return err.result;
+      if (err instanceof BudgetAppeared && tries < 3) continue;
+      throw err;
+    }
   }
 }
+
+/**
+ * The charge's first statement found no budget, but one exists once the charge holds the budget
+ * lock: setBudget created it, and committed, after that statement's snapshot was taken (the lock is
+ * taken inside the statement, so a charge that waited for setBudget cannot see its new row). Its
+ * recount did not see this charge either: the charge starts again and is counted in the new budget.
+ */
+class BudgetAppeared extends Error {}
 
 async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<ChargeResult & { ok: true }> {
   // The price, the job's project and the budget lock (lock order everywhere: the budget lock
@@ -92,6 +103,13 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
       code: 'UNKNOWN_MODEL',
       message: `There is no price for model \`${charge.model}\`, so its usage cannot be charged.`,
     });
+  }
+  if (charged.spentUsd === null && charged.budgeted) {
+    // Refused as of the statement's snapshot, taken before the lock was granted: if the charge waited
+    // for setBudget (a new limit, or the budget removed), the lock is held now and a fresh statement
+    // decides. Only a refusal pays this statement.
+    const again = await chargeProjectBudget(sql, projectId, cost);
+    if (again) Object.assign(charged, again);
   }
   if (charged.spentUsd === null && charged.budgeted) {
     throw new Refused({
@@ -144,11 +162,14 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
        INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
        VALUES (gen_random_uuid(), $7, $1, $3, $6, $4, $5, $2, $8)),
      event AS (${insertEventsFrom('job', '$1::uuid', [usage], params, { mergeData: `jsonb_build_object('jobCostUsd', s."costUsd"::float8)` })})
-     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", EXISTS (SELECT 1 FROM attempt) AS "attemptRunning", event.*
+     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", EXISTS (SELECT 1 FROM attempt) AS "attemptRunning",
+            EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = $7) AS "budgetNow", event.*
        FROM (SELECT 1) one LEFT JOIN event ON true`,
     params,
   );
-  const { jobCostUsd, attemptRunning, ...stored } = updated.rows[0];
+  const { jobCostUsd, attemptRunning, budgetNow, ...stored } = updated.rows[0] as (typeof updated.rows)[0] & { budgetNow: boolean };
+  // This statement's snapshot is taken with the budget lock held: it sees every budget set before.
+  if (!charged.budgeted && budgetNow) throw new BudgetAppeared();
   if (jobCostUsd === null) {
     throw new Refused({
       ok: false,
@@ -191,4 +212,29 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     }
   }
   return { ok: true, costUsd: cost, jobCostUsd, events };
+}
+
+/**
+ * The project budget's conditional charge on its own, in a statement that starts with the budget
+ * lock held (so it sees what a setBudget the charge waited for wrote): the charged row, or whether a
+ * budget refused it. Null when the project has no budget.
+ */
+async function chargeProjectBudget(
+  sql: Sql,
+  projectId: string,
+  cost: number,
+): Promise<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null; budgeted: boolean } | null> {
+  const { rows } = await sql.query<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null }>(
+    `WITH charged AS (
+       UPDATE "Budget" b SET
+         "spentUsd" = ${PERIOD_SPENT} + $2::numeric,
+         "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
+         "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
+         "updatedAt" = now()
+       WHERE b."projectId" = $1 AND ${PERIOD_SPENT} + $2::numeric <= b."limitUsd"
+       RETURNING "spentUsd", "limitUsd", "notifiedThreshold")
+     SELECT c."spentUsd", c."limitUsd", c."notifiedThreshold" FROM "Budget" b LEFT JOIN charged c ON true WHERE b."projectId" = $1`,
+    [projectId, cost],
+  );
+  return rows.length ? { ...rows[0], budgeted: true } : { spentUsd: null, limitUsd: null, notifiedThreshold: null, budgeted: false };
 }
