@@ -82,4 +82,35 @@ describe('per-job caps on stored artifacts and events', () => {
       `job caps: 10 artifacts offered → ${MAX_ARTIFACTS} stored, ARTIFACT_LIMIT_REACHED; 200 lines offered → ${events} events stored (cap ${MAX_EVENTS}), EVENT_LIMIT_REACHED`,
     );
   });
+
+  // Events are stored a turn of the event loop after they arrive: the event that reaches the cap
+  // may be stored only when a usage report or an artifact waits for the queue. Nothing after it counts.
+  it.each([
+    ['a usage report', { type: 'usage', model: 'claude-haiku-4-5', inputTokens: 1000, outputTokens: 200 }],
+    ['an artifact', artifact(1)],
+  ])('%s right after the events that reach the cap is neither charged nor stored', async (_, last) => {
+    const logs = Array.from({ length: MAX_EVENTS + 5 }, (_, i) => ({ type: 'log', level: 'info', message: `log ${i}` }));
+    const id = await createScriptedJob(t, 'replay', { events: [...logs, last, result] }, 'replay');
+    const job = await waitForJob(t, id, TERMINAL);
+    expect(job.state).toBe('FAILED');
+    expect(job.attempts[0].errorCode).toBe('EVENT_LIMIT_REACHED');
+    const usage = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "UsageRecord" WHERE "jobId" = $1`, [id]);
+    expect(usage.rows[0].n).toBe(0);
+    expect(await stored(id, 'Artifact')).toBe(0);
+    expect(job.events.filter((e: any) => e.type === 'USAGE' || e.type === 'ARTIFACT')).toEqual([]);
+    expect(await stored(id, 'JobEvent')).toBe(MAX_EVENTS + 1);
+  });
+});
+
+describe('an event the job record cannot hold', () => {
+  it('ends the attempt with PROTOCOL_VIOLATION (not retried) instead of leaving it RUNNING', async () => {
+    // Valid JSON and a valid event, but PostgreSQL stores no NUL character in text or jsonb.
+    const nul = JSON.stringify({ v: 1, type: 'log', level: 'info', message: 'a NUL \u0000 here' });
+    const id = await createScriptedJob(t, 'replay', { lines: [nul], events: [result] }, 'replay');
+    const job = await waitForJob(t, id, TERMINAL);
+    expect(job.state).toBe('FAILED');
+    expect(job.attempts).toHaveLength(1);
+    expect(job.attempts[0]).toMatchObject({ state: 'FAILED', errorCode: 'PROTOCOL_VIOLATION' });
+    expect(job.lastError).toMatch(/Storing a runner event failed/);
+  });
 });

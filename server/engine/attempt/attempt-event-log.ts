@@ -22,8 +22,8 @@ export interface AttemptEventLog {
    */
   settle: () => Promise<void>;
   /**
-   * Stops the periodic flush and stores what is still queued. A failure to store the runner's plain
-   * lines is logged; a failure to store its events is thrown (the attempt must not end as if they were).
+   * Stops the periodic flush and stores what is still queued. A failure to store is logged; one that
+   * lost events has also stopped the attempt (PROTOCOL_VIOLATION), so its outcome says so.
    */
   close: () => Promise<void>;
 }
@@ -67,6 +67,14 @@ export function createAttemptEventLog(
           failure = { error, eventsLost: events > 0 || queuedEvents > 0 };
           queued = [];
           queuedEvents = 0;
+          // Events the job's record cannot hold (PostgreSQL refused them: a NUL character, say): the
+          // attempt stops and ends with that reason recorded, not as if its events had been stored.
+          if (failure.eventsLost)
+            stop.halt({
+              kind: 'refused',
+              code: 'PROTOCOL_VIOLATION',
+              message: `Storing a runner event failed: ${(error as Error).message}`,
+            });
           throw error;
         }
       }
@@ -102,7 +110,6 @@ export function createAttemptEventLog(
       clearInterval(flusher);
       if (soon) clearImmediate(soon);
       await flush().catch((err: unknown) => {
-        if (failure?.eventsLost) throw err;
         deps.log.warn('could not store runner output', { jobId, error: String(err) });
       });
     },

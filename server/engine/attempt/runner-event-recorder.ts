@@ -106,7 +106,11 @@ export function createRunnerEventRecorder(ctx: {
           actor: event.agent,
         });
       case 'task_completed':
-        // The checkpoint first: a task reported done is one no later attempt runs (or pays for) again.
+        // The task's events first (a resumed attempt skips a checkpointed task: what it reported must
+        // be stored by then), then the checkpoint: a task reported done is one no later attempt runs
+        // (or pays for) again.
+        await eventLog.settle();
+        if (stop.signal.aborted) return;
         await storeCheckpoint(services.pool, {
           jobId: attempt.jobId,
           attemptId: attempt.attemptId,
@@ -151,6 +155,7 @@ export function createRunnerEventRecorder(ctx: {
         return;
       case 'usage': {
         await eventLog.settle(); // the USAGE event takes its seq in the charge's statement
+        if (stop.signal.aborted) return; // the events stored just now reached the cap
         const charged = await chargeUsage(services, {
           jobId: attempt.jobId,
           attemptId: attempt.attemptId,
@@ -169,6 +174,7 @@ export function createRunnerEventRecorder(ctx: {
       case 'artifact': {
         const body = Buffer.from(event.content, event.encoding === 'base64' ? 'base64' : 'utf8');
         await eventLog.settle(); // the ARTIFACT event takes its seq in the artifact's transaction
+        if (stop.signal.aborted) return; // the events stored just now reached the cap
         try {
           await storeArtifact(services, ctx.store, attempt, {
             path: path.posix.normalize(event.path),
