@@ -1,4 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,11 @@ function postgresPids(dataDir: string): number[] {
   } catch {
     return [];
   }
+}
+
+/** The postmaster's pid, from the lock file it keeps in its data directory. */
+function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 /** `npm start` (without npm) in a process group of its own, as a terminal runs it in the foreground. */
@@ -69,10 +75,12 @@ describe('stopping `npm start` with embedded PostgreSQL', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
     try {
       const killed = await startApp(dataDir);
-      const [orphan] = postgresPids(dataDir);
+      const orphan = postmasterPid(dataDir);
       process.kill(killed.child.pid!, 'SIGKILL');
       await killed.exited;
-      expect(postgresPids(dataDir)).toEqual([orphan]);
+      // The postmaster runs on. (A backend it forks carries the postmaster's command line, data
+      // directory included, for a moment before renaming itself: pgrep may list one more; a CI run did.)
+      expect(postgresPids(dataDir)).toContain(orphan);
 
       const app = await startApp(dataDir);
       expect(app.output()).toContain(`stopped PostgreSQL ${orphan}, left running by an AutoDev that exited without stopping it`);
