@@ -74,7 +74,7 @@ describe('per-job caps on stored artifacts and events', () => {
     expect(job.attempts[0].errorCode).toBe('EVENT_LIMIT_REACHED');
     expect(job.lastError).toContain(`${MAX_EVENTS} events`);
     const events = await stored(id, 'JobEvent');
-    // Filled up to the cap with the runner's lines, then only the job's own verdict (uncapped): FAILED.
+    // Filled up to the cap with the runner's lines, then only the job's own verdict (a transition, outside the cap): FAILED.
     expect(events).toBe(MAX_EVENTS + 1);
     expect(job.events.filter((e: any) => e.type === 'LOG').length).toBeGreaterThan(MAX_EVENTS - 5);
     expect(job.events.at(-1)).toMatchObject({ type: 'STATE_CHANGED', toState: 'FAILED' });

@@ -10,10 +10,9 @@ export interface AttemptEventLog {
   /**
    * Queues one event of this attempt (after the lines before it); it is stored and published in
    * the next turn of the event loop, together with whatever else was queued by then (the events a
-   * runner reports at once cost one statement). `uncapped`: the job's own record, stored at once
-   * whatever the runner wrote. Throws when an earlier write of the log failed.
+   * runner reports at once cost one statement). Throws when an earlier write of the log failed.
    */
-  append: (ev: Omit<NewJobEvent, 'attemptNumber'>, opts?: { uncapped?: boolean }) => Promise<void>;
+  append: (ev: Omit<NewJobEvent, 'attemptNumber'>) => Promise<void>;
   /** Buffers a plain line of the runner's output; lines are stored in batches. */
   pushLine: (line: string) => Promise<void>;
   /**
@@ -41,16 +40,13 @@ export function createAttemptEventLog(
 ): AttemptEventLog {
   const { jobId, maxEvents, stop } = req;
   let queued: NewJobEvent[] = [];
-  /** How many of `queued` are events (not plain lines). */
-  let queuedEvents = 0;
   let flushing: Promise<void> = Promise.resolve();
   /** The first failed write: later writes are refused (the order would have a hole), `eventsLost`: it held events. */
-  let failure: { error: unknown; eventsLost: boolean } | null = null;
+  let failure: { error: Error; eventsLost: boolean } | null = null;
   let soon: NodeJS.Immediate | undefined;
   const overCap = (err: unknown) => {
     if (!(err instanceof EventLimitReached)) throw err;
     queued = [];
-    queuedEvents = 0;
     stop.halt({ kind: 'refused', code: err.code, message: err.message });
     return err.stored;
   };
@@ -59,23 +55,21 @@ export function createAttemptEventLog(
       if (failure) throw failure.error;
       while (queued.length) {
         const batch = queued.splice(0, LINE_BATCH);
-        const events = batch.filter((ev) => ev.type !== 'LOG' || !isRawLine(ev)).length;
-        queuedEvents -= events;
         try {
           await deps.events.publish(await appendJobEvents(deps.pool, jobId, batch, { maxEvents }).catch(overCap));
         } catch (error) {
-          failure = { error, eventsLost: events > 0 || queuedEvents > 0 };
+          const err = error instanceof Error ? error : new Error(String(error));
+          failure = { error: err, eventsLost: batch.some(isEvent) || queued.some(isEvent) };
           queued = [];
-          queuedEvents = 0;
           // Events the job's record cannot hold (PostgreSQL refused them: a NUL character, say): the
           // attempt stops and ends with that reason recorded, not as if its events had been stored.
           if (failure.eventsLost)
             stop.halt({
               kind: 'refused',
               code: 'PROTOCOL_VIOLATION',
-              message: `Storing a runner event failed: ${(error as Error).message}`,
+              message: `Storing a runner event failed: ${err.message}`,
             });
-          throw error;
+          throw err;
         }
       }
     }));
@@ -84,20 +78,14 @@ export function createAttemptEventLog(
     if (failure) throw failure.error;
   };
   return {
-    async append(ev, opts = {}) {
-      throwIfFailed();
-      const event = { ...ev, attemptNumber: req.attemptNumber };
-      if (opts.uncapped) {
-        await flush();
-        await deps.events.publish(await appendJobEvents(deps.pool, jobId, [event]));
-        return;
-      }
-      queued.push(event);
-      queuedEvents++;
+    append(ev) {
+      if (failure) return Promise.reject(failure.error);
+      queued.push({ ...ev, attemptNumber: req.attemptNumber });
       soon ??= setImmediate(() => {
         soon = undefined;
         void flush().catch(() => {});
       });
+      return Promise.resolve();
     },
     async pushLine(line) {
       throwIfFailed();
@@ -117,4 +105,5 @@ export function createAttemptEventLog(
 }
 
 const RAW_LINE = { level: 'info', raw: true } as const;
-const isRawLine = (ev: NewJobEvent) => ev.data === RAW_LINE;
+/** A protocol event, not a plain line of the runner's output. */
+const isEvent = (ev: NewJobEvent) => ev.data !== RAW_LINE;
