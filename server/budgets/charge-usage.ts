@@ -82,14 +82,7 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
                  FROM "ModelPrice" WHERE model = $1) AS cost,
               j."projectId", ${LOCK_BUDGET_FOR_CHARGE('j."projectId"')} AS locked
          FROM "Job" j WHERE j.id = $4),
-     charged AS (
-       UPDATE "Budget" b SET
-         "spentUsd" = ${PERIOD_SPENT} + (SELECT cost FROM priced),
-         "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
-         "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
-         "updatedAt" = now()
-       WHERE b."projectId" = (SELECT "projectId" FROM priced) AND ${PERIOD_SPENT} + (SELECT cost FROM priced) <= b."limitUsd"
-       RETURNING "spentUsd", "limitUsd", "notifiedThreshold")
+     charged AS (${CHARGE_BUDGET('(SELECT "projectId" FROM priced)', '(SELECT cost FROM priced)')})
      SELECT p.cost, p."projectId", p.locked, c."spentUsd", c."limitUsd", c."notifiedThreshold",
             c."spentUsd" IS NOT NULL OR EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = p."projectId") AS budgeted
        FROM priced p LEFT JOIN charged c ON true`,
@@ -108,8 +101,7 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     // Refused as of the statement's snapshot, taken before the lock was granted: if the charge waited
     // for setBudget (a new limit, or the budget removed), the lock is held now and a fresh statement
     // decides. Only a refusal pays this statement.
-    const again = await chargeProjectBudget(sql, projectId, cost);
-    if (again) Object.assign(charged, again);
+    Object.assign(charged, await chargeProjectBudget(sql, projectId, cost));
   }
   if (charged.spentUsd === null && charged.budgeted) {
     throw new Refused({
@@ -215,24 +207,30 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
 }
 
 /**
+ * SQL of the project budget's conditional charge (`projectId`, `cost`: SQL): the period rolled over
+ * when it ended, and the cost added only while it stays within the limit; RETURNING the charged row.
+ */
+const CHARGE_BUDGET = (projectId: string, cost: string) =>
+  `UPDATE "Budget" b SET
+     "spentUsd" = ${PERIOD_SPENT} + ${cost},
+     "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
+     "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
+     "updatedAt" = now()
+   WHERE b."projectId" = ${projectId} AND ${PERIOD_SPENT} + ${cost} <= b."limitUsd"
+   RETURNING "spentUsd", "limitUsd", "notifiedThreshold"`;
+
+/**
  * The project budget's conditional charge on its own, in a statement that starts with the budget
- * lock held (so it sees what a setBudget the charge waited for wrote): the charged row, or whether a
- * budget refused it. Null when the project has no budget.
+ * lock held (so it sees what a setBudget the charge waited for wrote): the charged row, or nulls and
+ * whether a budget refused it (`budgeted`) or the project has none.
  */
 async function chargeProjectBudget(
   sql: Sql,
   projectId: string,
   cost: number,
-): Promise<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null; budgeted: boolean } | null> {
+): Promise<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null; budgeted: boolean }> {
   const { rows } = await sql.query<{ spentUsd: number | null; limitUsd: number | null; notifiedThreshold: number | null }>(
-    `WITH charged AS (
-       UPDATE "Budget" b SET
-         "spentUsd" = ${PERIOD_SPENT} + $2::numeric,
-         "notifiedThreshold" = CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."notifiedThreshold" END,
-         "periodStart" = CASE WHEN ${ROLLED_OVER} THEN date_trunc(CASE b.period WHEN 'DAILY' THEN 'day' ELSE 'month' END, now()) ELSE b."periodStart" END,
-         "updatedAt" = now()
-       WHERE b."projectId" = $1 AND ${PERIOD_SPENT} + $2::numeric <= b."limitUsd"
-       RETURNING "spentUsd", "limitUsd", "notifiedThreshold")
+    `WITH charged AS (${CHARGE_BUDGET('$1', '$2::numeric')})
      SELECT c."spentUsd", c."limitUsd", c."notifiedThreshold" FROM "Budget" b LEFT JOIN charged c ON true WHERE b."projectId" = $1`,
     [projectId, cost],
   );
