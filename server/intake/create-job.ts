@@ -174,6 +174,7 @@ async function insertQueuedJob(
        VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
        ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
        RETURNING id, "projectId", 0 AS base),
+     -- Read below so that it runs (a CTE that only SELECTs runs when something reads it).
      queued AS (SELECT ${ADD_RUN_OF_NEW_JOB('job.id', 'job."projectId"')} AS entry FROM job),
      event AS (${insertEventsFrom('job', 's.id', [created], params)})
      SELECT event.*, (SELECT count(entry) FROM queued) AS queued FROM event`,

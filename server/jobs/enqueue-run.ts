@@ -13,24 +13,28 @@ export const QUEUE_POSITION = (projectId: string, unseen = 0) =>
   `(SELECT LEAST(count(*) + ${unseen}, 32767)::int FROM "Job" q WHERE q."projectId" = ${projectId} AND q.state = 'QUEUED' AND q."slotWaitSince" IS NULL)`;
 
 /**
- * SQL of a FROM item's rows queued as runs (graphile-worker's add_job per row), for a statement
- * that also inserts those jobs: `jobId` and `projectId` are SQL over the row. The statement's
- * snapshot does not see its own inserted job, so the position counts it (`+ 1`).
+ * SQL queueing a run of the job (`jobId`, `projectId`: SQL; `runAt`: SQL of a timestamptz). Retries
+ * are ours (the state machine's), so graphile-worker gets max_attempts 1. `unseen`: queued jobs the
+ * statement's snapshot cannot count (its own insert).
  */
-export const ADD_RUN_OF_NEW_JOB = (jobId: string, projectId: string) =>
-  `graphile_worker.add_job('${RUN_ATTEMPT_TASK}', json_build_object('jobId', ${jobId}::text), max_attempts := 1,
-     priority := ${QUEUE_POSITION(projectId, 1)})`;
+const ADD_RUN = (jobId: string, projectId: string, runAt: string, unseen = 0) =>
+  `graphile_worker.add_job('${RUN_ATTEMPT_TASK}', json_build_object('jobId', ${jobId}::text), run_at := ${runAt}, max_attempts := 1,
+     priority := ${QUEUE_POSITION(projectId, unseen)})`;
+
+/**
+ * SQL queueing a run of a job the same statement inserts (`jobId`, `projectId`: SQL over its row):
+ * the statement's snapshot does not see that job, so the position counts it (`+ 1`).
+ */
+export const ADD_RUN_OF_NEW_JOB = (jobId: string, projectId: string) => ADD_RUN(jobId, projectId, 'now()', 1);
 
 /**
  * Puts a run of the job on graphile-worker's queue, in the caller's transaction, so a job row
- * and its queue entry commit together or not at all. Retries are ours (the state machine's),
- * so graphile-worker gets max_attempts 1; `runAfter` implements our backoff. The job itself is
- * QUEUED already, so its position counts it: 1 for a project's only queued job.
+ * and its queue entry commit together or not at all; `runAfter` implements our backoff. The job
+ * itself is QUEUED already, so its position counts it: 1 for a project's only queued job.
  */
 export async function enqueueRun(sql: Sql, jobId: string, runAfter?: Date): Promise<void> {
   await sql.query(
-    `SELECT graphile_worker.add_job($1, json_build_object('jobId', $2::text), run_at := COALESCE($3::timestamptz, now()), max_attempts := 1,
-       priority := ${QUEUE_POSITION(`(SELECT "projectId" FROM "Job" WHERE id = $2::text::uuid)`)})`,
-    [RUN_ATTEMPT_TASK, jobId, runAfter ?? null],
+    `SELECT ${ADD_RUN('$1', `(SELECT "projectId" FROM "Job" WHERE id = $1::text::uuid)`, 'COALESCE($2::timestamptz, now())')}`,
+    [jobId, runAfter ?? null],
   );
 }
