@@ -83,8 +83,9 @@ export type Operations = Record<string, unknown>;
  * that reads slowly), the next result waits for its write to finish, so unread results stay in
  * the event stream, whose bound closes the connection (see LiveEventStream in job-event-stream.ts).
  *
- * Messages sent in one tick leave in one write: the connection is corked at the first and uncorked once the tick's work is done (a burst of events
- * reaches a subscriber within one tick); one nextTick uncorks every connection written in the tick.
+ * Messages sent in one tick leave in one write: the connection is corked at the first and uncorked
+ * once the tick's work is done (a burst of events reaches a subscriber within one tick); one
+ * nextTick uncorks every connection written in the tick.
  *
  * Returns what graphql-ws iterates: it yields nothing and ends when the results end (graphql-ws
  * then sends `complete`) or throws their error (graphql-ws sends `error`). A result is sent only
