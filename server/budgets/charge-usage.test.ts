@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from '../test/harness.ts';
 import { nodesOf } from '../test/job-lists.ts';
 import { chargeUsage } from './charge-usage.ts';
 import { createPool } from '../db/pool.ts';
+import { inLanes } from '../test/in-lanes.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -84,13 +85,17 @@ describe('chargeUsage', () => {
       events: createEventBus(createMemoryPubSub()),
     }));
     try {
-      const results = await Promise.all(
-        workers.flatMap((w, wi) =>
-          Array.from({ length: 100 }, (_, i) =>
-            chargeUsage(w, { jobId: jobs[(wi * 100 + i) % jobs.length], model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 }),
+      // Each worker charges through its 3 connections at once: 30 charges contend for the budget at any time.
+      const perWorker = await Promise.all(
+        workers.map((w, wi) =>
+          inLanes(
+            Array.from({ length: 100 }, (_, i) => jobs[(wi * 100 + i) % jobs.length]),
+            3,
+            (jobId) => chargeUsage(w, { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 }),
           ),
         ),
       );
+      const results = perWorker.flat();
       const accepted = results.filter((r) => r.ok).length;
       const refused = results.filter((r) => !r.ok);
       expect(accepted).toBe(371);

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../test/harness.ts';
 import { chargeUsage } from './charge-usage.ts';
 import { setBudget, type BudgetPeriod } from './set-budget.ts';
 import { createPool } from '../db/pool.ts';
+import { inLanes } from '../test/in-lanes.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -19,6 +20,7 @@ afterAll(async () => {
 const TRIALS = 3;
 const POOLS = 6;
 const CHARGES_PER_POOL = 100;
+const CONNECTIONS_PER_POOL = 4;
 
 /** A fresh project (no budget row yet) with running jobs, so each trial starts from nothing. */
 async function projectWithRunningJobs(slug: string, jobs: number): Promise<{ projectId: string; jobIds: string[] }> {
@@ -37,7 +39,7 @@ describe('setBudget racing usage charges', () => {
   it(`never loses a charge: ${TRIALS} trials of ${POOLS * CHARGES_PER_POOL} charges from ${POOLS} connection pools while setBudget runs over and over`, async () => {
     const setter = createPool(t.databaseUrl, 2, { applicationName: 'budget-race' });
     const workers = Array.from({ length: POOLS }, () => ({
-      pool: createPool(t.databaseUrl, 4, { applicationName: 'budget-race' }),
+      pool: createPool(t.databaseUrl, CONNECTIONS_PER_POOL, { applicationName: 'budget-race' }),
       events: createEventBus(createMemoryPubSub()),
     }));
     const lostPerTrial: number[] = [];
@@ -55,18 +57,23 @@ describe('setBudget racing usage charges', () => {
             budgetsSet++;
           }
         })();
-        const results = await Promise.all(
-          workers.flatMap((w, wi) =>
-            Array.from({ length: CHARGES_PER_POOL }, (_, i) =>
-              chargeUsage(w, {
-                jobId: jobIds[(wi * CHARGES_PER_POOL + i) % jobIds.length],
-                model: 'claude-haiku-4-5',
-                inputTokens: 10_000 + i,
-                outputTokens: wi,
-              }),
+        // Each worker charges through its 4 connections at once: 24 charges race setBudget at any time.
+        const perWorker = await Promise.all(
+          workers.map((w, wi) =>
+            inLanes(
+              Array.from({ length: CHARGES_PER_POOL }, (_, i) => i),
+              CONNECTIONS_PER_POOL,
+              (i) =>
+                chargeUsage(w, {
+                  jobId: jobIds[(wi * CHARGES_PER_POOL + i) % jobIds.length],
+                  model: 'claude-haiku-4-5',
+                  inputTokens: 10_000 + i,
+                  outputTokens: wi,
+                }),
             ),
           ),
         );
+        const results = perWorker.flat();
         charging = false;
         await setterLoop;
         expect(results.filter((r) => !r.ok)).toEqual([]);
