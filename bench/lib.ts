@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '../server/test/harness.ts';
 import { minimalTemplate } from '../server/test/minimal-template.ts';
+import { benchGraphqlClient } from './graphql-client.ts';
 
 /** The product's abuse limits, lifted: the benchmarks are one client with one token and one address. */
 export const BENCH_LIMITS = {
@@ -60,17 +61,22 @@ export async function addMinimalTemplate(t: TestServer) {
 
 export async function createJobs(t: TestServer, n: number, concurrency: number, offset = 0): Promise<string[]> {
   const ids: string[] = [];
-  await pool(
-    Array.from({ length: n }, (_, i) => i + offset),
-    concurrency,
-    async (i) => {
-      const r = await t.gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
-        input: { templateSlug: 'bench-minimal', input: { n: i } },
-      });
-      if (r.errors) throw new Error(JSON.stringify(r.errors));
-      ids.push(r.data!.createJob.id);
-    },
-  );
+  const client = benchGraphqlClient(t, concurrency);
+  try {
+    await pool(
+      Array.from({ length: n }, (_, i) => i + offset),
+      concurrency,
+      async (i) => {
+        const r = await client.post(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
+          input: { templateSlug: 'bench-minimal', input: { n: i } },
+        });
+        if (r.errors) throw new Error(JSON.stringify(r.errors));
+        ids.push((r.data as { createJob: { id: string } }).createJob.id);
+      },
+    );
+  } finally {
+    client.close();
+  }
   return ids;
 }
 
