@@ -44,6 +44,8 @@ export async function startAttempt(
       if (!current) return null;
       if (current.limit !== null && !(await takeSlotOrWait(sql, { ...current, jobId: req.jobId, limit: current.limit }))) return null;
       const number = current.attemptCount + 1;
+      let resume: ResumePoint | undefined;
+      let jobVersion = 0;
       const transition = await transitionInTransaction(sql, {
         jobId: req.jobId,
         from: 'QUEUED',
@@ -53,44 +55,34 @@ export async function startAttempt(
         attemptNumber: number,
         read: current,
         patch: { feedback: null, countAttempt: true },
+        // The attempt's row, in the guarded update's statement: written exactly when the claim wins.
+        writeWith: (params) => {
+          params.push(number, req.executor, req.workerId, current.feedback);
+          const n = params.length;
+          return `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt")
+                  SELECT gen_random_uuid(), $1::uuid, $${n - 3}::int, 'RUNNING', $${n - 2}, $${n - 1}, $${n}, clock_timestamp() FROM updated
+                  RETURNING id`;
+        },
         effects: async (tx) => {
-          const previous = current.previous;
-          const violations = Array.isArray(previous?.guardrailResults)
-            ? (previous.guardrailResults as { name: string; message: string; passed: boolean }[])
-                .filter((g) => !g.passed)
-                .map((g) => ({ name: g.name, message: g.message }))
-            : [];
-          const feedback =
-            current.feedback || violations.length
-              ? {
-                  ...(current.feedback ? { comment: current.feedback } : {}),
-                  ...(previous?.output !== null && previous?.output !== undefined ? { previousOutput: previous.output } : {}),
-                  ...(violations.length ? { guardrailViolations: violations } : {}),
-                }
-              : null;
-          const resume = current.checkpointed ? resumePointOf(await currentChain(tx.sql, req.jobId, current.spec.crew)) : undefined;
-          const attempt = await tx.sql.query<{ id: string }>(
-            `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt")
-           VALUES (gen_random_uuid(), $1, $2, 'RUNNING', $3, $4, $5, clock_timestamp()) RETURNING id`,
-            [req.jobId, number, req.executor, req.workerId, current.feedback],
-          );
-          started = {
-            attemptId: attempt.rows[0].id,
-            number,
-            jobId: req.jobId,
-            projectId: current.projectId,
-            spec: current.spec,
-            input: current.input,
-            feedback,
-            ...(resume ? { resume } : {}),
-            lastPausedAttempt: current.lastPaused,
-            artifactCount: current.artifacts,
-            jobVersion: tx.job.version,
-          };
+          jobVersion = tx.job.version;
+          if (current.checkpointed) resume = resumePointOf(await currentChain(tx.sql, req.jobId, current.spec.crew));
         },
       });
       // The version guard already makes a concurrent claim a CONFLICT; this is its second fence.
-      if (transition.attemptCount !== number) throw new AppError('CONFLICT', 'The job was claimed concurrently.');
+      if (transition.attemptCount !== number || !transition.writtenId) throw new AppError('CONFLICT', 'The job was claimed concurrently.');
+      started = {
+        attemptId: transition.writtenId,
+        number,
+        jobId: req.jobId,
+        projectId: current.projectId,
+        spec: current.spec,
+        input: current.input,
+        feedback: feedbackFrom(current),
+        ...(resume ? { resume } : {}),
+        lastPausedAttempt: current.lastPaused,
+        artifactCount: current.artifacts,
+        jobVersion,
+      };
       return transition;
     });
     if (result) await deps.events.publish(result.events);
@@ -100,6 +92,22 @@ export async function startAttempt(
     throw err;
   }
   return started;
+}
+
+/** What the previous attempt left for this one: reviewer feedback, its output, its guardrail violations. */
+function feedbackFrom(current: ClaimRead): StartedAttempt['feedback'] {
+  const previous = current.previous;
+  const violations = Array.isArray(previous?.guardrailResults)
+    ? (previous.guardrailResults as { name: string; message: string; passed: boolean }[])
+        .filter((g) => !g.passed)
+        .map((g) => ({ name: g.name, message: g.message }))
+    : [];
+  if (!current.feedback && !violations.length) return null;
+  return {
+    ...(current.feedback ? { comment: current.feedback } : {}),
+    ...(previous?.output !== null && previous?.output !== undefined ? { previousOutput: previous.output } : {}),
+    ...(violations.length ? { guardrailViolations: violations } : {}),
+  };
 }
 
 /** What a claim reads with the project's lock (the job's row `j`), besides the slot's view. */

@@ -60,6 +60,13 @@ export interface TransitionRequest {
   read?: TransitionRead;
   /** Events of this job recorded just before the state change (their seqs precede STATE_CHANGED's), in its statement. */
   before?: NewJobEvent[];
+  /**
+   * A row written exactly when the state changes, in the guarded update's statement (no round trip
+   * of its own): SQL of a data-modifying statement over the updated job `updated` (one row, or none
+   * when the update lost) that returns `id`, e.g. `INSERT … SELECT … FROM updated RETURNING id`.
+   * It may push its values onto `params`. Its id is the result's `writtenId`.
+   */
+  writeWith?: (params: unknown[]) => string;
   /** Further writes that must commit together with the state change (reviews, attempts). */
   effects?: (tx: TransitionTx) => Promise<void>;
 }
@@ -71,6 +78,8 @@ export interface TransitionResult {
   events: JobEventRecord[];
   /** With `patch.countAttempt`: the job's attempt count after the change. */
   attemptCount?: number;
+  /** With `writeWith`: the id its row was written with. */
+  writtenId?: string;
 }
 
 /**
@@ -123,6 +132,7 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     sets.push(`"lastError" = $${params.length}`);
   }
   if (patch.countAttempt) sets.push(`"attemptCount" = "attemptCount" + 1`);
+  const written = req.writeWith ? `, written AS (${req.writeWith(params)})` : '';
   // The guarded update and its events (those before it, then STATE_CHANGED) in one statement: the
   // events take the seqs the update allocates, and a lost race (no row updated) inserts nothing.
   const insert = insertEventsFrom(
@@ -148,9 +158,9 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
               "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END${sets.map((s) => `, ${s}`).join('')}
        WHERE id = $1 AND state = $2 AND version = $3
        RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount",
-                 EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)
+                 EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)${written}
      ${insert}, (SELECT version FROM updated) AS "jobVersion", (SELECT "attemptCount" FROM updated) AS "jobAttemptCount",
-       (SELECT webhooks FROM updated) AS "jobWebhooks"`,
+       (SELECT webhooks FROM updated) AS "jobWebhooks"${written ? ', (SELECT id::text FROM written) AS "writtenId"' : ''}`,
     params,
   );
   if (rows.length === 0) {
@@ -161,8 +171,9 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   // Whether the project has an enabled webhook endpoint rides on the update: a project without one
   // costs no further statement for webhooks.
   const webhooks = rows[0].jobWebhooks === true;
+  const writtenId = written ? (rows[0].writtenId as string) : undefined;
   const events: JobEventRecord[] = rows
-    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, ...row }) => toEventRecord(row))
+    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, writtenId: _id, ...row }) => toEventRecord(row))
     .sort((a, b) => a.seq - b.seq);
   const changed = events[events.length - 1];
   if (req.effects) {
@@ -193,5 +204,12 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
       new Date(changed.createdAt),
     );
   }
-  return { jobId: req.jobId, from, to: req.to, events, ...(patch.countAttempt ? { attemptCount } : {}) };
+  return {
+    jobId: req.jobId,
+    from,
+    to: req.to,
+    events,
+    ...(patch.countAttempt ? { attemptCount } : {}),
+    ...(writtenId !== undefined ? { writtenId } : {}),
+  };
 }
