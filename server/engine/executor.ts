@@ -101,13 +101,17 @@ export function createInlineExecutor(): Executor {
   return {
     name: 'inline',
     async execute(req) {
-      const { runSpec } = await (runner ??= import('../runner/run-spec.ts'));
+      const { runSpec, usesAgentRuntime } = await (runner ??= import('../runner/run-spec.ts'));
       const events: RunnerEvent[] = [];
-      await mkdir(req.workDir, { recursive: true });
+      // Only the agent runtime (a workspace, tools, checks) works in the attempt's directory; a crew
+      // of plain completions never touches it, and its mkdir and recursive rm were ~1 ms of the
+      // thread pool's CPU per job in the lifecycle benchmark.
+      const workDir = usesAgentRuntime(req.spec) ? req.workDir : null;
+      if (workDir) await mkdir(workDir, { recursive: true });
       try {
         await runSpec(req.spec, { attemptDir: req.workDir, env: req.envExtra, signal: req.signal }, (e) => void events.push(e));
       } finally {
-        await rm(req.workDir, { recursive: true, force: true });
+        if (workDir) await rm(workDir, { recursive: true, force: true });
       }
       for (const e of events) {
         if (req.signal.aborted) return { kind: 'cancelled', stderrTail: '' };

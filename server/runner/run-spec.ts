@@ -8,6 +8,8 @@ import { runCrew } from './run-crew.ts';
 import { modelSelector } from './select-model.ts';
 import type { RunnerSpec } from './spec.ts';
 
+export { usesAgentRuntime };
+
 export async function runSpec(
   spec: RunnerSpec,
   /** `env`: where the model keys are, by the names the providers give (the runner's own environment). */
