@@ -24,36 +24,49 @@ interface CrewTasks {
   tasks: { id: string }[];
 }
 
+/** A task the attempt just completed, as its checkpoint records it. */
+export interface CompletedTaskCheckpoint {
+  jobId: string;
+  attemptId: string;
+  attemptNumber: number;
+  crew: CrewTasks;
+  task: string;
+  output: string;
+  baseCommit?: string | null;
+  commit?: string;
+  patch?: string;
+  patchOmitted?: boolean;
+  /** The attempt works in a workspace: without a patch the checkpoint cannot be resumed from. */
+  workspace: boolean;
+}
+
 /**
- * Stores the checkpoint of a task the attempt just completed. Its cost is what the attempt's usage
- * records for the task add up to, so it is what was charged (not what the runner claims).
+ * SQL storing the checkpoint of a task the attempt just completed (pushes its values onto
+ * `params`), run in the statement that stores the task's TASK_COMPLETED event; null when the task
+ * is not one of the crew's (nothing to resume from). Its cost is what the attempt's usage records
+ * for the task add up to, so it is what was charged (not what the runner claims).
  */
-export async function storeCheckpoint(
-  sql: Sql,
-  c: {
-    jobId: string;
-    attemptId: string;
-    attemptNumber: number;
-    crew: CrewTasks;
-    task: string;
-    output: string;
-    baseCommit?: string | null;
-    commit?: string;
-    patch?: string;
-    patchOmitted?: boolean;
-    /** The attempt works in a workspace: without a patch the checkpoint cannot be resumed from. */
-    workspace: boolean;
-  },
-): Promise<void> {
+export function checkpointInsert(c: CompletedTaskCheckpoint, params: unknown[]): string | null {
   const index = c.crew.tasks.findIndex((t) => t.id === c.task);
-  if (index < 0) return; // not a task of this crew: nothing to resume from
+  if (index < 0) return null;
   const resumable = !c.workspace || (c.patch !== undefined && !c.patchOmitted && Boolean(c.baseCommit));
-  await sql.query(
-    `INSERT INTO "TaskCheckpoint" ("jobId", "attemptId", "attemptNumber", task, "taskIndex", output, "inputTokens", "outputTokens", "costUsd", "baseCommit", commit, patch, resumable)
-     SELECT $1, $2, $3, $4, $5, $6, COALESCE(sum(u."inputTokens"), 0), COALESCE(sum(u."outputTokens"), 0), COALESCE(sum(u."costUsd"), 0), $7, $8, $9, $10
-     FROM "UsageRecord" u WHERE u."attemptId" = $2 AND u.task = $4`,
-    [c.jobId, c.attemptId, c.attemptNumber, c.task, index, c.output, c.baseCommit ?? null, c.commit ?? null, c.patch ?? null, resumable],
+  const b = params.length;
+  params.push(
+    c.jobId,
+    c.attemptId,
+    c.attemptNumber,
+    c.task,
+    index,
+    c.output,
+    c.baseCommit ?? null,
+    c.commit ?? null,
+    c.patch ?? null,
+    resumable,
   );
+  const $ = (i: number) => `$${b + i}`;
+  return `INSERT INTO "TaskCheckpoint" ("jobId", "attemptId", "attemptNumber", task, "taskIndex", output, "inputTokens", "outputTokens", "costUsd", "baseCommit", commit, patch, resumable)
+     SELECT ${$(1)}::uuid, ${$(2)}::uuid, ${$(3)}::int, ${$(4)}::text, ${$(5)}::int, ${$(6)}::text, COALESCE(sum(u."inputTokens"), 0), COALESCE(sum(u."outputTokens"), 0), COALESCE(sum(u."costUsd"), 0), ${$(7)}::text, ${$(8)}::text, ${$(9)}::text, ${$(10)}::boolean
+     FROM "UsageRecord" u WHERE u."attemptId" = ${$(2)}::uuid AND u.task = ${$(4)}::text`;
 }
 
 /**

@@ -145,17 +145,26 @@ export async function appendJobEvents(
   sql: Sql,
   jobId: string,
   evs: NewJobEvent[],
-  opts: { maxEvents?: number } = {},
+  opts: {
+    maxEvents?: number;
+    /**
+     * Another write in the same statement (it commits with the events or not at all), whether or
+     * not the events fit under `maxEvents`: SQL of a data-modifying statement, which may push its
+     * values onto `params`; null: none.
+     */
+    writeWith?: (params: unknown[]) => string | null;
+  } = {},
 ): Promise<JobEventRecord[]> {
   if (evs.length === 0) return [];
   const params: unknown[] = [jobId, evs.length, opts.maxEvents ?? null];
+  const written = opts.writeWith?.(params);
   const { rows } = await sql.query<Record<string, unknown>>(
     `WITH job AS (
        UPDATE "Job" j SET "lastSeq" = j."lastSeq" + fit.n
        FROM (SELECT id, LEAST($2::int, GREATEST(0, COALESCE($3::int - "lastSeq", $2::int))) AS n FROM "Job" WHERE id = $1 FOR UPDATE) fit
        WHERE j.id = fit.id
        RETURNING j."lastSeq" - fit.n AS base, fit.n, j."projectId"
-     )
+     )${written ? `, written AS (${written})` : ''}
      ${insertEventsFrom('job', '$1', evs, params, { capped: true })}`,
     params,
   );

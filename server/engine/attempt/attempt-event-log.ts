@@ -13,6 +13,12 @@ export interface AttemptEventLog {
    * runner reports at once cost one statement). Throws when an earlier write of the log failed.
    */
   append: (ev: Omit<NewJobEvent, 'attemptNumber'>) => Promise<void>;
+  /**
+   * Stores one event now, behind what is queued, with another write in its statement (see
+   * appendJobEvents' `writeWith`): they commit together, and the write is kept even when the
+   * event is over the job's cap. Resolves once stored; rejects as `settle` does.
+   */
+  appendWith: (ev: Omit<NewJobEvent, 'attemptNumber'>, writeWith: (params: unknown[]) => string | null) => Promise<void>;
   /** Buffers a plain line of the runner's output; lines are stored in batches. */
   pushLine: (line: string) => Promise<void>;
   /**
@@ -40,6 +46,8 @@ export function createAttemptEventLog(
 ): AttemptEventLog {
   const { jobId, maxEvents, stop } = req;
   let queued: NewJobEvent[] = [];
+  /** Queued events that carry another write: each ends its batch, so the write is in its statement. */
+  const writes = new WeakMap<NewJobEvent, (params: unknown[]) => string | null>();
   let flushing: Promise<void> = Promise.resolve();
   /** The first failed write: later writes are refused (the order would have a hole), `eventsLost`: it held events. */
   let failure: { error: Error; eventsLost: boolean } | null = null;
@@ -54,9 +62,11 @@ export function createAttemptEventLog(
     (flushing = flushing.then(async () => {
       if (failure) throw failure.error;
       while (queued.length) {
-        const batch = queued.splice(0, LINE_BATCH);
+        const withWrite = queued.findIndex((ev, i) => i < LINE_BATCH && writes.has(ev));
+        const batch = queued.splice(0, withWrite < 0 ? LINE_BATCH : withWrite + 1);
+        const writeWith = writes.get(batch[batch.length - 1]);
         try {
-          await deps.events.publish(await appendJobEvents(deps.pool, jobId, batch, { maxEvents }).catch(overCap));
+          await deps.events.publish(await appendJobEvents(deps.pool, jobId, batch, { maxEvents, writeWith }).catch(overCap));
         } catch (error) {
           const err = error instanceof Error ? error : new Error(String(error));
           failure = { error: err, eventsLost: batch.some(isEvent) || queued.some(isEvent) };
@@ -86,6 +96,13 @@ export function createAttemptEventLog(
         void flush().catch(() => {});
       });
       return Promise.resolve();
+    },
+    appendWith(ev, writeWith) {
+      if (failure) return Promise.reject(failure.error);
+      const queuedEvent = { ...ev, attemptNumber: req.attemptNumber };
+      writes.set(queuedEvent, writeWith);
+      queued.push(queuedEvent);
+      return flush();
     },
     async pushLine(line) {
       throwIfFailed();

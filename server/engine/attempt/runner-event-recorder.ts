@@ -10,7 +10,7 @@ import type { RunnerEvent } from '../../runner-protocol/parse-runner-output.ts';
 import { redactRunnerEvent } from '../redact-runner-event.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 import { ArtifactLimitReached, storeArtifact } from '../store-artifact.ts';
-import { storeCheckpoint } from '../../checkpoints/checkpoints.ts';
+import { checkpointInsert } from '../../checkpoints/checkpoints.ts';
 import { createLiveTextRedaction, type LiveDelta } from './live-text-redaction.ts';
 import type { AttemptEventLog } from './attempt-event-log.ts';
 import type { AttemptStop } from './attempt-stop.ts';
@@ -107,35 +107,41 @@ export function createRunnerEventRecorder(ctx: {
         });
       case 'task_completed':
         // The task's events first (a resumed attempt skips a checkpointed task: what it reported must
-        // be stored by then), then the checkpoint: a task reported done is one no later attempt runs
-        // (or pays for) again.
+        // be stored by then), then the checkpoint and TASK_COMPLETED in one statement: a task
+        // reported done is one no later attempt runs (or pays for) again.
         await eventLog.settle();
         if (stop.signal.aborted) return;
-        await storeCheckpoint(services.pool, {
-          jobId: attempt.jobId,
-          attemptId: attempt.attemptId,
-          attemptNumber: attempt.number,
-          crew: attempt.spec.crew,
-          task: event.task,
-          output: event.output,
-          baseCommit,
-          commit: event.commit,
-          patch: event.patch,
-          patchOmitted: event.patchOmitted,
-          workspace: baseCommit !== null,
-        });
-        return append({
-          type: 'TASK_COMPLETED',
-          message: `Task ${event.task} completed`,
-          data: {
-            task: event.task,
-            agent: event.agent,
-            output: event.output.slice(0, TASK_OUTPUT_IN_EVENT),
-            truncated: event.output.length > TASK_OUTPUT_IN_EVENT,
-            ...(event.commit ? { commit: event.commit } : {}),
+        return eventLog.appendWith(
+          {
+            type: 'TASK_COMPLETED',
+            message: `Task ${event.task} completed`,
+            data: {
+              task: event.task,
+              agent: event.agent,
+              output: event.output.slice(0, TASK_OUTPUT_IN_EVENT),
+              truncated: event.output.length > TASK_OUTPUT_IN_EVENT,
+              ...(event.commit ? { commit: event.commit } : {}),
+            },
+            actor: event.agent,
           },
-          actor: event.agent,
-        });
+          (params) =>
+            checkpointInsert(
+              {
+                jobId: attempt.jobId,
+                attemptId: attempt.attemptId,
+                attemptNumber: attempt.number,
+                crew: attempt.spec.crew,
+                task: event.task,
+                output: event.output,
+                baseCommit,
+                commit: event.commit,
+                patch: event.patch,
+                patchOmitted: event.patchOmitted,
+                workspace: baseCommit !== null,
+              },
+              params,
+            ),
+        );
       case 'text_delta':
         // Live only: published to jobOutput subscribers, never stored (the step's message is). The
         // step's raw text is redacted whole as it grows, so a secret split across deltas is caught.
