@@ -38,6 +38,18 @@ describe('createJob', () => {
     expect(await count(`SELECT count(*) FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [id])).toBe(1);
   });
 
+  it("returns the new job's own fields exactly as a later read of the job does (from the insert, not read again)", async () => {
+    const fields = 'id state templateVersion idempotencyKey costUsd maxCostUsd attemptCount createdBy createdAt updatedAt finishedAt';
+    const res = await t.gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { ${fields} } }`, {
+      input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT, maxCostUsd: 0.12345678, idempotencyKey: `own-fields-${Date.now()}` },
+    });
+    expect(res.errors).toBeUndefined();
+    const read = await t.gql(`query($id: ID!) { job(id: $id) { ${fields} } }`, { id: res.data.createJob.id });
+    expect(read.errors).toBeUndefined();
+    expect(res.data.createJob).toEqual(read.data.job);
+    expect(res.data.createJob).toMatchObject({ state: 'QUEUED', costUsd: 0, maxCostUsd: 0.12345678, attemptCount: 0, finishedAt: null });
+  });
+
   it('50 concurrent calls with one idempotency key produce exactly one job', async () => {
     const input = { templateSlug: 'triage-bug', input: TRIAGE_INPUT, idempotencyKey: 'launch-button-double-click' };
     const results = await Promise.all(Array.from({ length: 50 }, () => t.gql(CREATE_JOB, { input })));

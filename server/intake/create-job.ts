@@ -26,6 +26,23 @@ export interface CreateJobRequest {
 export interface CreateJobResult {
   jobId: string;
   created: boolean;
+  /** The new job's own columns as its insert returned them (absent for an existing job). */
+  columns?: NewJobColumns;
+}
+
+/** A new job's small columns (those the GraphQL Job type reads from its row); money as exact decimal text. */
+export interface NewJobColumns {
+  id: string;
+  state: 'QUEUED';
+  templateVersion: number;
+  idempotencyKey: string | null;
+  costUsd: string;
+  maxCostUsd: string | null;
+  attemptCount: number;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: null;
 }
 
 export const MAX_INPUT_BYTES = 256 * 1024;
@@ -112,7 +129,7 @@ export async function createJob(
   const outcome = await insertQueuedJob(deps.pool, req, template, spec, inputJson);
   if (outcome) {
     await deps.events.publish([outcome.event]);
-    return { jobId: outcome.jobId, created: true };
+    return { jobId: outcome.jobId, created: true, columns: outcome.columns };
   }
   // The key was taken: by an identical request (return its job) or by a different one (refuse).
   // Every part of the request counts: the template, the input and the cost limit.
@@ -149,7 +166,7 @@ async function insertQueuedJob(
   template: { id: string; slug: string; version: number },
   spec: object,
   inputJson: string,
-): Promise<{ jobId: string; event: JobEventRecord } | null> {
+): Promise<{ jobId: string; event: JobEventRecord; columns: NewJobColumns } | null> {
   const params: unknown[] = [
     req.projectId,
     template.id,
@@ -173,16 +190,24 @@ async function insertQueuedJob(
        INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
        VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
        ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
-       RETURNING id, "projectId", 0 AS base),
+       RETURNING id, "projectId", 0 AS base,
+                 json_build_object('id', id, 'state', state, 'templateVersion', "templateVersion", 'idempotencyKey', "idempotencyKey",
+                   'costUsd', "costUsd"::text, 'maxCostUsd', "maxCostUsd"::text, 'attemptCount', "attemptCount", 'createdBy', "createdBy",
+                   'createdAt', "createdAt", 'updatedAt', "updatedAt", 'finishedAt', "finishedAt") AS columns),
      -- Read below so that it runs (a CTE that only SELECTs runs when something reads it).
      queued AS (SELECT ${ADD_RUN_OF_NEW_JOB('job.id', 'job."projectId"')} AS entry FROM job),
      event AS (${insertEventsFrom('job', 's.id', [created], params)})
-     SELECT event.*, (SELECT count(entry) FROM queued) AS queued FROM event`,
+     SELECT event.*, (SELECT count(entry) FROM queued) AS queued, (SELECT columns FROM job) AS "jobColumns" FROM event`,
     params,
   );
   if (rows.length === 0) return null;
-  const { queued: _queued, ...event } = rows[0];
-  return { jobId: event.jobId as string, event: toEventRecord(event) };
+  const { queued: _queued, jobColumns, ...event } = rows[0];
+  const columns = jobColumns as Omit<NewJobColumns, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+  return {
+    jobId: event.jobId as string,
+    event: toEventRecord(event),
+    columns: { ...columns, createdAt: new Date(columns.createdAt), updatedAt: new Date(columns.updatedAt) },
+  };
 }
 
 async function keyTaken(pool: pg.Pool, projectId: string, key: string): Promise<boolean> {
