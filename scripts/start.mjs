@@ -1,6 +1,6 @@
 // `npm start`: brings what the server needs up to date, each step only when stale, then runs the
 // server in this same process from compiled JavaScript (.compiled/, scripts/compile-server.mjs),
-// bundled with the ESM packages it loads at start (scripts/bundle-server.mjs).
+// bundled with the packages it loads at start (scripts/bundle-server.mjs).
 // A restart with nothing changed costs three freshness checks (a hash of prisma/schema.prisma, the
 // web app's and the server's modification times) instead of two extra Node processes and tsx's
 // module hooks; the first start of a checkout compiles the server once (well under a second).
