@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TRIAGE_INPUT } from './test/fixtures.ts';
 
 function postgresPids(dataDir: string): number[] {
   try {
@@ -13,7 +14,7 @@ function postgresPids(dataDir: string): number[] {
 }
 
 describe('npm start on a clean checkout', () => {
-  it('starts embedded PostgreSQL, prints the URL and an admin token that answers a templates query, and Ctrl-C stops everything', async () => {
+  it('starts embedded PostgreSQL, prints the URL and an admin token that answers a templates query, runs a job to its end, and Ctrl-C stops everything', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-start-'));
     // A clean checkout configures nothing: the test run's own database, Redis and token stay out.
     const unset = new Set(['DATABASE_URL', 'REDIS_URL', 'AUTODEV_ADMIN_TOKEN', 'AUTODEV_ROLE']);
@@ -57,6 +58,34 @@ describe('npm start on a clean checkout', () => {
         'triage-bug',
         'write-unit-tests',
       ]);
+      // A job runs through the bundled server end to end: GraphQL createJob, the worker (graphile-worker
+      // and its config loaders), the runner on the offline provider, charges and stored events.
+      const gql = async (query: string, variables?: unknown) => {
+        const r = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        });
+        return (await r.json()) as { data?: any; errors?: unknown[] };
+      };
+      const created = await gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { id state } }`, {
+        input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT },
+      });
+      expect(created.errors).toBeUndefined();
+      expect(created.data.createJob.state).toBe('QUEUED');
+      let job: { state: string; costUsd: number; events: { edges: { node: { type: string } }[] } } | undefined;
+      for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+        const read = await gql(`query($id: ID!) { job(id: $id) { state costUsd events(first: 100) { edges { node { type } } } } }`, {
+          id: created.data.createJob.id,
+        });
+        expect(read.errors).toBeUndefined();
+        job = read.data.job;
+        if (job && !['QUEUED', 'RUNNING'].includes(job.state)) break;
+      }
+      expect(job?.state).toMatch(/^(SUCCEEDED|AWAITING_REVIEW)$/);
+      const types = job!.events.edges.map((e) => e.node.type);
+      expect(types).toEqual(expect.arrayContaining(['STATE_CHANGED', 'TASK_STARTED', 'TASK_COMPLETED', 'USAGE']));
+      expect(job!.costUsd).toBeGreaterThan(0);
       const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).toContain('AutoDev GraphQL');
       // The web app, and the link that signs in with the printed token.
