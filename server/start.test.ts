@@ -2,6 +2,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { TRIAGE_INPUT } from './test/fixtures.ts';
 
@@ -73,6 +75,24 @@ describe('npm start on a clean checkout', () => {
       });
       expect(created.errors).toBeUndefined();
       expect(created.data.createJob.state).toBe('QUEUED');
+      // …and its events reach a WebSocket subscription (graphql-ws and ws are in the bundle too).
+      const ws = createClient({
+        url: `${url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      });
+      const streamed: number[] = [];
+      const unsubscribe = ws.subscribe<{ jobEvents: { seq: number } }>(
+        { query: 'subscription($id: ID!) { jobEvents(jobId: $id) { seq } }', variables: { id: created.data.createJob.id } },
+        {
+          next: (m) => {
+            if (m.data) streamed.push(m.data.jobEvents.seq);
+          },
+          error: () => {},
+          complete: () => {},
+        },
+      );
       let job: { state: string; costUsd: number; events: { edges: { node: { type: string } }[] } } | undefined;
       for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
         const read = await gql(`query($id: ID!) { job(id: $id) { state costUsd events(first: 100) { edges { node { type } } } } }`, {
@@ -86,6 +106,11 @@ describe('npm start on a clean checkout', () => {
       const types = job!.events.edges.map((e) => e.node.type);
       expect(types).toEqual(expect.arrayContaining(['STATE_CHANGED', 'TASK_STARTED', 'TASK_COMPLETED', 'USAGE']));
       expect(job!.costUsd).toBeGreaterThan(0);
+      const stored = job!.events.edges.length;
+      for (const until = Date.now() + 10_000; streamed.length < stored && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+      unsubscribe();
+      await ws.dispose();
+      expect(streamed).toEqual(Array.from({ length: stored }, (_, i) => i + 1));
       const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).toContain('AutoDev GraphQL');
       // The web app, and the link that signs in with the printed token.
