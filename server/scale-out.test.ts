@@ -204,12 +204,15 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
 
   it('SIGTERM drains: a worker releases its attempts to the other worker and exits 0; an API closes sockets with 1001 and exits 0', async () => {
     const [leaving, staying] = workers;
-    const ids = await createJobs(apiB, 16, { script: 'ticks', n: 100 });
+    // Each job runs ~8 s (400 ticks 20 ms apart): longer than filling a worker can take on a loaded
+    // machine (8 runner processes starting on 2 busy cores took over 2 s once), so none that the
+    // leaving worker holds ends by itself before the drain releases it.
+    const ids = await createJobs(apiB, 16, { script: 'ticks', n: 400 });
     const runningOn = async (pid: number) =>
       (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${pid}-%`]))
         .rows[0].n as number;
     const t0 = Date.now();
-    // Until the leaving worker is full (concurrency 8; each job runs ~2 s, so none ends meanwhile).
+    // Until the leaving worker is full (concurrency 8).
     while ((await runningOn(leaving.child.pid!)) < 8 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
     const held = await runningOn(leaving.child.pid!);
     expect(held).toBe(8);
