@@ -238,7 +238,7 @@ function ownColumnsOnly(query: object): boolean {
   const keys = Object.keys(query);
   if (keys.length !== 1 || keys[0] !== 'select') return false;
   return Object.entries((query as { select: Record<string, unknown> }).select).every(
-    ([column, wanted]) => wanted === true && column in JOB_COLUMNS,
+    ([column, wanted]) => wanted === true && Object.hasOwn(JOB_COLUMNS, column),
   );
 }
 
