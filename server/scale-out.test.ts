@@ -204,9 +204,9 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
 
   it('SIGTERM drains: a worker releases its attempts to the other worker and exits 0; an API closes sockets with 1001 and exits 0', async () => {
     const [leaving, staying] = workers;
-    // Each job runs ~8 s (400 ticks 20 ms apart): longer than filling a worker can take on a loaded
-    // machine (8 runner processes starting on 2 busy cores took over 2 s once), so none that the
-    // leaving worker holds ends by itself before the drain releases it.
+    // Each job runs ~8 s (400 ticks 20 ms apart), so none that the leaving worker holds ends by
+    // itself before the drain releases it: with ~2 s jobs, a loaded CI run once saw 7 of the 8
+    // released (one had succeeded on the leaving worker before SIGTERM).
     const ids = await createJobs(apiB, 16, { script: 'ticks', n: 400 });
     const runningOn = async (pid: number) =>
       (await pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE state = 'RUNNING' AND "workerId" LIKE $1`, [`%-${pid}-%`]))
