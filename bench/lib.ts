@@ -3,6 +3,7 @@ import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '../server/test/harness.ts';
+import { inLanes } from '../server/test/in-lanes.ts';
 import { minimalTemplate } from '../server/test/minimal-template.ts';
 import { benchGraphqlClient } from './graphql-client.ts';
 
@@ -39,19 +40,6 @@ export function machine(): string {
   return `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }
 
-/** Runs `fn` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i], i);
-      }
-    }),
-  );
-}
-
 export const MINIMAL_TEMPLATE = minimalTemplate('bench-minimal', 'Minimal (benchmarks)');
 
 export async function addMinimalTemplate(t: TestServer) {
@@ -63,7 +51,7 @@ export async function createJobs(t: TestServer, n: number, concurrency: number, 
   const ids: string[] = [];
   const client = benchGraphqlClient(t, concurrency);
   try {
-    await pool(
+    await inLanes(
       Array.from({ length: n }, (_, i) => i + offset),
       concurrency,
       async (i) => {

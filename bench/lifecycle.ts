@@ -5,7 +5,8 @@ import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
-import { BENCH_LIMITS, addMinimalTemplate, createJobs, pool, printTable, profileWindow, waitForTerminal } from './lib.ts';
+import { BENCH_LIMITS, addMinimalTemplate, createJobs, printTable, profileWindow, waitForTerminal } from './lib.ts';
+import { inLanes } from '../server/test/in-lanes.ts';
 import { createPool } from '../server/db/pool.ts';
 import { isTransactionControl, isTransactionStart, recordStatements, type StatementLog } from '../server/test/count-statements.ts';
 
@@ -119,7 +120,7 @@ export async function benchLifecycle() {
     });
     const baseStart = performance.now();
     const baseCost = await measureWindow(pgPool, async () => {
-      await pool(Array.from({ length: N }), CONCURRENCY, async (_, i) => {
+      await inLanes(Array.from({ length: N }), CONCURRENCY, async (_, i) => {
         await utils.addJob('noop', { n: i });
       });
       while (done < N) await new Promise((r) => setTimeout(r, 5));
