@@ -34,7 +34,7 @@ export function retryDelayMs(baseMs: number, attemptNumber: number): number {
 
 /**
  * Ends the RUNNING attempt with its project's row locked, then gives the slot it held to the
- * project's next waiting job (project-slots.ts), in the caller's transaction. False when the
+ * project's next waiting job when one may wait (project-slots.ts), in the caller's transaction. False when the
  * attempt was no longer running.
  */
 export async function endRunningAttempt(
@@ -44,11 +44,11 @@ export async function endRunningAttempt(
   fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
   defaultMaxRunning: number | null,
 ): Promise<boolean> {
-  const { rows } = await sql.query<{ projectId: string }>(
-    `WITH ${LOCK_PROJECT_OF_ATTEMPT}
+  const { rows } = await sql.query<{ projectId: string; wake: boolean }>(
+    `WITH ${LOCK_PROJECT_OF_ATTEMPT('$7::int')}
      UPDATE "JobAttempt" SET state = $2, "finishedAt" = clock_timestamp(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
      WHERE id = $1 AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
-     RETURNING (SELECT id FROM project) AS "projectId"`,
+     RETURNING (SELECT id FROM project) AS "projectId", (SELECT wake FROM project) AS wake`,
     [
       attemptId,
       state,
@@ -56,10 +56,11 @@ export async function endRunningAttempt(
       fields.errorCode ?? null,
       fields.output === undefined ? null : JSON.stringify(fields.output),
       fields.guardrails ? JSON.stringify(fields.guardrails) : null,
+      defaultMaxRunning,
     ],
   );
   if (rows.length === 0) return false;
-  await wakeWaitingJobs(sql, rows[0].projectId, defaultMaxRunning);
+  if (rows[0].wake) await wakeWaitingJobs(sql, rows[0].projectId, defaultMaxRunning);
   return true;
 }
 

@@ -9,7 +9,8 @@ import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
  *   at the limit the job stays QUEUED, marked `slotWaitSince`, with no queue entry and no attempt;
  * - an attempt that stops running locks the same row in the statement that ends it
  *   (`LOCK_PROJECT_OF_ATTEMPT`), then `wakeWaitingJobs` gives each free slot to the project's
- *   longest-waiting job by queueing it again, in the same transaction.
+ *   longest-waiting job by queueing it again, in the same transaction (skipped when the project has
+ *   no limit and no job waits: see `LOCK_PROJECT_OF_ATTEMPT`).
  *
  * Both take the lock before reading, so a claim that parks a job and an attempt that ends cannot
  * miss each other: whichever commits second sees the other. The lock is FOR NO KEY UPDATE, which
@@ -64,10 +65,20 @@ export async function takeSlotOrWait(sql: Sql, view: ClaimView & { jobId: string
 
 /**
  * A CTE for the statement that ends a RUNNING attempt `$1`: locks its project's row (the statement
- * must reference `project`, e.g. `AND EXISTS (SELECT 1 FROM project)`, or the CTE does not run).
+ * must reference `project`, e.g. `AND EXISTS (SELECT 1 FROM project)`, or the CTE does not run) and
+ * says whether a waiting job may need the slot (`wake`; `defaultLimit`: SQL of the operator's
+ * default limit). Only then does the caller run `wakeWaitingJobs`, in a statement of its own:
+ * - under a limit (the locked row is its latest version, so a limit set meanwhile counts), always;
+ * - without one, only when a job of the project waits (a limit that was removed, a default that
+ *   changed). No claim parks a job without a limit, so no park can commit while this statement
+ *   waits for the lock, and the statement's snapshot sees every job that waits. (A fleet whose
+ *   processes disagree on the default is the exception: a process with a default may park a job
+ *   meanwhile; its own attempts' ends, which always wake, or the next end here, give it the slot.)
  */
-export const LOCK_PROJECT_OF_ATTEMPT = `project AS (
-  SELECT p.id FROM "Project" p JOIN "Job" j ON j."projectId" = p.id JOIN "JobAttempt" a ON a."jobId" = j.id
+export const LOCK_PROJECT_OF_ATTEMPT = (defaultLimit: string) => `project AS (
+  SELECT p.id, COALESCE(p."maxRunningAttempts", ${defaultLimit}) IS NOT NULL
+           OR EXISTS (SELECT 1 FROM "Job" w WHERE w."projectId" = p.id AND w."slotWaitSince" IS NOT NULL AND w.state = 'QUEUED') AS wake
+  FROM "Project" p JOIN "Job" j ON j."projectId" = p.id JOIN "JobAttempt" a ON a."jobId" = j.id
   WHERE a.id = $1 FOR NO KEY UPDATE OF p)`;
 
 /**

@@ -59,17 +59,17 @@ export async function recoverLostAttempts(
  * killed worker's attempt frees its slot here. False when it was not (or no longer) lost.
  */
 async function markLost(sql: Sql, attemptId: string, opts: { leaseMs: number; defaultMaxRunning: number | null }): Promise<boolean> {
-  const { rows } = await sql.query<{ projectId: string }>(
-    `WITH ${LOCK_PROJECT_OF_ATTEMPT}
+  const { rows } = await sql.query<{ projectId: string; wake: boolean }>(
+    `WITH ${LOCK_PROJECT_OF_ATTEMPT('$3::int')}
      UPDATE "JobAttempt" SET state = 'LOST', "finishedAt" = clock_timestamp(), "errorCode" = 'WORKER_LOST',
             "exitReason" = 'the worker stopped renewing its heartbeat'
      WHERE id = $1 AND state = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => $2::double precision / 1000)
        AND EXISTS (SELECT 1 FROM project)
-     RETURNING (SELECT id FROM project) AS "projectId"`,
-    [attemptId, opts.leaseMs],
+     RETURNING (SELECT id FROM project) AS "projectId", (SELECT wake FROM project) AS wake`,
+    [attemptId, opts.leaseMs, opts.defaultMaxRunning],
   );
   if (rows.length === 0) return false;
-  await wakeWaitingJobs(sql, rows[0].projectId, opts.defaultMaxRunning);
+  if (rows[0].wake) await wakeWaitingJobs(sql, rows[0].projectId, opts.defaultMaxRunning);
   return true;
 }
 
