@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { formatUnits, toUnits } from './money.ts';
-import { PRICES_OF, priceMap } from './model-prices.ts';
+import { PRICES_OF, priceMap, type PriceRow } from './model-prices.ts';
 import { PERIOD_SPENT } from './charge-usage.ts';
 
 /**
@@ -16,19 +16,38 @@ export interface SpendingBound {
   prices: Record<string, { inputUsdPerMillion: string; outputUsdPerMillion: string }>;
 }
 
-export async function spendingBound(pool: pg.Pool, jobId: string, models: string[]): Promise<SpendingBound> {
-  // What is left of both limits and the prices, in one statement.
-  const left = await pool.query<{ job: string | null; project: string | null; prices: Parameters<typeof priceMap>[0] }>(
-    `SELECT CASE WHEN j."maxCostUsd" IS NULL THEN NULL ELSE (j."maxCostUsd" - j."costUsd")::text END AS job,
-            (SELECT (b."limitUsd" - ${PERIOD_SPENT})::text FROM "Budget" b WHERE b."projectId" = j."projectId") AS project,
-            ${PRICES_OF('$2::text[]')} AS prices
-       FROM "Job" j WHERE j.id = $1`,
-    [jobId, [...new Set(models)]],
-  );
-  const limits = [left.rows[0]?.job, left.rows[0]?.project].filter((v): v is string => v !== null && v !== undefined).map(toUnits);
+/** The columns SPENDING_BOUND_COLUMNS reads. */
+export interface SpendingBoundRow {
+  boundJob: string | null;
+  boundProject: string | null;
+  boundPrices: PriceRow[];
+}
+
+/**
+ * SQL of the columns the bound is made of, for a statement over the job's row `job` (an alias)
+ * that reads more (the claim reads them with the job it starts): what is left of both limits, and
+ * `prices` (SQL of PRICES_OF's JSON array for the models the runner will call).
+ */
+export const SPENDING_BOUND_COLUMNS = (job: string, prices: string) =>
+  `CASE WHEN ${job}."maxCostUsd" IS NULL THEN NULL ELSE (${job}."maxCostUsd" - ${job}."costUsd")::text END AS "boundJob",
+   (SELECT (b."limitUsd" - ${PERIOD_SPENT})::text FROM "Budget" b WHERE b."projectId" = ${job}."projectId") AS "boundProject",
+   ${prices} AS "boundPrices"`;
+
+/** The bound from SPENDING_BOUND_COLUMNS' row (none: no limit, no prices). */
+export function spendingBoundOf(row: SpendingBoundRow | undefined): SpendingBound {
+  const limits = [row?.boundJob, row?.boundProject].filter((v): v is string => v !== null && v !== undefined).map(toUnits);
   const smallest = limits.length ? limits.reduce((a, b) => (b < a ? b : a)) : null;
   return {
     remainingUsd: smallest === null ? null : formatUnits(smallest > 0n ? smallest : 0n),
-    prices: Object.fromEntries(left.rows[0] ? priceMap(left.rows[0].prices) : []),
+    prices: Object.fromEntries(row ? priceMap(row.boundPrices) : []),
   };
+}
+
+/** The bound of a job for the given models, in one statement of its own. */
+export async function spendingBound(pool: pg.Pool, jobId: string, models: string[]): Promise<SpendingBound> {
+  const { rows } = await pool.query<SpendingBoundRow>(
+    `SELECT ${SPENDING_BOUND_COLUMNS('j', PRICES_OF('$2::text[]'))} FROM "Job" j WHERE j.id = $1`,
+    [jobId, [...new Set(models)]],
+  );
+  return spendingBoundOf(rows[0]);
 }

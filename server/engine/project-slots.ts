@@ -29,18 +29,20 @@ export interface ClaimView {
 
 /**
  * Reads the job's attempt count and its project's limit, locking the project's row until commit.
- * `columns`: more of the claim's reads, as SQL over the job's row `j`, in the same statement.
+ * `columns`: more of the claim's reads, as SQL over the job's row `j`, in the same statement, with
+ * their values `params` ($3, $4…).
  */
 export async function lockProjectOfJob<T extends object = object>(
   sql: Sql,
   jobId: string,
   defaultLimit: number | null,
   columns = '',
+  params: unknown[] = [],
 ): Promise<(ClaimView & T) | null> {
   const { rows } = await sql.query<ClaimView & T>(
     `SELECT j."attemptCount", j."projectId", COALESCE(p."maxRunningAttempts", $2::int) AS "limit"${columns ? `, ${columns}` : ''}
      FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR NO KEY UPDATE OF p`,
-    [jobId, defaultLimit],
+    [jobId, defaultLimit, ...params],
   );
   return rows[0] ?? null;
 }

@@ -38,6 +38,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     workerId: ctx.workerId,
     executor: ctx.executor.name,
     defaultMaxRunning: services.config.projectMaxRunningAttempts,
+    modelOverride: services.config.model.model ?? null,
   }).catch(async (err: unknown) => {
     await unwatchJob();
     throw err;
@@ -70,7 +71,7 @@ export async function runAttempt(ctx: EngineContext, jobId: string): Promise<voi
     let executed: ExecuteOutcome;
     try {
       executed = await ctx.executor.execute(
-        await buildExecuteRequest(services, attempt, { signal: stop.signal, onEvent: recorder.onEvent, onLog: recorder.onLog }),
+        buildExecuteRequest(services, attempt, { signal: stop.signal, onEvent: recorder.onEvent, onLog: recorder.onLog }),
       );
     } finally {
       await eventLog.close();

@@ -6,6 +6,8 @@ import { lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
 import { currentChain, resumePointOf } from '../checkpoints/checkpoints.ts';
+import { SPENDING_BOUND_COLUMNS, spendingBoundOf, type SpendingBound, type SpendingBoundRow } from '../budgets/spending-bound.ts';
+import { PRICES_OF_CREW } from '../budgets/model-prices.ts';
 
 export interface StartedAttempt {
   attemptId: string;
@@ -24,6 +26,8 @@ export interface StartedAttempt {
   artifactCount: number;
   /** The job's version after the claim: the attempt's end transitions from it (a change meanwhile is a CONFLICT). */
   jobVersion: number;
+  /** What the runner may spend and the prices of the models it will call, read with the claim. */
+  bound: SpendingBound;
 }
 
 /**
@@ -34,13 +38,22 @@ export interface StartedAttempt {
  */
 export async function startAttempt(
   deps: TransitionDeps,
-  req: { jobId: string; workerId: string; executor: string; defaultMaxRunning: number | null },
+  req: {
+    jobId: string;
+    workerId: string;
+    executor: string;
+    defaultMaxRunning: number | null;
+    /** The operator's AUTODEV_MODEL, which every agent then calls (the bound's prices are its price). */
+    modelOverride?: string | null;
+  },
 ): Promise<StartedAttempt | null> {
   let started: StartedAttempt | null = null;
   try {
     const result = await withTransaction(deps.pool, async (sql) => {
       // One read under the project's lock: the slot, the transition's row and what the attempt starts from.
-      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS);
+      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS, [
+        req.modelOverride ?? null,
+      ]);
       if (!current) return null;
       if (current.limit !== null && !(await takeSlotOrWait(sql, { ...current, jobId: req.jobId, limit: current.limit }))) return null;
       const number = current.attemptCount + 1;
@@ -82,6 +95,7 @@ export async function startAttempt(
         lastPausedAttempt: current.lastPaused,
         artifactCount: current.artifacts,
         jobVersion,
+        bound: spendingBoundOf(current),
       };
       return transition;
     });
@@ -111,7 +125,7 @@ function feedbackFrom(current: ClaimRead): StartedAttempt['feedback'] {
 }
 
 /** What a claim reads with the project's lock (the job's row `j`), besides the slot's view. */
-interface ClaimRead extends TransitionRead {
+interface ClaimRead extends TransitionRead, SpendingBoundRow {
   spec: JobSpec;
   input: unknown;
   feedback: string | null;
@@ -128,9 +142,13 @@ interface ClaimRead extends TransitionRead {
  * values are current only because their writers either move the job in the same transaction
  * (attempts, feedback, pauses: the version changes and this claim's update fails) or write only
  * while the job is RUNNING (checkpoints, artifacts), which a job being claimed is not. A writer of
- * these that did neither would let a claim start from stale values.
+ * these that did neither would let a claim start from stale values. The spending bound is read here
+ * too (the models: the operator's override `$3`, else the crew's agents'): the job's cost changes
+ * only while it runs, and what other jobs charge to the budget may move it either way, as it may
+ * once the runner starts; it only stops a runner early, chargeUsage decides every charge.
  */
 const CLAIM_READ_COLUMNS = `${TRANSITION_READ_COLUMNS}, j.spec, j.input, j.feedback,
+  ${SPENDING_BOUND_COLUMNS('j', PRICES_OF_CREW(`j.spec->'crew'`, '$3::text'))},
   (SELECT json_build_object('output', a.output, 'guardrailResults', a."guardrailResults") FROM "JobAttempt" a
     WHERE a."jobId" = j.id ORDER BY a.number DESC LIMIT 1) AS previous,
   ${LAST_PAUSED_ATTEMPT('j.id')} AS "lastPaused",

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import type pg from 'pg';
-import { spendingBound, type SpendingBound } from '../../budgets/spending-bound.ts';
+import type { SpendingBound } from '../../budgets/spending-bound.ts';
 import type { Config } from '../../config.ts';
 import type { RunnerSpec } from '../../runner/spec.ts';
 import type { ExecuteRequest } from '../executor.ts';
@@ -10,21 +9,21 @@ import type { StartedAttempt } from '../start-attempt.ts';
 
 /**
  * What the executor needs to run the attempt's runner: the runner's spec (with the spending bound
- * the job and the project's budget leave), the template's image, resources, timeout and permitted
+ * the job and the project's budget leave, read with the claim), the template's image, resources, timeout and permitted
  * environment, and the hooks that receive the runner's output.
  */
-export async function buildExecuteRequest(
-  deps: { pool: pg.Pool; config: Config },
+export function buildExecuteRequest(
+  deps: { config: Config },
   attempt: StartedAttempt,
   hooks: Pick<ExecuteRequest, 'signal' | 'onEvent' | 'onLog'>,
-): Promise<ExecuteRequest> {
+): ExecuteRequest {
   const { config } = deps;
   const executor = attempt.spec.executor;
   const w = attempt.spec.workspace;
   // Counted when the attempt started: only this attempt stores artifacts of the job until it ends.
   const artifactRoom = Math.max(0, config.limits.maxArtifactsPerJob - attempt.artifactCount);
   return {
-    spec: { ...runnerSpec(config, attempt, await spendingBound(deps.pool, attempt.jobId, modelsOf(config, attempt))), artifactRoom },
+    spec: { ...runnerSpec(config, attempt, attempt.bound), artifactRoom },
     attemptId: attempt.attemptId,
     image: executor.image,
     resources: executor.resources,
