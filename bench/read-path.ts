@@ -127,7 +127,7 @@ export async function benchReadPath() {
     console.log(
       `CPU of this process per request (PostgreSQL's not included): AutoDev ${ours.cpuMs.toFixed(2)} ms, baseline ${base.cpuMs.toFixed(2)} ms`,
     );
-    console.log(`SQL statements per request: AutoDev ${statements} (auth + Prisma's planned query), baseline 1`);
+    console.log(`SQL statements per request: AutoDev ${statements} (the compiled plan; the token is remembered), baseline 1`);
   } finally {
     await t.close();
     await db.drop();

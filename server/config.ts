@@ -14,6 +14,8 @@ export interface Config {
   dataDir: string;
   adminToken?: string;
   production: boolean;
+  /** Queries in the compiled subset answered by one SQL statement (server/http/compiled-read-plugin.ts); AUTODEV_COMPILED_READS=off: never. */
+  compiledReads: boolean;
   logLevel: string;
   workerConcurrency: number;
   /** Attempts of one project that may run at once across all workers, for projects that set no
@@ -240,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.AUTODEV_DATA_DIR ?? '.data'),
     adminToken: env.AUTODEV_ADMIN_TOKEN || undefined,
     production: env.NODE_ENV === 'production',
+    compiledReads: oneOf('AUTODEV_COMPILED_READS', env.AUTODEV_COMPILED_READS, ['on', 'off'] as const, 'on') === 'on',
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
     projectMaxRunningAttempts: int('AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS', env.AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS, 0) || null,

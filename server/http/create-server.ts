@@ -21,6 +21,7 @@ import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
 import { sharedEventExecutionPlugin } from '../realtime/shared-event-execution.ts';
 import { corsPolicy } from './cors.ts';
+import { compiledReadPlugin } from './compiled-read-plugin.ts';
 import { handleGraphiql } from './graphiql-page.ts';
 import { refuseConnect, requestListener, sendError, type Route } from './request-listener.ts';
 
@@ -61,6 +62,8 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
       responseLimitsPlugin(services.config.limits),
       useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode),
       sharedEventExecutionPlugin(services.metrics.subscriptionExecutions),
+      // Last: every limit and the metrics above see the operation first.
+      compiledReadPlugin(services),
     ],
     // Batched requests (a JSON array of operations) are accepted, at most 10 per request.
     batching: { limit: 10 },
