@@ -51,17 +51,20 @@ export function compiledReadPlugin(services: Services): Plugin<GraphQLContext> {
 }
 
 /**
- * Plans are prepared statements, per connection (planning one costs PostgreSQL about as much as running
- * it: 4 of 11 ms for the benchmark's page), but only the first MAX_NAMED_PLANS texts of the process: these
- * texts come from clients' documents, so they get a budget of their own, apart from the project's named
- * statements (server/db/named-statements.ts, whose places they must not take). Later texts go unnamed.
+ * Plans are prepared statements, per connection: planning one cost PostgreSQL 4-5 ms of the benchmark
+ * page's 11, as much as running it. A prepared plan stays in each connection's backend (~540 KB for
+ * the benchmark's, measured in pg_backend_memory_contexts), and these texts come from clients'
+ * documents: only the first MAX_NAMED_PLANS texts of the process up to MAX_NAMED_PLAN_CHARS are named
+ * (at most ~4 MB per connection for plans like the benchmark's), on a budget apart from the project's
+ * own named statements (server/db/named-statements.ts), whose places they must not take. Others go unnamed.
  */
-const MAX_NAMED_PLANS = 50;
+const MAX_NAMED_PLANS = 8;
+const MAX_NAMED_PLAN_CHARS = 16 * 1024;
 const planNames = new Map<string, string>();
 
 function statementName(sql: string): string | undefined {
   let name = planNames.get(sql);
-  if (name === undefined && planNames.size < MAX_NAMED_PLANS) {
+  if (name === undefined && planNames.size < MAX_NAMED_PLANS && sql.length <= MAX_NAMED_PLAN_CHARS) {
     name = 'autodev_read_' + createHash('sha1').update(sql).digest('hex').slice(0, 30);
     planNames.set(sql, name);
   }

@@ -364,5 +364,14 @@ describe('compiled reads', () => {
     const batch = await bothWays([{ query: small }, { query: small.replace('first: 30', 'first: 3') }]);
     expect(batch.compiled.text).toBe(batch.general.text);
     expect(batch.answeredCompiled).toBe(true);
+    // GET (Yoga's other HTTP form) and a query over the WebSocket (graphql-ws serializes the result itself).
+    const url = `${t.url}/graphql?query=${encodeURIComponent(small)}`;
+    const viaGet = await fetch(url, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(await viaGet.text()).toBe(batch.general.text.slice(1, batch.general.text.indexOf(',{"data"')));
+    const viaWs = await new Promise((resolve, reject) => {
+      let last: unknown;
+      t.ws(viewer).subscribe({ query: small }, { next: (r) => (last = r), error: reject, complete: () => resolve(last) });
+    });
+    expect(viaWs).toEqual(JSON.parse(batch.general.text)[0]);
   });
 });
