@@ -1,8 +1,8 @@
 import { AppError } from '../errors.ts';
 import { withTransaction, type Sql } from '../db/transaction.ts';
-import { LOCK_PROJECT_OF_ATTEMPT, wakeWaitingJobs } from './project-slots.ts';
+import { LOCK_PROJECT_OF_ATTEMPT, LOCK_PROJECT_OF_UPDATED_JOB, wakeWaitingJobs } from './project-slots.ts';
 import type { JobState } from '../jobs/state-machine.ts';
-import { transitionJob, type TransitionDeps } from '../jobs/transition-job.ts';
+import { transitionJob, type TransitionDeps, type TransitionTx } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
 import { enqueueRun } from '../jobs/enqueue-run.ts';
 import { redactValue } from '../secrets/redact.ts';
@@ -41,7 +41,7 @@ export async function endRunningAttempt(
   sql: Sql,
   attemptId: string,
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED' | 'PAUSED',
-  fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
+  fields: EndFields,
   defaultMaxRunning: number | null,
 ): Promise<boolean> {
   const { rows } = await sql.query<{ projectId: string; wake: boolean }>(
@@ -64,16 +64,44 @@ export async function endRunningAttempt(
   return true;
 }
 
-async function closeAttempt(
-  sql: Sql,
+type EndFields = { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] };
+
+/**
+ * The attempt's end in the statement of the job's transition (its `writeWith`): the RUNNING attempt
+ * ends exactly when the job moves, with its project's row locked after the job's (project-slots.ts),
+ * and returns whether a waiting job may need its slot. `effects` must call `slotFreed` first.
+ */
+function endAttemptWith(
   attemptId: string,
-  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'BUDGET_EXCEEDED' | 'PAUSED',
-  fields: { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] },
+  state: 'SUCCEEDED' | 'FAILED' | 'BUDGET_EXCEEDED' | 'PAUSED',
+  fields: EndFields,
   defaultMaxRunning: number | null,
 ) {
-  // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
-  if (!(await endRunningAttempt(sql, attemptId, state, fields, defaultMaxRunning)))
-    throw new AppError('CONFLICT', 'The attempt is no longer running.');
+  return {
+    writeWith: (params: unknown[]) => {
+      params.push(
+        attemptId,
+        state,
+        fields.exitReason ?? null,
+        fields.errorCode ?? null,
+        fields.output === undefined ? null : JSON.stringify(fields.output),
+        fields.guardrails ? JSON.stringify(fields.guardrails) : null,
+        defaultMaxRunning,
+      );
+      const n = params.length - 7;
+      return `WITH ${LOCK_PROJECT_OF_UPDATED_JOB(`$${n + 7}::int`)}
+              UPDATE "JobAttempt" SET state = $${n + 2}, "finishedAt" = clock_timestamp(), "exitReason" = $${n + 3}, "errorCode" = $${n + 4},
+                     output = $${n + 5}::jsonb, "guardrailResults" = $${n + 6}::jsonb
+              WHERE id = $${n + 1}::uuid AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
+              RETURNING id, (SELECT wake FROM project) AS wake`;
+    },
+    /** After the statement, in its transaction: gives the slot to the project's next waiting job when one may wait. */
+    slotFreed: async (tx: TransitionTx) => {
+      // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
+      if (!tx.written) throw new AppError('CONFLICT', 'The attempt is no longer running.');
+      if (tx.written.wake === true) await wakeWaitingJobs(tx.sql, tx.job.projectId, defaultMaxRunning);
+    },
+  };
 }
 
 /**
@@ -104,41 +132,43 @@ export async function finishAttempt(
     switch (outcome.kind) {
       case 'succeeded': {
         const review = attempt.spec.requiresReview;
+        const end = endAttemptWith(
+          attempt.attemptId,
+          'SUCCEEDED',
+          { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' },
+          opts.defaultMaxRunning,
+        );
         await transitionJob(deps, {
           ...base,
           to: review ? 'AWAITING_REVIEW' : 'SUCCEEDED',
           message: review ? `Attempt ${attempt.number} finished; waiting for review` : `Attempt ${attempt.number} succeeded`,
           patch: { output: outcome.output, lastError: null },
           before: verdict,
+          writeWith: end.writeWith,
           effects: async (tx) => {
-            await closeAttempt(
-              tx.sql,
-              attempt.attemptId,
-              'SUCCEEDED',
-              { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' },
-              opts.defaultMaxRunning,
-            );
+            await end.slotFreed(tx);
             if (review) await openReview(tx, { attemptId: attempt.attemptId, output: outcome.output });
           },
         });
         return review ? 'AWAITING_REVIEW' : 'SUCCEEDED';
       }
-      case 'budget_exceeded':
+      case 'budget_exceeded': {
+        const end = endAttemptWith(
+          attempt.attemptId,
+          'BUDGET_EXCEEDED',
+          { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' },
+          opts.defaultMaxRunning,
+        );
         await transitionJob(deps, {
           ...base,
           to: 'BUDGET_EXCEEDED',
           message: outcome.message,
           patch: { lastError: outcome.message },
-          effects: (tx) =>
-            closeAttempt(
-              tx.sql,
-              attempt.attemptId,
-              'BUDGET_EXCEEDED',
-              { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' },
-              opts.defaultMaxRunning,
-            ),
+          writeWith: end.writeWith,
+          effects: end.slotFreed,
         });
         return 'BUDGET_EXCEEDED';
+      }
       case 'awaiting_input': {
         const { task, question } = outcome;
         const def = (attempt.spec.crew.tasks as { id: string; inputTimeoutSeconds?: number; onInputTimeout?: string }[]).find(
@@ -146,19 +176,20 @@ export async function finishAttempt(
         );
         const timeout = def?.inputTimeoutSeconds;
         const onTimeout = def?.onInputTimeout ?? 'fail';
+        const end = endAttemptWith(
+          attempt.attemptId,
+          'PAUSED',
+          { exitReason: `waiting for input to task ${task}` },
+          opts.defaultMaxRunning,
+        );
         await transitionJob(deps, {
           ...base,
           to: 'AWAITING_INPUT',
           message: `Task ${task} asks: ${question}`,
           data: { task, question, ...(timeout ? { inputTimeoutSeconds: timeout, onInputTimeout: onTimeout } : {}) },
+          writeWith: end.writeWith,
           effects: async (tx) => {
-            await closeAttempt(
-              tx.sql,
-              attempt.attemptId,
-              'PAUSED',
-              { exitReason: `waiting for input to task ${task}` },
-              opts.defaultMaxRunning,
-            );
+            await end.slotFreed(tx);
             await recordQuestion(tx.sql, attempt.jobId, task, question);
             await tx.sql.query(
               `UPDATE "Job" SET "inputRequest" = jsonb_build_object('task', $2::text, 'question', $3::text, 'askedAt', now(), 'onTimeout', $5::text),
@@ -174,6 +205,12 @@ export async function finishAttempt(
         const retry = outcome.retryable && mayRetry(attempt.number, attempt.lastPausedAttempt, attempt.spec.maxAttempts);
         const reason = `${outcome.code}: ${outcome.message}`;
         const delay = retryDelayMs(opts.retryBaseMs, attempt.number);
+        const end = endAttemptWith(
+          attempt.attemptId,
+          'FAILED',
+          { exitReason: outcome.message, errorCode: outcome.code, output: outcome.output, guardrails: outcome.guardrails },
+          opts.defaultMaxRunning,
+        );
         await transitionJob(deps, {
           ...base,
           to: retry ? 'QUEUED' : 'FAILED',
@@ -183,19 +220,9 @@ export async function finishAttempt(
           data: { code: outcome.code, retryable: outcome.retryable, ...(retry ? { retryInMs: delay } : {}) },
           patch: { lastError: reason },
           before: verdict,
+          writeWith: end.writeWith,
           effects: async (tx) => {
-            await closeAttempt(
-              tx.sql,
-              attempt.attemptId,
-              'FAILED',
-              {
-                exitReason: outcome.message,
-                errorCode: outcome.code,
-                output: outcome.output,
-                guardrails: outcome.guardrails,
-              },
-              opts.defaultMaxRunning,
-            );
+            await end.slotFreed(tx);
             if (retry) {
               // Every task is checkpointed, so the crew's result is what failed (guardrails, checks,
               // an unparsable answer): the last task runs again with the feedback, the others are kept.

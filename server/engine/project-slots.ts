@@ -78,10 +78,24 @@ export async function takeSlotOrWait(sql: Sql, view: ClaimView & { jobId: string
  *   meanwhile; its own attempts' ends, which always wake, or the next end here, give it the slot.)
  */
 export const LOCK_PROJECT_OF_ATTEMPT = (defaultLimit: string) => `project AS (
-  SELECT p.id, COALESCE(p."maxRunningAttempts", ${defaultLimit}) IS NOT NULL
-           OR EXISTS (SELECT 1 FROM "Job" w WHERE w."projectId" = p.id AND w."slotWaitSince" IS NOT NULL AND w.state = 'QUEUED') AS wake
+  SELECT p.id, ${MAY_WAKE(defaultLimit)} AS wake
   FROM "Project" p JOIN "Job" j ON j."projectId" = p.id JOIN "JobAttempt" a ON a."jobId" = j.id
   WHERE a.id = $1 FOR NO KEY UPDATE OF p)`;
+
+/**
+ * The same CTE for the statement of the job's transition that also ends its attempt (the CTE
+ * `updated` is transitionInTransaction's guarded update of the job): it locks the project of the
+ * updated job, so the job's row is locked first and the project's after it, the order of every
+ * attempt's end; nothing is locked when the update lost.
+ */
+export const LOCK_PROJECT_OF_UPDATED_JOB = (defaultLimit: string) => `project AS (
+  SELECT p.id, ${MAY_WAKE(defaultLimit)} AS wake
+  FROM "Project" p WHERE p.id = (SELECT "projectId" FROM updated) FOR NO KEY UPDATE OF p)`;
+
+/** Over the project's locked row `p`: whether a waiting job may need a slot (see LOCK_PROJECT_OF_ATTEMPT). */
+const MAY_WAKE = (defaultLimit: string) =>
+  `(COALESCE(p."maxRunningAttempts", ${defaultLimit}) IS NOT NULL
+    OR EXISTS (SELECT 1 FROM "Job" w WHERE w."projectId" = p.id AND w."slotWaitSince" IS NOT NULL AND w.state = 'QUEUED'))`;
 
 /**
  * After an attempt of the project stopped running, in the same transaction and under the project's

@@ -9,7 +9,7 @@ import { isTransactionControl, isTransactionStart, recordStatements } from '../t
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { minimalTemplate } from '../test/minimal-template.ts';
 
-const MAX_STATEMENTS = 10;
+const MAX_STATEMENTS = 9;
 const MAX_TRANSACTIONS = 3;
 
 const TEMPLATE = minimalTemplate('statements-minimal', 'Minimal');

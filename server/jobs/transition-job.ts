@@ -40,6 +40,8 @@ export interface TransitionRead {
 export interface TransitionTx {
   sql: Sql;
   job: { id: string; projectId: string; version: number };
+  /** With `writeWith`: the row it returned (its RETURNING columns), null when it wrote none. */
+  written?: Record<string, unknown> | null;
   /** Appends another event to this job in the same transaction (published after commit). */
   append(ev: NewJobEvent): Promise<JobEventRecord>;
 }
@@ -64,7 +66,8 @@ export interface TransitionRequest {
    * A row written exactly when the state changes, in the guarded update's statement (no round trip
    * of its own): SQL of a data-modifying statement over the updated job `updated` (one row, or none
    * when the update lost) that returns `id`, e.g. `INSERT … SELECT … FROM updated RETURNING id`.
-   * It may push its values onto `params`. Its id is the result's `writtenId`.
+   * It may push its values onto `params`. Its id is the result's `writtenId`; the row it returned
+   * (any further RETURNING columns) is `effects`' `written`.
    */
   writeWith?: (params: unknown[]) => string;
   /** Further writes that must commit together with the state change (reviews, attempts). */
@@ -160,7 +163,7 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
        RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount",
                  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)${written}
      ${insert}, (SELECT version FROM updated) AS "jobVersion", (SELECT "attemptCount" FROM updated) AS "jobAttemptCount",
-       (SELECT webhooks FROM updated) AS "jobWebhooks"${written ? ', (SELECT id::text FROM written) AS "writtenId"' : ''}`,
+       (SELECT webhooks FROM updated) AS "jobWebhooks"${written ? ', (SELECT to_jsonb(written) FROM written) AS "writtenRow"' : ''}`,
     params,
   );
   if (rows.length === 0) {
@@ -171,15 +174,17 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   // Whether the project has an enabled webhook endpoint rides on the update: a project without one
   // costs no further statement for webhooks.
   const webhooks = rows[0].jobWebhooks === true;
-  const writtenId = written ? (rows[0].writtenId as string) : undefined;
+  const writtenRow = written ? ((rows[0].writtenRow as Record<string, unknown> | null) ?? null) : undefined;
+  const writtenId = writtenRow?.id as string | undefined;
   const events: JobEventRecord[] = rows
-    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, writtenId: _id, ...row }) => toEventRecord(row))
+    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, writtenRow: _r, ...row }) => toEventRecord(row))
     .sort((a, b) => a.seq - b.seq);
   const changed = events[events.length - 1];
   if (req.effects) {
     await req.effects({
       sql,
       job: { id: req.jobId, projectId: current.projectId, version },
+      ...(writtenRow !== undefined ? { written: writtenRow } : {}),
       append: async (ev) => {
         const e = await appendJobEvent(sql, req.jobId, ev);
         events.push(e);
@@ -210,6 +215,6 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     to: req.to,
     events,
     ...(patch.countAttempt ? { attemptCount } : {}),
-    ...(writtenId !== undefined ? { writtenId } : {}),
+    ...(writtenId ? { writtenId } : {}),
   };
 }
