@@ -61,7 +61,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
       guardPlugin(services, tokens),
       responseLimitsPlugin(services.config.limits),
       useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode),
-      sharedEventExecutionPlugin(services.metrics.subscriptionExecutions),
+      sharedEventExecutionPlugin(services.metrics, services.config.limits.subscriberBufferBytes),
       // Last: every limit and the metrics above see the operation first.
       compiledReadPlugin(services),
     ],

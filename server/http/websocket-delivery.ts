@@ -1,9 +1,9 @@
 import type { ExecutionResult } from 'graphql';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-
-/** Bytes a socket may hold unsent before the next result waits for them to leave. */
-const HIGH_WATER_BYTES = 64 * 1024;
+import { AppError } from '../errors.ts';
+import { OVERFLOW } from '../realtime/job-event-stream.ts';
+import type { GroupMember, SubscriptionGroup } from '../realtime/subscription-group.ts';
 
 /** Of each result: its `next` frames, by operation id (subscribers that share a result mostly share an id too, e.g. "1"). */
 const framesByResult = new WeakMap<object, Map<string, Buffer>>();
@@ -72,57 +72,115 @@ function corkForTick(stream: Duplex) {
 /** Where graphql-ws holds a connection's operations (see attachWebSocketServer). */
 export type Operations = Record<string, unknown>;
 
-/**
- * Sends a subscription's results on its socket as graphql-ws `next` messages, written here
- * instead of by graphql-ws: one frame per shared result and operation id, written as it is to the
- * connection (`stream`, the upgraded request's socket), and no wait for each write's callback
- * while the socket's buffer is low. The frame goes to the stream past ws's sender, which writes
- * its own messages (graphql-ws' `complete`, `error`, pongs) to the same stream synchronously while
- * no extension (compression) is in use, so messages keep their order; with an extension
- * negotiated, results go through ws as text. Once more than HIGH_WATER_BYTES wait unsent (a client
- * that reads slowly), the next result waits for its write to finish, so unread results stay in
- * the event stream, whose bound closes the connection (see LiveEventStream in job-event-stream.ts).
- *
- * Messages sent in one tick leave in one write: the connection is corked at the first and uncorked
- * once the tick's work is done (a burst of events reaches a subscriber within one tick); one
- * nextTick uncorks every connection written in the tick.
- *
- * Returns what graphql-ws iterates: it yields nothing and ends when the results end (graphql-ws
- * then sends `complete`) or throws their error (graphql-ws sends `error`). A result is sent only
- * while graphql-ws still holds the operation as this iterator (a client's `complete` removes it
- * before `return`); graphql-ws marks an operation it is starting with null.
- */
-export function deliverOnSocket(
-  results: AsyncIterable<ExecutionResult>,
-  socket: WebSocket,
-  stream: Duplex,
-  id: string,
-  operations: Operations,
-): AsyncIterableIterator<never> {
-  return new SocketDelivery(results, socket, stream, id, operations);
-}
-
 const DONE = { done: true, value: undefined } as IteratorReturnResult<undefined>;
 
-/** A class, not closures per subscription: under tsx (keepNames) every named closure costs ~300 bytes while it lives. */
-class SocketDelivery implements AsyncIterableIterator<never> {
-  private it: AsyncIterator<ExecutionResult>;
-  private stopped = false;
-  private pump: Promise<void>;
+/** What a subscriber cut off for not reading is told (the close frame's reason and its operation's error). */
+export interface SlowSubscriberPolicy {
+  /** Bytes a socket may hold unsent; past it the subscriber is cut off. */
+  maxPendingBytes: number;
+  /** Closes the socket (1008) with `reason`. */
+  close(socket: WebSocket, reason: string): void;
+}
+
+/**
+ * One WebSocket operation's place in its subscription group: the group hands it each result and
+ * it writes the result's graphql-ws `next` frame to the connection at once, synchronously (built
+ * once per shared result and operation id, see nextFrame): no event stream, iterator or promise
+ * per subscriber and event. The frame goes to the stream (the upgraded request's socket) past
+ * ws's sender, which writes its own messages (graphql-ws' `complete`, `error`, pongs) to the same
+ * stream synchronously while no extension (compression) is in use, so messages keep their order;
+ * with an extension negotiated, results go through ws as text.
+ *
+ * Messages written in one tick leave in one write: the connection is corked at the first and
+ * uncorked once the tick's work is done. A client that stops reading: once more than the policy's
+ * `maxPendingBytes` wait unsent on its connection, the socket is closed with 1008 and the
+ * operation ends with SUBSCRIBER_TOO_SLOW, while the group's other members go on.
+ *
+ * To graphql-ws it is the operation's iterator: it yields nothing, ends when the group's results
+ * end (graphql-ws then sends `complete`) or throws their error (graphql-ws sends `error`), and its
+ * `return` (a client's `complete`, the socket's close, the token's end) leaves the group. A result
+ * is sent only while graphql-ws still holds the operation (a client's `complete` removes it before
+ * `return`): as `claimed`, or null while it is starting. A class, not closures per subscription:
+ * under tsx (keepNames) every named closure costs ~300 bytes while it lives.
+ */
+export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
+  private group: SubscriptionGroup | null = null;
+  /** What graphql-ws holds for this operation once it started (the member behind envelop's wrappers). */
+  private claimed: unknown = null;
   /** No extension (compression) negotiated at the handshake: frames go to the stream as they are. */
-  private raw: boolean;
+  private readonly raw: boolean;
+  private finished = false;
+  private failure: { err: unknown } | null = null;
+  private waiter: { resolve: (r: IteratorResult<never>) => void; reject: (err: unknown) => void } | null = null;
 
   constructor(
-    results: AsyncIterable<ExecutionResult>,
-    private socket: WebSocket,
-    private stream: Duplex,
-    private id: string,
-    private operations: Operations,
+    private readonly socket: WebSocket,
+    private readonly stream: Duplex,
+    private readonly id: string,
+    private readonly operations: Operations,
+    private readonly policy: SlowSubscriberPolicy,
   ) {
-    this.it = results[Symbol.asyncIterator]();
     this.raw = socket.extensions === '';
-    this.pump = this.run();
-    this.pump.catch(() => {}); // observed through next()
+  }
+
+  /** Joins `group` (see PushTarget in shared-event-execution.ts). */
+  joinGroup(group: SubscriptionGroup): this | null {
+    if (!group.join(this)) return null;
+    this.group = group;
+    return this;
+  }
+
+  get joined(): boolean {
+    return this.group !== null;
+  }
+
+  /** The operation as graphql-ws holds it. */
+  claim(operation: unknown) {
+    this.claimed = operation;
+  }
+
+  deliver(result: ExecutionResult): void {
+    const socket = this.socket;
+    if (this.finished || socket.readyState !== socket.OPEN) return;
+    const op = this.operations[this.id];
+    if (op !== null && op !== this.claimed) return;
+    const frame = nextFrame(result, this.id);
+    const stream = this.stream;
+    corkForTick(stream);
+    let unsent: number;
+    if (this.raw) {
+      stream.write(frame);
+      unsent = stream.writableLength;
+    } else {
+      socket.send(frameText(frame));
+      unsent = socket.bufferedAmount;
+    }
+    if (unsent > this.policy.maxPendingBytes) this.cutOff();
+  }
+
+  private cutOff() {
+    this.group?.metrics.slowSubscribersClosed.inc();
+    this.policy.close(this.socket, OVERFLOW);
+    this.fail(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
+  }
+
+  end(): void {
+    this.settle(null);
+  }
+
+  fail(err: unknown): void {
+    this.settle({ err });
+  }
+
+  private settle(failure: { err: unknown } | null) {
+    if (this.finished) return;
+    this.finished = true;
+    this.group?.leave(this);
+    const waiter = this.waiter;
+    this.waiter = null;
+    if (!waiter) this.failure = failure;
+    else if (failure) waiter.reject(failure.err);
+    else waiter.resolve(DONE);
   }
 
   [Symbol.asyncIterator]() {
@@ -130,41 +188,28 @@ class SocketDelivery implements AsyncIterableIterator<never> {
   }
 
   next(): Promise<IteratorResult<never>> {
-    return this.pump.then(() => DONE);
-  }
-
-  async return(): Promise<IteratorReturnResult<undefined>> {
-    this.stopped = true;
-    await this.it.return?.();
-    return DONE;
-  }
-
-  async throw(err: unknown): Promise<never> {
-    this.stopped = true;
-    await this.it.return?.();
-    throw err;
-  }
-
-  private isCurrent(): boolean {
-    const op = this.operations[this.id];
-    return op === null || op === this;
-  }
-
-  private async run(): Promise<void> {
-    const socket = this.socket;
-    for (;;) {
-      const r = await this.it.next();
-      if (r.done || this.stopped) return;
-      if (socket.readyState !== socket.OPEN || !this.isCurrent()) continue;
-      const frame = nextFrame(r.value, this.id);
-      const stream = this.stream;
-      corkForTick(stream);
-      if (!this.raw) {
-        const text = frameText(frame);
-        if (socket.bufferedAmount < HIGH_WATER_BYTES) socket.send(text);
-        else await new Promise<void>((resolve) => socket.send(text, () => resolve()));
-      } else if (stream.writableLength < HIGH_WATER_BYTES) stream.write(frame);
-      else await new Promise<void>((resolve) => stream.write(frame, () => resolve()));
+    if (this.failure) {
+      const { err } = this.failure;
+      this.failure = null;
+      // The group's failure, passed on as it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(err);
     }
+    if (this.finished) return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorReturnResult<undefined>> {
+    this.failure = null;
+    this.settle(null);
+    return Promise.resolve(DONE);
+  }
+
+  throw(err: unknown): Promise<never> {
+    this.failure = null;
+    this.settle(null);
+    // Passed on as it is, as an iterator's throw does.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(err);
   }
 }

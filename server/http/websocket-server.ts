@@ -11,7 +11,9 @@ import { principalFrom } from './authenticate-request.ts';
 import { maskError } from './mask-error.ts';
 import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
-import { deliverOnSocket, type Operations } from './websocket-delivery.ts';
+import type { PushTarget } from '../realtime/shared-event-execution.ts';
+import type { SubscriptionGroup } from '../realtime/subscription-group.ts';
+import { SocketMember, type Operations, type SlowSubscriberPolicy } from './websocket-delivery.ts';
 
 const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
   typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
@@ -39,13 +41,11 @@ export function closeReason(text: string): string {
         .replace(/\uFFFD*$/, '') + '…';
 }
 
-function closeSlowSocket(socket: WebSocket) {
-  return (reason: string) => {
-    socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, closeReason(reason));
-    // The close frame waits behind what the client has not read yet: a client that reads again
-    // within 10 s sees 1008 and the reason; one that does not is cut off (its buffers freed).
-    setTimeout(() => socket.terminate(), 10_000).unref();
-  };
+function closeSlowSocket(socket: WebSocket, reason: string) {
+  socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, closeReason(reason));
+  // The close frame waits behind what the client has not read yet: a client that reads again
+  // within 10 s sees 1008 and the reason; one that does not is cut off (its buffers freed).
+  setTimeout(() => socket.terminate(), 10_000).unref();
 }
 
 /**
@@ -78,6 +78,10 @@ export function attachWebSocketServer(
   const admission = admitWebSockets(server, wss, services.config.websocket);
   const mask = maskError(services.log);
   const unwatchOf = new WeakMap<object, () => void>();
+  const slowSubscribers: SlowSubscriberPolicy = {
+    maxPendingBytes: services.config.limits.subscriberBufferBytes,
+    close: closeSlowSocket,
+  };
 
   const api = useServer<Record<string, unknown>, { unwatch?: () => void }>(
     {
@@ -136,8 +140,16 @@ export function attachWebSocketServer(
             operationName: payload.operationName,
             document,
             variableValues: payload.variables ?? undefined,
-            contextValue: { ...(await contextFactory()), closeConnection: closeSlowSocket(ctx.extra.socket) },
-            rootValue: new OperationRoot(execute, subscribe, ctx.extra.socket, ctx.extra.request.socket, id, ctx.subscriptions),
+            contextValue: { ...(await contextFactory()), closeConnection: (reason: string) => closeSlowSocket(ctx.extra.socket, reason) },
+            rootValue: new OperationRoot(
+              execute,
+              subscribe,
+              ctx.extra.socket,
+              ctx.extra.request.socket,
+              id,
+              ctx.subscriptions,
+              slowSubscribers,
+            ),
           };
         } catch (err) {
           return [operationError(mask, err)];
@@ -157,10 +169,13 @@ export function attachWebSocketServer(
 /**
  * The root value of one WebSocket operation: how graphql-ws (see `execute`/`subscribe` in
  * attachWebSocketServer) runs it through Yoga's envelop. A subscription's results are written to
- * the socket by deliverOnSocket, not graphql-ws. A class, not an object of closures: under tsx
- * every named closure costs ~300 bytes for as long as the subscription lives.
+ * the socket by its SocketMember, which joins the subscription's group (see PushTarget in
+ * realtime/shared-event-execution.ts), not by graphql-ws. A class, not an object of closures:
+ * under tsx every named closure costs ~300 bytes for as long as the subscription lives.
  */
-class OperationRoot {
+class OperationRoot implements PushTarget {
+  private member: SocketMember | null = null;
+
   constructor(
     readonly execute: Enveloped['execute'],
     private readonly enveloped: Enveloped['subscribe'],
@@ -168,12 +183,21 @@ class OperationRoot {
     private readonly stream: Duplex,
     private readonly id: string,
     private readonly operations: Operations,
+    private readonly policy: SlowSubscriberPolicy,
   ) {}
+
+  joinGroup(group: SubscriptionGroup): SocketMember | null {
+    this.member ??= new SocketMember(this.socket, this.stream, this.id, this.operations, this.policy);
+    return this.member.joinGroup(group);
+  }
 
   async subscribe(args: ExecutionArgs) {
     const result = await this.enveloped(args);
-    if (!isAsyncIterable(result)) return result;
-    return deliverOnSocket(result, this.socket, this.stream, this.id, this.operations);
+    const member = this.member;
+    this.member = null;
+    // What graphql-ws will hold as the operation: the member behind envelop's wrappers.
+    if (member?.joined && isAsyncIterable(result)) member.claim(result);
+    return result;
   }
 }
 

@@ -10,13 +10,14 @@ import { isTerminal, type JobState } from '../jobs/state-machine.ts';
 export type StreamDeps = { pool: pg.Pool; events: EventBus; metrics: Metrics };
 
 export interface StreamLimits {
-  /** Bytes of live events that may wait for one subscriber; past it the stream ends. */
+  /** Bytes of live events that may wait for the stream's reader (a subscription group); past it the stream ends. */
   maxPendingBytes: number;
   /** Called once when the bound is passed (over WebSocket: closes the connection with 1008). */
   onOverflow?: (reason: string) => void;
 }
 
-const OVERFLOW = 'Subscriber too slow: too many unread events; reconnect and resume with afterSeq.';
+/** Why a subscriber was cut off for not reading (the close reason over WebSocket). */
+export const OVERFLOW = 'Subscriber too slow: too many unread events; reconnect and resume with afterSeq.';
 
 /** Events a subscriber may fall behind by before it is cut off, whatever their size. */
 export const MAX_PENDING_EVENTS = 10_000;
@@ -89,7 +90,6 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
 
   constructor(
     protected readonly deps: StreamDeps,
-    private readonly field: string,
     private readonly limits: StreamLimits,
     /** The stream knows its job's position (a job's stream); a project's starts each job at its first event. */
     private readonly known: boolean,
@@ -110,7 +110,6 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
 
   protected onStart() {
     this.listening = true;
-    this.deps.metrics.subscriptions.inc({ field: this.field });
     // eslint-disable-next-line @typescript-eslint/unbound-method -- the lane calls it on this stream
     this.lane.run(this.setUp, undefined);
   }
@@ -122,7 +121,6 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
   protected async onClose() {
     if (!this.listening) return;
     this.offResync?.();
-    this.deps.metrics.subscriptions.dec({ field: this.field });
     const unsubscribe = await this.bus?.catch(() => null);
     await unsubscribe?.();
   }
@@ -220,7 +218,7 @@ class JobEventStream extends LiveEventStream {
     afterSeq: number,
     limits: StreamLimits,
   ) {
-    super(deps, 'jobEvents', limits, true);
+    super(deps, limits, true);
     this.seq.set(jobId, afterSeq);
   }
 
@@ -298,6 +296,8 @@ export function projectEventStream(deps: StreamDeps, projectId: string, limits: 
 }
 
 class ProjectEventStream extends LiveEventStream {
+  /** Subscribers of the same project get the same events: they may share one stream (see subscription-group.ts). */
+  readonly shareKey: string;
   /** Where a catch-up after a pub/sub outage starts: a little before the newest event delivered. */
   private since = Date.now();
 
@@ -306,7 +306,8 @@ class ProjectEventStream extends LiveEventStream {
     private readonly projectId: string,
     limits: StreamLimits,
   ) {
-    super(deps, 'projectEvents', limits, false);
+    super(deps, limits, false);
+    this.shareKey = `project:${projectId}`;
   }
 
   protected setUp() {

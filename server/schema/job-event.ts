@@ -37,9 +37,12 @@ builder.prismaObject('JobEvent', {
   }),
 });
 
-const streamLimits = (ctx: GraphQLContext) => ({
+// A job's stream has one subscriber, whose connection closes (1008) when the stream's bound is
+// passed; a project's stream is shared by its subscribers (see realtime/subscription-group.ts),
+// each bounded on its own connection, so its bound ends the stream for all without closing any.
+const streamLimits = (ctx: GraphQLContext, shared: boolean) => ({
   maxPendingBytes: ctx.services.config.limits.subscriberBufferBytes,
-  onOverflow: ctx.closeConnection,
+  onOverflow: shared ? undefined : ctx.closeConnection,
 });
 
 // A published event has the row's shape, with JSON-friendly id and createdAt.
@@ -60,7 +63,7 @@ builder.subscriptionFields((t) => ({
         ? await ctx.services.db.job.findFirst({ where: { id: args.jobId, projectId: p.projectId }, select: { id: true } })
         : null;
       if (!job) throw notFound(`Job ${args.jobId}`);
-      return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0), streamLimits(ctx));
+      return jobEventStream(ctx.services, job.id, Math.max(0, args.afterSeq ?? 0), streamLimits(ctx, false));
     },
     resolve: (_query, event) => asRow(event),
   }),
@@ -68,7 +71,7 @@ builder.subscriptionFields((t) => ({
     type: 'JobEvent',
     authScopes: { viewer: true },
     description: "Every event of the project's jobs from now on. Stays open (it never completes on its own).",
-    subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId, streamLimits(ctx)),
+    subscribe: (_root, _args, ctx) => projectEventStream(ctx.services, principalOf(ctx).projectId, streamLimits(ctx, true)),
     resolve: (_query, event) => asRow(event),
   }),
 }));

@@ -1,0 +1,211 @@
+// Subscribers of one group (same source events, document, variables, project and role) share one
+// source stream and one execution per event, and each is still a subscriber of its own: every
+// event once and in order, its own slow-subscriber bound, its own leaving.
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../http/websocket-server.ts';
+import { appendJobEvents } from '../jobs/job-event.ts';
+import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+
+const BUFFER = 2 * 1024 * 1024;
+const QUERY = 'subscription { projectEvents { jobId seq message } }';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ env: { AUTODEV_SUBSCRIBER_BUFFER_BYTES: String(BUFFER) } });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A graphql-transport-ws client written by hand on a bare socket, so that it can stop reading. */
+function subscriber(jobId: string) {
+  const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
+  const seqs: number[] = [];
+  let completed = false;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminToken}` } })));
+  ws.on('message', (raw) => {
+    const m = JSON.parse((raw as Buffer).toString());
+    if (m.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
+    if (m.type === 'next' && m.payload.data.projectEvents.jobId === jobId) seqs.push(m.payload.data.projectEvents.seq);
+    if (m.type === 'complete' || m.type === 'error') completed = true;
+  });
+  ws.on('error', () => {});
+  return {
+    seqs,
+    closed,
+    completed: () => completed,
+    /** Ends the operation as a client does (the socket stays open). */
+    leave: () => ws.send(JSON.stringify({ id: '1', type: 'complete' })),
+    stopReading: () => (ws as unknown as { _socket: { pause(): void } })._socket.pause(),
+    resumeReading: () => (ws as unknown as { _socket: { resume(): void } })._socket.resume(),
+    close: () => ws.close(),
+  };
+}
+
+/** An SSE subscriber of the same document (it reads its group's results from a queue of its own). */
+function sseSubscriber(jobId: string) {
+  const seqs: number[] = [];
+  const abort = new AbortController();
+  let buffered = '';
+  void (async () => {
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.adminToken}` },
+      body: JSON.stringify({ query: QUERY }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += new TextDecoder().decode(value);
+      let end;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (!data) continue;
+        const e = JSON.parse(data.slice(6)).data?.projectEvents;
+        if (e?.jobId === jobId) seqs.push(e.seq);
+      }
+    }
+  })().catch(() => {});
+  return { seqs, close: () => abort.abort() };
+}
+
+const active = async () =>
+  (await t.app.services.metrics.subscriptions.get()).values.find((v) => v.labels.field === 'projectEvents')?.value ?? 0;
+const executions = async () => (await t.app.services.metrics.subscriptionExecutions.get()).values[0]?.value ?? 0;
+
+async function newJob(): Promise<string> {
+  return (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
+}
+
+/** Publishes log events of `jobId` until every subscriber got one: live, no sleep. Returns the last seq published. */
+async function untilLive(jobId: string, live: () => boolean): Promise<number> {
+  const { pool, events } = t.app.services;
+  let last = 0;
+  for (let i = 0; i < 100 && !live(); i++) {
+    const appended = await appendJobEvents(pool, jobId, [{ type: 'LOG', message: 'warm-up', actor: 'test' }]);
+    await events.publish(appended);
+    last = appended[appended.length - 1].seq;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(live(), 'every subscriber received an event').toBe(true);
+  return last;
+}
+
+async function publish(jobId: string, n: number, message = 'event'): Promise<number[]> {
+  const { pool, events } = t.app.services;
+  const appended = await appendJobEvents(
+    pool,
+    jobId,
+    Array.from({ length: n }, (_, k) => ({ type: 'LOG' as const, message: `${message} ${k}`, actor: 'test' })),
+  );
+  await events.publish(appended);
+  return appended.map((e) => e.seq);
+}
+
+describe('a subscription group', () => {
+  it('gives each of its WebSocket and SSE members every event once and in order, executing once per event', async () => {
+    const jobId = await newJob();
+    const before = await active();
+    const members = Array.from({ length: 8 }, () => subscriber(jobId));
+    const sse = sseSubscriber(jobId);
+    await expect.poll(active, { timeout: 10_000 }).toBe(before + 9);
+    const warm = await untilLive(jobId, () => members.every((m) => m.seqs.length > 0) && sse.seqs.length > 0);
+    await expect.poll(() => [...members, sse].every((m) => m.seqs.at(-1) === warm), { timeout: 10_000 }).toBe(true);
+    const counts = [...members, sse].map((m) => m.seqs.length);
+    const executed = await executions();
+
+    const seqs = await publish(jobId, 40);
+    await expect.poll(() => [...members, sse].every((m, i) => m.seqs.length === counts[i] + 40), { timeout: 10_000 }).toBe(true);
+    for (const m of [...members, sse]) {
+      expect(m.seqs.slice(-40)).toEqual(seqs);
+      expect(new Set(m.seqs).size).toBe(m.seqs.length); // none twice
+      expect(m.seqs).toEqual([...m.seqs].sort((a, b) => a - b));
+    }
+    // One group: one execution per event for its nine members.
+    expect(await executions()).toBe(executed + 40);
+    for (const m of members) m.close();
+    sse.close();
+    await expect.poll(active, { timeout: 10_000 }).toBe(before);
+  }, 60_000);
+
+  it('goes on for the others when a member leaves mid-stream, and the one who left gets nothing more', async () => {
+    const jobId = await newJob();
+    const before = await active();
+    const members = Array.from({ length: 4 }, () => subscriber(jobId));
+    await expect.poll(active, { timeout: 10_000 }).toBe(before + 4);
+    await untilLive(jobId, () => members.every((m) => m.seqs.length > 0));
+    const [leaving, ...staying] = members;
+
+    const first = await publish(jobId, 10, 'before');
+    await expect.poll(() => members.every((m) => m.seqs.at(-1) === first.at(-1)), { timeout: 10_000 }).toBe(true);
+    leaving.leave();
+    await expect.poll(active, { timeout: 10_000 }).toBe(before + 3);
+    const got = leaving.seqs.length;
+
+    const second = await publish(jobId, 10, 'after');
+    await expect.poll(() => staying.every((m) => m.seqs.at(-1) === second.at(-1)), { timeout: 10_000 }).toBe(true);
+    for (const m of staying) expect(m.seqs.slice(-20)).toEqual([...first, ...second]);
+    expect(leaving.seqs.length).toBe(got);
+
+    // The last member leaving closes the group; a new subscriber gets a new one and every event from then on.
+    for (const m of staying) m.leave();
+    await expect.poll(active, { timeout: 10_000 }).toBe(before);
+    const late = subscriber(jobId);
+    await untilLive(jobId, () => late.seqs.length > 0);
+    const third = await publish(jobId, 5, 'later');
+    await expect.poll(() => late.seqs.at(-1) === third.at(-1), { timeout: 10_000 }).toBe(true);
+    expect(late.seqs.slice(-5)).toEqual(third);
+    for (const m of [...members, late]) m.close();
+  }, 60_000);
+
+  it('cuts off a member that stops reading with 1008 while the others get every event', async () => {
+    const jobId = await newJob();
+    const slow = subscriber(jobId);
+    const readers = Array.from({ length: 3 }, () => subscriber(jobId));
+    await untilLive(jobId, () => [slow, ...readers].every((m) => m.seqs.length > 0));
+    slow.stopReading();
+    const counts = readers.map((m) => m.seqs.length);
+    const slowClosed = async () => (await t.app.services.metrics.slowSubscribersClosed.get()).values[0]?.value ?? 0;
+    const closedBefore = await slowClosed();
+
+    // 1,200 events of 32 KiB (37.5 MiB): past what loopback's kernel buffers absorb, then past the bound.
+    const published: number[] = [];
+    let resumed = false;
+    for (let i = 0; i < 1200; i += 40) {
+      // The readers keep up; the stalled one falls behind.
+      while (readers.some((m, k) => m.seqs.length - counts[k] < published.length - 80)) await new Promise((r) => setTimeout(r, 5));
+      const { pool, events } = t.app.services;
+      const batch = Array.from({ length: 40 }, (_, k) => ({
+        type: 'LOG' as const,
+        message: `${i + k} ${'x'.repeat(32 * 1024)}`,
+        actor: 'test',
+      }));
+      const appended = await appendJobEvents(pool, jobId, batch);
+      await events.publish(appended);
+      published.push(...appended.map((e) => e.seq));
+      // Once cut off, it reads again (and so sees the close frame), as a client that paused briefly would.
+      if (!resumed && (await slowClosed()) > closedBefore) {
+        resumed = true;
+        slow.resumeReading();
+      }
+    }
+    await expect.poll(() => readers.every((m, k) => m.seqs.length === counts[k] + published.length), { timeout: 30_000 }).toBe(true);
+    for (const m of readers) expect(m.seqs.slice(-published.length)).toEqual(published);
+    expect(await slowClosed()).toBe(closedBefore + 1);
+    if (!resumed) slow.resumeReading();
+    const { code, reason } = await slow.closed;
+    expect(code).toBe(SLOW_SUBSCRIBER_CLOSE_CODE);
+    expect(reason).toMatch(/too slow/);
+    expect(slow.seqs.length).toBeLessThan(published.length);
+    for (const m of readers) m.close();
+  }, 90_000);
+});

@@ -1,0 +1,214 @@
+import { execute, GraphQLError, getOperationAST, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+
+/**
+ * One subscriber of a group: the group hands it every result, in order, synchronously, then ends
+ * or fails it once. A WebSocket subscriber writes the result's frame to its socket at once
+ * (SocketMember in http/websocket-delivery.ts); others queue it (QueuedMember).
+ */
+export interface GroupMember {
+  deliver(result: ExecutionResult, event: unknown): void;
+  /** The group's results ended (the source completed). */
+  end(): void;
+  /** The group's source failed: no more results. */
+  fail(err: GraphQLError): void;
+}
+
+/** What the group counts (see observability/metrics.ts). */
+export interface GroupMetrics {
+  /** Executions of a selection for an event (autodev_subscription_executions_total). */
+  subscriptionExecutions: { inc(): void };
+  /** Open subscriptions by field (autodev_subscriptions_active): one per member, not per group. */
+  subscriptions: { inc(labels: { field: string }): void; dec(labels: { field: string }): void };
+  /** Subscribers cut off for not reading (autodev_slow_subscribers_closed_total). */
+  slowSubscribersClosed: { inc(): void };
+}
+
+/** A source stream subscribers may share: the same `shareKey` means the same events (e.g. a project's channel). */
+export interface ShareableSource {
+  readonly shareKey?: string | null;
+}
+
+/**
+ * Subscribers that would receive the same results share one group: the same source events (a
+ * shareable source with the same `shareKey`), document, operation and variables, project and
+ * role (what a resolver may depend on besides the event). The group reads its source once,
+ * executes the selection once per event and hands the result to each member synchronously: no
+ * event stream, promise chain or execution per subscriber. A source that is not shareable (a
+ * job's stream, which replays from its own `afterSeq`) makes a group of one.
+ */
+export class SubscriptionGroup {
+  private readonly members = new Set<GroupMember>();
+  private readonly it: AsyncIterator<unknown>;
+  private readonly field: string;
+  private readonly execution: object;
+  private closed = false;
+
+  private constructor(
+    private readonly registry: GroupRegistry,
+    private readonly key: string | null,
+    source: AsyncIterable<unknown>,
+    /** The first subscriber's arguments: what a result depends on is the same for every member (see groupKey). */
+    private readonly args: ExecutionArgs,
+    readonly metrics: GroupMetrics,
+  ) {
+    this.it = source[Symbol.asyncIterator]();
+    this.field = rootField(args);
+    this.execution = executionOf(args);
+  }
+
+  /**
+   * The group `args`' subscriber belongs to: an open one sharing `source`'s events (then `source`,
+   * never read, is dropped), or a new one reading `source`.
+   */
+  static of(registry: GroupRegistry, source: AsyncIterable<unknown> & ShareableSource, args: ExecutionArgs, metrics: GroupMetrics) {
+    const key = source.shareKey ? `${source.shareKey}\u0000${groupKey(args)}` : null;
+    if (key !== null) {
+      const open = registry.get(args.document, key);
+      if (open) return open;
+    }
+    const group = new SubscriptionGroup(registry, key, source, args, metrics);
+    if (key !== null) registry.set(args.document, key, group);
+    void group.run();
+    return group;
+  }
+
+  /** Adds `member`: it gets every result from the next event on. False when the group has closed. */
+  join(member: GroupMember): boolean {
+    if (this.closed) return false;
+    this.members.add(member);
+    this.metrics.subscriptions.inc({ field: this.field });
+    return true;
+  }
+
+  /** Removes `member`; the last one to leave closes the group and its source. */
+  leave(member: GroupMember): void {
+    if (!this.members.delete(member)) return;
+    this.metrics.subscriptions.dec({ field: this.field });
+    if (this.members.size === 0) this.close();
+  }
+
+  private close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.key !== null) this.registry.delete(this.args.document, this.key, this);
+    // A failing clean-up (an unsubscribe while Redis is down) has nobody left to tell.
+    this.it.return?.()?.catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        const r = await this.it.next();
+        if (r.done || this.closed) break;
+        const event = r.value;
+        let result = sharedResult(event, this.execution, this.args, this.metrics.subscriptionExecutions);
+        // A result computed synchronously is handed over without another promise.
+        if (result instanceof Promise) result = await result;
+        for (const member of this.members) member.deliver(result, event);
+      }
+      this.finish(null);
+    } catch (err) {
+      this.finish(streamError(err, this.args));
+    }
+  }
+
+  private finish(error: GraphQLError | null) {
+    const members = [...this.members];
+    for (const member of members) this.leave(member);
+    this.close();
+    for (const member of members) {
+      if (error) member.fail(error);
+      else member.end();
+    }
+  }
+}
+
+/** The open groups of shareable sources, by document and key (documents are kept by Yoga's parse cache). */
+export class GroupRegistry {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionGroup>>();
+
+  get(document: DocumentNode, key: string): SubscriptionGroup | undefined {
+    return this.byDocument.get(document)?.get(key);
+  }
+
+  set(document: DocumentNode, key: string, group: SubscriptionGroup) {
+    let groups = this.byDocument.get(document);
+    if (!groups) this.byDocument.set(document, (groups = new Map<string, SubscriptionGroup>()));
+    groups.set(key, group);
+  }
+
+  delete(document: DocumentNode, key: string, group: SubscriptionGroup) {
+    const groups = this.byDocument.get(document);
+    if (groups?.get(key) === group) groups.delete(key);
+  }
+}
+
+/** What of the request's context a result may depend on besides the event (see schema/context.ts). */
+type CallerContext = { principal?: { projectId: string; role: string } | null };
+
+/** Operation, variables, project and role: with the document, what makes two subscribers' results the same. */
+function groupKey(args: ExecutionArgs): string {
+  const ctx = args.contextValue as CallerContext | undefined;
+  return JSON.stringify([
+    args.operationName ?? null,
+    args.variableValues ?? null,
+    ctx?.principal?.projectId ?? null,
+    ctx?.principal?.role ?? null,
+  ]);
+}
+
+/** The subscription's field (its metrics label). */
+function rootField(args: ExecutionArgs): string {
+  const selection = getOperationAST(args.document, args.operationName)?.selectionSet.selections[0];
+  return selection?.kind === Kind.FIELD ? selection.name.value : 'unknown';
+}
+
+/** Of each document and group key: one object, the key of its results in resultsByEvent. */
+const executionsByDocument = new WeakMap<DocumentNode, Map<string, object>>();
+/** Of each event: its results by execution (see executionOf). */
+const resultsByEvent = new WeakMap<object, Map<object, ExecutionResult | Promise<ExecutionResult>>>();
+
+function executionOf(args: ExecutionArgs): object {
+  const key = groupKey(args);
+  let executions = executionsByDocument.get(args.document);
+  if (!executions) executionsByDocument.set(args.document, (executions = new Map<string, object>()));
+  let execution = executions.get(key);
+  // Kept while the document is (Yoga's parse cache holds documents by query text).
+  if (!execution) executions.set(key, (execution = {}));
+  return execution;
+}
+
+/**
+ * The result of `args`' selection for `event`. Events reach every listener of a channel as one
+ * object (see event-bus.ts): groups that are not shared (jobs' streams, each replaying from its
+ * own `afterSeq`) but have the same document, variables, project and role take one execution
+ * per live event between them; an event read from the table for one stream (a replay) is its own
+ * object and is executed for it alone.
+ */
+function sharedResult(
+  event: unknown,
+  execution: object,
+  args: ExecutionArgs,
+  executed: { inc(): void },
+): ExecutionResult | Promise<ExecutionResult> {
+  if (event === null || typeof event !== 'object') {
+    executed.inc();
+    return execute({ ...args, rootValue: event });
+  }
+  let results = resultsByEvent.get(event);
+  if (!results) resultsByEvent.set(event, (results = new Map<object, ExecutionResult | Promise<ExecutionResult>>()));
+  let result = results.get(execution);
+  if (!result) {
+    executed.inc();
+    results.set(execution, (result = execute({ ...args, rootValue: event })));
+  }
+  return result;
+}
+
+/** An error of the event stream as graphql-tools' executor reports it (the code survives masking). */
+export function streamError(err: unknown, args: ExecutionArgs): GraphQLError {
+  if (err instanceof GraphQLError) return err;
+  const error = err instanceof Error ? err : new Error(String(err));
+  const operation = getOperationAST(args.document, args.operationName);
+  return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
+}
