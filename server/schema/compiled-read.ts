@@ -148,8 +148,13 @@ class PlanWriter {
 
   private included(sel: SelectionNode): boolean {
     for (const d of sel.directives ?? []) if (d.name.value !== 'skip' && d.name.value !== 'include') throw new Unsupported();
-    if (getDirectiveValues(GraphQLSkipDirective, sel, this.variables)?.if === true) return false;
-    return getDirectiveValues(GraphQLIncludeDirective, sel, this.variables)?.if !== false;
+    try {
+      if (getDirectiveValues(GraphQLSkipDirective, sel, this.variables)?.if === true) return false;
+      return getDirectiveValues(GraphQLIncludeDirective, sel, this.variables)?.if !== false;
+    } catch {
+      // `if: $v` with $v null (a nullable variable with a default, sent as null): the general path answers.
+      throw new Unsupported();
+    }
   }
 
   private subfields(type: GraphQLObjectType, nodes: FieldNode[]): Fields {
