@@ -51,14 +51,13 @@ export async function startAttempt(
   try {
     const result = await withTransaction(deps.pool, async (sql) => {
       // One read under the project's lock: the slot, the transition's row and what the attempt starts from.
-      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS, [
-        req.modelOverride ?? null,
-      ]);
+      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS);
       if (!current) return null;
       if (current.limit !== null && !(await takeSlotOrWait(sql, { ...current, jobId: req.jobId, limit: current.limit }))) return null;
       const number = current.attemptCount + 1;
       let resume: ResumePoint | undefined;
       let jobVersion = 0;
+      let boundRow: SpendingBoundRow | undefined;
       const transition = await transitionInTransaction(sql, {
         jobId: req.jobId,
         from: 'QUEUED',
@@ -69,15 +68,23 @@ export async function startAttempt(
         read: current,
         patch: { feedback: null, countAttempt: true },
         // The attempt's row, in the guarded update's statement: written exactly when the claim wins.
+        // Its RETURNING reads the spending bound (the models: the operator's override, else the
+        // crew's agents'): this statement runs after the project's lock was taken, so its snapshot
+        // has every budget change committed before the attempt starts (the locking read's snapshot
+        // may predate its wait for the lock). The job's cost changes only while it runs; what other
+        // jobs charge may move the budget either way, as it may once the runner starts: the bound
+        // only stops a runner early, chargeUsage decides every charge.
         writeWith: (params) => {
-          params.push(number, req.executor, req.workerId, current.feedback);
+          params.push(number, req.executor, req.workerId, current.feedback, req.modelOverride ?? null);
           const n = params.length;
           return `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt")
-                  SELECT gen_random_uuid(), $1::uuid, $${n - 3}::int, 'RUNNING', $${n - 2}, $${n - 1}, $${n}, clock_timestamp() FROM updated
-                  RETURNING id`;
+                  SELECT gen_random_uuid(), $1::uuid, $${n - 4}::int, 'RUNNING', $${n - 3}, $${n - 2}, $${n - 1}, clock_timestamp() FROM updated
+                  RETURNING id, (SELECT to_jsonb(b) FROM (SELECT ${SPENDING_BOUND_COLUMNS('j', PRICES_OF_CREW(`j.spec->'crew'`, `$${n}::text`))}
+                                                           FROM "Job" j WHERE j.id = $1::uuid) b) AS bound`;
         },
         effects: async (tx) => {
           jobVersion = tx.job.version;
+          boundRow = tx.written?.bound as SpendingBoundRow | undefined;
           if (current.checkpointed) resume = resumePointOf(await currentChain(tx.sql, req.jobId, current.spec.crew));
         },
       });
@@ -95,7 +102,7 @@ export async function startAttempt(
         lastPausedAttempt: current.lastPaused,
         artifactCount: current.artifacts,
         jobVersion,
-        bound: spendingBoundOf(current),
+        bound: spendingBoundOf(boundRow),
       };
       return transition;
     });
@@ -125,7 +132,7 @@ function feedbackFrom(current: ClaimRead): StartedAttempt['feedback'] {
 }
 
 /** What a claim reads with the project's lock (the job's row `j`), besides the slot's view. */
-interface ClaimRead extends TransitionRead, SpendingBoundRow {
+interface ClaimRead extends TransitionRead {
   spec: JobSpec;
   input: unknown;
   feedback: string | null;
@@ -142,13 +149,11 @@ interface ClaimRead extends TransitionRead, SpendingBoundRow {
  * values are current only because their writers either move the job in the same transaction
  * (attempts, feedback, pauses: the version changes and this claim's update fails) or write only
  * while the job is RUNNING (checkpoints, artifacts), which a job being claimed is not. A writer of
- * these that did neither would let a claim start from stale values. The spending bound is read here
- * too (the models: the operator's override `$3`, else the crew's agents'): the job's cost changes
- * only while it runs, and what other jobs charge to the budget may move it either way, as it may
- * once the runner starts; it only stops a runner early, chargeUsage decides every charge.
+ * these that did neither would let a claim start from stale values. Not the spending bound: a
+ * budget may change while the claim waits for the lock (setBudget does not take it), so the bound
+ * is read by the transition's statement, after the lock (see writeWith above).
  */
 const CLAIM_READ_COLUMNS = `${TRANSITION_READ_COLUMNS}, j.spec, j.input, j.feedback,
-  ${SPENDING_BOUND_COLUMNS('j', PRICES_OF_CREW(`j.spec->'crew'`, '$3::text'))},
   (SELECT json_build_object('output', a.output, 'guardrailResults', a."guardrailResults") FROM "JobAttempt" a
     WHERE a."jobId" = j.id ORDER BY a.number DESC LIMIT 1) AS previous,
   ${LAST_PAUSED_ATTEMPT('j.id')} AS "lastPaused",

@@ -1,0 +1,59 @@
+// The spending bound read with the claim (start-attempt.ts) must be read after the claim holds its
+// project's lock: a claim may wait for that lock (another claim, an attempt's end), and a budget
+// raised while it waits was raised before the attempt started. Read in the locking statement, whose
+// snapshot predates the wait, the runner got the old budget and stopped early (BUDGET_EXCEEDED).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
+import { startAttempt } from './start-attempt.ts';
+import { spendingBound } from '../budgets/spending-bound.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+const deps = () => ({ pool: t.app.services.pool, events: t.app.services.events });
+
+it('a budget raised while the claim waits for the project lock is the bound the attempt starts with', async () => {
+  const set = await t.gql(`mutation { setBudget(input: { limitUsd: 0.01, period: TOTAL }) { limitUsd } }`);
+  expect(set.errors).toBeUndefined();
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  expect(res.errors).toBeUndefined();
+  const jobId = res.data.createJob.id as string;
+
+  // Another transaction holds the project's row lock (as a claim or an attempt's end does).
+  const holder = await t.app.services.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
+    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+    // The claim's statement has started and waits for the lock.
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.app.services.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT j."attemptCount", j."projectId"%'`,
+            )
+          ).rowCount,
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBe(1);
+    // The budget is raised meanwhile (setBudget takes the budget's lock, not the project's row).
+    const raised = await t.gql(`mutation { setBudget(input: { limitUsd: 5, period: TOTAL }) { limitUsd } }`);
+    expect(raised.errors).toBeUndefined();
+    await holder.query('COMMIT');
+    const started = await claim;
+    expect(started).not.toBeNull();
+    // The attempt started after the raise: its runner may spend the raised budget.
+    expect(started!.bound.remainingUsd).toBe('5');
+    const models = (started!.spec.crew.agents as { model: string }[]).map((a) => a.model);
+    expect(started!.bound).toEqual(await spendingBound(t.app.services.pool, jobId, models));
+  } finally {
+    await holder.query('ROLLBACK').catch(() => {});
+    holder.release();
+  }
+}, 60_000);
