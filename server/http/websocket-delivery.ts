@@ -9,20 +9,28 @@ import type { GroupMember, SubscriptionGroup } from '../realtime/subscription-gr
 const framesByResult = new WeakMap<object, Map<string, Buffer>>();
 let last: { result: object | null; id: string; frame: Buffer } = { result: null, id: '', frame: Buffer.alloc(0) };
 
+/** How an error reads to the client: Yoga's maskError (see http/mask-error.ts), which results written here bypass. */
+export type MaskError = (error: unknown, message: string) => Error;
+
+/** The message Yoga's masked errors give `maskError` for an unexpected error (its default). */
+const UNEXPECTED = 'Unexpected error.';
+
 /**
  * The WebSocket frame of a graphql-ws `next` message carrying `result` for operation `id`, built
  * once per shared result and id (see shared-event-execution.ts) and written as it is to every
- * socket that shares them: no serialization, encoding or framing per subscriber.
+ * socket that shares them: no serialization, encoding or framing per subscriber. Its errors are
+ * masked as Yoga masks a result it sends (over SSE): the frame does not go through Yoga.
  */
-function nextFrame(result: ExecutionResult, id: string): Buffer {
+function nextFrame(result: ExecutionResult, id: string, mask: MaskError): Buffer {
   // The subscribers of a shared result take it one after another: the last frame is the likely one.
   if (result === last.result && id === last.id) return last.frame;
   let frames = framesByResult.get(result);
   if (frames === undefined) framesByResult.set(result, (frames = new Map<string, Buffer>()));
   let frame = frames.get(id);
   if (frame === undefined) {
-    // What graphql-ws sends: the result, its errors in their JSON form (GraphQLError.toJSON).
-    frames.set(id, (frame = textFrame(`{"id":${JSON.stringify(id)},"type":"next","payload":${JSON.stringify(result)}}`)));
+    // What graphql-ws sends: the result, its errors (masked) in their JSON form (GraphQLError.toJSON).
+    const payload = result.errors ? { ...result, errors: result.errors.map((e) => mask(e, UNEXPECTED)) } : result;
+    frames.set(id, (frame = textFrame(`{"id":${JSON.stringify(id)},"type":"next","payload":${JSON.stringify(payload)}}`)));
   }
   last = { result, id, frame };
   return frame;
@@ -119,6 +127,7 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
     private readonly id: string,
     private readonly operations: Operations,
     private readonly policy: SlowSubscriberPolicy,
+    private readonly mask: MaskError,
   ) {
     this.raw = socket.extensions === '';
   }
@@ -144,7 +153,7 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
     if (this.finished || socket.readyState !== socket.OPEN) return;
     const op = this.operations[this.id];
     if (op !== null && op !== this.claimed) return;
-    const frame = nextFrame(result, this.id);
+    const frame = nextFrame(result, this.id, this.mask);
     const stream = this.stream;
     corkForTick(stream);
     let unsent: number;

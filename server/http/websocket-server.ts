@@ -13,7 +13,7 @@ import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
 import type { PushTarget } from '../realtime/shared-event-execution.ts';
 import type { SubscriptionGroup } from '../realtime/subscription-group.ts';
-import { SocketMember, type Operations, type SlowSubscriberPolicy } from './websocket-delivery.ts';
+import { SocketMember, type MaskError, type Operations, type SlowSubscriberPolicy } from './websocket-delivery.ts';
 
 const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
   typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
@@ -149,6 +149,7 @@ export function attachWebSocketServer(
               id,
               ctx.subscriptions,
               slowSubscribers,
+              mask,
             ),
           };
         } catch (err) {
@@ -184,10 +185,11 @@ class OperationRoot implements PushTarget {
     private readonly id: string,
     private readonly operations: Operations,
     private readonly policy: SlowSubscriberPolicy,
+    private readonly mask: MaskError,
   ) {}
 
   joinGroup(group: SubscriptionGroup): SocketMember | null {
-    this.member ??= new SocketMember(this.socket, this.stream, this.id, this.operations, this.policy);
+    this.member ??= new SocketMember(this.socket, this.stream, this.id, this.operations, this.policy, this.mask);
     return this.member.joinGroup(group);
   }
 
