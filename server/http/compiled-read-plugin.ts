@@ -17,6 +17,11 @@ import { operationArgs } from './operation-args.ts';
 export function compiledReadPlugin(services: Services): Plugin<GraphQLContext> {
   // Per parsed document (Yoga caches them) and operation name + @skip/@include variables' values.
   const plans = new WeakMap<DocumentNode, { directiveVariables: string[]; byKey: Map<string, ReadPlan | null> }>();
+  // What the plans kept hold, by their texts' length: a document's variables can choose among 2^20
+  // @skip/@include outcomes, each its own plan (~4 KB of heap for compiled-read-hostile.test's page of 14 fields), so plans are
+  // kept while both bounds allow; past them, a plan is compiled for its request only.
+  let keptChars = 0;
+  const released = new FinalizationRegistry<number>((chars) => (keptChars -= chars));
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       if (!services.config.compiledReads) return;
@@ -33,7 +38,15 @@ export function compiledReadPlugin(services: Services): Plugin<GraphQLContext> {
       if (!perDocument) plans.set(document, (perDocument = { directiveVariables: directiveVariables(document), byKey: new Map() }));
       const key = JSON.stringify([operationName ?? null, ...perDocument.directiveVariables.map((v) => variables[v] ?? null)]);
       let plan = perDocument.byKey.get(key);
-      if (plan === undefined) perDocument.byKey.set(key, (plan = compileRead(schema, document, operation, variables)));
+      if (plan === undefined) {
+        plan = compileRead(schema, document, operation, variables);
+        const chars = plan?.sql.length ?? 0;
+        if (perDocument.byKey.size < MAX_PLANS_PER_DOCUMENT && keptChars + chars <= MAX_KEPT_PLAN_CHARS) {
+          perDocument.byKey.set(key, plan);
+          keptChars += chars;
+          if (chars) released.register(document, chars);
+        }
+      }
       if (!plan) return;
       const principal = ctx.principal;
       const compiled = plan;
@@ -49,6 +62,10 @@ export function compiledReadPlugin(services: Services): Plugin<GraphQLContext> {
     },
   };
 }
+
+/** Plans kept per document (its operations and @skip/@include outcomes), and the length of all kept plans' texts. */
+const MAX_PLANS_PER_DOCUMENT = 8;
+const MAX_KEPT_PLAN_CHARS = 16 * 1024 * 1024;
 
 /**
  * Plans are prepared statements, per connection: planning one cost PostgreSQL 4-5 ms of the benchmark
