@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../auth/tokens.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 
@@ -226,6 +227,27 @@ describe('compiled reads under hostile and unusual requests answer as the genera
       query: `{ jobs(first: 50) { edges { node { costUsd attempts { edges { node { costUsd } } } } } } }`,
     });
     for (const amount of ['1234567.12345678', '0.000001', '1000000000', '0.5', '9.9e-7']) expect(amounts.compiled.text).toContain(amount);
+  });
+
+  it('a token that expires after its principal was cached: UNAUTHENTICATED on both paths, no data', async () => {
+    const projectId = (await t.app.services.pool.query<{ id: string }>(`SELECT "projectId" AS id FROM "Job" WHERE id = $1`, [jobId]))
+      .rows[0].id;
+    const { secret } = await createApiToken(t.app.services.pool, {
+      projectId,
+      name: 'expiring',
+      role: 'VIEWER',
+      expiresAt: new Date(Date.now() + 1500),
+    });
+    const body = { query: `{ jobs(first: 2) { edges { node { id } } } }` };
+    const before = await bothWays(body, { authorization: `Bearer ${secret}` });
+    expect(before.planned).toBe(true);
+    expect(JSON.parse(before.compiled.text).data.jobs.edges).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 1600));
+    const after = await expectSame(body, { authorization: `Bearer ${secret}` });
+    expect(after.planned).toBe(false);
+    expect(JSON.parse(after.compiled.text)).toMatchObject({
+      errors: [{ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' } }],
+    });
   });
 
   it('over SSE (Accept: text/event-stream) and with application/graphql-response+json', async () => {
