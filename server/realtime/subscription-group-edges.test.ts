@@ -2,6 +2,9 @@
 // what one member does (leaves while starting, completes one of two operations sharing the group,
 // has its token revoked) never changes what another gets, a member that leaves holds nothing, and a
 // result written directly to a socket reads as the same result over SSE (masked errors included).
+import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { appendJobEvents } from '../jobs/job-event.ts';
@@ -240,5 +243,35 @@ describe('subscription group edges', () => {
     c.ws.close();
     await c.closed;
     await expect.poll(active, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('holds nothing for a subscription once it ended, whatever its variables (one group each)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const c = connect();
+    await c.ack;
+    let next = 0;
+    // Ten at a time, each with variables of its own (100 KB an operation that it does not declare,
+    // which graphql-js ignores, as it does a job's id or afterSeq): ten groups, then none.
+    const round = async () => {
+      const ids = Array.from({ length: 10 }, () => `p${next++}`);
+      for (const id of ids) c.subscribe(id, QUERY, { pad: randomBytes(50_000).toString('hex') });
+      await expect.poll(active, { timeout: 10_000 }).toBe(10);
+      for (const id of ids) c.complete(id);
+      await expect.poll(active, { timeout: 10_000 }).toBe(0);
+    };
+    await round();
+    const before = heap();
+    for (let i = 0; i < 10; i++) await round();
+    const grown = heap() - before;
+    // 100 operations of 100 KB of variables each: ~10 MB if anything keeps them.
+    expect(grown, `heap grew by ${Math.round(grown / 1024)} KiB`).toBeLessThan(3 * 1024 * 1024);
+    c.ws.close();
+    await c.closed;
   });
 });

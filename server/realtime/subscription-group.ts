@@ -40,7 +40,9 @@ export class SubscriptionGroup {
   private readonly members = new Set<GroupMember>();
   private readonly it: AsyncIterator<unknown>;
   private readonly field: string;
-  private readonly execution: object;
+  /** The group's key without its source (what its results depend on), and its results' key in resultsByEvent. */
+  private readonly resultKey: string;
+  private readonly execution: Execution;
   private closed = false;
 
   private constructor(
@@ -53,7 +55,8 @@ export class SubscriptionGroup {
   ) {
     this.it = source[Symbol.asyncIterator]();
     this.field = rootField(args);
-    this.execution = executionOf(args);
+    this.resultKey = groupKey(args);
+    this.execution = executionOf(args.document, this.resultKey);
   }
 
   /**
@@ -91,6 +94,7 @@ export class SubscriptionGroup {
     if (this.closed) return;
     this.closed = true;
     if (this.key !== null) this.registry.delete(this.args.document, this.key, this);
+    releaseExecution(this.args.document, this.resultKey, this.execution);
     // A failing clean-up (an unsubscribe while Redis is down) has nobody left to tell.
     this.it.return?.()?.catch(() => {});
   }
@@ -163,19 +167,35 @@ function rootField(args: ExecutionArgs): string {
   return selection?.kind === Kind.FIELD ? selection.name.value : 'unknown';
 }
 
-/** Of each document and group key: one object, the key of its results in resultsByEvent. */
-const executionsByDocument = new WeakMap<DocumentNode, Map<string, object>>();
-/** Of each event: its results by execution (see executionOf). */
-const resultsByEvent = new WeakMap<object, Map<object, ExecutionResult | Promise<ExecutionResult>>>();
+/** The key of the results of one document and group key in resultsByEvent, and the open groups that use it. */
+interface Execution {
+  groups: number;
+}
 
-function executionOf(args: ExecutionArgs): object {
-  const key = groupKey(args);
-  let executions = executionsByDocument.get(args.document);
-  if (!executions) executionsByDocument.set(args.document, (executions = new Map<string, object>()));
+/**
+ * Of each document and group key: its Execution while an open group uses it. Variables differ from
+ * one subscriber to the next (a job's id, its afterSeq), so a key is dropped with its last group:
+ * kept while the document is (Yoga's parse cache holds documents by query text), they grew by one
+ * per distinct variables for good.
+ */
+const executionsByDocument = new WeakMap<DocumentNode, Map<string, Execution>>();
+/** Of each event: its results by execution (see executionOf). */
+const resultsByEvent = new WeakMap<object, Map<Execution, ExecutionResult | Promise<ExecutionResult>>>();
+
+/** The Execution of `document` and `key`, for one more group (until releaseExecution). */
+function executionOf(document: DocumentNode, key: string): Execution {
+  let executions = executionsByDocument.get(document);
+  if (!executions) executionsByDocument.set(document, (executions = new Map<string, Execution>()));
   let execution = executions.get(key);
-  // Kept while the document is (Yoga's parse cache holds documents by query text).
-  if (!execution) executions.set(key, (execution = {}));
+  if (!execution) executions.set(key, (execution = { groups: 0 }));
+  execution.groups++;
   return execution;
+}
+
+function releaseExecution(document: DocumentNode, key: string, execution: Execution) {
+  if (--execution.groups > 0) return;
+  const executions = executionsByDocument.get(document);
+  if (executions?.get(key) === execution) executions.delete(key);
 }
 
 /**
@@ -187,7 +207,7 @@ function executionOf(args: ExecutionArgs): object {
  */
 function sharedResult(
   event: unknown,
-  execution: object,
+  execution: Execution,
   args: ExecutionArgs,
   executed: { inc(): void },
 ): ExecutionResult | Promise<ExecutionResult> {
@@ -196,7 +216,7 @@ function sharedResult(
     return execute({ ...args, rootValue: event });
   }
   let results = resultsByEvent.get(event);
-  if (!results) resultsByEvent.set(event, (results = new Map<object, ExecutionResult | Promise<ExecutionResult>>()));
+  if (!results) resultsByEvent.set(event, (results = new Map<Execution, ExecutionResult | Promise<ExecutionResult>>()));
   let result = results.get(execution);
   if (!result) {
     executed.inc();
