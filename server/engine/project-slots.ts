@@ -58,7 +58,11 @@ export async function takeSlotOrWait(sql: Sql, view: ClaimView & { jobId: string
   const { rows } = await sql.query<{ free: boolean }>(
     `WITH running AS (SELECT ${RUNNING_IN_PROJECT('$2::uuid')} AS n),
           parked AS (UPDATE "Job" SET "slotWaitSince" = COALESCE("slotWaitSince", now())
-                     WHERE id = $1 AND state = 'QUEUED' AND (SELECT n FROM running) >= $3::int RETURNING id)
+                     WHERE id = $1 AND state = 'QUEUED' AND (SELECT n FROM running) >= $3::int RETURNING id),
+          -- Parked under this process's default (the project has no limit of its own): a new version
+          -- of the project's row, which tells an end waiting for the lock that a job may wait (MAY_WAKE).
+          touched AS (UPDATE "Project" SET "maxRunningAttempts" = NULL
+                      WHERE id = $2::uuid AND "maxRunningAttempts" IS NULL AND EXISTS (SELECT 1 FROM parked))
      SELECT (SELECT n FROM running) < $3::int AS free, (SELECT count(*) FROM parked) AS parked`,
     [view.jobId, view.projectId, view.limit],
   );
@@ -71,11 +75,12 @@ export async function takeSlotOrWait(sql: Sql, view: ClaimView & { jobId: string
  * says whether a waiting job may need the slot (`wake`; `defaultLimit`: SQL of the operator's
  * default limit). Only then does the caller run `wakeWaitingJobs`, in a statement of its own:
  * - under a limit (the locked row is its latest version, so a limit set meanwhile counts), always;
- * - without one, only when a job of the project waits (a limit that was removed, a default that
- *   changed). No claim parks a job without a limit, so no park can commit while this statement
- *   waits for the lock, and the statement's snapshot sees every job that waits. (A fleet whose
- *   processes disagree on the default is the exception: a process with a default may park a job
- *   meanwhile; its own attempts' ends, which always wake, or the next end here, give it the slot.)
+ * - without one, when a job of the project waits (a limit that was removed, a default that
+ *   changed), as the statement's snapshot sees it, or when the locked row is newer than that
+ *   snapshot's version: a claim that parks a job under its process's default (the project has no
+ *   limit) writes a new version of the row (takeSlotOrWait), so a park that committed while this
+ *   statement waited for the lock is not missed when the fleet's processes disagree on the default
+ *   (end-wake-after-lock.test.ts). Without a limit no other claim parks a job.
  */
 export const LOCK_PROJECT_OF_ATTEMPT = (defaultLimit: string) => `project AS (
   SELECT p.id, ${MAY_WAKE(defaultLimit)} AS wake
@@ -95,7 +100,8 @@ export const LOCK_PROJECT_OF_UPDATED_JOB = (defaultLimit: string) => `project AS
 /** Over the project's locked row `p`: whether a waiting job may need a slot (see LOCK_PROJECT_OF_ATTEMPT). */
 const MAY_WAKE = (defaultLimit: string) =>
   `(COALESCE(p."maxRunningAttempts", ${defaultLimit}) IS NOT NULL
-    OR EXISTS (SELECT 1 FROM "Job" w WHERE w."projectId" = p.id AND w."slotWaitSince" IS NOT NULL AND w.state = 'QUEUED'))`;
+    OR EXISTS (SELECT 1 FROM "Job" w WHERE w."projectId" = p.id AND w."slotWaitSince" IS NOT NULL AND w.state = 'QUEUED')
+    OR p.xmin <> (SELECT o.xmin FROM "Project" o WHERE o.id = p.id))`;
 
 /**
  * After an attempt of the project stopped running, in the same transaction and under the project's
