@@ -2,6 +2,7 @@
 // project's lock: a claim may wait for that lock (another claim, an attempt's end), and a budget
 // raised while it waits was raised before the attempt started. Read in the locking statement, whose
 // snapshot predates the wait, the runner got the old budget and stopped early (BUDGET_EXCEEDED).
+// The limit, read by that locking statement, is its latest version (a limit set meanwhile holds).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
@@ -55,5 +56,47 @@ it('a budget raised while the claim waits for the project lock is the bound the 
   } finally {
     await holder.query('ROLLBACK').catch(() => {});
     holder.release();
+  }
+}, 60_000);
+
+it('a limit set while the claim waits for the project lock holds the claim: it parks the job', async () => {
+  const running = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  const first = await startAttempt(deps(), {
+    jobId: running.data.createJob.id,
+    workerId: 'w',
+    executor: 'inline',
+    defaultMaxRunning: null,
+  });
+  expect(first).not.toBeNull();
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  const jobId = res.data.createJob.id as string;
+  // setMaxRunningAttempts(1)'s update, not yet committed, holds the project's row.
+  const holder = await t.app.services.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`UPDATE "Project" p SET "maxRunningAttempts" = 1 FROM "Job" j WHERE j.id = $1 AND p.id = j."projectId"`, [jobId]);
+    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.app.services.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT j."attemptCount", j."projectId"%'`,
+            )
+          ).rowCount,
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBe(1);
+    await holder.query('COMMIT');
+    // The claim read the limit from the locked row (its latest version): one attempt runs, the job waits.
+    expect(await claim).toBeNull();
+    const { rows } = await t.app.services.pool.query(`SELECT state, "slotWaitSince" IS NOT NULL AS waits FROM "Job" WHERE id = $1`, [
+      jobId,
+    ]);
+    expect(rows).toEqual([{ state: 'QUEUED', waits: true }]);
+  } finally {
+    await holder.query('ROLLBACK').catch(() => {});
+    holder.release();
+    await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
   }
 }, 60_000);
