@@ -29,11 +29,22 @@ function nextFrame(result: ExecutionResult, id: string, mask: MaskError): Buffer
   let frame = frames.get(id);
   if (frame === undefined) {
     // What graphql-ws sends: the result, its errors (masked) in their JSON form (GraphQLError.toJSON).
-    const payload = result.errors ? { ...result, errors: result.errors.map((e) => mask(e, UNEXPECTED)) } : result;
-    frames.set(id, (frame = textFrame(`{"id":${JSON.stringify(id)},"type":"next","payload":${JSON.stringify(payload)}}`)));
+    frames.set(id, (frame = textFrame(`{"id":${JSON.stringify(id)},"type":"next","payload":${JSON.stringify(masked(result, mask))}}`)));
   }
   last = { result, id, frame };
   return frame;
+}
+
+/** Of each result with errors: the result as its subscribers see it, masked once (a mask logs the unexpected). */
+const maskedResults = new WeakMap<object, ExecutionResult>();
+
+/** `result` with its errors masked, once per result whatever its subscribers' operation ids. */
+function masked(result: ExecutionResult, mask: MaskError): ExecutionResult {
+  if (!result.errors) return result;
+  let shown = maskedResults.get(result);
+  if (shown === undefined)
+    maskedResults.set(result, (shown = { ...result, errors: result.errors.map((e) => mask(e, UNEXPECTED)) as never }));
+  return shown;
 }
 
 /** The text a frame of textFrame carries. */

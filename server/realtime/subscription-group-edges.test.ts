@@ -14,8 +14,9 @@ import { startTestServer, type TestServer } from '../test/harness.ts';
 const QUERY = 'subscription { projectEvents { jobId seq message } }';
 
 let t: TestServer;
+const logLines: string[] = [];
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ logLines });
 });
 afterAll(async () => {
   await t?.close();
@@ -221,10 +222,12 @@ describe('subscription group edges', () => {
     const c = connect();
     await c.ack;
     c.subscribe('1', query);
+    c.subscribe('2', query);
     const s = sse(query);
     onTestFinished(() => s.close());
     const sseSeqs = () => s.payloads.filter((p) => p.data?.projectEvents?.jobId === jobId).length;
-    await untilLive(jobId, () => c.seqs('1', jobId).length > 0 && sseSeqs() > 0);
+    await untilLive(jobId, () => c.seqs('1', jobId).length > 0 && c.seqs('2', jobId).length > 0 && sseSeqs() > 0);
+    const logged = logLines.length;
     // An event the schema cannot represent (a type outside the enum): a server bug, not the client's.
     const { pool, events } = t.app.services;
     const [event] = await appendJobEvents(pool, jobId, [{ type: 'LOG', message: 'bad', actor: 'test' }]);
@@ -239,6 +242,11 @@ describe('subscription group edges', () => {
     expect(overSse[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     expect(JSON.stringify(overSse)).not.toContain('NOT_A_TYPE');
     expect(overWs).toEqual(overSse);
+    const nextsOf2 = () => c.messages.filter((m) => m.id === '2' && m.type === 'next').map((m) => m.payload);
+    await expect.poll(() => errorsOf(nextsOf2()), { timeout: 10_000 }).toEqual(overSse);
+    // Logged once by Yoga for the SSE member, once for both WebSocket operations (masked once per result).
+    const unexpected = logLines.slice(logged).filter((l) => l.includes('unexpected error') && l.includes('NOT_A_TYPE'));
+    expect(unexpected.length).toBe(2);
     s.close();
     c.ws.close();
     await c.closed;
