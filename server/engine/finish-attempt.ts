@@ -32,6 +32,21 @@ export function retryDelayMs(baseMs: number, attemptNumber: number): number {
   return Math.min(baseMs * 2 ** (attemptNumber - 1), 10 * 60_000);
 }
 
+type EndFields = { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] };
+
+/** The values of an attempt's end, in the order of its statements' parameters (`$1`–`$7` from their first). */
+function endValues(attemptId: string, state: string, fields: EndFields, defaultMaxRunning: number | null): unknown[] {
+  return [
+    attemptId,
+    state,
+    fields.exitReason ?? null,
+    fields.errorCode ?? null,
+    fields.output === undefined ? null : JSON.stringify(fields.output),
+    fields.guardrails ? JSON.stringify(fields.guardrails) : null,
+    defaultMaxRunning,
+  ];
+}
+
 /**
  * Ends the RUNNING attempt with its project's row locked, then gives the slot it held to the
  * project's next waiting job when one may wait (project-slots.ts), in the caller's transaction. False when the
@@ -49,22 +64,12 @@ export async function endRunningAttempt(
      UPDATE "JobAttempt" SET state = $2, "finishedAt" = clock_timestamp(), "exitReason" = $3, "errorCode" = $4, output = $5::jsonb, "guardrailResults" = $6::jsonb
      WHERE id = $1 AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
      RETURNING (SELECT id FROM project) AS "projectId", (SELECT wake FROM project) AS wake`,
-    [
-      attemptId,
-      state,
-      fields.exitReason ?? null,
-      fields.errorCode ?? null,
-      fields.output === undefined ? null : JSON.stringify(fields.output),
-      fields.guardrails ? JSON.stringify(fields.guardrails) : null,
-      defaultMaxRunning,
-    ],
+    endValues(attemptId, state, fields, defaultMaxRunning),
   );
   if (rows.length === 0) return false;
   if (rows[0].wake) await wakeWaitingJobs(sql, rows[0].projectId, defaultMaxRunning);
   return true;
 }
-
-type EndFields = { exitReason?: string; errorCode?: string; output?: unknown; guardrails?: GuardrailResult[] };
 
 /**
  * The attempt's end in the statement of the job's transition (its `writeWith`): the RUNNING attempt
@@ -79,15 +84,7 @@ function endAttemptWith(
 ) {
   return {
     writeWith: (params: unknown[]) => {
-      params.push(
-        attemptId,
-        state,
-        fields.exitReason ?? null,
-        fields.errorCode ?? null,
-        fields.output === undefined ? null : JSON.stringify(fields.output),
-        fields.guardrails ? JSON.stringify(fields.guardrails) : null,
-        defaultMaxRunning,
-      );
+      params.push(...endValues(attemptId, state, fields, defaultMaxRunning));
       const n = params.length - 7;
       return `WITH ${LOCK_PROJECT_OF_UPDATED_JOB(`$${n + 7}::int`)}
               UPDATE "JobAttempt" SET state = $${n + 2}, "finishedAt" = clock_timestamp(), "exitReason" = $${n + 3}, "errorCode" = $${n + 4},

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { appendJobEvents } from '../jobs/job-event.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { sseSubscription } from '../test/sse-subscription.ts';
 
 const QUERY = 'subscription { projectEvents { jobId seq message } }';
 
@@ -60,33 +61,7 @@ function connect(token = t.adminToken) {
 }
 
 /** An SSE subscriber: every `data` payload it got. */
-function sse(query = QUERY) {
-  const payloads: any[] = [];
-  const abort = new AbortController();
-  let buffered = '';
-  void (async () => {
-    const res = await fetch(`${t.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.adminToken}` },
-      body: JSON.stringify({ query }),
-      signal: abort.signal,
-    });
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += new TextDecoder().decode(value);
-      let end;
-      while ((end = buffered.indexOf('\n\n')) >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (data) payloads.push(JSON.parse(data.slice(6)));
-      }
-    }
-  })().catch(() => {});
-  return { payloads, close: () => abort.abort() };
-}
+const sse = (query = QUERY) => sseSubscription(t.url, t.adminToken, query);
 
 const active = async () =>
   (await t.app.services.metrics.subscriptions.get()).values.find((v) => v.labels.field === 'projectEvents')?.value ?? 0;

@@ -7,6 +7,7 @@ import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../http/websocket-server.ts';
 import { appendJobEvents } from '../jobs/job-event.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { sseSubscription } from '../test/sse-subscription.ts';
 
 const BUFFER = 2 * 1024 * 1024;
 const QUERY = 'subscription { projectEvents { jobId seq message } }';
@@ -47,35 +48,18 @@ function subscriber(jobId: string) {
   };
 }
 
-/** An SSE subscriber of the same document (it reads its group's results from a queue of its own). */
+/** An SSE subscriber of the same document (it reads its group's results from a queue of its own): the seqs of `jobId`'s events it got. */
 function sseSubscriber(jobId: string) {
-  const seqs: number[] = [];
-  const abort = new AbortController();
-  let buffered = '';
-  void (async () => {
-    const res = await fetch(`${t.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.adminToken}` },
-      body: JSON.stringify({ query: QUERY }),
-      signal: abort.signal,
-    });
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += new TextDecoder().decode(value);
-      let end;
-      while ((end = buffered.indexOf('\n\n')) >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (!data) continue;
-        const e = JSON.parse(data.slice(6)).data?.projectEvents;
-        if (e?.jobId === jobId) seqs.push(e.seq);
-      }
-    }
-  })().catch(() => {});
-  return { seqs, close: () => abort.abort() };
+  const { payloads, close } = sseSubscription(t.url, t.adminToken, QUERY);
+  return {
+    get seqs(): number[] {
+      return payloads
+        .map((p) => p.data?.projectEvents)
+        .filter((e) => e?.jobId === jobId)
+        .map((e) => e.seq as number);
+    },
+    close,
+  };
 }
 
 const active = async () =>
