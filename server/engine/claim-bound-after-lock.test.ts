@@ -5,6 +5,7 @@
 // The limit, read by that locking statement, is its latest version (a limit set meanwhile holds).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { untilWaitingForLock } from '../test/lock-wait.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startAttempt } from './start-attempt.ts';
 import { spendingBound } from '../budgets/spending-bound.ts';
@@ -32,17 +33,7 @@ it('a budget raised while the claim waits for the project lock is the bound the 
     await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
     const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
     // The claim's statement has started and waits for the lock.
-    await expect
-      .poll(
-        async () =>
-          (
-            await t.app.services.pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT j."attemptCount", j."projectId"%'`,
-            )
-          ).rowCount,
-        { timeout: 10_000, interval: 20 },
-      )
-      .toBe(1);
+    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     // The budget is raised meanwhile (setBudget takes the budget's lock, not the project's row).
     const raised = await t.gql(`mutation { setBudget(input: { limitUsd: 5, period: TOTAL }) { limitUsd } }`);
     expect(raised.errors).toBeUndefined();
@@ -76,17 +67,7 @@ it('a limit set while the claim waits for the project lock holds the claim: it p
     await holder.query('BEGIN');
     await holder.query(`UPDATE "Project" p SET "maxRunningAttempts" = 1 FROM "Job" j WHERE j.id = $1 AND p.id = j."projectId"`, [jobId]);
     const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
-    await expect
-      .poll(
-        async () =>
-          (
-            await t.app.services.pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT j."attemptCount", j."projectId"%'`,
-            )
-          ).rowCount,
-        { timeout: 10_000, interval: 20 },
-      )
-      .toBe(1);
+    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     await holder.query('COMMIT');
     // The claim read the limit from the locked row (its latest version): one attempt runs, the job waits.
     expect(await claim).toBeNull();

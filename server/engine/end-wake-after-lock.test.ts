@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PoolClient } from 'pg';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { untilWaitingForLock } from '../test/lock-wait.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startAttempt } from './start-attempt.ts';
 import { finishAttempt } from './finish-attempt.ts';
@@ -46,17 +47,7 @@ async function endWhileParking(running: string, parked: string, park: (sql: Pool
       { kind: 'succeeded', output: { summary: 'done' }, guardrails: [] },
       { retryBaseMs: 10, defaultMaxRunning: null },
     );
-    await expect
-      .poll(
-        async () =>
-          (
-            await t.app.services.pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH updated AS%'`,
-            )
-          ).rowCount,
-        { timeout: 10_000, interval: 20 },
-      )
-      .toBe(1);
+    await untilWaitingForLock(t.app.services.pool, 'WITH updated AS');
     await holder.query('COMMIT');
     expect(await finished).toBe('SUCCEEDED');
   } finally {

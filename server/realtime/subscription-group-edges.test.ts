@@ -11,6 +11,7 @@ import { appendJobEvents } from '../jobs/job-event.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { sseSubscription } from '../test/sse-subscription.ts';
+import { publishLogEvents, publishUntilLive } from '../test/publish-log-events.ts';
 
 const QUERY = 'subscription { projectEvents { jobId seq message } }';
 
@@ -70,25 +71,8 @@ async function newJob(): Promise<string> {
   return (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
 }
 
-async function publish(jobId: string, n: number, message = 'event'): Promise<number[]> {
-  const { pool, events } = t.app.services;
-  const appended = await appendJobEvents(
-    pool,
-    jobId,
-    Array.from({ length: n }, (_, k) => ({ type: 'LOG' as const, message: `${message} ${k}`, actor: 'test' })),
-  );
-  await events.publish(appended);
-  return appended.map((e) => e.seq);
-}
-
-/** Publishes log events of `jobId` until `live()`: every subscriber listening. */
-async function untilLive(jobId: string, live: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !live(); i++) {
-    await publish(jobId, 1, 'warm-up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(live(), 'every subscriber received an event').toBe(true);
-}
+const publish = (jobId: string, n: number, message?: string) => publishLogEvents(t.app.services, jobId, n, message);
+const untilLive = (jobId: string, live: () => boolean) => publishUntilLive(t.app.services, jobId, live);
 
 describe('subscription group edges', () => {
   it('a client that completes one of two operations sharing a group on one socket: the other gets every event once, in order', async () => {

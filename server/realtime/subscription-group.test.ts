@@ -8,6 +8,7 @@ import { appendJobEvents } from '../jobs/job-event.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { sseSubscription } from '../test/sse-subscription.ts';
+import { publishLogEvents, publishUntilLive } from '../test/publish-log-events.ts';
 
 const BUFFER = 2 * 1024 * 1024;
 const QUERY = 'subscription { projectEvents { jobId seq message } }';
@@ -70,30 +71,8 @@ async function newJob(): Promise<string> {
   return (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
 }
 
-/** Publishes log events of `jobId` until every subscriber got one: live, no sleep. Returns the last seq published. */
-async function untilLive(jobId: string, live: () => boolean): Promise<number> {
-  const { pool, events } = t.app.services;
-  let last = 0;
-  for (let i = 0; i < 100 && !live(); i++) {
-    const appended = await appendJobEvents(pool, jobId, [{ type: 'LOG', message: 'warm-up', actor: 'test' }]);
-    await events.publish(appended);
-    last = appended[appended.length - 1].seq;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(live(), 'every subscriber received an event').toBe(true);
-  return last;
-}
-
-async function publish(jobId: string, n: number, message = 'event'): Promise<number[]> {
-  const { pool, events } = t.app.services;
-  const appended = await appendJobEvents(
-    pool,
-    jobId,
-    Array.from({ length: n }, (_, k) => ({ type: 'LOG' as const, message: `${message} ${k}`, actor: 'test' })),
-  );
-  await events.publish(appended);
-  return appended.map((e) => e.seq);
-}
+const publish = (jobId: string, n: number, message?: string) => publishLogEvents(t.app.services, jobId, n, message);
+const untilLive = (jobId: string, live: () => boolean) => publishUntilLive(t.app.services, jobId, live);
 
 describe('a subscription group', () => {
   it('gives each of its WebSocket and SSE members every event once and in order, executing once per event', async () => {
