@@ -22,6 +22,7 @@ import { attachWebSocketServer } from './websocket-server.ts';
 import { sharedEventExecutionPlugin } from '../realtime/shared-event-execution.ts';
 import { corsPolicy } from './cors.ts';
 import { compiledReadPlugin } from './compiled-read-plugin.ts';
+import { requiredVariablesPlugin } from './required-variables.ts';
 import { handleGraphiql } from './graphiql-page.ts';
 import { refuseConnect, requestListener, sendError, type Route } from './request-listener.ts';
 
@@ -59,6 +60,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
       nestingLimitPlugin(),
       armorPlugin(services.config.production),
       guardPlugin(services, tokens),
+      requiredVariablesPlugin(),
       responseLimitsPlugin(services.config.limits),
       useGraphqlObservability(services.metrics, services.tracer, services.log, answerCode),
       sharedEventExecutionPlugin(services.metrics, services.config.limits.subscriberBufferBytes),

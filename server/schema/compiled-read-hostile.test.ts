@@ -124,11 +124,24 @@ afterAll(async () => {
 });
 
 describe('compiled reads under hostile and unusual requests answer as the general path does', () => {
-  it('a @skip/@include variable sent as null (its default does not apply): the general path answers, not an error thrown by the plan', async () => {
+  it('a @skip/@include variable sent as null (its default does not apply): refused before either path (required-variables.ts), not an error thrown by the plan', async () => {
     const query = `query Read($v: Boolean = true) { jobs(first: 2) { edges { node { id @include(if: $v) state } } } }`;
     await expectSame({ query, variables: { v: null } });
     await expectSame({ query, variables: { v: false } });
     await expectSame({ query: query.replace('@include', '@skip'), variables: { v: null } });
+  });
+
+  it('every root field skipped (no selection left to read), and every field of a nested object skipped', async () => {
+    await expectSame({ query: '{ jobs(first: 1) @skip(if: true) { pageInfo { hasNextPage } } }' });
+    await expectSame({
+      query: '{ a: jobs(first: 1) @include(if: false) { pageInfo { hasNextPage } } ... @skip(if: true) { jobs { edges { cursor } } } }',
+    });
+    const query = 'query Read($v: Boolean = false) { jobs(first: 1) @include(if: $v) { pageInfo { hasNextPage } } }';
+    await expectSame({ query });
+    await expectSame({ query, variables: { v: true } });
+    await expectSame({
+      query: '{ jobs(first: 2) { pageInfo @skip(if: true) { hasNextPage } edges { node { template { id @skip(if: true) } } } } }',
+    });
   });
 
   it('first: negative, zero, null, the largest Int, above the page maximum, and as variables', async () => {

@@ -103,6 +103,9 @@ class PlanWriter {
   root(operation: OperationDefinitionNode): ReadPlan {
     const query = this.schema.getQueryType()!;
     const fields = this.collect(query, [operation.selectionSet]);
+    // Every root field skipped: nothing to read, and a statement that names none of its parameters
+    // (the project's id) is one PostgreSQL cannot type. The general path answers `{}`.
+    if (fields.size === 0) throw new Unsupported();
     const body = this.object(query, fields, '', (name, nodes) => {
       if (name !== 'jobs') throw new Unsupported();
       return this.jobs(query.getFields().jobs, nodes);
