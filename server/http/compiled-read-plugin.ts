@@ -71,21 +71,33 @@ const MAX_KEPT_PLAN_CHARS = 16 * 1024 * 1024;
  * Plans are prepared statements, per connection: planning one cost PostgreSQL 4-5 ms of the benchmark
  * page's 11, as much as running it. A prepared plan stays in each connection's backend (~540 KB for
  * the benchmark's, measured in pg_backend_memory_contexts), and these texts come from clients'
- * documents: only the first MAX_NAMED_PLANS texts of the process up to MAX_NAMED_PLAN_CHARS are named
- * (at most ~4 MB per connection for plans like the benchmark's), on a budget apart from the project's
- * own named statements (server/db/named-statements.ts), whose places they must not take. Others go unnamed.
+ * documents: only MAX_NAMED_PLANS texts of the process up to MAX_NAMED_PLAN_CHARS are named (at most
+ * ~4 MB per connection for plans like the benchmark's), on a budget apart from the project's own named
+ * statements (server/db/named-statements.ts), whose places they must not take. A text is named on its
+ * NAMED_AFTER_USES-th use, so that one-off documents (a person trying queries in GraphiQL) do not take
+ * the places of the queries a client sends again and again. Others go unnamed.
  */
 const MAX_NAMED_PLANS = 8;
 const MAX_NAMED_PLAN_CHARS = 16 * 1024;
+const NAMED_AFTER_USES = 3;
+/** Texts counted towards a name; cleared when full (counting starts again, the names stay). */
+const MAX_COUNTED_TEXTS = 1000;
 const planNames = new Map<string, string>();
+const uses = new Map<string, number>();
 
 function statementName(sql: string): string | undefined {
-  let name = planNames.get(sql);
-  if (name === undefined && planNames.size < MAX_NAMED_PLANS && sql.length <= MAX_NAMED_PLAN_CHARS) {
-    name = 'autodev_read_' + createHash('sha1').update(sql).digest('hex').slice(0, 30);
-    planNames.set(sql, name);
+  const name = planNames.get(sql);
+  if (name !== undefined || planNames.size >= MAX_NAMED_PLANS || sql.length > MAX_NAMED_PLAN_CHARS) return name;
+  const count = (uses.get(sql) ?? 0) + 1;
+  if (count < NAMED_AFTER_USES) {
+    if (uses.size >= MAX_COUNTED_TEXTS) uses.clear();
+    uses.set(sql, count);
+    return undefined;
   }
-  return name;
+  uses.delete(sql);
+  const named = 'autodev_read_' + createHash('sha1').update(sql).digest('hex').slice(0, 30);
+  planNames.set(sql, named);
+  return named;
 }
 
 /** The `data` JSON text, or null when the general path must answer. */
