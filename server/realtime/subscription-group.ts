@@ -44,6 +44,8 @@ export class SubscriptionGroup {
   private readonly resultKey: string;
   private readonly execution: Execution;
   private closed = false;
+  /** Results (and their events, in pairs) not yet handed to the members: see deliverSoon. */
+  private pending: unknown[] = [];
 
   private constructor(
     private readonly registry: GroupRegistry,
@@ -108,7 +110,8 @@ export class SubscriptionGroup {
         let result = sharedResult(event, this.execution, this.args, this.metrics.subscriptionExecutions);
         // A result computed synchronously is handed over without another promise.
         if (result instanceof Promise) result = await result;
-        for (const member of this.members) member.deliver(result, event);
+        if (this.pending.length === 0) deliverSoon(this);
+        this.pending.push(result, event);
       }
       this.finish(null);
     } catch (err) {
@@ -116,7 +119,24 @@ export class SubscriptionGroup {
     }
   }
 
+  /** Hands the results waiting since this turn's events to every member, in order. */
+  deliverPending() {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    try {
+      for (let i = 0; i < pending.length; i += 2) {
+        const result = pending[i] as ExecutionResult;
+        for (const member of this.members) member.deliver(result, pending[i + 1]);
+      }
+    } catch (err) {
+      // As a failure while reading the source: the members are told (not the other groups of this turn).
+      this.finish(streamError(err, this.args));
+    }
+  }
+
   private finish(error: GraphQLError | null) {
+    this.deliverPending();
     const members = [...this.members];
     for (const member of members) this.leave(member);
     this.close();
@@ -125,6 +145,27 @@ export class SubscriptionGroup {
       else member.end();
     }
   }
+}
+
+/** Groups with results waiting, in the order their first result came. */
+let due: SubscriptionGroup[] = [];
+
+function deliverDue() {
+  const groups = due;
+  due = [];
+  for (const group of groups) group.deliverPending();
+}
+
+/**
+ * Delivers `group`'s results once this turn of the event loop has taken in its I/O (setImmediate):
+ * the events of every commit read in one turn go out together, so a connection gets them in one
+ * write (see corkForTick in http/websocket-delivery.ts) and its client in one read. Written one
+ * commit at a time, each event cost a write per subscriber and the next commit's result waited
+ * behind them.
+ */
+function deliverSoon(group: SubscriptionGroup) {
+  if (due.length === 0) setImmediate(deliverDue);
+  due.push(group);
 }
 
 /** The open groups of shareable sources, by document and key (documents are kept by Yoga's parse cache). */
