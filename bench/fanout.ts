@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
+import { spawnClients, type Collected } from './fanout-clients.ts';
 import { BENCH_LIMITS, addMinimalTemplate, profileWindow, createJobs, percentile, printTable, sleep, waitForTerminal } from './lib.ts';
 
 const JOBS = Number(process.env.BENCH_FANOUT_JOBS ?? 20);
@@ -15,10 +16,18 @@ const SUBSCRIBER_COUNTS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? '100,1000').s
  * AutoDev's subscribers: `ws` (default) are bare `ws` sockets speaking graphql-ws' protocol by
  * hand, with one JSON.parse per message like the baseline's clients; `graphql-ws` are graphql-ws'
  * `createClient` (its message validation, sinks and locks: client-side work the baseline's clients
- * do not do, in the same process as the server).
+ * do not do, in the same process as the server); `process`: the same bare sockets as `ws`, on both
+ * sides, in a child process (bench/fanout-clients.ts), so the server's event loop carries no
+ * client's reads. Its CPU figure adds the child's.
  */
 const CLIENTS = process.env.BENCH_FANOUT_CLIENTS ?? 'ws';
-if (CLIENTS !== 'ws' && CLIENTS !== 'graphql-ws') throw new Error(`BENCH_FANOUT_CLIENTS: ws or graphql-ws, not ${CLIENTS}`);
+if (CLIENTS !== 'ws' && CLIENTS !== 'graphql-ws' && CLIENTS !== 'process')
+  throw new Error(`BENCH_FANOUT_CLIENTS: ws, graphql-ws or process, not ${CLIENTS}`);
+const CLIENTS_LABEL = {
+  ws: 'bare ws clients on both sides',
+  'graphql-ws': "AutoDev's: graphql-ws createClient",
+  process: 'bare ws clients on both sides, in a child process',
+}[CLIENTS];
 const QUERY = 'subscription { projectEvents { seq createdAt } }';
 
 type ProjectEvent = { seq: number; createdAt: string };
@@ -81,7 +90,9 @@ async function autodevRun(subscribers: number) {
   let acked = 0;
   let failed = 0;
   const url = t.url.replace('http', 'ws') + '/graphql';
-  for (let i = 0; i < subscribers; i++) {
+  const remote = CLIENTS === 'process' ? await spawnClients('graphql-ws', url, subscribers, t.adminToken, QUERY) : null;
+  if (remote) acked = subscribers;
+  for (let i = 0; i < subscribers && !remote; i++) {
     const hooks: Hooks = {
       connected: () => {
         acked++;
@@ -92,7 +103,7 @@ async function autodevRun(subscribers: number) {
       next: ({ seq, createdAt }) => {
         const now = Date.now();
         latencies.push(now - Date.parse(createdAt));
-        const busAt = onBus.get(`${seq}|${createdAt}`);
+        const busAt = onBus.get(`${seq}|${Date.parse(createdAt)}`);
         if (busAt !== undefined) fromBus.push(now - busAt);
         received[i]++;
       },
@@ -108,10 +119,11 @@ async function autodevRun(subscribers: number) {
   await sleep(500 + subscribers); // subscriptions are registered after the ack
   const { rows: projects } = await t.app.services.pool.query<{ id: string }>(`SELECT id FROM "Project" WHERE slug = 'default'`);
   const offBus = await t.app.services.events.onProject(projects[0].id, (e) => {
-    onBus.set(`${e.seq}|${e.createdAt}`, Date.now());
+    onBus.set(`${e.seq}|${Date.parse(e.createdAt)}`, Date.now());
   });
   const started = Date.now();
   const cpuBefore = process.cpuUsage();
+  remote?.start();
   const profile = await profileWindow();
   const ids = await createJobs(t, JOBS, 4);
   await waitForTerminal(t, ids);
@@ -122,6 +134,18 @@ async function autodevRun(subscribers: number) {
   const expected = rows.length;
   // When each event was committed, relative to the first: the baseline replays the same bursts.
   const timeline = rows.map((r) => r.at.getTime() - rows[0].at.getTime());
+  let remoteCpuMs = 0;
+  if (remote) {
+    const collected = await remote.collect(expected, 15_000);
+    remoteCpuMs = collected.cpuMs;
+    collected.perSocket.forEach((n, i) => (received[i] = n));
+    const r = collected.receipts;
+    for (let k = 0; k < r.length; k += 3) {
+      latencies.push(r[k] - r[k + 2]);
+      const busAt = onBus.get(`${r[k + 1]}|${r[k + 2]}`);
+      if (busAt !== undefined) fromBus.push(r[k] - busAt);
+    }
+  }
   const deadline = Date.now() + 15_000;
   while (received.some((n) => n < expected) && Date.now() < deadline) await sleep(50);
   const durationMs = Date.now() - started;
@@ -130,7 +154,7 @@ async function autodevRun(subscribers: number) {
   const cpu = process.cpuUsage(cpuBefore);
   // CPU time of this process (server and clients) per 1,000 deliveries: unlike latency, it hardly
   // moves when other processes compete for the cores. It includes running the jobs themselves.
-  const cpuMsPer1000 = ((cpu.user + cpu.system) / 1000 / (expected * subscribers)) * 1000;
+  const cpuMsPer1000 = (((cpu.user + cpu.system) / 1000 + remoteCpuMs) / (expected * subscribers)) * 1000;
   const lost = received.reduce((s, n) => s + Math.max(0, expected - n), 0);
   const duplicated = received.reduce((s, n) => s + Math.max(0, n - expected), 0);
   await Promise.all(
@@ -150,9 +174,11 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   const latencies: number[] = [];
   let received = 0;
+  const remote = CLIENTS === 'process' ? await spawnClients('bare', url, subscribers) : null;
+  while (remote && wss.clients.size < subscribers) await sleep(10); // the server's side of each connection
   const sockets = await Promise.all(
     Array.from(
-      { length: subscribers },
+      { length: remote ? 0 : subscribers },
       () =>
         new Promise<WebSocket>((resolve) => {
           const ws = new WebSocket(url);
@@ -169,6 +195,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   // The same number of payloads of the same shape, sent on the same timeline (bursts included).
   const start = Date.now();
   const cpuBefore = process.cpuUsage();
+  remote?.start();
   const profile = await profileWindow();
   for (let i = 0; i < messages; i++) {
     const wait = start + timeline[i] - Date.now();
@@ -186,6 +213,13 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
     });
     for (const c of wss.clients) c.send(payload);
   }
+  let collected: Collected | null = null;
+  if (remote) {
+    collected = await remote.collect(messages, 10_000);
+    const r = collected.receipts;
+    for (let k = 0; k < r.length; k += 2) latencies.push(r[k] - r[k + 1]);
+    received = latencies.length;
+  }
   const deadline = Date.now() + 10_000;
   while (received < messages * subscribers && Date.now() < deadline) await sleep(20);
   await profile?.stop(`fanout-${subscribers}-baseline`);
@@ -195,7 +229,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   return {
     latencies,
     lost: messages * subscribers - received,
-    cpuMsPer1000: ((cpu.user + cpu.system) / 1000 / (messages * subscribers)) * 1000,
+    cpuMsPer1000: (((cpu.user + cpu.system) / 1000 + (collected?.cpuMs ?? 0)) / (messages * subscribers)) * 1000,
   };
 }
 
@@ -204,7 +238,7 @@ export async function benchFanout() {
     const ours = await autodevRun(subscribers);
     const base = await bareWsRun(subscribers, ours.timeline);
     printTable(
-      `Event fan-out: ${subscribers} subscribers (${CLIENTS === 'ws' ? 'bare ws clients on both sides' : "AutoDev's: graphql-ws createClient"}), ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`,
+      `Event fan-out: ${subscribers} subscribers (${CLIENTS_LABEL}), ${JOBS} jobs, ${ours.expected} events each (${ours.expected * subscribers} deliveries)`,
       [
         ['latency p50', percentile(ours.latencies, 50), percentile(base.latencies, 50), 'ms'],
         ['latency p99', percentile(ours.latencies, 99), percentile(base.latencies, 99), 'ms'],
@@ -216,7 +250,7 @@ export async function benchFanout() {
     );
     console.log(`events lost: AutoDev ${ours.lost}, baseline ${base.lost}; duplicated: AutoDev ${ours.duplicated}`);
     console.log(
-      `CPU per 1,000 deliveries (this process: server, clients and, for AutoDev, running the jobs): AutoDev ${ours.cpuMsPer1000.toFixed(1)} ms, baseline ${base.cpuMsPer1000.toFixed(1)} ms`,
+      `CPU per 1,000 deliveries (server, clients and, for AutoDev, running the jobs): AutoDev ${ours.cpuMsPer1000.toFixed(1)} ms, baseline ${base.cpuMsPer1000.toFixed(1)} ms`,
     );
   }
 }
