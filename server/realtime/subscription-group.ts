@@ -32,9 +32,10 @@ export interface ShareableSource {
  * Subscribers that would receive the same results share one group: the same source events (a
  * shareable source with the same `shareKey`), document, operation and variables, project and
  * role (what a resolver may depend on besides the event). The group reads its source once,
- * executes the selection once per event and hands the result to each member synchronously: no
- * event stream, promise chain or execution per subscriber. A source that is not shareable (a
- * job's stream, which replays from its own `afterSeq`) makes a group of one.
+ * executes the selection once per event and hands the result to each member synchronously, with
+ * the other results of its turn of the event loop (see deliverSoon): no event stream, promise
+ * chain or execution per subscriber. A source that is not shareable (a job's stream, which
+ * replays from its own `afterSeq`) makes a group of one.
  */
 export class SubscriptionGroup {
   private readonly members = new Set<GroupMember>();
@@ -77,7 +78,7 @@ export class SubscriptionGroup {
     return group;
   }
 
-  /** Adds `member`: it gets every result from the next event on. False when the group has closed. */
+  /** Adds `member`: it gets every result handed over from now on (those waiting for this turn's end too). False when the group has closed. */
   join(member: GroupMember): boolean {
     if (this.closed) return false;
     this.members.add(member);
