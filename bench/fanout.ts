@@ -72,6 +72,8 @@ async function autodevRun(subscribers: number) {
     databaseUrl: db.url,
     role: 'all',
     env: { ...BENCH_LIMITS, AUTODEV_EXECUTOR: 'inline', AUTODEV_WORKER_CONCURRENCY: '4' },
+    // BENCH_FANOUT_REDIS=1: events reach the bus through Redis (as with several processes), not in memory.
+    ...(process.env.BENCH_FANOUT_REDIS === '1' ? { redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}),
   });
   await addMinimalTemplate(t);
   // One job before anyone subscribes: the modules a job's run loads on first use (~0.1 s of
