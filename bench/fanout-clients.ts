@@ -10,7 +10,7 @@ type Kind = 'graphql-ws' | 'bare';
 type Open = { type: 'open'; kind: Kind; url: string; count: number; token: string; query: string };
 type Collect = { type: 'collect'; expected: number; timeoutMs: number };
 type ToChild = Open | { type: 'start' } | Collect;
-/** receipts: for graphql-ws [receivedAt, seq, createdAt ms], for bare [receivedAt, sentAt], flattened. */
+/** receipts: for graphql-ws [receivedAt, seq, createdAt ms], for bare [receivedAt, sentAt, dueAt], flattened. */
 export type Collected = { receipts: number[]; perSocket: number[]; cpuMs: number };
 type FromChild = { type: 'ready' } | ({ type: 'collected' } & Collected);
 
@@ -67,8 +67,8 @@ function runChild() {
       if (kind === 'bare') {
         ws.on('open', isReady);
         ws.on('message', (m) => {
-          const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number };
-          receipts.push(Date.now(), e.sentAt);
+          const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number; dueAt: number };
+          receipts.push(Date.now(), e.sentAt, e.dueAt);
           perSocket[i]++;
         });
       } else {
