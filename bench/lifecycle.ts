@@ -4,6 +4,7 @@ import { Logger, makeWorkerUtils, run } from 'graphile-worker';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
 import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { BENCH_LIMITS, addMinimalTemplate, createJobs, printTable, profileWindow, waitForTerminal } from './lib.ts';
 import { inLanes } from '../server/test/in-lanes.ts';
@@ -71,6 +72,47 @@ async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<Wind
   };
 }
 
+/**
+ * This process's context switches since `since`: involuntary (a thread that could run was taken off
+ * its CPU, e.g. for a PostgreSQL backend its write woke) and voluntary (it waited for I/O).
+ */
+function contextSwitches(since = { preempted: 0, slept: 0 }) {
+  const usage = process.resourceUsage();
+  return { preempted: usage.involuntaryContextSwitches - since.preempted, slept: usage.voluntaryContextSwitches - since.slept };
+}
+
+/** p50 / p90 of `values`, in ms. */
+function percentiles(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(0);
+  return `${at(0.5)} / ${at(0.9)}`;
+}
+
+/**
+ * Where a job's time went, from the database's own timestamps (ms precision): queued (createJob's
+ * insert to the claim's RUNNING event, the claim's wait for its project's lock included), running
+ * (the claim's event to the start of the transaction that ends the attempt: the runner, its events
+ * and usage, the guardrails) and ending (that transaction's start to its SUCCEEDED event: the round
+ * trip of its BEGIN and the wait for the project's lock). With the mean number of jobs queued.
+ */
+async function waitBreakdown(db: pg.Pool, ids: string[]): Promise<string> {
+  const { rows } = await db.query<{ created: number; claimed: number; ending: number; ended: number }>(
+    `SELECT extract(epoch FROM j."createdAt") * 1000 AS created, extract(epoch FROM j."finishedAt") * 1000 AS ending,
+            (SELECT extract(epoch FROM min(e."createdAt")) * 1000 FROM "JobEvent" e WHERE e."jobId" = j.id AND e."toState" = 'RUNNING') AS claimed,
+            (SELECT extract(epoch FROM max(e."createdAt")) * 1000 FROM "JobEvent" e WHERE e."jobId" = j.id AND e."toState" = 'SUCCEEDED') AS ended
+     FROM "Job" j WHERE j.id = ANY($1)`,
+    [ids],
+  );
+  const first = Math.min(...rows.map((r) => r.created));
+  const span = Math.max(...rows.map((r) => r.ended)) - first;
+  const queuedMs = rows.reduce((sum, r) => sum + (r.claimed - r.created), 0);
+  return (
+    `Where a job's time went, p50 / p90 ms: queued ${percentiles(rows.map((r) => r.claimed - r.created))} ` +
+    `(on average ${(queuedMs / span).toFixed(0)} jobs queued over the ${span.toFixed(0)} ms), ` +
+    `running ${percentiles(rows.map((r) => r.ending - r.claimed))}, ending ${percentiles(rows.map((r) => r.ended - r.ending))}`
+  );
+}
+
 /** The statements of the window grouped by their first words, most frequent first (BENCH_STATEMENTS=1). */
 function printStatements(log: StatementLog, n: number) {
   const byText = new Map<string, number>();
@@ -90,16 +132,23 @@ export async function benchLifecycle() {
     await waitForTerminal(t, await createJobs(t, 10, CONCURRENCY, 1_000_000)); // warm-up
     const started = performance.now();
     let ids: string[] = [];
+    let createdAfterMs = 0;
     const profile = await profileWindow();
+    const loop = performance.eventLoopUtilization();
+    const switches = contextSwitches();
     const oursCost = await measureWindow(t.app.services.pool, async () => {
       ids = await createJobs(t, N, CONCURRENCY);
+      createdAfterMs = performance.now() - started;
       await waitForTerminal(t, ids);
     });
     const ours = N / ((performance.now() - started) / 1000);
+    const loopBusy = performance.eventLoopUtilization(loop).utilization;
+    const oursSwitches = contextSwitches(switches);
     await profile?.stop('lifecycle');
     const { rows } = await t.app.services.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "JobEvent" WHERE "jobId" = ANY($1)`, [
       ids,
     ]);
+    const breakdown = await waitBreakdown(t.app.services.pool, ids);
     await t.close();
 
     const pgPool = createPool(db.url, 20);
@@ -118,6 +167,7 @@ export async function benchLifecycle() {
         },
       },
     });
+    const baseSwitches = contextSwitches();
     const baseStart = performance.now();
     const baseCost = await measureWindow(pgPool, async () => {
       await inLanes(Array.from({ length: N }), CONCURRENCY, async (_, i) => {
@@ -126,6 +176,7 @@ export async function benchLifecycle() {
       while (done < N) await new Promise((r) => setTimeout(r, 5));
     });
     const base = N / ((performance.now() - baseStart) / 1000);
+    const baseSwitched = contextSwitches(baseSwitches);
     await runner.stop();
     await utils.release();
     await pgPool.end();
@@ -142,6 +193,12 @@ export async function benchLifecycle() {
         `plus statements outside one ${per(oursCost, 'autocommit')} / ${per(baseCost, 'autocommit')}, ` +
         `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
         `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
+    );
+    console.log(
+      `${breakdown}; all ${N} createJob answered after ${createdAfterMs.toFixed(0)} ms; ` +
+        `this process's event loop busy ${(loopBusy * 100).toFixed(0)} % of the window, ` +
+        `its threads preempted ${(oursSwitches.preempted / N).toFixed(1)} / baseline ${(baseSwitched.preempted / N).toFixed(1)} ` +
+        `and asleep ${(oursSwitches.slept / N).toFixed(1)} / ${(baseSwitched.slept / N).toFixed(1)} times per job`,
     );
     if (process.env.BENCH_STATEMENTS) printStatements(oursCost.log, N);
   } finally {
