@@ -23,7 +23,8 @@ async function rssKiB(pid: number): Promise<number> {
  * Preloaded (see probeOptions) into both the server measured and the bare `ws` baseline, so both
  * sides are read the same way: on SIGUSR2 the process collects its garbage (a full GC, twice: weak
  * references and finalizers let go in the second) and prints one line with its RSS and heap after
- * GC. With BENCH_HEAP_SNAPSHOT_DIR set it also writes a heap snapshot there after each reading (numbered 1, 2, …;
+ * GC (JSON: RSS, heap used and committed, external memory, each heap space committed and used).
+ * With BENCH_HEAP_SNAPSHOT_DIR set it also writes a heap snapshot there after each reading (numbered 1, 2, …;
  * readings after the first are then inflated by the snapshot's own memory).
  */
 const GC_PROBE = `'use strict';
@@ -33,10 +34,13 @@ let n = 0;
 process.on('SIGUSR2', () => {
   global.gc();
   global.gc();
-  const { rss, heapUsed } = process.memoryUsage();
+  const m = process.memoryUsage();
   const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
   if (dir) v8.writeHeapSnapshot(path.join(dir, 'probe-' + process.pid + '-' + ++n + '.heapsnapshot'));
-  process.stdout.write('gc-probe rss=' + rss + ' heap=' + heapUsed + '\\n');
+  const spaces = {};
+  for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = [s.space_size, s.space_used_size];
+  const line = { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, spaces };
+  process.stdout.write('gc-probe ' + JSON.stringify(line) + '\\n');
 });
 `;
 
@@ -55,23 +59,48 @@ interface Reading {
   /** Medians of READINGS readings, each after a full GC (KiB). */
   rssKiB: number;
   heapKiB: number;
+  /**
+   * Where the RSS goes, medians after a full GC (KiB): V8's heap committed (heapTotal) against
+   * used, memory outside it (external, of which arrayBuffers), and each heap space committed / used.
+   */
+  breakdown: Record<string, number>;
+}
+
+interface ProbeLine {
+  rss: number;
+  heap: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, [committed: number, used: number]>;
+}
+
+/** What the breakdown reads of a probe line (bytes). */
+function breakdownOf(p: ProbeLine): Record<string, number> {
+  const out: Record<string, number> = { 'heap committed (heapTotal)': p.heapTotal, external: p.external, arrayBuffers: p.arrayBuffers };
+  for (const [space, [committed, used]] of Object.entries(p.spaces)) {
+    out[`${space} committed`] = committed;
+    out[`${space} used`] = used;
+  }
+  return out;
 }
 
 /** Reads a process started with PROBE: its RSS as it is, then the median of READINGS readings after a full GC. */
 async function readMemory(child: ChildProcess, out: () => string): Promise<Reading> {
   const rawRssKiB = await rssKiB(child.pid!);
-  const rss: number[] = [];
-  const heap: number[] = [];
+  const lines: ProbeLine[] = [];
   for (let i = 0; i < READINGS; i++) {
     const seen = out().length;
     child.kill('SIGUSR2');
     let line: RegExpExecArray | null;
-    while (!(line = /gc-probe rss=(\d+) heap=(\d+)/.exec(out().slice(seen)))) await sleep(10);
-    rss.push(Number(line[1]) / 1024);
-    heap.push(Number(line[2]) / 1024);
+    while (!(line = /gc-probe (\{.*\})\n/.exec(out().slice(seen)))) await sleep(10);
+    lines.push(JSON.parse(line[1]) as ProbeLine);
     await sleep(300);
   }
-  return { rawRssKiB, rssKiB: percentile(rss, 50), heapKiB: percentile(heap, 50) };
+  const median = (f: (p: ProbeLine) => number) => percentile(lines.map(f), 50) / 1024;
+  const breakdown: Record<string, number> = {};
+  for (const key of Object.keys(breakdownOf(lines[0]))) breakdown[key] = median((p) => breakdownOf(p)[key] ?? 0);
+  return { rawRssKiB, rssKiB: median((p) => p.rss), heapKiB: median((p) => p.heap), breakdown };
 }
 
 /** CPU time (user + system, ms) of a process and its descendants, live and reaped, PostgreSQL's processes left out. */
@@ -156,6 +185,39 @@ async function openSubscriptions(url: string, token: string | null, n: number) {
   return clients;
 }
 
+async function closeSubscriptions(clients: ReturnType<typeof createClient>[]) {
+  await Promise.all(
+    clients.map(async (c) => {
+      await c.dispose(); // void or a promise
+    }),
+  );
+}
+
+function openSockets(port: string, n: number): Promise<WebSocket[]> {
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<WebSocket>((r) => {
+          const s = new WebSocket(`ws://127.0.0.1:${port}`);
+          s.on('open', () => r(s));
+        }),
+    ),
+  );
+}
+
+async function closeSockets(sockets: WebSocket[]) {
+  await Promise.all(
+    sockets.map(
+      (s) =>
+        new Promise((r) => {
+          s.once('close', r);
+          s.close();
+        }),
+    ),
+  );
+}
+
 const BARE_WS = `
 const { WebSocketServer } = require('ws');
 const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -192,14 +254,16 @@ export async function benchMemoryStartup() {
     const url = /GraphQL \+ GraphiQL: (\S+)\/graphql/.exec(warm.out())![1].replace('http', 'ws') + '/graphql';
     const token = /Admin token[^:]*: (\S+)/.exec(warm.out())![1];
     await sleep(1000);
+    const fresh = await readMemory(warm.child, warm.out);
+    // Warm-up (both sides alike): as many subscriptions opened and closed once, so the figures are
+    // what each subscription keeps, not the one-time growth of the first burst (V8's young
+    // generation pages touched for the first time, ~18 MiB here; first-use code and caches).
+    await closeSubscriptions(await openSubscriptions(url, token, SUBSCRIBERS));
+    await sleep(1500);
     const before = await readMemory(warm.child, warm.out);
     const clients = await openSubscriptions(url, token, SUBSCRIBERS);
     const after = await readMemory(warm.child, warm.out);
-    await Promise.all(
-      clients.map(async (c) => {
-        await c.dispose(); // void or a promise
-      }),
-    );
+    await closeSubscriptions(clients);
     await stop(warm.child);
 
     // Baselines: embedded PostgreSQL alone (cold and warm), a bare ws server with as many sockets.
@@ -215,33 +279,46 @@ export async function benchMemoryStartup() {
     const bare = await startProcess([...PROBE, '-e', BARE_WS], process.env, /listening \d+/);
     const port = /listening (\d+)/.exec(bare.out())![1];
     await sleep(500);
+    const bareFresh = await readMemory(bare.child, bare.out);
+    await closeSockets(await openSockets(port, SUBSCRIBERS)); // the same warm-up
+    await sleep(1500);
     const bareBefore = await readMemory(bare.child, bare.out);
-    const sockets = await Promise.all(
-      Array.from(
-        { length: SUBSCRIBERS },
-        () =>
-          new Promise<WebSocket>((r) => {
-            const s = new WebSocket(`ws://127.0.0.1:${port}`);
-            s.on('open', () => r(s));
-          }),
-      ),
-    );
+    const sockets = await openSockets(port, SUBSCRIBERS);
     await sleep(1500);
     const bareAfter = await readMemory(bare.child, bare.out);
-    for (const s of sockets) s.close();
+    await closeSockets(sockets);
     bare.child.kill();
 
-    const per = (k: keyof Reading) => (after[k] - before[k]) / SUBSCRIBERS;
-    const base = (k: keyof Reading) => (bareAfter[k] - bareBefore[k]) / SUBSCRIBERS;
+    type Figure = 'rssKiB' | 'heapKiB';
+    const per = (k: Figure) => (after[k] - before[k]) / SUBSCRIBERS;
+    const base = (k: Figure) => (bareAfter[k] - bareBefore[k]) / SUBSCRIBERS;
     printTable(`Memory (${SUBSCRIBERS} idle subscribers) and start-up`, [
       ['RSS per idle subscription, after GC (median of 3)', per('rssKiB'), base('rssKiB'), 'KiB'],
       ['heap per idle subscription, after GC (median of 3)', per('heapKiB'), base('heapKiB'), 'KiB'],
-      ['RSS per idle subscription, no forced GC', per('rawRssKiB'), base('rawRssKiB'), 'KiB'],
+      [
+        'RSS per idle subscription, no forced GC, first burst (no warm-up)',
+        (after.rawRssKiB - fresh.rawRssKiB) / SUBSCRIBERS,
+        (bareAfter.rawRssKiB - bareFresh.rawRssKiB) / SUBSCRIBERS,
+        'KiB',
+      ],
+      [
+        'RSS per idle subscription, after GC, first burst (no warm-up)',
+        (after.rssKiB - fresh.rssKiB) / SUBSCRIBERS,
+        (bareAfter.rssKiB - bareFresh.rssKiB) / SUBSCRIBERS,
+        'KiB',
+      ],
       ['npm start to ready, cold (no .data/)', cold.ms, pgCold.ms, 'ms'],
       ['npm start to ready, warm', warmNpm.ms, pgWarm.ms, 'ms'],
       ['npm start CPU to ready, warm (npm + server)', warmNpm.cpuMs, pgWarm.cpuMs, 'ms'],
       ['node scripts/start.mjs to ready, warm (no npm)', warm.ms, pgWarm.ms, 'ms'],
     ]);
+    const grown = (a: Reading, b: Reading, key: string) => ((a.breakdown[key] ?? 0) - (b.breakdown[key] ?? 0)) / SUBSCRIBERS;
+    printTable(
+      `Where the RSS per idle subscription goes (after GC and the warm-up, per subscription or socket)`,
+      Object.keys(after.breakdown)
+        .map((key): [string, number, number, string] => [key, grown(after, before, key), grown(bareAfter, bareBefore, key), 'KiB'])
+        .filter(([, ours, bare]) => Math.abs(ours) >= 0.01 || Math.abs(bare) >= 0.01),
+    );
     console.log(
       `(server RSS after GC ${Math.round(before.rssKiB / 1024)} MiB idle, ${Math.round(after.rssKiB / 1024)} MiB with ${SUBSCRIBERS} subscriptions; start-up baseline = embedded PostgreSQL alone)`,
     );
