@@ -1,4 +1,6 @@
 import { execute, GraphQLError, getOperationAST, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { JobEventRecord } from '../jobs/job-event.ts';
+import { eventSize } from './event-bus.ts';
 
 /**
  * One subscriber of a group: the group hands it every result, in order, synchronously, then ends
@@ -47,6 +49,8 @@ export class SubscriptionGroup {
   private closed = false;
   /** Results (and their events, in pairs) not yet handed to the members: see deliverSoon. */
   private pending: unknown[] = [];
+  /** About how many bytes the pending results' events take (see MAX_DEFERRED_BYTES). */
+  private pendingBytes = 0;
 
   private constructor(
     private readonly registry: GroupRegistry,
@@ -113,6 +117,8 @@ export class SubscriptionGroup {
         if (result instanceof Promise) result = await result;
         if (this.pending.length === 0) deliverSoon(this);
         this.pending.push(result, event);
+        this.pendingBytes += typeof event === 'object' && event !== null ? eventSize(event as JobEventRecord) : 0;
+        if (this.pendingBytes > MAX_DEFERRED_BYTES) this.deliverPending();
       }
       this.finish(null);
     } catch (err) {
@@ -125,6 +131,7 @@ export class SubscriptionGroup {
     const pending = this.pending;
     if (pending.length === 0) return;
     this.pending = [];
+    this.pendingBytes = 0;
     try {
       for (let i = 0; i < pending.length; i += 2) {
         const result = pending[i] as ExecutionResult;
@@ -147,6 +154,15 @@ export class SubscriptionGroup {
     }
   }
 }
+
+/**
+ * Past this many bytes of events a group's results wait no longer: they go out at once, in the
+ * I/O callback that brought them. A connection's writes of one tick are corked together and the
+ * slow-subscriber bound counts them as unsent (SocketMember in http/websocket-delivery.ts), so
+ * several large commits of one turn written together cut off a client that reads (1008); written
+ * one callback at a time, the kernel takes each before the next. Small events still share a write.
+ */
+const MAX_DEFERRED_BYTES = 64 * 1024;
 
 /** Groups with results waiting, in the order their first result came. */
 let due: SubscriptionGroup[] = [];
