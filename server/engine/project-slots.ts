@@ -7,6 +7,13 @@ import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
  * - a claim locks the project row first (`lockProjectOfJob`), then counts the project's RUNNING
  *   attempts in a later statement (so the count sees every release committed before the lock);
  *   at the limit the job stays QUEUED, marked `slotWaitSince`, with no queue entry and no attempt;
+ * - a claim of a project without a limit (its own or the operator's default) counts nothing and
+ *   parks nothing, so it takes the lock shared (FOR SHARE): claims of that project do not wait
+ *   for one another, only for an end, a park or a change of the limit (each takes the lock FOR NO
+ *   KEY UPDATE, which conflicts with FOR SHARE), and the limit it read stays unset until it
+ *   commits. Read shared, a limit sends the claim back to take the lock exclusively
+ *   (start-attempt.ts). Taken exclusively by every claim, the lock queued a busy project's claims
+ *   behind each other (README, Performance);
  * - an attempt that stops running locks the same row in the statement that ends it
  *   (`LOCK_PROJECT_OF_ATTEMPT`), then `wakeWaitingJobs` gives each free slot to the project's
  *   longest-waiting job by queueing it again, in the same transaction (skipped when the project has
@@ -28,20 +35,21 @@ export interface ClaimView {
 }
 
 /**
- * Reads the job's attempt count and its project's limit, locking the project's row until commit.
- * `columns`: more of the claim's reads, as SQL over the job's row `j`, in the same statement, with
- * their values `params` ($3, $4…).
+ * Reads the job's attempt count and its project's limit, locking the project's row until commit
+ * (`shared`: FOR SHARE, for a claim that neither counts nor parks; otherwise FOR NO KEY UPDATE).
+ * Either way the limit read is the locked row's latest version. `columns`: more of the claim's
+ * reads, as SQL over the job's row `j`, in the same statement, with their values `params` ($3, $4…).
  */
 export async function lockProjectOfJob<T extends object = object>(
   sql: Sql,
   jobId: string,
   defaultLimit: number | null,
-  columns = '',
-  params: unknown[] = [],
+  opts: { columns?: string; params?: unknown[]; shared?: boolean } = {},
 ): Promise<(ClaimView & T) | null> {
+  const { columns = '', params = [], shared = false } = opts;
   const { rows } = await sql.query<ClaimView & T>(
     `SELECT j."attemptCount", j."projectId", COALESCE(p."maxRunningAttempts", $2::int) AS "limit"${columns ? `, ${columns}` : ''}
-     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR NO KEY UPDATE OF p`,
+     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 ${shared ? 'FOR SHARE' : 'FOR NO KEY UPDATE'} OF p`,
     [jobId, defaultLimit, ...params],
   );
   return rows[0] ?? null;

@@ -30,29 +30,47 @@ export interface StartedAttempt {
   bound: SpendingBound;
 }
 
+interface ClaimRequest {
+  jobId: string;
+  workerId: string;
+  executor: string;
+  defaultMaxRunning: number | null;
+  /** The operator's AUTODEV_MODEL, which every agent then calls (the bound's prices are its price). */
+  modelOverride?: string | null;
+}
+
+/** A claim that took the project's lock shared found a limit: it must count, under the exclusive lock. */
+class LimitFound extends Error {}
+
 /**
  * Claims a queued job for this worker: QUEUED → RUNNING and a new JobAttempt, in one transaction.
  * Returns null when the job is no longer queued (cancelled, or claimed by another worker), or when
  * its project already runs as many attempts as its limit allows: then the job stays QUEUED and
  * waits for a slot (project-slots.ts), with no attempt recorded.
  */
-export async function startAttempt(
-  deps: TransitionDeps,
-  req: {
-    jobId: string;
-    workerId: string;
-    executor: string;
-    defaultMaxRunning: number | null;
-    /** The operator's AUTODEV_MODEL, which every agent then calls (the bound's prices are its price). */
-    modelOverride?: string | null;
-  },
-): Promise<StartedAttempt | null> {
+export async function startAttempt(deps: TransitionDeps, req: ClaimRequest): Promise<StartedAttempt | null> {
+  // Without the operator's default limit, a project's own limit is the exception: the claim takes
+  // the project's lock shared, and only a project that has a limit costs a second transaction (the
+  // first, rolled back, wrote nothing). A shared lock is never upgraded in place: two claims doing
+  // so would deadlock.
+  if (req.defaultMaxRunning === null) {
+    try {
+      return await claim(deps, req, true);
+    } catch (err) {
+      if (!(err instanceof LimitFound)) throw err;
+    }
+  }
+  return claim(deps, req, false);
+}
+
+async function claim(deps: TransitionDeps, req: ClaimRequest, shared: boolean): Promise<StartedAttempt | null> {
   let started: StartedAttempt | null = null;
   try {
     const result = await withTransaction(deps.pool, async (sql) => {
       // One read under the project's lock: the slot, the transition's row and what the attempt starts from.
-      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS);
+      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, { columns: CLAIM_READ_COLUMNS, shared });
       if (!current) return null;
+      if (current.limit !== null && shared) throw new LimitFound();
       if (current.limit !== null && !(await takeSlotOrWait(sql, { ...current, jobId: req.jobId, limit: current.limit }))) return null;
       const number = current.attemptCount + 1;
       let resume: ResumePoint | undefined;
