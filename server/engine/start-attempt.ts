@@ -2,7 +2,7 @@ import { AppError } from '../errors.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
 import { TRANSITION_READ_COLUMNS, transitionInTransaction, type TransitionDeps, type TransitionRead } from '../jobs/transition-job.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
+import { LimitFound, lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
 import { currentChain, resumePointOf } from '../checkpoints/checkpoints.ts';
@@ -38,9 +38,6 @@ interface ClaimRequest {
   /** The operator's AUTODEV_MODEL, which every agent then calls (the bound's prices are its price). */
   modelOverride?: string | null;
 }
-
-/** A claim that took the project's lock shared found a limit: it must count, under the exclusive lock. */
-class LimitFound extends Error {}
 
 /**
  * Claims a queued job for this worker: QUEUED → RUNNING and a new JobAttempt, in one transaction.
