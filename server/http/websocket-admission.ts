@@ -47,6 +47,19 @@ export function admitWebSockets(server: http.Server, wss: WebSocketServer, limit
     return null;
   };
 
+  // Outside admit: its close listener lives as long as the connection, and a closure made inside
+  // admit would keep admit's scope with it (the upgrade request, its headers, the handshake's head).
+  const count = (ws: WebSocket, address: string) => {
+    open++;
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    ws.once('close', () => {
+      open--;
+      const n = (perAddress.get(address) ?? 1) - 1;
+      if (n <= 0) perAddress.delete(address);
+      else perAddress.set(address, n);
+    });
+  };
+
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy()); // a client that resets mid-handshake is no error of ours
     try {
@@ -65,14 +78,7 @@ export function admitWebSockets(server: http.Server, wss: WebSocketServer, limit
         setTimeout(() => ws.terminate(), 2000).unref(); // a client that never answers the close
         return;
       }
-      open++;
-      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-      ws.once('close', () => {
-        open--;
-        const n = (perAddress.get(address) ?? 1) - 1;
-        if (n <= 0) perAddress.delete(address);
-        else perAddress.set(address, n);
-      });
+      count(ws, address);
       wss.emit('connection', ws, req);
     });
   };

@@ -1,7 +1,6 @@
 import type http from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Duplex } from 'node:stream';
-import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenWatch } from '../auth/token-watch.ts';
@@ -13,6 +12,7 @@ import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
 import type { PushTarget } from '../realtime/shared-event-execution.ts';
 import type { SubscriptionGroup } from '../realtime/subscription-group.ts';
+import { serveGraphqlWs } from './websocket-connections.ts';
 import { SocketMember, type MaskError, type Operations, type SlowSubscriberPolicy } from './websocket-delivery.ts';
 
 const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
@@ -83,7 +83,8 @@ export function attachWebSocketServer(
     close: closeSlowSocket,
   };
 
-  const api = useServer<Record<string, unknown>, { unwatch?: () => void }>(
+  const api = serveGraphqlWs<Record<string, unknown>>(
+    wss,
     {
       // A socket that never sends connection_init is closed with 4408 after this wait; one that
       // sends it without a valid token is closed with 4401. No unauthenticated socket stays open.
@@ -118,7 +119,6 @@ export function attachWebSocketServer(
           validate,
         } = yoga.getEnveloped({
           ...ctx,
-          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
@@ -145,7 +145,7 @@ export function attachWebSocketServer(
               execute,
               subscribe,
               ctx.extra.socket,
-              ctx.extra.request.socket,
+              ctx.extra.stream,
               id,
               ctx.subscriptions,
               slowSubscribers,
@@ -157,7 +157,7 @@ export function attachWebSocketServer(
         }
       },
     },
-    wss,
+    services.log,
   );
   return {
     async dispose() {
