@@ -65,15 +65,16 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (err) => (err ? reject(err) : resolve()));
+            if (socket.readyState !== socket.OPEN) resolve();
+            else socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         // Not an async handler: a subscription's handling stays pending while it lives, and an
         // async wrapper would keep its frame (and the message's buffer) that long as well.
         onMessage: (handle) =>
           socket.on('message', (data) => {
-            handle(String(data)).catch((err: unknown) => internalError(socket, 'message handling', err));
+            // One Buffer per message: the server's sockets keep ws' default binaryType ('nodebuffer').
+            handle((data as Buffer).toString('utf8')).catch((err: unknown) => internalError(socket, 'message handling', err));
           }),
       },
       { socket, stream },
