@@ -8,6 +8,7 @@ import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startAttempt } from './start-attempt.ts';
 import { finishAttempt } from './finish-attempt.ts';
 import { wakeWaitingJobs } from './project-slots.ts';
+import { recordStatements } from '../test/count-statements.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -110,5 +111,34 @@ it('two ends holding the lock shared wake a waiting job once: one queue entry', 
     await second.query('ROLLBACK').catch(() => {});
     first.release();
     second.release();
+  }
+}, 60_000);
+
+it('the end of an attempt claimed under a limit takes the lock exclusively at once: no transition written and rolled back', async () => {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  const jobId = res.data.createJob.id as string;
+  await t.app.services.pool.query(`UPDATE "Project" p SET "maxRunningAttempts" = 5 FROM "Job" j WHERE j.id = $1 AND p.id = j."projectId"`, [
+    jobId,
+  ]);
+  try {
+    const attempt = await startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+    expect(attempt?.underLimit).toBe(true);
+    const log = recordStatements();
+    try {
+      const state = await finishAttempt(
+        deps(),
+        attempt!,
+        { kind: 'succeeded', output: { ok: true }, guardrails: [] },
+        { retryBaseMs: 1000, defaultMaxRunning: null },
+      );
+      expect(state).toBe('SUCCEEDED');
+    } finally {
+      log.stop();
+    }
+    expect(log.texts.filter((text) => text.startsWith('WITH updated AS') || text.startsWith('ROLLBACK'))).toEqual([
+      expect.stringMatching(/FOR NO KEY UPDATE OF p/),
+    ]);
+  } finally {
+    await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
   }
 }, 60_000);

@@ -122,8 +122,10 @@ export async function finishAttempt(
   // As a claim does (start-attempt.ts): without the operator's default limit, the end takes its
   // project's lock shared, so the ends and claims of a project without a limit do not wait for
   // each other; a project with a limit of its own has the end redone with the lock exclusive (the
-  // first transaction, rolled back, wrote nothing).
-  if (opts.defaultMaxRunning === null) {
+  // first transaction, rolled back, wrote nothing). A project that had a limit at the claim most
+  // likely has it still: its end goes exclusive at once rather than write and roll back its
+  // transition.
+  if (opts.defaultMaxRunning === null && !attempt.underLimit) {
     try {
       return await finishOnce(deps, attempt, outcome, opts, true);
     } catch (err) {

@@ -28,6 +28,8 @@ export interface StartedAttempt {
   jobVersion: number;
   /** What the runner may spend and the prices of the models it will call, read with the claim. */
   bound: SpendingBound;
+  /** The project had a running-attempts limit at the claim: its end takes the project's lock exclusively at once. */
+  underLimit: boolean;
 }
 
 interface ClaimRequest {
@@ -118,6 +120,7 @@ async function claim(deps: TransitionDeps, req: ClaimRequest, shared: boolean): 
         artifactCount: current.artifacts,
         jobVersion,
         bound: spendingBoundOf(boundRow),
+        underLimit: current.limit !== null,
       };
       return transition;
     });
