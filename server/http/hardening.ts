@@ -1,5 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from '@envelop/core';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import { getOperationAST, OperationTypeNode, visit, type DocumentNode } from 'graphql';
 import { AppError } from '../errors.ts';
 import { toGraphQLError } from './graphql-error.ts';
@@ -165,6 +166,11 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
             once();
             return;
           }
+          // The open subscription keeps its context as long as it lives, and with it the auth
+          // scopes' cache of that context (Pothos' RequestCache: six Maps, ~1.2 KiB per idle
+          // subscription). It served the subscribe's checks; an event's execution that needs it
+          // builds it again.
+          RequestCache.clearForContext(ctx);
           // A revoked or expired token ends its subscriptions (on every process: see TokenWatch).
           setResult(untilTokenEnds(result as AsyncIterable<never>, principal, tokens));
           return { onEnd: once };
