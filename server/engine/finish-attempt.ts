@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { withTransaction, type Sql } from '../db/transaction.ts';
-import { LimitFound, LOCK_PROJECT_OF_ATTEMPT, LOCK_PROJECT_OF_UPDATED_JOB, wakeWaitingJobs } from './project-slots.ts';
+import { LOCK_PROJECT_OF_ATTEMPT, LOCK_PROJECT_OF_UPDATED_JOB, wakeWaitingJobs } from './project-slots.ts';
 import type { JobState } from '../jobs/state-machine.ts';
 import { transitionJob, type TransitionDeps, type TransitionTx } from '../jobs/transition-job.ts';
 import { openReview } from '../reviews/open-review.ts';
@@ -73,33 +73,29 @@ export async function endRunningAttempt(
 
 /**
  * The attempt's end in the statement of the job's transition (its `writeWith`): the RUNNING attempt
- * ends exactly when the job moves, with its project's row locked after the job's (project-slots.ts;
- * `shared`: FOR SHARE, see finishAttempt), and returns whether a waiting job may need its slot.
- * `effects` must call `slotFreed` first.
+ * ends exactly when the job moves, with its project's row locked after the job's (project-slots.ts),
+ * and returns whether a waiting job may need its slot. `effects` must call `slotFreed` first.
  */
 function endAttemptWith(
   attemptId: string,
   state: 'SUCCEEDED' | 'FAILED' | 'BUDGET_EXCEEDED' | 'PAUSED',
   fields: EndFields,
   defaultMaxRunning: number | null,
-  shared: boolean,
 ) {
   return {
     writeWith: (params: unknown[]) => {
       params.push(...endValues(attemptId, state, fields, defaultMaxRunning));
       const n = params.length - 7;
-      return `WITH ${LOCK_PROJECT_OF_UPDATED_JOB(`$${n + 7}::int`, shared)}
+      return `WITH ${LOCK_PROJECT_OF_UPDATED_JOB(`$${n + 7}::int`)}
               UPDATE "JobAttempt" SET state = $${n + 2}, "finishedAt" = clock_timestamp(), "exitReason" = $${n + 3}, "errorCode" = $${n + 4},
                      output = $${n + 5}::jsonb, "guardrailResults" = $${n + 6}::jsonb
               WHERE id = $${n + 1}::uuid AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
-              RETURNING id, (SELECT wake FROM project) AS wake, (SELECT "limit" FROM project) AS "limit"`;
+              RETURNING id, (SELECT wake FROM project) AS wake`;
     },
     /** After the statement, in its transaction: gives the slot to the project's next waiting job when one may wait. */
     slotFreed: async (tx: TransitionTx) => {
       // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
       if (!tx.written) throw new AppError('CONFLICT', 'The attempt is no longer running.');
-      // Under a limit a wake counts the running attempts: only with the lock exclusive.
-      if (shared && tx.written.limit !== null) throw new LimitFound();
       if (tx.written.wake === true) await wakeWaitingJobs(tx.sql, tx.job.projectId, defaultMaxRunning);
     },
   };
@@ -119,29 +115,6 @@ export async function finishAttempt(
   // What an attempt's end writes (lastError, exitReason, the STATE_CHANGED message) may quote a
   // runner or a provider: no secret passes this point.
   outcome = redactValue(outcome);
-  // As a claim does (start-attempt.ts): without the operator's default limit, the end takes its
-  // project's lock shared, so the ends and claims of a project without a limit do not wait for
-  // each other; a project with a limit of its own has the end redone with the lock exclusive (the
-  // first transaction, rolled back, wrote nothing). A project that had a limit at the claim most
-  // likely has it still: its end goes exclusive at once rather than write and roll back its
-  // transition.
-  if (opts.defaultMaxRunning === null && !attempt.underLimit) {
-    try {
-      return await finishOnce(deps, attempt, outcome, opts, true);
-    } catch (err) {
-      if (!(err instanceof LimitFound)) throw err;
-    }
-  }
-  return finishOnce(deps, attempt, outcome, opts, false);
-}
-
-async function finishOnce(
-  deps: TransitionDeps,
-  attempt: StartedAttempt,
-  outcome: AttemptOutcome,
-  opts: { retryBaseMs: number; defaultMaxRunning: number | null },
-  shared: boolean,
-): Promise<JobState> {
   const verdict = guardrailVerdict(outcome);
   // The job as the claim left it: if anything moved it since (a cancellation, the lost-attempt
   // sweep), the guarded update finds another version and the change is a CONFLICT (handled below).
@@ -161,7 +134,6 @@ async function finishOnce(
           'SUCCEEDED',
           { output: outcome.output, guardrails: outcome.guardrails, exitReason: 'completed' },
           opts.defaultMaxRunning,
-          shared,
         );
         await transitionJob(deps, {
           ...base,
@@ -183,7 +155,6 @@ async function finishOnce(
           'BUDGET_EXCEEDED',
           { exitReason: outcome.message, errorCode: 'BUDGET_EXCEEDED' },
           opts.defaultMaxRunning,
-          shared,
         );
         await transitionJob(deps, {
           ...base,
@@ -207,7 +178,6 @@ async function finishOnce(
           'PAUSED',
           { exitReason: `waiting for input to task ${task}` },
           opts.defaultMaxRunning,
-          shared,
         );
         await transitionJob(deps, {
           ...base,
@@ -237,7 +207,6 @@ async function finishOnce(
           'FAILED',
           { exitReason: outcome.message, errorCode: outcome.code, output: outcome.output, guardrails: outcome.guardrails },
           opts.defaultMaxRunning,
-          shared,
         );
         await transitionJob(deps, {
           ...base,

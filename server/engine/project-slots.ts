@@ -10,15 +10,7 @@ import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
  * - an attempt that stops running locks the same row in the statement that ends it
  *   (`LOCK_PROJECT_OF_ATTEMPT`), then `wakeWaitingJobs` gives each free slot to the project's
  *   longest-waiting job by queueing it again, in the same transaction (skipped when the project has
- *   no limit and no job waits: see `LOCK_PROJECT_OF_ATTEMPT`);
- * - a claim or an end (of its job's transition) in a project without a limit (its own or the
- *   operator's default) counts nothing: the claim parks nothing and the end wakes every waiting
- *   job. So both take the lock shared (FOR SHARE): they do not wait for one another, only for a
- *   park, a change of the limit or the lost-attempt sweep's end (each takes it FOR NO KEY UPDATE,
- *   which conflicts with FOR SHARE), and the limit they read stays unset until they commit. Read
- *   shared, a limit sends them back to take the lock exclusively (start-attempt.ts,
- *   finish-attempt.ts). Taken exclusively by all, the lock queued a busy project's claims and
- *   ends behind each other (README, Performance).
+ *   no limit and no job waits: see `LOCK_PROJECT_OF_ATTEMPT`).
  *
  * Both take the lock before reading, so a claim that parks a job and an attempt that ends cannot
  * miss each other: whichever commits second sees the other. The lock is FOR NO KEY UPDATE, which
@@ -36,21 +28,20 @@ export interface ClaimView {
 }
 
 /**
- * Reads the job's attempt count and its project's limit, locking the project's row until commit
- * (`shared`: FOR SHARE, for a claim that neither counts nor parks; otherwise FOR NO KEY UPDATE).
- * Either way the limit read is the locked row's latest version. `columns`: more of the claim's
- * reads, as SQL over the job's row `j`, in the same statement, with their values `params` ($3, $4…).
+ * Reads the job's attempt count and its project's limit, locking the project's row until commit.
+ * `columns`: more of the claim's reads, as SQL over the job's row `j`, in the same statement, with
+ * their values `params` ($3, $4…).
  */
 export async function lockProjectOfJob<T extends object = object>(
   sql: Sql,
   jobId: string,
   defaultLimit: number | null,
-  opts: { columns?: string; params?: unknown[]; shared?: boolean } = {},
+  columns = '',
+  params: unknown[] = [],
 ): Promise<(ClaimView & T) | null> {
-  const { columns = '', params = [], shared = false } = opts;
   const { rows } = await sql.query<ClaimView & T>(
     `SELECT j."attemptCount", j."projectId", COALESCE(p."maxRunningAttempts", $2::int) AS "limit"${columns ? `, ${columns}` : ''}
-     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 ${shared ? 'FOR SHARE' : 'FOR NO KEY UPDATE'} OF p`,
+     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR NO KEY UPDATE OF p`,
     [jobId, defaultLimit, ...params],
   );
   return rows[0] ?? null;
@@ -100,17 +91,11 @@ export const LOCK_PROJECT_OF_ATTEMPT = (defaultLimit: string) => `project AS (
  * The same CTE for the statement of the job's transition that also ends its attempt (the CTE
  * `updated` is transitionInTransaction's guarded update of the job): it locks the project of the
  * updated job, so the job's row is locked first and the project's after it, the order of every
- * attempt's end; nothing is locked when the update lost. `shared`: FOR SHARE, for an end of a
- * project without a limit, which counts nothing when it wakes (all waiting jobs go, and two ends
- * waking the same job cannot both queue it: see wakeWaitingJobs); `limit` says whether it had one
- * (then the end is redone with the lock exclusive, as a claim is).
+ * attempt's end; nothing is locked when the update lost.
  */
-export const LOCK_PROJECT_OF_UPDATED_JOB = (defaultLimit: string, shared = false) => `project AS (
-  SELECT p.id, ${MAY_WAKE(defaultLimit)} AS wake, COALESCE(p."maxRunningAttempts", ${defaultLimit}) AS "limit"
-  FROM "Project" p WHERE p.id = (SELECT "projectId" FROM updated) ${shared ? 'FOR SHARE' : 'FOR NO KEY UPDATE'} OF p)`;
-
-/** A claim or an end that took its project's lock shared found a limit: it is redone with the lock exclusive. */
-export class LimitFound extends Error {}
+export const LOCK_PROJECT_OF_UPDATED_JOB = (defaultLimit: string) => `project AS (
+  SELECT p.id, ${MAY_WAKE(defaultLimit)} AS wake
+  FROM "Project" p WHERE p.id = (SELECT "projectId" FROM updated) FOR NO KEY UPDATE OF p)`;
 
 /** Over the project's locked row `p`: whether a waiting job may need a slot (see LOCK_PROJECT_OF_ATTEMPT). */
 const MAY_WAKE = (defaultLimit: string) =>
@@ -131,9 +116,6 @@ export async function wakeWaitingJobs(sql: Sql, projectId: string, defaultLimit:
             WHERE id IN (SELECT id FROM "Job" WHERE "projectId" = $1 AND "slotWaitSince" IS NOT NULL AND state = 'QUEUED'
                          ORDER BY "slotWaitSince", id
                          LIMIT (SELECT CASE WHEN n IS NULL THEN NULL ELSE GREATEST(n - ${RUNNING_IN_PROJECT('$1')}, 0) END FROM lim))
-              -- Checked again on the row's latest version: an end holding the lock shared may have
-              -- woken this job while this one waited for its row (then it is not queued twice).
-              AND "slotWaitSince" IS NOT NULL AND state = 'QUEUED'
             RETURNING id)
      SELECT woken.id, graphile_worker.add_job($3, json_build_object('jobId', woken.id::text), max_attempts := 1,
                                                priority := ${QUEUE_POSITION('$1::uuid')}) FROM woken`,

@@ -2,7 +2,7 @@ import { AppError } from '../errors.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
 import { TRANSITION_READ_COLUMNS, transitionInTransaction, type TransitionDeps, type TransitionRead } from '../jobs/transition-job.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { LimitFound, lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
+import { lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
 import { currentChain, resumePointOf } from '../checkpoints/checkpoints.ts';
@@ -28,17 +28,6 @@ export interface StartedAttempt {
   jobVersion: number;
   /** What the runner may spend and the prices of the models it will call, read with the claim. */
   bound: SpendingBound;
-  /** The project had a running-attempts limit at the claim: its end takes the project's lock exclusively at once. */
-  underLimit: boolean;
-}
-
-interface ClaimRequest {
-  jobId: string;
-  workerId: string;
-  executor: string;
-  defaultMaxRunning: number | null;
-  /** The operator's AUTODEV_MODEL, which every agent then calls (the bound's prices are its price). */
-  modelOverride?: string | null;
 }
 
 /**
@@ -47,29 +36,23 @@ interface ClaimRequest {
  * its project already runs as many attempts as its limit allows: then the job stays QUEUED and
  * waits for a slot (project-slots.ts), with no attempt recorded.
  */
-export async function startAttempt(deps: TransitionDeps, req: ClaimRequest): Promise<StartedAttempt | null> {
-  // Without the operator's default limit, a project's own limit is the exception: the claim takes
-  // the project's lock shared, and only a project that has a limit costs a second transaction (the
-  // first, rolled back, wrote nothing). A shared lock is never upgraded in place: two claims doing
-  // so would deadlock.
-  if (req.defaultMaxRunning === null) {
-    try {
-      return await claim(deps, req, true);
-    } catch (err) {
-      if (!(err instanceof LimitFound)) throw err;
-    }
-  }
-  return claim(deps, req, false);
-}
-
-async function claim(deps: TransitionDeps, req: ClaimRequest, shared: boolean): Promise<StartedAttempt | null> {
+export async function startAttempt(
+  deps: TransitionDeps,
+  req: {
+    jobId: string;
+    workerId: string;
+    executor: string;
+    defaultMaxRunning: number | null;
+    /** The operator's AUTODEV_MODEL, which every agent then calls (the bound's prices are its price). */
+    modelOverride?: string | null;
+  },
+): Promise<StartedAttempt | null> {
   let started: StartedAttempt | null = null;
   try {
     const result = await withTransaction(deps.pool, async (sql) => {
       // One read under the project's lock: the slot, the transition's row and what the attempt starts from.
-      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, { columns: CLAIM_READ_COLUMNS, shared });
+      const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS);
       if (!current) return null;
-      if (current.limit !== null && shared) throw new LimitFound();
       if (current.limit !== null && !(await takeSlotOrWait(sql, { ...current, jobId: req.jobId, limit: current.limit }))) return null;
       const number = current.attemptCount + 1;
       let resume: ResumePoint | undefined;
@@ -120,7 +103,6 @@ async function claim(deps: TransitionDeps, req: ClaimRequest, shared: boolean): 
         artifactCount: current.artifacts,
         jobVersion,
         bound: spendingBoundOf(boundRow),
-        underLimit: current.limit !== null,
       };
       return transition;
     });
