@@ -9,15 +9,14 @@ import {
   isInputObjectType,
   isListType,
   isNonNullType,
-  isObjectType,
   isScalarType,
-  type GraphQLField,
   type GraphQLInputType,
   type GraphQLObjectType,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../schema/index.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { literal, NO_UUID, selectionOf } from '../test/schema-literals.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -28,7 +27,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const NO_UUID = '00000000-0000-4000-8000-000000000000';
 const STRINGS = [
   '',
   ' ',
@@ -63,29 +61,6 @@ const HOSTILE: Record<string, unknown[]> = {
   DateTime: ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-02-30T00:00:00Z', '', '1970-01-01T00:00:00Z'],
 };
 
-/** A literal of `type` that validation accepts (its required fields filled), or null. */
-function literal(type: GraphQLInputType, depth = 0): string | null {
-  if (depth > 6) return null;
-  if (isNonNullType(type)) return literal(type.ofType, depth);
-  if (isListType(type)) return '[]';
-  if (isEnumType(type)) return type.getValues()[0].name;
-  if (isScalarType(type)) {
-    const known: Record<string, string> = { ID: `"${NO_UUID}"`, String: '"x"', Int: '1', Float: '1.5', Boolean: 'true', JSON: '{}' };
-    return known[type.name] ?? (type.name === 'DateTime' ? '"2026-01-01T00:00:00.000Z"' : null);
-  }
-  if (isInputObjectType(type)) {
-    const parts: string[] = [];
-    for (const f of Object.values(type.getFields())) {
-      if (!isNonNullType(f.type) || f.defaultValue !== undefined) continue;
-      const v = literal(f.type, depth + 1);
-      if (v === null) return null;
-      parts.push(`${f.name}: ${v}`);
-    }
-    return `{ ${parts.join(', ')} }`;
-  }
-  return null;
-}
-
 /** Values at the edges of `type` (a list gets empty, long and hostile-item lists). */
 function hostileValues(type: GraphQLInputType): unknown[] {
   const inner = isNonNullType(type) ? type.ofType : type;
@@ -103,11 +78,6 @@ interface Case {
   text: string;
   variables: { v: unknown };
 }
-
-const selectionOf = (field: GraphQLField<unknown, unknown>) => {
-  const named = getNamedType(field.type);
-  return isObjectType(named) || 'getFields' in named ? ' { __typename }' : '';
-};
 
 /** For one root field: each argument, and each field of an input object argument, as `$v`, the rest minimal literals. */
 function casesOf(kind: 'query' | 'mutation', root: GraphQLObjectType): Case[] {

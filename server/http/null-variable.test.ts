@@ -4,22 +4,11 @@
 // argument's coercion error looks like a server fault: INTERNAL_SERVER_ERROR. The whole class is
 // generated here from the schema: every required argument of every root field, and of the fields one
 // level below, each fed such a variable set to null.
-import {
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  type GraphQLArgument,
-  type GraphQLField,
-  type GraphQLInputType,
-  type GraphQLObjectType,
-} from 'graphql';
+import { isNonNullType, type GraphQLArgument, type GraphQLObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../schema/index.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { literal, selectionOf } from '../test/schema-literals.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -28,43 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-const SCALAR_LITERALS: Record<string, string> = {
-  ID: '"00000000-0000-4000-8000-000000000000"',
-  String: '"x"',
-  Int: '1',
-  Float: '1.5',
-  Boolean: 'true',
-  JSON: '{}',
-  JSONObject: '{}',
-  DateTime: '"2026-01-01T00:00:00.000Z"',
-};
-
-/** A literal of `type` that validation accepts as a default (its required fields filled), or null. */
-function literal(type: GraphQLInputType, depth = 0): string | null {
-  if (depth > 6) return null;
-  if (isNonNullType(type)) return literal(type.ofType, depth);
-  if (isListType(type)) return '[]';
-  if (isEnumType(type)) return type.getValues()[0].name;
-  if (isScalarType(type)) return SCALAR_LITERALS[type.name] ?? null;
-  if (isInputObjectType(type)) {
-    const parts: string[] = [];
-    for (const f of Object.values(type.getFields())) {
-      if (!isNonNullType(f.type) || f.defaultValue !== undefined) continue;
-      const v = literal(f.type, depth + 1);
-      if (v === null) return null;
-      parts.push(`${f.name}: ${v}`);
-    }
-    return `{ ${parts.join(', ')} }`;
-  }
-  return null;
-}
-
-/** The smallest selection a field of this type accepts. */
-function selection(field: GraphQLField<unknown, unknown>): string {
-  const named = getNamedType(field.type);
-  return isObjectType(named) || 'getFields' in named ? ' { __typename }' : '';
-}
 
 interface Case {
   text: string;
@@ -85,7 +37,7 @@ function casesOf(kind: 'query' | 'mutation' | 'subscription', root: GraphQLObjec
       const nullable = String(target.type).replace(/!$/, '');
       const argText = [`${target.name}: $v`, ...otherLiterals.map(([n, v]) => `${n}: ${v}`)].join(', ');
       cases.push({
-        text: `${kind}($v: ${nullable} = ${defaultValue}) { ${field.name}(${argText})${selection(field)} }`,
+        text: `${kind}($v: ${nullable} = ${defaultValue}) { ${field.name}(${argText})${selectionOf(field)} }`,
         variables: { v: null },
         label: `${kind} ${field.name}(${target.name})`,
       });
