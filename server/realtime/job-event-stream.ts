@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppError } from '../errors.ts';
 import { readJobEvents, readProjectEventsSince, type JobEventRecord } from '../jobs/job-event.ts';
 import { commitTime, eventSize, isLive, type EventBus } from './event-bus.ts';
@@ -184,6 +185,14 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
   }
 }
 
+/**
+ * Bytes of a replayed page handed over per turn of the event loop. A connection's writes of one
+ * tick are corked together and count against the slow-subscriber bound until the tick ends (see
+ * SocketMember in http/websocket-delivery.ts): a page of large events (500 of 8 KiB pass the
+ * default 4 MiB) written in one tick cut off a subscriber that reads, and again on each resume.
+ */
+const REPLAY_BYTES_PER_TURN = 256 * 1024;
+
 /** How long after the terminal event a job's stream completes (see deliver in jobEventStream). */
 const COMPLETE_DELAY_MS = 250;
 
@@ -264,9 +273,16 @@ class JobEventStream extends LiveEventStream {
     let last = this.seq.lastSeq(this.jobId);
     for (;;) {
       const page = await readJobEvents(this.deps.pool, this.jobId, last, 500);
+      let burst = 0;
       for (const e of page) {
         const filling = this.accept(e, false);
         if (filling) await filling;
+        burst += eventSize(e);
+        if (burst > REPLAY_BYTES_PER_TURN) {
+          burst = 0;
+          await this.whenTaken();
+          await nextTurn();
+        }
       }
       await this.whenTaken();
       if (page.length < 500 || this.closed) break;
