@@ -1,11 +1,11 @@
 // A subscriber that reads is not cut off: events of several commits that reach the server in one
 // turn of the event loop go out to its connection together, and the slow-subscriber bound must
 // count what the client has not read, not what this turn is about to write.
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { bareWsSubscriber } from '../test/bare-ws-subscriber.ts';
 import { publishUntilLive } from '../test/publish-log-events.ts';
 
 const BUFFER = 1024 * 1024;
@@ -19,20 +19,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-function subscriber(jobId: string) {
-  const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
-  const seqs: number[] = [];
-  let closed: number | null = null;
-  ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminToken}` } })));
-  ws.on('message', (raw) => {
-    const m = JSON.parse((raw as Buffer).toString());
-    if (m.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
-    if (m.type === 'next' && m.payload.data.projectEvents.jobId === jobId) seqs.push(m.payload.data.projectEvents.seq);
-  });
-  ws.on('close', (code) => (closed = code));
-  ws.on('error', () => {});
-  return { seqs, closed: () => closed, close: () => ws.close() };
-}
+const subscriber = (jobId: string) =>
+  bareWsSubscriber(t.url, t.adminToken, { query: QUERY }, (d) => (d.projectEvents.jobId === jobId ? d.projectEvents.seq : undefined));
 
 describe('a reading subscriber', () => {
   it('gets every event of commits that arrive in one turn, each commit well within the bound', async () => {
@@ -60,7 +48,7 @@ describe('a reading subscriber', () => {
     );
     const published = commits.flat().map((e) => e.seq);
     await expect.poll(() => reader.seqs.slice(-published.length), { timeout: 10_000 }).toEqual(published);
-    expect(reader.closed()).toBe(null);
+    expect(reader.closeCode()).toBe(null);
     expect(await slowClosed()).toBe(closedBefore);
     reader.close();
   }, 30_000);

@@ -1,12 +1,12 @@
 // Subscribers of one group (same source events, document, variables, project and role) share one
 // source stream and one execution per event, and each is still a subscriber of its own: every
 // event once and in order, its own slow-subscriber bound, its own leaving.
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../http/websocket-server.ts';
 import { appendJobEvents } from '../jobs/job-event.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
+import { bareWsSubscriber } from '../test/bare-ws-subscriber.ts';
 import { sseSubscription } from '../test/sse-subscription.ts';
 import { publishLogEvents, publishUntilLive } from '../test/publish-log-events.ts';
 
@@ -21,33 +21,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** A graphql-transport-ws client written by hand on a bare socket, so that it can stop reading. */
-function subscriber(jobId: string) {
-  const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
-  const seqs: number[] = [];
-  let completed = false;
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminToken}` } })));
-  ws.on('message', (raw) => {
-    const m = JSON.parse((raw as Buffer).toString());
-    if (m.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
-    if (m.type === 'next' && m.payload.data.projectEvents.jobId === jobId) seqs.push(m.payload.data.projectEvents.seq);
-    if (m.type === 'complete' || m.type === 'error') completed = true;
-  });
-  ws.on('error', () => {});
-  return {
-    seqs,
-    closed,
-    completed: () => completed,
-    /** Ends the operation as a client does (the socket stays open). */
-    leave: () => ws.send(JSON.stringify({ id: '1', type: 'complete' })),
-    stopReading: () => (ws as unknown as { _socket: { pause(): void } })._socket.pause(),
-    resumeReading: () => (ws as unknown as { _socket: { resume(): void } })._socket.resume(),
-    close: () => ws.close(),
-  };
-}
+/** A WebSocket subscriber on a bare socket (it can stop reading): the seqs of `jobId`'s events it got. */
+const subscriber = (jobId: string) =>
+  bareWsSubscriber(t.url, t.adminToken, { query: QUERY }, (d) => (d.projectEvents.jobId === jobId ? d.projectEvents.seq : undefined));
 
 /** An SSE subscriber of the same document (it reads its group's results from a queue of its own): the seqs of `jobId`'s events it got. */
 function sseSubscriber(jobId: string) {
