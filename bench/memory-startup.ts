@@ -296,13 +296,13 @@ export async function benchMemoryStartup() {
       ['RSS per idle subscription, after GC (median of 3)', per('rssKiB'), base('rssKiB'), 'KiB'],
       ['heap per idle subscription, after GC (median of 3)', per('heapKiB'), base('heapKiB'), 'KiB'],
       [
-        'RSS per idle subscription, no forced GC, first burst (no warm-up)',
+        "RSS per idle subscription, no forced GC, from a fresh server (the warm-up's growth included)",
         (after.rawRssKiB - fresh.rawRssKiB) / SUBSCRIBERS,
         (bareAfter.rawRssKiB - bareFresh.rawRssKiB) / SUBSCRIBERS,
         'KiB',
       ],
       [
-        'RSS per idle subscription, after GC, first burst (no warm-up)',
+        "RSS per idle subscription, after GC, from a fresh server (the warm-up's growth included)",
         (after.rssKiB - fresh.rssKiB) / SUBSCRIBERS,
         (bareAfter.rssKiB - bareFresh.rssKiB) / SUBSCRIBERS,
         'KiB',
