@@ -71,21 +71,23 @@ export function textFrame(text: string): Buffer {
   return frame;
 }
 
-/** Connections corked in this tick, uncorked together once its work is done. */
-let corked: Duplex[] = [];
+/** Connections corked in this tick, uncorked together once its work is done, with the bytes each held unsent when corked. */
+let corked = new Map<Duplex, number>();
 
 function uncorkAll() {
   const streams = corked;
-  corked = [];
-  for (const stream of streams) stream.uncork();
+  corked = new Map();
+  for (const stream of streams.keys()) stream.uncork();
 }
 
-/** Corks `stream` until the end of this tick (once per tick and stream). */
-function corkForTick(stream: Duplex) {
-  if (stream.writableCorked > 0) return;
+/**
+ * Corks `stream` until the end of this tick (once per tick and stream), noting `unsent`: the bytes
+ * it holds from earlier ticks. What this tick writes is not yet the kernel's to take.
+ */
+function corkForTick(stream: Duplex, unsent: number) {
   stream.cork();
-  if (corked.length === 0) process.nextTick(uncorkAll);
-  corked.push(stream);
+  if (corked.size === 0) process.nextTick(uncorkAll);
+  corked.set(stream, unsent);
 }
 
 /** Where graphql-ws holds a connection's operations (see attachWebSocketServer). */
@@ -112,8 +114,9 @@ export interface SlowSubscriberPolicy {
  *
  * Messages written in one tick leave in one write: the connection is corked at the first and
  * uncorked once the tick's work is done. A client that stops reading: once more than the policy's
- * `maxPendingBytes` wait unsent on its connection, the socket is closed with 1008 and the
- * operation ends with SUBSCRIBER_TOO_SLOW, while the group's other members go on.
+ * `maxPendingBytes` written in earlier ticks wait unsent on its connection, the socket is closed
+ * with 1008 at the next write and the operation ends with SUBSCRIBER_TOO_SLOW, while the group's
+ * other members go on.
  *
  * To graphql-ws it is the operation's iterator: it yields nothing, ends when the group's results
  * end (graphql-ws then sends `complete`) or throws their error (graphql-ws sends `error`), and its
@@ -164,18 +167,19 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
     if (this.finished || socket.readyState !== socket.OPEN) return;
     const op = this.operations[this.id];
     if (op !== null && op !== this.claimed) return;
-    const frame = nextFrame(result, this.id, this.mask);
     const stream = this.stream;
-    corkForTick(stream);
-    let unsent: number;
-    if (this.raw) {
-      stream.write(frame);
-      unsent = stream.writableLength;
-    } else {
-      socket.send(frameText(frame));
-      unsent = socket.bufferedAmount;
+    // The bound counts what earlier ticks left unsent, not this tick's corked writes: a page of
+    // stored events handed over at once (a replay, a gap fill, a catch-up) is written whole and
+    // the client may read it; one that has not read the earlier ticks' writes is cut off.
+    let unsent = corked.get(stream);
+    if (unsent === undefined) corkForTick(stream, (unsent = this.raw ? stream.writableLength : socket.bufferedAmount));
+    if (unsent > this.policy.maxPendingBytes) {
+      this.cutOff();
+      return;
     }
-    if (unsent > this.policy.maxPendingBytes) this.cutOff();
+    const frame = nextFrame(result, this.id, this.mask);
+    if (this.raw) stream.write(frame);
+    else socket.send(frameText(frame));
   }
 
   private cutOff() {
