@@ -1,6 +1,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +43,33 @@ async function startApp(dataDir: string) {
   return { child, exited, output: () => out };
 }
 
+/**
+ * A WebSocket peer that goes quiet once upgraded, as a client whose network vanished does: its TCP
+ * connection stays up and reads, but it never answers a frame (no pong, no close frame back).
+ * Resolves with everything the server sent it.
+ */
+async function openSilentWebSocket(appUrl: string) {
+  const { hostname, port } = new URL(appUrl);
+  const socket = net.connect(Number(port), hostname);
+  let received = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+  socket.write(
+    [
+      'GET /graphql HTTP/1.1',
+      `Host: ${hostname}:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Protocol: graphql-transport-ws',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  await expect.poll(() => received.toString('latin1'), { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 101 /);
+  return { received: () => received, destroy: () => socket.destroy() };
+}
+
 /** Lines that report a failure: an error-level log line or a refused connection (PostgreSQL gone too soon). */
 function errorLines(out: string): string[] {
   return out.split('\n').filter((l) => /"level":"(error|fatal)"|ECONNREFUSED|terminating connection|Error:/.test(l));
@@ -70,6 +98,32 @@ describe('stopping `npm start` with embedded PostgreSQL', () => {
       }
     }, 150_000);
   }
+
+  it('SIGTERM with a WebSocket peer that never answers: the peer gets 1001 Going Away, the app still drains and exits 0 within seconds', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
+    let peer: Awaited<ReturnType<typeof openSilentWebSocket>> | undefined;
+    try {
+      const app = await startApp(dataDir);
+      peer = await openSilentWebSocket(/GraphQL \+ GraphiQL: (\S+)\/graphql/.exec(app.output())![1]);
+      const signalled = Date.now();
+      process.kill(app.child.pid!, 'SIGTERM');
+      const code = await app.exited;
+      const took = Date.now() - signalled;
+      // The close frame the server sent before it gave up on the peer: 0x88, its length, code 1001.
+      const closeFrame = peer.received().indexOf(Buffer.from([0x88]));
+      expect(closeFrame, 'no close frame reached the peer').toBeGreaterThan(0);
+      expect(peer.received().readUInt16BE(closeFrame + 2)).toBe(1001);
+      expect(code, app.output()).toBe(0);
+      expect(errorLines(app.output()), app.output()).toEqual([]);
+      expect(postgresPids(dataDir)).toEqual([]);
+      // Not ws' 30 s close timeout, which ran into the 30 s exit watchdog (exit 1, PostgreSQL left running).
+      expect(took, app.output()).toBeLessThan(15_000);
+    } finally {
+      peer?.destroy();
+      for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
 
   it('after `kill -9` of the app (PostgreSQL runs on, holding the data directory), the next start stops that server and starts', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
