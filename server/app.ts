@@ -25,6 +25,7 @@ import { localSecret } from './auth/bootstrap.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
 import { configureValidation, stopValidationWorker } from './guardrails/validation-pool.ts';
+import { closeHttpServer } from './http/close-server.ts';
 
 export interface RunningApp {
   services: Services;
@@ -153,7 +154,7 @@ export async function startApp(
       const ops = createOpsServer(services);
       const opsUrl = await listen(ops, config, port);
       if (port === config.metricsPort) metricsUrl = opsUrl;
-      stops.push(() => new Promise<void>((r) => ops.close(() => r())));
+      stops.push(() => closeHttpServer(ops));
     }
     return { services, url, metricsUrl, adminToken, adminTokenGenerated, defaultProjectId, stop: stopAll };
   } catch (err) {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sseSubscription } from './test/sse-subscription.ts';
 
 function postgresPids(dataDir: string): number[] {
   try {
@@ -43,31 +44,29 @@ async function startApp(dataDir: string) {
   return { child, exited, output: () => out };
 }
 
+/** A WebSocket upgrade request for /graphql with graphql-ws' protocol. */
+function upgradeRequest(appUrl: string) {
+  const lines = ['GET /graphql HTTP/1.1', `Host: ${new URL(appUrl).host}`, 'Upgrade: websocket', 'Connection: Upgrade'];
+  lines.push('Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: graphql-transport-ws');
+  return lines.join('\r\n') + '\r\n\r\n';
+}
+
 /**
- * A WebSocket peer that goes quiet once upgraded, as a client whose network vanished does: its TCP
- * connection stays up and reads, but it never answers a frame (no pong, no close frame back).
- * Resolves with everything the server sent it.
+ * A peer that writes `request` and then goes quiet, as a client whose network vanished does: its TCP
+ * connection stays up and reads, but it never writes again (no pong, no close frame, no rest of a request).
+ * Waits for the answer to start with `answered` when given.
  */
-async function openSilentWebSocket(appUrl: string) {
+async function openRawPeer(appUrl: string, request: string, answered?: RegExp) {
   const { hostname, port } = new URL(appUrl);
   const socket = net.connect(Number(port), hostname);
   let received = Buffer.alloc(0);
   socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
-  socket.write(
-    [
-      'GET /graphql HTTP/1.1',
-      `Host: ${hostname}:${port}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-      'Sec-WebSocket-Version: 13',
-      'Sec-WebSocket-Protocol: graphql-transport-ws',
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  await expect.poll(() => received.toString('latin1'), { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 101 /);
-  return { received: () => received, destroy: () => socket.destroy() };
+  const peer = { received: () => received, destroy: () => socket.destroy() };
+  socket.on('error', () => {});
+  socket.write(request);
+  if (answered) await expect.poll(() => received.toString('latin1'), { timeout: 10_000 }).toMatch(answered);
+  else await new Promise((r) => setTimeout(r, 200));
+  return peer;
 }
 
 /** Lines that report a failure: an error-level log line or a refused connection (PostgreSQL gone too soon). */
@@ -99,31 +98,73 @@ describe('stopping `npm start` with embedded PostgreSQL', () => {
     }, 150_000);
   }
 
-  it('SIGTERM with a WebSocket peer that never answers: the peer gets 1001 Going Away, the app still drains and exits 0 within seconds', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
-    let peer: Awaited<ReturnType<typeof openSilentWebSocket>> | undefined;
-    try {
-      const app = await startApp(dataDir);
-      peer = await openSilentWebSocket(/GraphQL \+ GraphiQL: (\S+)\/graphql/.exec(app.output())![1]);
-      const signalled = Date.now();
-      process.kill(app.child.pid!, 'SIGTERM');
-      const code = await app.exited;
-      const took = Date.now() - signalled;
-      // The close frame the server sent before it gave up on the peer: 0x88, its length, code 1001.
-      const closeFrame = peer.received().indexOf(Buffer.from([0x88]));
-      expect(closeFrame, 'no close frame reached the peer').toBeGreaterThan(0);
-      expect(peer.received().readUInt16BE(closeFrame + 2)).toBe(1001);
-      expect(code, app.output()).toBe(0);
-      expect(errorLines(app.output()), app.output()).toEqual([]);
-      expect(postgresPids(dataDir)).toEqual([]);
-      // Not ws' 30 s close timeout, which ran into the 30 s exit watchdog (exit 1, PostgreSQL left running).
-      expect(took, app.output()).toBeLessThan(15_000);
-    } finally {
-      peer?.destroy();
-      for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  }, 150_000);
+  // Each kind of connection a client can leave open when the server is told to stop. None may hold the
+  // drain: the 30 s exit watchdog would end the process with 1 and leave the worker and PostgreSQL running.
+  const openPeers: {
+    kind: string;
+    open: (url: string, token: string) => Promise<{ destroy: () => void; received?: () => Buffer }>;
+    check?: (received: Buffer) => void;
+  }[] = [
+    {
+      kind: 'a WebSocket peer that never answers (no pong, no close frame back)',
+      open: (url) => openRawPeer(url, upgradeRequest(url), /^HTTP\/1\.1 101 /),
+      check: (received) => {
+        // The close frame the server sent before it gave up on the peer: 0x88, its length, code 1001.
+        const closeFrame = received.indexOf(Buffer.from([0x88]));
+        expect(closeFrame, 'no close frame reached the peer').toBeGreaterThan(0);
+        expect(received.readUInt16BE(closeFrame + 2)).toBe(1001);
+      },
+    },
+    {
+      kind: 'an open SSE subscription',
+      open: async (url, token) => {
+        const sub = sseSubscription(url, token, 'subscription { projectEvents { seq } }');
+        await new Promise((r) => setTimeout(r, 500));
+        return { destroy: sub.close };
+      },
+    },
+    {
+      kind: 'a request whose headers never finish',
+      open: (url) => openRawPeer(url, `GET /healthz HTTP/1.1\r\nHost: ${new URL(url).host}\r\n`),
+    },
+    {
+      kind: 'a request whose body never finishes',
+      open: (url, token) =>
+        openRawPeer(
+          url,
+          `POST /graphql HTTP/1.1\r\nHost: ${new URL(url).host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":`,
+        ),
+    },
+    {
+      kind: 'an idle keep-alive connection',
+      open: (url) => openRawPeer(url, `GET /healthz HTTP/1.1\r\nHost: ${new URL(url).host}\r\n\r\n`, /^HTTP\/1\.1 200 /),
+    },
+  ];
+  for (const { kind, open, check } of openPeers) {
+    it(`SIGTERM with ${kind}: the app drains and exits 0 within seconds, PostgreSQL stopped`, async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));
+      let peer: { destroy: () => void; received?: () => Buffer } = { destroy: () => {} };
+      try {
+        const app = await startApp(dataDir);
+        const url = /GraphQL \+ GraphiQL: (\S+)\/graphql/.exec(app.output())![1];
+        const token = /Admin token \(new\): (\S+)/.exec(app.output())![1];
+        peer = await open(url, token);
+        const signalled = Date.now();
+        process.kill(app.child.pid!, 'SIGTERM');
+        const code = await app.exited;
+        const took = Date.now() - signalled;
+        check?.(peer.received!());
+        expect(code, app.output()).toBe(0);
+        expect(errorLines(app.output()), app.output()).toEqual([]);
+        expect(postgresPids(dataDir)).toEqual([]);
+        expect(took, app.output()).toBeLessThan(15_000);
+      } finally {
+        peer.destroy();
+        for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL');
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }, 150_000);
+  }
 
   it('after `kill -9` of the app (PostgreSQL runs on, holding the data directory), the next start stops that server and starts', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'autodev-stop-'));

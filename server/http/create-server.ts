@@ -19,6 +19,7 @@ import { requestParamsPlugin } from './request-params.ts';
 import { limitConnections, SERVER_OPTIONS } from './connection-limits.ts';
 import { refuseOversizedBody } from './body-limit.ts';
 import { attachWebSocketServer } from './websocket-server.ts';
+import { closeHttpServer } from './close-server.ts';
 import { sharedEventExecutionPlugin } from '../realtime/shared-event-execution.ts';
 import { corsPolicy } from './cors.ts';
 import { compiledReadPlugin } from './compiled-read-plugin.ts';
@@ -111,11 +112,8 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
   return {
     server,
     async close() {
-      await wsServer.dispose(); // closes every socket with 1001 Going Away
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      // Both at once: each gives its stragglers at most a few seconds (websocket-server.ts, close-server.ts).
+      await Promise.all([wsServer.dispose(), closeHttpServer(server)]); // sockets get 1001 Going Away
       await yoga.dispose();
       await tokens.close();
     },
