@@ -3,11 +3,14 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { AppError } from '../errors.ts';
 import { OVERFLOW } from '../realtime/job-event-stream.ts';
-import type { GroupMember, SubscriptionGroup } from '../realtime/subscription-group.ts';
+import type { GroupMember, SubscriptionGroup, Turn } from '../realtime/subscription-group.ts';
 
 /** Of each result: its `next` frames, by operation id (subscribers that share a result mostly share an id too, e.g. "1"). */
 const framesByResult = new WeakMap<object, Map<string, Buffer>>();
 let last: { result: object | null; id: string; frame: Buffer } = { result: null, id: '', frame: Buffer.alloc(0) };
+/** Of each turn (see Turn in realtime/subscription-group.ts): its results' frames one after another, by operation id. */
+const bytesByTurn = new WeakMap<Turn, Map<string, Buffer>>();
+let lastTurn: { turn: Turn | null; id: string; bytes: Buffer } = { turn: null, id: '', bytes: Buffer.alloc(0) };
 
 /** How an error reads to the client: Yoga's maskError (see http/mask-error.ts), which results written here bypass. */
 export type MaskError = (error: unknown, message: string) => Error;
@@ -33,6 +36,23 @@ function nextFrame(result: ExecutionResult, id: string, mask: MaskError): Buffer
   }
   last = { result, id, frame };
   return frame;
+}
+
+/**
+ * The frames of a turn's results for operation `id`, in one buffer: built once per turn and id and
+ * written as it is to every socket of the group, one write per socket and turn (not one per event).
+ */
+function turnBytes(turn: Turn, id: string, mask: MaskError): Buffer {
+  if (turn === lastTurn.turn && id === lastTurn.id) return lastTurn.bytes;
+  let byId = bytesByTurn.get(turn);
+  if (byId === undefined) bytesByTurn.set(turn, (byId = new Map<string, Buffer>()));
+  let bytes = byId.get(id);
+  if (bytes === undefined) {
+    const frames = turn.results.map((result) => nextFrame(result, id, mask));
+    byId.set(id, (bytes = frames.length === 1 ? frames[0] : Buffer.concat(frames)));
+  }
+  lastTurn = { turn, id, bytes };
+  return bytes;
 }
 
 /** Of each result with errors: the result as its subscribers see it, masked once (a mask logs the unexpected). */
@@ -104,10 +124,10 @@ export interface SlowSubscriberPolicy {
 }
 
 /**
- * One WebSocket operation's place in its subscription group: the group hands it each result and
- * it writes the result's graphql-ws `next` frame to the connection at once, synchronously (built
- * once per shared result and operation id, see nextFrame): no event stream, iterator or promise
- * per subscriber and event. The frame goes to the stream (the upgraded request's socket) past
+ * One WebSocket operation's place in its subscription group: the group hands it each turn's
+ * results and it writes their graphql-ws `next` frames to the connection at once, synchronously,
+ * in one write (built once per turn and operation id, see turnBytes): no event stream, iterator
+ * or promise per subscriber and event. The frame goes to the stream (the upgraded request's socket) past
  * ws's sender, which writes its own messages (graphql-ws' `complete`, `error`, pongs) to the same
  * stream synchronously while no extension (compression) is in use, so messages keep their order;
  * with an extension negotiated, results go through ws as text.
@@ -162,7 +182,7 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
     this.claimed = operation;
   }
 
-  deliver(result: ExecutionResult): void {
+  deliver(turn: Turn): void {
     const socket = this.socket;
     if (this.finished || socket.readyState !== socket.OPEN) return;
     const op = this.operations[this.id];
@@ -177,9 +197,8 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
       this.cutOff();
       return;
     }
-    const frame = nextFrame(result, this.id, this.mask);
-    if (this.raw) stream.write(frame);
-    else socket.send(frameText(frame));
+    if (this.raw) stream.write(turnBytes(turn, this.id, this.mask));
+    else for (const result of turn.results) socket.send(frameText(nextFrame(result, this.id, this.mask)));
   }
 
   private cutOff() {

@@ -4,7 +4,7 @@ import { eventSize } from './event-bus.ts';
 import { EventQueue } from './event-queue.ts';
 import type { JobEventRecord } from '../jobs/job-event.ts';
 import { MAX_PENDING_EVENTS, OVERFLOW } from './job-event-stream.ts';
-import type { GroupMember, SubscriptionGroup } from './subscription-group.ts';
+import type { GroupMember, SubscriptionGroup, Turn } from './subscription-group.ts';
 
 /**
  * A subscriber that reads its group's results as an async iterator (over SSE, through Yoga): they
@@ -25,17 +25,19 @@ export class QueuedMember extends EventQueue<ExecutionResult> implements GroupMe
     super();
   }
 
-  deliver(result: ExecutionResult, event: unknown): void {
-    if (this.closed) return;
-    const size = eventSize(event as JobEventRecord);
-    this.bytes += size;
-    this.sizes.push(size);
-    if (this.bytes > this.maxPendingBytes || this.sizes.length - this.first > MAX_PENDING_EVENTS) {
-      this.group.metrics.slowSubscribersClosed.inc();
-      this.fail(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
-      return;
+  deliver(turn: Turn): void {
+    for (let i = 0; i < turn.results.length; i++) {
+      if (this.closed) return;
+      const size = eventSize(turn.events[i] as JobEventRecord);
+      this.bytes += size;
+      this.sizes.push(size);
+      if (this.bytes > this.maxPendingBytes || this.sizes.length - this.first > MAX_PENDING_EVENTS) {
+        this.group.metrics.slowSubscribersClosed.inc();
+        this.fail(new AppError('SUBSCRIBER_TOO_SLOW', OVERFLOW));
+        return;
+      }
+      this.push(turn.results[i]);
     }
-    this.push(result);
   }
 
   protected onStart() {}

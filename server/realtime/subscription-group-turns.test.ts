@@ -1,10 +1,10 @@
 // A group hands its members the results of one turn of the event loop together: events that came
 // in separate callbacks of the turn (commits read one after another) reach a member in one run,
 // so a WebSocket connection writes them at once; in order, and before the group ends or fails.
-import { buildSchema, GraphQLError, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { buildSchema, GraphQLError, parse, type ExecutionArgs } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from './event-queue.ts';
-import { GroupRegistry, SubscriptionGroup, type GroupMember } from './subscription-group.ts';
+import { GroupRegistry, SubscriptionGroup, type GroupMember, type Turn } from './subscription-group.ts';
 
 const schema = buildSchema('type Query { ok: Int } type Subscription { n: Int }');
 const document = parse('subscription { n }');
@@ -30,8 +30,8 @@ class Recorder implements GroupMember {
   private run = 0;
   private counting = false;
 
-  deliver(result: ExecutionResult) {
-    this.got.push({ n: (result.data as { n: number }).n, run: this.run });
+  deliver(turn: Turn) {
+    for (const result of turn.results) this.got.push({ n: (result.data as { n: number }).n, run: this.run });
     if (this.counting) return;
     this.counting = true;
     queueMicrotask(() => {

@@ -3,16 +3,25 @@ import type { JobEventRecord } from '../jobs/job-event.ts';
 import { eventSize } from './event-bus.ts';
 
 /**
- * One subscriber of a group: the group hands it every result, in order, synchronously, then ends
- * or fails it once. A WebSocket subscriber writes the result's frame to its socket at once
- * (SocketMember in http/websocket-delivery.ts); others queue it (QueuedMember).
+ * One subscriber of a group: the group hands it every result, in order, synchronously, a turn of
+ * the event loop's results at a time (see deliverSoon), then ends or fails it once. A WebSocket
+ * subscriber writes a turn's frames to its socket at once, in one write (SocketMember in
+ * http/websocket-delivery.ts); others queue them (QueuedMember).
  */
 export interface GroupMember {
-  deliver(result: ExecutionResult, event: unknown): void;
+  deliver(turn: Turn): void;
   /** The group's results ended (the source completed). */
   end(): void;
   /** The group's source failed: no more results. */
   fail(err: GraphQLError): void;
+}
+
+/** Results a group hands its members in one delivery, in order, with their events; the same object for every member. */
+export class Turn {
+  readonly results: ExecutionResult[] = [];
+  readonly events: unknown[] = [];
+  /** About how many bytes the events take (see MAX_DEFERRED_BYTES). */
+  bytes = 0;
 }
 
 /** What the group counts (see observability/metrics.ts). */
@@ -47,10 +56,8 @@ export class SubscriptionGroup {
   private readonly resultKey: string;
   private readonly execution: Execution;
   private closed = false;
-  /** Results (and their events, in pairs) not yet handed to the members: see deliverSoon. */
-  private pending: unknown[] = [];
-  /** About how many bytes the pending results' events take (see MAX_DEFERRED_BYTES). */
-  private pendingBytes = 0;
+  /** Results not yet handed to the members: see deliverSoon. */
+  private pending: Turn | null = null;
 
   private constructor(
     private readonly registry: GroupRegistry,
@@ -115,10 +122,15 @@ export class SubscriptionGroup {
         let result = sharedResult(event, this.execution, this.args, this.metrics.subscriptionExecutions);
         // A result computed synchronously is handed over without another promise.
         if (result instanceof Promise) result = await result;
-        if (this.pending.length === 0) deliverSoon(this);
-        this.pending.push(result, event);
-        this.pendingBytes += typeof event === 'object' && event !== null ? eventSize(event as JobEventRecord) : 0;
-        if (this.pendingBytes > MAX_DEFERRED_BYTES) this.deliverPending();
+        let turn = this.pending;
+        if (turn === null) {
+          deliverSoon(this);
+          this.pending = turn = new Turn();
+        }
+        turn.results.push(result);
+        turn.events.push(event);
+        turn.bytes += typeof event === 'object' && event !== null ? eventSize(event as JobEventRecord) : 0;
+        if (turn.bytes > MAX_DEFERRED_BYTES) this.deliverPending();
       }
       this.finish(null);
     } catch (err) {
@@ -128,15 +140,11 @@ export class SubscriptionGroup {
 
   /** Hands the results waiting since this turn's events to every member, in order. */
   deliverPending() {
-    const pending = this.pending;
-    if (pending.length === 0) return;
-    this.pending = [];
-    this.pendingBytes = 0;
+    const turn = this.pending;
+    if (turn === null) return;
+    this.pending = null;
     try {
-      for (let i = 0; i < pending.length; i += 2) {
-        const result = pending[i] as ExecutionResult;
-        for (const member of this.members) member.deliver(result, pending[i + 1]);
-      }
+      for (const member of this.members) member.deliver(turn);
     } catch (err) {
       // As a failure while reading the source: the members are told (not the other groups of this turn).
       this.finish(streamError(err, this.args));
