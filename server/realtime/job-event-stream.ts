@@ -70,6 +70,15 @@ class Sequencer {
 }
 
 /**
+ * Bytes of a page of stored events (a job's replay, a project's catch-up) handed over per turn of
+ * the event loop. A connection's writes of one tick are corked together (see SocketMember in
+ * http/websocket-delivery.ts): a page written in one tick (500 events of 20 KiB are 10 MiB) is
+ * more than the kernel takes at once, and what it leaves unsent counts against the
+ * slow-subscriber bound when the next page comes, so a subscriber that reads was cut off.
+ */
+const STORED_BYTES_PER_TURN = 256 * 1024;
+
+/**
  * What a job's and a project's stream share: the queue the subscriber reads (this), a sequencer,
  * a lane that runs the stream's work in order (see `accept`), and the bound on live events waiting:
  * from their arrival until the subscriber takes them (behind a gap fill or a replay, then in the
@@ -178,20 +187,28 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
     return !this.overflowed;
   }
 
+  /** Hands a page of stored events to the subscriber, STORED_BYTES_PER_TURN per turn of the event loop; resolves once it took them all. */
+  protected async handOver(page: JobEventRecord[]) {
+    let burst = 0;
+    for (const e of page) {
+      const filling = this.accept(e, false);
+      if (filling) await filling;
+      burst += eventSize(e);
+      if (burst > STORED_BYTES_PER_TURN) {
+        burst = 0;
+        await this.whenTaken();
+        await nextTurn();
+      }
+    }
+    await this.whenTaken();
+  }
+
   /** Counts a live event out: taken by the subscriber, or not to be delivered. */
   protected release(e: JobEventRecord) {
     this.bytes -= eventSize(e);
     this.count--;
   }
 }
-
-/**
- * Bytes of a replayed page handed over per turn of the event loop. A connection's writes of one
- * tick are corked together and count against the slow-subscriber bound until the tick ends (see
- * SocketMember in http/websocket-delivery.ts): a page of large events (500 of 8 KiB pass the
- * default 4 MiB) written in one tick cut off a subscriber that reads, and again on each resume.
- */
-const REPLAY_BYTES_PER_TURN = 256 * 1024;
 
 /** How long after the terminal event a job's stream completes (see deliver in jobEventStream). */
 const COMPLETE_DELAY_MS = 250;
@@ -273,18 +290,7 @@ class JobEventStream extends LiveEventStream {
     let last = this.seq.lastSeq(this.jobId);
     for (;;) {
       const page = await readJobEvents(this.deps.pool, this.jobId, last, 500);
-      let burst = 0;
-      for (const e of page) {
-        const filling = this.accept(e, false);
-        if (filling) await filling;
-        burst += eventSize(e);
-        if (burst > REPLAY_BYTES_PER_TURN) {
-          burst = 0;
-          await this.whenTaken();
-          await nextTurn();
-        }
-      }
-      await this.whenTaken();
+      await this.handOver(page);
       if (page.length < 500 || this.closed) break;
       last = page[page.length - 1].seq;
     }
@@ -344,11 +350,7 @@ class ProjectEventStream extends LiveEventStream {
     let afterId = 0;
     for (;;) {
       const page = await readProjectEventsSince(this.deps.pool, this.projectId, new Date(from), afterId, 500);
-      for (const e of page) {
-        const filling = this.accept(e, false);
-        if (filling) await filling;
-      }
-      await this.whenTaken();
+      await this.handOver(page);
       if (page.length < 500 || this.closed) break;
       afterId = page[page.length - 1].id;
     }

@@ -1,7 +1,9 @@
 // A reading subscriber of a project's events is not cut off when the stream hands over a page of
 // stored events at once: a gap fill (an event published after others that were not) and a
 // catch-up after a pub/sub outage read up to a page from the table and deliver it in one tick.
-// The slow-subscriber bound must count what the client has left unread, not what one tick writes.
+// The slow-subscriber bound must count what the client has left unread, not what one tick writes;
+// and a catch-up of more than a page (500 events) hands each over a few hundred KiB per turn, as
+// a job's replay does, so the client reads between pages.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendJobEvents } from '../jobs/job-event.ts';
@@ -27,7 +29,7 @@ afterAll(async () => {
 });
 
 /** A job, a subscriber of its project's events that is live, and the events it has not been sent yet: 100 of 20 KiB (2 MiB, twice the bound), stored only. */
-async function subscriberAndStoredBurst() {
+async function subscriberAndStoredBurst(count = 100) {
   const jobId = (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
   const reader = bareWsSubscriber(t.url, t.adminToken, { query: QUERY }, (d) =>
     d.projectEvents.jobId === jobId ? d.projectEvents.seq : undefined,
@@ -36,7 +38,7 @@ async function subscriberAndStoredBurst() {
   const stored = await appendJobEvents(
     t.app.services.pool,
     jobId,
-    Array.from({ length: 100 }, (_, k) => ({ type: 'LOG' as const, message: `${k} ${'x'.repeat(20 * 1024)}`, actor: 'test' })),
+    Array.from({ length: count }, (_, k) => ({ type: 'LOG' as const, message: `${k} ${'x'.repeat(20 * 1024)}`, actor: 'test' })),
   );
   return { reader, stored };
 }
@@ -55,16 +57,22 @@ describe("a project's stream handing over a page of stored events", () => {
     reader.close();
   }, 30_000);
 
-  it('a catch-up after an outage reaches a reading subscriber whole when the missed events are twice the bound', async () => {
-    const { reader, stored } = await subscriberAndStoredBurst();
-    const closedBefore = await slowClosed();
-    // What a process whose publishing connection to Redis came back tells every process: read what you missed.
-    const client = new Redis(redis.url);
-    await client.publish('autodev:resync', '1');
-    client.disconnect();
-    const seqs = stored.map((e) => e.seq);
-    await expect.poll(() => (reader.closeCode() === null ? reader.seqs.slice(-seqs.length) : 'closed'), { timeout: 10_000 }).toEqual(seqs);
-    expect(await slowClosed()).toBe(closedBefore);
-    reader.close();
-  }, 30_000);
+  it.each([100, 1200])(
+    'a catch-up after an outage reaches a reading subscriber whole: %i missed events of 20 KiB',
+    async (count) => {
+      const { reader, stored } = await subscriberAndStoredBurst(count);
+      const closedBefore = await slowClosed();
+      // What a process whose publishing connection to Redis came back tells every process: read what you missed.
+      const client = new Redis(redis.url);
+      await client.publish('autodev:resync', '1');
+      client.disconnect();
+      const seqs = stored.map((e) => e.seq);
+      await expect
+        .poll(() => (reader.closeCode() === null ? reader.seqs.slice(-seqs.length) : 'closed'), { timeout: 10_000 })
+        .toEqual(seqs);
+      expect(await slowClosed()).toBe(closedBefore);
+      reader.close();
+    },
+    30_000,
+  );
 });
