@@ -46,16 +46,22 @@ async function subscriberAndStoredBurst(count = 100) {
 const slowClosed = async () => (await t.app.services.metrics.slowSubscribersClosed.get()).values[0]?.value ?? 0;
 
 describe("a project's stream handing over a page of stored events", () => {
-  it('a gap fill reaches a reading subscriber whole when the missing events are twice the bound', async () => {
-    const { reader, stored } = await subscriberAndStoredBurst();
-    const closedBefore = await slowClosed();
-    // Only the last one is published: the stream reads the 99 before it from the table.
-    await t.app.services.events.publish(stored.slice(-1));
-    const seqs = stored.map((e) => e.seq);
-    await expect.poll(() => (reader.closeCode() === null ? reader.seqs.slice(-seqs.length) : 'closed'), { timeout: 10_000 }).toEqual(seqs);
-    expect(await slowClosed()).toBe(closedBefore);
-    reader.close();
-  }, 30_000);
+  it.each([100, 1200])(
+    'a gap fill reaches a reading subscriber whole: %i missing events of 20 KiB (twice the bound and more)',
+    async (count) => {
+      const { reader, stored } = await subscriberAndStoredBurst(count);
+      const closedBefore = await slowClosed();
+      // Only the last one is published: the stream reads the ones before it from the table.
+      await t.app.services.events.publish(stored.slice(-1));
+      const seqs = stored.map((e) => e.seq);
+      await expect
+        .poll(() => (reader.closeCode() === null ? reader.seqs.slice(-seqs.length) : 'closed'), { timeout: 10_000 })
+        .toEqual(seqs);
+      expect(await slowClosed()).toBe(closedBefore);
+      reader.close();
+    },
+    30_000,
+  );
 
   it.each([100, 1200])(
     'a catch-up after an outage reaches a reading subscriber whole: %i missed events of 20 KiB',
