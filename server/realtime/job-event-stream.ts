@@ -59,15 +59,29 @@ class Sequencer {
     return 'gap';
   }
 
-  /** For a `gap` step: the missing events from the table followed by `e`, in order. */
-  async fill(e: JobEventRecord): Promise<JobEventRecord[]> {
+  /**
+   * For a `gap` step: the next page (at most FILL_PAGE) of the missing events from the table, in
+   * order; the last page ends with `e` (the table's copy, or `e` itself when the table has nothing
+   * more up to it). Called again until `done`.
+   */
+  async fillPage(e: JobEventRecord): Promise<{ events: JobEventRecord[]; done: boolean }> {
     const after = this.last.get(e.jobId) ?? 0;
-    const missing = (await readJobEvents(this.pool, e.jobId, after, e.seq - after)).filter((m) => m.seq <= e.seq);
-    if (!missing.some((m) => m.seq === e.seq)) missing.push(e);
+    const limit = Math.min(FILL_PAGE, e.seq - after);
+    const read = await readJobEvents(this.pool, e.jobId, after, limit);
+    const missing = read.filter((m) => m.seq <= e.seq);
+    const reached = missing.length > 0 && missing[missing.length - 1].seq === e.seq;
+    if (!reached && read.length === limit && missing.length === read.length) {
+      this.last.set(e.jobId, missing[missing.length - 1].seq);
+      return { events: missing, done: false };
+    }
+    if (!reached) missing.push(e);
     this.last.set(e.jobId, e.seq);
-    return missing;
+    return { events: missing, done: true };
   }
 }
+
+/** Missing events a gap fill reads at once (a gap of 100,000 events was one query and one tick's writes). */
+const FILL_PAGE = 500;
 
 /**
  * Bytes of a page of stored events (a job's replay, a project's catch-up) handed over per turn of
@@ -159,10 +173,21 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
       if (live) this.release(e);
       return;
     }
-    return this.seq.fill(e).then((events) => {
-      for (const x of events) this.deliver(x, live && x === e);
-      if (live && !events.includes(e)) this.release(e);
-    });
+    return this.fillGap(e, live);
+  }
+
+  /** Delivers the events missing before `e`, then `e`: read a page at a time and handed over as stored pages are (see inTurns). */
+  private async fillGap(e: JobEventRecord, live: boolean) {
+    let sentLive = false;
+    for (let done = false; !done;) {
+      const page = await this.seq.fillPage(e);
+      done = page.done;
+      await this.inTurns(page.events, (x) => {
+        this.deliver(x, live && x === e);
+        sentLive ||= x === e;
+      });
+    }
+    if (live && !sentLive) this.release(e);
   }
 
   private acceptLive(e: JobEventRecord) {
@@ -189,9 +214,14 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
 
   /** Hands a page of stored events to the subscriber, STORED_BYTES_PER_TURN per turn of the event loop; resolves once it took them all. */
   protected async handOver(page: JobEventRecord[]) {
+    await this.inTurns(page, (e) => this.accept(e, false));
+  }
+
+  /** Runs `each` on `events` in order, letting the subscriber take them STORED_BYTES_PER_TURN per turn of the event loop; resolves once it took them all. */
+  private async inTurns(events: JobEventRecord[], each: (e: JobEventRecord) => void | Promise<void>) {
     let burst = 0;
-    for (const e of page) {
-      const filling = this.accept(e, false);
+    for (const e of events) {
+      const filling = each(e);
       if (filling) await filling;
       burst += eventSize(e);
       if (burst > STORED_BYTES_PER_TURN) {
