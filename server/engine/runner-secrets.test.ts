@@ -15,6 +15,8 @@ let t: TestServer;
 let viewer: string;
 let stopSubscription = () => {};
 let textsChecked = 0;
+/** How the projectEvents subscription ended, if it did (it should stay open for the whole file). */
+let subscriptionEnded: string | null = null;
 
 beforeAll(async () => {
   t = await startTestServer({
@@ -44,7 +46,11 @@ beforeAll(async () => {
   const client = t.ws(viewer);
   stopSubscription = client.subscribe(
     { query: 'subscription { projectEvents { seq jobId type message data actor } }' },
-    { next: (m) => void published.push(m), error: () => {}, complete: () => {} },
+    {
+      next: (m) => void published.push(m),
+      error: (err) => (subscriptionEnded = `failed: ${JSON.stringify(err)}`),
+      complete: () => (subscriptionEnded = 'completed'),
+    },
   );
   // Live once it has received an event (no sleep): a probe job's events.
   await waitForJob(t, await createScriptedJob(t, 'ok', {}, 'scripted-once'), TERMINAL);
@@ -52,11 +58,23 @@ beforeAll(async () => {
   if (published.length === 0) throw new Error('the projectEvents subscription received nothing within 10 s');
 });
 
-/** Waits until the subscriber has received every stored event of the job (then none is still on its way). */
-async function allPublished(job: { id: string; events: unknown[] }): Promise<void> {
-  await expect
-    .poll(() => published.filter((m: any) => m?.data?.projectEvents?.jobId === job.id).length, { timeout: 10_000 })
-    .toBe(job.events.length);
+/**
+ * Waits until the subscriber has received every stored event of the job (then none is still on its
+ * way). 30 s: on a loaded CI machine one delivery once took over 10 s. On failure it says which
+ * events are missing, which messages carried errors and whether the subscription ended.
+ */
+async function allPublished(job: { id: string; events: { seq: number; type: string }[] }): Promise<void> {
+  const mine = () => published.filter((m: any) => m?.data?.projectEvents?.jobId === job.id) as any[];
+  for (const until = Date.now() + 30_000; mine().length !== job.events.length && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 20));
+  const received = mine().map((m) => m.data.projectEvents.seq as number);
+  const stored = job.events.map((e) => `${e.seq} ${e.type}`);
+  const withErrors = published.filter((m: any) => m?.errors).map((m) => JSON.stringify(m));
+  expect({ received, withErrors, subscriptionEnded }, `stored: ${stored.join(', ')}`).toEqual({
+    received: job.events.map((e) => e.seq),
+    withErrors: [],
+    subscriptionEnded: null,
+  });
 }
 afterAll(async () => {
   stopSubscription();
