@@ -5,6 +5,7 @@ import { readJobEvents, readProjectEventsSince, type JobEventRecord } from '../j
 import { commitTime, eventSize, isLive, type EventBus } from './event-bus.ts';
 import { EventQueue } from './event-queue.ts';
 import { SerialLane } from './serial-lane.ts';
+import { readRetrying } from './read-retrying.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { isTerminal, type JobState } from '../jobs/state-machine.ts';
 
@@ -28,7 +29,11 @@ type Step = 'duplicate' | 'next' | 'gap';
 
 class Sequencer {
   private last = new Map<string, number>();
-  constructor(private pool: pg.Pool) {}
+  constructor(
+    private pool: pg.Pool,
+    /** The stream: its reads stop being retried once it closed (see readRetrying). */
+    private stream: { readonly closed: boolean },
+  ) {}
 
   set(jobId: string, seq: number) {
     this.last.set(jobId, seq);
@@ -67,7 +72,10 @@ class Sequencer {
   async fillPage(e: JobEventRecord): Promise<{ events: JobEventRecord[]; done: boolean }> {
     const after = this.last.get(e.jobId) ?? 0;
     const limit = Math.min(FILL_PAGE, e.seq - after);
-    const read = await readJobEvents(this.pool, e.jobId, after, limit);
+    const read = await readRetrying(
+      () => readJobEvents(this.pool, e.jobId, after, limit),
+      () => this.stream.closed,
+    );
     const missing = read.filter((m) => m.seq <= e.seq);
     const reached = missing.length > 0 && missing[missing.length - 1].seq === e.seq;
     if (!reached && read.length === limit && missing.length === read.length) {
@@ -119,7 +127,7 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
     private readonly known: boolean,
   ) {
     super();
-    this.seq = new Sequencer(deps.pool);
+    this.seq = new Sequencer(deps.pool, this);
     this.lane = new SerialLane(this);
     this.onEvent = this.arrived.bind(this);
     this.onResync = this.resync.bind(this);
@@ -154,6 +162,11 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
     this.bus = bus;
     await bus;
     if (!this.closed) this.offResync = this.deps.events.onResync(this.onResync);
+  }
+
+  /** A read of stored events, retried while the database is out of reach and the stream open (see readRetrying). */
+  protected read<T>(fn: () => Promise<T>): Promise<T> {
+    return readRetrying(fn, () => this.closed);
   }
 
   /** Hands `e` to the subscriber; a live one's time since its commit is measured. */
@@ -319,7 +332,7 @@ class JobEventStream extends LiveEventStream {
   private async replayAfterLast() {
     let last = this.seq.lastSeq(this.jobId);
     for (;;) {
-      const page = await readJobEvents(this.deps.pool, this.jobId, last, 500);
+      const page = await this.read(() => readJobEvents(this.deps.pool, this.jobId, last, 500));
       await this.handOver(page);
       if (page.length < 500 || this.closed) break;
       last = page[page.length - 1].seq;
@@ -330,7 +343,7 @@ class JobEventStream extends LiveEventStream {
     await this.replayAfterLast();
     // A job already finished: its terminal event was committed with the state, so one more read
     // finds it if it came in after the pages above; if it lies before afterSeq, nothing is left.
-    if (!this.closed && (await hasTerminalState(this.deps.pool, this.jobId))) {
+    if (!this.closed && (await this.read(() => hasTerminalState(this.deps.pool, this.jobId)))) {
       await this.replayAfterLast();
       if (!this.finishing) this.end(); // its terminal event lies before afterSeq: nothing to send
     }
@@ -379,7 +392,7 @@ class ProjectEventStream extends LiveEventStream {
   private async catchUp(from: number) {
     let afterId = 0;
     for (;;) {
-      const page = await readProjectEventsSince(this.deps.pool, this.projectId, new Date(from), afterId, 500);
+      const page = await this.read(() => readProjectEventsSince(this.deps.pool, this.projectId, new Date(from), afterId, 500));
       await this.handOver(page);
       if (page.length < 500 || this.closed) break;
       afterId = page[page.length - 1].id;
