@@ -29,6 +29,8 @@ type Step = 'duplicate' | 'next' | 'gap';
 
 class Sequencer {
   private last = new Map<string, number>();
+  /** Of the jobs that ended: when, oldest first (see `ended`). */
+  private endedAt = new Map<string, number>();
   constructor(
     private pool: pg.Pool,
     /** The stream: its reads stop being retried once it closed (see readRetrying). */
@@ -37,6 +39,28 @@ class Sequencer {
 
   set(jobId: string, seq: number) {
     this.last.set(jobId, seq);
+  }
+
+  /** Jobs this stream follows (a project's stream: the running ones and the recently ended ones, see `ended`). */
+  get size(): number {
+    return this.last.size;
+  }
+
+  /**
+   * `jobId` ended (its terminal event was delivered): its position is forgotten once it ended
+   * FORGET_ENDED_MS ago, or once MAX_ENDED jobs ended after it. A project's stream lives as long as
+   * its subscribers (a dashboard open for weeks) and kept a position for every job it ever saw. An
+   * event of a job after it was forgotten (a late log line) starts the job again, as an unknown
+   * job's first event does; one within the window is still sequenced (a late duplicate dropped).
+   */
+  ended(jobId: string, now = Date.now()) {
+    this.endedAt.delete(jobId);
+    this.endedAt.set(jobId, now);
+    for (const [id, at] of this.endedAt) {
+      if (now - at < FORGET_ENDED_MS && this.endedAt.size <= MAX_ENDED) break;
+      this.endedAt.delete(id);
+      this.last.delete(id);
+    }
   }
 
   lastSeq(jobId: string): number {
@@ -87,6 +111,11 @@ class Sequencer {
     return { events: missing, done: true };
   }
 }
+
+/** How long a project's stream keeps the position of a job that ended (see Sequencer.ended). */
+export const FORGET_ENDED_MS = 10 * 60_000;
+/** How many ended jobs' positions a project's stream keeps at most. */
+export const MAX_ENDED = 10_000;
 
 /** Missing events a gap fill reads at once (a gap of 100,000 events was one query and one tick's writes). */
 const FILL_PAGE = 500;
@@ -356,7 +385,11 @@ async function hasTerminalState(pool: pg.Pool, jobId: string): Promise<boolean> 
 }
 
 /** Every event of the project's jobs from now on, each job's events in seq order without gaps. */
-export function projectEventStream(deps: StreamDeps, projectId: string, limits: StreamLimits): AsyncIterableIterator<JobEventRecord> {
+export function projectEventStream(
+  deps: StreamDeps,
+  projectId: string,
+  limits: StreamLimits,
+): AsyncIterableIterator<JobEventRecord> & { readonly followedJobs: number } {
   return new ProjectEventStream(deps, projectId, limits);
 }
 
@@ -375,6 +408,11 @@ class ProjectEventStream extends LiveEventStream {
     this.shareKey = `project:${projectId}`;
   }
 
+  /** How many jobs' positions the stream keeps (see Sequencer.ended). */
+  get followedJobs(): number {
+    return this.seq.size;
+  }
+
   protected setUp() {
     return this.listen(this.deps.events.onProject(this.projectId, this.onEvent));
   }
@@ -386,6 +424,7 @@ class ProjectEventStream extends LiveEventStream {
 
   protected deliver(x: JobEventRecord, live: boolean) {
     this.send(x, live);
+    if (endsJob(x)) this.seq.ended(x.jobId);
     this.since = Math.max(this.since, commitTime(x) - 5000);
   }
 
