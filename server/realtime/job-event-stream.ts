@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppError } from '../errors.ts';
-import { readJobEvents, readProjectEventsSince, type JobEventRecord } from '../jobs/job-event.ts';
+import { newestEventId, readJobEvents, readProjectEventsSince, readRecentJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
 import { commitTime, eventSize, isLive, type EventBus } from './event-bus.ts';
 import { EventQueue } from './event-queue.ts';
 import { SerialLane } from './serial-lane.ts';
@@ -29,6 +29,12 @@ type Step = 'duplicate' | 'next' | 'gap';
 
 class Sequencer {
   private last = new Map<string, number>();
+  /**
+   * A project's stream: the newest event id when it started listening. Of a job it first sees at a
+   * later event than its first, only events stored after it are read: older ones were committed
+   * before the subscription started.
+   */
+  floor = 0;
   /** Of the jobs that ended: when, oldest first (see `ended`). */
   private endedAt = new Map<string, number>();
   constructor(
@@ -70,12 +76,16 @@ class Sequencer {
   /**
    * Nothing is to be delivered for a duplicate, `e` for the next one; after a gap (events of one
    * job commit in seq order, but publishes from different processes can arrive out of order) see
-   * `fill`. `known`: the stream knows the job's position (a job's stream); otherwise (a project's)
-   * the first event of a job starts it.
+   * `fillPage`. `known`: the stream knows the job's position (a job's stream); otherwise (a
+   * project's) a job's first event (seq 1) starts it, and a job first seen at a later event is a
+   * gap: what of it was stored since the stream started and in the last FIRST_SEEN_WINDOW_MS is
+   * read first (see `floor`). The job's first events may have been published after a later one
+   * (another process, a busy API's event loop) or not at all (Redis away); the stream took the
+   * later one as the job's start and dropped the first ones as duplicates.
    */
   step(e: JobEventRecord, known: boolean): Step {
     const last = this.last.get(e.jobId);
-    if (last === undefined && !known) {
+    if (last === undefined && !known && e.seq === 1) {
       this.last.set(e.jobId, e.seq);
       return 'next';
     }
@@ -94,10 +104,14 @@ class Sequencer {
    * more up to it). Called again until `done`.
    */
   async fillPage(e: JobEventRecord): Promise<{ events: JobEventRecord[]; done: boolean }> {
-    const after = this.last.get(e.jobId) ?? 0;
+    const last = this.last.get(e.jobId);
+    const after = last ?? 0;
     const limit = Math.min(FILL_PAGE, e.seq - after);
     const read = await readRetrying(
-      () => readJobEvents(this.pool, e.jobId, after, limit),
+      () =>
+        last === undefined
+          ? readRecentJobEvents(this.pool, e.jobId, 0, this.floor, FIRST_SEEN_WINDOW_MS, limit)
+          : readJobEvents(this.pool, e.jobId, after, limit),
       () => this.stream.closed,
     );
     const missing = read.filter((m) => m.seq <= e.seq);
@@ -111,6 +125,14 @@ class Sequencer {
     return { events: missing, done: true };
   }
 }
+
+/**
+ * Of a job a project's stream first sees at a later event than its first: how far back its missed
+ * events are read (a publish later than this is not made up for). It also keeps a late event of a
+ * job whose position was forgotten (FORGET_ENDED_MS after it ended) from bringing back the job's
+ * older events: only one delivered less than this before it could come again.
+ */
+const FIRST_SEEN_WINDOW_MS = 60_000;
 
 /** How long a project's stream keeps the position of a job that ended (see Sequencer.ended). */
 export const FORGET_ENDED_MS = 10 * 60_000;
@@ -413,8 +435,10 @@ class ProjectEventStream extends LiveEventStream {
     return this.seq.size;
   }
 
-  protected setUp() {
-    return this.listen(this.deps.events.onProject(this.projectId, this.onEvent));
+  protected async setUp() {
+    await this.listen(this.deps.events.onProject(this.projectId, this.onEvent));
+    // Events arriving meanwhile wait in the lane: the floor is set before the first is sequenced.
+    this.seq.floor = await this.read(() => newestEventId(this.deps.pool));
   }
 
   protected resync() {
