@@ -7,6 +7,12 @@ import { startTestServer, type TestServer } from '../test/harness.ts';
 
 const LIMIT_MS = 1000;
 const MARGIN_MS = 1500;
+/**
+ * The slowest /healthz allowed while a slow schema is checked. Checked on the event loop, these
+ * schemas block it for seconds (the limit is the worker's), so 500 ms still tells a blocked server;
+ * 200 ms failed once at 244 ms on a loaded 2-core machine (other test runs alongside a CI run).
+ */
+const HEALTHZ_MAX_MS = 500;
 
 const UPSERT = /* GraphQL */ `
   mutation Upsert($input: TemplateInput!) {
@@ -59,7 +65,7 @@ afterAll(async () => {
 });
 
 describe('a slow schema cannot block the server', () => {
-  it('refuses createJob on 30 nested anyOf/$ref levels within the limit, and /healthz answers within 200 ms meanwhile', async () => {
+  it(`refuses createJob on 30 nested anyOf/$ref levels within the limit, and /healthz answers within ${HEALTHZ_MAX_MS} ms meanwhile`, async () => {
     expect((await t.gql(UPSERT, { input: template('nested-any-of', nestedAnyOf()) })).errors).toBeUndefined();
     const { result, ms, worstHealthzMs, polls } = await whilePolling(t, () =>
       t.gql(CREATE_JOB, { input: { templateSlug: 'nested-any-of', input: { x: 'abc' } } }),
@@ -73,10 +79,10 @@ describe('a slow schema cannot block the server', () => {
     );
     expect(ms).toBeLessThan(LIMIT_MS + MARGIN_MS);
     expect(polls).toBeGreaterThan(5);
-    expect(worstHealthzMs).toBeLessThan(200);
+    expect(worstHealthzMs).toBeLessThan(HEALTHZ_MAX_MS);
   });
 
-  it('refuses upsertTemplate with an enum of 20,000 objects within the limit, and /healthz answers within 200 ms meanwhile', async () => {
+  it(`refuses upsertTemplate with an enum of 20,000 objects within the limit, and /healthz answers within ${HEALTHZ_MAX_MS} ms meanwhile`, async () => {
     const huge = { type: 'object', properties: { x: { enum: Array.from({ length: 20_000 }, (_, i) => ({ k: i })) } } };
     // The last test's slow schema had its worker replaced; a replacement's start is not part of the limit.
     expect((await t.gql(UPSERT, { input: template('warm-up', { type: 'object' }) })).errors).toBeUndefined();
@@ -87,7 +93,7 @@ describe('a slow schema cannot block the server', () => {
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.errors?.[0].message).toContain('took longer than 1 s; simplify the schema');
     expect(ms).toBeLessThan(LIMIT_MS + MARGIN_MS);
-    expect(worstHealthzMs).toBeLessThan(200);
+    expect(worstHealthzMs).toBeLessThan(HEALTHZ_MAX_MS);
     const listed = await t.gql(`{ templates(first: 100) { edges { node { slug } } } }`);
     expect(listed.data.templates.edges.map((e: any) => e.node.slug)).not.toContain('huge-enum');
   });
