@@ -95,31 +95,32 @@ export async function readJobEvents(sql: Sql, jobId: string, afterSeq: number, l
 }
 
 /**
- * The events of `jobId` after `afterSeq` stored after the event `afterId` (ids grow with seq within
- * a job) and created in the last `withinMs`: what a project's stream missed of a job it sees for
- * the first time (see Sequencer in realtime/job-event-stream.ts).
+ * The events of `jobId` after `afterSeq` stored (inserted) at or after `since` and in the last
+ * `withinMs`: what a project's stream missed of a job it sees for the first time (see Sequencer in
+ * realtime/job-event-stream.ts). `createdAt` is the insert's clock_timestamp, so it grows with seq
+ * within a job.
  */
 export async function readRecentJobEvents(
   sql: Sql,
   jobId: string,
   afterSeq: number,
-  afterId: number,
+  since: Date,
   withinMs: number,
   limit: number,
 ): Promise<JobEventRecord[]> {
   const { rows } = await sql.query<Record<string, unknown>>(
     `SELECT ${COLUMNS} FROM "JobEvent"
-     WHERE "jobId" = $1 AND seq > $2 AND id > $3 AND "createdAt" >= now() - make_interval(secs => $4::double precision / 1000)
+     WHERE "jobId" = $1 AND seq > $2 AND "createdAt" >= GREATEST($3::timestamptz, now() - make_interval(secs => $4::double precision / 1000))
      ORDER BY seq LIMIT $5`,
-    [jobId, afterSeq, afterId, withinMs, limit],
+    [jobId, afterSeq, since, withinMs, limit],
   );
   return rows.map(toEventRecord);
 }
 
-/** The id of the newest stored event (0: none); events stored later have larger ids. */
-export async function newestEventId(sql: Sql): Promise<number> {
-  const { rows } = await sql.query<{ id: number }>(`SELECT COALESCE(max(id), 0)::bigint AS id FROM "JobEvent"`);
-  return rows[0].id;
+/** The database's clock (events' `createdAt` are read off it). */
+export async function databaseNow(sql: Sql): Promise<Date> {
+  const { rows } = await sql.query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
+  return rows[0].now;
 }
 
 /** A project's events created at or after `since`, oldest first (after a pub/sub outage). */

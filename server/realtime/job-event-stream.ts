@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppError } from '../errors.ts';
-import { newestEventId, readJobEvents, readProjectEventsSince, readRecentJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
+import { databaseNow, readJobEvents, readProjectEventsSince, readRecentJobEvents, type JobEventRecord } from '../jobs/job-event.ts';
 import { commitTime, eventSize, isLive, type EventBus } from './event-bus.ts';
 import { EventQueue } from './event-queue.ts';
 import { SerialLane } from './serial-lane.ts';
@@ -30,11 +30,12 @@ type Step = 'duplicate' | 'next' | 'gap';
 class Sequencer {
   private last = new Map<string, number>();
   /**
-   * A project's stream: the newest event id when it started listening. Of a job it first sees at a
-   * later event than its first, only events stored after it are read: older ones were committed
-   * before the subscription started.
+   * A project's stream: the database's time just before it started listening. Of a job it first
+   * sees at a later event than its first, only events stored (inserted) since are read: older ones
+   * were before the subscription. (Not the newest event id: ids are taken at insert, not commit,
+   * and one read after listening missed events stored in between.)
    */
-  floor = 0;
+  startedAt = new Date(0);
   /** Of the jobs that ended: when, oldest first (see `ended`). */
   private endedAt = new Map<string, number>();
   constructor(
@@ -69,6 +70,27 @@ class Sequencer {
     }
   }
 
+  private readRetrying(jobId: string, after: number, limit: number) {
+    return readRetrying(
+      () => readJobEvents(this.pool, jobId, after, limit),
+      () => this.stream.closed,
+    );
+  }
+
+  /**
+   * What the stream missed of a job it first sees at `e` (not its first event): nothing when `e` was
+   * stored before the stream started (so was every earlier event of the job). A read that fails
+   * starts the job at `e`, as the stream did before it read anything for a first-seen job, rather
+   * than ending every subscriber's stream.
+   */
+  private async firstSeen(e: JobEventRecord, limit: number): Promise<JobEventRecord[]> {
+    if (Date.parse(e.createdAt) < this.startedAt.getTime()) return [];
+    return readRetrying(
+      () => readRecentJobEvents(this.pool, e.jobId, 0, this.startedAt, FIRST_SEEN_WINDOW_MS, limit),
+      () => this.stream.closed,
+    ).catch(() => []);
+  }
+
   lastSeq(jobId: string): number {
     return this.last.get(jobId) ?? 0;
   }
@@ -79,7 +101,7 @@ class Sequencer {
    * `fillPage`. `known`: the stream knows the job's position (a job's stream); otherwise (a
    * project's) a job's first event (seq 1) starts it, and a job first seen at a later event is a
    * gap: what of it was stored since the stream started and in the last FIRST_SEEN_WINDOW_MS is
-   * read first (see `floor`). The job's first events may have been published after a later one
+   * read first (see `startedAt`). The job's first events may have been published after a later one
    * (another process, a busy API's event loop) or not at all (Redis away); the stream took the
    * later one as the job's start and dropped the first ones as duplicates.
    */
@@ -107,13 +129,7 @@ class Sequencer {
     const last = this.last.get(e.jobId);
     const after = last ?? 0;
     const limit = Math.min(FILL_PAGE, e.seq - after);
-    const read = await readRetrying(
-      () =>
-        last === undefined
-          ? readRecentJobEvents(this.pool, e.jobId, 0, this.floor, FIRST_SEEN_WINDOW_MS, limit)
-          : readJobEvents(this.pool, e.jobId, after, limit),
-      () => this.stream.closed,
-    );
+    const read = last === undefined ? await this.firstSeen(e, limit) : await this.readRetrying(e.jobId, after, limit);
     const missing = read.filter((m) => m.seq <= e.seq);
     const reached = missing.length > 0 && missing[missing.length - 1].seq === e.seq;
     if (!reached && read.length === limit && missing.length === read.length) {
@@ -436,9 +452,10 @@ class ProjectEventStream extends LiveEventStream {
   }
 
   protected async setUp() {
+    // Read before listening, not after (events stored in between were missed); the database's clock
+    // (events' createdAt is read off it), else this process's, rather than failing the subscription.
+    this.seq.startedAt = await databaseNow(this.deps.pool).catch(() => new Date());
     await this.listen(this.deps.events.onProject(this.projectId, this.onEvent));
-    // Events arriving meanwhile wait in the lane: the floor is set before the first is sequenced.
-    this.seq.floor = await this.read(() => newestEventId(this.deps.pool));
   }
 
   protected resync() {

@@ -64,7 +64,7 @@ it("forgets an ended job's position after ten minutes; a late duplicate before t
   const ended = Array.from({ length: 20 }, () => randomUUID());
   await t.app.services.events.publish([event(running, 1, false)]);
   for (const jobId of ended) await t.app.services.events.publish([event(jobId, 1, false), event(jobId, 2, true)]);
-  await vi.waitFor(() => expect(received.filter((e) => e.jobId === ended[19]).length).toBe(2));
+  await vi.waitFor(() => expect(received.filter((e) => e.jobId === ended[19]).length).toBe(2), { timeout: 10_000 });
   expect(stream.followedJobs).toBe(22); // the probe job, the running one and the 20 that ended
 
   // A late duplicate within the window: dropped, as before.
@@ -72,7 +72,7 @@ it("forgets an ended job's position after ten minutes; a late duplicate before t
   vi.setSystemTime(Date.now() + FORGET_ENDED_MS - 1000);
   const another = randomUUID();
   await t.app.services.events.publish([event(another, 1, true)]);
-  await vi.waitFor(() => expect(received.some((e) => e.jobId === another)).toBe(true));
+  await vi.waitFor(() => expect(received.some((e) => e.jobId === another)).toBe(true), { timeout: 10_000 });
   expect(received.filter((e) => e.jobId === ended[0]).map((e) => e.seq)).toEqual([1, 2]);
   expect(stream.followedJobs).toBe(23);
 
@@ -80,12 +80,12 @@ it("forgets an ended job's position after ten minutes; a late duplicate before t
   vi.setSystemTime(Date.now() + 2000);
   const last = randomUUID();
   await t.app.services.events.publish([event(last, 1, true)]);
-  await vi.waitFor(() => expect(received.some((e) => e.jobId === last)).toBe(true));
+  await vi.waitFor(() => expect(received.some((e) => e.jobId === last)).toBe(true), { timeout: 10_000 });
   expect(stream.followedJobs).toBe(4); // the probe job, the running one, `another` (ended 2 s ago) and `last`
 
   // A late event of a forgotten job is delivered, as a new job's first event is.
   await t.app.services.events.publish([event(ended[0], 3, false)]);
-  await vi.waitFor(() => expect(received.filter((e) => e.jobId === ended[0]).map((e) => e.seq)).toEqual([1, 2, 3]));
+  await vi.waitFor(() => expect(received.filter((e) => e.jobId === ended[0]).map((e) => e.seq)).toEqual([1, 2, 3]), { timeout: 10_000 });
   await stream.return?.();
 });
 
@@ -99,7 +99,7 @@ it(`keeps at most ${MAX_ENDED} ended jobs' positions, the oldest forgotten first
   await t.app.services.events.publish([event(jobs[0], 1, true), event(jobs[jobs.length - 1], 1, true)]);
   const marker = randomUUID();
   await t.app.services.events.publish([event(marker, 1, false)]);
-  await vi.waitFor(() => expect(received.some((e) => e.jobId === marker)).toBe(true));
+  await vi.waitFor(() => expect(received.some((e) => e.jobId === marker)).toBe(true), { timeout: 10_000 });
   expect(received.filter((e) => e.jobId === jobs[0]).length).toBe(2);
   expect(received.filter((e) => e.jobId === jobs[jobs.length - 1]).length).toBe(1);
   await stream.return?.();

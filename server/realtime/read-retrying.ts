@@ -24,5 +24,6 @@ export async function readRetrying<T>(read: () => Promise<T>, stopped: () => boo
       if (classifyDbError(err) !== 'unavailable' || stopped() || Date.now() + delay > until) throw err;
     }
     await sleep(delay);
+    if (stopped()) throw new Error('The stream closed while its read was retried.');
   }
 }

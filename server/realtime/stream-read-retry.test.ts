@@ -53,7 +53,7 @@ async function cutTheNextRead(): Promise<{ cut: Promise<number> }> {
       for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
         const { rows } = await watcher.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity
-           WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock' AND query LIKE '%FROM "JobEvent"%'`,
+           WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock' AND query LIKE '%FROM "JobEvent" WHERE "jobId" = $1 AND seq > $2 ORDER BY seq LIMIT%'`,
         );
         if (rows.length === 0) continue;
         await watcher.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid', [rows.map((r) => r.pid)]);
