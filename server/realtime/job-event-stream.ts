@@ -40,8 +40,8 @@ class Sequencer {
   private endedAt = new Map<string, number>();
   constructor(
     private pool: pg.Pool,
-    /** The stream: its reads stop being retried once it closed (see readRetrying). */
-    private stream: { readonly closed: boolean },
+    /** The stream, whose reads are retried while it is open (see LiveEventStream.read). */
+    private stream: { read<T>(fn: () => Promise<T>): Promise<T> },
   ) {}
 
   set(jobId: string, seq: number) {
@@ -60,7 +60,8 @@ class Sequencer {
    * event of a job after it was forgotten (a late log line) starts the job again, as an unknown
    * job's first event does; one within the window is still sequenced (a late duplicate dropped).
    */
-  ended(jobId: string, now = Date.now()) {
+  ended(jobId: string) {
+    const now = Date.now();
     this.endedAt.delete(jobId);
     this.endedAt.set(jobId, now);
     for (const [id, at] of this.endedAt) {
@@ -68,13 +69,6 @@ class Sequencer {
       this.endedAt.delete(id);
       this.last.delete(id);
     }
-  }
-
-  private readRetrying(jobId: string, after: number, limit: number) {
-    return readRetrying(
-      () => readJobEvents(this.pool, jobId, after, limit),
-      () => this.stream.closed,
-    );
   }
 
   /**
@@ -85,10 +79,7 @@ class Sequencer {
    */
   private async firstSeen(e: JobEventRecord, limit: number): Promise<JobEventRecord[]> {
     if (Date.parse(e.createdAt) < this.startedAt.getTime()) return [];
-    return readRetrying(
-      () => readRecentJobEvents(this.pool, e.jobId, 0, this.startedAt, FIRST_SEEN_WINDOW_MS, limit),
-      () => this.stream.closed,
-    ).catch(() => []);
+    return this.stream.read(() => readRecentJobEvents(this.pool, e.jobId, 0, this.startedAt, FIRST_SEEN_WINDOW_MS, limit)).catch(() => []);
   }
 
   lastSeq(jobId: string): number {
@@ -129,7 +120,8 @@ class Sequencer {
     const last = this.last.get(e.jobId);
     const after = last ?? 0;
     const limit = Math.min(FILL_PAGE, e.seq - after);
-    const read = last === undefined ? await this.firstSeen(e, limit) : await this.readRetrying(e.jobId, after, limit);
+    const read =
+      last === undefined ? await this.firstSeen(e, limit) : await this.stream.read(() => readJobEvents(this.pool, e.jobId, after, limit));
     const missing = read.filter((m) => m.seq <= e.seq);
     const reached = missing.length > 0 && missing[missing.length - 1].seq === e.seq;
     if (!reached && read.length === limit && missing.length === read.length) {
@@ -144,9 +136,9 @@ class Sequencer {
 
 /**
  * Of a job a project's stream first sees at a later event than its first: how far back its missed
- * events are read (a publish later than this is not made up for). It also keeps a late event of a
- * job whose position was forgotten (FORGET_ENDED_MS after it ended) from bringing back the job's
- * older events: only one delivered less than this before it could come again.
+ * events are read (a publish later than this is not made up for). It also bounds what a late event
+ * of a forgotten job (FORGET_ENDED_MS after it ended) reads again: only the job's events of this
+ * last minute, which were delivered twice only if one of them came before the job was forgotten.
  */
 const FIRST_SEEN_WINDOW_MS = 60_000;
 
@@ -232,7 +224,7 @@ abstract class LiveEventStream extends EventQueue<JobEventRecord> {
   }
 
   /** A read of stored events, retried while the database is out of reach and the stream open (see readRetrying). */
-  protected read<T>(fn: () => Promise<T>): Promise<T> {
+  read<T>(fn: () => Promise<T>): Promise<T> {
     return readRetrying(fn, () => this.closed);
   }
 

@@ -87,7 +87,7 @@ async function openStream() {
   void (async () => {
     for await (const e of stream) received.push(e);
   })();
-  const probeJob = (await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id as string;
+  const probeJob = await createdJob();
   for (let seq = 100; !received.some((e) => e.jobId === probeJob); seq++) {
     await t.app.services.events.publish([event(probeJob, seq, false)]);
     await new Promise((r) => setTimeout(r, 50));
