@@ -4,8 +4,8 @@ import { tokenExpired, tokenRevoked, type Principal } from './tokens.ts';
 
 /** Ends what a token keeps open (subscriptions, WebSockets) once the token stops being valid. */
 export interface TokenWatch {
-  /** Calls `onEnd` once when the token is revoked, expires or disappears; returns a function that stops watching. */
-  watch(principal: Principal, onEnd: (err: AppError) => void): () => void;
+  /** Calls `onEnd` once when the token is revoked, expires or disappears, until the watch is stopped. */
+  watch(principal: Principal, onEnd: (err: AppError) => void): { stop(): void };
   /** Checks the watched tokens against PostgreSQL now (also runs every `recheckMs`). */
   recheck(): Promise<void>;
   close(): Promise<void>;
@@ -34,13 +34,13 @@ export function createTokenWatch(deps: {
   recheckMs: number;
   onError?: (err: unknown) => void;
 }): TokenWatch {
-  const watchers = new Map<string, Set<(err: AppError) => void>>();
+  const watchers = new Map<string, Set<Watch>>();
 
   const end = (tokenId: string, err: AppError) => {
     const set = watchers.get(tokenId);
     if (!set) return;
     watchers.delete(tokenId);
-    for (const onEnd of set) onEnd(err);
+    for (const watch of set) watch.fire(err);
   };
 
   const recheck = async () => {
@@ -69,37 +69,12 @@ export function createTokenWatch(deps: {
 
   return {
     watch(principal, onEnd) {
-      let done = false;
-      let timer: NodeJS.Timeout | undefined;
-      const once = (err: AppError) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        onEnd(err);
-      };
       let set = watchers.get(principal.tokenId);
       if (!set) watchers.set(principal.tokenId, (set = new Set()));
-      set.add(once);
-      const expiresAt = principal.expiresAt;
-      if (expiresAt) {
-        const arm = () => {
-          const left = expiresAt.getTime() - Date.now();
-          if (left <= 0) {
-            once(tokenExpired(expiresAt));
-            return;
-          }
-          timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-          timer.unref();
-        };
-        arm();
-      }
-      return () => {
-        done = true;
-        clearTimeout(timer);
-        const current = watchers.get(principal.tokenId);
-        current?.delete(once);
-        if (current?.size === 0) watchers.delete(principal.tokenId);
-      };
+      const watch = new Watch(principal, onEnd, watchers);
+      set.add(watch);
+      if (principal.expiresAt) watch.arm();
+      return watch;
     },
     recheck,
     async close() {
@@ -111,4 +86,50 @@ export function createTokenWatch(deps: {
       )();
     },
   };
+}
+
+/**
+ * One watch of a token (a WebSocket connection's, a subscription's). A class, not closures: each
+ * named closure and its scope would stay for as long as the watch, one per open subscription.
+ */
+class Watch {
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly principal: Principal,
+    private readonly onEnd: (err: AppError) => void,
+    private readonly watchers: Map<string, Set<Watch>>,
+  ) {}
+
+  /** Ends the watch with `err` (once). */
+  fire(err: AppError) {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.onEnd(err);
+  }
+
+  /** Fires at the token's expiry, re-arming past setTimeout's longest wait. */
+  arm() {
+    const expiresAt = this.principal.expiresAt!;
+    const left = expiresAt.getTime() - Date.now();
+    if (left <= 0) this.fire(tokenExpired(expiresAt));
+    else if (!this.done) {
+      this.timer = setTimeout(armAgain, Math.min(left, MAX_TIMER_MS), this);
+      this.timer.unref();
+    }
+  }
+
+  stop() {
+    this.done = true;
+    clearTimeout(this.timer);
+    const current = this.watchers.get(this.principal.tokenId);
+    current?.delete(this);
+    if (current?.size === 0) this.watchers.delete(this.principal.tokenId);
+  }
+}
+
+function armAgain(watch: Watch) {
+  watch.arm();
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import { schema } from '../schema/index.ts';
@@ -26,6 +25,7 @@ import { compiledReadPlugin } from './compiled-read-plugin.ts';
 import { requiredVariablesPlugin } from './required-variables.ts';
 import { handleGraphiql } from './graphiql-page.ts';
 import { refuseConnect, requestListener, sendError, type Route } from './request-listener.ts';
+import { newRequestId } from './request-id.ts';
 
 const GRAPHQL_PATH = '/graphql';
 const SSE_SINGLE_CONNECTION =
@@ -74,7 +74,7 @@ export function createApiServer(services: Services, opts: { readyChecks?: () => 
     context: async ({ request, connectionParams }) => {
       const header = (connectionParams?.authorization as string | undefined) ?? request.headers.get('authorization');
       const origin = services.config.publicUrl ?? (request.url?.startsWith('http') ? new URL(request.url).origin : '');
-      const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
+      const requestId = request.headers.get('x-request-id')?.slice(0, 100) || newRequestId();
       return { services, origin, requestId, ...(await principalFrom(services, header)) };
     },
   });

@@ -63,6 +63,12 @@ function closeWhenOperationsEnded(socket: WebSocket, subscriptions: Record<strin
 }
 
 /**
+ * The request a WebSocket operation's context is built from (see `context` in create-server.ts):
+ * its token comes in connectionParams, and no header is read. One for all operations, read only.
+ */
+const NO_REQUEST = { headers: new Headers() };
+
+/**
  * How long a socket the server closes (1001 on shutdown, 1008, 4401, ...) waits for the peer's close
  * frame before it is cut. ws' default, 30 s, let one peer whose network vanished hold a SIGTERM's
  * drain until the 30 s exit watchdog ended the process with 1, the worker and PostgreSQL not stopped.
@@ -91,7 +97,7 @@ export function attachWebSocketServer(
   const wss = new WebSocketServer(options);
   const admission = admitWebSockets(server, wss, services.config.websocket);
   const mask = maskError(services.log);
-  const unwatchOf = new WeakMap<object, () => void>();
+  const watchOf = new WeakMap<object, { stop(): void }>();
   const slowSubscribers: SlowSubscriberPolicy = {
     maxPendingBytes: services.config.limits.subscriberBufferBytes,
     close: closeSlowSocket,
@@ -116,13 +122,13 @@ export function attachWebSocketServer(
         }
         // Closed while its token was being checked: onClose has run already, so nothing would unwatch.
         if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
-        unwatchOf.set(
+        watchOf.set(
           ctx,
           tokens.watch(principal, (err) => closeWhenOperationsEnded(ctx.extra.socket, ctx.subscriptions, err.message)),
         );
         return true;
       },
-      onClose: (ctx) => unwatchOf.get(ctx)?.(),
+      onClose: (ctx) => watchOf.get(ctx)?.stop(),
       onSubscribe: async (ctx, id, payload) => {
         const {
           schema: s,
@@ -136,7 +142,7 @@ export function attachWebSocketServer(
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
-          request: { headers: new Headers() },
+          request: NO_REQUEST,
         } as never) as Enveloped;
         // A bad operation is answered with an `error` message for its id (codes as over HTTP);
         // an exception here would close the whole connection (4500) and every other operation on it.

@@ -24,14 +24,14 @@ class UntilTokenEnds<T> implements AsyncIterableIterator<T> {
   private ending: AppError | null = null;
   private finished = false;
   private failPending: ((err: AppError) => void) | null = null;
-  private unwatch: (() => void) | null = null;
+  private watch: { stop(): void } | null = null;
 
   constructor(source: AsyncIterable<T>, principal: Principal, tokens: TokenWatch) {
     this.it = source[Symbol.asyncIterator]();
-    this.unwatch = tokens.watch(principal, (err) => {
+    this.watch = tokens.watch(principal, (err) => {
       this.tokenEnded(err);
     });
-    if (this.finished) this.unwatch(); // it had ended already (an expiry in the past is reported at once)
+    if (this.finished) this.watch.stop(); // it had ended already (an expiry in the past is reported at once)
   }
 
   [Symbol.asyncIterator]() {
@@ -50,7 +50,7 @@ class UntilTokenEnds<T> implements AsyncIterableIterator<T> {
   private finish() {
     if (this.finished) return;
     this.finished = true;
-    this.unwatch?.();
+    this.watch?.stop();
   }
 
   next(): Promise<IteratorResult<T>> {
