@@ -10,6 +10,18 @@ import { createRateLimiter } from './rate-limiter.ts';
 import type { TokenWatch } from '../auth/token-watch.ts';
 import { untilTokenEnds } from '../realtime/until-token-ends.ts';
 import { operationArgs } from './operation-args.ts';
+import type { Principal } from '../auth/tokens.ts';
+
+/**
+ * A subscription's result that ends itself (a WebSocket operation's SocketMember, which writes its
+ * group's results to its socket): given its token and what its end releases, it ends when the
+ * token does and releases its slot when it ends, and needs none of envelop's iterator wrappers.
+ */
+export interface EndsItself {
+  endWith(principal: Principal, tokens: TokenWatch, onEnd: () => void): void;
+}
+
+const endsItself = (x: unknown): x is EndsItself => typeof (x as Partial<EndsItself>).endWith === 'function';
 
 /**
  * Limits on a request's shape, checked before it runs (graphql-armor). Error code: QUERY_TOO_COMPLEX.
@@ -172,6 +184,10 @@ export function guardPlugin(services: Services, tokens: TokenWatch): Plugin<Grap
           // builds it again.
           RequestCache.clearForContext(ctx);
           // A revoked or expired token ends its subscriptions (on every process: see TokenWatch).
+          if (endsItself(result)) {
+            result.endWith(principal, tokens, once);
+            return;
+          }
           setResult(untilTokenEnds(result as AsyncIterable<never>, principal, tokens));
           return { onEnd: once };
         },

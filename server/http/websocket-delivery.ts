@@ -1,7 +1,10 @@
 import type { ExecutionResult } from 'graphql';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import type { TokenWatch } from '../auth/token-watch.ts';
+import type { Principal } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
+import type { EndsItself } from './hardening.ts';
 import { OVERFLOW } from '../realtime/job-event-stream.ts';
 import type { GroupMember, SubscriptionGroup, Turn } from '../realtime/subscription-group.ts';
 
@@ -145,15 +148,19 @@ export interface SlowSubscriberPolicy {
  * `return`): as `claimed`, or null while it is starting. A class, not closures per subscription:
  * under tsx (keepNames) every named closure costs ~300 bytes while it lives.
  */
-export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
+export class SocketMember implements GroupMember, AsyncIterableIterator<never>, EndsItself {
   private group: SubscriptionGroup | null = null;
-  /** What graphql-ws holds for this operation once it started (the member behind envelop's wrappers). */
+  /** What graphql-ws holds for this operation once it started: the member, or the member behind envelop's wrappers (see endWith). */
   private claimed: unknown = null;
   /** No extension (compression) negotiated at the handshake: frames go to the stream as they are. */
   private readonly raw: boolean;
   private finished = false;
   private failure: { err: unknown } | null = null;
   private waiter: { resolve: (r: IteratorResult<never>) => void; reject: (err: unknown) => void } | null = null;
+  /** Its token's watch and what its end releases, once the guard handed them over (see endWith). */
+  private watch: { stop(): void } | null = null;
+  private onEnd: (() => void) | null = null;
+  private adopted = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -175,6 +182,31 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
 
   get joined(): boolean {
     return this.group !== null;
+  }
+
+  /**
+   * From the guard (http/hardening.ts): the operation ends with the token's error when its token is
+   * revoked or expires, and `onEnd` runs when it ends, however it ends. graphql-ws then holds the
+   * member itself (see OperationRoot.subscribe), without envelop's wrappers, which the
+   * subscription would keep for its life (~2 KB): their work is done here (the error masked as
+   * Yoga masks a subscription's error, the slot released).
+   */
+  endWith(principal: Principal, tokens: TokenWatch, onEnd: () => void): void {
+    this.adopted = true;
+    this.onEnd = onEnd;
+    this.watch = tokens.watch(principal, (err) => {
+      this.fail(err);
+    });
+    if (this.finished) this.released();
+  }
+
+  get endsItself(): boolean {
+    return this.adopted;
+  }
+
+  /** A failure as the client is to see it: masked here once the member ends itself (see endWith). */
+  private shown(err: unknown): unknown {
+    return this.adopted ? this.mask(err, UNEXPECTED) : err;
   }
 
   /** The operation as graphql-ws holds it. */
@@ -219,11 +251,20 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
     if (this.finished) return;
     this.finished = true;
     this.group?.leave(this);
+    this.released();
     const waiter = this.waiter;
     this.waiter = null;
     if (!waiter) this.failure = failure;
-    else if (failure) waiter.reject(failure.err);
+    else if (failure) waiter.reject(this.shown(failure.err));
     else waiter.resolve(DONE);
+  }
+
+  private released() {
+    this.watch?.stop();
+    this.watch = null;
+    const onEnd = this.onEnd;
+    this.onEnd = null;
+    onEnd?.();
   }
 
   [Symbol.asyncIterator]() {
@@ -234,9 +275,9 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never> {
     if (this.failure) {
       const { err } = this.failure;
       this.failure = null;
-      // The group's failure, passed on as it is.
+      // The group's failure, passed on (masked once the member ends itself).
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(err);
+      return Promise.reject(this.shown(err));
     }
     if (this.finished) return Promise.resolve(DONE);
     return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));

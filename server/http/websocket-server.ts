@@ -217,9 +217,13 @@ class OperationRoot implements PushTarget {
     const result = await this.enveloped(args);
     const member = this.member;
     this.member = null;
-    // What graphql-ws will hold as the operation: the member behind envelop's wrappers.
-    if (member?.joined && isAsyncIterable(result)) member.claim(result);
-    return result;
+    if (!member?.joined || !isAsyncIterable(result)) return result;
+    // A member that ends itself (see SocketMember.endWith) is what graphql-ws holds: envelop's
+    // wrappers around it, which it would keep for its life, are dropped unread (they are lazy).
+    // Otherwise graphql-ws holds the member behind them.
+    const held = member.endsItself ? member : result;
+    member.claim(held);
+    return held;
   }
 }
 
