@@ -143,10 +143,11 @@ export interface SlowSubscriberPolicy {
  *
  * To graphql-ws it is the operation's iterator: it yields nothing, ends when the group's results
  * end (graphql-ws then sends `complete`) or throws their error (graphql-ws sends `error`), and its
- * `return` (a client's `complete`, the socket's close, the token's end) leaves the group. A result
- * is sent only while graphql-ws still holds the operation (a client's `complete` removes it before
- * `return`): as `claimed`, or null while it is starting. A class, not closures per subscription:
- * under tsx (keepNames) every named closure costs ~300 bytes while it lives.
+ * `return` (a client's `complete`, the socket's close) leaves the group; its token's end fails it
+ * with the token's error (see endWith). A result is sent only while graphql-ws still holds the
+ * operation (a client's `complete` removes it before `return`): as `claimed`, or null while it is
+ * starting. A class, not closures per subscription: under tsx (keepNames) every named closure costs
+ * ~300 bytes while it lives.
  */
 export class SocketMember implements GroupMember, AsyncIterableIterator<never>, EndsItself {
   private group: SubscriptionGroup | null = null;

@@ -5,7 +5,8 @@ import type { Principal } from '../auth/tokens.ts';
 /**
  * The subscription's events until its token is revoked or expires: then the stream ends with that
  * error (UNAUTHENTICATED, `extensions.reason` TOKEN_REVOKED or TOKEN_EXPIRED) and the source is
- * closed, freeing its slot. Used for every subscription, over WebSocket and SSE alike.
+ * closed, freeing its slot. Used for SSE subscriptions and results outside a subscription group; a
+ * WebSocket subscriber in a group ends itself (SocketMember.endWith in http/websocket-delivery.ts).
  *
  * A plain iterator, one promise per event: a Repeater with a race against the token's end per
  * event was the largest cost of fan-out after execution, and each race left a reaction on the
