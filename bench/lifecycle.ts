@@ -23,6 +23,8 @@ interface WindowCost {
   transactions: number;
   /** Statements outside an explicit transaction (each commits on its own). */
   autocommit: number;
+  /** Queries sent and answered as one (statements and transaction control; a BEGIN sent with its first statement is not one). */
+  roundTrips: number;
   cpuMs: number;
   pgCpuMs: number | null;
   log: StatementLog;
@@ -66,6 +68,7 @@ async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<Wind
     statements: texts.filter((t) => !isTransactionControl(t)).length,
     transactions: texts.filter(isTransactionStart).length,
     autocommit: log.autocommitTexts.filter((t) => !BENCH_POLL.test(t)).length,
+    roundTrips: log.roundTrips((t) => !BENCH_POLL.test(t)),
     cpuMs: (used.user + used.system) / 1000,
     pgCpuMs,
     log,
@@ -185,12 +188,14 @@ export async function benchLifecycle() {
       ['jobs per second', ours, base, 'jobs/s'],
     ]);
     console.log(`(${rows[0].n / N} events stored per AutoDev job; the baseline task does nothing and stores nothing)`);
-    const per = (c: WindowCost, k: 'statements' | 'transactions' | 'autocommit' | 'cpuMs') => (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
+    const per = (c: WindowCost, k: 'statements' | 'transactions' | 'autocommit' | 'roundTrips' | 'cpuMs') =>
+      (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
     const pgPer = (c: WindowCost) => (c.pgCpuMs === null ? 'n/a' : `${(c.pgCpuMs / N).toFixed(2)} ms`);
     console.log(
       `Per job: SQL statements AutoDev ${per(oursCost, 'statements')} / baseline ${per(baseCost, 'statements')} (transaction control and the benchmark's polling not counted), ` +
         `transactions ${per(oursCost, 'transactions')} / ${per(baseCost, 'transactions')} (explicit BEGIN) ` +
         `plus statements outside one ${per(oursCost, 'autocommit')} / ${per(baseCost, 'autocommit')}, ` +
+        `round trips ${per(oursCost, 'roundTrips')} / ${per(baseCost, 'roundTrips')}, ` +
         `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
         `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
     );

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { BeginWithStatement } from './begin-with-statement.ts';
 
 // PostgreSQL parses, analyzes and plans an unnamed statement again on every execution. A named one
 // is parsed once per connection (pg sends Parse the first time a connection sees the name, then only
@@ -30,16 +31,41 @@ export function statementName(text: string): string | undefined {
 
 /**
  * pg's Client, with `query(text, values)` (1 to MAX_PARAMS values) sent as a named statement. Every other
- * form (no values, a query config, a Submittable) is passed on unchanged.
+ * form (no values, a query config, a Submittable) is passed on unchanged. A transaction may defer its
+ * BEGIN (`deferBegin`): it then goes out with the next statement that has values, in one round trip
+ * (begin-with-statement.ts); a statement without values first waits for a BEGIN of its own.
  */
 export class NamedStatementClient extends pg.Client {
+  private beginDeferred = false;
+
+  /** The next statement starts a transaction. */
+  deferBegin(): void {
+    this.beginDeferred = true;
+  }
+
+  /** Whether a deferred BEGIN was never sent (no statement followed it); it is dropped either way. */
+  dropDeferredBegin(): boolean {
+    const unsent = this.beginDeferred;
+    this.beginDeferred = false;
+    return unsent;
+  }
+
   // pg's query has many overloads; this forwards whichever was called.
   override query(...args: unknown[]): never {
     const [text, values] = args;
-    if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && values.length <= MAX_PARAMS) {
-      const name = statementName(text);
-      if (name !== undefined) args = [{ name, text, values }, ...args.slice(2)];
+    const withValues = typeof text === 'string' && Array.isArray(values) && values.length > 0;
+    const name = withValues && values.length <= MAX_PARAMS ? statementName(text) : undefined;
+    if (this.beginDeferred) {
+      this.beginDeferred = false;
+      if (withValues && args.length === 2) {
+        const statement = new BeginWithStatement({ ...(name !== undefined ? { name } : {}), text, values, queryMode: 'extended' });
+        (super.query as (q: unknown) => unknown)(statement);
+        return statement.result as never;
+      }
+      if (args.some((a) => typeof a === 'function')) throw new TypeError("A transaction's first statement takes no callback.");
+      return (this.query('BEGIN') as Promise<unknown>).then(() => this.query(...args)) as never;
     }
+    if (name !== undefined) args = [{ name, text, values }, ...args.slice(2)];
     return (super.query as (...a: unknown[]) => never)(...args);
   }
 }

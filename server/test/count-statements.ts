@@ -5,6 +5,11 @@ export interface StatementLog {
   readonly texts: string[];
   /** The statements sent outside an explicit transaction (each commits on its own), transaction control excluded. */
   readonly autocommitTexts: string[];
+  /**
+   * The round trips, each a query sent and answered as one (a BEGIN sent with its transaction's first
+   * statement is not one of its own), of the texts `counted` keeps (default: all).
+   */
+  roundTrips(counted?: (text: string) => boolean): number;
   stop(): void;
 }
 
@@ -22,11 +27,19 @@ export function recordStatements(): StatementLog {
   // measured window as little CPU as possible.
   const raw: string[] = [];
   const autocommit: string[] = [];
+  /** The text of each query sent (a BEGIN sent with its first statement is not one). */
+  const trips: string[] = [];
   const inTransaction = new WeakSet();
   proto.query = function (this: object, ...args: unknown[]) {
-    const q = args[0] as string | { text?: string };
+    const q = args[0] as string | { text?: string; beginsTransaction?: boolean };
     const text = typeof q === 'string' ? q : (q?.text ?? '');
+    // A transaction's first statement sent with its BEGIN (server/db/begin-with-statement.ts).
+    if (typeof q === 'object' && q?.beginsTransaction) {
+      raw.push('BEGIN');
+      inTransaction.add(this);
+    }
     raw.push(text);
+    trips.push(text);
     if (isTransactionStart(text)) inTransaction.add(this);
     else if (isTransactionControl(text)) inTransaction.delete(this);
     else if (!inTransaction.has(this)) autocommit.push(text);
@@ -39,6 +52,9 @@ export function recordStatements(): StatementLog {
     },
     get autocommitTexts() {
       return collapse(autocommit);
+    },
+    roundTrips(counted = () => true) {
+      return collapse(trips).filter(counted).length;
     },
     stop() {
       proto.query = original;

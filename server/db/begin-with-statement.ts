@@ -1,0 +1,126 @@
+import pg from 'pg';
+
+// A transaction's BEGIN and its first statement in one round trip. Both go out in one write as
+// extended-protocol messages before a single Sync: Parse/Bind/Execute of BEGIN, then the
+// statement's Parse/Bind/Describe/Execute, then Sync. PostgreSQL runs them in order: BEGIN turns
+// the pipeline's implicit transaction into the explicit one the caller goes on with. If either
+// fails, the server skips everything up to the Sync, so the statement never runs outside the
+// transaction (as it could if BEGIN were merely sent ahead without waiting). The answer is one
+// stream ending in one ReadyForQuery: BEGIN's ParseComplete and CommandComplete, then the
+// statement's; this object hides BEGIN's part and hands the rest to pg's own Query.
+
+/** pg's protocol writer, as a Query's `submit` receives it (not in pg's published types). */
+interface Connection {
+  stream: { cork?: () => void; uncork?: () => void };
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
+  parse(msg: { text: string; name?: string }): void;
+  bind(msg: { portal?: string; statement?: string; values?: unknown[] }): void;
+  execute(msg: { portal?: string; rows?: number }): void;
+}
+
+/** The parts of pg's Query that pg's Client calls while a query is active. */
+interface ActiveQuery {
+  name?: string;
+  text: string;
+  _result: unknown;
+  submit(connection: Connection): Error | null;
+  handleRowDescription(msg: unknown): void;
+  handleDataRow(msg: unknown): void;
+  handlePortalSuspended(connection: Connection): void;
+  handleEmptyQuery(connection: Connection): void;
+  handleCommandComplete(msg: unknown, connection: Connection): void;
+  handleReadyForQuery(connection: Connection): void;
+  handleError(err: Error, connection: Connection): void;
+  handleCopyInResponse(connection: Connection): void;
+  handleCopyData(msg: unknown, connection: Connection): void;
+  callback?: (err: Error | null, result?: pg.QueryResult) => void;
+}
+
+/** A Submittable for pg's Client.query: BEGIN, then `config`'s statement (which has parameters). */
+export class BeginWithStatement {
+  /** Read by server/test/count-statements.ts, which records a BEGIN before this statement. */
+  readonly beginsTransaction = true;
+  private readonly statement: ActiveQuery;
+  /** BEGIN's CommandComplete has arrived: what follows is the statement's. */
+  private begun = false;
+  readonly result: Promise<pg.QueryResult>;
+
+  constructor(config: pg.QueryConfig & { queryMode: 'extended' }) {
+    this.statement = new (pg.Query as unknown as new (c: pg.QueryConfig) => ActiveQuery)(config);
+    this.result = new Promise((resolve, reject) => {
+      this.statement.callback = (err, res) => (err ? reject(err) : resolve(res!));
+    });
+  }
+
+  // pg's Client notes a named statement as parsed when a ParseComplete arrives for the active
+  // query's name, and forgets it as submitted when an error does: BEGIN's ParseComplete must not
+  // count for the statement, so the name shows only once BEGIN is done.
+  get name() {
+    return this.begun ? this.statement.name : undefined;
+  }
+  get text() {
+    return this.statement.text;
+  }
+  /** pg's Client sets the connection's type parsers on it. */
+  get _result() {
+    return this.statement._result;
+  }
+  get callback() {
+    return this.statement.callback;
+  }
+  set callback(fn) {
+    this.statement.callback = fn;
+  }
+
+  submit(connection: Connection): Error | null {
+    // What pg's Query refuses before it writes anything is refused here before BEGIN is written:
+    // a BEGIN left without its Sync would run with whatever query the connection sends next.
+    const { name, text } = this.statement;
+    const previous = name ? (connection.parsedStatements[name] ?? connection.submittedNamedStatements[name]) : undefined;
+    if (previous !== undefined && previous !== text)
+      return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
+    connection.stream.cork?.();
+    try {
+      connection.parse({ text: 'BEGIN' });
+      connection.bind({});
+      connection.execute({});
+      return this.statement.submit(connection);
+    } finally {
+      connection.stream.uncork?.();
+    }
+  }
+
+  handleCommandComplete(msg: unknown, connection: Connection) {
+    if (this.begun) this.statement.handleCommandComplete(msg, connection);
+    else this.begun = true;
+  }
+  handleError(err: Error, connection: Connection) {
+    // An error before the statement's own Parse completed: pg's Client forgot nothing (no name
+    // showed), so the statement would count as submitted and never be parsed again.
+    const name = this.statement.name;
+    if (name && connection.parsedStatements[name] === undefined) Reflect.deleteProperty(connection.submittedNamedStatements, name);
+    this.statement.handleError(err, connection);
+  }
+  handleRowDescription(msg: unknown) {
+    this.statement.handleRowDescription(msg);
+  }
+  handleDataRow(msg: unknown) {
+    this.statement.handleDataRow(msg);
+  }
+  handlePortalSuspended(connection: Connection) {
+    this.statement.handlePortalSuspended(connection);
+  }
+  handleEmptyQuery(connection: Connection) {
+    this.statement.handleEmptyQuery(connection);
+  }
+  handleReadyForQuery(connection: Connection) {
+    this.statement.handleReadyForQuery(connection);
+  }
+  handleCopyInResponse(connection: Connection) {
+    this.statement.handleCopyInResponse(connection);
+  }
+  handleCopyData(msg: unknown, connection: Connection) {
+    this.statement.handleCopyData(msg, connection);
+  }
+}

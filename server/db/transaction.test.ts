@@ -1,0 +1,146 @@
+// withTransaction on this project's pools: BEGIN goes out with the transaction's first statement
+// (begin-with-statement.ts). What a caller sees must not change: all of a transaction's statements
+// commit together or none does, whatever fails where, and every connection goes back to the pool
+// outside a transaction. Round trips are counted as the ReadyForQuery messages a connection gets.
+import fc from 'fast-check';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../test/database.ts';
+import { createPool } from './pool.ts';
+import { withTransaction } from './transaction.ts';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: pg.Pool;
+/** A second pool, to look from outside the transactions. */
+let observer: pg.Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPool(db.url, 2);
+  observer = createPool(db.url, 1);
+  await observer.query(`CREATE TABLE tx_rows (id int PRIMARY KEY, tx bigint)`);
+});
+afterAll(async () => {
+  await pool?.end();
+  await observer?.end();
+  await db?.drop();
+});
+
+/** Round trips (ReadyForQuery messages) on one connection of a one-connection pool while `fn` runs. */
+async function roundTrips(one: pg.Pool, fn: () => Promise<unknown>): Promise<number> {
+  const client = await one.connect();
+  let n = 0;
+  const count = () => n++;
+  const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+  connection.on('readyForQuery', count);
+  client.release();
+  try {
+    await fn().catch(() => {});
+  } finally {
+    connection.off('readyForQuery', count);
+  }
+  return n;
+}
+
+const idleInTransaction = async () =>
+  (
+    await observer.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    )
+  ).rows[0].n;
+
+describe('withTransaction', () => {
+  it('sends BEGIN with the first statement: a transaction of two statements takes three round trips, in one transaction', async () => {
+    const one = createPool(db.url, 1);
+    try {
+      let txs: string[] = [];
+      const trips = await roundTrips(one, () =>
+        withTransaction(one, async (sql) => {
+          const a = await sql.query<{ tx: string }>(`INSERT INTO tx_rows VALUES ($1, txid_current()) RETURNING tx::text`, [1001]);
+          const b = await sql.query<{ tx: string }>(`INSERT INTO tx_rows VALUES ($1, txid_current()) RETURNING tx::text`, [1002]);
+          txs = [a.rows[0].tx, b.rows[0].tx];
+        }),
+      );
+      expect(trips).toBe(3); // BEGIN with the first statement, the second, COMMIT
+      expect(txs[0]).toBe(txs[1]);
+      const { rows } = await observer.query(`SELECT id FROM tx_rows WHERE id IN (1001, 1002) ORDER BY id`);
+      expect(rows.map((r) => r.id)).toEqual([1001, 1002]);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it('a transaction that sends no statement sends nothing, and the connection is not left in a transaction', async () => {
+    const one = createPool(db.url, 1);
+    try {
+      expect(await roundTrips(one, () => withTransaction(one, () => Promise.resolve('nothing')))).toBe(0);
+      expect(await roundTrips(one, () => withTransaction(one, () => Promise.reject(new Error('before any statement'))))).toBe(0);
+      // The connection's next statement commits on its own: another connection sees it at once.
+      await one.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [1003]);
+      expect((await observer.query(`SELECT count(*)::int AS n FROM tx_rows WHERE id = 1003`)).rows[0].n).toBe(1);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it('a first statement that fails commits nothing, and the same statement runs again afterwards', async () => {
+    const insertThenFail = `INSERT INTO tx_rows SELECT $1, 1 / $2::int`;
+    await expect(withTransaction(pool, (sql) => sql.query(insertThenFail, [1004, 0]))).rejects.toThrow(/division by zero/);
+    await expect(withTransaction(pool, (sql) => sql.query(`SELECT nope FROM tx_rows WHERE id = $1`, [1]))).rejects.toThrow(
+      /column "nope" does not exist/,
+    );
+    await expect(withTransaction(pool, (sql) => sql.query(`SELECT nope FROM tx_rows WHERE id = $1`, [1]))).rejects.toThrow(
+      /column "nope" does not exist/,
+    );
+    await withTransaction(pool, (sql) => sql.query(insertThenFail, [1004, 1]));
+    expect((await observer.query(`SELECT count(*)::int AS n FROM tx_rows WHERE id = 1004`)).rows[0].n).toBe(1);
+    expect(await idleInTransaction()).toBe(0);
+  });
+
+  // The class: any sequence of statements (with or without values, failing at run time or at
+  // parse time) and of throws, several transactions at once on a pool of two connections. A
+  // transaction's rows are there exactly when it ran to its end; no connection stays in a transaction.
+  it('commits a transaction whole exactly when it runs to its end, whatever fails where (property)', async () => {
+    const step = fc.constantFrom('insert', 'insert-no-values', 'select-no-values', 'fails-running', 'fails-parsing', 'throws');
+    let nextId = 10_000;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(step, { maxLength: 4 }), { minLength: 1, maxLength: 4 }), async (transactions) => {
+        const committed: number[][] = [];
+        await Promise.all(
+          transactions.map(async (steps) => {
+            const ids: number[] = [];
+            const ok = steps.every((s) => s.startsWith('insert') || s === 'select-no-values');
+            const outcome = withTransaction(pool, async (sql) => {
+              for (const s of steps) {
+                const id = nextId++;
+                if (s === 'insert') await sql.query(`INSERT INTO tx_rows VALUES ($1, txid_current())`, [id]);
+                else if (s === 'insert-no-values') await sql.query(`INSERT INTO tx_rows VALUES (${id}, txid_current())`);
+                else if (s === 'select-no-values') await sql.query(`SELECT 1`);
+                else if (s === 'fails-running') await sql.query(`INSERT INTO tx_rows SELECT $1, 1 / $2::int`, [id, 0]);
+                else if (s === 'fails-parsing') await sql.query(`SELECT nope FROM tx_rows WHERE id = $1`, [id]);
+                else throw new Error('thrown by the transaction');
+                if (s.startsWith('insert')) ids.push(id);
+              }
+            });
+            if (ok) {
+              await outcome;
+              committed.push(ids);
+            } else {
+              const failing = steps.find((s) => !s.startsWith('insert') && s !== 'select-no-values');
+              const message =
+                failing === 'fails-running' ? /division by zero/ : failing === 'fails-parsing' ? /column "nope" does not exist/ : /thrown/;
+              await expect(outcome).rejects.toThrow(message);
+            }
+          }),
+        );
+        const { rows } = await observer.query<{ id: number; tx: string }>(`DELETE FROM tx_rows WHERE id >= 10000 RETURNING id, tx::text`);
+        expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual(committed.flat().sort((a, b) => a - b));
+        // Each committed transaction's rows were written by one database transaction.
+        const txOf = new Map(rows.map((r) => [r.id, r.tx]));
+        for (const ids of committed) expect(new Set(ids.map((id) => txOf.get(id))).size).toBeLessThanOrEqual(1);
+        expect(await idleInTransaction()).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
