@@ -22,6 +22,7 @@ interface Connection {
 /** The parts of pg's Query that pg's Client calls while a query is active. */
 interface ActiveQuery {
   name?: string;
+  binary?: boolean;
   text: string;
   _result: unknown;
   submit(connection: Connection): Error | null;
@@ -37,7 +38,10 @@ interface ActiveQuery {
   callback?: (err: Error | null, result?: pg.QueryResult) => void;
 }
 
-/** A Submittable for pg's Client.query: BEGIN, then `config`'s statement (which has parameters). */
+/**
+ * A Submittable for pg's Client.query: BEGIN, then `config`'s statement. Not for a Client made
+ * with `pipeline: true` (pg refuses Submittables there).
+ */
 export class BeginWithStatement {
   /** Read by server/test/count-statements.ts, which records a BEGIN before this statement. */
   readonly beginsTransaction = true;
@@ -48,8 +52,12 @@ export class BeginWithStatement {
 
   constructor(config: pg.QueryConfig & { queryMode: 'extended' }) {
     this.statement = new (pg.Query as unknown as new (c: pg.QueryConfig) => ActiveQuery)(config);
-    this.result = new Promise((resolve, reject) => {
+    this.result = new Promise<pg.QueryResult>((resolve, reject) => {
       this.statement.callback = (err, res) => (err ? reject(err) : resolve(res!));
+    }).catch((err: unknown) => {
+      // As pg does: a stack that leads back to the caller, not to the socket's read.
+      if (err instanceof Error) Error.captureStackTrace(err);
+      throw err;
     });
   }
 
@@ -65,6 +73,13 @@ export class BeginWithStatement {
   /** pg's Client sets the connection's type parsers on it. */
   get _result() {
     return this.statement._result;
+  }
+  /** pg's Client sets this when it was made with `binary: true`. */
+  get binary() {
+    return this.statement.binary;
+  }
+  set binary(on) {
+    this.statement.binary = on;
   }
   get callback() {
     return this.statement.callback;

@@ -32,8 +32,10 @@ export function statementName(text: string): string | undefined {
 /**
  * pg's Client, with `query(text, values)` (1 to MAX_PARAMS values) sent as a named statement. Every other
  * form (no values, a query config, a Submittable) is passed on unchanged. A transaction may defer its
- * BEGIN (`deferBegin`): it then goes out with the next statement that has values, in one round trip
- * (begin-with-statement.ts); a statement without values first waits for a BEGIN of its own.
+ * BEGIN (`deferBegin`): it then goes out with the next statement, in one round trip
+ * (begin-with-statement.ts). That statement travels by the extended protocol whatever its form, so
+ * it must be one statement (a text of several, which only pg's simple protocol takes, fails with
+ * PostgreSQL's error), and it cannot be a Submittable (a cursor).
  */
 export class NamedStatementClient extends pg.Client {
   private beginDeferred = false;
@@ -53,19 +55,28 @@ export class NamedStatementClient extends pg.Client {
   // pg's query has many overloads; this forwards whichever was called.
   override query(...args: unknown[]): never {
     const [text, values] = args;
-    const withValues = typeof text === 'string' && Array.isArray(values) && values.length > 0;
-    const name = withValues && values.length <= MAX_PARAMS ? statementName(text) : undefined;
-    if (this.beginDeferred) {
-      this.beginDeferred = false;
-      if (withValues && args.length === 2) {
-        const statement = new BeginWithStatement({ ...(name !== undefined ? { name } : {}), text, values, queryMode: 'extended' });
-        (super.query as (q: unknown) => unknown)(statement);
-        return statement.result as never;
-      }
-      if (args.some((a) => typeof a === 'function')) throw new TypeError("A transaction's first statement takes no callback.");
-      return (this.query('BEGIN') as Promise<unknown>).then(() => this.query(...args)) as never;
-    }
+    const name =
+      typeof text === 'string' && Array.isArray(values) && values.length > 0 && values.length <= MAX_PARAMS
+        ? statementName(text)
+        : undefined;
+    if (this.beginDeferred) return this.startTransaction(args, name) as never;
     if (name !== undefined) args = [{ name, text, values }, ...args.slice(2)];
     return (super.query as (...a: unknown[]) => never)(...args);
+  }
+
+  /** The transaction's first statement with its BEGIN, in pg's forms: (text | config, values?, callback?). */
+  private startTransaction(args: unknown[], name: string | undefined): Promise<pg.QueryResult> | undefined {
+    const callback = typeof args.at(-1) === 'function' ? (args.pop() as (err: Error | null, res?: pg.QueryResult) => void) : undefined;
+    const [first, values] = args as [string | (pg.QueryConfig & { submit?: unknown }), unknown[] | undefined];
+    // Refused with the BEGIN still deferred: withTransaction then sends neither it nor a ROLLBACK.
+    if (typeof first === 'object' && typeof first.submit === 'function')
+      throw new TypeError("A transaction's first statement cannot be a Submittable.");
+    const config = typeof first === 'string' ? { text: first, values } : { ...first, values: first.values ?? values };
+    this.beginDeferred = false;
+    const statement = new BeginWithStatement({ ...config, ...(name !== undefined ? { name } : {}), queryMode: 'extended' });
+    (super.query as (q: unknown) => unknown)(statement);
+    if (!callback) return statement.result;
+    statement.result.then((res) => callback(null, res), callback);
+    return undefined;
   }
 }

@@ -97,11 +97,88 @@ describe('withTransaction', () => {
     expect(await idleInTransaction()).toBe(0);
   });
 
-  // The class: any sequence of statements (with or without values, failing at run time or at
+  it("takes a first statement in any of pg's forms, awaited or not, and refuses what cannot go with BEGIN", async () => {
+    // Not awaited, then a throw: the statement still belongs to the transaction and is rolled back.
+    await expect(
+      withTransaction(pool, (sql) => {
+        sql.query(`INSERT INTO tx_rows VALUES (2001, NULL)`).catch(() => {});
+        return Promise.reject(new Error('thrown after an unawaited statement'));
+      }),
+    ).rejects.toThrow(/unawaited/);
+    // Callback style, and a config object.
+    await withTransaction(
+      pool,
+      (sql) =>
+        new Promise<void>((resolve, reject) => {
+          (sql as unknown as { query: (t: string, v: unknown[], cb: (err: Error | null) => void) => void }).query(
+            `INSERT INTO tx_rows VALUES ($1, txid_current())`,
+            [2002],
+            (err) => (err ? reject(err) : resolve()),
+          );
+        }),
+    );
+    await withTransaction(pool, (sql) => sql.query({ text: `INSERT INTO tx_rows VALUES ($1, txid_current())`, values: [2003] }));
+    // More values than a named statement takes: unnamed, still with BEGIN.
+    const many = Array.from({ length: 70 }, (_, i) => i);
+    const wide = `INSERT INTO tx_rows SELECT 2004, ${many.map((i) => `$${i + 1}::int`).join(' + ')}`;
+    await withTransaction(pool, (sql) => sql.query(wide, many));
+    // Several statements in one text travel only by the simple protocol: PostgreSQL refuses them here.
+    await expect(withTransaction(pool, (sql) => sql.query(`INSERT INTO tx_rows VALUES (2005, NULL); SELECT 1`))).rejects.toThrow(
+      /cannot insert multiple commands into a prepared statement/,
+    );
+    // A value pg cannot serialize fails before anything but BEGIN ran; the transaction is rolled back.
+    const unserializable = {
+      toPostgres: () => {
+        throw new Error('cannot serialize');
+      },
+    };
+    await expect(
+      withTransaction(pool, (sql) => sql.query(`INSERT INTO tx_rows VALUES (2006, $1::bigint)`, [unserializable])),
+    ).rejects.toThrow(/cannot serialize/);
+    // A Submittable (a cursor) is refused before anything is sent.
+    await expect(withTransaction(pool, (sql) => sql.query({ submit: () => null } as unknown as string))).rejects.toThrow(/Submittable/);
+    const { rows } = await observer.query(`SELECT id, tx IS NOT NULL AS "inTx" FROM tx_rows WHERE id BETWEEN 2001 AND 2006 ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 2002, inTx: true },
+      { id: 2003, inTx: true },
+      { id: 2004, inTx: true },
+    ]);
+    expect(await idleInTransaction()).toBe(0);
+  });
+
+  it('a connection that dies under the first statement fails the transaction, and the pool goes on', async () => {
+    const one = createPool(db.url, 1);
+    try {
+      const pid = (await one.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0].pid;
+      const sleeping = withTransaction(one, (sql) => sql.query(`INSERT INTO tx_rows SELECT 2101, 1 FROM pg_sleep($1)`, [5]));
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await observer.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'`, [pid]);
+        if (rows.length) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await observer.query(`SELECT pg_terminate_backend($1)`, [pid]);
+      await expect(sleeping).rejects.toThrow();
+      await withTransaction(one, (sql) => sql.query(`INSERT INTO tx_rows VALUES ($1, txid_current())`, [2102]));
+      const { rows } = await observer.query(`SELECT id FROM tx_rows WHERE id IN (2101, 2102) ORDER BY id`);
+      expect(rows.map((r) => r.id)).toEqual([2102]);
+    } finally {
+      await one.end();
+    }
+  });
+
+  // The class: any sequence of statements (with or without values, awaited or not, failing at run time or at
   // parse time) and of throws, several transactions at once on a pool of two connections. A
   // transaction's rows are there exactly when it ran to its end; no connection stays in a transaction.
   it('commits a transaction whole exactly when it runs to its end, whatever fails where (property)', async () => {
-    const step = fc.constantFrom('insert', 'insert-no-values', 'select-no-values', 'fails-running', 'fails-parsing', 'throws');
+    const step = fc.constantFrom(
+      'insert',
+      'insert-no-values',
+      'insert-not-awaited',
+      'select-no-values',
+      'fails-running',
+      'fails-parsing',
+      'throws',
+    );
     let nextId = 10_000;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(step, { maxLength: 4 }), { minLength: 1, maxLength: 4 }), async (transactions) => {
@@ -115,6 +192,8 @@ describe('withTransaction', () => {
                 const id = nextId++;
                 if (s === 'insert') await sql.query(`INSERT INTO tx_rows VALUES ($1, txid_current())`, [id]);
                 else if (s === 'insert-no-values') await sql.query(`INSERT INTO tx_rows VALUES (${id}, txid_current())`);
+                // Sent and left: the statements after it, and the COMMIT or ROLLBACK, queue behind it.
+                else if (s === 'insert-not-awaited') void sql.query(`INSERT INTO tx_rows VALUES (${id}, txid_current())`).catch(() => {});
                 else if (s === 'select-no-values') await sql.query(`SELECT 1`);
                 else if (s === 'fails-running') await sql.query(`INSERT INTO tx_rows SELECT $1, 1 / $2::int`, [id, 0]);
                 else if (s === 'fails-parsing') await sql.query(`SELECT nope FROM tx_rows WHERE id = $1`, [id]);
