@@ -1,15 +1,16 @@
-// The glue between ws and graphql-ws' protocol core (websocket-connections.ts): what a connection
+// The glue between ws and the protocol (websocket-connections.ts, graphql-transport-ws.ts): what a connection
 // keeps while its subscription idles, and the keep-alive that ends a peer that stopped answering.
 import http from 'node:http';
 import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
-import { buildSchema } from 'graphql';
+import { buildSchema, parse, subscribe, execute } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.ts';
 import { admitWebSockets } from './websocket-admission.ts';
-import { serveGraphqlWs } from './websocket-connections.ts';
+import { serveGraphqlWs, type ConnectionExtra } from './websocket-connections.ts';
+import type { ProtocolHooks } from './graphql-transport-ws.ts';
 
 const gc = (() => {
   v8.setFlagsFromString('--expose-gc');
@@ -24,6 +25,21 @@ const roots = {
   },
 };
 
+const hooks: ProtocolHooks<ConnectionExtra> = {
+  connectionInitWaitTimeout: 3_000,
+  onConnect: () => true,
+  onSubscribe: (_ctx, _id, payload) =>
+    Promise.resolve({
+      schema,
+      document: parse(payload.query),
+      variableValues: payload.variables ?? undefined,
+      rootValue: roots.subscription,
+    }),
+  execute: (args) => execute(args),
+  subscribe: (args) => subscribe(args),
+  onClose: () => {},
+};
+
 let stopAll: (() => Promise<void>) | null = null;
 afterEach(async () => {
   await stopAll?.();
@@ -34,7 +50,7 @@ async function start(keepAliveMs?: number) {
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true, path: '/graphql' });
   const admission = admitWebSockets(server, wss, { maxConnections: 0, maxConnectionsPerAddress: 0 });
-  const api = serveGraphqlWs(wss, { schema, roots }, createLogger('fatal'), keepAliveMs);
+  const api = serveGraphqlWs(wss, hooks, createLogger('fatal'), keepAliveMs);
   const requests: WeakRef<http.IncomingMessage>[] = [];
   server.prependListener('upgrade', (req: http.IncomingMessage) => requests.push(new WeakRef(req)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type http from 'node:http';
 import type { Logger } from '../logger.ts';
+import { ProtocolConnection, type ProtocolHooks, type ProtocolSocket } from './graphql-transport-ws.ts';
 
 /** What each connection's operations see of it (graphql-ws' `ctx.extra`). */
 export interface ConnectionExtra {
@@ -18,27 +19,62 @@ function onPong(this: WebSocket) {
   awaitingPong.delete(this);
 }
 
-/**
- * graphql-ws' protocol (its `makeServer`: init, ack, subscribe, the close codes) on the sockets
- * `wss` emits, in place of its `useServer` glue, which per connection kept the upgrade request
- * (its headers and raw headers, ~1 KB), two timers and their closures, and per operation an async
- * message handler suspended with the message's buffer for as long as a subscription lived. Here a
- * connection keeps its socket and stream; one interval pings every socket each `keepAliveMs` and
- * terminates one that did not answer the previous ping (after keepAliveMs to twice that).
- */
-export function serveGraphqlWs<P extends Record<string, unknown>>(
-  wss: WebSocketServer,
-  options: ServerOptions<P, ConnectionExtra>,
-  log: Logger,
-  keepAliveMs = 12_000,
-) {
-  const server = makeServer(options);
-  wss.options.handleProtocols = handleProtocols;
+/** Each socket's protocol state (read by the socket's shared listeners below, whose `this` is the socket). */
+const connections = new WeakMap<WebSocket, ProtocolConnection<ConnectionExtra>>();
 
-  const internalError = (socket: WebSocket, what: string, err: unknown) => {
-    log.error(`WebSocket ${what} failed`, { error: err instanceof Error ? err.message : String(err) });
-    socket.close(CloseCode.InternalServerError, 'Internal server error');
-  };
+function onMessage(this: WebSocket, data: Buffer) {
+  const connection = connections.get(this);
+  // One Buffer per message: the server's sockets keep ws' default binaryType ('nodebuffer').
+  connection?.handle(data.toString('utf8')).catch((err: unknown) => connection.failed(err));
+}
+
+function onError(this: WebSocket, err: Error) {
+  connections.get(this)?.failed(err, 'socket');
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer) {
+  void connections.get(this)?.closed(code, String(reason));
+}
+
+/** The protocol's view of a ws socket (see ProtocolSocket). */
+class SocketSide implements ProtocolSocket {
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly log: Logger,
+  ) {}
+
+  fail(what: string, err: unknown) {
+    this.log.error(`WebSocket ${what} failed`, { error: err instanceof Error ? err.message : String(err) });
+    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+
+  get protocol() {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
+      if (socket.readyState !== socket.OPEN) resolve();
+      else socket.send(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(code: number, reason: string) {
+    this.socket.close(code, reason);
+  }
+}
+
+/**
+ * The graphql-transport-ws protocol (graphql-transport-ws.ts: init, ack, subscribe, the close codes)
+ * on the sockets `wss` emits. A connection keeps its socket, stream and protocol state, with
+ * listeners shared by every socket; not the upgrade request (graphql-ws' `useServer` kept its
+ * headers and raw headers, ~1 KB), nor timers per connection: one interval pings every socket each
+ * `keepAliveMs` and terminates one that did not answer the previous ping (after keepAliveMs to
+ * twice that).
+ */
+export function serveGraphqlWs(wss: WebSocketServer, hooks: ProtocolHooks<ConnectionExtra>, log: Logger, keepAliveMs = 12_000) {
+  wss.options.handleProtocols = handleProtocols;
   wss.on('error', (err) => {
     log.error('WebSocket server error', { error: err.message });
     for (const socket of wss.clients) socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -58,28 +94,12 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
 
   wss.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
     const stream = request.socket; // and not the request: nothing here keeps it
-    socket.once('error', (err) => internalError(socket, 'socket', err));
+    connections.set(socket, new ProtocolConnection(new SocketSide(socket, log), { socket, stream }, hooks));
+    // `on`, not `once`: the same for events that come once, without a wrapper per socket.
+    socket.on('error', onError);
     socket.on('pong', onPong);
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) resolve();
-            else socket.send(data, (err) => (err ? reject(err) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        // Not an async handler: a subscription's handling stays pending while it lives, and an
-        // async wrapper would keep its frame (and the message's buffer) that long as well.
-        onMessage: (handle) =>
-          socket.on('message', (data) => {
-            // One Buffer per message: the server's sockets keep ws' default binaryType ('nodebuffer').
-            handle((data as Buffer).toString('utf8')).catch((err: unknown) => internalError(socket, 'message handling', err));
-          }),
-      },
-      { socket, stream },
-    );
-    socket.once('close', (code, reason) => void closed(code, String(reason)));
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
   });
 
   return {

@@ -103,7 +103,7 @@ export function attachWebSocketServer(
     close: closeSlowSocket,
   };
 
-  const api = serveGraphqlWs<Record<string, unknown>>(
+  const api = serveGraphqlWs(
     wss,
     {
       // A socket that never sends connection_init is closed with 4408 after this wait; one that
