@@ -1,0 +1,194 @@
+// Our graphql-transport-ws server (graphql-transport-ws.ts) against graphql-ws' own makeServer,
+// which it replaces: any sequence of client messages (valid or not, in any order, with hooks that
+// refuse, fail, answer with errors, run queries and subscriptions that yield, end, throw or idle),
+// then the socket's close, gets the same messages, the same close code and reason, and the same
+// hook calls from both (property test). The sockets are recorders; the protocol is all there is.
+import fc from 'fast-check';
+import { GraphQLError, buildSchema, execute, parse, subscribe, type ExecutionArgs } from 'graphql';
+import { makeServer } from 'graphql-ws';
+import { describe, expect, it } from 'vitest';
+import { ProtocolConnection, type ConnectionContext } from './graphql-transport-ws.ts';
+
+const schema = buildSchema('type Query { hello: String, boom: String } type Subscription { count(to: Int!): Int, fails: Int, idle: Int }');
+
+async function* count(to: number) {
+  for (let i = 1; i <= to; i++) yield await Promise.resolve({ count: i });
+}
+async function* fails() {
+  yield await Promise.resolve({ fails: 1 });
+  throw new Error('source failed');
+}
+const idle = () => ({
+  [Symbol.asyncIterator]() {
+    return this;
+  },
+  next: () => new Promise<IteratorResult<unknown>>(() => {}),
+  return: () => Promise.resolve({ done: true as const, value: undefined }),
+});
+const rootValue = {
+  hello: () => 'world',
+  boom: () => {
+    throw new Error('resolver failed');
+  },
+  count: ({ to }: { to: number }) => count(to),
+  fails: () => fails(),
+  idle: () => idle(),
+};
+
+interface Recorder {
+  out: string[];
+}
+
+/** The same hooks for both servers, each call written to the log. */
+function hooksFor(log: string[]) {
+  return {
+    connectionInitWaitTimeout: 0,
+    onConnect: (ctx: { connectionParams?: Readonly<Record<string, unknown>> }) => {
+      log.push(`onConnect ${JSON.stringify(ctx.connectionParams ?? null)}`);
+      if (ctx.connectionParams?.refuse) return false;
+      if (ctx.connectionParams?.throw) throw new Error('onConnect failed');
+      return true;
+    },
+    onSubscribe: (_ctx: unknown, id: string, payload: { query: string; variables?: Record<string, unknown> | null }) => {
+      log.push(`onSubscribe ${id} ${payload.query}`);
+      if (payload.query === 'refused') return Promise.resolve([new GraphQLError('refused by the hook')]);
+      if (payload.query === 'hook throws') return Promise.reject(new Error('onSubscribe failed'));
+      let document;
+      try {
+        document = parse(payload.query);
+      } catch (err) {
+        return Promise.resolve([err as GraphQLError]);
+      }
+      return Promise.resolve({ schema, document, variableValues: payload.variables ?? undefined, rootValue, contextValue: {} });
+    },
+    execute: (args: ExecutionArgs) => execute(args),
+    subscribe: (args: ExecutionArgs) => subscribe(args),
+    onClose: (_ctx: unknown, code: number, reason: string) => {
+      log.push(`onClose ${code} ${reason}`);
+    },
+  };
+}
+
+/** A socket that records what is sent and the first close; sends after a close are dropped, as on a closed socket. */
+function recordingSocket(rec: Recorder, protocol: string) {
+  let closed = false;
+  return {
+    protocol,
+    send: (data: string) => {
+      if (!closed) rec.out.push(data);
+      return Promise.resolve();
+    },
+    close: (code: number, reason: string) => {
+      if (!closed) rec.out.push(`close ${code} ${reason}`);
+      closed = true;
+    },
+    fail: (_what: string, err: unknown) => {
+      if (!closed) rec.out.push(`close 4500 Internal server error (${(err as Error).message})`);
+      closed = true;
+    },
+  };
+}
+
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Runs `messages` through one server; what it sent and which hooks it called. */
+async function run(kind: 'ours' | 'graphql-ws', messages: string[], protocol: string) {
+  const rec: Recorder = { out: [] };
+  const socket = recordingSocket(rec, protocol);
+  const hooks = hooksFor(rec.out);
+  if (kind === 'ours') {
+    const connection = new ProtocolConnection(socket, {}, hooks);
+    for (const m of messages) {
+      connection.handle(m).catch((err: unknown) => connection.failed(err));
+      await settle();
+    }
+    await connection.closed(1000, 'bye');
+  } else {
+    const handlers: ((data: string) => Promise<void>)[] = [];
+    const closed = makeServer(hooks as never).opened(
+      { protocol, send: socket.send, close: socket.close, onMessage: (h) => void handlers.push(h) },
+      {},
+    );
+    for (const m of messages) {
+      handlers[0]?.(m).catch((err: unknown) => socket.fail('message handling', err));
+      await settle();
+    }
+    await closed(1000, 'bye');
+  }
+  await settle();
+  return rec.out;
+}
+
+const ids = fc.constantFrom('1', '2', 'x');
+const queries = fc.constantFrom(
+  '{ hello }',
+  '{ boom }',
+  'subscription { count(to: 2) }',
+  'subscription { fails }',
+  'subscription { idle }',
+  'subscription { count(to: $n) }',
+  'query A { hello } query B { hello }',
+  'not graphql',
+  'refused',
+  'hook throws',
+);
+const message = fc.oneof(
+  fc.constant({ type: 'connection_init' }),
+  fc.constantFrom({ type: 'connection_init', payload: { refuse: true } }, { type: 'connection_init', payload: { throw: true } }),
+  fc.constant({ type: 'connection_init', payload: { token: 'x' } }),
+  fc.constantFrom({ type: 'ping' }, { type: 'ping', payload: { at: 1 } }, { type: 'pong' }),
+  fc.record({ type: fc.constant('subscribe'), id: ids, payload: fc.record({ query: queries }) }),
+  fc.record({ type: fc.constant('subscribe'), id: ids, payload: fc.record({ query: queries, variables: fc.constant({ n: 1 }) }) }),
+  fc.record({ type: fc.constant('complete'), id: ids }),
+  fc.constantFrom<unknown>(
+    { type: 'subscribe', id: '', payload: { query: '{ hello }' } },
+    { type: 'nope' },
+    { type: 'subscribe', id: '1' },
+    'not json',
+  ),
+);
+
+describe('our graphql-transport-ws server answers as graphql-ws makeServer does', () => {
+  it('for any sequence of client messages (property)', async () => {
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { maxLength: 10 }), async (sequence) => {
+        const texts = sequence.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
+        // Mostly an ack first, so that the sequences reach the operations.
+        const messages = sequence.length % 3 === 0 ? texts : [JSON.stringify({ type: 'connection_init' }), ...texts];
+        const reference = await run('graphql-ws', messages, 'graphql-transport-ws');
+        sent += reference.filter((line) => line.startsWith('{')).length;
+        expect(await run('ours', messages, 'graphql-transport-ws')).toEqual(reference);
+      }),
+      { numRuns: 300 },
+    );
+    // The sequences reach the operations: acks, results, errors and completes were compared, not only closes.
+    console.log(`graphql-transport-ws: 300 sequences, ${sent} messages sent by graphql-ws' server, ours the same`);
+    expect(sent).toBeGreaterThan(300);
+  });
+
+  it('for a socket of another subprotocol', async () => {
+    const messages = [JSON.stringify({ type: 'connection_init' })];
+    const ours = await run('ours', messages, 'graphql-ws');
+    expect(ours).toEqual(await run('graphql-ws', messages, 'graphql-ws'));
+    expect(ours[0]).toBe('close 4406 Subprotocol not acceptable');
+  });
+
+  it('keeps an idle subscription as the operation until the client completes it or the socket closes', async () => {
+    const rec: Recorder = { out: [] };
+    const connection = new ProtocolConnection(recordingSocket(rec, 'graphql-transport-ws'), {}, hooksFor(rec.out));
+    const ctx: ConnectionContext<object> = connection.ctx;
+    await connection.handle(JSON.stringify({ type: 'connection_init' }));
+    await connection.handle(JSON.stringify({ type: 'subscribe', id: 'a', payload: { query: 'subscription { idle }' } }));
+    await connection.handle(JSON.stringify({ type: 'subscribe', id: 'b', payload: { query: 'subscription { idle }' } }));
+    await settle();
+    expect(Object.keys(ctx.subscriptions)).toEqual(['a', 'b']);
+    await connection.handle(JSON.stringify({ type: 'complete', id: 'a' }));
+    await settle();
+    expect(Object.keys(ctx.subscriptions)).toEqual(['b']);
+    await connection.closed(1000, 'bye');
+    expect(Object.keys(ctx.subscriptions)).toEqual([]);
+  });
+});
