@@ -82,9 +82,12 @@ function recordingSocket(rec: Recorder, protocol: string) {
       if (!closed) rec.out.push(`close ${code} ${reason}`);
       closed = true;
     },
-    fail: (_what: string, err: unknown) => {
-      if (!closed) rec.out.push(`close 4500 Internal server error (${(err as Error).message})`);
+    fail: (what: string, err: unknown) => {
+      rec.out.push(`${closed ? '' : 'close 4500 Internal server error, '}logged: ${what} (${(err as Error).message})`);
       closed = true;
+    },
+    logError: (what: string, err: unknown) => {
+      rec.out.push(`logged: ${what} (${(err as Error).message})`);
     },
   };
 }
@@ -190,5 +193,75 @@ describe('our graphql-transport-ws server answers as graphql-ws makeServer does'
     expect(Object.keys(ctx.subscriptions)).toEqual(['b']);
     await connection.closed(1000, 'bye');
     expect(Object.keys(ctx.subscriptions)).toEqual([]);
+  });
+  // Where ours departs from makeServer on purpose: an operation is told apart from the next one under
+  // the same id, and a failing end does not keep the others from ending or onClose from running.
+  it('ends an operation completed while it started, even when the client reuses its id at once', async () => {
+    const rec: Recorder = { out: [] };
+    const gates: (() => void)[] = [];
+    let ended = 0;
+    const idleSource = () => ({
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => new Promise<IteratorResult<unknown>>(() => {}),
+      return: () => {
+        ended++;
+        return Promise.resolve({ done: true as const, value: undefined });
+      },
+    });
+    const hooks = {
+      ...hooksFor(rec.out),
+      onSubscribe: () =>
+        new Promise<ExecutionArgs>((resolve) =>
+          gates.push(() =>
+            resolve({ schema, document: parse('subscription { idle }'), rootValue: { idle: idleSource }, contextValue: {} }),
+          ),
+        ),
+    };
+    const connection = new ProtocolConnection(recordingSocket(rec, 'graphql-transport-ws'), {}, hooks);
+    await connection.handle(JSON.stringify({ type: 'connection_init' }));
+    const subscribe = JSON.stringify({ type: 'subscribe', id: '1', payload: { query: 'subscription { idle }' } });
+    await connection.handle(subscribe);
+    await connection.handle(JSON.stringify({ type: 'complete', id: '1' }));
+    await connection.handle(subscribe);
+    gates[0]();
+    await settle();
+    expect(ended, 'the completed operation ended').toBe(1);
+    gates[1]();
+    await settle();
+    expect(Object.keys(connection.ctx.subscriptions)).toEqual(['1']);
+    expect(ended).toBe(1);
+    await connection.closed(1000, 'bye');
+    expect(ended, 'the second operation ended with the socket').toBe(2);
+    expect(rec.out.filter((line) => line.includes('"complete"'))).toEqual([]);
+  });
+
+  it("ends every operation and calls onClose when the socket closes, even if an operation's end fails", async () => {
+    const rec: Recorder = { out: [] };
+    let ended = 0;
+    const source = (fails: boolean) => () => ({
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => new Promise<IteratorResult<unknown>>(() => {}),
+      return: () => {
+        ended++;
+        return fails ? Promise.reject(new Error('end failed')) : Promise.resolve({ done: true as const, value: undefined });
+      },
+    });
+    const hooks = {
+      ...hooksFor(rec.out),
+      onSubscribe: (_ctx: unknown, id: string) =>
+        Promise.resolve({ schema, document: parse('subscription { idle }'), rootValue: { idle: source(id === 'a') }, contextValue: {} }),
+    };
+    const connection = new ProtocolConnection(recordingSocket(rec, 'graphql-transport-ws'), {}, hooks);
+    await connection.handle(JSON.stringify({ type: 'connection_init' }));
+    for (const id of ['a', 'b'])
+      await connection.handle(JSON.stringify({ type: 'subscribe', id, payload: { query: 'subscription { idle }' } }));
+    await settle();
+    await connection.closed(1000, 'bye');
+    expect(ended).toBe(2);
+    expect(rec.out.slice(-2)).toEqual(['logged: ending an operation (end failed)', 'onClose 1000 bye']);
   });
 });

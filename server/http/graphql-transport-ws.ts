@@ -21,8 +21,8 @@ import {
 export interface ConnectionContext<E> {
   connectionInitReceived: boolean;
   acknowledged: boolean;
-  /** The connection's operations by id: null while one starts, then its iterator (a subscription's). */
-  subscriptions: Record<string, AsyncIterable<ExecutionResult> | null>;
+  /** The connection's operations by id: its Starting mark while one starts, then its iterator (a subscription's). */
+  subscriptions: Record<string, AsyncIterable<ExecutionResult> | Starting>;
   connectionParams?: Readonly<Record<string, unknown>>;
   extra: E;
 }
@@ -47,8 +47,20 @@ export interface ProtocolSocket {
   /** Resolves once the message is written (at once when the socket is no longer open). */
   send(data: string): Promise<void>;
   close(code: number, reason: string): void;
-  /** A hook failed while handling a subscription: the socket is closed with 4500. */
+  /** A hook failed while handling a message: logged, and the socket is closed with 4500. */
   fail(what: string, err: unknown): void;
+  /** Logged only (the socket is closed already, or the failure is no client's concern). */
+  logError(what: string, err: unknown): void;
+}
+
+/**
+ * The record's value for an operation that is starting, one per operation: a client may complete an
+ * operation that is starting and reuse its id at once, and each start must tell its own entry from
+ * the next one's (else the first would take the second's place, and its subscription would never be
+ * ended).
+ */
+export class Starting {
+  readonly starting = true;
 }
 
 const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
@@ -161,34 +173,36 @@ export class ProtocolConnection<E> {
       this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
       return null;
     }
-    this.ctx.subscriptions[id] = null;
-    let held = false;
+    const starting = new Starting();
+    this.ctx.subscriptions[id] = starting;
+    /** Whether the operation is still this start's (not completed by the client, nor the socket closed). */
+    const mine = () => this.ctx.subscriptions[id] === starting;
     try {
       const args = await this.hooks.onSubscribe(this.ctx, id, payload);
       if (areGraphQLErrors(args)) {
-        if (id in this.ctx.subscriptions) await this.sendError(id, args);
+        if (mine()) await this.sendError(id, args);
         return null;
       }
       if (Array.isArray(args)) throw new Error('Invalid return value from onSubscribe hook, expected an array of GraphQLError objects');
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) {
-        if (id in this.ctx.subscriptions) await this.sendError(id, [new GraphQLError('Unable to identify operation')]);
+        if (mine()) await this.sendError(id, [new GraphQLError('Unable to identify operation')]);
         return null;
       }
       const result = await (operation.operation === OperationTypeNode.SUBSCRIPTION ? this.hooks.subscribe(args) : this.hooks.execute(args));
       if (isAsyncIterable(result)) {
-        if (id in this.ctx.subscriptions) {
+        if (mine()) {
           this.ctx.subscriptions[id] = result;
-          held = true;
           return result;
         }
-        if (isAsyncGenerator(result)) void result.return(undefined);
-      } else if (id in this.ctx.subscriptions) await this.sendNext(id, result as ExecutionResult);
-      await this.complete(id);
+        // Completed (or the socket closed) while it started: it ends here, unread.
+        if (isAsyncGenerator(result)) result.return(undefined).catch((err: unknown) => this.socket.logError('ending an operation', err));
+      } else if (mine()) await this.sendNext(id, result as ExecutionResult);
+      await this.complete(id, starting);
       return null;
     } finally {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the protocol's record of operations by id
-      if (!held) delete this.ctx.subscriptions[id];
+      if (mine()) delete this.ctx.subscriptions[id];
     }
   }
 
@@ -212,18 +226,19 @@ export class ProtocolConnection<E> {
     return this.socket.send(stringifyMessage({ id, type: MessageType.Error, payload: errors.map((e) => e.toJSON()) }));
   }
 
-  /** Sends `complete` for `id` if the client did not complete it first. */
-  async complete(id: string): Promise<void> {
-    if (id in this.ctx.subscriptions) await this.socket.send(stringifyMessage({ id, type: MessageType.Complete }));
+  /** Sends `complete` for `id` if the operation is still `own` (the client did not complete it first). */
+  async complete(id: string, own: unknown): Promise<void> {
+    if (this.ctx.subscriptions[id] === own) await this.socket.send(stringifyMessage({ id, type: MessageType.Complete }));
   }
 
-  /** The socket closed: its subscriptions end, then onClose. */
+  /** The socket closed: its subscriptions end, then onClose (whatever their ends do). */
   async closed(code: number, reason: string): Promise<void> {
     if (this.initWait) clearTimeout(this.initWait);
     this.initWait = null;
     const operations = Object.values(this.ctx.subscriptions);
     this.ctx.subscriptions = Object.create(null) as never;
-    await Promise.all(operations.filter(isAsyncGenerator).map((operation) => operation.return(undefined)));
+    const ended = await Promise.allSettled(operations.filter(isAsyncGenerator).map((operation) => operation.return(undefined)));
+    for (const end of ended) if (end.status === 'rejected') this.socket.logError('ending an operation', end.reason);
     this.hooks.onClose(this.ctx, code, reason);
   }
 }
@@ -244,13 +259,14 @@ async function pump<E>(connection: ProtocolConnection<E>, id: string, results: A
       const originalError = err instanceof Error ? err : new Error(String(err));
       await connection.sendError(id, [new GraphQLError(originalError.message, { originalError })]);
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the protocol's record of operations by id
-      delete connection.ctx.subscriptions[id];
+      if (connection.ctx.subscriptions[id] === results) delete connection.ctx.subscriptions[id];
     }
-    await connection.complete(id);
+    await connection.complete(id, results);
   } catch (err) {
     connection.failed(err);
   } finally {
+    // Its own entry only: the client may have completed it and started another under its id.
     // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the protocol's record of operations by id
-    delete connection.ctx.subscriptions[id];
+    if (connection.ctx.subscriptions[id] === results) delete connection.ctx.subscriptions[id];
   }
 }

@@ -19,6 +19,17 @@ function onPong(this: WebSocket) {
   awaitingPong.delete(this);
 }
 
+/** A close frame's reason is at most 123 bytes: a longer one (a client's long operation id in 4409's) is cut. */
+export function closeReason(text: string): string {
+  const bytes = Buffer.from(text);
+  return bytes.length <= 123
+    ? text
+    : bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD*$/, '') + '…';
+}
+
 /** Each socket's protocol state (read by the socket's shared listeners below, whose `this` is the socket). */
 const connections = new WeakMap<WebSocket, ProtocolConnection<ConnectionExtra>>();
 
@@ -33,7 +44,8 @@ function onError(this: WebSocket, err: Error) {
 }
 
 function onClose(this: WebSocket, code: number, reason: Buffer) {
-  void connections.get(this)?.closed(code, String(reason));
+  const connection = connections.get(this);
+  connection?.closed(code, String(reason)).catch((err: unknown) => connection.failed(err, 'close'));
 }
 
 /** The protocol's view of a ws socket (see ProtocolSocket). */
@@ -44,8 +56,12 @@ class SocketSide implements ProtocolSocket {
   ) {}
 
   fail(what: string, err: unknown) {
-    this.log.error(`WebSocket ${what} failed`, { error: err instanceof Error ? err.message : String(err) });
+    this.logError(what, err);
     this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+
+  logError(what: string, err: unknown) {
+    this.log.error(`WebSocket ${what} failed`, { error: err instanceof Error ? err.message : String(err) });
   }
 
   get protocol() {
@@ -61,7 +77,7 @@ class SocketSide implements ProtocolSocket {
   }
 
   close(code: number, reason: string) {
-    this.socket.close(code, reason);
+    this.socket.close(code, closeReason(reason));
   }
 }
 

@@ -5,6 +5,7 @@ import type { TokenWatch } from '../auth/token-watch.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
 import type { EndsItself } from './hardening.ts';
+import { Starting } from './graphql-transport-ws.ts';
 import { OVERFLOW } from '../realtime/job-event-stream.ts';
 import type { GroupMember, SubscriptionGroup, Turn } from '../realtime/subscription-group.ts';
 
@@ -113,7 +114,7 @@ function corkForTick(stream: Duplex, unsent: number) {
   corked.set(stream, unsent);
 }
 
-/** Where graphql-ws holds a connection's operations (see attachWebSocketServer). */
+/** Where the protocol holds a connection's operations (ConnectionContext.subscriptions in graphql-transport-ws.ts). */
 export type Operations = Record<string, unknown>;
 
 const DONE = { done: true, value: undefined } as IteratorReturnResult<undefined>;
@@ -141,12 +142,12 @@ export interface SlowSubscriberPolicy {
  * with 1008 at the next write and the operation ends with SUBSCRIBER_TOO_SLOW, while the group's
  * other members go on.
  *
- * To graphql-ws it is the operation's iterator: it yields nothing, ends when the group's results
- * end (graphql-ws then sends `complete`) or throws their error (graphql-ws sends `error`), and its
- * `return` (a client's `complete`, the socket's close) leaves the group; its token's end fails it
- * with the token's error (see endWith). A result is sent only while graphql-ws still holds the
- * operation (a client's `complete` removes it before `return`): as `claimed`, or null while it is
- * starting. A class, not closures per subscription: under tsx (keepNames) every named closure costs
+ * To the protocol (graphql-transport-ws.ts) it is the operation's iterator: it yields nothing, ends
+ * when the group's results end (the protocol then sends `complete`) or throws their error (it sends
+ * `error`), and its `return` (a client's `complete`, the socket's close) leaves the group; its
+ * token's end fails it with the token's error (see endWith). A result is sent only while the
+ * protocol still holds the operation (a client's `complete` removes it before `return`): as
+ * `claimed`, or marked Starting while it starts. A class, not closures per subscription: under tsx (keepNames) every named closure costs
  * ~300 bytes while it lives.
  */
 export class SocketMember implements GroupMember, AsyncIterableIterator<never>, EndsItself {
@@ -219,7 +220,7 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never>, 
     const socket = this.socket;
     if (this.finished || socket.readyState !== socket.OPEN) return;
     const op = this.operations[this.id];
-    if (op !== null && op !== this.claimed) return;
+    if (!(op instanceof Starting) && op !== this.claimed) return;
     const stream = this.stream;
     // The bound counts what earlier ticks left unsent, not this tick's corked writes: a page of
     // stored events handed over at once (a replay, a gap fill, a catch-up) is written whole and

@@ -12,7 +12,7 @@ import { type Enveloped } from './operation-args.ts';
 import { admitWebSockets } from './websocket-admission.ts';
 import type { PushTarget } from '../realtime/shared-event-execution.ts';
 import type { SubscriptionGroup } from '../realtime/subscription-group.ts';
-import { serveGraphqlWs } from './websocket-connections.ts';
+import { closeReason, serveGraphqlWs } from './websocket-connections.ts';
 import { SocketMember, type MaskError, type Operations, type SlowSubscriberPolicy } from './websocket-delivery.ts';
 
 const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
@@ -29,17 +29,6 @@ export const SLOW_SUBSCRIBER_CLOSE_CODE = 1008; // Policy Violation
  * retrying cannot make a bad token good.
  */
 export const UNAUTHENTICATED_CLOSE_CODE = 4401;
-
-/** A close frame's reason is at most 123 bytes. */
-export function closeReason(text: string): string {
-  const bytes = Buffer.from(text);
-  return bytes.length <= 123
-    ? text
-    : bytes
-        .subarray(0, 120)
-        .toString('utf8')
-        .replace(/\uFFFD*$/, '') + '…';
-}
 
 function closeSlowSocket(socket: WebSocket, reason: string) {
   socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, closeReason(reason));
