@@ -193,23 +193,27 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   let received = 0;
   const remote = CLIENTS === 'process' ? await spawnClients('bare', url, subscribers) : null;
   while (remote && wss.clients.size < subscribers) await sleep(10); // the server's side of each connection
-  const sockets = await Promise.all(
-    Array.from(
-      { length: remote ? 0 : subscribers },
-      () =>
-        new Promise<WebSocket>((resolve) => {
-          const ws = new WebSocket(url);
-          ws.on('message', (m) => {
-            // ws hands a text frame over as one Buffer (binaryType 'nodebuffer', its default).
-            const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number; dueAt: number };
-            latencies.push(Date.now() - e.sentAt);
-            fromDue.push(Date.now() - e.dueAt);
-            received++;
-          });
-          ws.on('open', () => resolve(ws));
-        }),
-    ),
-  );
+  const onMessage = (m: unknown) => {
+    // ws hands a text frame over as one Buffer (binaryType 'nodebuffer', its default).
+    const e = JSON.parse((m as Buffer).toString('utf8')) as { sentAt: number; dueAt: number };
+    latencies.push(Date.now() - e.sentAt);
+    fromDue.push(Date.now() - e.dueAt);
+    received++;
+  };
+  // A connection reset during its handshake (1,000 connecting at once on a loaded machine; an
+  // error without a listener ended the whole run once) is tried again, up to three times.
+  const connect = (tries = 1): Promise<WebSocket> =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.on('message', onMessage);
+      ws.on('open', () => resolve(ws));
+      ws.on('error', (err) => {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CLOSING) return;
+        if (tries < 3) connect(tries + 1).then(resolve, reject);
+        else reject(new Error(`a baseline client could not connect: ${err.message}`));
+      });
+    });
+  const sockets = await Promise.all(Array.from({ length: remote ? 0 : subscribers }, () => connect()));
   // The same number of payloads of the same shape, sent on the same timeline (bursts included).
   const start = Date.now();
   const cpuBefore = process.cpuUsage();
