@@ -5,7 +5,7 @@ import type http from 'node:http';
 import type { Logger } from '../logger.ts';
 import { ProtocolConnection, type ProtocolHooks, type ProtocolSocket } from './graphql-transport-ws.ts';
 
-/** What each connection's operations see of it (graphql-ws' `ctx.extra`). */
+/** What each connection's operations see of it (`ctx.extra`, see ConnectionContext). */
 export interface ConnectionExtra {
   socket: WebSocket;
   /** The upgraded request's socket, written to directly by SocketMember. */

@@ -132,7 +132,7 @@ export interface SlowSubscriberPolicy {
  * results and it writes their graphql-ws `next` frames to the connection at once, synchronously,
  * in one write (built once per turn and operation id, see turnBytes): no event stream, iterator
  * or promise per subscriber and event. The frame goes to the stream (the upgraded request's socket) past
- * ws's sender, which writes its own messages (graphql-ws' `complete`, `error`, pongs) to the same
+ * ws's sender, which writes its own messages (the protocol's `complete`, `error`, pongs) to the same
  * stream synchronously while no extension (compression) is in use, so messages keep their order;
  * with an extension negotiated, results go through ws as text.
  *
@@ -152,7 +152,7 @@ export interface SlowSubscriberPolicy {
  */
 export class SocketMember implements GroupMember, AsyncIterableIterator<never>, EndsItself {
   private group: SubscriptionGroup | null = null;
-  /** What graphql-ws holds for this operation once it started: the member, or the member behind envelop's wrappers (see endWith). */
+  /** What the protocol holds for this operation once it started: the member, or the member behind envelop's wrappers (see endWith). */
   private claimed: unknown = null;
   /** No extension (compression) negotiated at the handshake: frames go to the stream as they are. */
   private readonly raw: boolean;
@@ -188,7 +188,7 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never>, 
 
   /**
    * From the guard (http/hardening.ts): the operation ends with the token's error when its token is
-   * revoked or expires, and `onEnd` runs when it ends, however it ends. graphql-ws then holds the
+   * revoked or expires, and `onEnd` runs when it ends, however it ends. The protocol then holds the
    * member itself (see OperationRoot.subscribe), without envelop's wrappers, which the
    * subscription would keep for its life (~2 KB): their work is done here (the error masked as
    * Yoga masks a subscription's error, the slot released).
@@ -211,7 +211,7 @@ export class SocketMember implements GroupMember, AsyncIterableIterator<never>, 
     return this.adopted ? this.mask(err, UNEXPECTED) : err;
   }
 
-  /** The operation as graphql-ws holds it. */
+  /** The operation as the protocol holds it. */
   claim(operation: unknown) {
     this.claimed = operation;
   }

@@ -69,7 +69,7 @@ export interface WebSocketApi {
   dispose(): void | Promise<void>;
 }
 
-/** graphql-ws (`graphql-transport-ws`) on `/graphql` of the API's HTTP server, executing through Yoga's envelop. */
+/** `graphql-transport-ws` (graphql-transport-ws.ts) on `/graphql` of the API's HTTP server, executing through Yoga's envelop. */
 export function attachWebSocketServer(
   server: http.Server,
   yoga: YogaServerInstance<{ connectionParams?: Record<string, unknown> }, GraphQLContext>,
@@ -177,10 +177,10 @@ export function attachWebSocketServer(
 }
 
 /**
- * The root value of one WebSocket operation: how graphql-ws (see `execute`/`subscribe` in
+ * The root value of one WebSocket operation: how the protocol (see `execute`/`subscribe` in
  * attachWebSocketServer) runs it through Yoga's envelop. A subscription's results are written to
  * the socket by its SocketMember, which joins the subscription's group (see PushTarget in
- * realtime/shared-event-execution.ts), not by graphql-ws. A class, not an object of closures:
+ * realtime/shared-event-execution.ts), not by the protocol. A class, not an object of closures:
  * under tsx every named closure costs ~300 bytes for as long as the subscription lives.
  */
 class OperationRoot implements PushTarget {
@@ -207,9 +207,9 @@ class OperationRoot implements PushTarget {
     const member = this.member;
     this.member = null;
     if (!member?.joined || !isAsyncIterable(result)) return result;
-    // A member that ends itself (see SocketMember.endWith) is what graphql-ws holds: envelop's
+    // A member that ends itself (see SocketMember.endWith) is what the protocol holds: envelop's
     // wrappers around it, which it would keep for its life, are dropped unread (they are lazy).
-    // Otherwise graphql-ws holds the member behind them.
+    // Otherwise the protocol holds the member behind them.
     const held = member.endsItself ? member : result;
     member.claim(held);
     return held;
