@@ -1,5 +1,6 @@
-// withTransaction on this project's pools: BEGIN goes out with the transaction's first statement
-// (begin-with-statement.ts). What a caller sees must not change: all of a transaction's statements
+// withTransaction on this project's pools: BEGIN goes out with the transaction's first statement,
+// and COMMIT with its last one when the transaction says which (commitWithNext), each in the same
+// round trip (pipelined-statement.ts). What a caller sees must not change: all of a transaction's statements
 // commit together or none does, whatever fails where, and every connection goes back to the pool
 // outside a transaction. Round trips are counted as the ReadyForQuery messages a connection gets.
 import fc from 'fast-check';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../test/database.ts';
 import { createPool } from './pool.ts';
 import { withTransaction } from './transaction.ts';
+import { commitWithNext } from './named-statements.ts';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
@@ -219,6 +221,205 @@ describe('withTransaction', () => {
         for (const ids of committed) expect(new Set(ids.map((id) => txOf.get(id))).size).toBeLessThanOrEqual(1);
         expect(await idleInTransaction()).toBe(0);
       }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('withTransaction, COMMIT with the last statement (commitWithNext)', () => {
+  const inserted = async (ids: number[]) =>
+    (await observer.query<{ id: number }>(`SELECT id FROM tx_rows WHERE id = ANY($1) ORDER BY id`, [ids])).rows.map((r) => r.id);
+
+  it('commits with the last statement: two statements take two round trips, in one transaction, committed when it answers', async () => {
+    const one = createPool(db.url, 1);
+    try {
+      let txs: string[] = [];
+      let seenOutside: number[] = [];
+      const trips = await roundTrips(one, () =>
+        withTransaction(one, async (sql) => {
+          const a = await sql.query<{ tx: string }>(`INSERT INTO tx_rows VALUES ($1, txid_current()) RETURNING tx::text`, [3001]);
+          commitWithNext(sql);
+          const b = await sql.query<{ tx: string }>(`INSERT INTO tx_rows VALUES ($1, txid_current()) RETURNING tx::text`, [3002]);
+          // Committed as the statement answered, before withTransaction returns.
+          seenOutside = await inserted([3001, 3002]);
+          txs = [a.rows[0].tx, b.rows[0].tx];
+        }),
+      );
+      expect(trips).toBe(2);
+      expect(txs[0]).toBe(txs[1]);
+      expect(seenOutside).toEqual([3001, 3002]);
+      // A one-statement transaction: BEGIN, the statement and COMMIT in one round trip.
+      expect(
+        await roundTrips(one, () =>
+          withTransaction(one, async (sql) => {
+            commitWithNext(sql);
+            await sql.query(`INSERT INTO tx_rows VALUES ($1, txid_current())`, [3003]);
+          }),
+        ),
+      ).toBe(1);
+      expect(await inserted([3003])).toEqual([3003]);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it('a last statement that fails commits nothing of the transaction, and the connection goes on', async () => {
+    const one = createPool(db.url, 1);
+    try {
+      // Failing as it runs, and failing to parse: the statements before it are rolled back.
+      for (const [id, last] of [
+        [3101, `INSERT INTO tx_rows SELECT $1, 1 / $2::int`],
+        [3102, `SELECT nope FROM tx_rows WHERE id = $1 AND $2::int = 0`],
+      ] as const) {
+        await expect(
+          withTransaction(one, async (sql) => {
+            await sql.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [id + 10]);
+            commitWithNext(sql);
+            await sql.query(last, [id, 0]);
+          }),
+        ).rejects.toThrow(/division by zero|column "nope" does not exist/);
+        expect(await inserted([id, id + 10])).toEqual([]);
+      }
+      // A value pg cannot serialize: nothing reaches the server but Parse, the transaction is rolled back.
+      const unserializable = {
+        toPostgres: () => {
+          throw new Error('cannot serialize');
+        },
+      };
+      await expect(
+        withTransaction(one, async (sql) => {
+          await sql.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [3103]);
+          commitWithNext(sql);
+          await sql.query(`INSERT INTO tx_rows VALUES (3104, $1::bigint)`, [unserializable]);
+        }),
+      ).rejects.toThrow(/cannot serialize/);
+      expect(await inserted([3103, 3104])).toEqual([]);
+      // The same statements run again afterwards (named statements are not left half-known).
+      await withTransaction(one, async (sql) => {
+        commitWithNext(sql);
+        await sql.query(`INSERT INTO tx_rows SELECT $1, 1 / $2::int`, [3101, 1]);
+      });
+      expect(await inserted([3101])).toEqual([3101]);
+      expect(await idleInTransaction()).toBe(0);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it('refuses a statement after the last one, and a throw after a committed last statement keeps what committed', async () => {
+    await expect(
+      withTransaction(pool, async (sql) => {
+        commitWithNext(sql);
+        await sql.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [3201]);
+        await sql.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [3202]);
+      }),
+    ).rejects.toThrow(/nothing more can be sent/);
+    await expect(
+      withTransaction(pool, async (sql) => {
+        commitWithNext(sql);
+        await sql.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [3203]);
+        throw new Error('thrown after the commit');
+      }),
+    ).rejects.toThrow(/after the commit/);
+    expect(await inserted([3201, 3202, 3203])).toEqual([3201, 3203]);
+    // Asked for and never used (the transaction sent nothing, or threw first): nothing is left pending on the connection.
+    await expect(
+      withTransaction(pool, (sql) => {
+        commitWithNext(sql);
+        return Promise.reject(new Error('before the statement'));
+      }),
+    ).rejects.toThrow(/before the statement/);
+    await withTransaction(pool, (sql) => {
+      commitWithNext(sql);
+      return Promise.resolve();
+    });
+    for (let i = 0; i < 2; i++) await pool.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [3204 + i]);
+    expect(await inserted([3204, 3205])).toEqual([3204, 3205]);
+    expect(await idleInTransaction()).toBe(0);
+  });
+
+  it('a COMMIT that fails fails the statement: nothing is committed', async () => {
+    const one = createPool(db.url, 1);
+    try {
+      await observer.query(`CREATE TABLE IF NOT EXISTS tx_deferred (id int, CONSTRAINT positive CHECK (id > 0))`);
+      await observer.query(`CREATE TABLE IF NOT EXISTS tx_unique (id int, CONSTRAINT once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`);
+      await expect(
+        withTransaction(one, async (sql) => {
+          await sql.query(`INSERT INTO tx_rows VALUES ($1, NULL)`, [3301]);
+          commitWithNext(sql);
+          // Checked at COMMIT: the statement succeeds, its COMMIT fails.
+          await sql.query(`INSERT INTO tx_unique VALUES ($1), ($1)`, [7]);
+        }),
+      ).rejects.toThrow(/duplicate key value violates unique constraint "once"/);
+      expect(await inserted([3301])).toEqual([]);
+      expect((await observer.query(`SELECT count(*)::int AS n FROM tx_unique`)).rows[0].n).toBe(0);
+      expect(await idleInTransaction()).toBe(0);
+    } finally {
+      await one.end();
+    }
+  });
+
+  // The class: any transaction of statements (awaited or not, failing at run or parse time, throws)
+  // whose last statement, or whose first, carries the COMMIT. Its rows are there exactly when that
+  // statement succeeded and nothing before it failed; no connection stays in a transaction.
+  it('commits exactly what ran before and with the last statement, whatever fails where (property)', async () => {
+    const step = fc.constantFrom('insert', 'insert-no-values', 'fails-running', 'fails-parsing', 'throws');
+    const lastStep = fc.constantFrom('insert', 'insert-no-values', 'insert-not-awaited', 'fails-running', 'fails-parsing');
+    let nextId = 20_000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ before: fc.array(step, { maxLength: 3 }), last: lastStep, after: fc.constantFrom('nothing', 'throws', 'query') }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        async (transactions) => {
+          const committed: number[] = [];
+          await Promise.all(
+            transactions.map(async ({ before, last, after }) => {
+              const ids: number[] = [];
+              const run = async (s: string, sql: pg.PoolClient) => {
+                const id = nextId++;
+                if (s === 'insert') await sql.query(`INSERT INTO tx_rows VALUES ($1, txid_current())`, [id]);
+                else if (s === 'insert-no-values') await sql.query(`INSERT INTO tx_rows VALUES (${id}, txid_current())`);
+                else if (s === 'insert-not-awaited') {
+                  const sent = sql.query(`INSERT INTO tx_rows VALUES (${id}, txid_current())`);
+                  sent.catch(() => {});
+                } else if (s === 'fails-running') await sql.query(`INSERT INTO tx_rows SELECT $1, 1 / $2::int`, [id, 0]);
+                else if (s === 'fails-parsing') await sql.query(`SELECT nope FROM tx_rows WHERE id = $1`, [id]);
+                else throw new Error('thrown by the transaction');
+                if (s.startsWith('insert')) ids.push(id);
+              };
+              const outcome = withTransaction(pool, async (sql) => {
+                for (const s of before) await run(s, sql);
+                commitWithNext(sql);
+                await run(last, sql);
+                if (after === 'throws') throw new Error('thrown after the last statement');
+                if (after === 'query') await sql.query(`SELECT 1`);
+              });
+              const beforeOk = before.every((s) => s.startsWith('insert'));
+              const lastOk = last.startsWith('insert');
+              const settled = await outcome.then(
+                () => null,
+                (err: Error) => err,
+              );
+              if (beforeOk && lastOk) {
+                // Committed with the last statement, whatever the transaction did afterwards.
+                committed.push(...ids);
+                if (after === 'nothing') expect(settled).toBeNull();
+                else expect(settled?.message).toMatch(after === 'throws' ? /thrown after/ : /nothing more can be sent/);
+              } else expect(settled).toBeInstanceOf(Error);
+            }),
+          );
+          // The not-awaited last statement may still be on its way: the pool's connections finish in order.
+          await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+          const { rows } = await observer.query<{ id: number; tx: string }>(`DELETE FROM tx_rows WHERE id >= 20000 RETURNING id, tx::text`);
+          expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual(committed.sort((a, b) => a - b));
+          expect(await idleInTransaction()).toBe(0);
+        },
+      ),
       { numRuns: 60 },
     );
   });

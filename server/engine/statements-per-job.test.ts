@@ -11,7 +11,7 @@ import { minimalTemplate } from '../test/minimal-template.ts';
 
 const MAX_STATEMENTS = 9;
 const MAX_TRANSACTIONS = 3;
-// Each statement and each COMMIT; a transaction's BEGIN goes with its first statement (server/db/begin-with-statement.ts).
+// Each statement and each COMMIT; a transaction's BEGIN goes with its first statement (server/db/pipelined-statement.ts).
 const MAX_ROUND_TRIPS = MAX_STATEMENTS + MAX_TRANSACTIONS;
 
 const TEMPLATE = minimalTemplate('statements-minimal', 'Minimal');

@@ -7,7 +7,7 @@ export interface StatementLog {
   readonly autocommitTexts: string[];
   /**
    * The round trips, each a query sent and answered as one (a BEGIN sent with its transaction's first
-   * statement is not one of its own), of the texts `counted` keeps (default: all).
+   * statement, a COMMIT with its last, is not one of its own), of the texts `counted` keeps (default: all).
    */
   roundTrips(counted?: (text: string) => boolean): number;
   stop(): void;
@@ -27,13 +27,13 @@ export function recordStatements(): StatementLog {
   // measured window as little CPU as possible.
   const raw: string[] = [];
   const autocommit: string[] = [];
-  /** The text of each query sent (a BEGIN sent with its first statement is not one). */
+  /** The text of each query sent (a BEGIN or COMMIT sent with a statement is not one). */
   const trips: string[] = [];
   const inTransaction = new WeakSet();
   proto.query = function (this: object, ...args: unknown[]) {
-    const q = args[0] as string | { text?: string; beginsTransaction?: boolean };
+    const q = args[0] as string | { text?: string; beginsTransaction?: boolean; commitsTransaction?: boolean };
     const text = typeof q === 'string' ? q : (q?.text ?? '');
-    // A transaction's first statement sent with its BEGIN (server/db/begin-with-statement.ts).
+    // A transaction's first statement sent with its BEGIN, its last with its COMMIT (server/db/pipelined-statement.ts).
     if (typeof q === 'object' && q?.beginsTransaction) {
       raw.push('BEGIN');
       inTransaction.add(this);
@@ -43,6 +43,10 @@ export function recordStatements(): StatementLog {
     if (isTransactionStart(text)) inTransaction.add(this);
     else if (isTransactionControl(text)) inTransaction.delete(this);
     else if (!inTransaction.has(this)) autocommit.push(text);
+    if (typeof q === 'object' && q?.commitsTransaction) {
+      raw.push('COMMIT');
+      inTransaction.delete(this);
+    }
     return original.apply(this, args);
   };
   const collapse = (texts: string[]) => texts.map((t) => t.replace(/\s+/g, ' ').trim());

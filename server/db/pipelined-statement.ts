@@ -1,13 +1,14 @@
 import pg from 'pg';
 
-// A transaction's BEGIN and its first statement in one round trip. Both go out in one write as
-// extended-protocol messages before a single Sync: Parse/Bind/Execute of BEGIN, then the
-// statement's Parse/Bind/Describe/Execute, then Sync. PostgreSQL runs them in order: BEGIN turns
-// the pipeline's implicit transaction into the explicit one the caller goes on with. If either
-// fails, the server skips everything up to the Sync, so the statement never runs outside the
-// transaction (as it could if BEGIN were merely sent ahead without waiting). The answer is one
-// stream ending in one ReadyForQuery: BEGIN's ParseComplete and CommandComplete, then the
-// statement's; this object hides BEGIN's part and hands the rest to pg's own Query.
+// A statement with its transaction's control in the same round trip: BEGIN before it (the
+// transaction's first statement), COMMIT after it (its last), or both. All go out in one write as
+// extended-protocol messages before a single Sync: Parse/Bind/Execute of BEGIN, the statement's
+// Parse/Bind/Describe/Execute, Parse/Bind/Execute of COMMIT, then Sync. PostgreSQL runs them in
+// order. If one fails, the server skips everything up to the Sync: a statement whose BEGIN failed
+// never runs outside its transaction, and a statement that fails is never followed by its COMMIT
+// (the transaction stays open, aborted, for the caller's ROLLBACK). The answer is one stream ending
+// in one ReadyForQuery: BEGIN's CommandComplete, the statement's messages, COMMIT's
+// CommandComplete. This object hides BEGIN's and COMMIT's part and hands the rest to pg's own Query.
 
 /** pg's protocol writer, as a Query's `submit` receives it (not in pg's published types). */
 interface Connection {
@@ -17,6 +18,7 @@ interface Connection {
   parse(msg: { text: string; name?: string }): void;
   bind(msg: { portal?: string; statement?: string; values?: unknown[] }): void;
   execute(msg: { portal?: string; rows?: number }): void;
+  sync(): void;
 }
 
 /** The parts of pg's Query that pg's Client calls while a query is active. */
@@ -38,19 +40,35 @@ interface ActiveQuery {
   callback?: (err: Error | null, result?: pg.QueryResult) => void;
 }
 
+/** Parse/Bind/Execute of an unnamed statement without parameters (BEGIN, COMMIT). */
+function control(connection: Connection, text: string) {
+  connection.parse({ text });
+  connection.bind({});
+  connection.execute({});
+}
+
 /**
- * A Submittable for pg's Client.query: BEGIN, then `config`'s statement. Not for a Client made
- * with `pipeline: true` (pg refuses Submittables there).
+ * A Submittable for pg's Client.query: `config`'s statement, after BEGIN (`begin`) and before
+ * COMMIT (`commit`). Not for a Client made with `pipeline: true` (pg refuses Submittables there).
  */
-export class BeginWithStatement {
+export class PipelinedStatement {
   /** Read by server/test/count-statements.ts, which records a BEGIN before this statement. */
-  readonly beginsTransaction = true;
+  readonly beginsTransaction: boolean;
+  /** Read by server/test/count-statements.ts, which records a COMMIT after this statement. */
+  readonly commitsTransaction: boolean;
   private readonly statement: ActiveQuery;
-  /** BEGIN's CommandComplete has arrived: what follows is the statement's. */
-  private begun = false;
+  /** BEGIN's CommandComplete has arrived (or no BEGIN was sent): what follows is the statement's. */
+  private begun: boolean;
+  /** The statement's CommandComplete has arrived: the next one is COMMIT's. */
+  private done = false;
+  /** COMMIT's CommandComplete has arrived: the transaction committed. */
+  committed = false;
   readonly result: Promise<pg.QueryResult>;
 
-  constructor(config: pg.QueryConfig & { queryMode: 'extended' }) {
+  constructor(config: pg.QueryConfig & { queryMode: 'extended' }, edges: { begin: boolean; commit: boolean }) {
+    this.beginsTransaction = edges.begin;
+    this.commitsTransaction = edges.commit;
+    this.begun = !edges.begin;
     this.statement = new (pg.Query as unknown as new (c: pg.QueryConfig) => ActiveQuery)(config);
     this.result = new Promise<pg.QueryResult>((resolve, reject) => {
       this.statement.callback = (err, res) => (err ? reject(err) : resolve(res!));
@@ -97,18 +115,33 @@ export class BeginWithStatement {
       return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
     connection.stream.cork?.();
     try {
-      connection.parse({ text: 'BEGIN' });
-      connection.bind({});
-      connection.execute({});
-      return this.statement.submit(connection);
+      if (this.beginsTransaction) control(connection, 'BEGIN');
+      if (!this.commitsTransaction) return this.statement.submit(connection);
+      // pg's Query ends its messages with Execute and Sync: COMMIT goes in before the Sync, so the
+      // Sync closes all of them. Not when binding failed in pg (a value it could not serialize:
+      // it sends Close and Sync instead of Execute), or COMMIT would commit what came before.
+      let executed = false;
+      const beforeSync: Connection = Object.create(connection) as Connection;
+      beforeSync.execute = (msg) => {
+        executed = true;
+        connection.execute(msg);
+      };
+      beforeSync.sync = () => {
+        if (executed) control(connection, 'COMMIT');
+        connection.sync();
+      };
+      return this.statement.submit(beforeSync);
     } finally {
       connection.stream.uncork?.();
     }
   }
 
   handleCommandComplete(msg: unknown, connection: Connection) {
-    if (this.begun) this.statement.handleCommandComplete(msg, connection);
-    else this.begun = true;
+    if (!this.begun) this.begun = true;
+    else if (!this.done) {
+      this.done = true;
+      this.statement.handleCommandComplete(msg, connection);
+    } else this.committed = true;
   }
   handleError(err: Error, connection: Connection) {
     // An error before the statement's own Parse completed: pg's Client forgot nothing (no name
@@ -127,6 +160,8 @@ export class BeginWithStatement {
     this.statement.handlePortalSuspended(connection);
   }
   handleEmptyQuery(connection: Connection) {
+    // An empty statement ends without a CommandComplete: the next is COMMIT's.
+    if (this.begun) this.done = true;
     this.statement.handleEmptyQuery(connection);
   }
   handleReadyForQuery(connection: Connection) {
