@@ -403,7 +403,7 @@ describe('withTransaction, COMMIT with the last statement (commitWithNext)', () 
               const lastOk = last.startsWith('insert');
               const settled = await outcome.then(
                 () => null,
-                (err: Error) => err,
+                (err: unknown) => err as Error,
               );
               if (beforeOk && lastOk) {
                 // Committed with the last statement, whatever the transaction did afterwards.
