@@ -2,6 +2,7 @@ import { AppError } from '../errors.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
 import { TRANSITION_READ_COLUMNS, transitionInTransaction, type TransitionDeps, type TransitionRead } from '../jobs/transition-job.ts';
 import { withTransaction } from '../db/transaction.ts';
+import { queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
 import { lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
@@ -67,6 +68,10 @@ export async function startAttempt(
         attemptNumber: number,
         read: current,
         patch: { feedback: null, countAttempt: true },
+        // Nothing follows the claim's statement unless the job resumes from checkpoints (their
+        // chain is read below); what came before it wrote nothing (the slot's statement writes only
+        // when it parks the job, and then no transition is sent): COMMIT goes with it.
+        ...(current.checkpointed ? {} : { last: { webhooks: current.webhooks } }),
         // The attempt's row, in the guarded update's statement: written exactly when the claim wins.
         // Its RETURNING reads the spending bound (the models: the operator's override, else the
         // crew's agents'): this statement runs after the project's lock was taken, so its snapshot
@@ -106,7 +111,12 @@ export async function startAttempt(
       };
       return transition;
     });
-    if (result) await deps.events.publish(result.events);
+    if (result) {
+      // An endpoint enabled while the claim ran: its deliveries follow the committed claim at once.
+      const late = result.webhooksAfterCommit;
+      if (late) await queueWebhookDeliveries(deps.pool, late.projectId, late.events, late.at);
+      await deps.events.publish(result.events);
+    }
   } catch (err) {
     // Someone else moved the job first (cancelled, or another worker claimed it): nothing to run.
     if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'INVALID_TRANSITION' || err.code === 'NOT_FOUND')) return null;
@@ -142,6 +152,8 @@ interface ClaimRead extends TransitionRead {
   /** Whether the job has checkpoints in force (only then is its chain read). */
   checkpointed: boolean;
   artifacts: number;
+  /** Whether the project has an enabled webhook endpoint (see TransitionRequest.last). */
+  webhooks: boolean;
 }
 
 /**
@@ -158,4 +170,5 @@ const CLAIM_READ_COLUMNS = `${TRANSITION_READ_COLUMNS}, j.spec, j.input, j.feedb
     WHERE a."jobId" = j.id ORDER BY a.number DESC LIMIT 1) AS previous,
   ${LAST_PAUSED_ATTEMPT('j.id')} AS "lastPaused",
   EXISTS (SELECT 1 FROM "TaskCheckpoint" c WHERE c."jobId" = j.id AND c."supersededAt" IS NULL) AS checkpointed,
-  (SELECT count(*)::int FROM "Artifact" f WHERE f."jobId" = j.id) AS artifacts`;
+  (SELECT count(*)::int FROM "Artifact" f WHERE f."jobId" = j.id) AS artifacts,
+  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = j."projectId" AND w.enabled) AS webhooks`;

@@ -2,10 +2,11 @@ import type pg from 'pg';
 import { AppError, notFound } from '../errors.ts';
 import type { Sql } from '../db/transaction.ts';
 import { withTransaction } from '../db/transaction.ts';
+import { commitWithNext } from '../db/named-statements.ts';
 import type { JobEventBus } from './job-event-bus.ts';
 import { appendJobEvent, insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from './job-event.ts';
 import { canTransition, isTerminal, type JobState } from './state-machine.ts';
-import { jobStateEvents, queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
+import { jobStateEvents, queueWebhookDeliveries, type WebhookEvent } from '../webhooks/webhook-events.ts';
 
 export interface TransitionDeps {
   pool: pg.Pool;
@@ -72,6 +73,16 @@ export interface TransitionRequest {
   writeWith?: (params: unknown[]) => string;
   /** Further writes that must commit together with the state change (reviews, attempts). */
   effects?: (tx: TransitionTx) => Promise<void>;
+  /**
+   * The caller read, under its project's lock, that the project has no enabled webhook endpoint
+   * (`webhooks` false), and nothing follows the transition's statement in its transaction (`effects`
+   * sends no statement, the caller none after it): COMMIT goes with the statement, in its round trip
+   * (commitWithNext). An endpoint enabled since that read, which the statement's own snapshot sees,
+   * cannot have its deliveries in the committed transaction: they are the result's
+   * `webhooksAfterCommit`, for the caller to queue at once. A lost race (CONFLICT) still commits
+   * what the transaction wrote before the statement: for a caller that wrote nothing before it.
+   */
+  last?: { webhooks: boolean };
 }
 
 export interface TransitionResult {
@@ -83,6 +94,8 @@ export interface TransitionResult {
   attemptCount?: number;
   /** With `writeWith`: the id its row was written with. */
   writtenId?: string;
+  /** With `last`: the deliveries of an endpoint enabled since the caller's read (see `last`), to queue now. */
+  webhooksAfterCommit?: { projectId: string; events: WebhookEvent[]; at: Date };
 }
 
 /**
@@ -155,6 +168,8 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     ],
     params,
   );
+  const last = req.last?.webhooks === false;
+  if (last) commitWithNext(sql);
   const { rows } = await sql.query<Record<string, unknown>>(
     `WITH updated AS (
        UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + $6::int, "updatedAt" = now(),
@@ -192,23 +207,23 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
       },
     });
   }
-  if (webhooks) {
-    await queueWebhookDeliveries(
-      sql,
-      current.projectId,
-      jobStateEvents({
+  const deliveries = webhooks
+    ? {
         projectId: current.projectId,
-        jobId: req.jobId,
-        fromState: from,
-        toState: req.to,
-        seq: changed.seq,
-        actor: req.actor,
-        message: changed.message ?? '',
-        attemptNumber: req.attemptNumber ?? null,
-      }),
-      new Date(changed.createdAt),
-    );
-  }
+        events: jobStateEvents({
+          projectId: current.projectId,
+          jobId: req.jobId,
+          fromState: from,
+          toState: req.to,
+          seq: changed.seq,
+          actor: req.actor,
+          message: changed.message ?? '',
+          attemptNumber: req.attemptNumber ?? null,
+        }),
+        at: new Date(changed.createdAt),
+      }
+    : null;
+  if (deliveries && !last) await queueWebhookDeliveries(sql, deliveries.projectId, deliveries.events, deliveries.at);
   return {
     jobId: req.jobId,
     from,
@@ -216,5 +231,6 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     events,
     ...(patch.countAttempt ? { attemptCount } : {}),
     ...(writtenId ? { writtenId } : {}),
+    ...(deliveries && last ? { webhooksAfterCommit: deliveries } : {}),
   };
 }
