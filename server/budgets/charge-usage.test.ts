@@ -7,6 +7,7 @@ import { nodesOf } from '../test/job-lists.ts';
 import { chargeUsage } from './charge-usage.ts';
 import { createPool } from '../db/pool.ts';
 import { inLanes } from '../test/in-lanes.ts';
+import { recordStatements } from '../test/count-statements.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -134,6 +135,44 @@ describe('chargeUsage', () => {
     const job = await t.gql(`query($id: ID!) { job(id: $id) { costUsd maxCostUsd } }`, { id: jobId });
     expect(job.data.job).toEqual({ costUsd: 0.02, maxCostUsd: 0.025 });
     expect(await spent()).toBeCloseTo(start + 0.02, 8);
+  });
+
+  it('a charge is two round trips, COMMIT with its last statement; one for an attempt that no longer runs is refused whole', async () => {
+    await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: MONTHLY }) { id } }`);
+    const jobId = await runningJob();
+    const pool = t.app.services.pool;
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", "startedAt")
+       VALUES (gen_random_uuid(), $1, 1, 'RUNNING', 'inline', 'charge-test', now()) RETURNING id`,
+      [jobId],
+    );
+    const c = { jobId, attemptId: rows[0].id, attemptNumber: 1, model: 'gpt-4o', inputTokens: 1000, outputTokens: 0 };
+    const log = recordStatements();
+    try {
+      expect(await chargeUsage(t.app.services, c)).toMatchObject({ ok: true, costUsd: 0.0025 });
+    } finally {
+      log.stop();
+    }
+    expect(log.texts.filter((s) => /^(BEGIN|COMMIT|ROLLBACK)$/.test(s))).toEqual(['BEGIN', 'COMMIT']);
+    expect(log.roundTrips()).toBe(2);
+
+    // The attempt was declared lost: its late report charges nothing anywhere.
+    await pool.query(`UPDATE "JobAttempt" SET state = 'LOST' WHERE id = $1`, [rows[0].id]);
+    const state = async () =>
+      (
+        await pool.query(
+          `SELECT j."costUsd"::text AS job, a."costUsd"::text AS attempt, a."inputTokens",
+                  (SELECT "spentUsd"::text FROM "Budget" b WHERE b."projectId" = j."projectId") AS spent,
+                  (SELECT count(*)::int FROM "UsageRecord" u WHERE u."jobId" = j.id) AS usage,
+                  (SELECT count(*)::int FROM "JobEvent" e WHERE e."jobId" = j.id) AS events, j."lastSeq"
+             FROM "Job" j JOIN "JobAttempt" a ON a."jobId" = j.id WHERE j.id = $1`,
+          [jobId],
+        )
+      ).rows[0];
+    const before = await state();
+    expect(before).toMatchObject({ job: '0.00250000', attempt: '0.00250000', inputTokens: 1000, usage: 1 });
+    expect(await chargeUsage(t.app.services, c)).toMatchObject({ ok: false, code: 'ATTEMPT_NOT_RUNNING' });
+    expect(await state()).toEqual(before);
   });
 
   it('announces the 80% and 100% spend thresholds once each, as job events', async () => {

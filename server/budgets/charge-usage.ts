@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { withTransaction, type Sql } from '../db/transaction.ts';
+import { commitWithNext } from '../db/named-statements.ts';
+import { refusalOf, refuseSql } from '../db/refusal.ts';
 import { LOCK_BUDGET_FOR_CHARGE } from './budget-lock.ts';
 import { appendJobEvent, insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from '../jobs/job-event.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
@@ -64,6 +66,11 @@ export async function chargeUsage(deps: { pool: pg.Pool; events: JobEventBus }, 
  */
 class BudgetAppeared extends Error {}
 
+/** The charge statement's refusals (refuseSql): a budget set since its first statement, the job's maxCostUsd, a finished attempt. */
+const BUDGET_APPEARED = 'budget appeared';
+const OVER_JOB_LIMIT = 'over the job limit';
+const ATTEMPT_NOT_RUNNING = 'attempt not running';
+
 async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<ChargeResult & { ok: true }> {
   // The price, the job's project and the budget lock (lock order everywhere: the budget lock
   // (shared), Budget, then Job), then the project budget's conditional charge, in one statement:
@@ -113,10 +120,14 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     });
   }
   const b = charged.spentUsd === null ? undefined : (charged as { spentUsd: number; limitUsd: number; notifiedThreshold: number });
+  // A spend threshold this charge crosses (announced once, after the charge's statement).
+  const crossed =
+    b && b.limitUsd > 0 ? SPEND_THRESHOLDS.filter((t) => (b.spentUsd / b.limitUsd) * 100 >= t && t > b.notifiedThreshold).pop() : undefined;
   // The job's own limit, the attempt (only a live attempt may spend: a lost or finished attempt's
   // late reports are refused), the usage record and the USAGE event (its seq allocated by the job's
-  // update, which also computes the job's cost the event reports), in one statement: a refusal
-  // rolls all back.
+  // update, which also computes the job's cost the event reports), in one statement. A refusal
+  // fails the statement (refuseSql): the transaction rolls back whole, and a COMMIT sent with the
+  // statement (when no threshold is to be announced after it) does not run.
   const usage: NewJobEvent = {
     type: 'USAGE',
     message: `${charge.model}: ${charge.inputTokens} in / ${charge.outputTokens} out tokens, $${cost}`,
@@ -140,9 +151,12 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     charge.model,
     projectId,
     charge.task ?? null,
+    charged.budgeted,
   ];
-  const updated = await sql.query<Record<string, unknown> & { jobCostUsd: number | null; attemptRunning: boolean }>(
-    `WITH job AS (
+  if (crossed === undefined) commitWithNext(sql);
+  const updated = await sql
+    .query<Record<string, unknown> & { jobCostUsd: number }>(
+      `WITH job AS (
        UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "lastSeq" = "lastSeq" + 1, "updatedAt" = now()
        WHERE id = $1 AND ("maxCostUsd" IS NULL OR "costUsd" + $2::numeric <= "maxCostUsd")
        RETURNING "costUsd", "lastSeq" - 1 AS base, "projectId"),
@@ -154,53 +168,59 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
        INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
        VALUES (gen_random_uuid(), $7, $1, $3, $6, $4, $5, $2, $8)),
      event AS (${insertEventsFrom('job', '$1::uuid', [usage], params, { mergeData: `jsonb_build_object('jobCostUsd', s."costUsd"::float8)` })})
-     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", EXISTS (SELECT 1 FROM attempt) AS "attemptRunning",
-            EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = $7) AS "budgetNow", event.*
+     SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", event.*,
+            -- This statement's snapshot is taken with the budget lock held: it sees every budget set before.
+            CASE WHEN NOT $9::boolean AND EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = $7) THEN ${refuseSql(BUDGET_APPEARED)}
+                 WHEN (SELECT "costUsd" FROM job) IS NULL THEN ${refuseSql(OVER_JOB_LIMIT)}
+                 WHEN $3::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attempt) THEN ${refuseSql(ATTEMPT_NOT_RUNNING)} END AS refused
        FROM (SELECT 1) one LEFT JOIN event ON true`,
-    params,
-  );
-  const { jobCostUsd, attemptRunning, budgetNow, ...stored } = updated.rows[0] as (typeof updated.rows)[0] & { budgetNow: boolean };
-  // This statement's snapshot is taken with the budget lock held: it sees every budget set before.
-  if (!charged.budgeted && budgetNow) throw new BudgetAppeared();
-  if (jobCostUsd === null) {
-    throw new Refused({
-      ok: false,
-      code: 'BUDGET_EXCEEDED',
-      scope: 'job',
-      costUsd: cost,
-      message: `Charging $${cost} for ${charge.model} would exceed the job's maxCostUsd.`,
-    });
-  }
-  if (charge.attemptId && !attemptRunning) {
-    throw new Refused({ ok: false, code: 'ATTEMPT_NOT_RUNNING', message: 'The attempt is no longer running; its usage is not charged.' });
-  }
-  const events = [toEventRecord(stored)];
-  if (b && b.limitUsd > 0) {
-    const percent = (b.spentUsd / b.limitUsd) * 100;
-    const crossed = SPEND_THRESHOLDS.filter((t) => percent >= t && t > b.notifiedThreshold).pop();
-    if (crossed !== undefined) {
-      // Guarded so that concurrent charges announce each threshold once.
-      const claimed = await sql.query(`UPDATE "Budget" SET "notifiedThreshold" = $2 WHERE "projectId" = $1 AND "notifiedThreshold" < $2`, [
-        projectId,
-        crossed,
-      ]);
-      if (claimed.rowCount) {
-        events.push(
-          await appendJobEvent(sql, charge.jobId, {
-            type: 'BUDGET_THRESHOLD',
-            message: `Project budget ${crossed}% spent ($${b.spentUsd} of $${b.limitUsd})`,
-            data: { threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd },
-            actor: 'budget',
-            attemptNumber: charge.attemptNumber,
-          }),
-        );
-        await queueWebhookDeliveries(sql, projectId, [
-          {
-            type: 'BUDGET_THRESHOLD',
-            data: { projectId, threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd, jobId: charge.jobId },
-          },
-        ]);
+      params,
+    )
+    .catch((err: unknown) => {
+      const refusal = refusalOf(err);
+      if (refusal === BUDGET_APPEARED) throw new BudgetAppeared();
+      if (refusal === OVER_JOB_LIMIT) {
+        throw new Refused({
+          ok: false,
+          code: 'BUDGET_EXCEEDED',
+          scope: 'job',
+          costUsd: cost,
+          message: `Charging $${cost} for ${charge.model} would exceed the job's maxCostUsd.`,
+        });
       }
+      if (refusal === ATTEMPT_NOT_RUNNING) {
+        throw new Refused({
+          ok: false,
+          code: 'ATTEMPT_NOT_RUNNING',
+          message: 'The attempt is no longer running; its usage is not charged.',
+        });
+      }
+      throw err;
+    });
+  const { jobCostUsd, refused: _refused, ...stored } = updated.rows[0];
+  const events = [toEventRecord(stored)];
+  if (b && crossed !== undefined) {
+    // Guarded so that concurrent charges announce each threshold once.
+    const claimed = await sql.query(`UPDATE "Budget" SET "notifiedThreshold" = $2 WHERE "projectId" = $1 AND "notifiedThreshold" < $2`, [
+      projectId,
+      crossed,
+    ]);
+    if (claimed.rowCount) {
+      events.push(
+        await appendJobEvent(sql, charge.jobId, {
+          type: 'BUDGET_THRESHOLD',
+          message: `Project budget ${crossed}% spent ($${b.spentUsd} of $${b.limitUsd})`,
+          data: { threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd },
+          actor: 'budget',
+          attemptNumber: charge.attemptNumber,
+        }),
+      );
+      await queueWebhookDeliveries(sql, projectId, [
+        {
+          type: 'BUDGET_THRESHOLD',
+          data: { projectId, threshold: crossed, spentUsd: b.spentUsd, limitUsd: b.limitUsd, jobId: charge.jobId },
+        },
+      ]);
     }
   }
   return { ok: true, costUsd: cost, jobCostUsd, events };
