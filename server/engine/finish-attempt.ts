@@ -92,6 +92,11 @@ function endAttemptWith(
               WHERE id = $${n + 1}::uuid AND state = 'RUNNING' AND EXISTS (SELECT 1 FROM project)
               RETURNING id, (SELECT wake FROM project) AS wake`;
     },
+    /**
+     * For a transition sent as its transaction's last (TransitionRequest.last) when the claim saw
+     * nothing to follow it (StartedAttempt.endsLast): it is not the last when slotFreed has work.
+     */
+    last: (endsLast: boolean) => (endsLast ? { last: { unless: '(SELECT wake FROM written) IS NOT FALSE' } } : {}),
     /** After the statement, in its transaction: gives the slot to the project's next waiting job when one may wait. */
     slotFreed: async (tx: TransitionTx) => {
       // The attempt was declared lost (stale heartbeat) and the job already moved on without it.
@@ -142,6 +147,7 @@ export async function finishAttempt(
           patch: { output: outcome.output, lastError: null },
           before: verdict,
           writeWith: end.writeWith,
+          ...end.last(attempt.endsLast && !review),
           effects: async (tx) => {
             await end.slotFreed(tx);
             if (review) await openReview(tx, { attemptId: attempt.attemptId, output: outcome.output });
@@ -162,6 +168,7 @@ export async function finishAttempt(
           message: outcome.message,
           patch: { lastError: outcome.message },
           writeWith: end.writeWith,
+          ...end.last(attempt.endsLast),
           effects: end.slotFreed,
         });
         return 'BUDGET_EXCEEDED';
@@ -218,6 +225,7 @@ export async function finishAttempt(
           patch: { lastError: reason },
           before: verdict,
           writeWith: end.writeWith,
+          ...end.last(attempt.endsLast && !retry),
           effects: async (tx) => {
             await end.slotFreed(tx);
             if (retry) {

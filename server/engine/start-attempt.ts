@@ -1,8 +1,13 @@
 import { AppError } from '../errors.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
-import { TRANSITION_READ_COLUMNS, transitionInTransaction, type TransitionDeps, type TransitionRead } from '../jobs/transition-job.ts';
+import {
+  TRANSITION_READ_COLUMNS,
+  isNotLast,
+  transitionInTransaction,
+  type TransitionDeps,
+  type TransitionRead,
+} from '../jobs/transition-job.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
 import { lockProjectOfJob, takeSlotOrWait } from './project-slots.ts';
 import type { ResumePoint } from '../runner-protocol/resume-point.ts';
 import { LAST_PAUSED_ATTEMPT } from './attempt-tries.ts';
@@ -29,6 +34,11 @@ export interface StartedAttempt {
   jobVersion: number;
   /** What the runner may spend and the prices of the models it will call, read with the claim. */
   bound: SpendingBound;
+  /**
+   * As the claim saw the project (no running-attempts limit, no webhook endpoint), the attempt's end
+   * likely needs no statement after its transition's: it may carry its COMMIT (TransitionRequest.last).
+   */
+  endsLast: boolean;
 }
 
 /**
@@ -49,8 +59,9 @@ export async function startAttempt(
   },
 ): Promise<StartedAttempt | null> {
   let started: StartedAttempt | null = null;
-  try {
-    const result = await withTransaction(deps.pool, async (sql) => {
+  // `mayBeLast`: the claim's statement may carry its COMMIT (see `last` below); false once it found it may not.
+  const claim = (mayBeLast: boolean) =>
+    withTransaction(deps.pool, async (sql) => {
       // One read under the project's lock: the slot, the transition's row and what the attempt starts from.
       const current = await lockProjectOfJob<ClaimRead>(sql, req.jobId, req.defaultMaxRunning, CLAIM_READ_COLUMNS);
       if (!current) return null;
@@ -69,9 +80,10 @@ export async function startAttempt(
         read: current,
         patch: { feedback: null, countAttempt: true },
         // Nothing follows the claim's statement unless the job resumes from checkpoints (their
-        // chain is read below); what came before it wrote nothing (the slot's statement writes only
-        // when it parks the job, and then no transition is sent): COMMIT goes with it.
-        ...(current.checkpointed ? {} : { last: { webhooks: current.webhooks } }),
+        // chain is read below) or the project has webhook endpoints (as the read saw it; the
+        // statement checks again); what came before it wrote nothing (the slot's statement writes
+        // only when it parks the job, and then no transition is sent): COMMIT goes with it.
+        ...(mayBeLast && !current.checkpointed && !current.webhooks ? { last: {} } : {}),
         // The attempt's row, in the guarded update's statement: written exactly when the claim wins.
         // Its RETURNING reads the spending bound (the models: the operator's override, else the
         // crew's agents'): this statement runs after the project's lock was taken, so its snapshot
@@ -108,15 +120,17 @@ export async function startAttempt(
         artifactCount: current.artifacts,
         jobVersion,
         bound: spendingBoundOf(boundRow),
+        endsLast: current.limit === null && !current.webhooks,
       };
       return transition;
     });
-    if (result) {
-      // An endpoint enabled while the claim ran: its deliveries follow the committed claim at once.
-      const late = result.webhooksAfterCommit;
-      if (late) await queueWebhookDeliveries(deps.pool, late.projectId, late.events, late.at);
-      await deps.events.publish(result.events);
-    }
+  try {
+    // An endpoint enabled since the read: the statement refused to be the last, the claim runs again.
+    const result = await claim(true).catch((err: unknown) => {
+      if (!isNotLast(err)) throw err;
+      return claim(false);
+    });
+    if (result) await deps.events.publish(result.events);
   } catch (err) {
     // Someone else moved the job first (cancelled, or another worker claimed it): nothing to run.
     if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'INVALID_TRANSITION' || err.code === 'NOT_FOUND')) return null;
@@ -152,7 +166,7 @@ interface ClaimRead extends TransitionRead {
   /** Whether the job has checkpoints in force (only then is its chain read). */
   checkpointed: boolean;
   artifacts: number;
-  /** Whether the project has an enabled webhook endpoint (see TransitionRequest.last). */
+  /** Whether the project has an enabled webhook endpoint: then the claim's COMMIT goes after its transition's statement. */
   webhooks: boolean;
 }
 

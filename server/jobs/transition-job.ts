@@ -6,7 +6,8 @@ import { commitWithNext } from '../db/named-statements.ts';
 import type { JobEventBus } from './job-event-bus.ts';
 import { appendJobEvent, insertEventsFrom, toEventRecord, type JobEventRecord, type NewJobEvent } from './job-event.ts';
 import { canTransition, isTerminal, type JobState } from './state-machine.ts';
-import { jobStateEvents, queueWebhookDeliveries, type WebhookEvent } from '../webhooks/webhook-events.ts';
+import { jobStateEvents, queueWebhookDeliveries } from '../webhooks/webhook-events.ts';
+import { refusalOf, refuseSql } from '../db/refusal.ts';
 
 export interface TransitionDeps {
   pool: pg.Pool;
@@ -74,15 +75,16 @@ export interface TransitionRequest {
   /** Further writes that must commit together with the state change (reviews, attempts). */
   effects?: (tx: TransitionTx) => Promise<void>;
   /**
-   * The caller read, under its project's lock, that the project has no enabled webhook endpoint
-   * (`webhooks` false), and nothing follows the transition's statement in its transaction (`effects`
-   * sends no statement, the caller none after it): COMMIT goes with the statement, in its round trip
-   * (commitWithNext). An endpoint enabled since that read, which the statement's own snapshot sees,
-   * cannot have its deliveries in the committed transaction: they are the result's
-   * `webhooksAfterCommit`, for the caller to queue at once. A lost race (CONFLICT) still commits
-   * what the transaction wrote before the statement: for a caller that wrote nothing before it.
+   * The transition's statement is, most likely, its transaction's last: COMMIT goes with it, in its
+   * round trip (commitWithNext). The statement fails itself (NOT_LAST, see isNotLast) when something
+   * must follow it after all: the project has an enabled webhook endpoint (its deliveries are
+   * queued after the statement), or `unless` holds (SQL over the CTEs `updated` and `written`, e.g.
+   * a slot to give). Nothing is then written; transitionJob runs the transition again without
+   * `last`, a caller of transitionInTransaction runs its transaction again. `effects` must send no
+   * statement when `unless` does not hold. A lost race (CONFLICT) commits what the transaction
+   * wrote before the statement: for callers that wrote nothing before it.
    */
-  last?: { webhooks: boolean };
+  last?: { unless?: string };
 }
 
 export interface TransitionResult {
@@ -94,8 +96,6 @@ export interface TransitionResult {
   attemptCount?: number;
   /** With `writeWith`: the id its row was written with. */
   writtenId?: string;
-  /** With `last`: the deliveries of an endpoint enabled since the caller's read (see `last`), to queue now. */
-  webhooksAfterCommit?: { projectId: string; events: WebhookEvent[]; at: Date };
 }
 
 /**
@@ -104,10 +104,21 @@ export interface TransitionResult {
  * An illegal change is INVALID_TRANSITION, a lost race CONFLICT; either way nothing is written.
  */
 export async function transitionJob(deps: TransitionDeps, req: TransitionRequest): Promise<TransitionResult> {
-  const result = await withTransaction(deps.pool, (client) => transitionInTransaction(client, req));
+  const result = await withTransaction(deps.pool, (client) => transitionInTransaction(client, req)).catch((err: unknown) => {
+    if (!isNotLast(err)) throw err;
+    // Something follows the statement after all (see `last`): the transition again, its COMMIT after it.
+    const { last: _, ...again } = req;
+    return withTransaction(deps.pool, (client) => transitionInTransaction(client, again));
+  });
   await deps.events.publish(result.events);
   return result;
 }
+
+/** The refusal of a transition's statement sent as its transaction's last (`last`) that found something must follow it. */
+const NOT_LAST = 'not the last statement';
+
+/** Whether `err` is a transition's NOT_LAST refusal (see TransitionRequest.last): nothing was written; run it again without `last`. */
+export const isNotLast = (err: unknown) => refusalOf(err) === NOT_LAST;
 
 /** The same, inside a caller's transaction; the caller must publish `events` after its commit. */
 export async function transitionInTransaction(sql: Sql, req: TransitionRequest): Promise<TransitionResult> {
@@ -168,8 +179,10 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     ],
     params,
   );
-  const last = req.last?.webhooks === false;
-  if (last) commitWithNext(sql);
+  if (req.last) commitWithNext(sql);
+  const notLast = req.last
+    ? `, CASE WHEN (SELECT webhooks FROM updated)${req.last.unless ? ` OR (${req.last.unless})` : ''} THEN ${refuseSql(NOT_LAST)} END AS "notLast"`
+    : '';
   const { rows } = await sql.query<Record<string, unknown>>(
     `WITH updated AS (
        UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + $6::int, "updatedAt" = now(),
@@ -178,7 +191,7 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
        RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount",
                  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)${written}
      ${insert}, (SELECT version FROM updated) AS "jobVersion", (SELECT "attemptCount" FROM updated) AS "jobAttemptCount",
-       (SELECT webhooks FROM updated) AS "jobWebhooks"${written ? ', (SELECT to_jsonb(written) FROM written) AS "writtenRow"' : ''}`,
+       (SELECT webhooks FROM updated) AS "jobWebhooks"${written ? ', (SELECT to_jsonb(written) FROM written) AS "writtenRow"' : ''}${notLast}`,
     params,
   );
   if (rows.length === 0) {
@@ -192,7 +205,7 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   const writtenRow = written ? ((rows[0].writtenRow as Record<string, unknown> | null) ?? null) : undefined;
   const writtenId = writtenRow?.id as string | undefined;
   const events: JobEventRecord[] = rows
-    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, writtenRow: _r, ...row }) => toEventRecord(row))
+    .map(({ jobVersion: _v, jobAttemptCount: _a, jobWebhooks: _w, writtenRow: _r, notLast: _l, ...row }) => toEventRecord(row))
     .sort((a, b) => a.seq - b.seq);
   const changed = events[events.length - 1];
   if (req.effects) {
@@ -207,23 +220,23 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
       },
     });
   }
-  const deliveries = webhooks
-    ? {
+  if (webhooks) {
+    await queueWebhookDeliveries(
+      sql,
+      current.projectId,
+      jobStateEvents({
         projectId: current.projectId,
-        events: jobStateEvents({
-          projectId: current.projectId,
-          jobId: req.jobId,
-          fromState: from,
-          toState: req.to,
-          seq: changed.seq,
-          actor: req.actor,
-          message: changed.message ?? '',
-          attemptNumber: req.attemptNumber ?? null,
-        }),
-        at: new Date(changed.createdAt),
-      }
-    : null;
-  if (deliveries && !last) await queueWebhookDeliveries(sql, deliveries.projectId, deliveries.events, deliveries.at);
+        jobId: req.jobId,
+        fromState: from,
+        toState: req.to,
+        seq: changed.seq,
+        actor: req.actor,
+        message: changed.message ?? '',
+        attemptNumber: req.attemptNumber ?? null,
+      }),
+      new Date(changed.createdAt),
+    );
+  }
   return {
     jobId: req.jobId,
     from,
@@ -231,6 +244,5 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     events,
     ...(patch.countAttempt ? { attemptCount } : {}),
     ...(writtenId ? { writtenId } : {}),
-    ...(deliveries && last ? { webhooksAfterCommit: deliveries } : {}),
   };
 }

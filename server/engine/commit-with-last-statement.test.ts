@@ -1,12 +1,13 @@
-// The claim (startAttempt) sends its COMMIT with its last statement, the job's transition, when the
-// project had no enabled webhook endpoint as its locked read saw it: two round trips in all. An
-// endpoint enabled between that read and the transition's statement (whose own snapshot sees it)
-// still gets the claim's deliveries, queued right after the commit; an endpoint known to the read
-// gets them in the claim's transaction, as every other transition does. API only (no worker): the
-// claims here are this file's own.
+// A claim (startAttempt) and an attempt's end (finishAttempt) send their COMMIT with their last
+// statement, the job's transition, when what the claim read says nothing follows it: no webhook
+// endpoint (and, for the end, no running-attempts limit). The statement checks again and refuses to
+// be the last when something must follow it after all (an endpoint enabled since the read, a slot
+// to give): nothing is written, and the transaction runs again with its COMMIT after the statement.
+// API only (no worker): the claims and ends here are this file's own.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAttempt } from './start-attempt.ts';
+import { finishAttempt } from './finish-attempt.ts';
 import { recordStatements } from '../test/count-statements.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startTestServer, type TestServer } from '../test/harness.ts';
@@ -76,13 +77,15 @@ const setEnabled = async (id: string, enabled: boolean) => {
   expect(res.errors).toBeUndefined();
 };
 
-it("an endpoint enabled between the claim's read and its transition gets the claim's delivery, queued after the commit", async () => {
+it("an endpoint enabled between the claim's read and its transition: the claim runs again and its delivery commits with it", async () => {
   // Creating an endpoint takes the project's lock, which the claim holds from its read on; enabling
   // one does not. Just before the claim's transition statement goes out, another connection
   // enables the endpoint and commits: the claim's read did not see it, the transition's statement does.
   const endpointId = await createEndpoint();
   await setEnabled(endpointId, false);
   const jobId = await newJob();
+  // Recorded from before the interposition below, which then puts back the recording query.
+  const raced = recordStatements();
   const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const original = proto.query;
   let enabled = false;
@@ -102,8 +105,13 @@ it("an endpoint enabled between the claim's read and its transition gets the cla
     expect((await claim(jobId))?.number).toBe(1);
   } finally {
     proto.query = original;
+    raced.stop();
   }
   expect(enabled).toBe(true);
+  // The first transaction refused its statement and rolled back; the second committed after the deliveries.
+  expect(raced.texts.filter((s) => /^(BEGIN|COMMIT|ROLLBACK)$/.test(s))).toEqual(['BEGIN', 'COMMIT', 'ROLLBACK', 'BEGIN', 'COMMIT']);
+  const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "JobAttempt" WHERE "jobId" = $1`, [jobId]);
+  expect(rows[0].n).toBe(1);
   expect(await runningDeliveries(jobId)).toEqual([{ endpointId, queued: 1 }]);
 
   // Now the read sees the endpoint: the deliveries go in the claim's transaction, with its COMMIT after them.
@@ -118,4 +126,46 @@ it("an endpoint enabled between the claim's read and its transition gets the cla
   expect(log.texts.indexOf('COMMIT')).toBeGreaterThan(log.texts.findIndex((s) => s.includes('INSERT INTO "WebhookDelivery"')));
   expect(await runningDeliveries(next)).toEqual([{ endpointId, queued: 1 }]);
   await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpointId });
+});
+
+it("an attempt's end: its COMMIT with its transition; a limit set since the claim makes it run again and give the slot", async () => {
+  const pool = t.app.services.pool;
+  const opts = { retryBaseMs: 1000, defaultMaxRunning: null };
+  // Without a limit: the end is one round trip (BEGIN, the transition, COMMIT).
+  const plain = await claim(await newJob());
+  expect(plain?.endsLast).toBe(true);
+  const log = recordStatements();
+  try {
+    expect(await finishAttempt(t.app.services, plain!, { kind: 'budget_exceeded', message: 'spent' }, opts)).toBe('BUDGET_EXCEEDED');
+  } finally {
+    log.stop();
+  }
+  expect(log.roundTrips()).toBe(1);
+
+  // A limit set, and a job parked waiting for a slot, after the claim: the end must give the slot.
+  const attempt = await claim(await newJob());
+  expect(attempt?.endsLast).toBe(true);
+  const waiting = await newJob();
+  await pool.query(`UPDATE "Project" SET "maxRunningAttempts" = 10 WHERE id = $1`, [attempt!.projectId]);
+  await pool.query(`UPDATE "Job" SET "slotWaitSince" = now() WHERE id = $1`, [waiting]);
+  const queueEntries = async () =>
+    (await pool.query(`SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [waiting])).rows[0]
+      .n as number;
+  const entriesBefore = await queueEntries();
+  const again = recordStatements();
+  try {
+    expect(await finishAttempt(t.app.services, attempt!, { kind: 'budget_exceeded', message: 'spent' }, opts)).toBe('BUDGET_EXCEEDED');
+  } finally {
+    again.stop();
+  }
+  expect(again.texts.filter((s) => /^(BEGIN|COMMIT|ROLLBACK)$/.test(s))).toEqual(['BEGIN', 'COMMIT', 'ROLLBACK', 'BEGIN', 'COMMIT']);
+  const { rows } = await pool.query(`SELECT "slotWaitSince" FROM "Job" WHERE id = $1`, [waiting]);
+  expect(rows[0].slotWaitSince).toBeNull();
+  expect(await queueEntries()).toBe(entriesBefore + 1);
+  const ended = await pool.query(
+    `SELECT j.state, a.state AS attempt FROM "Job" j JOIN "JobAttempt" a ON a."jobId" = j.id WHERE j.id = $1`,
+    [attempt!.jobId],
+  );
+  expect(ended.rows).toEqual([{ state: 'BUDGET_EXCEEDED', attempt: 'BUDGET_EXCEEDED' }]);
+  await pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL WHERE id = $1`, [attempt!.projectId]);
 });
