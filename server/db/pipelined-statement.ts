@@ -26,6 +26,7 @@ interface ActiveQuery {
   name?: string;
   binary?: boolean;
   text: string;
+  values?: unknown;
   _result: unknown;
   submit(connection: Connection): Error | null;
   handleRowDescription(msg: unknown): void;
@@ -109,7 +110,9 @@ export class PipelinedStatement {
   submit(connection: Connection): Error | null {
     // What pg's Query refuses before it writes anything is refused here before BEGIN is written:
     // a BEGIN left without its Sync would run with whatever query the connection sends next.
-    const { name, text } = this.statement;
+    const { name, text, values } = this.statement;
+    if (typeof text !== 'string') return new Error('A query must have either text or a name. Supplying neither is unsupported.');
+    if (values !== undefined && !Array.isArray(values)) return new Error('Query values must be an array');
     const previous = name ? (connection.parsedStatements[name] ?? connection.submittedNamedStatements[name]) : undefined;
     if (previous !== undefined && previous !== text)
       return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
@@ -141,7 +144,7 @@ export class PipelinedStatement {
     else if (!this.done) {
       this.done = true;
       this.statement.handleCommandComplete(msg, connection);
-    } else this.committed = true;
+    } else if ((msg as { text?: string }).text === 'COMMIT') this.committed = true;
   }
   handleError(err: Error, connection: Connection) {
     // An error before the statement's own Parse completed: pg's Client forgot nothing (no name

@@ -294,11 +294,21 @@ describe('withTransaction, COMMIT with the last statement (commitWithNext)', () 
         }),
       ).rejects.toThrow(/cannot serialize/);
       expect(await inserted([3103, 3104])).toEqual([]);
-      // The same statements run again afterwards (named statements are not left half-known).
+      // The failing statements' text runs again afterwards on this connection (a statement that
+      // failed as it ran or parsed is not left half-known to pg's client). Not the one whose value
+      // pg could not serialize: pg then closes the statement it parsed yet notes it as parsed, so
+      // that text fails on this connection from then on ("prepared statement … does not exist"),
+      // with or without this project's pipelining.
       await withTransaction(one, async (sql) => {
         commitWithNext(sql);
         await sql.query(`INSERT INTO tx_rows SELECT $1, 1 / $2::int`, [3101, 1]);
       });
+      await expect(
+        withTransaction(one, async (sql) => {
+          commitWithNext(sql);
+          await sql.query(`SELECT nope FROM tx_rows WHERE id = $1 AND $2::int = 0`, [3102, 0]);
+        }),
+      ).rejects.toThrow(/column "nope" does not exist/);
       expect(await inserted([3101])).toEqual([3101]);
       expect(await idleInTransaction()).toBe(0);
     } finally {

@@ -83,7 +83,10 @@ export async function startAttempt(
         // chain is read below) or the project has webhook endpoints (as the read saw it; the
         // statement checks again); what came before it wrote nothing (the slot's statement writes
         // only when it parks the job, and then no transition is sent): COMMIT goes with it.
-        ...(mayBeLast && !current.checkpointed && !current.webhooks ? { last: {} } : {}),
+        // The statement also refuses to be the last without its attempt's row (the fence below then
+        // throws with the transaction still open). What fails after a committed claim (a bound that
+        // cannot be read) leaves a RUNNING attempt no runner takes: the lost-attempt sweep retries it.
+        ...(mayBeLast && !current.checkpointed && !current.webhooks ? { last: { unless: 'NOT EXISTS (SELECT 1 FROM written)' } } : {}),
         // The attempt's row, in the guarded update's statement: written exactly when the claim wins.
         // Its RETURNING reads the spending bound (the models: the operator's override, else the
         // crew's agents'): this statement runs after the project's lock was taken, so its snapshot

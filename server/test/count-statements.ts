@@ -25,7 +25,8 @@ export function recordStatements(): StatementLog {
   const original = proto.query;
   // Kept raw while recording (the whitespace is collapsed when read), so that recording costs a
   // measured window as little CPU as possible.
-  const raw: string[] = [];
+  /** A text, or a COMMIT sent with a statement: whether it ran, asked when the log is read. */
+  const raw: (string | (() => boolean))[] = [];
   const autocommit: string[] = [];
   /** The text of each query sent (a BEGIN or COMMIT sent with a statement is not one). */
   const trips: string[] = [];
@@ -44,7 +45,8 @@ export function recordStatements(): StatementLog {
     else if (isTransactionControl(text)) inTransaction.delete(this);
     else if (!inTransaction.has(this)) autocommit.push(text);
     if (typeof q === 'object' && q?.commitsTransaction) {
-      raw.push('COMMIT');
+      // Recorded once it ran: a statement that fails is not followed by its COMMIT.
+      raw.push(() => (q as { committed?: boolean }).committed === true);
       inTransaction.delete(this);
     }
     return original.apply(this, args);
@@ -52,7 +54,7 @@ export function recordStatements(): StatementLog {
   const collapse = (texts: string[]) => texts.map((t) => t.replace(/\s+/g, ' ').trim());
   return {
     get texts() {
-      return collapse(raw);
+      return collapse(raw.flatMap((t) => (typeof t === 'string' ? [t] : t() ? ['COMMIT'] : [])));
     },
     get autocommitTexts() {
       return collapse(autocommit);
