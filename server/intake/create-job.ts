@@ -47,6 +47,14 @@ export interface NewJobColumns {
 
 export const MAX_INPUT_BYTES = 256 * 1024;
 
+export interface CreateJobDeps {
+  pool: pg.Pool;
+  events: JobEventBus;
+  config?: { repositoryRoots: string[]; model?: Config['model'] };
+  /** Where the runner's keys come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
 function validateRequest(req: CreateJobRequest): void {
   if (req.idempotencyKey !== undefined && req.idempotencyKey !== null) {
     if (req.idempotencyKey.length < 1 || req.idempotencyKey.length > 200) {
@@ -74,31 +82,66 @@ function validateRequest(req: CreateJobRequest): void {
  * With an idempotency key, the same key returns the same job (the unique index decides races);
  * reusing a key for a different request is a CONFLICT.
  */
-export async function createJob(
-  deps: {
-    pool: pg.Pool;
-    events: JobEventBus;
-    config?: { repositoryRoots: string[]; model?: Config['model'] };
-    /** Where the runner's keys come from (default process.env). */ env?: NodeJS.ProcessEnv;
-  },
-  req: CreateJobRequest,
-): Promise<CreateJobResult> {
+export async function createJob(deps: CreateJobDeps, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
+  const override = deps.config?.model?.model || null;
+  const known = knownTemplates.get(templateKey(req, override));
+  // The template as this process last read it: the insert checks that it is still the current
+  // version, that every model its crew calls still has a price and that the project's budget is
+  // not spent (what the read below decides), and inserts nothing otherwise. A refusal is the
+  // current template's to decide: input the known one refuses goes the way below too.
+  const acceptable = known && (await checkInput(deps, known, req.input).then(() => true, refusedByKnown));
+  if (known && acceptable) {
+    const outcome = await insertQueuedJob(deps.pool, req, known, specOf(known), JSON.stringify(req.input), {
+      models: override ? [override] : known.crew.agents.map((a) => a.model),
+    });
+    if (outcome !== STALE) return created(deps, req, outcome);
+  }
   // The template, the prices its crew needs and a spent budget, in one read.
-  const override = deps.config?.model?.model;
-  const { rows: templates } = await deps.pool.query<
-    JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string; prices: PriceRow[]; spentBudget: SpentBudget | null }
-  >(
-    `SELECT id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks,
-            ${PRICES_OF_CREW('t.crew', '$3::text')} AS prices, ${SPENT_BUDGET('$1')} AS "spentBudget"
+  const { rows: templates } = await deps.pool.query<TemplateRow & { prices: PriceRow[]; spentBudget: SpentBudget | null }>(
+    `SELECT ${TEMPLATE_COLUMNS}, ${PRICES_OF_CREW('t.crew', '$3::text')} AS prices, ${SPENT_BUDGET('$1')} AS "spentBudget"
      FROM "Template" t WHERE "projectId" = $1 AND slug = $2`,
-    [req.projectId, req.templateSlug, override || null],
+    [req.projectId, req.templateSlug, override],
   );
-  const template = templates[0];
-  if (!template) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
-  const valid = await validateOffThread<InputValidation>({ op: 'input', schema: template.inputSchema, input: req.input });
+  const read = templates[0];
+  if (!read) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
+  const { prices, spentBudget, ...template } = read;
+  await checkInput(deps, template, req.input);
+  refuseUnpriced(priceMap(prices), template.crew.agents, override ?? undefined, template.slug);
+  const spent = spentBudgetError(spentBudget);
+  // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
+  if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;
+  if (!spent) rememberTemplate(templateKey(req, override), template);
+  return created(deps, req, await insertQueuedJob(deps.pool, req, template, specOf(template), JSON.stringify(req.input)));
+}
+
+/** The known template refused the input: the current one decides (createJob reads it). */
+const refusedByKnown = () => false;
+
+/** The template's columns a job's spec is made of. */
+type TemplateRow = JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string };
+const TEMPLATE_COLUMNS = `id, slug, version, name, crew, "inputSchema", "outputSchema", "requiresReview", "maxAttempts", "timeoutSeconds", executor, workspace, checks`;
+
+/**
+ * The templates this process read last, by project, slug and the operator's model override: a
+ * createJob that finds its template here sends one statement instead of two (the insert checks
+ * what the read would have: see createJob). At most KNOWN_TEMPLATES, the oldest forgotten first.
+ */
+const knownTemplates = new Map<string, TemplateRow>();
+const KNOWN_TEMPLATES = 256;
+const templateKey = (req: CreateJobRequest, override: string | null) => `${req.projectId}\0${req.templateSlug}\0${override ?? ''}`;
+
+function rememberTemplate(key: string, template: TemplateRow) {
+  knownTemplates.delete(key);
+  knownTemplates.set(key, template);
+  if (knownTemplates.size > KNOWN_TEMPLATES) knownTemplates.delete(knownTemplates.keys().next().value!);
+}
+
+/** What is refused of the input before a job exists: its schema, a local repository outside the roots, a model the runner could not call. */
+async function checkInput(deps: CreateJobDeps, template: TemplateRow, input: unknown): Promise<void> {
+  const valid = await validateOffThread<InputValidation>({ op: 'input', schema: template.inputSchema, input });
   if (!valid.ok) throw badInput(valid.message, { field: 'input', errors: valid.errors });
-  refuseLocalRepository(template.workspace, req.input, deps.config?.repositoryRoots ?? []);
+  refuseLocalRepository(template.workspace, input, deps.config?.repositoryRoots ?? []);
   // A provider or key the runner would lack, or a price deleted (or an override set) since the
   // template was saved: refused now, not after the run. A Kubernetes runner's keys are in its own
   // Secret, which this server cannot see.
@@ -106,12 +149,10 @@ export async function createJob(
     const keysFrom = template.executor.kind === 'kubernetes' ? undefined : (deps.env ?? process.env);
     refuseUnconfiguredModels(deps.config.model, template.crew.agents, { keysFrom, templateSlug: template.slug });
   }
-  refuseUnpriced(priceMap(template.prices), template.crew.agents, override, template.slug);
-  const spent = spentBudgetError(template.spentBudget);
-  // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
-  if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;
+}
 
-  const spec = {
+function specOf(template: TemplateRow) {
+  return {
     slug: template.slug,
     version: template.version,
     name: template.name,
@@ -125,14 +166,17 @@ export async function createJob(
     workspace: template.workspace,
     checks: template.checks,
   };
-  const inputJson = JSON.stringify(req.input);
-  const outcome = await insertQueuedJob(deps.pool, req, template, spec, inputJson);
+}
+
+/** The job inserted (published), or the one that holds the idempotency key (or its CONFLICT). */
+async function created(deps: CreateJobDeps, req: CreateJobRequest, outcome: Inserted | null): Promise<CreateJobResult> {
   if (outcome) {
     await deps.events.publish([outcome.event]);
     return { jobId: outcome.jobId, created: true, columns: outcome.columns };
   }
   // The key was taken: by an identical request (return its job) or by a different one (refuse).
   // Every part of the request counts: the template, the input and the cost limit.
+  const inputJson = JSON.stringify(req.input);
   const { rows } = await deps.pool.query<{ id: string; sameInput: boolean; sameMaxCost: boolean; slug: string }>(
     `SELECT j.id, j.input = $3::jsonb AS "sameInput", j."maxCostUsd" IS NOT DISTINCT FROM round($4::numeric, 8) AS "sameMaxCost", t.slug
      FROM "Job" j JOIN "Template" t ON t.id = j."templateId"
@@ -156,9 +200,15 @@ export async function createJob(
   return { jobId: existing.id, created: false };
 }
 
+type Inserted = { jobId: string; event: JobEventRecord; columns: NewJobColumns };
+/** The insert's check of a template known from an earlier read failed: nothing was inserted. */
+const STALE = Symbol('stale template');
+
 /**
  * The job, its first event and its queue entry in ONE statement (so they commit together or not at
  * all, with no transaction around them). Null when the idempotency key is taken: nothing is inserted.
+ * With `check` (a template known from an earlier read), STALE when the template is no longer that
+ * version, a model of `check.models` has no price or the project's budget is spent: nothing is inserted.
  */
 async function insertQueuedJob(
   pool: pg.Pool,
@@ -166,7 +216,23 @@ async function insertQueuedJob(
   template: { id: string; slug: string; version: number },
   spec: object,
   inputJson: string,
-): Promise<{ jobId: string; event: JobEventRecord; columns: NewJobColumns } | null> {
+): Promise<Inserted | null>;
+async function insertQueuedJob(
+  pool: pg.Pool,
+  req: CreateJobRequest,
+  template: { id: string; slug: string; version: number },
+  spec: object,
+  inputJson: string,
+  check: { models: string[] },
+): Promise<Inserted | null | typeof STALE>;
+async function insertQueuedJob(
+  pool: pg.Pool,
+  req: CreateJobRequest,
+  template: { id: string; slug: string; version: number },
+  spec: object,
+  inputJson: string,
+  check?: { models: string[] },
+): Promise<Inserted | null | typeof STALE> {
   const params: unknown[] = [
     req.projectId,
     template.id,
@@ -185,10 +251,21 @@ async function insertQueuedJob(
     message: `Job created from template ${template.slug} v${template.version}`,
     actor: req.createdBy,
   };
+  if (check) params.push(check.models);
+  // The known template's check: what createJob's read would decide, in this statement's snapshot.
+  const checked = check
+    ? `WITH current AS (
+         SELECT EXISTS (SELECT 1 FROM "Template" t WHERE t.id = $2 AND t.version = $3)
+                AND NOT EXISTS (SELECT 1 FROM unnest($10::text[]) m WHERE NOT EXISTS (SELECT 1 FROM "ModelPrice" p WHERE p.model = m))
+                AND ${SPENT_BUDGET('$1')} IS NULL AS ok),
+       job AS (
+         INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
+         SELECT gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1 FROM current WHERE ok`
+    : `WITH job AS (
+         INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`;
   const { rows } = await pool.query<Record<string, unknown>>(
-    `WITH job AS (
-       INSERT INTO "Job" (id, "projectId", "templateId", "templateVersion", spec, input, "idempotencyKey", "maxCostUsd", "createdById", "createdBy", "lastSeq")
-       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+    `${checked}
        ON CONFLICT ("projectId", "idempotencyKey") DO NOTHING
        RETURNING id, "projectId", 0 AS base,
                  json_build_object('id', id, 'state', state, 'templateVersion', "templateVersion", 'idempotencyKey', "idempotencyKey",
@@ -197,11 +274,13 @@ async function insertQueuedJob(
      -- Read below so that it runs (a CTE that only SELECTs runs when something reads it).
      queued AS (SELECT ${ADD_RUN_OF_NEW_JOB('job.id', 'job."projectId"')} AS entry FROM job),
      event AS (${insertEventsFrom('job', 's.id', [created], params)})
-     SELECT event.*, (SELECT count(entry) FROM queued) AS queued, (SELECT columns FROM job) AS "jobColumns" FROM event`,
+     SELECT event.*, (SELECT count(entry) FROM queued) AS queued, (SELECT columns FROM job) AS "jobColumns",
+            ${check ? '(SELECT ok FROM current)' : 'true'} AS "templateCurrent"
+       FROM (SELECT 1) one LEFT JOIN event ON true`,
     params,
   );
-  if (rows.length === 0) return null;
-  const { queued: _queued, jobColumns, ...event } = rows[0];
+  const { queued: _queued, jobColumns, templateCurrent, ...event } = rows[0];
+  if (event.jobId === null) return templateCurrent === true ? null : STALE;
   const columns = jobColumns as Omit<NewJobColumns, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
   return {
     jobId: event.jobId as string,

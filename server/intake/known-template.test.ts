@@ -1,0 +1,96 @@
+// createJob with a template this process read before: one statement (the insert checks what the
+// template's read would decide), and whatever changed since (a new version of the template, a price
+// deleted, a budget spent) is decided as if the template had been read again.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { recordStatements } from '../test/count-statements.ts';
+import { startTestServer, type TestServer } from '../test/harness.ts';
+import { minimalTemplate } from '../test/minimal-template.ts';
+import { createJob } from './create-job.ts';
+import { AppError } from '../errors.ts';
+
+let t: TestServer;
+let projectId: string;
+const TEMPLATE = minimalTemplate('known-template', 'Known template');
+
+beforeAll(async () => {
+  t = await startTestServer();
+  await upsert(TEMPLATE);
+  projectId = (await t.app.services.pool.query<{ id: string }>(`SELECT id FROM "Project" WHERE slug = 'default'`)).rows[0].id;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function upsert(template: object) {
+  const r = await t.gql(`mutation($input: TemplateInput!) { upsertTemplate(input: $input) { slug } }`, { input: template });
+  expect(r.errors).toBeUndefined();
+}
+
+const create = (input: unknown, idempotencyKey?: string) =>
+  createJob(t.app.services, {
+    projectId,
+    templateSlug: TEMPLATE.slug,
+    input,
+    idempotencyKey: idempotencyKey ?? null,
+    createdById: null,
+    createdBy: 'known-template-test',
+  });
+
+/** createJob's statements and the job's template version (or the refusal's code). */
+async function counted(input: unknown, idempotencyKey?: string) {
+  const log = recordStatements();
+  const r = await create(input, idempotencyKey).finally(() => log.stop()).catch((err: unknown) => err);
+  const statements = log.texts.length;
+  if (!('jobId' in (r as object))) return { statements, refused: r instanceof AppError ? r.code : String(r) };
+  const { jobId, created } = r as Awaited<ReturnType<typeof create>>;
+  const { rows } = await t.app.services.pool.query<{ v: number }>(`SELECT "templateVersion" AS v FROM "Job" WHERE id = $1`, [jobId]);
+  return { statements, version: rows[0].v, jobId, created };
+}
+
+it('a known template costs createJob one statement; a new version of it is used at once, its schema deciding the input', async () => {
+  expect(await counted({ n: 1 })).toMatchObject({ statements: 2, version: 1 }); // read, insert
+  expect(await counted({ n: 2 })).toMatchObject({ statements: 1, version: 1 });
+  expect(await counted({ n: 3 })).toMatchObject({ statements: 1, version: 1 });
+
+  // Version 2 takes a string `n`: what version 1 refused is accepted, what it accepted refused.
+  await upsert({ ...TEMPLATE, inputSchema: { type: 'object', properties: { n: { type: 'string' } }, required: ['n'] } });
+  expect(await counted({ n: 'four' })).toMatchObject({ version: 2 });
+  expect(await counted({ n: 'five' })).toMatchObject({ statements: 1, version: 2 });
+  expect(await counted({ n: 6 })).toMatchObject({ refused: 'BAD_USER_INPUT' });
+  // A version the known template's schema accepts, the current one refuses.
+  await upsert({ ...TEMPLATE, inputSchema: { type: 'object', properties: { n: { type: 'string', maxLength: 3 } }, required: ['n'] } });
+  expect(await counted({ n: 'seven' })).toMatchObject({ refused: 'BAD_USER_INPUT' });
+  expect(await counted({ n: 'ok' })).toMatchObject({ version: 3 });
+
+  // The same idempotency key twice: the same job, not a second one.
+  const first = await counted({ n: 'k' }, 'known-template-key');
+  expect(await counted({ n: 'k' }, 'known-template-key')).toMatchObject({ jobId: first.jobId, created: false });
+});
+
+it('a price deleted or a budget spent since the template was read refuses the job as a fresh read does', async () => {
+  await upsert({ ...TEMPLATE, inputSchema: { type: 'object' } });
+  expect(await counted({})).toMatchObject({ version: 4 });
+  expect(await counted({})).toMatchObject({ statements: 1, version: 4 });
+
+  const pool = t.app.services.pool;
+  const { rows: prices } = await pool.query(`DELETE FROM "ModelPrice" WHERE model = 'gpt-4o-mini' RETURNING *`);
+  expect(prices).toHaveLength(1);
+  try {
+    expect(await counted({})).toMatchObject({ refused: 'BAD_USER_INPUT' });
+  } finally {
+    const p = prices[0];
+    await pool.query(
+      `INSERT INTO "ModelPrice" (model, "inputUsdPerMillion", "outputUsdPerMillion", "updatedAt") VALUES ($1, $2, $3, now())`,
+      [p.model, p.inputUsdPerMillion, p.outputUsdPerMillion],
+    );
+  }
+  expect(await counted({})).toMatchObject({ version: 4 });
+
+  const budget = await t.gql(`mutation { setBudget(input: { limitUsd: 1, period: MONTHLY }) { id } }`);
+  expect(budget.errors).toBeUndefined();
+  await pool.query(`UPDATE "Budget" SET "spentUsd" = 1 WHERE "projectId" = $1`, [projectId]);
+  expect(await counted({})).toMatchObject({ refused: 'BUDGET_EXCEEDED' });
+  await pool.query(`UPDATE "Budget" SET "spentUsd" = 0 WHERE "projectId" = $1`, [projectId]);
+  expect(await counted({})).toMatchObject({ version: 4 });
+  expect(await counted({})).toMatchObject({ statements: 1, version: 4 });
+});
