@@ -85,17 +85,26 @@ function validateRequest(req: CreateJobRequest): void {
 export async function createJob(deps: CreateJobDeps, req: CreateJobRequest): Promise<CreateJobResult> {
   validateRequest(req);
   const override = deps.config?.model?.model || null;
-  const known = knownTemplates.get(templateKey(req, override));
+  const key = templateKey(req, override);
+  const known = knownTemplates.get(key);
   // The template as this process last read it: the insert checks that it is still the current
   // version, that every model its crew calls still has a price and that the project's budget is
-  // not spent (what the read below decides), and inserts nothing otherwise. A refusal is the
-  // current template's to decide: input the known one refuses goes the way below too.
-  const acceptable = known && (await checkInput(deps, known, req.input).then(() => true, refusedByKnown));
-  if (known && acceptable) {
+  // not spent (what the read below decides), and inserts nothing otherwise. A refusal of the
+  // input is the current version's to decide: the read below tells.
+  const checked = known
+    ? await checkInput(deps, known, req.input).then(
+        (): Verdict => ACCEPTED,
+        (error: unknown): Verdict => ({ error }),
+      )
+    : null;
+  if (known && checked === ACCEPTED) {
     const outcome = await insertQueuedJob(deps.pool, req, known, specOf(known), JSON.stringify(req.input), {
       models: override ? [override] : known.crew.agents.map((a) => a.model),
     });
-    if (outcome !== STALE) return created(deps, req, outcome);
+    if (outcome !== STALE) {
+      rememberTemplate(key, known); // the most recently used is forgotten last
+      return created(deps, req, outcome);
+    }
   }
   // The template, the prices its crew needs and a spent budget, in one read.
   const { rows: templates } = await deps.pool.query<TemplateRow & { prices: PriceRow[]; spentBudget: SpentBudget | null }>(
@@ -104,19 +113,27 @@ export async function createJob(deps: CreateJobDeps, req: CreateJobRequest): Pro
     [req.projectId, req.templateSlug, override],
   );
   const read = templates[0];
-  if (!read) throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
+  if (!read) {
+    knownTemplates.delete(key);
+    throw badInput(`There is no template \`${req.templateSlug}\` in this project.`, { field: 'templateSlug' });
+  }
   const { prices, spentBudget, ...template } = read;
-  await checkInput(deps, template, req.input);
+  // The input was checked against this very version already: its verdict stands (one check per request).
+  const sameVersion = known?.id === template.id && known.version === template.version;
+  if (!(sameVersion && checked)) await checkInput(deps, template, req.input);
+  else if (checked !== ACCEPTED) throw checked.error;
   refuseUnpriced(priceMap(prices), template.crew.agents, override ?? undefined, template.slug);
   const spent = spentBudgetError(spentBudget);
+  if (spent) knownTemplates.delete(key);
+  else rememberTemplate(key, template);
   // A retry of a request that already made its job still gets that job (or its CONFLICT) below.
   if (spent && !(req.idempotencyKey && (await keyTaken(deps.pool, req.projectId, req.idempotencyKey)))) throw spent;
-  if (!spent) rememberTemplate(templateKey(req, override), template);
   return created(deps, req, await insertQueuedJob(deps.pool, req, template, specOf(template), JSON.stringify(req.input)));
 }
 
-/** The known template refused the input: the current one decides (createJob reads it). */
-const refusedByKnown = () => false;
+/** The known template's check of the input: ACCEPTED, or the refusal it threw. */
+type Verdict = { error: unknown };
+const ACCEPTED: Verdict = { error: null };
 
 /** The template's columns a job's spec is made of. */
 type TemplateRow = JobSpec & Required<Pick<JobSpec, 'workspace' | 'checks'>> & { id: string };
@@ -125,7 +142,9 @@ const TEMPLATE_COLUMNS = `id, slug, version, name, crew, "inputSchema", "outputS
 /**
  * The templates this process read last, by project, slug and the operator's model override: a
  * createJob that finds its template here sends one statement instead of two (the insert checks
- * what the read would have: see createJob). At most KNOWN_TEMPLATES, the oldest forgotten first.
+ * what the read would have: see createJob). At most KNOWN_TEMPLATES, the least recently used
+ * forgotten first. A template's content changes only with its version (upsertTemplate; the seeding
+ * rewrites a bundled schema's key order only, the same JSON).
  */
 const knownTemplates = new Map<string, TemplateRow>();
 const KNOWN_TEMPLATES = 256;
@@ -255,7 +274,7 @@ async function insertQueuedJob(
   // The known template's check: what createJob's read would decide, in this statement's snapshot.
   const checked = check
     ? `WITH current AS (
-         SELECT EXISTS (SELECT 1 FROM "Template" t WHERE t.id = $2 AND t.version = $3)
+         SELECT EXISTS (SELECT 1 FROM "Template" t WHERE t.id = $2 AND t.version = $3 AND t."projectId" = $1)
                 AND NOT EXISTS (SELECT 1 FROM unnest($10::text[]) m WHERE NOT EXISTS (SELECT 1 FROM "ModelPrice" p WHERE p.model = m))
                 AND ${SPENT_BUDGET('$1')} IS NULL AS ok),
        job AS (

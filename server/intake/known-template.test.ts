@@ -26,22 +26,32 @@ async function upsert(template: object) {
   expect(r.errors).toBeUndefined();
 }
 
+/** The operator's AUTODEV_MODEL (every agent calls it), or none. */
+let override: string | undefined;
 const create = (input: unknown, idempotencyKey?: string) =>
-  createJob(t.app.services, {
-    projectId,
-    templateSlug: TEMPLATE.slug,
-    input,
-    idempotencyKey: idempotencyKey ?? null,
-    createdById: null,
-    createdBy: 'known-template-test',
-  });
+  createJob(
+    override
+      ? { ...t.app.services, config: { ...t.app.services.config, model: { ...t.app.services.config.model, model: override } } }
+      : t.app.services,
+    {
+      projectId,
+      templateSlug: TEMPLATE.slug,
+      input,
+      idempotencyKey: idempotencyKey ?? null,
+      createdById: null,
+      createdBy: 'known-template-test',
+    },
+  );
 
 /** createJob's statements and the job's template version (or the refusal's code). */
 async function counted(input: unknown, idempotencyKey?: string) {
   const log = recordStatements();
-  const r = await create(input, idempotencyKey).finally(() => log.stop()).catch((err: unknown) => err);
+  const r = await create(input, idempotencyKey)
+    .finally(() => log.stop())
+    .catch((err: unknown) => err);
   const statements = log.texts.length;
-  if (!('jobId' in (r as object))) return { statements, refused: r instanceof AppError ? r.code : String(r) };
+  if (!('jobId' in (r as object)))
+    return { statements, refused: r instanceof AppError ? r.code : String(r), field: r instanceof AppError ? r.details.field : undefined };
   const { jobId, created } = r as Awaited<ReturnType<typeof create>>;
   const { rows } = await t.app.services.pool.query<{ v: number }>(`SELECT "templateVersion" AS v FROM "Job" WHERE id = $1`, [jobId]);
   return { statements, version: rows[0].v, jobId, created };
@@ -64,7 +74,8 @@ it('a known template costs createJob one statement; a new version of it is used 
 
   // The same idempotency key twice: the same job, not a second one.
   const first = await counted({ n: 'k' }, 'known-template-key');
-  expect(await counted({ n: 'k' }, 'known-template-key')).toMatchObject({ jobId: first.jobId, created: false });
+  // The insert found the key taken with the template current: the key's job is looked up, not the template.
+  expect(await counted({ n: 'k' }, 'known-template-key')).toMatchObject({ jobId: first.jobId, created: false, statements: 2 });
 });
 
 it('a price deleted or a budget spent since the template was read refuses the job as a fresh read does', async () => {
@@ -76,7 +87,7 @@ it('a price deleted or a budget spent since the template was read refuses the jo
   const { rows: prices } = await pool.query(`DELETE FROM "ModelPrice" WHERE model = 'gpt-4o-mini' RETURNING *`);
   expect(prices).toHaveLength(1);
   try {
-    expect(await counted({})).toMatchObject({ refused: 'BAD_USER_INPUT' });
+    expect(await counted({})).toMatchObject({ refused: 'BAD_USER_INPUT', field: 'crew.agents[0].model' });
   } finally {
     const p = prices[0];
     await pool.query(
@@ -93,4 +104,26 @@ it('a price deleted or a budget spent since the template was read refuses the jo
   await pool.query(`UPDATE "Budget" SET "spentUsd" = 0 WHERE "projectId" = $1`, [projectId]);
   expect(await counted({})).toMatchObject({ version: 4 });
   expect(await counted({})).toMatchObject({ statements: 1, version: 4 });
+});
+
+it("with the operator's model override, the known template is checked against the override's price, not the agents'", async () => {
+  const pool = t.app.services.pool;
+  override = 'gpt-4o';
+  try {
+    expect(await counted({})).toMatchObject({ statements: 2 });
+    expect(await counted({})).toMatchObject({ statements: 1 });
+    // The override's price deleted (the agents' model keeps its own): refused, as a fresh read refuses it.
+    const { rows: prices } = await pool.query(`DELETE FROM "ModelPrice" WHERE model = 'gpt-4o' RETURNING *`);
+    try {
+      expect(await counted({})).toMatchObject({ refused: 'BAD_USER_INPUT', field: 'AUTODEV_MODEL' });
+    } finally {
+      const p = prices[0];
+      await pool.query(
+        `INSERT INTO "ModelPrice" (model, "inputUsdPerMillion", "outputUsdPerMillion", "updatedAt") VALUES ($1, $2, $3, now())`,
+        [p.model, p.inputUsdPerMillion, p.outputUsdPerMillion],
+      );
+    }
+  } finally {
+    override = undefined;
+  }
 });
