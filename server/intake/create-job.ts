@@ -223,34 +223,25 @@ type Inserted = { jobId: string; event: JobEventRecord; columns: NewJobColumns }
 /** The insert's check of a template known from an earlier read failed: nothing was inserted. */
 const STALE = Symbol('stale template');
 
+/** insertQueuedJob's arguments but the check. */
+type InsertArgs = [
+  pool: pg.Pool,
+  req: CreateJobRequest,
+  template: { id: string; slug: string; version: number },
+  spec: object,
+  inputJson: string,
+];
+
 /**
  * The job, its first event and its queue entry in ONE statement (so they commit together or not at
  * all, with no transaction around them). Null when the idempotency key is taken: nothing is inserted.
  * With `check` (a template known from an earlier read), STALE when the template is no longer that
  * version, a model of `check.models` has no price or the project's budget is spent: nothing is inserted.
  */
+async function insertQueuedJob(...args: InsertArgs): Promise<Inserted | null>;
+async function insertQueuedJob(...args: [...InsertArgs, check: { models: string[] }]): Promise<Inserted | null | typeof STALE>;
 async function insertQueuedJob(
-  pool: pg.Pool,
-  req: CreateJobRequest,
-  template: { id: string; slug: string; version: number },
-  spec: object,
-  inputJson: string,
-): Promise<Inserted | null>;
-async function insertQueuedJob(
-  pool: pg.Pool,
-  req: CreateJobRequest,
-  template: { id: string; slug: string; version: number },
-  spec: object,
-  inputJson: string,
-  check: { models: string[] },
-): Promise<Inserted | null | typeof STALE>;
-async function insertQueuedJob(
-  pool: pg.Pool,
-  req: CreateJobRequest,
-  template: { id: string; slug: string; version: number },
-  spec: object,
-  inputJson: string,
-  check?: { models: string[] },
+  ...[pool, req, template, spec, inputJson, check]: [...InsertArgs, check?: { models: string[] }]
 ): Promise<Inserted | null | typeof STALE> {
   const params: unknown[] = [
     req.projectId,
