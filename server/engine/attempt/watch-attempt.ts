@@ -26,6 +26,9 @@ export function watchAttempt(
   const { stop } = req;
   const onShutdown = () => stop.halt({ kind: 'shutdown' });
   req.shutdown.addEventListener('abort', onShutdown);
+  // A shutdown that began while the claim was answered (its attempt already RUNNING for everyone
+  // else) fired before this listener: the attempt stops now, as its siblings did.
+  if (req.shutdown.aborted) onShutdown();
   const beat = async () => {
     const hb = await renewHeartbeat(deps, req.attemptId).catch(() => null);
     if (hb && !hb.alive) stop.halt({ kind: 'lost' });
