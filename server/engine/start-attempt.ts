@@ -2,8 +2,8 @@ import { AppError } from '../errors.ts';
 import type { JobSpec } from '../jobs/job-spec.ts';
 import {
   TRANSITION_READ_COLUMNS,
-  isNotLast,
   transitionInTransaction,
+  withLastOrAgain,
   type TransitionDeps,
   type TransitionRead,
 } from '../jobs/transition-job.ts';
@@ -129,10 +129,7 @@ export async function startAttempt(
     });
   try {
     // An endpoint enabled since the read: the statement refused to be the last, the claim runs again.
-    const result = await claim(true).catch((err: unknown) => {
-      if (!isNotLast(err)) throw err;
-      return claim(false);
-    });
+    const result = await withLastOrAgain(claim);
     if (result) await deps.events.publish(result.events);
   } catch (err) {
     // Someone else moved the job first (cancelled, or another worker claimed it): nothing to run.

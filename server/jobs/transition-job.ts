@@ -76,11 +76,11 @@ export interface TransitionRequest {
   effects?: (tx: TransitionTx) => Promise<void>;
   /**
    * The transition's statement is, most likely, its transaction's last: COMMIT goes with it, in its
-   * round trip (commitWithNext). The statement fails itself (NOT_LAST, see isNotLast) when something
+   * round trip (commitWithNext). The statement fails itself (NOT_LAST) when something
    * must follow it after all: the project has an enabled webhook endpoint (its deliveries are
    * queued after the statement), or `unless` holds (SQL over the CTEs `updated` and `written`, e.g.
-   * a slot to give). Nothing is then written; transitionJob runs the transition again without
-   * `last`, a caller of transitionInTransaction runs its transaction again. `effects` must send no
+   * a slot to give). Nothing is then written, and the transaction runs again without `last`
+   * (withLastOrAgain: transitionJob's own, or its caller's around transitionInTransaction). `effects` must send no
    * statement when `unless` does not hold. A lost race (CONFLICT) commits what the transaction
    * wrote before the statement: for callers that wrote nothing before it.
    */
@@ -104,12 +104,10 @@ export interface TransitionResult {
  * An illegal change is INVALID_TRANSITION, a lost race CONFLICT; either way nothing is written.
  */
 export async function transitionJob(deps: TransitionDeps, req: TransitionRequest): Promise<TransitionResult> {
-  const result = await withTransaction(deps.pool, (client) => transitionInTransaction(client, req)).catch((err: unknown) => {
-    if (!isNotLast(err)) throw err;
-    // Something follows the statement after all (see `last`): the transition again, its COMMIT after it.
-    const { last: _, ...again } = req;
-    return withTransaction(deps.pool, (client) => transitionInTransaction(client, again));
-  });
+  const { last, ...again } = req;
+  const result = await withLastOrAgain((mayBeLast) =>
+    withTransaction(deps.pool, (client) => transitionInTransaction(client, mayBeLast && last ? { ...again, last } : again)),
+  );
   await deps.events.publish(result.events);
   return result;
 }
@@ -117,8 +115,17 @@ export async function transitionJob(deps: TransitionDeps, req: TransitionRequest
 /** The refusal of a transition's statement sent as its transaction's last (`last`) that found something must follow it. */
 const NOT_LAST = 'not the last statement';
 
-/** Whether `err` is a transition's NOT_LAST refusal (see TransitionRequest.last): nothing was written; run it again without `last`. */
-export const isNotLast = (err: unknown) => refusalOf(err) === NOT_LAST;
+/**
+ * Runs a transaction whose transition may be sent as its last (`mayBeLast`: pass `last`); when its
+ * statement refused to be (NOT_LAST, see TransitionRequest.last), nothing was written and the
+ * transaction runs again without `last`.
+ */
+export function withLastOrAgain<T>(run: (mayBeLast: boolean) => Promise<T>): Promise<T> {
+  return run(true).catch((err: unknown) => {
+    if (refusalOf(err) !== NOT_LAST) throw err;
+    return run(false);
+  });
+}
 
 /** The same, inside a caller's transaction; the caller must publish `events` after its commit. */
 export async function transitionInTransaction(sql: Sql, req: TransitionRequest): Promise<TransitionResult> {
