@@ -69,6 +69,11 @@ export function priceMap(rows: PriceRow[]): PriceMap {
   );
 }
 
+/** The models a crew's runs call: the operator's AUTODEV_MODEL override when set, else each agent's own (see PRICES_OF_CREW). */
+export function modelsCalled(agents: readonly { model: string }[], override: string | null | undefined): string[] {
+  return override ? [override] : agents.map((a) => a.model);
+}
+
 /**
  * Refuses a crew whose runs could not be charged. With the operator's AUTODEV_MODEL override every
  * agent calls that model (run-attempt.ts), so the override's price is the one that counts;
@@ -80,7 +85,7 @@ export async function refuseUnpricedModels(
   override: string | undefined,
   templateSlug?: string,
 ): Promise<void> {
-  refuseUnpriced(await pricesOf(pool, override ? [override] : agents.map((a) => a.model)), agents, override, templateSlug);
+  refuseUnpriced(await pricesOf(pool, modelsCalled(agents, override)), agents, override, templateSlug);
 }
 
 /**

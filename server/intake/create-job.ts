@@ -5,7 +5,7 @@ import { AppError, badInput } from '../errors.ts';
 import { ADD_RUN_OF_NEW_JOB } from '../jobs/enqueue-run.ts';
 import type { InputValidation } from '../guardrails/validate-input.ts';
 import { validateOffThread } from '../guardrails/validation-pool.ts';
-import { PRICES_OF_CREW, priceMap, refuseUnpriced, type PriceRow } from '../budgets/model-prices.ts';
+import { PRICES_OF_CREW, modelsCalled, priceMap, refuseUnpriced, type PriceRow } from '../budgets/model-prices.ts';
 import { refuseUnconfiguredModels } from './model-availability.ts';
 import { SPENT_BUDGET, spentBudgetError, type SpentBudget } from '../budgets/refuse-spent-budget.ts';
 import type { JobEventBus } from '../jobs/job-event-bus.ts';
@@ -99,7 +99,7 @@ export async function createJob(deps: CreateJobDeps, req: CreateJobRequest): Pro
     : null;
   if (known && checked === ACCEPTED) {
     const outcome = await insertQueuedJob(deps.pool, req, known, specOf(known), JSON.stringify(req.input), {
-      models: override ? [override] : known.crew.agents.map((a) => a.model),
+      models: modelsCalled(known.crew.agents, override),
     });
     if (outcome !== STALE) {
       rememberTemplate(key, known); // the most recently used is forgotten last

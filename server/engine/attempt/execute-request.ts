@@ -5,6 +5,7 @@ import type { RunnerSpec } from '../../runner/spec.ts';
 import type { ExecuteRequest } from '../executor.ts';
 import { permittedRunnerEnv } from '../../runner-protocol/runner-env.ts';
 import { modelKeyVariables } from '../model-keys.ts';
+import { modelsCalled } from '../../budgets/model-prices.ts';
 import type { StartedAttempt } from '../start-attempt.ts';
 
 /**
@@ -47,7 +48,7 @@ export function buildExecuteRequest(
 
 /** The models the runner will call: the operator's override, or each agent's own. */
 function modelsOf(config: Config, attempt: StartedAttempt): string[] {
-  return config.model.model ? [config.model.model] : (attempt.spec.crew.agents as { model: string }[]).map((a) => a.model);
+  return modelsCalled(attempt.spec.crew.agents, config.model.model);
 }
 
 /** Where the attempt's code comes from: the job-input fields the template names (default `repository`, `ref`). */
