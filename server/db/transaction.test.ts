@@ -351,7 +351,6 @@ describe('withTransaction, COMMIT with the last statement (commitWithNext)', () 
   it('a COMMIT that fails fails the statement: nothing is committed', async () => {
     const one = createPool(db.url, 1);
     try {
-      await observer.query(`CREATE TABLE IF NOT EXISTS tx_deferred (id int, CONSTRAINT positive CHECK (id > 0))`);
       await observer.query(`CREATE TABLE IF NOT EXISTS tx_unique (id int, CONSTRAINT once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`);
       await expect(
         withTransaction(one, async (sql) => {

@@ -43,6 +43,21 @@ const create = (input: unknown, idempotencyKey?: string) =>
     },
   );
 
+/** `fn`'s result with `model`'s price deleted meanwhile (put back afterwards). */
+async function withoutPrice<T>(model: string, fn: () => Promise<T>): Promise<T> {
+  const pool = t.app.services.pool;
+  const { rows } = await pool.query(`DELETE FROM "ModelPrice" WHERE model = $1 RETURNING *`, [model]);
+  expect(rows).toHaveLength(1);
+  try {
+    return await fn();
+  } finally {
+    await pool.query(
+      `INSERT INTO "ModelPrice" (model, "inputUsdPerMillion", "outputUsdPerMillion", "updatedAt") VALUES ($1, $2, $3, now())`,
+      [model, rows[0].inputUsdPerMillion, rows[0].outputUsdPerMillion],
+    );
+  }
+}
+
 /** createJob's statements and the job's template version (or the refusal's code). */
 async function counted(input: unknown, idempotencyKey?: string) {
   const log = recordStatements();
@@ -84,17 +99,7 @@ it('a price deleted or a budget spent since the template was read refuses the jo
   expect(await counted({})).toMatchObject({ statements: 1, version: 4 });
 
   const pool = t.app.services.pool;
-  const { rows: prices } = await pool.query(`DELETE FROM "ModelPrice" WHERE model = 'gpt-4o-mini' RETURNING *`);
-  expect(prices).toHaveLength(1);
-  try {
-    expect(await counted({})).toMatchObject({ refused: 'BAD_USER_INPUT', field: 'crew.agents[0].model' });
-  } finally {
-    const p = prices[0];
-    await pool.query(
-      `INSERT INTO "ModelPrice" (model, "inputUsdPerMillion", "outputUsdPerMillion", "updatedAt") VALUES ($1, $2, $3, now())`,
-      [p.model, p.inputUsdPerMillion, p.outputUsdPerMillion],
-    );
-  }
+  expect(await withoutPrice('gpt-4o-mini', () => counted({}))).toMatchObject({ refused: 'BAD_USER_INPUT', field: 'crew.agents[0].model' });
   expect(await counted({})).toMatchObject({ version: 4 });
 
   const budget = await t.gql(`mutation { setBudget(input: { limitUsd: 1, period: MONTHLY }) { id } }`);
@@ -107,22 +112,12 @@ it('a price deleted or a budget spent since the template was read refuses the jo
 });
 
 it("with the operator's model override, the known template is checked against the override's price, not the agents'", async () => {
-  const pool = t.app.services.pool;
   override = 'gpt-4o';
   try {
     expect(await counted({})).toMatchObject({ statements: 2 });
     expect(await counted({})).toMatchObject({ statements: 1 });
     // The override's price deleted (the agents' model keeps its own): refused, as a fresh read refuses it.
-    const { rows: prices } = await pool.query(`DELETE FROM "ModelPrice" WHERE model = 'gpt-4o' RETURNING *`);
-    try {
-      expect(await counted({})).toMatchObject({ refused: 'BAD_USER_INPUT', field: 'AUTODEV_MODEL' });
-    } finally {
-      const p = prices[0];
-      await pool.query(
-        `INSERT INTO "ModelPrice" (model, "inputUsdPerMillion", "outputUsdPerMillion", "updatedAt") VALUES ($1, $2, $3, now())`,
-        [p.model, p.inputUsdPerMillion, p.outputUsdPerMillion],
-      );
-    }
+    expect(await withoutPrice('gpt-4o', () => counted({}))).toMatchObject({ refused: 'BAD_USER_INPUT', field: 'AUTODEV_MODEL' });
   } finally {
     override = undefined;
   }
