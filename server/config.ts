@@ -222,28 +222,33 @@ function modelProviders(value: string | undefined): ProvidersConfig | undefined 
   return config;
 }
 
+/** pino's levels; `silent` logs nothing. */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 /** The runner's command in the image (Dockerfile: the compiled tree in /app/dist); absolute, since a runner pod works in /tmp. */
 export const RUNNER_POD_COMMAND = ['node', '/app/dist/server/runner/main.js'];
 
 /** Every environment variable AutoDev reads is read here (and listed in the README). */
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const role = (env.AUTODEV_ROLE ?? 'all') as Role;
-  if (!['api', 'worker', 'all'].includes(role)) throw new Error(`AUTODEV_ROLE must be api, worker or all, got "${role}"`);
+  const role: Role = oneOf('AUTODEV_ROLE', env.AUTODEV_ROLE, ['api', 'worker', 'all'] as const, 'all');
+  // An empty variable counts as unset, as everywhere here: `AUTODEV_DATA_DIR=` put the database,
+  // the admin token and the signing key in the working directory (a checkout's root, say).
+  const dataDir = path.resolve(env.AUTODEV_DATA_DIR || '.data');
   const providers = modelProviders(env.AUTODEV_MODEL_PROVIDERS);
   const provider = (env.AUTODEV_MODEL_PROVIDER || (env.AUTODEV_MODEL_BASE_URL || providers ? 'openai' : 'offline')) as 'offline' | 'openai';
   if (!['offline', 'openai'].includes(provider)) throw new Error(`AUTODEV_MODEL_PROVIDER must be offline or openai, got "${provider}"`);
   const config: Config = {
     port: int('PORT', env.PORT, 4000),
-    host: env.HOST ?? '0.0.0.0',
+    host: env.HOST || '0.0.0.0',
     role,
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
-    dataDir: path.resolve(env.AUTODEV_DATA_DIR ?? '.data'),
+    dataDir,
     adminToken: env.AUTODEV_ADMIN_TOKEN || undefined,
     production: env.NODE_ENV === 'production',
     compiledReads: oneOf('AUTODEV_COMPILED_READS', env.AUTODEV_COMPILED_READS, ['on', 'off'] as const, 'on') === 'on',
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'info'),
     workerConcurrency: int('AUTODEV_WORKER_CONCURRENCY', env.AUTODEV_WORKER_CONCURRENCY, 4),
     projectMaxRunningAttempts: int('AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS', env.AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS, 0) || null,
     dbPoolSize: Math.max(2, int('AUTODEV_DB_POOL_SIZE', env.AUTODEV_DB_POOL_SIZE, 20)),
@@ -292,7 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined,
     },
     runnerEnvAllow: runnerEnvAllowList(env.AUTODEV_RUNNER_ENV_ALLOW),
-    repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo')],
+    repositoryRoots: [...repositoryRoots(env.AUTODEV_REPOSITORY_ROOTS), path.join(dataDir, 'sample-repo')],
     webhookAllowPrivate: env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === 'true' || env.AUTODEV_WEBHOOK_ALLOW_PRIVATE === '1',
     webhookDelivery: {
       timeoutMs: Math.max(1, int('AUTODEV_WEBHOOK_TIMEOUT_MS', env.AUTODEV_WEBHOOK_TIMEOUT_MS, 10_000)),
@@ -300,7 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: Math.max(1, int('AUTODEV_WEBHOOK_MAX_ATTEMPTS', env.AUTODEV_WEBHOOK_MAX_ATTEMPTS, 13)),
     },
     sandboxNetwork: oneOf('AUTODEV_SANDBOX_NETWORK', env.AUTODEV_SANDBOX_NETWORK, ['allow', 'deny'] as const, 'deny') === 'allow',
-    sampleRepository: path.resolve(env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo'),
+    sampleRepository: path.join(dataDir, 'sample-repo'),
     runnerCommand: env.AUTODEV_RUNNER_COMMAND ? parseCommand(env.AUTODEV_RUNNER_COMMAND) : undefined,
     retryBaseMs: int('AUTODEV_RETRY_BASE_MS', env.AUTODEV_RETRY_BASE_MS, 2000),
     attemptLeaseMs: int('AUTODEV_ATTEMPT_LEASE_MS', env.AUTODEV_ATTEMPT_LEASE_MS, 30_000),
