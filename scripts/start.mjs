@@ -5,6 +5,7 @@
 // web app's and the server's modification times) instead of two extra Node processes and tsx's
 // module hooks; the first start of a checkout compiles the server once (well under a second).
 import { spawnSync } from 'node:child_process';
+import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prismaClientStale } from './prisma-generate.mjs';
@@ -32,4 +33,7 @@ const entry = await bundleServer().then(
     return path.join(COMPILED_DIR, 'server/main.js');
   },
 );
+// Node >= 22.1: V8's compiled code of the server is kept beside it (and goes with an older build), so
+// a restart does not compile it again: ~0.1-0.2 s of a warm start's CPU on Node 24. Node 20 has no such cache.
+module.enableCompileCache?.(path.join(path.dirname(entry), '.compile-cache'));
 await import(pathToFileURL(entry).href);
