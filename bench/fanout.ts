@@ -8,7 +8,18 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createTestDatabase } from '../server/test/database.ts';
 import { startTestServer } from '../server/test/harness.ts';
 import { spawnClients, type Collected } from './fanout-clients.ts';
-import { BENCH_LIMITS, addMinimalTemplate, profileWindow, createJobs, percentile, printTable, sleep, waitForTerminal } from './lib.ts';
+import {
+  BENCH_LIMITS,
+  addMinimalTemplate,
+  profileWindow,
+  createJobs,
+  fmt,
+  loopWindow,
+  percentile,
+  printTable,
+  sleep,
+  waitForTerminal,
+} from './lib.ts';
 
 const JOBS = Number(process.env.BENCH_FANOUT_JOBS ?? 20);
 const SUBSCRIBER_COUNTS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? '100,1000').split(',').map(Number);
@@ -132,6 +143,7 @@ async function autodevRun(subscribers: number) {
   const cpuBefore = process.cpuUsage();
   remote?.start();
   const profile = await profileWindow();
+  const loop = loopWindow();
   const ids = await createJobs(t, JOBS, 4);
   await waitForTerminal(t, ids);
   const { rows } = await t.app.services.pool.query<{ at: Date }>(
@@ -156,6 +168,7 @@ async function autodevRun(subscribers: number) {
   const deadline = Date.now() + 15_000;
   while (received.some((n) => n < expected) && Date.now() < deadline) await sleep(50);
   const durationMs = Date.now() - started;
+  const loopFigures = loop();
   await profile?.stop(`fanout-${subscribers}`);
   for (let k = 0; k < receiptTimes.length; k++) {
     const createdAt = Date.parse(receiptEvents[k].createdAt);
@@ -164,6 +177,9 @@ async function autodevRun(subscribers: number) {
     if (busAt !== undefined) fromBus.push(receiptTimes[k] - busAt);
   }
   await offBus();
+  // From each event's insert (its createdAt) to its arrival on the bus: the job's commit, its
+  // answer waiting for the event loop, the publish.
+  const toBus = [...onBus].map(([key, at]) => at - Number(key.split('|')[1]));
   const cpu = process.cpuUsage(cpuBefore);
   // CPU time of this process (server and clients) per 1,000 deliveries: unlike latency, it hardly
   // moves when other processes compete for the cores. It includes running the jobs themselves.
@@ -177,7 +193,7 @@ async function autodevRun(subscribers: number) {
   );
   await t.close();
   await db.drop();
-  return { latencies, fromBus, lost, duplicated, expected, durationMs, timeline, cpuMsPer1000 };
+  return { latencies, fromBus, toBus, loop: loopFigures, lost, duplicated, expected, durationMs, timeline, cpuMsPer1000 };
 }
 
 async function bareWsRun(subscribers: number, timeline: number[]) {
@@ -219,6 +235,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   const cpuBefore = process.cpuUsage();
   remote?.start();
   const profile = await profileWindow();
+  const loop = loopWindow();
   for (let i = 0; i < messages; i++) {
     const wait = start + timeline[i] - Date.now();
     if (wait > 0) await sleep(wait);
@@ -248,6 +265,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
   }
   const deadline = Date.now() + 10_000;
   while (received < messages * subscribers && Date.now() < deadline) await sleep(20);
+  const loopFigures = loop();
   await profile?.stop(`fanout-${subscribers}-baseline`);
   const cpu = process.cpuUsage(cpuBefore);
   for (const s of sockets) s.close();
@@ -256,6 +274,7 @@ async function bareWsRun(subscribers: number, timeline: number[]) {
     latencies,
     fromDue,
     lost: messages * subscribers - received,
+    loop: loopFigures,
     cpuMsPer1000: (((cpu.user + cpu.system) / 1000 + (collected?.cpuMs ?? 0)) / (messages * subscribers)) * 1000,
   };
 }
@@ -274,6 +293,12 @@ export async function benchFanout() {
     );
     console.log(
       `AutoDev latency from the event's arrival on the bus (after its job's commit and publish), p50 / p99: ${percentile(ours.fromBus, 50)} / ${percentile(ours.fromBus, 99)} ms (${ours.fromBus.length} deliveries)`,
+    );
+    console.log(
+      `AutoDev latency from the event's insert to its arrival on the bus (its commit, the answer waiting for the event loop, the publish), p50 / p99: ${percentile(ours.toBus, 50)} / ${percentile(ours.toBus, 99)} ms`,
+    );
+    console.log(
+      `This process's event loop in the window (busy share; a 5 ms timer's lateness p50 / p99): AutoDev ${fmt(ours.loop.utilization, 2)}, ${fmt(ours.loop.delayP50)} / ${fmt(ours.loop.delayP99)} ms; baseline ${fmt(base.loop.utilization, 2)}, ${fmt(base.loop.delayP50)} / ${fmt(base.loop.delayP99)} ms`,
     );
     console.log(
       `Baseline latency from the event's moment on the timeline (not its send; it falls behind when it cannot keep up), p50 / p99: ${percentile(base.fromDue, 50)} / ${percentile(base.fromDue, 99)} ms`,

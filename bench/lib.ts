@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { TestServer } from '../server/test/harness.ts';
 import { inLanes } from '../server/test/in-lanes.ts';
@@ -79,6 +80,25 @@ export async function waitForTerminal(t: TestServer, ids: string[], timeoutMs = 
     if (Date.now() - started > timeoutMs) throw new Error(`only ${rows[0].n}/${ids.length} jobs finished`);
     await sleep(20);
   }
+}
+
+/**
+ * This process's event loop over a measured window: the share of the time it was busy, and how
+ * late a 5 ms timer ran (p50 / p99, ms): near 1 and tens of ms, the loop is saturated and work
+ * waits in its queue.
+ */
+export function loopWindow() {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const from = performance.eventLoopUtilization();
+  return () => {
+    delay.disable();
+    return {
+      utilization: performance.eventLoopUtilization(from).utilization,
+      delayP50: delay.percentile(50) / 1e6,
+      delayP99: delay.percentile(99) / 1e6,
+    };
+  };
 }
 
 /** With BENCH_PROFILE_DIR set: a CPU profile of the measured window only (not start-up). */
