@@ -98,6 +98,7 @@ async function autodevRun(subscribers: number) {
   // handed the event to every subscription's queue (synchronous, ~1-2 us each).
   const fromBus: number[] = [];
   const onBus = new Map<string, number>();
+  const toBus: number[] = [];
   const received = new Array<number>(subscribers).fill(0);
   /** In-process clients' receipts: when each came and its event (turned into latencies after the window). */
   const receiptTimes: number[] = [];
@@ -137,7 +138,11 @@ async function autodevRun(subscribers: number) {
   await sleep(500 + subscribers); // subscriptions are registered after the ack
   const { rows: projects } = await t.app.services.pool.query<{ id: string }>(`SELECT id FROM "Project" WHERE slug = 'default'`);
   const offBus = await t.app.services.events.onProject(projects[0].id, (e) => {
-    onBus.set(`${e.seq}|${Date.parse(e.createdAt)}`, Date.now());
+    const at = Date.now();
+    onBus.set(`${e.seq}|${Date.parse(e.createdAt)}`, at);
+    // From the event's insert (its createdAt) to its arrival here: the job's commit, its answer
+    // waiting for the event loop, the publish. Once per event, not per delivery.
+    toBus.push(at - Date.parse(e.createdAt));
   });
   const started = Date.now();
   const cpuBefore = process.cpuUsage();
@@ -177,9 +182,6 @@ async function autodevRun(subscribers: number) {
     if (busAt !== undefined) fromBus.push(receiptTimes[k] - busAt);
   }
   await offBus();
-  // From each event's insert (its createdAt) to its arrival on the bus: the job's commit, its
-  // answer waiting for the event loop, the publish.
-  const toBus = [...onBus].map(([key, at]) => at - Number(key.split('|')[1]));
   const cpu = process.cpuUsage(cpuBefore);
   // CPU time of this process (server and clients) per 1,000 deliveries: unlike latency, it hardly
   // moves when other processes compete for the cores. It includes running the jobs themselves.

@@ -14,7 +14,7 @@ import pg from 'pg';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 5);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = `autodev_measure_start_${process.pid}`;
 const work = mkdtempSync(path.join(tmpdir(), 'autodev-measure-start-'));
 if (!existsSync(path.join(root, 'dist/server/main.js'))) throw new Error('dist/server/main.js is missing: run npm run build first');

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 
 const [
   url = 'http://localhost:4000',
-  token = (await readFile(path.join(process.env.AUTODEV_DATA_DIR ?? '.data', 'admin-token'), 'utf8')).trim(),
+  token = (await readFile(path.join(process.env.AUTODEV_DATA_DIR || '.data', 'admin-token'), 'utf8')).trim(),
 ] = process.argv.slice(2);
 const out = path.resolve('docs/screenshots/12-monitor-agent-runtime.png');
 
@@ -24,7 +24,7 @@ async function gql<T>(query: string, variables: Record<string, unknown> = {}): P
 }
 
 // The sample repository npm start prepared (the template's own default input).
-const repository = path.resolve(process.env.AUTODEV_DATA_DIR ?? '.data', 'sample-repo');
+const repository = path.resolve(process.env.AUTODEV_DATA_DIR || '.data', 'sample-repo');
 const { createJob } = await gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, {
   input: { templateSlug: 'fix-failing-tests', input: { repository } },
 });

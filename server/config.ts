@@ -16,7 +16,7 @@ export interface Config {
   production: boolean;
   /** Queries in the compiled subset answered by one SQL statement (server/http/compiled-read-plugin.ts); AUTODEV_COMPILED_READS=off: never. */
   compiledReads: boolean;
-  logLevel: string;
+  logLevel: (typeof LOG_LEVELS)[number];
   workerConcurrency: number;
   /** Attempts of one project that may run at once across all workers, for projects that set no
    *  limit of their own (null: no limit). AUTODEV_PROJECT_MAX_RUNNING_ATTEMPTS; unset or 0: none. */

@@ -77,7 +77,7 @@ export async function startTestServer(
   });
   const logger = opts.logLines
     ? createLogger('debug', {}, { write: (line: string) => void opts.logLines!.push(line) })
-    : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+    : createLogger(process.env.TEST_LOG_LEVEL || 'silent');
   const app = await startApp(config, logger);
   const url = app.url!;
   const clients: Client[] = [];
