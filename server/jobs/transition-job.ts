@@ -104,9 +104,9 @@ export interface TransitionResult {
  * An illegal change is INVALID_TRANSITION, a lost race CONFLICT; either way nothing is written.
  */
 export async function transitionJob(deps: TransitionDeps, req: TransitionRequest): Promise<TransitionResult> {
-  const { last, ...again } = req;
+  const { last: _, ...again } = req;
   const result = await withLastOrAgain((mayBeLast) =>
-    withTransaction(deps.pool, (client) => transitionInTransaction(client, mayBeLast && last ? { ...again, last } : again)),
+    withTransaction(deps.pool, (client) => transitionInTransaction(client, mayBeLast ? req : again)),
   );
   await deps.events.publish(result.events);
   return result;
