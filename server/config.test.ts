@@ -14,8 +14,8 @@ function documentedVariables(): string[] {
   return [...names];
 }
 
-/** Where an empty value means something of its own (the README says what). */
-const EMPTY_MEANS_SOMETHING = new Map([['AUTODEV_S3_PREFIX', 'objects at the bucket root']]);
+/** Where an empty value means something of its own (the README says what: an S3 prefix of nothing is the bucket's root). */
+const EMPTY_MEANS_SOMETHING = new Set(['AUTODEV_S3_PREFIX']);
 
 describe('configuration', () => {
   const variables = documentedVariables();
@@ -39,6 +39,21 @@ describe('configuration', () => {
     const config = loadConfig({ AUTODEV_DATA_DIR: '' });
     expect(config.dataDir).toBe(path.resolve('.data'));
     expect(config.sampleRepository).toBe(path.resolve('.data', 'sample-repo'));
+  });
+
+  it('takes a value a variable does not, for every documented variable, or refuses it naming the variable', () => {
+    for (const name of variables) {
+      for (const value of ['x?%', '-1', '{', 'verbose']) {
+        let refusal = '';
+        try {
+          loadConfig({ [name]: value });
+        } catch (err) {
+          refusal = (err as Error).message;
+        }
+        // No refusal from deeper down (JSON.parse's, say) that leaves the operator guessing which variable.
+        if (refusal) expect({ name, value, refusal }).toEqual({ name, value, refusal: expect.stringMatching(new RegExp(`^${name}\\b`)) });
+      }
+    }
   });
 
   it('refuses a log level or role it does not know, naming the variable and what it accepts', () => {

@@ -236,8 +236,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // the admin token and the signing key in the working directory (a checkout's root, say).
   const dataDir = path.resolve(env.AUTODEV_DATA_DIR || '.data');
   const providers = modelProviders(env.AUTODEV_MODEL_PROVIDERS);
-  const provider = (env.AUTODEV_MODEL_PROVIDER || (env.AUTODEV_MODEL_BASE_URL || providers ? 'openai' : 'offline')) as 'offline' | 'openai';
-  if (!['offline', 'openai'].includes(provider)) throw new Error(`AUTODEV_MODEL_PROVIDER must be offline or openai, got "${provider}"`);
+  const provider = oneOf(
+    'AUTODEV_MODEL_PROVIDER',
+    env.AUTODEV_MODEL_PROVIDER,
+    ['offline', 'openai'] as const,
+    env.AUTODEV_MODEL_BASE_URL || providers ? 'openai' : 'offline',
+  );
   const config: Config = {
     port: int('PORT', env.PORT, 4000),
     host: env.HOST || '0.0.0.0',
