@@ -62,16 +62,29 @@ async function createJobs(token: string, n: number): Promise<string[]> {
 }
 
 async function waitForStates(ids: string[], states: string[], timeoutMs = 240_000) {
+  const count = async () =>
+    (await pool.query(`SELECT count(*)::int AS n FROM "Job" WHERE id = ANY($1) AND state = ANY($2)`, [ids, states])).rows[0].n as number;
   await expect
-    .poll(
-      async () =>
-        (await pool.query(`SELECT count(*)::int AS n FROM "Job" WHERE id = ANY($1) AND state = ANY($2)`, [ids, states])).rows[0].n,
-      {
-        timeout: timeoutMs,
-        interval: 200,
-      },
-    )
-    .toBe(ids.length);
+    .poll(count, { timeout: timeoutMs, interval: 200 })
+    .toBe(ids.length)
+    .catch(async (err: unknown) => {
+      // Say where the others are: their state, their attempts, their queue entries and last events.
+      const { rows } = await pool.query(
+        `SELECT j.id, j.state, j.version, j."attemptCount", j."slotWaitSince",
+              (SELECT json_agg(json_build_object('n', a.number, 'state', a.state, 'worker', a."workerId", 'started', a."startedAt",
+                                                 'heartbeat', a."heartbeatAt", 'error', a."errorCode") ORDER BY a.number)
+                 FROM "JobAttempt" a WHERE a."jobId" = j.id) AS attempts,
+              (SELECT json_agg(json_build_object('attempts', q.attempts, 'locked_by', q.locked_by, 'locked_at', q.locked_at,
+                                                 'run_at', q.run_at, 'last_error', q.last_error))
+                 FROM graphile_worker._private_jobs q WHERE q.payload->>'jobId' = j.id::text) AS queue,
+              (SELECT json_agg(json_build_object('seq', e.seq, 'type', e.type, 'message', e.message, 'at', e."createdAt") ORDER BY e.seq)
+                 FROM "JobEvent" e WHERE e."jobId" = j.id) AS events
+       FROM "Job" j WHERE j.id = ANY($1) AND NOT (j.state = ANY($2)) LIMIT 5`,
+        [ids, states],
+      );
+      const logs = workers.map((w, i) => `worker ${i + 1}'s warnings and errors:\n${w.output().slice(-4000)}`).join('\n');
+      throw new Error(`${String(err)}\nJobs not ${states.join('/')}: ${JSON.stringify(rows, null, 1)}\n${logs}`);
+    });
 }
 
 /** The most attempts of the given jobs that ran at the same instant, from their start and end times. */

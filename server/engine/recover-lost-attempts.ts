@@ -73,10 +73,14 @@ async function markLost(sql: Sql, attemptId: string, opts: { leaseMs: number; de
   return true;
 }
 
-/** Renews the attempt's lease; false when the attempt is no longer ours to run (lost or ended). */
+/**
+ * Renews the attempt's lease; false when the attempt is no longer ours to run (lost or ended). The
+ * time is of the write (clock_timestamp), as the claim's first one: an update that waited for the
+ * attempt's row (a charge in flight) does not write the time it started waiting.
+ */
 export async function renewHeartbeat(deps: TransitionDeps, attemptId: string): Promise<{ alive: boolean; jobState: string | null }> {
   const { rows } = await deps.pool.query<{ state: string }>(
-    `UPDATE "JobAttempt" a SET "heartbeatAt" = now() FROM "Job" j
+    `UPDATE "JobAttempt" a SET "heartbeatAt" = clock_timestamp() FROM "Job" j
      WHERE a.id = $1 AND a.state = 'RUNNING' AND j.id = a."jobId" RETURNING j.state`,
     [attemptId],
   );

@@ -94,11 +94,15 @@ export async function startAttempt(
         // may predate its wait for the lock). The job's cost changes only while it runs; what other
         // jobs charge may move the budget either way, as it may once the runner starts: the bound
         // only stops a runner early, chargeUsage decides every charge.
+        // Its start and first heartbeat are the time of writing (clock_timestamp), not the
+        // transaction's start (now(), the column's default), which predates the wait for the lock:
+        // a claim that waited longer than the lease would start an attempt the sweep takes for lost.
         writeWith: (params) => {
           params.push(number, req.executor, req.workerId, current.feedback, req.modelOverride ?? null);
           const n = params.length;
-          return `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt")
-                  SELECT gen_random_uuid(), $1::uuid, $${n - 4}::int, 'RUNNING', $${n - 3}, $${n - 2}, $${n - 1}, clock_timestamp() FROM updated
+          return `INSERT INTO "JobAttempt" (id, "jobId", number, state, executor, "workerId", feedback, "startedAt", "heartbeatAt")
+                  SELECT gen_random_uuid(), $1::uuid, $${n - 4}::int, 'RUNNING', $${n - 3}, $${n - 2}, $${n - 1}, t.now, t.now
+                  FROM updated, (SELECT clock_timestamp() AS now) t
                   RETURNING id, (SELECT to_jsonb(b) FROM (SELECT ${SPENDING_BOUND_COLUMNS('j', PRICES_OF_CREW(`j.spec->'crew'`, `$${n}::text`))}
                                                            FROM "Job" j WHERE j.id = $1::uuid) b) AS bound`;
         },

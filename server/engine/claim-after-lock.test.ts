@@ -1,14 +1,20 @@
-// The spending bound read with the claim (start-attempt.ts) must be read after the claim holds its
-// project's lock: a claim may wait for that lock (another claim, an attempt's end), and a budget
-// raised while it waits was raised before the attempt started. Read in the locking statement, whose
-// snapshot predates the wait, the runner got the old budget and stopped early (BUDGET_EXCEEDED).
-// The limit, read by that locking statement, is its latest version (a limit set meanwhile holds).
+// A claim (start-attempt.ts) may wait for its project's row lock (another claim, an attempt's end).
+// What it writes and reads must be as of after that wait, not as of its transaction's start:
+// - the spending bound: a budget raised while it waits was raised before the attempt started. Read
+//   in the locking statement, whose snapshot predates the wait, the runner got the old budget and
+//   stopped early (BUDGET_EXCEEDED). The limit, read by that locking statement, is its latest
+//   version (a limit set meanwhile holds).
+// - the attempt's first heartbeat: written as the transaction's now() (its start), an attempt whose
+//   claim waited longer than the lease was born stale, and the lost-attempt sweep took it from a
+//   live worker before its first renewal (a flood of one project's jobs on a loaded CI machine: one
+//   of 505 jobs FAILED with WORKER_LOST, maxAttempts 1).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { untilWaitingForLock } from '../test/lock-wait.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startAttempt } from './start-attempt.ts';
 import { spendingBound } from '../budgets/spending-bound.ts';
+import { recoverLostAttempts } from './recover-lost-attempts.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -79,5 +85,35 @@ it('a limit set while the claim waits for the project lock holds the claim: it p
     await holder.query('ROLLBACK').catch(() => {});
     holder.release();
     await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
+  }
+}, 60_000);
+
+it('an attempt whose claim waited longer than the lease for the project lock starts with a fresh heartbeat: the sweep leaves it', async () => {
+  const LEASE_MS = 500;
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  expect(res.errors).toBeUndefined();
+  const jobId = res.data.createJob.id as string;
+  const holder = await t.app.services.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
+    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
+    // The claim waits for twice the lease.
+    await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
+    await holder.query('COMMIT');
+    const started = await claim;
+    expect(started).not.toBeNull();
+    // Right after the claim, before its worker renewed anything: the attempt is not lost.
+    // (The earlier tests' attempts, idle since, are lost to it by now.)
+    await recoverLostAttempts(deps(), { leaseMs: LEASE_MS, retryBaseMs: 10, defaultMaxRunning: null });
+    const { rows } = await t.app.services.pool.query(
+      `SELECT a.state, j.state AS "jobState" FROM "JobAttempt" a JOIN "Job" j ON j.id = a."jobId" WHERE a.id = $1`,
+      [started!.attemptId],
+    );
+    expect(rows[0]).toEqual({ state: 'RUNNING', jobState: 'RUNNING' });
+  } finally {
+    await holder.query('ROLLBACK').catch(() => {});
+    holder.release();
   }
 }, 60_000);
