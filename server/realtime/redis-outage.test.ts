@@ -3,7 +3,7 @@ import { generateSecret } from '../auth/tokens.ts';
 import { appendJobEvents } from '../jobs/job-event.ts';
 import { createTestDatabase } from '../test/database.ts';
 import { CREATE_JOB, JOB_EVENTS, TRIAGE_INPUT } from '../test/fixtures.ts';
-import { startTestServer, type TestServer } from '../test/harness.ts';
+import { startTestServer, untilLive, type TestServer } from '../test/harness.ts';
 import { startRedisProcess } from '../test/redis-process.ts';
 
 // Two API instances on one database and a Redis of this test's own, which it stops and restarts.
@@ -41,6 +41,7 @@ describe('Redis stops while subscribers are connected', () => {
     const jobId = (await a.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).data.createJob.id;
     const jobSeqs: number[] = [];
     const projectSeqs: number[] = [];
+    let projectAny = 0;
     b.ws().subscribe(
       { query: JOB_EVENTS, variables: { jobId } },
       { next: ({ data }: any) => jobSeqs.push(data.jobEvents.seq), error: () => {}, complete: () => {} },
@@ -48,13 +49,20 @@ describe('Redis stops while subscribers are connected', () => {
     b.ws().subscribe(
       { query: `subscription { projectEvents { jobId seq } }` },
       {
-        next: ({ data }: any) => data.projectEvents.jobId === jobId && projectSeqs.push(data.projectEvents.seq),
+        next: ({ data }: any) => {
+          projectAny++;
+          if (data.projectEvents.jobId === jobId) projectSeqs.push(data.projectEvents.seq);
+        },
         error: () => {},
         complete: () => {},
       },
     );
     await expect.poll(() => jobSeqs.length).toBe(1); // the creation event, replayed
-    await new Promise((r) => setTimeout(r, 300));
+    // projectEvents replays nothing: it is live on B once another job's creation on A reaches it.
+    await untilLive(
+      () => projectAny > 0,
+      () => a.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }),
+    );
     await logs(jobId, 5, 'before');
     await expect.poll(() => jobSeqs.length).toBe(6);
     await expect.poll(() => projectSeqs.length).toBe(5);

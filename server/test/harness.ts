@@ -168,3 +168,18 @@ export function collect<T = any>(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Publishes a probe (`probe`) until `received` says one arrived, waiting up to 500 ms after each. A
+ * subscription without a replay (projectEvents) misses what is published before its server has it
+ * live (its bus listener, a Redis channel), and graphql-ws acknowledges no subscribe: a fixed wait
+ * is a guess that a loaded machine can lose (a CI run missed RUNNING after a 500 ms wait).
+ */
+export async function untilLive(received: () => boolean, probe: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!received()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`the subscription received none of the probes published over ${timeoutMs} ms`);
+    await probe();
+    for (const until = Date.now() + 500; !received() && Date.now() < until;) await sleep(20);
+  }
+}
