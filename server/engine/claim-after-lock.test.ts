@@ -25,6 +25,22 @@ afterAll(async () => {
 });
 const deps = () => ({ pool: t.app.services.pool, events: t.app.services.events });
 
+/** A claim of the job whose statement waits for the project's row lock, which `holder` holds (as a claim or an attempt's end does) until it commits. */
+async function claimBehindLock(jobId: string) {
+  const holder = await t.app.services.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
+    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
+    return { holder, claim };
+  } catch (err) {
+    await holder.query('ROLLBACK').catch(() => {});
+    holder.release();
+    throw err;
+  }
+}
+
 it('a budget raised while the claim waits for the project lock is the bound the attempt starts with', async () => {
   const set = await t.gql(`mutation { setBudget(input: { limitUsd: 0.01, period: TOTAL }) { limitUsd } }`);
   expect(set.errors).toBeUndefined();
@@ -32,14 +48,8 @@ it('a budget raised while the claim waits for the project lock is the bound the 
   expect(res.errors).toBeUndefined();
   const jobId = res.data.createJob.id as string;
 
-  // Another transaction holds the project's row lock (as a claim or an attempt's end does).
-  const holder = await t.app.services.pool.connect();
+  const { holder, claim } = await claimBehindLock(jobId);
   try {
-    await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
-    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
-    // The claim's statement has started and waits for the lock.
-    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     // The budget is raised meanwhile (setBudget takes the budget's lock, not the project's row).
     const raised = await t.gql(`mutation { setBudget(input: { limitUsd: 5, period: TOTAL }) { limitUsd } }`);
     expect(raised.errors).toBeUndefined();
@@ -93,12 +103,8 @@ it('an attempt whose claim waited longer than the lease for the project lock sta
   const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
   expect(res.errors).toBeUndefined();
   const jobId = res.data.createJob.id as string;
-  const holder = await t.app.services.pool.connect();
+  const { holder, claim } = await claimBehindLock(jobId);
   try {
-    await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
-    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
-    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     // The claim waits for twice the lease.
     await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
     await holder.query('COMMIT');
