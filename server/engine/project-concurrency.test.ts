@@ -68,9 +68,11 @@ async function waitForStates(ids: string[], states: string[], timeoutMs = 240_00
     .poll(count, { timeout: timeoutMs, interval: 200 })
     .toBe(ids.length)
     .catch(async (err: unknown) => {
-      // Say where the others are: their state, their attempts, their queue entries and last events.
-      const { rows } = await pool.query(
-        `SELECT j.id, j.state, j.version, j."attemptCount", j."slotWaitSince",
+      // Say where the others are: their state, their attempts, their queue entries and last events
+      // (a failing query must not hide the timeout itself).
+      const { rows } = await pool
+        .query(
+          `SELECT j.id, j.state, j.version, j."attemptCount", j."slotWaitSince",
               (SELECT json_agg(json_build_object('n', a.number, 'state', a.state, 'worker', a."workerId", 'started', a."startedAt",
                                                  'heartbeat', a."heartbeatAt", 'error', a."errorCode") ORDER BY a.number)
                  FROM "JobAttempt" a WHERE a."jobId" = j.id) AS attempts,
@@ -80,8 +82,9 @@ async function waitForStates(ids: string[], states: string[], timeoutMs = 240_00
               (SELECT json_agg(json_build_object('seq', e.seq, 'type', e.type, 'message', e.message, 'at', e."createdAt") ORDER BY e.seq)
                  FROM "JobEvent" e WHERE e."jobId" = j.id) AS events
        FROM "Job" j WHERE j.id = ANY($1) AND NOT (j.state = ANY($2)) LIMIT 5`,
-        [ids, states],
-      );
+          [ids, states],
+        )
+        .catch((queryError: unknown) => ({ rows: [`(the diagnostic query failed: ${String(queryError)})`] }));
       const logs = workers.map((w, i) => `worker ${i + 1}'s warnings and errors:\n${w.output().slice(-4000)}`).join('\n');
       throw new Error(`${String(err)}\nJobs not ${states.join('/')}: ${JSON.stringify(rows, null, 1)}\n${logs}`);
     });

@@ -27,19 +27,19 @@ describe('with REDIS_URL set', () => {
     const created = await a.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
     const jobId = created.data.createJob.id;
     // Subscribe on B, live only after the creation event (afterSeq 1): everything must come through Redis.
-    const sub = collect(b.ws(b.adminToken), JOB_EVENTS, { jobId, afterSeq: 1 }, (items) => items.length >= 2);
+    const sub = collect(b.ws(b.adminToken), JOB_EVENTS, { jobId, afterSeq: 1 }, (items) => items.length >= 2, 45_000);
     const ofJob = (items: any[]) => items.filter((d) => d.projectEvents.jobId === jobId);
     const project = collect(
       b.ws(a.adminToken),
       `subscription { projectEvents { jobId seq toState } }`,
       {},
       (items) => ofJob(items).length >= 2,
-      60_000,
+      45_000,
     );
     // projectEvents replays nothing: it is live on B once another job's creation on A reaches it.
     await untilLive(
       () => project.items.length > 0,
-      () => a.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } }),
+      async () => expect((await a.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } })).errors).toBeUndefined(),
     );
     await driveJob(a.app.services, jobId, 'SUCCEEDED'); // published by instance A
     expect((await sub.done).map((d: any) => [d.jobEvents.seq, d.jobEvents.toState])).toEqual([
@@ -47,5 +47,5 @@ describe('with REDIS_URL set', () => {
       [3, 'SUCCEEDED'],
     ]);
     expect(ofJob(await project.done).map((d: any) => d.projectEvents.seq)).toEqual([2, 3]);
-  });
+  }, 90_000);
 });
