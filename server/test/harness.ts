@@ -171,10 +171,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Publishes a probe (`probe`, which throws when it could not publish) until `received` says one
- * arrived, waiting up to 500 ms after each. A
- * subscription without a replay (projectEvents) misses what is published before its server has it
- * live (its bus listener, a Redis channel), and graphql-ws acknowledges no subscribe: a fixed wait
- * is a guess that a loaded machine can lose (a CI run missed RUNNING after a 500 ms wait).
+ * arrived, waiting up to 500 ms after each. A subscription without a replay (projectEvents) misses
+ * what is published before its server has it live (its bus listener, a Redis channel), and
+ * graphql-ws acknowledges no subscribe: a fixed wait is a guess that a loaded machine can lose (a
+ * CI run missed RUNNING after a 500 ms wait).
  */
 export async function untilLive(received: () => boolean, probe: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();
