@@ -25,13 +25,16 @@ afterAll(async () => {
 });
 const deps = () => ({ pool: t.app.services.pool, events: t.app.services.events });
 
-/** A claim of the job whose statement waits for the project's row lock, which `holder` holds (as a claim or an attempt's end does) until it commits. */
-async function claimBehindLock(jobId: string) {
+/** What holds the job's project row in the tests below: a claim or an attempt's end (by default), or an update of the row. */
+const LOCK_PROJECT = `SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`;
+
+/** A claim of the job whose statement waits for the project's row lock, which `holder` holds (taken by `lock`, over the job `$1`) until it commits. */
+async function claimBehindLock(jobId: string, lock = LOCK_PROJECT) {
   const holder = await t.app.services.pool.connect();
   let claim: ReturnType<typeof startAttempt> | undefined;
   try {
     await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`, [jobId]);
+    await holder.query(lock, [jobId]);
     claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
     await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     return { holder, claim };
@@ -81,12 +84,11 @@ it('a limit set while the claim waits for the project lock holds the claim: it p
   const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
   const jobId = res.data.createJob.id as string;
   // setMaxRunningAttempts(1)'s update, not yet committed, holds the project's row.
-  const holder = await t.app.services.pool.connect();
+  const { holder, claim } = await claimBehindLock(
+    jobId,
+    `UPDATE "Project" p SET "maxRunningAttempts" = 1 FROM "Job" j WHERE j.id = $1 AND p.id = j."projectId"`,
+  );
   try {
-    await holder.query('BEGIN');
-    await holder.query(`UPDATE "Project" p SET "maxRunningAttempts" = 1 FROM "Job" j WHERE j.id = $1 AND p.id = j."projectId"`, [jobId]);
-    const claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
-    await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     await holder.query('COMMIT');
     // The claim read the limit from the locked row (its latest version): one attempt runs, the job waits.
     expect(await claim).toBeNull();
