@@ -8,13 +8,17 @@
 //   claim waited longer than the lease was born stale, and the lost-attempt sweep could take it
 //   from a live worker before its first renewal (the likely cause of a CI run's flood of one
 //   project's jobs ending with one of 505 not SUCCEEDED: maxAttempts 1, a 2 s lease).
+// - its queue entry: graphile-worker stamped the entry's lock when it fetched it, before the claim;
+//   the dead-claim sweep took an entry locked longer than the lease, its job not RUNNING, for a dead
+//   worker's and queued the job again: a second entry (a claim that fails CONFLICT), and under a
+//   project limit a parked job queued ahead of the jobs that waited longer.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { untilWaitingForLock } from '../test/lock-wait.ts';
 import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startAttempt } from './start-attempt.ts';
 import { spendingBound } from '../budgets/spending-bound.ts';
-import { recoverLostAttempts } from './recover-lost-attempts.ts';
+import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -127,5 +131,70 @@ it('an attempt whose claim waited longer than the lease for the project lock sta
   } finally {
     await holder.query('ROLLBACK').catch(() => {});
     holder.release();
+  }
+}, 60_000);
+
+/** The job's graphile-worker entries, as the dead-claim sweep sees them. */
+async function queueEntries(jobId: string) {
+  const { rows } = await t.app.services.pool.query<{ id: string; locked_by: string | null }>(
+    `SELECT id, locked_by FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1 ORDER BY id`,
+    [jobId],
+  );
+  return rows;
+}
+
+/** As if a worker `w` had fetched the job's entry an hour ago (graphile-worker stamps locked_at at the fetch). */
+async function lockedLongAgo(jobId: string) {
+  const { rowCount } = await t.app.services.pool.query(
+    `UPDATE graphile_worker._private_jobs SET locked_by = 'w', locked_at = now() - interval '1 hour' WHERE payload->>'jobId' = $1`,
+    [jobId],
+  );
+  expect(rowCount).toBe(1);
+}
+
+it("a claim waiting longer than the lease for its project's lock keeps its queue entry: the dead-claim sweep leaves it", async () => {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  expect(res.errors).toBeUndefined();
+  const jobId = res.data.createJob.id as string;
+  await lockedLongAgo(jobId);
+  const [entry] = await queueEntries(jobId);
+  const { holder, claim } = await claimBehindLock(jobId);
+  try {
+    // The sweep of a worker with a 2 s lease, while the claim waits: nothing is requeued, the entry stays the claim's.
+    expect(await requeueDeadClaims(deps(), { leaseMs: 2_000 })).toBe(0);
+    expect(await queueEntries(jobId)).toEqual([entry]);
+    await holder.query('COMMIT');
+    expect(await claim).not.toBeNull();
+  } finally {
+    await holder.query('ROLLBACK').catch(() => {});
+    holder.release();
+    await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
+  }
+}, 60_000);
+
+it('a job its claim parked for a slot is not queued again by the dead-claim sweep: it keeps waiting for a slot', async () => {
+  const running = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  const first = await startAttempt(deps(), {
+    jobId: running.data.createJob.id,
+    workerId: 'w',
+    executor: 'inline',
+    defaultMaxRunning: null,
+  });
+  expect(first).not.toBeNull();
+  await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = 1 WHERE id = $1`, [first!.projectId]);
+  try {
+    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+    const jobId = res.data.createJob.id as string;
+    expect(await startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null })).toBeNull();
+    // Parked; its entry is still locked by the worker that fetched it (graphile-worker deletes it once the task returns).
+    await lockedLongAgo(jobId);
+    await requeueDeadClaims(deps(), { leaseMs: 2_000 });
+    expect(await queueEntries(jobId)).toEqual([]);
+    const { rows } = await t.app.services.pool.query(`SELECT state, "slotWaitSince" IS NOT NULL AS waits FROM "Job" WHERE id = $1`, [
+      jobId,
+    ]);
+    expect(rows).toEqual([{ state: 'QUEUED', waits: true }]);
+  } finally {
+    await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
   }
 }, 60_000);

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/transaction.ts';
 import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
+import { MARK_CLAIM } from './claim-marker.ts';
 
 /**
  * A project's running-attempts limit, held across every worker by the project's row lock:
@@ -29,6 +30,7 @@ export interface ClaimView {
 
 /**
  * Reads the job's attempt count and its project's limit, locking the project's row until commit.
+ * Marks the claim in progress first (claim-marker.ts), before any wait for that lock.
  * `columns`: more of the claim's reads, as SQL over the job's row `j`, in the same statement, with
  * their values `params` ($3, $4…).
  */
@@ -41,7 +43,7 @@ export async function lockProjectOfJob<T extends object = object>(
 ): Promise<(ClaimView & T) | null> {
   const { rows } = await sql.query<ClaimView & T>(
     `SELECT j."attemptCount", j."projectId", COALESCE(p."maxRunningAttempts", $2::int) AS "limit"${columns ? `, ${columns}` : ''}
-     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 FOR NO KEY UPDATE OF p`,
+     FROM "Job" j JOIN "Project" p ON p.id = j."projectId" WHERE j.id = $1 AND ${MARK_CLAIM('$1')} FOR NO KEY UPDATE OF p`,
     [jobId, defaultLimit, ...params],
   );
   return rows[0] ?? null;

@@ -4,6 +4,7 @@ import { enqueueRun, RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
 import { withTransaction, type Sql } from '../db/transaction.ts';
 import { LOCK_PROJECT_OF_ATTEMPT, wakeWaitingJobs } from './project-slots.ts';
 import { LAST_PAUSED_ATTEMPT, mayRetry } from './attempt-tries.ts';
+import { CLAIM_IN_PROGRESS } from './claim-marker.ts';
 
 /**
  * Finds attempts whose worker stopped renewing the heartbeat for longer than the lease (a killed
@@ -91,16 +92,19 @@ export async function renewHeartbeat(deps: TransitionDeps, attemptId: string): P
  * Queue entries that will never run their job again: locked longer than the lease by a worker
  * that died before the attempt started (graphile-worker keeps such a lock for 4 hours, and counts
  * the claim as its one attempt), or given up by graphile-worker after a failure. Each is removed,
- * and a job left QUEUED with no entry gets a fresh one — in one transaction. Entries of RUNNING
- * jobs are left to the heartbeat lease. Reads graphile-worker's `_private_jobs` (0.18) for the
- * payload, since its public view has none.
+ * and a job left QUEUED with no entry gets a fresh one — in one transaction; a job parked for a
+ * slot of its project (`slotWaitSince`) has none by design and is queued by the end that wakes it.
+ * Entries of RUNNING jobs are left to the heartbeat lease, and those of a claim still in its
+ * transaction (waiting for its project's lock, say: claim-marker.ts) to the claim. Reads
+ * graphile-worker's `_private_jobs` (0.18) for the payload, since its public view has none.
  */
 export async function requeueDeadClaims(deps: TransitionDeps, opts: { leaseMs: number }): Promise<number> {
   return withTransaction(deps.pool, async (sql) => {
     const { rows } = await sql.query<{ job_id: string }>(
       `DELETE FROM graphile_worker._private_jobs q
        WHERE q.task_id = (SELECT id FROM graphile_worker._private_tasks WHERE identifier = $2)
-         AND ((q.locked_by IS NOT NULL AND q.locked_at < now() - make_interval(secs => $1::double precision / 1000))
+         AND ((q.locked_by IS NOT NULL AND q.locked_at < now() - make_interval(secs => $1::double precision / 1000)
+               AND NOT ${CLAIM_IN_PROGRESS(`q.payload->>'jobId'`)})
               OR (q.locked_by IS NULL AND q.attempts >= q.max_attempts))
          AND NOT EXISTS (SELECT 1 FROM "Job" j WHERE j.id::text = q.payload->>'jobId' AND j.state = 'RUNNING')
        RETURNING q.payload->>'jobId' AS job_id`,
@@ -108,7 +112,7 @@ export async function requeueDeadClaims(deps: TransitionDeps, opts: { leaseMs: n
     );
     if (rows.length === 0) return 0;
     const { rows: stranded } = await sql.query<{ id: string }>(
-      `SELECT j.id FROM "Job" j WHERE j.id::text = ANY($1::text[]) AND j.state = 'QUEUED'
+      `SELECT j.id FROM "Job" j WHERE j.id::text = ANY($1::text[]) AND j.state = 'QUEUED' AND j."slotWaitSince" IS NULL
          AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs q WHERE q.payload->>'jobId' = j.id::text)
        FOR UPDATE OF j`,
       [[...new Set(rows.map((r) => r.job_id))]],
