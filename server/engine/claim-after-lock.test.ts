@@ -19,6 +19,7 @@ import { CREATE_JOB, TRIAGE_INPUT } from '../test/fixtures.ts';
 import { startAttempt } from './start-attempt.ts';
 import { spendingBound } from '../budgets/spending-bound.ts';
 import { recoverLostAttempts, requeueDeadClaims } from './recover-lost-attempts.ts';
+import { enqueueRun } from '../jobs/enqueue-run.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -172,7 +173,7 @@ it("a claim waiting longer than the lease for its project's lock keeps its queue
   }
 }, 60_000);
 
-it('a job its claim parked for a slot is not queued again by the dead-claim sweep: it keeps waiting for a slot', async () => {
+it('a job its claim parked for a slot is not queued again by the dead-claim sweep, and once claimed it no longer waits for one', async () => {
   const running = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
   const first = await startAttempt(deps(), {
     jobId: running.data.createJob.id,
@@ -194,7 +195,26 @@ it('a job its claim parked for a slot is not queued again by the dead-claim swee
       jobId,
     ]);
     expect(rows).toEqual([{ state: 'QUEUED', waits: true }]);
+    // Claimed through another entry (a duplicate, not the wake that clears the mark) once a slot is
+    // free: the job no longer counts as waiting (a stale mark hid it from the queue's positions and
+    // from this sweep's repairs after a later return to QUEUED).
+    await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
+    expect(await startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null })).not.toBeNull();
+    const claimed = await t.app.services.pool.query(`SELECT state, "slotWaitSince" IS NOT NULL AS waits FROM "Job" WHERE id = $1`, [jobId]);
+    expect(claimed.rows).toEqual([{ state: 'RUNNING', waits: false }]);
   } finally {
     await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
   }
+}, 60_000);
+
+it("a queue entry names its job in the id's own spelling, whatever the caller's (ids match case-insensitively)", async () => {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  expect(res.errors).toBeUndefined();
+  const jobId = res.data.createJob.id as string;
+  await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
+  // As provideInput queues a run with the id its caller typed.
+  await enqueueRun(t.app.services.pool, jobId.toUpperCase());
+  // The sweep and the claim's marker find the entry by the job's own text.
+  expect(await queueEntries(jobId)).toHaveLength(1);
+  await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
 }, 60_000);

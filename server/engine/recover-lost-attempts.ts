@@ -4,7 +4,7 @@ import { enqueueRun, RUN_ATTEMPT_TASK } from '../jobs/enqueue-run.ts';
 import { withTransaction, type Sql } from '../db/transaction.ts';
 import { LOCK_PROJECT_OF_ATTEMPT, wakeWaitingJobs } from './project-slots.ts';
 import { LAST_PAUSED_ATTEMPT, mayRetry } from './attempt-tries.ts';
-import { CLAIM_IN_PROGRESS } from './claim-marker.ts';
+import { CLAIM_HELD, HELD_CLAIM_KEYS } from './claim-marker.ts';
 
 /**
  * Finds attempts whose worker stopped renewing the heartbeat for longer than the lease (a killed
@@ -94,17 +94,18 @@ export async function renewHeartbeat(deps: TransitionDeps, attemptId: string): P
  * the claim as its one attempt), or given up by graphile-worker after a failure. Each is removed,
  * and a job left QUEUED with no entry gets a fresh one — in one transaction; a job parked for a
  * slot of its project (`slotWaitSince`) has none by design and is queued by the end that wakes it.
- * Entries of RUNNING jobs are left to the heartbeat lease, and those of a claim still in its
- * transaction (waiting for its project's lock, say: claim-marker.ts) to the claim. Reads
+ * Entries of RUNNING jobs are left to the heartbeat lease, and those of a claim in its transaction
+ * (waiting for its project's lock, say: claim-marker.ts) to the claim. Reads
  * graphile-worker's `_private_jobs` (0.18) for the payload, since its public view has none.
  */
 export async function requeueDeadClaims(deps: TransitionDeps, opts: { leaseMs: number }): Promise<number> {
   return withTransaction(deps.pool, async (sql) => {
     const { rows } = await sql.query<{ job_id: string }>(
-      `DELETE FROM graphile_worker._private_jobs q
+      `WITH claiming AS MATERIALIZED (${HELD_CLAIM_KEYS})
+       DELETE FROM graphile_worker._private_jobs q
        WHERE q.task_id = (SELECT id FROM graphile_worker._private_tasks WHERE identifier = $2)
          AND ((q.locked_by IS NOT NULL AND q.locked_at < now() - make_interval(secs => $1::double precision / 1000)
-               AND NOT ${CLAIM_IN_PROGRESS(`q.payload->>'jobId'`)})
+               AND NOT ${CLAIM_HELD(`q.payload->>'jobId'`, 'claiming')})
               OR (q.locked_by IS NULL AND q.attempts >= q.max_attempts))
          AND NOT EXISTS (SELECT 1 FROM "Job" j WHERE j.id::text = q.payload->>'jobId' AND j.state = 'RUNNING')
        RETURNING q.payload->>'jobId' AS job_id`,

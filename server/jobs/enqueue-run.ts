@@ -15,10 +15,12 @@ export const QUEUE_POSITION = (projectId: string, unseen = 0) =>
 /**
  * SQL queueing a run of the job (`jobId`, `projectId`: SQL; `runAt`: SQL of a timestamptz). Retries
  * are ours (the state machine's), so graphile-worker gets max_attempts 1. `unseen`: queued jobs the
- * statement's snapshot cannot count (its own insert).
+ * statement's snapshot cannot count (its own insert). The entry names the job in the uuid's own
+ * text (lower case), whatever the caller's spelling (ids are matched case-insensitively): the
+ * dead-claim sweep matches entries to jobs and claims by that text (recover-lost-attempts.ts).
  */
 const ADD_RUN = (jobId: string, projectId: string, runAt: string, unseen = 0) =>
-  `graphile_worker.add_job('${RUN_ATTEMPT_TASK}', json_build_object('jobId', ${jobId}::text), run_at := ${runAt}, max_attempts := 1,
+  `graphile_worker.add_job('${RUN_ATTEMPT_TASK}', json_build_object('jobId', (${jobId})::text::uuid::text), run_at := ${runAt}, max_attempts := 1,
      priority := ${QUEUE_POSITION(projectId, unseen)})`;
 
 /**

@@ -167,6 +167,8 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   }
   if (patch.countAttempt) sets.push(`"attemptCount" = "attemptCount" + 1`);
   const written = req.writeWith ? `, written AS (${req.writeWith(params)})` : '';
+  // A job that leaves QUEUED no longer waits for a slot of its project (project-slots.ts): a parked
+  // job claimed through another queue entry, or cancelled, keeps no stale mark.
   // The guarded update and its events (those before it, then STATE_CHANGED) in one statement: the
   // events take the seqs the update allocates, and a lost race (no row updated) inserts nothing.
   const insert = insertEventsFrom(
@@ -193,7 +195,8 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   const { rows } = await sql.query<Record<string, unknown>>(
     `WITH updated AS (
        UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + $6::int, "updatedAt" = now(),
-              "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END${sets.map((s) => `, ${s}`).join('')}
+              "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END,
+              "slotWaitSince" = CASE WHEN state = 'QUEUED' THEN NULL ELSE "slotWaitSince" END${sets.map((s) => `, ${s}`).join('')}
        WHERE id = $1 AND state = $2 AND version = $3
        RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount",
                  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)${written}
