@@ -12,6 +12,10 @@ export default defineConfig({
     globalSetup: ['server/test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll's own default is 1 s: too short on a loaded 2-core machine for what our polls wait
+    // on (a WebSocket's handshake and replay, a child process, a database read). A poll that
+    // passes its condition returns at once; only a failing one waits this long.
+    expect: { poll: { timeout: 15_000 } },
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,

@@ -26,9 +26,11 @@ describe('readRetrying', () => {
   it('gives up with the last error once its budget is spent, having waited about that long', async () => {
     const read = flakyRead(Infinity, cut);
     const started = Date.now();
-    await expect(readRetrying(read, () => false, 1000)).rejects.toMatchObject({ code: '57P01' });
+    // A budget of 1.4 s: the fourth read comes after 100 + 200 + 400 ms of waits (at 0.7 s, or up to
+    // 0.7 s late on a loaded machine), and the wait after it (800 ms) would pass the budget.
+    await expect(readRetrying(read, () => false, 1400)).rejects.toMatchObject({ code: '57P01' });
     const ms = Date.now() - started;
-    expect(ms).toBeGreaterThanOrEqual(600); // 100 + 200 + 400 ms of waits; the next (800 ms) would pass the budget
+    expect(ms).toBeGreaterThanOrEqual(700);
     expect(ms).toBeLessThan(5000);
     expect(read.calls).toBe(4);
   });

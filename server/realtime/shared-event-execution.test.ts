@@ -40,15 +40,22 @@ describe('shared execution of subscription selections', () => {
     subscribe(OTHER);
     // Live once a first event reaches every subscriber.
     const { pool, events } = t.app.services;
-    const publish = async (label: string) =>
-      events.publish(await appendJobEvents(pool, jobId, [{ type: 'LOG', message: label, actor: 'test' }]));
+    /** Stores and publishes one event; its seq. */
+    const publish = async (label: string) => {
+      const stored = await appendJobEvents(pool, jobId, [{ type: 'LOG', message: label, actor: 'test' }]);
+      await events.publish(stored);
+      return stored[0].seq;
+    };
     const start = Date.now();
+    let lastWarmUp = 0;
     while (!seen.every((s) => s.length > 0)) {
       if (Date.now() - start > 20_000) throw new Error('subscribers never became live');
-      await publish('warm-up');
+      lastWarmUp = await publish('warm-up');
       await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 300)); // the last warm-up event reached everyone
+    // Each subscriber was live before the last warm-up event (it got an earlier one, and delivery is
+    // in order): once everyone has it, the warm-up's deliveries and executions are all counted.
+    await expect.poll(() => seen.every((s) => s.includes(lastWarmUp)), { timeout: 10_000 }).toBe(true);
     const before = await executions();
     const counts = seen.map((s) => s.length);
 
