@@ -262,13 +262,15 @@ describe('2 API processes + 2 worker processes on one PostgreSQL and Redis', () 
     // The API: an open subscription is closed with 1001 Going Away, then the process exits 0.
     let closeCode: number | undefined;
     const client = wsClient(apiB, (code) => (closeCode ??= code));
+    const connected = new Promise<void>((resolve) => client.on('connected', () => resolve()));
     const ended = new Promise<void>((resolve) =>
       client.subscribe(
         { query: `subscription { projectEvents { seq } }` },
         { next: () => {}, error: () => resolve(), complete: () => resolve() },
       ),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The socket is open and acknowledged (a signal before that closes a connecting socket, 1006).
+    await connected;
     expect(await apiB.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     await ended;
     expect(closeCode).toBe(1001);

@@ -490,7 +490,15 @@ describe('authorization matrix: every query and subscription × every kind of ca
         cells.push(
           await judge(cell, async () => {
             const query = field === 'jobEvents' ? JOB_EVENTS : `subscription { projectEvents { jobId seq message } }`;
-            const sub = collect(t.ws(token), query, field === 'jobEvents' ? { jobId } : {}, (items) => items.length > 0, 2500);
+            // jobEvents replays the job's events at once (the wait ends with the first; 10 s on a loaded
+            // machine); projectEvents replays nothing, so its cells watch for 2.5 s that nothing leaks.
+            const sub = collect(
+              t.ws(token),
+              query,
+              field === 'jobEvents' ? { jobId } : {},
+              (items) => items.length > 0,
+              field === 'jobEvents' ? 10_000 : 2500,
+            );
             const outcome = await sub.done.then(
               (items) => ({ items, error: null as unknown }),
               (error: unknown) => ({ items: sub.items, error }),
