@@ -10,6 +10,7 @@ import { UNAUTHENTICATED_CLOSE_CODE } from './websocket-server.ts';
 
 const MAX = 60;
 const PER_ADDRESS = 20;
+/** The wait for connection_init on the server of the 4408 test; the other tests' server waits 5 s (a loaded machine may take longer than 400 ms to send it). */
 const INIT_TIMEOUT_MS = 400;
 let t: TestServer;
 beforeAll(async () => {
@@ -17,7 +18,7 @@ beforeAll(async () => {
     env: {
       AUTODEV_WS_MAX_CONNECTIONS: String(MAX),
       AUTODEV_WS_MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS),
-      AUTODEV_WS_INIT_TIMEOUT_MS: String(INIT_TIMEOUT_MS),
+      AUTODEV_WS_INIT_TIMEOUT_MS: '5000',
     },
   });
 });
@@ -28,8 +29,9 @@ afterAll(async () => {
 type Outcome = { acked: boolean; close: { code: number; reason: string } | null };
 
 /** A raw graphql-transport-ws socket from `localAddress`; `init` is the connection_init payload (or none). */
-function rawSocket(opts: { localAddress?: string; init?: Record<string, unknown> | null }) {
-  const ws = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws', { localAddress: opts.localAddress });
+function rawSocket(opts: { localAddress?: string; init?: Record<string, unknown> | null; server?: TestServer }) {
+  const server = opts.server ?? t;
+  const ws = new WebSocket(server.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws', { localAddress: opts.localAddress });
   const outcome: Outcome = { acked: false, close: null };
   const acked = new Promise<void>((resolve) =>
     ws.on('message', (m: Buffer) => {
@@ -44,7 +46,7 @@ function rawSocket(opts: { localAddress?: string; init?: Record<string, unknown>
   ws.on('error', () => {});
   if (opts.init !== null)
     ws.on('open', () =>
-      ws.send(JSON.stringify({ type: 'connection_init', payload: opts.init ?? { authorization: `Bearer ${t.adminToken}` } })),
+      ws.send(JSON.stringify({ type: 'connection_init', payload: opts.init ?? { authorization: `Bearer ${server.adminToken}` } })),
     );
   return { ws, outcome, acked, closed, settled: Promise.race([acked, closed]) };
 }
@@ -92,12 +94,17 @@ describe('connection_init', () => {
   });
 
   it('a socket that never sends connection_init is closed with 4408 after the wait', async () => {
-    const s = rawSocket({ init: null });
-    const started = Date.now();
-    const close = await s.closed;
-    expect(close).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(INIT_TIMEOUT_MS - 50);
-    expect(Date.now() - started).toBeLessThan(INIT_TIMEOUT_MS + 1000);
+    const short = await startTestServer({ env: { AUTODEV_WS_INIT_TIMEOUT_MS: String(INIT_TIMEOUT_MS) } });
+    try {
+      const s = rawSocket({ init: null, server: short });
+      const started = Date.now();
+      const close = await s.closed;
+      expect(close).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(INIT_TIMEOUT_MS - 50);
+      expect(Date.now() - started).toBeLessThan(INIT_TIMEOUT_MS + 1000);
+    } finally {
+      await short.close();
+    }
   });
 });
 
