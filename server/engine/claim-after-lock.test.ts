@@ -30,6 +30,16 @@ afterAll(async () => {
 });
 const deps = () => ({ pool: t.app.services.pool, events: t.app.services.events });
 
+/** A new QUEUED job (its queue entry is not taken: this server runs no worker); its id. */
+async function newJob(): Promise<string> {
+  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
+  expect(res.errors).toBeUndefined();
+  return res.data.createJob.id as string;
+}
+
+/** The claim a worker makes for the job (no default limit). */
+const claimJob = (jobId: string) => startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+
 /** What holds the job's project row in the tests below: a claim or an attempt's end (by default), or an update of the row. */
 const LOCK_PROJECT = `SELECT 1 FROM "Project" p JOIN "Job" j ON j."projectId" = p.id WHERE j.id = $1 FOR NO KEY UPDATE OF p`;
 
@@ -40,7 +50,7 @@ async function claimBehindLock(jobId: string, lock = LOCK_PROJECT) {
   try {
     await holder.query('BEGIN');
     await holder.query(lock, [jobId]);
-    claim = startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null });
+    claim = claimJob(jobId);
     await untilWaitingForLock(t.app.services.pool, 'SELECT j."attemptCount", j."projectId"');
     return { holder, claim };
   } catch (err) {
@@ -55,9 +65,7 @@ async function claimBehindLock(jobId: string, lock = LOCK_PROJECT) {
 it('a budget raised while the claim waits for the project lock is the bound the attempt starts with', async () => {
   const set = await t.gql(`mutation { setBudget(input: { limitUsd: 0.01, period: TOTAL }) { limitUsd } }`);
   expect(set.errors).toBeUndefined();
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  expect(res.errors).toBeUndefined();
-  const jobId = res.data.createJob.id as string;
+  const jobId = await newJob();
 
   const { holder, claim } = await claimBehindLock(jobId);
   try {
@@ -78,16 +86,9 @@ it('a budget raised while the claim waits for the project lock is the bound the 
 }, 60_000);
 
 it('a limit set while the claim waits for the project lock holds the claim: it parks the job', async () => {
-  const running = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  const first = await startAttempt(deps(), {
-    jobId: running.data.createJob.id,
-    workerId: 'w',
-    executor: 'inline',
-    defaultMaxRunning: null,
-  });
+  const first = await claimJob(await newJob());
   expect(first).not.toBeNull();
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  const jobId = res.data.createJob.id as string;
+  const jobId = await newJob();
   // setMaxRunningAttempts(1)'s update, not yet committed, holds the project's row.
   const { holder, claim } = await claimBehindLock(
     jobId,
@@ -111,9 +112,7 @@ it('a limit set while the claim waits for the project lock holds the claim: it p
 it('an attempt whose claim waited longer than the lease for the project lock starts with a fresh heartbeat: the sweep leaves it', async () => {
   // Long enough that the claim's return and the sweep below fit in it on a loaded machine.
   const LEASE_MS = 2_000;
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  expect(res.errors).toBeUndefined();
-  const jobId = res.data.createJob.id as string;
+  const jobId = await newJob();
   const { holder, claim } = await claimBehindLock(jobId);
   try {
     // The claim waits for twice the lease.
@@ -154,9 +153,7 @@ async function lockedLongAgo(jobId: string) {
 }
 
 it("a claim waiting longer than the lease for its project's lock keeps its queue entry: the dead-claim sweep leaves it", async () => {
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  expect(res.errors).toBeUndefined();
-  const jobId = res.data.createJob.id as string;
+  const jobId = await newJob();
   await lockedLongAgo(jobId);
   const [entry] = await queueEntries(jobId);
   const { holder, claim } = await claimBehindLock(jobId);
@@ -174,19 +171,12 @@ it("a claim waiting longer than the lease for its project's lock keeps its queue
 }, 60_000);
 
 it('a job its claim parked for a slot is not queued again by the dead-claim sweep, and once claimed it no longer waits for one', async () => {
-  const running = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  const first = await startAttempt(deps(), {
-    jobId: running.data.createJob.id,
-    workerId: 'w',
-    executor: 'inline',
-    defaultMaxRunning: null,
-  });
+  const first = await claimJob(await newJob());
   expect(first).not.toBeNull();
   await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = 1 WHERE id = $1`, [first!.projectId]);
   try {
-    const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-    const jobId = res.data.createJob.id as string;
-    expect(await startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null })).toBeNull();
+    const jobId = await newJob();
+    expect(await claimJob(jobId)).toBeNull();
     // Parked; its entry is still locked by the worker that fetched it (graphile-worker deletes it once the task returns).
     await lockedLongAgo(jobId);
     await requeueDeadClaims(deps(), { leaseMs: 2_000 });
@@ -199,7 +189,7 @@ it('a job its claim parked for a slot is not queued again by the dead-claim swee
     // free: the job no longer counts as waiting (a stale mark hid it from the queue's positions and
     // from this sweep's repairs after a later return to QUEUED).
     await t.app.services.pool.query(`UPDATE "Project" SET "maxRunningAttempts" = NULL`);
-    expect(await startAttempt(deps(), { jobId, workerId: 'w', executor: 'inline', defaultMaxRunning: null })).not.toBeNull();
+    expect(await claimJob(jobId)).not.toBeNull();
     const claimed = await t.app.services.pool.query(`SELECT state, "slotWaitSince" IS NOT NULL AS waits FROM "Job" WHERE id = $1`, [jobId]);
     expect(claimed.rows).toEqual([{ state: 'RUNNING', waits: false }]);
   } finally {
@@ -208,9 +198,7 @@ it('a job its claim parked for a slot is not queued again by the dead-claim swee
 }, 60_000);
 
 it("a queue entry names its job in the id's own spelling, whatever the caller's (ids match case-insensitively)", async () => {
-  const res = await t.gql(CREATE_JOB, { input: { templateSlug: 'triage-bug', input: TRIAGE_INPUT } });
-  expect(res.errors).toBeUndefined();
-  const jobId = res.data.createJob.id as string;
+  const jobId = await newJob();
   await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
   // As provideInput queues a run with the id its caller typed.
   await enqueueRun(t.app.services.pool, jobId.toUpperCase());
