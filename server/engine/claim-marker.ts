@@ -24,4 +24,4 @@ export const HELD_CLAIM_KEYS = `SELECT l.objid AS key FROM pg_locks l
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 /** SQL over a job id (SQL of text) and a relation of HELD_CLAIM_KEYS: whether the job's marker is held. */
-export const CLAIM_HELD = (jobId: string, held: string) => `${KEY(jobId)} IN (SELECT key FROM ${held})`;
+export const CLAIM_HELD = (jobId: string, held: string) => `EXISTS (SELECT 1 FROM ${held} WHERE key = ${KEY(jobId)})`;

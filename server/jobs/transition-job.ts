@@ -167,8 +167,9 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
   }
   if (patch.countAttempt) sets.push(`"attemptCount" = "attemptCount" + 1`);
   const written = req.writeWith ? `, written AS (${req.writeWith(params)})` : '';
-  // A job that leaves QUEUED no longer waits for a slot of its project (project-slots.ts): a parked
-  // job claimed through another queue entry, or cancelled, keeps no stale mark.
+  // After any transition a job is not waiting for a slot of its project (project-slots.ts): only a
+  // claim parks one, without a transition, and every move into QUEUED queues a run. A parked job
+  // claimed through another queue entry, or cancelled, keeps no stale mark (nor one left earlier).
   // The guarded update and its events (those before it, then STATE_CHANGED) in one statement: the
   // events take the seqs the update allocates, and a lost race (no row updated) inserts nothing.
   const insert = insertEventsFrom(
@@ -196,7 +197,7 @@ export async function transitionInTransaction(sql: Sql, req: TransitionRequest):
     `WITH updated AS (
        UPDATE "Job" SET state = $4, version = version + 1, "lastSeq" = "lastSeq" + $6::int, "updatedAt" = now(),
               "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE NULL END,
-              "slotWaitSince" = CASE WHEN state = 'QUEUED' THEN NULL ELSE "slotWaitSince" END${sets.map((s) => `, ${s}`).join('')}
+              "slotWaitSince" = NULL${sets.map((s) => `, ${s}`).join('')}
        WHERE id = $1 AND state = $2 AND version = $3
        RETURNING "lastSeq" - $6::int AS base, "projectId", version, "attemptCount",
                  EXISTS (SELECT 1 FROM "WebhookEndpoint" w WHERE w."projectId" = "Job"."projectId" AND w.enabled) AS webhooks)${written}

@@ -234,6 +234,7 @@ for (const stream of [false, true]) {
         },
       });
       const outcome = await running;
+      expect(Number.isFinite(abortedAt)).toBe(true);
       const elapsed = performance.now() - abortedAt;
       expect(outcome).toMatchObject({ status: 'stopped', message: 'Task implement was cancelled.' });
       expect(elapsed).toBeLessThan(500);
@@ -252,6 +253,7 @@ for (const stream of [false, true]) {
       }, 100);
       const outcome = await runAgentTask({ ...options, stream, signal: controller.signal });
       expect(outcome).toMatchObject({ status: 'stopped' });
+      expect(Number.isFinite(abortedAt)).toBe(true);
       expect(performance.now() - abortedAt).toBeLessThan(500);
       await expect.poll(() => mock.abortedRequests, { timeout: 2000 }).toBe(1);
     });
