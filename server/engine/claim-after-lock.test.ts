@@ -143,6 +143,11 @@ async function queueEntries(jobId: string) {
   return rows;
 }
 
+/** Removes the job's queue entries (what this server's absent worker would have taken). */
+async function dropEntries(jobId: string) {
+  await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
+}
+
 /** As if a worker `w` had fetched the job's entry an hour ago (graphile-worker stamps locked_at at the fetch). */
 async function lockedLongAgo(jobId: string) {
   const { rowCount } = await t.app.services.pool.query(
@@ -166,7 +171,7 @@ it("a claim waiting longer than the lease for its project's lock keeps its queue
   } finally {
     await holder.query('ROLLBACK').catch(() => {});
     holder.release();
-    await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
+    await dropEntries(jobId);
   }
 }, 60_000);
 
@@ -199,10 +204,10 @@ it('a job its claim parked for a slot is not queued again by the dead-claim swee
 
 it("a queue entry names its job in the id's own spelling, whatever the caller's (ids match case-insensitively)", async () => {
   const jobId = await newJob();
-  await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
+  await dropEntries(jobId);
   // As provideInput queues a run with the id its caller typed.
   await enqueueRun(t.app.services.pool, jobId.toUpperCase());
   // The sweep and the claim's marker find the entry by the job's own text.
   expect(await queueEntries(jobId)).toHaveLength(1);
-  await t.app.services.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE payload->>'jobId' = $1`, [jobId]);
+  await dropEntries(jobId);
 }, 60_000);

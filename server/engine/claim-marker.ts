@@ -12,16 +12,16 @@
 // statement (the task's start, a wait for a pooled connection).
 const NAMESPACE = 0x434c;
 
-/** The marker's key for a job id (SQL of text; entries name jobs as `uuid::text`, see enqueue-run.ts). */
-const KEY = (jobId: string) => `hashtext(${jobId})::oid`;
+/** The marker's key for a job id (SQL of a uuid or of its text; entries name jobs as `uuid::text`, see enqueue-run.ts). */
+const KEY = (jobId: string) => `hashtext((${jobId})::text)`;
 
-/** SQL over a job id (SQL of a uuid or text): takes the marker until the transaction ends; true. */
-export const MARK_CLAIM = (jobId: string) => `pg_try_advisory_xact_lock_shared(${NAMESPACE}, hashtext((${jobId})::text))`;
+/** SQL over a job id: takes the marker until the transaction ends; true. */
+export const MARK_CLAIM = (jobId: string) => `pg_try_advisory_xact_lock_shared(${NAMESPACE}, ${KEY(jobId)})`;
 
 /** SQL of the keys of the markers held now in this database (for a MATERIALIZED CTE: one read of pg_locks). */
 export const HELD_CLAIM_KEYS = `SELECT l.objid AS key FROM pg_locks l
   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${NAMESPACE}
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
-/** SQL over a job id (SQL of text) and a relation of HELD_CLAIM_KEYS: whether the job's marker is held. */
-export const CLAIM_HELD = (jobId: string, held: string) => `EXISTS (SELECT 1 FROM ${held} WHERE key = ${KEY(jobId)})`;
+/** SQL over a job id and a relation of HELD_CLAIM_KEYS (pg_locks shows the key as an oid): whether the job's marker is held. */
+export const CLAIM_HELD = (jobId: string, held: string) => `EXISTS (SELECT 1 FROM ${held} WHERE key = ${KEY(jobId)}::oid)`;

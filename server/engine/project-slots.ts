@@ -1,5 +1,5 @@
 import type { Sql } from '../db/transaction.ts';
-import { RUN_ATTEMPT_TASK, QUEUE_POSITION } from '../jobs/enqueue-run.ts';
+import { ADD_RUN } from '../jobs/enqueue-run.ts';
 import { MARK_CLAIM } from './claim-marker.ts';
 
 /**
@@ -119,9 +119,8 @@ export async function wakeWaitingJobs(sql: Sql, projectId: string, defaultLimit:
                          ORDER BY "slotWaitSince", id
                          LIMIT (SELECT CASE WHEN n IS NULL THEN NULL ELSE GREATEST(n - ${RUNNING_IN_PROJECT('$1')}, 0) END FROM lim))
             RETURNING id)
-     SELECT woken.id, graphile_worker.add_job($3, json_build_object('jobId', woken.id::text), max_attempts := 1,
-                                               priority := ${QUEUE_POSITION('$1::uuid')}) FROM woken`,
-    [projectId, defaultLimit, RUN_ATTEMPT_TASK],
+     SELECT woken.id, ${ADD_RUN('woken.id', '$1::uuid', 'now()')} FROM woken`,
+    [projectId, defaultLimit],
   );
   return rows.length;
 }

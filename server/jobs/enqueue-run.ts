@@ -19,7 +19,7 @@ export const QUEUE_POSITION = (projectId: string, unseen = 0) =>
  * text (lower case), whatever the caller's spelling (ids are matched case-insensitively): the
  * dead-claim sweep matches entries to jobs and claims by that text (recover-lost-attempts.ts).
  */
-const ADD_RUN = (jobId: string, projectId: string, runAt: string, unseen = 0) =>
+export const ADD_RUN = (jobId: string, projectId: string, runAt: string, unseen = 0) =>
   `graphile_worker.add_job('${RUN_ATTEMPT_TASK}', json_build_object('jobId', (${jobId})::text::uuid::text), run_at := ${runAt}, max_attempts := 1,
      priority := ${QUEUE_POSITION(projectId, unseen)})`;
 
