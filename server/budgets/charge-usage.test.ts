@@ -175,6 +175,57 @@ describe('chargeUsage', () => {
     expect(await state()).toEqual(before);
   });
 
+  it('stores the events given as `before` in its statement, before USAGE; refused (job limit, event cap), it stores none of them', async () => {
+    await t.gql(`mutation { setBudget(input: { limitUsd: 1000, period: MONTHLY }) { id } }`);
+    const jobId = await runningJob(0.015);
+    const pool = t.app.services.pool;
+    const stored = async () =>
+      (
+        await pool.query(
+          `SELECT j."costUsd"::text AS cost, j."lastSeq", (SELECT count(*)::int FROM "UsageRecord" u WHERE u."jobId" = j.id) AS usage,
+                  (SELECT json_agg(json_build_object('seq', e.seq, 'type', e.type, 'message', e.message, 'data', e.data) ORDER BY e.seq)
+                     FROM "JobEvent" e WHERE e."jobId" = j.id) AS events
+             FROM "Job" j WHERE j.id = $1`,
+          [jobId],
+        )
+      ).rows[0];
+    const start = await stored();
+    const before = [
+      { type: 'LOG' as const, message: 'first', data: { level: 'info' }, actor: 'runner' },
+      { type: 'MESSAGE' as const, message: 'second', data: { step: 1 }, actor: 'writer' },
+    ];
+    const c = { jobId, model: 'claude-haiku-4-5', inputTokens: 10_000, outputTokens: 0 };
+    const log = recordStatements();
+    let charged;
+    try {
+      charged = await chargeUsage(t.app.services, { ...c, before, maxEvents: start.lastSeq + 2 });
+    } finally {
+      log.stop();
+    }
+    expect(log.roundTrips()).toBe(2);
+    expect(charged).toMatchObject({ ok: true, costUsd: 0.01 });
+    const after = await stored();
+    expect(after.events.slice(start.events.length)).toEqual([
+      { seq: start.lastSeq + 1, type: 'LOG', message: 'first', data: { level: 'info' } },
+      { seq: start.lastSeq + 2, type: 'MESSAGE', message: 'second', data: { step: 1 } },
+      {
+        seq: start.lastSeq + 3,
+        type: 'USAGE',
+        message: 'claude-haiku-4-5: 10000 in / 0 out tokens, $0.01',
+        data: expect.objectContaining({ costUsd: 0.01, jobCostUsd: 0.01 }),
+      },
+    ]);
+    expect(charged?.ok && charged.events.map((e) => e.seq)).toEqual([1, 2, 3].map((i) => start.lastSeq + i));
+
+    // Past the event cap (the USAGE event does not count), then past the job's maxCostUsd: nothing stored or charged.
+    const overCap = await chargeUsage(t.app.services, { ...c, inputTokens: 1000, before, maxEvents: after.lastSeq + 1 });
+    expect(overCap).toMatchObject({ ok: false, code: 'EVENT_LIMIT_REACHED' });
+    expect(await stored()).toEqual(after);
+    const overLimit = await chargeUsage(t.app.services, { ...c, before, maxEvents: after.lastSeq + 2 });
+    expect(overLimit).toMatchObject({ ok: false, code: 'BUDGET_EXCEEDED', scope: 'job' });
+    expect(await stored()).toEqual(after);
+  });
+
   it('announces the 80% and 100% spend thresholds once each, as job events', async () => {
     const jobId = await runningJob();
     const spent = (await t.gql(`{ budgets { spentUsd } }`)).data.budgets[0].spentUsd;

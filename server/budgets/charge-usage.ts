@@ -18,12 +18,20 @@ export interface UsageCharge {
   outputTokens: number;
   /** The crew task the call served (recorded, so a task's checkpoint knows what it cost). */
   task?: string | null;
+  /**
+   * Events of the job reported before this usage and not stored yet (the runner's, in order): stored
+   * in the charge's statement, with the seqs before its USAGE event's, so they cost no statement of
+   * their own. They commit with the charge or not at all: a refused charge stores none of them.
+   */
+  before?: NewJobEvent[];
+  /** The job's event cap over `before` (not the USAGE event): a charge they would carry past it is refused (EVENT_LIMIT_REACHED). */
+  maxEvents?: number;
 }
 
 export type ChargeResult =
   | { ok: true; costUsd: number; jobCostUsd: number; events: JobEventRecord[] }
   | { ok: false; code: 'BUDGET_EXCEEDED'; scope: 'project' | 'job'; costUsd: number; message: string }
-  | { ok: false; code: 'UNKNOWN_MODEL' | 'INVALID_USAGE' | 'ATTEMPT_NOT_RUNNING'; message: string };
+  | { ok: false; code: 'UNKNOWN_MODEL' | 'INVALID_USAGE' | 'ATTEMPT_NOT_RUNNING' | 'EVENT_LIMIT_REACHED'; message: string };
 
 class Refused extends Error {
   constructor(readonly result: ChargeResult & { ok: false }) {
@@ -70,6 +78,7 @@ class BudgetAppeared extends Error {}
 const BUDGET_APPEARED = 'budget appeared';
 const OVER_JOB_LIMIT = 'over the job limit';
 const ATTEMPT_NOT_RUNNING = 'attempt not running';
+const EVENTS_OVER_CAP = 'events over the cap';
 
 async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<ChargeResult & { ok: true }> {
   // The price, the job's project and the budget lock (lock order everywhere: the budget lock
@@ -124,8 +133,8 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
   const crossed =
     b && b.limitUsd > 0 ? SPEND_THRESHOLDS.filter((t) => (b.spentUsd / b.limitUsd) * 100 >= t && t > b.notifiedThreshold).pop() : undefined;
   // The job's own limit, the attempt (only a live attempt may spend: a lost or finished attempt's
-  // late reports are refused), the usage record and the USAGE event (its seq allocated by the job's
-  // update, which also computes the job's cost the event reports), in one statement. A refusal
+  // late reports are refused), the usage record and the events before it and USAGE (their seqs
+  // allocated by the job's update, which also computes the job's cost USAGE reports), in one statement. A refusal
   // fails the statement (refuseSql): the transaction rolls back whole, and a COMMIT sent with the
   // statement (when no threshold is to be announced after it) does not run.
   const usage: NewJobEvent = {
@@ -142,6 +151,7 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     actor: 'budget',
     attemptNumber: charge.attemptNumber,
   };
+  const before = charge.before ?? [];
   const params: unknown[] = [
     charge.jobId,
     cost,
@@ -152,14 +162,16 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
     projectId,
     charge.task ?? null,
     charged.budgeted,
+    before.length,
+    charge.maxEvents ?? null,
   ];
   if (crossed === undefined) commitWithNext(sql);
   const updated = await sql
     .query<Record<string, unknown> & { jobCostUsd: number }>(
       `WITH job AS (
-       UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "lastSeq" = "lastSeq" + 1, "updatedAt" = now()
+       UPDATE "Job" SET "costUsd" = "costUsd" + $2::numeric, "lastSeq" = "lastSeq" + $10::int + 1, "updatedAt" = now()
        WHERE id = $1 AND ("maxCostUsd" IS NULL OR "costUsd" + $2::numeric <= "maxCostUsd")
-       RETURNING "costUsd", "lastSeq" - 1 AS base, "projectId"),
+       RETURNING "costUsd", "lastSeq" - $10::int - 1 AS base, "projectId"),
      attempt AS (
        UPDATE "JobAttempt" SET "costUsd" = "costUsd" + $2::numeric, "inputTokens" = "inputTokens" + $4, "outputTokens" = "outputTokens" + $5
        WHERE id = $3 AND state = 'RUNNING'
@@ -167,12 +179,13 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
      usage AS (
        INSERT INTO "UsageRecord" (id, "projectId", "jobId", "attemptId", model, "inputTokens", "outputTokens", "costUsd", task)
        VALUES (gen_random_uuid(), $7, $1, $3, $6, $4, $5, $2, $8)),
-     event AS (${insertEventsFrom('job', '$1::uuid', [usage], params, { mergeData: `jsonb_build_object('jobCostUsd', s."costUsd"::float8)` })})
+     event AS (${insertEventsFrom('job', '$1::uuid', [...before, usage], params, { mergeData: `jsonb_build_object('jobCostUsd', s."costUsd"::float8)` })})
      SELECT (SELECT "costUsd" FROM job) AS "jobCostUsd", event.*,
             -- This statement's snapshot is taken with the budget lock held: it sees every budget set before.
             CASE WHEN NOT $9::boolean AND EXISTS (SELECT 1 FROM "Budget" WHERE "projectId" = $7) THEN ${refuseSql(BUDGET_APPEARED)}
                  WHEN (SELECT "costUsd" FROM job) IS NULL THEN ${refuseSql(OVER_JOB_LIMIT)}
-                 WHEN $3::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attempt) THEN ${refuseSql(ATTEMPT_NOT_RUNNING)} END AS refused
+                 WHEN $3::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attempt) THEN ${refuseSql(ATTEMPT_NOT_RUNNING)}
+                 WHEN (SELECT base FROM job) + $10::int > $11::int THEN ${refuseSql(EVENTS_OVER_CAP)} END AS refused
        FROM (SELECT 1) one LEFT JOIN event ON true`,
       params,
     )
@@ -195,10 +208,17 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
           message: 'The attempt is no longer running; its usage is not charged.',
         });
       }
+      if (refusal === EVENTS_OVER_CAP) {
+        throw new Refused({
+          ok: false,
+          code: 'EVENT_LIMIT_REACHED',
+          message: `The ${before.length} events reported before this usage would take the job past its ${charge.maxEvents} events; nothing was charged or stored.`,
+        });
+      }
       throw err;
     });
-  const { jobCostUsd, refused: _refused, ...stored } = updated.rows[0];
-  const events = [toEventRecord(stored)];
+  const jobCostUsd = updated.rows[0].jobCostUsd;
+  const events = updated.rows.map(({ jobCostUsd: _c, refused: _r, ...stored }) => toEventRecord(stored)).sort((a, b) => a.seq - b.seq);
   if (b && crossed !== undefined) {
     // Guarded so that concurrent charges announce each threshold once.
     const claimed = await sql.query(`UPDATE "Budget" SET "notifiedThreshold" = $2 WHERE "projectId" = $1 AND "notifiedThreshold" < $2`, [

@@ -10,7 +10,7 @@ import { isTransactionControl, isTransactionStart, recordStatements } from '../t
 import { startTestServer, type TestServer } from '../test/harness.ts';
 import { minimalTemplate } from '../test/minimal-template.ts';
 
-const MAX_STATEMENTS = 8;
+const MAX_STATEMENTS = 7;
 const MAX_TRANSACTIONS = 3;
 // Each statement, no transaction control: a transaction's BEGIN goes with its first statement, and
 // the claim's, the usage charge's and the attempt's end's COMMIT with their last (server/db/pipelined-statement.ts).

@@ -52,7 +52,7 @@ export function toEventRecord(row: Record<string, unknown>): JobEventRecord {
  * where `source` is a FROM item (a CTE's name) with the columns `base` and "projectId" (one row, or
  * none: then nothing is inserted). `capped`: only the first `n` (a column of the source) are inserted.
  * `mergeData`: SQL of a jsonb object over the source row `s` (numbers only: it is not redacted),
- * merged into each event's data (a figure the same statement computes).
+ * merged into the last event's data (a figure the same statement computes).
  * Pushes the events' values onto `params`; returns the statement's INSERT part, RETURNING the stored columns.
  */
 export function insertEventsFrom(
@@ -69,7 +69,7 @@ export function insertEventsFrom(
   });
   return `INSERT INTO "JobEvent" ("jobId", "projectId", seq, type, "fromState", "toState", message, data, actor, "attemptNumber", "createdAt")
      SELECT ${jobParam}, s."projectId", s.base + v.i + 1, v.type, v."fromState", v."toState", v.message,
-            ${opts.mergeData ? `v.data || ${opts.mergeData}` : 'v.data'}, v.actor, v."attemptNumber", clock_timestamp()
+            ${opts.mergeData ? `CASE WHEN v.i = ${evs.length - 1} THEN v.data || ${opts.mergeData} ELSE v.data END` : 'v.data'}, v.actor, v."attemptNumber", clock_timestamp()
      FROM ${source} s, (VALUES ${values.join(', ')}) AS v(i, type, "fromState", "toState", message, data, actor, "attemptNumber")
      ${opts.capped ? 'WHERE v.i < s.n' : ''}
      RETURNING ${COLUMNS}`;

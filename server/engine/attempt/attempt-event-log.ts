@@ -7,6 +7,8 @@ const LINE_BATCH = 500;
 const LINE_FLUSH_MS = 200;
 
 export interface AttemptEventLog {
+  /** The job's event cap the runner's output counts against. */
+  readonly maxEvents: number;
   /**
    * Queues one event of this attempt (after the lines before it); it is stored and published in
    * the next turn of the event loop, together with whatever else was queued by then (the events a
@@ -26,6 +28,16 @@ export interface AttemptEventLog {
    * its own (a usage charge, an artifact), so the stored order stays the order the runner wrote.
    */
   settle: () => Promise<void>;
+  /**
+   * Like `settle`, for a write of this job that can store what is queued in its own statement, before
+   * its own event (a usage charge): once the writes under way are done, hands the queued events over
+   * (and out of the queue) instead of storing them. Events it cannot hand over (one carrying a write,
+   * more than a batch) it stores first, as `settle` does, and hands over none. A caller whose write
+   * did not store them gives them back (`giveBack`) before anything else is queued.
+   */
+  take: () => Promise<NewJobEvent[]>;
+  /** Puts events handed over by `take` back at the front of the queue, unstored. */
+  giveBack: (evs: NewJobEvent[]) => void;
   /**
    * Stops the periodic flush and stores what is still queued. A failure to store is logged; one that
    * lost events has also stopped the attempt (PROTOCOL_VIOLATION), so its outcome says so.
@@ -88,6 +100,7 @@ export function createAttemptEventLog(
     if (failure) throw failure.error;
   };
   return {
+    maxEvents,
     append(ev) {
       if (failure) return Promise.reject(failure.error);
       queued.push({ ...ev, attemptNumber: req.attemptNumber });
@@ -111,6 +124,17 @@ export function createAttemptEventLog(
       if (queued.length >= LINE_BATCH) await flush();
     },
     settle: flush,
+    take() {
+      const handed = flushing.then(() => {
+        if (failure) throw failure.error;
+        return queued.length > LINE_BATCH || queued.some((ev) => writes.has(ev)) ? null : queued.splice(0);
+      });
+      flushing = handed.then(() => undefined);
+      return handed.then((evs) => evs ?? flush().then(() => []));
+    },
+    giveBack(evs) {
+      queued.unshift(...evs);
+    },
     async close() {
       clearInterval(flusher);
       if (soon) clearImmediate(soon);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { chargeUsage } from '../../budgets/charge-usage.ts';
+import { chargeUsage, type ChargeResult, type UsageCharge } from '../../budgets/charge-usage.ts';
 import type { createAttemptTraces } from '../../observability/attempt-traces.ts';
 import type { SecretFinding } from '../../secrets/redact.ts';
 import type { Services } from '../../services.ts';
@@ -160,9 +160,7 @@ export function createRunnerEventRecorder(ctx: {
         report.inputRequested = { task: event.task, question: event.question };
         return;
       case 'usage': {
-        await eventLog.settle(); // the USAGE event takes its seq in the charge's statement
-        if (stop.signal.aborted) return; // the events stored just now reached the cap
-        const charged = await chargeUsage(services, {
+        const usage: UsageCharge = {
           jobId: attempt.jobId,
           attemptId: attempt.attemptId,
           attemptNumber: attempt.number,
@@ -170,7 +168,23 @@ export function createRunnerEventRecorder(ctx: {
           inputTokens: event.inputTokens,
           outputTokens: event.outputTokens,
           task: event.task,
-        });
+        };
+        // The events queued before it are stored in the charge's statement, with the seqs before
+        // USAGE's: no statement of their own.
+        const before = await eventLog.take();
+        if (stop.signal.aborted) return eventLog.giveBack(before); // the events stored just now reached the cap
+        const combined = before.length
+          ? await chargeUsage(services, { ...usage, before, maxEvents: eventLog.maxEvents }).catch(() => null)
+          : null;
+        let charged: ChargeResult | null = combined?.ok ? combined : null;
+        if (!charged) {
+          // It stored nothing (refused, over the event cap, failed): the events on their own first,
+          // then the charge alone, as if they had been settled before it.
+          eventLog.giveBack(before);
+          await eventLog.settle();
+          if (stop.signal.aborted) return; // the events stored just now reached the cap
+          charged = await chargeUsage(services, usage);
+        }
         if (charged.ok) return;
         if (charged.code === 'BUDGET_EXCEEDED') stop.halt({ kind: 'budget', message: charged.message });
         else if (charged.code === 'ATTEMPT_NOT_RUNNING') stop.halt({ kind: 'lost' });
