@@ -172,7 +172,10 @@ export function createRunnerEventRecorder(ctx: {
         // The events queued before it are stored in the charge's statement, with the seqs before
         // USAGE's: no statement of their own.
         const before = await eventLog.take();
-        if (stop.signal.aborted) return eventLog.giveBack(before); // the events stored just now reached the cap
+        if (stop.signal.aborted) {
+          eventLog.giveBack(before); // stored when the log closes
+          return; // the events stored just now reached the cap
+        }
         const combined = before.length
           ? await chargeUsage(services, { ...usage, before, maxEvents: eventLog.maxEvents }).catch(() => null)
           : null;
