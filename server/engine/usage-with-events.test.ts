@@ -66,3 +66,22 @@ it('a usage the job cannot pay for is refused; the events before it are stored a
   expect(rows[0].n).toBe(1);
   expect(job.costUsd).toBeCloseTo(0.001, 8);
 });
+
+it('a usage after a failed write of plain lines ends the attempt with PROTOCOL_VIOLATION, and the worker lives on', async () => {
+  // PostgreSQL stores no NUL character: the periodic write of this plain line fails (a plain line
+  // lost stops nothing by itself); the usage after the pause then finds the log's write failed.
+  const id = await createScriptedJob(
+    t,
+    'replay',
+    { lines: ['a NUL {{nul}} here'], events: [{ pause: 600 }, usage(1000), result] },
+    'replay',
+  );
+  const job = await waitForJob(t, id, TERMINAL);
+  expect(job.state).toBe('FAILED');
+  expect(job.attempts[0]).toMatchObject({ state: 'FAILED', errorCode: 'PROTOCOL_VIOLATION' });
+  const { rows } = await t.app.services.pool.query(`SELECT count(*)::int AS n FROM "UsageRecord" WHERE "jobId" = $1`, [id]);
+  expect(rows[0].n).toBe(0);
+  // The same worker process still runs jobs.
+  const next = await createScriptedJob(t, 'replay', { events: [log('after'), usage(1000), result] }, 'replay');
+  expect((await waitForJob(t, next, TERMINAL)).state).toBe('SUCCEEDED');
+});

@@ -129,7 +129,11 @@ export function createAttemptEventLog(
         if (failure) throw failure.error;
         return queued.length > LINE_BATCH || queued.some((ev) => writes.has(ev)) ? null : queued.splice(0);
       });
-      flushing = handed.then(() => undefined);
+      // The chain goes on past a failure (flush checks `failure` itself); the caller gets the rejection.
+      flushing = handed.then(
+        () => undefined,
+        () => undefined,
+      );
       return handed.then((evs) => evs ?? flush().then(() => []));
     },
     giveBack(evs) {

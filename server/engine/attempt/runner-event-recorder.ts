@@ -1,4 +1,6 @@
 import path from 'node:path';
+import pg from 'pg';
+import { classifyDbError } from '../../db/db-error.ts';
 import { chargeUsage, type ChargeResult, type UsageCharge } from '../../budgets/charge-usage.ts';
 import type { createAttemptTraces } from '../../observability/attempt-traces.ts';
 import type { SecretFinding } from '../../secrets/redact.ts';
@@ -176,13 +178,18 @@ export function createRunnerEventRecorder(ctx: {
           eventLog.giveBack(before); // stored when the log closes
           return; // the events stored just now reached the cap
         }
+        // A failure whose outcome is unknown (the connection lost: the COMMIT sent with the statement
+        // may have run) is not retried; the handler fails, as a failed write of the log does.
         const combined = before.length
-          ? await chargeUsage(services, { ...usage, before, maxEvents: eventLog.maxEvents }).catch(() => null)
+          ? await chargeUsage(services, { ...usage, before, maxEvents: eventLog.maxEvents }).catch((err: unknown) => {
+              if (rolledBack(err)) return null;
+              throw err;
+            })
           : null;
         let charged: ChargeResult | null = combined?.ok ? combined : null;
         if (!charged) {
-          // It stored nothing (refused, over the event cap, failed): the events on their own first,
-          // then the charge alone, as if they had been settled before it.
+          // It stored nothing (refused, over the event cap, failed in PostgreSQL): the events on their
+          // own first, then the charge alone, as if they had been settled before it.
           eventLog.giveBack(before);
           await eventLog.settle();
           if (stop.signal.aborted) return; // the events stored just now reached the cap
@@ -267,6 +274,14 @@ export function createRunnerEventRecorder(ctx: {
       await eventLog.pushLine(line);
     },
   };
+}
+
+/**
+ * The error is PostgreSQL's own, raised by a statement or by its COMMIT (not a lost or refused
+ * connection): the transaction did not commit.
+ */
+function rolledBack(err: unknown): boolean {
+  return err instanceof pg.DatabaseError && classifyDbError(err) !== 'unavailable';
 }
 
 /** An event's fields without the protocol's envelope (`v`, `type`): what its job event keeps as data. */

@@ -190,7 +190,7 @@ switch (script) {
     break;
   }
   case 'replay': {
-    // Replays input.events / input.lines / input.stderr, with {{secret:<encoding>:<salt>}} replaced
+    // Replays input.lines, then input.events, then input.stderr, with {{secret:<encoding>:<salt>}} replaced
     // by the model key the worker gave the runner, encoded (see server/test/secret-forms.ts).
     const key = process.env.AUTODEV_MODEL_API_KEY;
     const fill = (v) =>
@@ -201,8 +201,13 @@ switch (script) {
           : v && typeof v === 'object'
             ? Object.fromEntries(Object.entries(v).map(([k, x]) => [fill(k), fill(x)]))
             : v;
-    for (const line of spec.input.lines ?? []) process.stdout.write(fill(line).replace(/\n/g, ' ') + '\n');
-    for (const event of spec.input.events ?? []) emit(fill(event));
+    // `{{nul}}` in a line: a NUL character, which a job's input cannot carry.
+    for (const line of spec.input.lines ?? []) process.stdout.write(fill(line).replace(/\n/g, ' ').replaceAll('{{nul}}', '\u0000') + '\n');
+    // `{ "pause": ms }` in the events: a pause before the next one.
+    for (const event of spec.input.events ?? []) {
+      if (typeof event.pause === 'number') await sleep(event.pause);
+      else emit(fill(event));
+    }
     if (spec.input.stderr) process.stderr.write(fill(spec.input.stderr) + '\n');
     process.exitCode = spec.input.events?.some((e) => e.type === 'result') ? 0 : 1;
     break;
