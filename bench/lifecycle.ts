@@ -149,7 +149,15 @@ async function whenEnded(t: TestServer, n: number): Promise<{ ended: Promise<voi
   return { ended, stop };
 }
 
-export async function benchLifecycle() {
+interface Round {
+  ours: number;
+  base: number;
+  /** Prints the round's table and figures; `which`: which of the rounds it is. */
+  report: (which: string) => void;
+}
+
+/** One round: AutoDev's window, then the baseline's, each on its own warmed-up process state, same database. */
+async function lifecycleRound(): Promise<Round> {
   const db = await createTestDatabase();
   try {
     const t = await startTestServer({
@@ -227,32 +235,57 @@ export async function benchLifecycle() {
     await utils.release();
     await pgPool.end();
 
-    printTable(
-      `Job lifecycle throughput (${N} jobs after ${WARMUP} of warm-up each, concurrency ${CONCURRENCY}, inline executor, offline provider)`,
-      [['jobs per second', ours, base, 'jobs/s']],
-    );
-    console.log(`(${rows[0].n / N} events stored per AutoDev job; the baseline task does nothing and stores nothing)`);
-    const per = (c: WindowCost, k: 'statements' | 'transactions' | 'autocommit' | 'roundTrips' | 'cpuMs') =>
-      (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
-    const pgPer = (c: WindowCost) => (c.pgCpuMs === null ? 'n/a' : `${(c.pgCpuMs / N).toFixed(2)} ms`);
-    console.log(
-      `Per job: SQL statements AutoDev ${per(oursCost, 'statements')} / baseline ${per(baseCost, 'statements')} (transaction control and the benchmark's polling not counted), ` +
-        `transactions ${per(oursCost, 'transactions')} / ${per(baseCost, 'transactions')} (explicit BEGIN) ` +
-        `plus statements outside one ${per(oursCost, 'autocommit')} / ${per(baseCost, 'autocommit')}, ` +
-        `round trips ${per(oursCost, 'roundTrips')} / ${per(baseCost, 'roundTrips')}, ` +
-        `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
-        `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
-    );
-    console.log(
-      `${breakdown}; all ${N} createJob answered after ${createdAfterMs.toFixed(0)} ms; ` +
-        `this process's event loop busy ${(loopBusy * 100).toFixed(0)} % of the window, ` +
-        `its threads preempted ${(oursSwitches.preempted / N).toFixed(1)} / baseline ${(baseSwitched.preempted / N).toFixed(1)} ` +
-        `and asleep ${(oursSwitches.slept / N).toFixed(1)} / ${(baseSwitched.slept / N).toFixed(1)} times per job`,
-    );
-    if (process.env.BENCH_STATEMENTS) printStatements(oursCost.log, N);
+    return {
+      ours,
+      base,
+      report: (which) => {
+        printTable(
+          `Job lifecycle throughput (${N} jobs after ${WARMUP} of warm-up each, concurrency ${CONCURRENCY}, inline executor, offline provider${which})`,
+          [['jobs per second', ours, base, 'jobs/s']],
+        );
+        console.log(`(${rows[0].n / N} events stored per AutoDev job; the baseline task does nothing and stores nothing)`);
+        const per = (c: WindowCost, k: 'statements' | 'transactions' | 'autocommit' | 'roundTrips' | 'cpuMs') =>
+          (c[k] / N).toFixed(k === 'cpuMs' ? 2 : 1);
+        const pgPer = (c: WindowCost) => (c.pgCpuMs === null ? 'n/a' : `${(c.pgCpuMs / N).toFixed(2)} ms`);
+        console.log(
+          `Per job: SQL statements AutoDev ${per(oursCost, 'statements')} / baseline ${per(baseCost, 'statements')} (transaction control and the benchmark's polling not counted), ` +
+            `transactions ${per(oursCost, 'transactions')} / ${per(baseCost, 'transactions')} (explicit BEGIN) ` +
+            `plus statements outside one ${per(oursCost, 'autocommit')} / ${per(baseCost, 'autocommit')}, ` +
+            `round trips ${per(oursCost, 'roundTrips')} / ${per(baseCost, 'roundTrips')}, ` +
+            `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
+            `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
+        );
+        console.log(
+          `${breakdown}; all ${N} createJob answered after ${createdAfterMs.toFixed(0)} ms; ` +
+            `this process's event loop busy ${(loopBusy * 100).toFixed(0)} % of the window, ` +
+            `its threads preempted ${(oursSwitches.preempted / N).toFixed(1)} / baseline ${(baseSwitched.preempted / N).toFixed(1)} ` +
+            `and asleep ${(oursSwitches.slept / N).toFixed(1)} / ${(baseSwitched.slept / N).toFixed(1)} times per job`,
+        );
+        if (process.env.BENCH_STATEMENTS) printStatements(oursCost.log, N);
+      },
+    };
   } finally {
     await db.drop();
   }
+}
+
+/**
+ * The lifecycle's ratio moves by ±10 % between runs of the same code on this machine: the table is
+ * the median round of ROUNDS by ratio (each round its own database, server and warm-up), with
+ * every round's figures after it.
+ */
+const ROUNDS = Number(process.env.BENCH_LIFECYCLE_ROUNDS ?? 3);
+
+export async function benchLifecycle() {
+  const rounds: Round[] = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await lifecycleRound());
+  const ratio = (r: Round) => r.ours / r.base;
+  const median = [...rounds].sort((a, b) => ratio(a) - ratio(b))[Math.floor((rounds.length - 1) / 2)];
+  median.report(rounds.length > 1 ? `; the median of ${rounds.length} rounds by ratio` : '');
+  if (rounds.length > 1)
+    console.log(
+      `Every round, AutoDev / baseline jobs/s (ratio): ${rounds.map((r) => `${r.ours.toFixed(1)} / ${r.base.toFixed(1)} (${ratio(r).toFixed(2)})`).join(', ')}`,
+    );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchLifecycle();
