@@ -46,8 +46,8 @@ export const PERIOD_SPENT = `(CASE WHEN ${ROLLED_OVER} THEN 0 ELSE b."spentUsd" 
 /**
  * Charges one usage report. The project budget and the job's own limit are each charged with one
  * conditional update (the row lock makes concurrent charges queue, and the condition is re-checked
- * after the wait), in one transaction with the usage record and the USAGE event: a charge that would
- * cross either limit is refused whole and leaves nothing behind.
+ * after the wait), in one transaction with the usage record, the events given before it and the
+ * USAGE event: a charge that would cross either limit is refused whole and leaves nothing behind.
  */
 export async function chargeUsage(deps: { pool: pg.Pool; events: JobEventBus }, charge: UsageCharge): Promise<ChargeResult> {
   if (![charge.inputTokens, charge.outputTokens].every((n) => Number.isInteger(n) && n >= 0 && n <= 100_000_000)) {
@@ -133,10 +133,10 @@ async function chargeInTransaction(sql: Sql, charge: UsageCharge): Promise<Charg
   const crossed =
     b && b.limitUsd > 0 ? SPEND_THRESHOLDS.filter((t) => (b.spentUsd / b.limitUsd) * 100 >= t && t > b.notifiedThreshold).pop() : undefined;
   // The job's own limit, the attempt (only a live attempt may spend: a lost or finished attempt's
-  // late reports are refused), the usage record and the events before it and USAGE (their seqs
-  // allocated by the job's update, which also computes the job's cost USAGE reports), in one statement. A refusal
-  // fails the statement (refuseSql): the transaction rolls back whole, and a COMMIT sent with the
-  // statement (when no threshold is to be announced after it) does not run.
+  // late reports are refused), the usage record, the events given before it and USAGE (their seqs
+  // allocated by the job's update, which also computes the job's cost USAGE reports), in one
+  // statement. A refusal fails the statement (refuseSql): the transaction rolls back whole, and a
+  // COMMIT sent with the statement (when no threshold is to be announced after it) does not run.
   const usage: NewJobEvent = {
     type: 'USAGE',
     message: `${charge.model}: ${charge.inputTokens} in / ${charge.outputTokens} out tokens, $${cost}`,
