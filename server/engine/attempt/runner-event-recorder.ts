@@ -180,20 +180,20 @@ export function createRunnerEventRecorder(ctx: {
         }
         // A failure whose outcome is unknown (the connection lost: the COMMIT sent with the statement
         // may have run) is not retried; the handler fails, as a failed write of the log does.
-        const combined = before.length
+        let charged: ChargeResult | null = before.length
           ? await chargeUsage(services, { ...usage, before, maxEvents: eventLog.maxEvents }).catch((err: unknown) => {
               if (rolledBack(err)) return null;
               throw err;
             })
-          : null;
-        let charged: ChargeResult | null = combined?.ok ? combined : null;
-        if (!charged) {
-          // It stored nothing (refused, over the event cap, failed in PostgreSQL): the events on their
-          // own first, then the charge alone, as if they had been settled before it.
+          : await chargeUsage(services, usage);
+        if (charged === null || (!charged.ok && before.length > 0)) {
+          // It stored nothing (failed in PostgreSQL, or refused): the events on their own first, as if
+          // they had been settled before it; then the charge alone, unless it was refused for a reason
+          // of its own (a refusal over the event cap was the events').
           eventLog.giveBack(before);
           await eventLog.settle();
           if (stop.signal.aborted) return; // the events stored just now reached the cap
-          charged = await chargeUsage(services, usage);
+          if (charged === null || charged.code === 'EVENT_LIMIT_REACHED') charged = await chargeUsage(services, usage);
         }
         if (charged.ok) return;
         if (charged.code === 'BUDGET_EXCEEDED') stop.halt({ kind: 'budget', message: charged.message });
