@@ -32,6 +32,8 @@ interface WindowCost {
   roundTrips: number;
   cpuMs: number;
   pgCpuMs: number | null;
+  /** WAL the database server wrote over the window (bytes; the whole server's, so nothing else may write meanwhile): what the window's writes cost PostgreSQL. */
+  walBytes: number;
   log: StatementLog;
 }
 
@@ -51,7 +53,13 @@ async function backendCpuMs(db: pg.Pool): Promise<Map<number, number> | null> {
   return out;
 }
 
+/** The server's current WAL position. */
+async function walLsn(db: pg.Pool): Promise<string> {
+  return (await db.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows[0].lsn;
+}
+
 async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<WindowCost> {
+  const walBefore = await walLsn(db);
   const pgBefore = await backendCpuMs(db);
   const log = recordStatements();
   const cpu = process.cpuUsage();
@@ -62,6 +70,9 @@ async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<Wind
   }
   const used = process.cpuUsage(cpu);
   const pgAfter = await backendCpuMs(db);
+  const { rows } = await db.query<{ bytes: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS bytes`, [
+    walBefore,
+  ]);
   // Backends that were there before and after (a pool's connections live across the window).
   let pgCpuMs: number | null = null;
   if (pgBefore && pgAfter) {
@@ -76,6 +87,7 @@ async function measureWindow(db: pg.Pool, fn: () => Promise<void>): Promise<Wind
     roundTrips: log.roundTrips(),
     cpuMs: (used.user + used.system) / 1000,
     pgCpuMs,
+    walBytes: Number(rows[0].bytes),
     log,
   };
 }
@@ -251,7 +263,8 @@ async function lifecycleRound(): Promise<Round> {
             `plus statements outside one ${per(oursCost, 'autocommit')} / ${per(baseCost, 'autocommit')}, ` +
             `round trips ${per(oursCost, 'roundTrips')} / ${per(baseCost, 'roundTrips')}, ` +
             `CPU of this process (API, worker and the benchmark's client) ${per(oursCost, 'cpuMs')} ms / ${per(baseCost, 'cpuMs')} ms, ` +
-            `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}`,
+            `CPU of the database's backends ${pgPer(oursCost)} / ${pgPer(baseCost)}, ` +
+            `WAL written ${(oursCost.walBytes / N / 1024).toFixed(1)} / ${(baseCost.walBytes / N / 1024).toFixed(1)} KiB`,
         );
         console.log(
           `${breakdown}; all ${N} createJob answered after ${createdAfterMs.toFixed(0)} ms; ` +
